@@ -1,0 +1,242 @@
+"""Mesa agents: the Household view over its array row, Sanitarian and CreditCooperative.
+
+Households are many, so their state lives in :class:`~sanisim.population.Households` arrays;
+a :class:`Household` agent reads and writes its row, so Mesa's agent sets, data collection
+and visualisation still work. Sanitarians and cooperatives are few: ordinary agents whose
+``step`` acts on batches of households through index arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sanisim.behaviour import raise_factors
+from sanisim.ladder import Rung
+from sanisim.population import Households
+from sanisim.targeting import select
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+
+class Household(mesa.Agent):
+    """A household: a view over row ``row`` of ``model.households``.
+
+    Every array attribute of :class:`Households` is a property here, e.g. ``agent.rung``.
+    """
+
+    def __init__(self, model: SanitationModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    def __repr__(self) -> str:
+        return f"Household(row={self.row}, rung={Rung(self.rung).name.lower()})"
+
+
+def _install_views() -> None:
+    for field in fields(Households):
+        name = field.name
+
+        def getter(agent, _name=name):
+            return getattr(agent.model.households, _name)[agent.row].item()
+
+        def setter(agent, value, _name=name):
+            getattr(agent.model.households, _name)[agent.row] = value
+
+        setattr(Household, name, property(getter, setter, doc=f"households.{name}[row]"))
+
+
+_install_views()
+
+
+class Sanitarian(mesa.Agent):
+    """A health worker who visits households of a catchment below basic.
+
+    A visit closes a share ``visit_effect`` of the gap to the maximum for risk perception,
+    attitude and ability (know-how), and refers the household to credit.
+    """
+
+    FACTORS_RAISED = ("risk", "attitude", "ability")
+
+    def __init__(self, model: SanitationModel, catchment: np.ndarray, capacity: int,
+                 targeting: str, visit_effect: float, visit_cost: float,
+                 refer_to_credit: bool) -> None:
+        super().__init__(model)
+        self.catchment = catchment
+        self.capacity = int(capacity)
+        self.targeting = targeting
+        self.visit_effect = visit_effect
+        self.visit_cost = visit_cost
+        self.refer_to_credit = refer_to_credit
+        self.visits_this_month = 0
+        self.visits_total = 0
+
+    def step(self) -> None:
+        model = self.model
+        hh = model.households
+        keys = model.streams["visits"].random(self.catchment.size)
+        below = hh.rung[self.catchment] < Rung.BASIC
+        visited = select(model, self.targeting, self.catchment[below], keys[below],
+                         self.capacity)
+        self.visit(visited)
+
+    def visit(self, rows: np.ndarray) -> None:
+        raise_factors(self.model.households, rows, self.FACTORS_RAISED, self.visit_effect)
+        if self.refer_to_credit:
+            self.model.households.referred[rows] = True
+        self.visits_this_month = rows.size
+        self.visits_total += rows.size
+        self.model.book("government", "sanitarian_visits", rows.size * self.visit_cost)
+
+
+class CreditCooperative(mesa.Agent):
+    """A koperasi lending for toilets from a revolving fund.
+
+    Books (rupiah): ``cash + outstanding + written_off == starting_fund + interest_collected``
+    holds after every operation: lending moves cash to outstanding, a payment moves its
+    principal part back to cash and adds its interest part to both sides, a write-off moves
+    outstanding to written_off.
+    """
+
+    def __init__(self, model: SanitationModel, index: int, villages: np.ndarray,
+                 params) -> None:
+        super().__init__(model)
+        self.index = index
+        self.villages = villages
+        self.starting_fund = params["cooperatives.fund"]
+        self.cash = self.starting_fund
+        self.outstanding = 0.0
+        self.written_off = 0.0
+        self.interest_collected = 0.0
+        self.max_loan = params["cooperatives.max_loan"]
+        self.rate = params["cooperatives.monthly_interest"]
+        self.tenor = params["cooperatives.tenor_months"]
+        self.capacity = params["cooperatives.processing_capacity"]
+        self.min_income = params["cooperatives.min_income"]
+        self.max_installment_share = params["cooperatives.max_installment_share"]
+        self.miss_rate = params["cooperatives.miss_rate"]
+        self.cure_rate = params["cooperatives.cure_rate"]
+        self.arrears_after = params["cooperatives.arrears_after"]
+        self.write_off_after = params["cooperatives.write_off_after"]
+        self.loans_issued = 0
+        self.loans_written_off = 0
+        self.issued_this_month = 0
+        self.written_off_this_month = 0
+        self.processed_this_month = 0
+        self.repaid_this_month = 0.0
+
+    # -- terms ------------------------------------------------------------------------
+    def installment(self, principal: np.ndarray | float) -> np.ndarray | float:
+        """Annuity payment (rupiah per month) that repays ``principal`` over the tenor."""
+        r, n = self.rate, self.tenor
+        if r == 0:
+            return principal / n
+        return principal * r / (1 - (1 + r) ** -n)
+
+    def eligible(self, rows: np.ndarray, need: np.ndarray) -> np.ndarray:
+        """Which households may borrow ``need`` rupiah under this cooperative's terms."""
+        hh = self.model.households
+        return ((need <= self.max_loan) & (hh.income[rows] >= self.min_income)
+                & (self.installment(need) <= self.max_installment_share * hh.income[rows])
+                & (hh.loan_coop[rows] < 0) & ~hh.defaulted[rows])
+
+    @property
+    def books_balance(self) -> float:
+        """Zero when the books balance (up to rounding)."""
+        return (self.cash + self.outstanding + self.written_off
+                - self.starting_fund - self.interest_collected)
+
+    # -- monthly ----------------------------------------------------------------------
+    def step(self) -> None:
+        self.issued_this_month = self.written_off_this_month = self.processed_this_month = 0
+        self.repaid_this_month = 0.0
+        self.collect()
+        self.approve()
+
+    def borrowers(self) -> np.ndarray:
+        return np.flatnonzero(self.model.households.loan_coop == self.index)
+
+    def collect(self) -> None:
+        """Collect instalments; count misses; move loans to arrears; write off."""
+        model = self.model
+        hh = model.households
+        rows = self.borrowers()
+        if rows.size == 0:
+            return
+        u = model.credit_draws[rows]
+        in_arrears = hh.loan_missed[rows] >= self.arrears_after
+        burden = hh.loan_installment[rows] / hh.income[rows]
+        p_miss = np.where(in_arrears, 1.0 - self.cure_rate,
+                          np.minimum(1.0, self.miss_rate * burden / 0.1))
+        pays = (u >= p_miss) & ~model.shocked[rows]
+
+        payers = rows[pays]
+        principal = hh.loan_principal[payers]
+        interest = principal * self.rate
+        amount = np.minimum(hh.loan_installment[payers], principal + interest)
+        principal_part = amount - interest
+        hh.loan_principal[payers] = principal - principal_part
+        hh.loan_missed[payers] = 0
+        self.interest_collected += interest.sum()
+        self.outstanding -= principal_part.sum()
+        self.cash += amount.sum()
+        self.repaid_this_month = amount.sum()
+        model.book("households", "loan_repayments", self.repaid_this_month)
+
+        closed = payers[hh.loan_principal[payers] <= 0.5]
+        self.cash += hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
+        self.outstanding -= hh.loan_principal[closed].sum()
+        self._clear(closed)
+
+        missers = rows[~pays]
+        hh.loan_missed[missers] += 1
+        gone = missers[hh.loan_missed[missers] >= self.arrears_after + self.write_off_after]
+        lost = hh.loan_principal[gone].sum()
+        self.outstanding -= lost
+        self.written_off += lost
+        self.loans_written_off += gone.size
+        self.written_off_this_month = gone.size
+        hh.defaulted[gone] = True
+        self._clear(gone)
+
+    def _clear(self, rows: np.ndarray) -> None:
+        hh = self.model.households
+        hh.loan_coop[rows] = -1
+        hh.loan_principal[rows] = 0.0
+        hh.loan_installment[rows] = 0.0
+        hh.loan_missed[rows] = 0
+
+    def approve(self) -> None:
+        """Approve waiting applications, referred first, while capacity and cash last."""
+        model = self.model
+        hh = model.households
+        applicants = np.flatnonzero(hh.applying & model.coop_of_row_is(self.index))
+        if applicants.size == 0 or self.capacity == 0:
+            return
+        order = np.lexsort((model.queue_draws[applicants], ~hh.referred[applicants]))
+        queue = applicants[order][: self.capacity]
+        self.processed_this_month = queue.size
+        price = model.price_to_basic(queue)
+        down = np.minimum(hh.savings[queue], price)
+        need = price - down
+        ok = self.eligible(queue, need)  # terms may have changed since they applied
+        hh.applying[queue[~ok]] = False
+        queue, need, down = queue[ok], need[ok], down[ok]
+        affordable = np.cumsum(need) <= self.cash
+        queue, need, down = queue[affordable], need[affordable], down[affordable]
+        if queue.size == 0:
+            return
+        hh.loan_coop[queue] = self.index
+        hh.loan_principal[queue] = need
+        hh.loan_installment[queue] = self.installment(need)
+        hh.loan_missed[queue] = 0
+        self.cash -= need.sum()
+        self.outstanding += need.sum()
+        self.loans_issued += queue.size
+        self.issued_this_month = queue.size
+        model.book("cooperatives", "loans_disbursed", need.sum())
+        model.start_building(queue, Rung.BASIC, paid_by_household=down)

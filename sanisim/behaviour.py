@@ -1,0 +1,88 @@
+"""Psychosocial factors, their decay, and the monthly decision rule.
+
+The decision hazard of a household below basic is
+
+    h_i = min(1, (p + q * D_i) * M_i),   M_i = exp(sum_k w_k * (f_ik - fbar_k))
+
+with ``D_i`` the share of its network neighbours at basic or better (the descriptive norm),
+``f_ik`` its RANAS factors (risk, attitude, norm, ability, self-regulation; 0-1), ``fbar_k``
+their scenario means and ``w_k`` their weights. With every weight zero, ``M_i = 1`` and the
+rule *is* the discrete Bass model on a network, ``h_i = p + q * D_i``; with money no
+constraint and construction immediate, a decision is an adoption (see :func:`bass_recurrence`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sanisim.population import FACTORS, Households
+
+WEIGHT_KEYS = tuple(f"behaviour.w_{f}" for f in FACTORS)
+
+
+def decay_factor(half_life_months: float) -> np.float32:
+    """Share of a factor's excess over baseline that survives one month."""
+    return np.float32(0.5 ** (1.0 / half_life_months))
+
+
+def relax_factors(hh: Households, keep: np.float32) -> None:
+    """Let every factor relax toward its baseline: f <- base + keep * (f - base)."""
+    for name in FACTORS:
+        current = getattr(hh, name)
+        base = getattr(hh, f"base_{name}")
+        current -= base
+        current *= keep
+        current += base
+
+
+def raise_factors(hh: Households, rows: np.ndarray, names: tuple[str, ...],
+                  effect: float) -> None:
+    """Close a share ``effect`` of the gap to 1 for the given factors of the given rows."""
+    if rows.size == 0 or effect == 0:
+        return
+    for name in names:
+        values = getattr(hh, name)
+        values[rows] += np.float32(effect) * (1 - values[rows])
+
+
+def motivation(hh: Households, params) -> np.ndarray | None:
+    """Multiplier M_i of the Bass hazard from the factors; ``None`` when all weights are 0."""
+    weights = [params[k] for k in WEIGHT_KEYS]
+    if not any(weights):
+        return None
+    log_m = np.zeros(hh.n, np.float32)
+    for name, w in zip(FACTORS, weights, strict=True):
+        if w:
+            log_m += np.float32(w) * (getattr(hh, name) - np.float32(params[f"factors.{name}"]))
+    return np.exp(log_m, out=log_m)
+
+
+def decision_hazard(neighbour_share: np.ndarray, p: float, q: float,
+                    multiplier: np.ndarray | None) -> np.ndarray:
+    """Monthly probability to decide to build: min(1, (p + q * D) * M)."""
+    hazard = np.float32(q) * neighbour_share
+    hazard += np.float32(p)
+    if multiplier is not None:
+        hazard *= multiplier
+    return np.minimum(hazard, np.float32(1.0), out=hazard)
+
+
+def failure_multiplier(hh: Households, params) -> np.ndarray | None:
+    """Facility failure multiplier from self-regulation (keeping a toilet in use)."""
+    w = params["failure.w_self_regulation"]
+    if not w:
+        return None
+    return np.exp(np.float32(-w) * (hh.self_regulation - np.float32(params["factors.self_regulation"])))
+
+
+def bass_recurrence(f0: float, p: float, q: float, months: int) -> np.ndarray:
+    """Mean-field discrete Bass curve F(t+1) = F(t) + (1 - F(t)) * (p + q * F(t)).
+
+    Returns F(0..months). This is the analytic limit that the simulated adopted share must
+    follow on a complete graph with every other influence switched off.
+    """
+    f = np.empty(months + 1)
+    f[0] = f0
+    for t in range(months):
+        f[t + 1] = f[t] + (1 - f[t]) * min(1.0, p + q * f[t])
+    return f

@@ -1,0 +1,369 @@
+"""SanitationModel: the monthly step order and the collected outputs.
+
+One month is the phases of :data:`STEP_ORDER`, in order. Each phase is a method ``_<phase>``
+acting on whole household arrays; active strategies then get ``on_<phase>(model)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import partial
+
+import mesa
+from mesa.agentset import AgentSet
+import numpy as np
+
+from sanisim import network as networks
+from sanisim.agents import CreditCooperative, Household, Sanitarian
+from sanisim.behaviour import (
+    decay_factor,
+    decision_hazard,
+    failure_multiplier,
+    motivation,
+    relax_factors,
+)
+from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
+from sanisim.population import synthesise
+from sanisim.scenario import Scenario, default_scenario
+from sanisim.strategies import Strategy, build_bundle
+from sanisim.streams import Streams
+
+#: The monthly step, in order. Each name is a method ``_<name>`` of the model.
+STEP_ORDER: tuple[str, ...] = (
+    "income",        # savings accrue and are drawn down; income shocks halve some savings
+    "decay",         # factor gains from visits and campaigns relax toward baseline
+    "programmes",    # strategies act (triggering, media, grants, ...) via on_programmes
+    "sanitarians",   # sanitarians visit households below basic; visits raise factors
+    "decide",        # decision hazard (Bass + factors) turns into an intention to build
+    "finance",       # intentions paid from savings, or a loan application, or a cheaper step
+    "cooperatives",  # instalments collected, arrears, write-offs; applications approved
+    "construction",  # building progresses; finished facilities raise the rung
+    "desludging",    # septic tanks emptied -> safely managed; lapsed emptying -> basic
+    "failure",       # facilities fail or fall out of use; households slip down
+    "communities",   # ODF status of each RT (no household at open defecation)
+    "record",        # monthly outputs
+)
+
+FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
+
+
+class SanitationModel(mesa.Model):
+    """Sanitation adoption in a district: households on a network, sanitarians, cooperatives.
+
+    Args:
+        scenario: validated parameters and strategy definitions (default: registry defaults),
+            kept as ``model.config`` (``model.scenario`` is Mesa's own scenario object).
+        seed: run seed; every random stream derives from it (see :class:`Streams`).
+        households: override the scenario's household count.
+        bundle: name of the scenario's strategy bundle to run ("baseline": none).
+        strategies: strategy objects to run instead of a named bundle.
+        household_agents: create a Mesa ``Household`` view agent per row (cheap, but can be
+            skipped for very large benchmark runs; the array model is unaffected).
+    """
+
+    def __init__(self, scenario: Scenario | None = None, *, seed: int = 0,
+                 households: int | None = None, bundle: str = "baseline",
+                 strategies: list[Strategy] | None = None,
+                 household_agents: bool = True) -> None:
+        super().__init__(rng=int(seed))
+        self.config = scenario or default_scenario()
+        self.params = self.config.params
+        self.seed = int(seed)
+        self.streams = Streams(self.seed)
+        self.bundle = bundle
+        self.month = 0
+
+        p = self.params
+        self.households = synthesise(p, self.streams["population"], households)
+        hh = self.households
+        self.network = networks.build(p, hh.rt, hh.rw, self.streams["network"],
+                                      self.config.path)
+        self.n_rt = int(hh.rt.max()) + 1
+        self.rt_size = np.bincount(hh.rt, minlength=self.n_rt)
+        if household_agents:
+            for row in range(hh.n):
+                Household(self, row)
+
+        self._keep = decay_factor(p["factors.half_life_months"])
+        self._fail_by_rung = np.array([0.0, p["failure.unimproved"], p["failure.limited"],
+                                       p["failure.basic"], p["failure.basic"]], np.float32)
+        self._build_sanitarians()
+        self._build_cooperatives()
+
+        self.ledger: defaultdict[tuple[str, str], float] = defaultdict(float)
+        self.totals: defaultdict[tuple[str, str], float] = defaultdict(float)
+        self.shocked = np.zeros(hh.n, bool)
+        self.credit_draws = np.zeros(hh.n)
+        self.queue_draws = np.zeros(hh.n)
+        self.neighbour_adopted = np.zeros(hh.n, np.float32)
+        self._update_communities(first=True)
+
+        self.strategies = strategies if strategies is not None else build_bundle(
+            self.config, bundle)
+        for strategy in self.strategies:
+            strategy.setup(self)
+
+        self.current: dict[str, float] = {}
+        self.output_columns = OUTPUT_COLUMNS + tuple(
+            col for s in self.strategies for col in s.output_columns)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={col: partial(_read_current, col) for col in self.output_columns})
+        self._record()
+
+    # ------------------------------------------------------------------ set-up helpers
+    def _build_sanitarians(self) -> None:
+        p, hh = self.params, self.households
+        count = p["sanitarians.count"]
+        n_rw = int(hh.rw.max()) + 1
+        owner = (hh.rw.astype(np.int64) * max(count, 1)) // n_rw
+        self.sanitarians = AgentSet(
+            [Sanitarian(self, np.flatnonzero(owner == s), p["sanitarians.visits_per_month"],
+                        p["sanitarians.targeting"], p["sanitarians.visit_effect"],
+                        p["costs.visit"], p["sanitarians.refer_to_credit"])
+             for s in range(count)], random=self.random)
+
+    def _build_cooperatives(self) -> None:
+        p, hh = self.params, self.households
+        count = p["cooperatives.count"]
+        n_village = int(hh.village.max()) + 1
+        self.coop_of_village = (np.arange(n_village) % count if count
+                                else np.full(n_village, -1))
+        self.coop_of_row = self.coop_of_village[hh.village].astype(np.int16)
+        self.cooperatives = AgentSet(
+            [CreditCooperative(self, c, np.flatnonzero(self.coop_of_village == c), p)
+             for c in range(count)], random=self.random)
+
+    def coop_of_row_is(self, index: int) -> np.ndarray:
+        return self.coop_of_row == index
+
+    # ------------------------------------------------------------------ shared services
+    def book(self, funder: str, item: str, amount: float) -> None:
+        """Record spending (rupiah) this month by a funder on an item."""
+        if funder not in FUNDERS:
+            raise ValueError(f"unknown funder {funder!r}")
+        self.ledger[(funder, item)] += float(amount)
+        self.totals[(funder, item)] += float(amount)
+
+    def price_to_basic(self, rows: np.ndarray) -> np.ndarray:
+        """Price (rupiah) for each row to reach basic: a new toilet, or a repair."""
+        p = self.params
+        share = np.where(self.households.repair_due[rows], p["costs.repair_share"], 1.0)
+        return p["costs.toilet"] * share
+
+    def start_building(self, rows: np.ndarray, target: int,
+                       paid_by_household: np.ndarray | float = 0.0) -> None:
+        """Rows start building a facility of rung ``target``; households pay their part."""
+        hh = self.households
+        paid = np.broadcast_to(np.asarray(paid_by_household, float), rows.shape)
+        if self.params["behaviour.money_constraint"]:
+            hh.savings[rows] -= paid
+        self.book("households", "construction", paid.sum())
+        hh.build_left[rows] = self.params["construction.months"]
+        hh.build_target[rows] = target
+        hh.intent[rows] = 0
+        hh.applying[rows] = False
+
+    def active_strategies(self) -> list[Strategy]:
+        return [s for s in self.strategies if s.active(self.month)]
+
+    # ------------------------------------------------------------------ the step
+    def step(self) -> None:
+        self.month += 1
+        self.ledger.clear()
+        active = self.active_strategies()
+        for phase in STEP_ORDER:
+            getattr(self, f"_{phase}")()
+            for strategy in active:
+                hook = getattr(strategy, f"on_{phase}", None)
+                if hook is not None:
+                    hook(self)
+
+    def run(self, months: int | None = None) -> None:
+        for _ in range(months if months is not None else self.params["run.months"]):
+            self.step()
+
+    # ------------------------------------------------------------------ phases
+    def _income(self) -> None:
+        hh, p = self.households, self.params
+        hh.savings *= 1.0 - p["population.savings_drawdown"]
+        hh.savings += hh.income * p["population.savings_rate"]
+        draws = self.streams["income"].random(hh.n, np.float32)
+        self.shocked = draws < p["population.income_shock_rate"]
+        hh.savings[self.shocked] *= 0.5
+
+    def _decay(self) -> None:
+        relax_factors(self.households, self._keep)
+
+    def _programmes(self) -> None:
+        """Strategies act here through ``on_programmes``; the baseline has none."""
+
+    def _sanitarians(self) -> None:
+        self.sanitarians.do("step")
+
+    def _decide(self) -> None:
+        hh, p = self.households, self.params
+        adopted = (hh.rung >= Rung.BASIC).astype(np.float32)
+        self.neighbour_adopted = self.network.neighbour_share(adopted)
+        hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
+                                 p["behaviour.q_imitation"], motivation(hh, p))
+        draws = self.streams["adoption"].random(hh.n, np.float32)
+        deciding = (draws < hazard) & (hh.rung < Rung.BASIC) & (hh.build_left < 0) & (
+            hh.intent == 0)
+        hh.intent[deciding] = p["behaviour.intent_months"]
+
+    def _finance(self) -> None:
+        hh, p = self.households, self.params
+        rows = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0) & ~hh.applying)
+        price = self.price_to_basic(rows)
+        if not p["behaviour.money_constraint"]:
+            self.start_building(rows, Rung.BASIC, paid_by_household=price)
+            return
+        own = hh.savings[rows] >= price
+        self.start_building(rows[own], Rung.BASIC, paid_by_household=price[own])
+        rows, price = rows[~own], price[~own]
+
+        coop = self.coop_of_row[rows]
+        can_borrow = np.zeros(rows.size, bool)
+        for c, cooperative in enumerate(self.cooperatives):
+            mine = coop == c
+            need = price[mine] - hh.savings[rows[mine]]
+            can_borrow[mine] = cooperative.eligible(rows[mine], need)
+        hh.applying[rows[can_borrow]] = True
+        rows = rows[~can_borrow]
+
+        # no toilet within reach: share a neighbour's toilet, or dig a pit
+        at_od = rows[hh.rung[rows] == Rung.OPEN_DEFECATION]
+        share = self.neighbour_adopted[at_od] > 0
+        hh.rung[at_od[share]] = Rung.LIMITED
+        hh.intent[at_od[share]] = 0
+        diggers = at_od[~share]
+        diggers = diggers[hh.savings[diggers] >= p["costs.pit"]]
+        self.start_building(diggers, Rung.UNIMPROVED, paid_by_household=p["costs.pit"])
+
+        waiting = (hh.intent > 0) & (hh.build_left < 0)
+        hh.intent[waiting] -= 1
+        hh.applying[hh.intent == 0] = False
+
+    def _cooperatives(self) -> None:
+        n = self.households.n
+        self.credit_draws = self.streams["credit"].random(n)
+        self.queue_draws = self.streams["credit_queue"].random(n)
+        self.cooperatives.do("step")
+
+    def _construction(self) -> None:
+        hh = self.households
+        building = hh.build_left >= 0
+        done = building & (hh.build_left == 0)
+        hh.rung[done] = np.maximum(hh.rung[done], hh.build_target[done])
+        septic = done & (hh.build_target >= Rung.BASIC)
+        hh.repair_due[septic] = False
+        hh.last_emptied[septic] = self.month
+        hh.build_left[done] = -1
+        hh.build_left[building & ~done] -= 1
+
+    def _desludging(self) -> None:
+        hh, p = self.households, self.params
+        draws = self.streams["desludging"].random(hh.n, np.float32)
+        fee = p["costs.desludging_fee"]
+        emptying = (draws < p["desludging.self_rate"]) & (hh.rung >= Rung.BASIC) & (
+            hh.savings >= fee)
+        self.empty_tanks(np.flatnonzero(emptying), funder="households")
+        lapsed = (hh.rung == Rung.SAFELY_MANAGED) & (
+            self.month - hh.last_emptied > p["desludging.interval_months"])
+        hh.rung[lapsed] = Rung.BASIC
+
+    def empty_tanks(self, rows: np.ndarray, funder: str) -> None:
+        """Empty the septic tanks of ``rows``; the fee is paid by ``funder``."""
+        hh = self.households
+        fee = self.params["costs.desludging_fee"]
+        if funder == "households":
+            hh.savings[rows] -= fee
+        self.book(funder, "desludging", fee * rows.size)
+        hh.last_emptied[rows] = self.month
+        hh.rung[rows] = Rung.SAFELY_MANAGED
+
+    def _failure(self) -> None:
+        hh, p = self.households, self.params
+        hazard = self._fail_by_rung[hh.rung]
+        multiplier = failure_multiplier(hh, p)
+        if multiplier is not None:
+            hazard *= multiplier
+        overdue = (hh.rung >= Rung.BASIC) & (
+            self.month - hh.last_emptied > 2 * p["desludging.interval_months"])
+        hazard[overdue] *= np.float32(p["failure.overdue_multiplier"])
+        draws = self.streams["failure"].random((2, hh.n), np.float32)
+        failing = (draws[0] < hazard) & (hh.build_left < 0)
+        toilet = failing & (hh.rung >= Rung.BASIC)
+        to_od = draws[1] < p["failure.to_open_defecation"]
+        hh.rung[failing & (hh.rung < Rung.BASIC)] = Rung.OPEN_DEFECATION
+        hh.rung[toilet] = np.where(to_od[toilet], Rung.OPEN_DEFECATION, Rung.UNIMPROVED)
+        hh.repair_due[toilet] = True
+
+    def _communities(self) -> None:
+        self._update_communities()
+
+    def _update_communities(self, first: bool = False) -> None:
+        hh = self.households
+        od = np.bincount(hh.rt, weights=hh.rung == Rung.OPEN_DEFECATION, minlength=self.n_rt)
+        odf = od == 0
+        if first:
+            self.ever_odf = odf.copy()
+            self.slipped_this_month = 0
+            self.slipped_total = 0
+        else:
+            slipped = self.odf & ~odf
+            self.slipped_this_month = int(slipped.sum())
+            self.slipped_total += self.slipped_this_month
+            self.ever_odf |= odf
+        self.odf = odf
+        adopted = np.bincount(hh.rt, weights=hh.rung >= Rung.BASIC, minlength=self.n_rt)
+        self.rt_coverage = adopted / self.rt_size
+
+    def _record(self) -> None:
+        hh = self.households
+        counts = np.bincount(hh.rung, minlength=N_RUNGS)
+        coops = list(self.cooperatives)
+        row: dict[str, float] = {"month": self.month}
+        row.update(zip(RUNG_COLUMNS, counts / hh.n, strict=True))
+        row["basic_or_better"] = float(counts[Rung.BASIC:].sum() / hh.n)
+        row["odf_communities"] = int(self.odf.sum())
+        row["odf_share"] = float(self.odf.mean())
+        row["odf_slipped"] = self.slipped_this_month
+        row["odf_slipped_total"] = self.slipped_total
+        row["loans_issued"] = sum(c.issued_this_month for c in coops)
+        row["loans_outstanding"] = int((hh.loan_coop >= 0).sum())
+        row["loans_in_arrears"] = int(((hh.loan_coop >= 0) & (hh.loan_missed >= (
+            self.params["cooperatives.arrears_after"]))).sum())
+        row["loans_written_off"] = sum(c.written_off_this_month for c in coops)
+        row["fund_balance"] = float(sum(c.cash for c in coops))
+        row["outstanding_principal"] = float(sum(c.outstanding for c in coops))
+        row["written_off_principal"] = float(sum(c.written_off for c in coops))
+        row["loan_repayments"] = float(sum(c.repaid_this_month for c in coops))
+        row["sanitarian_visits"] = sum(s.visits_this_month for s in self.sanitarians)
+        for funder in FUNDERS:
+            row[f"spending_{funder}"] = sum(v for (f, _), v in self.ledger.items()
+                                            if f == funder)
+        for strategy in self.strategies:
+            row.update(strategy.outputs(self))
+        self.current = row
+        self.datacollector.collect(self)
+        for s in self.sanitarians:
+            s.visits_this_month = 0
+
+    def monthly_table(self):
+        """The monthly outputs as a pandas DataFrame, one row per month (0 = start)."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        return frame.reset_index(drop=True)
+
+
+def _read_current(column: str, model: SanitationModel):
+    return model.current.get(column, np.nan)
+
+
+#: Columns of the monthly table, in order (strategies may add their own).
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "month", *RUNG_COLUMNS, "basic_or_better", "odf_communities", "odf_share", "odf_slipped",
+    "odf_slipped_total", "loans_issued", "loans_outstanding", "loans_in_arrears",
+    "loans_written_off", "fund_balance", "outstanding_principal", "written_off_principal",
+    "loan_repayments", "sanitarian_visits", *(f"spending_{f}" for f in FUNDERS),
+)

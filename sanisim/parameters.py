@@ -1,0 +1,303 @@
+"""One record per parameter: default, bounds, unit, meaning and source.
+
+Everything else reads this table: scenario validation, the parameter table in
+``docs/model.md`` (``python -m sanisim.parameters`` prints it), and the problem
+definition of sensitivity analysis. A parameter is named by its dotted key,
+``section.name``, which is also its place in a scenario TOML file.
+
+Sources are cited by short name; the full references are in ``docs/model.md``
+(section "Sources"). "assumption" always comes with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RUNGS_KEYS = ("open_defecation", "unimproved", "limited", "basic", "safely_managed")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A model parameter and everything known about it."""
+
+    key: str
+    default: Any
+    unit: str
+    meaning: str
+    source: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @property
+    def kind(self) -> type:
+        """The Python type a scenario value must have (int also accepted for float)."""
+        return type(self.default)
+
+    @property
+    def section(self) -> str:
+        return self.key.rsplit(".", 1)[0]
+
+    def allowed(self) -> str:
+        """Human description of the allowed values, for error messages and docs."""
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind is bool:
+            return "true or false"
+        if self.low is not None or self.high is not None:
+            lo = "-inf" if self.low is None else f"{self.low:g}"
+            hi = "inf" if self.high is None else f"{self.high:g}"
+            what = "an integer" if self.kind is int else "a number"
+            return f"{what} in [{lo}, {hi}]"
+        return {int: "an integer", float: "a number", str: "a string"}.get(self.kind, "a value")
+
+
+def _p(key, default, unit, meaning, source, low=None, high=None, choices=None) -> Param:
+    return Param(key, default, unit, meaning, source, low, high, choices)
+
+
+_CJ = "Cameron, Olivia & Shah 2019"
+_SUSENAS = "BPS Susenas via Bappenas/Kemenkes (2018)"
+_HARTER = "Harter, Inauen & Mosler 2020"
+
+PARAMETERS: tuple[Param, ...] = (
+    # --- run -------------------------------------------------------------------
+    _p("run.months", 120, "months", "Simulated horizon of a run.",
+       "assumption: ten years covers a five-year plan period and its aftermath", 1, 600),
+    # --- population ------------------------------------------------------------
+    _p("population.households", 10_000, "households",
+       "Number of households in the simulated district.",
+       "assumption: a peri-urban district sub-area of about 10,000 households", 10, 5_000_000),
+    _p("population.rt_size", 40, "households per RT",
+       "Mean number of households in a neighbourhood unit (rukun tetangga, RT).",
+       "assumption: RTs typically hold 30-50 households", 2, 500),
+    _p("population.rt_per_rw", 8, "RT per RW",
+       "Mean number of RTs in a rukun warga (RW).", "assumption: typical urban RW", 1, 100),
+    _p("population.rw_per_village", 8, "RW per village",
+       "Mean number of RWs in a kelurahan/desa.", "assumption: typical kelurahan", 1, 100),
+    _p("population.poverty_line", 2_592_657.0, "rupiah per household-month",
+       "Poverty line for a household; households below it are 'poor'.",
+       "BPS March 2023: Rp 550,458 per person x 4.71 members (computed)", 1e5, 1e8),
+    _p("population.poverty_rate", 0.0936, "share of households",
+       "Share of households with income below the poverty line; fixes the income median.",
+       "BPS March 2023 poverty rate 9.36%", 0.001, 0.9),
+    _p("population.income_sigma", 0.55, "log rupiah",
+       "Standard deviation of log household income (log-normal income).",
+       "assumption: typical dispersion of Indonesian household expenditure", 0.1, 1.5),
+    _p("population.savings_rate", 0.05, "share of income per month",
+       "Share of monthly income a household puts aside and could spend on sanitation.",
+       "assumption: low-income households save little; exposed to sensitivity analysis",
+       0.0, 0.5),
+    _p("population.savings_drawdown", 0.1, "share of savings per month",
+       "Share of savings spent each month on other needs; savings settle near "
+       "income x savings_rate / savings_drawdown (starting savings scatter around that).",
+       "assumption: savings of low-income households are short-lived", 0.001, 1.0),
+    _p("population.income_shock_rate", 0.02, "probability per month",
+       "Chance a household meets an income shock (illness, job loss) that halves its savings.",
+       "assumption", 0.0, 0.5),
+    _p("population.female_decision_share", 0.25, "share of households",
+       "Share of households whose sanitation decision maker is a woman.",
+       "assumption: women head about a sixth of households and co-decide in others", 0.0, 1.0),
+    _p("population.start_shares.open_defecation", 0.0936, "share of households",
+       "Starting share practising open defecation (rung 0).", f"{_SUSENAS}: 9.36%", 0.0, 1.0),
+    _p("population.start_shares.unimproved", 0.1, "share of households",
+       "Starting share with an unimproved facility (rung 1).",
+       f"computed from {_SUSENAS} (not adequate minus open defecation); split with "
+       "'limited' is an assumption", 0.0, 1.0),
+    _p("population.start_shares.limited", 0.0606, "share of households",
+       "Starting share sharing an improved facility (rung 2).", "as 'unimproved'", 0.0, 1.0),
+    _p("population.start_shares.basic", 0.6716, "share of households",
+       "Starting share with their own improved toilet (rung 3).",
+       f"computed from {_SUSENAS}: adequate 74.58% less safely managed 7.42%", 0.0, 1.0),
+    _p("population.start_shares.safely_managed", 0.0742, "share of households",
+       "Starting share with safely managed sanitation (rung 4).", f"{_SUSENAS}: 7.42%",
+       0.0, 1.0),
+    # --- psychosocial factors (RANAS) -----------------------------------------
+    _p("factors.risk", 0.5, "index 0-1", "Mean perceived risk (vulnerability, severity).",
+       "assumption: index scaled to 0-1 (Mosler 2012 RANAS blocks)", 0.0, 1.0),
+    _p("factors.attitude", 0.5, "index 0-1", "Mean attitude (benefits, disgust, pride).",
+       "assumption (RANAS)", 0.0, 1.0),
+    _p("factors.norm", 0.4, "index 0-1", "Mean injunctive norm and public commitment.",
+       "assumption (RANAS)", 0.0, 1.0),
+    _p("factors.ability", 0.4, "index 0-1", "Mean self-efficacy and know-how.",
+       "assumption (RANAS)", 0.0, 1.0),
+    _p("factors.self_regulation", 0.4, "index 0-1",
+       "Mean self-regulation (action planning, remembering); also keeps a facility in use.",
+       "assumption (RANAS)", 0.0, 1.0),
+    _p("factors.concentration", 8.0, "beta a+b",
+       "Concentration of the beta distributions of the factors (higher = less spread).",
+       "assumption", 1.0, 200.0),
+    _p("factors.half_life_months", 6.0, "months",
+       "Half-life of factor gains from visits and campaigns, relaxing back to baseline.",
+       "assumption: campaign effects fade within a year", 0.5, 120.0),
+    _p("factors.female_risk_shift", 0.05, "index 0-1",
+       "Added to baseline risk perception when the decision maker is a woman.",
+       "assumption: women carry more of the burden of poor sanitation", -0.5, 0.5),
+    # --- decision rule ---------------------------------------------------------
+    _p("behaviour.p_innovation", 0.004, "probability per month",
+       "Bass innovation coefficient p: spontaneous monthly chance to decide to build.",
+       "assumption, calibrated to the control arm of " + _CJ, 0.0, 1.0),
+    _p("behaviour.q_imitation", 0.03, "probability per month",
+       "Bass imitation coefficient q: added chance per unit share of neighbours at basic+.",
+       "assumption: q >> p as for consumer durables; calibrated to " + _CJ, 0.0, 1.0),
+    _p("behaviour.w_risk", 0.2, "log-hazard per unit index",
+       "Weight of perceived risk in the decision hazard.",
+       f"assumption: small, since {_HARTER} found no effect through risk", 0.0, 10.0),
+    _p("behaviour.w_attitude", 0.8, "log-hazard per unit index",
+       "Weight of attitude in the decision hazard.", "assumption", 0.0, 10.0),
+    _p("behaviour.w_norm", 1.5, "log-hazard per unit index",
+       "Weight of injunctive norm and commitment in the decision hazard.",
+       f"assumption: largest, after {_HARTER}", 0.0, 10.0),
+    _p("behaviour.w_ability", 1.2, "log-hazard per unit index",
+       "Weight of self-efficacy and know-how in the decision hazard.",
+       f"assumption, after {_HARTER}", 0.0, 10.0),
+    _p("behaviour.w_self_regulation", 1.0, "log-hazard per unit index",
+       "Weight of self-regulation in the decision hazard.",
+       f"assumption, after {_HARTER}", 0.0, 10.0),
+    _p("behaviour.intent_months", 6, "months",
+       "How long a decision to build lasts while the household looks for the money.",
+       "assumption", 1, 60),
+    _p("behaviour.money_constraint", True, "",
+       "Whether building needs money (false: any decision is carried out, as in Bass).",
+       "model switch", None, None),
+    # --- products and costs ----------------------------------------------------
+    _p("costs.toilet", 2_500_000.0, "rupiah",
+       "Price of an own improved toilet with septic tank (moves a household to basic).",
+       "cooperative package Rp 1.5-2.5 M (Lumajang 2020); Rp 3 M (Malang)", 1e5, 5e7),
+    _p("costs.pit", 500_000.0, "rupiah",
+       "Price of a simple unimproved pit latrine (open defecation to unimproved).",
+       "assumption: materials for a simple pit and slab", 0.0, 1e7),
+    _p("costs.repair_share", 0.3, "share of toilet price",
+       "Cost of bringing a failed own toilet back into use, as a share of its price.",
+       "assumption", 0.0, 1.0),
+    _p("costs.desludging_fee", 165_000.0, "rupiah",
+       "Fee for emptying a septic tank.", "tariffs Rp 130,000-200,000 (midpoint)", 0.0, 2e6),
+    _p("costs.visit", 25_000.0, "rupiah per visit",
+       "Government cost of one sanitarian household visit (time and transport).",
+       "assumption", 0.0, 1e6),
+    # --- construction, failure and desludging ----------------------------------
+    _p("construction.months", 1, "months",
+       "Months from paying for a facility to using it.",
+       "assumption; BenYishay et al. 2017 saw installation lag purchase", 0, 24),
+    _p("failure.basic", 0.002, "probability per month",
+       "Monthly chance that an own improved toilet fails or falls out of use.",
+       "assumption near Odagiri et al. 2017 (14.5% slipped in 2 years after ODF)", 0.0, 0.5),
+    _p("failure.unimproved", 0.006, "probability per month",
+       "Monthly chance that an unimproved pit collapses or fills.",
+       "assumption after Delaire et al. 2022 (pit collapse, pit full)", 0.0, 0.5),
+    _p("failure.limited", 0.003, "probability per month",
+       "Monthly chance that a household loses access to a shared facility.",
+       "assumption", 0.0, 0.5),
+    _p("failure.w_self_regulation", 2.0, "log-hazard per unit index",
+       "How much self-regulation above its mean lowers facility failure and disuse.",
+       "assumption after Odagiri et al. 2017", 0.0, 10.0),
+    _p("failure.overdue_multiplier", 2.0, "ratio",
+       "Failure hazard multiplier for a septic tank not emptied for twice the interval.",
+       "assumption: full tanks are a main failure cause (Delaire et al. 2022)", 1.0, 20.0),
+    _p("failure.to_open_defecation", 0.2, "share of failures",
+       "Share of failed own toilets whose household returns to open defecation "
+       "(the rest fall back to an unimproved facility).",
+       "assumption after Odagiri et al. 2017", 0.0, 1.0),
+    _p("desludging.interval_months", 36, "months",
+       "Emptying interval that keeps a septic tank safely managed.",
+       "Indonesian guidance: empty at least every 3 years", 6, 120),
+    _p("desludging.self_rate", 0.004, "probability per month",
+       "Monthly chance a household with a septic tank has it emptied on its own initiative.",
+       "assumption: only 17% ever emptied (Odagiri et al. 2021)", 0.0, 1.0),
+    # --- social network --------------------------------------------------------
+    _p("network.kind", "community", "", "Social network generator.", "model switch",
+       choices=("community", "watts_strogatz", "erdos_renyi", "complete", "edgelist")),
+    _p("network.rt_degree", 6.0, "ties per household",
+       "Mean ties within the household's RT (community network).", "assumption", 0.0, 100.0),
+    _p("network.rw_degree", 2.0, "ties per household",
+       "Mean ties elsewhere in the household's RW (community network).", "assumption",
+       0.0, 100.0),
+    _p("network.long_degree", 1.0, "ties per household",
+       "Mean long ties across the district (kin, religious and savings groups).",
+       "assumption", 0.0, 100.0),
+    _p("network.mean_degree", 8.0, "ties per household",
+       "Mean degree for the watts_strogatz and erdos_renyi networks.", "assumption",
+       1.0, 1000.0),
+    _p("network.rewire", 0.1, "probability",
+       "Rewiring probability of the watts_strogatz network.", "assumption", 0.0, 1.0),
+    _p("network.edgelist", "", "path",
+       "Edge-list file (two household indices per line) for kind = 'edgelist', "
+       "relative to the scenario file.", "user data"),
+    # --- sanitarians -----------------------------------------------------------
+    _p("sanitarians.count", 4, "sanitarians",
+       "Number of sanitarians (health workers) in the district.",
+       "assumption: about one per Puskesmas area; no national ratio found", 0, 10_000),
+    _p("sanitarians.visits_per_month", 40, "visits per sanitarian-month",
+       "Household visits one sanitarian can make in a month.", "assumption", 0, 10_000),
+    _p("sanitarians.targeting", "lowest_coverage", "",
+       "Which households a sanitarian visits first (all below basic).", "model switch",
+       choices=("random", "lowest_coverage", "poorest_first", "most_connected")),
+    _p("sanitarians.visit_effect", 0.15, "share of gap to 1",
+       "Share of the gap to the maximum closed by one visit, for risk, attitude and ability.",
+       "assumption", 0.0, 1.0),
+    _p("sanitarians.refer_to_credit", True, "",
+       "Whether visited households are referred to a cooperative (their applications first).",
+       "model switch"),
+    # --- credit cooperatives ---------------------------------------------------
+    _p("cooperatives.count", 2, "cooperatives", "Number of credit cooperatives.",
+       "assumption", 0, 1_000),
+    _p("cooperatives.fund", 250_000_000.0, "rupiah per cooperative",
+       "Starting loan fund of each cooperative.",
+       "assumption: about 100 toilet loans per cooperative", 0.0, 1e13),
+    _p("cooperatives.max_loan", 3_000_000.0, "rupiah",
+       "Largest toilet loan.", "BPR Kab. Bandung Rp 0.9-2.5 M; KKUM Bogor Rp 5.0 M", 0.0, 1e9),
+    _p("cooperatives.monthly_interest", 0.015, "per month",
+       "Interest rate on the outstanding principal.",
+       "assumption between BPR Kab. Bandung (9% over 2 years) and Cambodia (2.8%/month)",
+       0.0, 0.2),
+    _p("cooperatives.tenor_months", 24, "months", "Loan term (annuity repayment).",
+       "BPR Kab. Bandung 2 years; KOMIDA up to 2 years", 1, 120),
+    _p("cooperatives.processing_capacity", 20, "applications per month",
+       "Applications one cooperative can assess in a month.", "assumption", 0, 100_000),
+    _p("cooperatives.min_income", 1_500_000.0, "rupiah per month",
+       "Lowest household income a cooperative lends to.", "assumption", 0.0, 1e9),
+    _p("cooperatives.max_installment_share", 0.3, "share of income",
+       "Largest monthly instalment as a share of household income.", "assumption",
+       0.0, 1.0),
+    _p("cooperatives.miss_rate", 0.01, "probability per month",
+       "Chance that a borrower with a 10% instalment burden misses a payment "
+       "(scales with the burden).", "Water.org partners: under 1% more than 30 days late",
+       0.0, 1.0),
+    _p("cooperatives.cure_rate", 0.3, "probability per month",
+       "Chance that a borrower in arrears pays again in a month.", "assumption", 0.0, 1.0),
+    _p("cooperatives.arrears_after", 2, "missed payments",
+       "Consecutive missed payments after which a loan is in arrears.", "assumption", 1, 24),
+    _p("cooperatives.write_off_after", 6, "months in arrears",
+       "Months in arrears after which a loan is written off.", "assumption", 1, 60),
+)
+
+BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
+
+# Groups of parameters that are shares of one whole and must sum to 1.
+SHARE_GROUPS: dict[str, tuple[str, ...]] = {
+    "population.start_shares": tuple(f"population.start_shares.{r}" for r in RUNGS_KEYS),
+}
+SHARE_TOLERANCE = 1e-6
+
+
+def defaults() -> dict[str, Any]:
+    """All parameters at their defaults, by dotted key."""
+    return {p.key: p.default for p in PARAMETERS}
+
+
+def markdown_table(params: tuple[Param, ...] = PARAMETERS) -> str:
+    """The parameter table of ``docs/model.md``, generated from the records."""
+    rows = ["| key | default | unit | range | meaning | source |", "|---|---|---|---|---|---|"]
+    for p in params:
+        default = f"{p.default:,}" if isinstance(p.default, int | float) and not isinstance(
+            p.default, bool) else repr(p.default).lower() if isinstance(p.default, bool) else (
+            f'"{p.default}"')
+        rows.append(
+            f"| `{p.key}` | {default} | {p.unit} | {p.allowed()} | {p.meaning} | {p.source} |"
+        )
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # pragma: no cover - documentation helper
+    print(markdown_table())

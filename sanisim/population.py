@@ -1,0 +1,160 @@
+"""Synthetic households: scenario parameters in, household arrays out.
+
+Households are rows of a structure of arrays (:class:`Households`). They are sorted by
+community, so each RT, RW and village is a contiguous block of rows; the network builders
+rely on that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+from scipy.special import ndtri
+
+from sanisim.ladder import N_RUNGS, RUNG_COLUMNS
+
+FACTORS: tuple[str, ...] = ("risk", "attitude", "norm", "ability", "self_regulation")
+
+#: Standard deviation of the community (RT) effect on starting rungs (latent units).
+COMMUNITY_EFFECT_SD = 0.7
+#: Standard deviation of the household noise linking income to starting rung (latent units).
+RUNG_NOISE_SD = 1.0
+
+
+@dataclass
+class Households:
+    """Household state, one numpy array per attribute, indexed by household row."""
+
+    rt: np.ndarray  # int32 community (RT) index
+    rw: np.ndarray  # int32 RW index
+    village: np.ndarray  # int32 kelurahan/desa index
+    income: np.ndarray  # float64 rupiah per month
+    savings: np.ndarray  # float64 rupiah
+    poor: np.ndarray  # bool, income below the poverty line
+    quintile: np.ndarray  # int8 income quintile, 0 = poorest
+    female: np.ndarray  # bool, decision maker is a woman
+    rung: np.ndarray  # int8, 0..4
+    risk: np.ndarray  # float32 index 0-1, current
+    attitude: np.ndarray
+    norm: np.ndarray
+    ability: np.ndarray
+    self_regulation: np.ndarray
+    base_risk: np.ndarray  # float32 baseline the current value relaxes to
+    base_attitude: np.ndarray
+    base_norm: np.ndarray
+    base_ability: np.ndarray
+    base_self_regulation: np.ndarray
+    intent: np.ndarray  # int16 months the decision to build still lasts (0: none)
+    applying: np.ndarray  # bool, loan application waiting
+    referred: np.ndarray  # bool, referred to credit by a sanitarian
+    build_left: np.ndarray  # int16 months to completion (-1: not building)
+    build_target: np.ndarray  # int8 rung reached when building completes
+    repair_due: np.ndarray  # bool, own toilet failed (rebuild costs the repair share)
+    last_emptied: np.ndarray  # int16 month the septic tank was last emptied
+    subsidised: np.ndarray  # bool, hardware received as a grant
+    loan_coop: np.ndarray  # int16 cooperative holding the loan (-1: none)
+    loan_principal: np.ndarray  # float64 rupiah outstanding
+    loan_installment: np.ndarray  # float64 rupiah per month
+    loan_missed: np.ndarray  # int16 consecutive missed payments
+    defaulted: np.ndarray  # bool, had a loan written off (no new credit)
+
+    @property
+    def n(self) -> int:
+        return self.rung.shape[0]
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+    def rung_shares(self) -> np.ndarray:
+        return np.bincount(self.rung, minlength=N_RUNGS) / self.n
+
+
+def _block_sizes(total: int, blocks: int, rng: np.random.Generator, shape: float = 8.0
+                 ) -> np.ndarray:
+    """Split ``total`` units into ``blocks`` blocks of at least one, gamma-varied sizes."""
+    blocks = max(1, min(blocks, total))
+    weights = rng.gamma(shape, 1.0, blocks)
+    return 1 + rng.multinomial(total - blocks, weights / weights.sum())
+
+
+def _communities(n: int, params, rng: np.random.Generator):
+    rt_sizes = _block_sizes(n, round(n / params["population.rt_size"]), rng)
+    n_rt = rt_sizes.size
+    rw_sizes = _block_sizes(n_rt, round(n_rt / params["population.rt_per_rw"]), rng)
+    village_sizes = _block_sizes(rw_sizes.size,
+                                 round(rw_sizes.size / params["population.rw_per_village"]), rng)
+    rt = np.repeat(np.arange(n_rt, dtype=np.int32), rt_sizes)
+    rw_of_rt = np.repeat(np.arange(rw_sizes.size, dtype=np.int32), rw_sizes)
+    village_of_rw = np.repeat(np.arange(village_sizes.size, dtype=np.int32), village_sizes)
+    rw = rw_of_rt[rt]
+    return rt, rw, village_of_rw[rw]
+
+
+def income_median(params) -> float:
+    """Median income that puts ``poverty_rate`` of households below the poverty line."""
+    z = ndtri(params["population.poverty_rate"])
+    return float(params["population.poverty_line"] * np.exp(-params["population.income_sigma"] * z))
+
+
+def _starting_rungs(log_income: np.ndarray, rt: np.ndarray, shares: np.ndarray,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Assign rungs by exact shares; richer households and better-off RTs sit higher."""
+    n = log_income.size
+    z = (log_income - log_income.mean()) / max(log_income.std(), 1e-12)
+    latent = z + COMMUNITY_EFFECT_SD * rng.standard_normal(rt.max() + 1)[rt] \
+        + RUNG_NOISE_SD * rng.standard_normal(n)
+    counts = np.floor(shares * n).astype(np.int64)
+    counts[np.argsort(-(shares * n - counts))[: n - counts.sum()]] += 1  # largest remainders
+    rung = np.empty(n, dtype=np.int8)
+    rung[np.argsort(latent, kind="stable")] = np.repeat(np.arange(N_RUNGS, dtype=np.int8),
+                                                        counts)
+    return rung
+
+
+def _beta(mean: float, concentration: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    mean = float(np.clip(mean, 1e-3, 1 - 1e-3))
+    return rng.beta(mean * concentration, (1 - mean) * concentration, size).astype(np.float32)
+
+
+def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Households:
+    """Build the synthetic population of a scenario (``n`` overrides the household count)."""
+    n = int(n or params["population.households"])
+    rt, rw, village = _communities(n, params, rng)
+
+    sigma = params["population.income_sigma"]
+    log_income = np.log(income_median(params)) + sigma * rng.standard_normal(n)
+    income = np.exp(log_income)
+    ranks = np.argsort(np.argsort(income, kind="stable"), kind="stable")
+    quintile = (ranks * 5 // n).astype(np.int8)
+    settled = income * params["population.savings_rate"] / params["population.savings_drawdown"]
+    savings = settled * rng.gamma(2.0, 0.5, n)
+    female = rng.random(n) < params["population.female_decision_share"]
+
+    shares = np.array([params[f"population.start_shares.{r}"] for r in RUNG_COLUMNS])
+    rung = _starting_rungs(log_income, rt, shares, rng)
+
+    concentration = params["factors.concentration"]
+    base = {f: _beta(params[f"factors.{f}"], concentration, n, rng) for f in FACTORS}
+    base["risk"] = np.clip(base["risk"] + np.float32(params["factors.female_risk_shift"]) * female,
+                           0, 1).astype(np.float32)
+
+    interval = params["desludging.interval_months"]
+    last_emptied = np.where(
+        rung == 4, -rng.integers(0, interval, n), -interval - rng.integers(1, 2 * interval + 1, n)
+    ).astype(np.int16)
+
+    zeros_f = np.zeros(n)
+    return Households(
+        rt=rt, rw=rw, village=village, income=income, savings=savings,
+        poor=income < params["population.poverty_line"], quintile=quintile, female=female,
+        rung=rung,
+        **{f: base[f].copy() for f in FACTORS},
+        **{f"base_{f}": base[f] for f in FACTORS},
+        intent=np.zeros(n, np.int16), applying=np.zeros(n, bool), referred=np.zeros(n, bool),
+        build_left=np.full(n, -1, np.int16), build_target=np.zeros(n, np.int8),
+        repair_due=np.zeros(n, bool), last_emptied=last_emptied,
+        subsidised=np.zeros(n, bool), loan_coop=np.full(n, -1, np.int16),
+        loan_principal=zeros_f.copy(), loan_installment=zeros_f.copy(),
+        loan_missed=np.zeros(n, np.int16), defaulted=np.zeros(n, bool),
+    )

@@ -1,0 +1,168 @@
+"""The strategy interface: a programme is data plus hooks on the model's named phases.
+
+A strategy is declared in a scenario file as a table ``[strategies.NAME]`` with a ``type``
+(a registered class), a time window ``start``..``end`` (months, inclusive), a ``budget``
+(rupiah, government or donor money) and the type's own parameters. Bundles name the
+strategies that run together.
+
+At run time each strategy gets its own random stream (``model.streams.strategy(name)``),
+so adding a strategy never shifts the draws of the baseline or of another strategy. The model
+calls ``on_<phase>(model)`` after each phase of the monthly step (see
+:data:`sanisim.model.STEP_ORDER`) while the strategy is active.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sanisim.errors import InputError
+from sanisim.parameters import Param
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+STRATEGY_TYPES: dict[str, type[Strategy]] = {}
+
+COMMON_PARAMS: tuple[Param, ...] = (
+    Param("start", 1, "month", "First month the strategy acts.", "scenario", 1, 600),
+    Param("end", 600, "month", "Last month the strategy acts (inclusive).", "scenario", 1, 600),
+    Param("budget", math.inf, "rupiah",
+          "Most the strategy may spend over the run (inf: unlimited).", "scenario", 0.0, None),
+    Param("funder", "government", "", "Who pays the strategy's costs.", "scenario",
+          choices=("government", "donors", "households", "cooperatives")),
+)
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: make a strategy type available to scenario files by its name."""
+    STRATEGY_TYPES[cls.type_name] = cls
+    return cls
+
+
+class Strategy:
+    """Base class of all strategies. Subclasses set ``type_name`` and ``PARAMS``."""
+
+    type_name: ClassVar[str] = ""
+    PARAMS: ClassVar[tuple[Param, ...]] = ()
+    #: Extra columns this strategy adds to the monthly table (values from :meth:`outputs`).
+    output_columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        self.name = name
+        self.config = dict(config)
+        self.start: int = config["start"]
+        self.end: int = config["end"]
+        self.budget: float = config["budget"]
+        self.funder: str = config["funder"]
+        self.spent = 0.0
+        self.rng = None
+
+    def setup(self, model: SanitationModel) -> None:
+        """Called once when the model is built; draws nothing from shared streams."""
+        self.rng = model.streams.strategy(self.name)
+
+    def outputs(self, model: SanitationModel) -> dict[str, float]:
+        """This month's values of :attr:`output_columns` (recorded every month)."""
+        return {}
+
+    def active(self, month: int) -> bool:
+        return self.start <= month <= self.end
+
+    @property
+    def budget_left(self) -> float:
+        return self.budget - self.spent
+
+    def affordable(self, unit_cost: float, wanted: int) -> int:
+        """How many units of ``unit_cost`` rupiah the remaining budget pays for (<= wanted)."""
+        if unit_cost <= 0:
+            return wanted
+        return int(min(wanted, max(0.0, self.budget_left) // unit_cost))
+
+    def spend(self, model: SanitationModel, amount: float, item: str) -> None:
+        """Book ``amount`` rupiah against the budget and the funder's account."""
+        if amount < 0:
+            raise ValueError("negative spending")
+        self.spent += amount
+        model.book(self.funder, item, amount)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, start={self.start}, end={self.end})"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _check_param(param: Param, value: Any, source: str, key: str) -> Any:
+    from sanisim.scenario import _coerce  # one coercion rule for all parameters
+
+    renamed = Param(key, param.default, param.unit, param.meaning, param.source,
+                    param.low, param.high, param.choices)
+    if isinstance(param.default, float) and math.isinf(param.default) and value == "inf":
+        return math.inf
+    return _coerce(renamed, value, source)
+
+
+def parse_strategy_tables(tables: Any, bundles: Any, source: str
+                          ) -> tuple[Mapping[str, Any], Mapping[str, tuple[str, ...]]]:
+    """Validate ``[strategies.*]`` and ``[bundles]``; return frozen configs and bundles."""
+    if not isinstance(tables, dict):
+        raise InputError(source, "strategies", "must be a table of [strategies.NAME] tables")
+    configs: dict[str, Any] = {}
+    for name, table in tables.items():
+        where = f"strategies.{name}"
+        if not isinstance(table, dict):
+            raise InputError(source, where, "must be a table with a 'type' key")
+        kind = table.get("type")
+        if kind not in STRATEGY_TYPES:
+            allowed = ", ".join(sorted(STRATEGY_TYPES)) or "(none registered)"
+            close = difflib.get_close_matches(str(kind), list(STRATEGY_TYPES), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(source, f"{where}.type",
+                             f"unknown strategy type {kind!r}{hint} (allowed: {allowed})")
+        cls = STRATEGY_TYPES[kind]
+        records = {p.key: p for p in (*COMMON_PARAMS, *cls.PARAMS)}
+        config: dict[str, Any] = {"type": kind}
+        for key, param in records.items():
+            value = table.get(key, param.default)
+            config[key] = _check_param(param, value, source, f"{where}.{key}")
+        for key in table:
+            if key != "type" and key not in records:
+                close = difflib.get_close_matches(key, list(records), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise InputError(source, f"{where}.{key}", f"unknown key for a {kind!r} "
+                                 f"strategy{hint} (allowed: {', '.join(records)})")
+        if config["end"] < config["start"]:
+            raise InputError(source, f"{where}.end",
+                             f"end ({config['end']}) must not be before start ({config['start']})")
+        configs[name] = MappingProxyType(config)
+
+    if not isinstance(bundles, dict):
+        raise InputError(source, "bundles", "must be a table: bundle name = [strategy names]")
+    parsed: dict[str, tuple[str, ...]] = {"baseline": ()}
+    for bundle, members in bundles.items():
+        if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+            raise InputError(source, f"bundles.{bundle}", "must be a list of strategy names")
+        for member in members:
+            if member not in configs:
+                close = difflib.get_close_matches(member, list(configs), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                allowed = ", ".join(configs) or "(none defined)"
+                raise InputError(source, f"bundles.{bundle}",
+                                 f"unknown strategy {member!r}{hint} (defined: {allowed})")
+        parsed[bundle] = tuple(members)
+    return MappingProxyType(configs), MappingProxyType(parsed)
+
+
+def build_bundle(scenario, bundle: str, source: str = "--strategy") -> list[Strategy]:
+    """Instantiate the strategies of a bundle named in the scenario."""
+    if bundle not in scenario.bundles:
+        close = difflib.get_close_matches(bundle, list(scenario.bundles), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(source, bundle, f"unknown strategy bundle{hint} "
+                         f"(bundles of {scenario.name}: {', '.join(scenario.bundles)})")
+    return [STRATEGY_TYPES[scenario.strategies[n]["type"]](n, scenario.strategies[n])
+            for n in scenario.bundles[bundle]]
