@@ -10,8 +10,8 @@ from collections import defaultdict
 from functools import partial
 
 import mesa
-from mesa.agentset import AgentSet
 import numpy as np
+from mesa.agentset import AgentSet
 
 from sanisim import network as networks
 from sanisim.agents import CreditCooperative, Household, Sanitarian
@@ -268,7 +268,7 @@ class SanitationModel(mesa.Model):
         emptying = (draws < p["desludging.self_rate"]) & (hh.rung >= Rung.BASIC) & (
             hh.savings >= fee)
         self.empty_tanks(np.flatnonzero(emptying), funder="households")
-        lapsed = (hh.rung == Rung.SAFELY_MANAGED) & (
+        lapsed = (hh.rung == Rung.SAFELY_MANAGED) & ~hh.connected & (
             self.month - hh.last_emptied > p["desludging.interval_months"])
         hh.rung[lapsed] = Rung.BASIC
 
@@ -288,7 +288,7 @@ class SanitationModel(mesa.Model):
         multiplier = failure_multiplier(hh, p)
         if multiplier is not None:
             hazard *= multiplier
-        overdue = (hh.rung >= Rung.BASIC) & (
+        overdue = (hh.rung >= Rung.BASIC) & ~hh.connected & (
             self.month - hh.last_emptied > 2 * p["desludging.interval_months"])
         hazard[overdue] *= np.float32(p["failure.overdue_multiplier"])
         draws = self.streams["failure"].random((2, hh.n), np.float32)

@@ -137,10 +137,12 @@ PARAMETERS: tuple[Param, ...] = (
     # --- decision rule ---------------------------------------------------------
     _p("behaviour.p_innovation", 0.004, "probability per month",
        "Bass innovation coefficient p: spontaneous monthly chance to decide to build.",
-       "assumption, calibrated to the control arm of " + _CJ, 0.0, 1.0),
+       "assumption: hand-set for a slow baseline rise (national 'adequate' +1.5 pp a year "
+       "2018-2024, Susenas); calibration target: control arm of " + _CJ, 0.0, 1.0),
     _p("behaviour.q_imitation", 0.03, "probability per month",
        "Bass imitation coefficient q: added chance per unit share of neighbours at basic+.",
-       "assumption: q >> p as for consumer durables; calibrated to " + _CJ, 0.0, 1.0),
+       "assumption: q >> p as for consumer durables (no sanitation estimates exist); "
+       "calibration target: " + _CJ, 0.0, 1.0),
     _p("behaviour.w_risk", 0.2, "log-hazard per unit index",
        "Weight of perceived risk in the decision hazard.",
        f"assumption: small, since {_HARTER} found no effect through risk", 0.0, 10.0),

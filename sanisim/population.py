@@ -53,6 +53,7 @@ class Households:
     repair_due: np.ndarray  # bool, own toilet failed (rebuild costs the repair share)
     last_emptied: np.ndarray  # int16 month the septic tank was last emptied
     subsidised: np.ndarray  # bool, hardware received as a grant
+    connected: np.ndarray  # bool, connected to a communal treatment plant (no desludging lapse)
     loan_coop: np.ndarray  # int16 cooperative holding the loan (-1: none)
     loan_principal: np.ndarray  # float64 rupiah outstanding
     loan_installment: np.ndarray  # float64 rupiah per month
@@ -154,7 +155,7 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         intent=np.zeros(n, np.int16), applying=np.zeros(n, bool), referred=np.zeros(n, bool),
         build_left=np.full(n, -1, np.int16), build_target=np.zeros(n, np.int8),
         repair_due=np.zeros(n, bool), last_emptied=last_emptied,
-        subsidised=np.zeros(n, bool), loan_coop=np.full(n, -1, np.int16),
+        subsidised=np.zeros(n, bool), connected=np.zeros(n, bool), loan_coop=np.full(n, -1, np.int16),
         loan_principal=zeros_f.copy(), loan_installment=zeros_f.copy(),
         loan_missed=np.zeros(n, np.int16), defaulted=np.zeros(n, bool),
     )

@@ -82,6 +82,35 @@ def default_scenario() -> Scenario:
     return from_dict({"name": "default"}, source="<defaults>")
 
 
+#: Parameter values that switch off everything but the network Bass rule (see docs/model.md).
+BASS_ONLY: dict[str, Any] = {
+    "population.start_shares.open_defecation": 1.0,
+    "population.start_shares.unimproved": 0.0,
+    "population.start_shares.limited": 0.0,
+    "population.start_shares.basic": 0.0,
+    "population.start_shares.safely_managed": 0.0,
+    **{f"behaviour.w_{f}": 0.0 for f in ("risk", "attitude", "norm", "ability",
+                                          "self_regulation")},
+    "behaviour.money_constraint": False,
+    "construction.months": 0,
+    "failure.basic": 0.0, "failure.unimproved": 0.0, "failure.limited": 0.0,
+    "desludging.self_rate": 0.0,
+    "sanitarians.count": 0,
+    "cooperatives.count": 0,
+}
+
+
+def bass_only_scenario(p: float, q: float, households: int = 2000,
+                       network: str = "complete", **overrides: Any) -> Scenario:
+    """The Bass-only configuration: hazard p + q * (share of adopted neighbours), nothing else.
+
+    Everyone starts at open defecation; a decision is an adoption (basic) in the same month.
+    """
+    values = {**BASS_ONLY, "behaviour.p_innovation": p, "behaviour.q_imitation": q,
+              "population.households": households, "network.kind": network, **overrides}
+    return from_dict({"name": "bass_only"}, source="<bass_only>").with_params(values)
+
+
 def resolve_path(name_or_path: str | Path) -> Path:
     """A scenario argument: an existing file, or the name of a shipped scenario."""
     path = Path(name_or_path)
@@ -285,3 +314,35 @@ def to_toml(tree: Mapping[str, Any], comments: Mapping[str, str] | None = None) 
 
     emit(tree, "")
     return "\n".join(lines).lstrip("\n") + "\n"
+
+
+# --------------------------------------------------------------------------- default file
+
+STRATEGY_MARKER = "# ---- strategies and bundles (written by hand below this line) ----"
+DEFAULT_HEADER = '''# sanisim default scenario: a peri-urban Indonesian district of about 10,000 households.
+#
+# The parameter part of this file is generated from the parameter registry
+# (sanisim/parameters.py) by `python -m sanisim.scenario`; edit the registry, not this part.
+# Every value carries its unit and source; docs/model.md explains each one.
+'''
+
+
+def default_toml(existing: str = "") -> str:
+    """Text of ``scenarios/default.toml``: registry parameters, then the hand-written rest."""
+    tree: dict[str, Any] = {
+        "name": "default",
+        "description": "Peri-urban Indonesian district, about 10,000 households; national "
+                       "2018 ladder (Susenas); routine sanitarians and two cooperatives.",
+    }
+    notes = {}
+    for param in PARAMETERS:
+        _set_nested(tree, param.key, param.default)
+        notes[param.key] = f"{param.unit}; {param.source}" if param.unit else param.source
+    tail = existing.split(STRATEGY_MARKER, 1)[1] if STRATEGY_MARKER in existing else "\n"
+    return DEFAULT_HEADER + "\n" + to_toml(tree, notes) + "\n" + STRATEGY_MARKER + tail
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates the shipped default
+    target = SCENARIO_DIR / "default.toml"
+    target.write_text(default_toml(target.read_text() if target.exists() else ""))
+    print(f"wrote {target}")

@@ -1,0 +1,26 @@
+"""sanisim: agent-based simulation of sanitation adoption in Indonesian communities.
+
+Import stays light: the model, runner and analysis load on first use.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["SanitationModel", "load_scenario", "run", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "SanitationModel":
+        from sanisim.model import SanitationModel
+
+        return SanitationModel
+    if name == "load_scenario":
+        from sanisim.scenario import load
+
+        return load
+    if name == "run":
+        from sanisim.run import run
+
+        return run
+    raise AttributeError(f"module 'sanisim' has no attribute {name!r}")

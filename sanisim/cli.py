@@ -1,0 +1,167 @@
+"""The ``sanisim`` command. Exit 0 on success, 2 with one line on a user's mistake.
+
+Each verb is a function ``cmd_<verb>(args)`` registered in :func:`build_parser`; verbs of
+later layers (batch, report, ...) import their modules only when called.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sanisim.errors import InputError
+
+log = logging.getLogger("sanisim")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(self.prog, None, f"{message} (see '{self.prog} --help')")
+
+
+def _positive(name: str, low: int = 1) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {low}, got {value}")
+        return value
+    return parse
+
+
+# --------------------------------------------------------------------------- verbs
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sanisim import run as runner
+    from sanisim.scenario import load
+
+    scenario = load(args.scenario)
+    if args.strategy not in scenario.bundles:
+        from sanisim.strategies import build_bundle
+
+        build_bundle(scenario, args.strategy)  # raises the one-line error
+    if args.households is not None and args.households < 10:
+        raise InputError("--households", None, "must be at least 10")
+    result = runner.run(scenario, seed=args.seed, months=args.months,
+                        households=args.households, bundle=args.strategy)
+    out = Path(args.out) if args.out else Path("results") / scenario.name / args.strategy
+    runner.write(result, out)
+    s = result.summary
+    print(f"sanisim run: {scenario.name} / {args.strategy}, seed {args.seed}, "
+          f"{s['households']:,} households, {s['months']} months -> {out}")
+    print(f"{'':24}{'start':>10}{'end':>10}")
+    from sanisim.ladder import RUNG_COLUMNS
+
+    for col in (*RUNG_COLUMNS, "basic_or_better"):
+        print(f"{col:24}{s[f'{col}_start']:>10.1%}{s[f'{col}_end']:>10.1%}")
+    print(f"{'ODF communities':24}{s['odf_communities_start']:>10}{s['odf_communities_end']:>10}"
+          f"  (of {s['communities']})")
+    print(f"loans issued {s['loans_issued']:,}, written off {s['loans_written_off']:,}; "
+          f"sanitarian visits {s['sanitarian_visits']:,}")
+    print("spending (Rp million): " + ", ".join(
+        f"{f} {s[f'spending_{f}'] / 1e6:,.0f}"
+        for f in ("households", "government", "cooperatives", "donors")))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sanisim.scenario import load
+
+    for path in args.files:
+        scenario = load(path)
+        bundles = ", ".join(scenario.bundles)
+        print(f"ok: {path} (scenario {scenario.name!r}, hash {scenario.config_hash}, "
+              f"bundles: {bundles})")
+    return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    from sanisim.scenario import SCENARIO_DIR, load
+
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        scenario = load(path)
+        print(f"{path.stem:14} {scenario.description.splitlines()[0] if scenario.description else ''}")
+    return 0
+
+
+def cmd_strategies(args: argparse.Namespace) -> int:
+    from sanisim.scenario import load
+
+    scenario = load(args.scenario)
+    for bundle, members in scenario.bundles.items():
+        parts = [f"{m} ({scenario.strategies[m]['type']}, months {scenario.strategies[m]['start']}"
+                 f"-{scenario.strategies[m]['end']})" for m in members]
+        print(f"{bundle:22} {', '.join(parts) if parts else '(no programme)'}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="sanisim", description="Sanitation adoption simulation.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+
+    run = verbs.add_parser("run", help="run one scenario and write its outputs")
+    run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
+    run.add_argument("--seed", type=_positive("--seed", 0), default=0, help="run seed (>= 0)")
+    run.add_argument("--months", type=_positive("--months"), default=None,
+                     help="months to simulate (default: the scenario's run.months)")
+    run.add_argument("--households", type=_positive("--households", 10), default=None,
+                     help="override the number of households (>= 10)")
+    run.add_argument("--strategy", default="baseline",
+                     help="strategy bundle of the scenario (see 'sanisim strategies')")
+    run.add_argument("--out", default=None,
+                     help="output folder (default results/SCENARIO/STRATEGY)")
+    run.set_defaults(func=cmd_run)
+
+    validate = verbs.add_parser("validate", help="check scenario files")
+    validate.add_argument("files", nargs="+", help="scenario TOML files")
+    validate.set_defaults(func=cmd_validate)
+
+    scenarios = verbs.add_parser("scenarios", help="list the shipped scenarios")
+    scenarios.set_defaults(func=cmd_scenarios)
+
+    strategies = verbs.add_parser("strategies", help="list a scenario's strategy bundles")
+    strategies.add_argument("scenario", help="scenario file or shipped scenario name")
+    strategies.set_defaults(func=cmd_strategies)
+
+    for register in EXTRA_VERBS:
+        register(verbs)
+    return parser
+
+
+#: Functions ``register(subparsers)`` adding verbs from other modules (batch, report, ...).
+EXTRA_VERBS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.verbose:
+            logging.getLogger("sanisim").setLevel(logging.INFO)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        return args.func(args)
+    except InputError as err:
+        print(f"sanisim: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sanisim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

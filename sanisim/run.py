@@ -1,0 +1,126 @@
+"""One run: scenario + seed + bundle in; monthly table, summary and manifest out."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sanisim.ladder import RUNG_COLUMNS
+from sanisim.model import FUNDERS, SanitationModel
+from sanisim.scenario import Scenario
+
+
+@dataclass
+class RunResult:
+    monthly: pd.DataFrame
+    summary: dict[str, Any]
+    manifest: dict[str, Any]
+
+
+def package_version() -> str:
+    from sanisim import __version__
+
+    return __version__
+
+
+@cache
+def git_commit() -> str:
+    """The commit of the sanisim source tree, or 'unknown' outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "sanisim"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def manifest(scenario: Scenario, seed: int, months: int, households: int, bundle: str,
+             **extra: Any) -> dict[str, Any]:
+    """Provenance of one output: what produced it, from which inputs."""
+    import mesa
+
+    return {
+        "scenario": scenario.name,
+        "scenario_path": scenario.path,
+        "bundle": bundle,
+        "seed": int(seed),
+        "months": int(months),
+        "households": int(households),
+        "config_hash": scenario.config_hash,
+        "sanisim_version": package_version(),
+        "git_commit": git_commit(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "mesa": mesa.__version__,
+        **extra,
+    }
+
+
+def summarise(monthly: pd.DataFrame, model: SanitationModel) -> dict[str, Any]:
+    """Per-run summary: start and end ladder, gains, ODF, credit and spending totals."""
+    first, last = monthly.iloc[0], monthly.iloc[-1]
+    n = model.households.n
+    summary: dict[str, Any] = {"months": int(last["month"]), "households": n}
+    for col in RUNG_COLUMNS:
+        summary[f"{col}_start"] = float(first[col])
+        summary[f"{col}_end"] = float(last[col])
+    gain = (last["basic_or_better"] - first["basic_or_better"]) * n
+    summary["basic_or_better_start"] = float(first["basic_or_better"])
+    summary["basic_or_better_end"] = float(last["basic_or_better"])
+    summary["households_gained_basic_or_better"] = float(round(gain))
+    od_zero = monthly.loc[monthly["open_defecation"] <= 0, "month"]
+    summary["month_open_defecation_zero"] = int(od_zero.iloc[0]) if len(od_zero) else None
+    summary["odf_communities_start"] = int(first["odf_communities"])
+    summary["odf_communities_end"] = int(last["odf_communities"])
+    summary["communities"] = int(model.n_rt)
+    summary["odf_slipped_total"] = int(last["odf_slipped_total"])
+    summary["loans_issued"] = int(monthly["loans_issued"].sum())
+    summary["loans_written_off"] = int(monthly["loans_written_off"].sum())
+    summary["fund_balance_end"] = float(last["fund_balance"])
+    summary["outstanding_principal_end"] = float(last["outstanding_principal"])
+    summary["written_off_principal_end"] = float(last["written_off_principal"])
+    summary["sanitarian_visits"] = int(monthly["sanitarian_visits"].sum())
+    for funder in FUNDERS:
+        summary[f"spending_{funder}"] = float(monthly[f"spending_{funder}"].sum())
+    for (funder, item), amount in sorted(model.totals.items()):
+        summary[f"spent_{funder}_{item}"] = float(amount)
+    total = sum(summary[f"spending_{f}"] for f in FUNDERS)
+    summary["spending_total"] = total
+    summary["spending_per_household_gained"] = total / gain if gain > 0 else None
+    return summary
+
+
+def run(scenario: Scenario, *, seed: int = 0, months: int | None = None,
+        households: int | None = None, bundle: str = "baseline") -> RunResult:
+    """Build the model, run it and collect its outputs."""
+    model = SanitationModel(scenario, seed=seed, households=households, bundle=bundle)
+    months = int(months if months is not None else scenario["run.months"])
+    model.run(months)
+    monthly = model.monthly_table()
+    return RunResult(monthly, summarise(monthly, model),
+                     manifest(scenario, seed, months, model.households.n, bundle))
+
+
+def write(result: RunResult, out_dir: Path) -> list[Path]:
+    """Write monthly.parquet, monthly.csv, summary.json and manifest.json into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / "monthly.parquet", out_dir / "monthly.csv", out_dir / "summary.json",
+             out_dir / "manifest.json"]
+    result.monthly.to_parquet(paths[0], index=False)
+    result.monthly.to_csv(paths[1], index=False)
+    paths[2].write_text(json.dumps(result.summary, indent=2) + "\n")
+    paths[3].write_text(json.dumps(result.manifest, indent=2) + "\n")
+    return paths
