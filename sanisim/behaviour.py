@@ -72,7 +72,8 @@ def failure_multiplier(hh: Households, params) -> np.ndarray | None:
     w = params["failure.w_self_regulation"]
     if not w:
         return None
-    return np.exp(np.float32(-w) * (hh.self_regulation - np.float32(params["factors.self_regulation"])))
+    mean = np.float32(params["factors.self_regulation"])
+    return np.exp(np.float32(-w) * (hh.self_regulation - mean))
 
 
 def bass_recurrence(f0: float, p: float, q: float, months: int) -> np.ndarray:

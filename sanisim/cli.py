@@ -88,7 +88,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
     for path in sorted(SCENARIO_DIR.glob("*.toml")):
         scenario = load(path)
-        print(f"{path.stem:14} {scenario.description.splitlines()[0] if scenario.description else ''}")
+        first_line = scenario.description.splitlines()[0] if scenario.description else ""
+        print(f"{path.stem:14} {first_line}")
     return 0
 
 

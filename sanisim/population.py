@@ -155,7 +155,8 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         intent=np.zeros(n, np.int16), applying=np.zeros(n, bool), referred=np.zeros(n, bool),
         build_left=np.full(n, -1, np.int16), build_target=np.zeros(n, np.int8),
         repair_due=np.zeros(n, bool), last_emptied=last_emptied,
-        subsidised=np.zeros(n, bool), connected=np.zeros(n, bool), loan_coop=np.full(n, -1, np.int16),
+        subsidised=np.zeros(n, bool), connected=np.zeros(n, bool),
+        loan_coop=np.full(n, -1, np.int16),
         loan_principal=zeros_f.copy(), loan_installment=zeros_f.copy(),
         loan_missed=np.zeros(n, np.int16), defaulted=np.zeros(n, bool),
     )

@@ -319,7 +319,8 @@ def to_toml(tree: Mapping[str, Any], comments: Mapping[str, str] | None = None) 
 # --------------------------------------------------------------------------- default file
 
 STRATEGY_MARKER = "# ---- strategies and bundles (written by hand below this line) ----"
-DEFAULT_HEADER = '''# sanisim default scenario: a peri-urban Indonesian district of about 10,000 households.
+DEFAULT_HEADER = '''\
+# sanisim default scenario: a peri-urban Indonesian district of about 10,000 households.
 #
 # The parameter part of this file is generated from the parameter registry
 # (sanisim/parameters.py) by `python -m sanisim.scenario`; edit the registry, not this part.
