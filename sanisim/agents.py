@@ -96,10 +96,11 @@ class Sanitarian(mesa.Agent):
 class CreditCooperative(mesa.Agent):
     """A koperasi lending for toilets from a revolving fund.
 
-    Books (rupiah): ``cash + outstanding + written_off == starting_fund + interest_collected``
-    holds after every operation: lending moves cash to outstanding, a payment moves its
-    principal part back to cash and adds its interest part to both sides, a write-off moves
-    outstanding to written_off.
+    Books (rupiah): ``cash + outstanding + written_off == starting_fund + injected +
+    interest_collected`` holds after every operation: lending moves cash to outstanding, a
+    payment moves its principal part back to cash and adds its interest part to both sides, a
+    write-off moves outstanding to written_off, and money put in by a programme
+    (:meth:`inject`) adds to cash and to ``injected``.
     """
 
     def __init__(self, model: SanitationModel, index: int, villages: np.ndarray,
@@ -112,6 +113,7 @@ class CreditCooperative(mesa.Agent):
         self.outstanding = 0.0
         self.written_off = 0.0
         self.interest_collected = 0.0
+        self.injected = 0.0
         self.max_loan = params["cooperatives.max_loan"]
         self.rate = params["cooperatives.monthly_interest"]
         self.tenor = params["cooperatives.tenor_months"]
@@ -124,6 +126,8 @@ class CreditCooperative(mesa.Agent):
         self.write_off_after = params["cooperatives.write_off_after"]
         self.loans_issued = 0
         self.loans_written_off = 0
+        self.loans_repaid = 0
+        self.repaid_loans_this_month = 0
         self.issued_this_month = 0
         self.written_off_this_month = 0
         self.processed_this_month = 0
@@ -148,11 +152,22 @@ class CreditCooperative(mesa.Agent):
     def books_balance(self) -> float:
         """Zero when the books balance (up to rounding)."""
         return (self.cash + self.outstanding + self.written_off
-                - self.starting_fund - self.interest_collected)
+                - self.starting_fund - self.injected - self.interest_collected)
+
+    def inject(self, amount: float) -> None:
+        """Add ``amount`` rupiah of outside money (a programme's capital) to the loan fund.
+
+        The giver books the transfer; here it only enters the cooperative's books.
+        """
+        if amount < 0:
+            raise ValueError("negative injection")
+        self.cash += amount
+        self.injected += amount
 
     # -- monthly ----------------------------------------------------------------------
     def step(self) -> None:
         self.issued_this_month = self.written_off_this_month = self.processed_this_month = 0
+        self.repaid_loans_this_month = 0
         self.repaid_this_month = 0.0
         self.collect()
         self.approve()
@@ -190,6 +205,8 @@ class CreditCooperative(mesa.Agent):
         closed = payers[hh.loan_principal[payers] <= 0.5]
         self.cash += hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
         self.outstanding -= hh.loan_principal[closed].sum()
+        self.loans_repaid += closed.size
+        self.repaid_loans_this_month = closed.size
         self._clear(closed)
 
         missers = rows[~pays]

@@ -202,13 +202,18 @@ class SanitationModel(mesa.Model):
 
     def _decide(self) -> None:
         hh, p = self.households, self.params
-        adopted = (hh.rung >= Rung.BASIC).astype(np.float32)
-        self.neighbour_adopted = self.network.neighbour_share(adopted)
+        adopted = hh.rung >= Rung.BASIC
+        # neighbour sums kept up to date from the households whose adoption changed
+        counter = self.__dict__.get("_adopted_count")
+        if counter is None or counter.network is not self.network:
+            counter = self._adopted_count = networks.NeighbourCount(self.network)
+        self.neighbour_adopted = self.network.share_from_sum(counter.update(adopted))
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
                                  p["behaviour.q_imitation"], motivation(hh, p))
-        draws = self.streams["adoption"].random(hh.n, np.float32)
-        deciding = (draws < hazard) & (hh.rung < Rung.BASIC) & (hh.build_left < 0) & (
-            hh.intent == 0)
+        deciding = self.streams["adoption"].random(hh.n, np.float32) < hazard
+        deciding &= ~adopted
+        deciding &= hh.build_left < 0
+        deciding &= hh.intent == 0
         hh.intent[deciding] = p["behaviour.intent_months"]
 
     def _finance(self) -> None:
@@ -326,6 +331,7 @@ class SanitationModel(mesa.Model):
         row: dict[str, float] = {"month": self.month}
         row.update(zip(RUNG_COLUMNS, counts / hh.n, strict=True))
         row["basic_or_better"] = float(counts[Rung.BASIC:].sum() / hh.n)
+        row.update(self._equity_shares())
         row["odf_communities"] = int(self.odf.sum())
         row["odf_share"] = float(self.odf.mean())
         row["odf_slipped"] = self.slipped_this_month
@@ -335,6 +341,9 @@ class SanitationModel(mesa.Model):
         row["loans_in_arrears"] = int(((hh.loan_coop >= 0) & (hh.loan_missed >= (
             self.params["cooperatives.arrears_after"]))).sum())
         row["loans_written_off"] = sum(c.written_off_this_month for c in coops)
+        row["loans_repaid"] = sum(c.repaid_loans_this_month for c in coops)
+        row["loans_disbursed"] = self.ledger.get(("cooperatives", "loans_disbursed"), 0.0)
+        row["funds_injected"] = float(sum(c.injected for c in coops))
         row["fund_balance"] = float(sum(c.cash for c in coops))
         row["outstanding_principal"] = float(sum(c.outstanding for c in coops))
         row["written_off_principal"] = float(sum(c.written_off for c in coops))
@@ -350,6 +359,22 @@ class SanitationModel(mesa.Model):
         for s in self.sanitarians:
             s.visits_this_month = 0
 
+    def _equity_shares(self) -> dict[str, float]:
+        """Share at basic or better within each income quintile and decision-maker gender."""
+        hh = self.households
+        adopted = hh.rung >= Rung.BASIC
+        by_quintile = np.bincount(hh.quintile, weights=adopted, minlength=5)
+        quintile_size = np.bincount(hh.quintile, minlength=5)
+        shares = by_quintile / np.maximum(quintile_size, 1)
+        row = {f"basic_or_better_q{q + 1}": float(shares[q]) for q in range(5)}
+        female = int(hh.female.sum())
+        adopted_female = int(adopted[hh.female].sum())
+        row["basic_or_better_female"] = adopted_female / female if female else np.nan
+        male = hh.n - female
+        row["basic_or_better_male"] = ((int(adopted.sum()) - adopted_female) / male
+                                       if male else np.nan)
+        return row
+
     def monthly_table(self):
         """The monthly outputs as a pandas DataFrame, one row per month (0 = start)."""
         frame = self.datacollector.get_model_vars_dataframe()
@@ -360,10 +385,17 @@ def _read_current(column: str, model: SanitationModel):
     return model.current.get(column, np.nan)
 
 
+#: Share at basic or better by income quintile (q1 poorest) and by decision maker's gender.
+EQUITY_COLUMNS: tuple[str, ...] = (
+    *(f"basic_or_better_q{q}" for q in range(1, 6)), "basic_or_better_female",
+    "basic_or_better_male",
+)
+
 #: Columns of the monthly table, in order (strategies may add their own).
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    "month", *RUNG_COLUMNS, "basic_or_better", "odf_communities", "odf_share", "odf_slipped",
-    "odf_slipped_total", "loans_issued", "loans_outstanding", "loans_in_arrears",
-    "loans_written_off", "fund_balance", "outstanding_principal", "written_off_principal",
-    "loan_repayments", "sanitarian_visits", *(f"spending_{f}" for f in FUNDERS),
+    "month", *RUNG_COLUMNS, "basic_or_better", *EQUITY_COLUMNS, "odf_communities", "odf_share",
+    "odf_slipped", "odf_slipped_total", "loans_issued", "loans_outstanding", "loans_in_arrears",
+    "loans_written_off", "loans_repaid", "loans_disbursed", "funds_injected", "fund_balance",
+    "outstanding_principal", "written_off_principal", "loan_repayments", "sanitarian_visits",
+    *(f"spending_{f}" for f in FUNDERS),
 )

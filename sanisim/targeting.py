@@ -47,6 +47,55 @@ def most_connected(model, candidates, keys):
     return -model.network.degree[candidates] + 1e-3 * keys
 
 
+@rule("lottery")
+def lottery(model, candidates, keys):
+    """A public lottery among the eligible: uniform random order (same as "random")."""
+    return keys
+
+
+@rule("nominated_friends")
+def nominated_friends(model, candidates, keys):
+    """Friends of random households first (the friendship-paradox rule).
+
+    Each candidate, taken in random order (its key), names one uniformly chosen network
+    neighbour; neighbours named by some candidate are served first, in the order of their
+    earliest nominator, then everyone else in random order. Because a household is named in
+    proportion to its number of ties, the named are better connected than random households
+    (Feld 1991; used for seeding by Kim et al. 2015). The neighbour choice uses the fractional
+    bits of the candidate's key, so the rule draws no random numbers of its own.
+    """
+    priority = 1.0 + keys
+    adjacency = model.network.adjacency
+    if adjacency is None or candidates.size == 0:  # complete graph: everyone is a friend
+        return priority
+    start = adjacency.indptr[candidates]
+    degree = adjacency.indptr[candidates + 1] - start
+    named_by = np.flatnonzero(degree > 0)
+    pick = ((keys[named_by] * 4096.0) % 1.0 * degree[named_by]).astype(np.int64)
+    friend = adjacency.indices[start[named_by] + np.minimum(pick, degree[named_by] - 1)]
+    position = np.full(model.households.n, -1, np.int64)
+    position[candidates] = np.arange(candidates.size)
+    named = position[friend]
+    ok = named >= 0
+    np.minimum.at(priority, named[ok], keys[named_by[ok]])
+    return priority
+
+
+@rule("whole_community")
+def whole_community(model, candidates, keys):
+    """Whole RTs at a time: RTs already reached by a grant first, then lowest coverage.
+
+    Every eligible household of an RT is served before the next RT starts, so a capacity
+    limit splits at most one RT per month.
+    """
+    hh = model.households
+    started = np.bincount(hh.rt, weights=hh.subsidised, minlength=model.n_rt) > 0
+    order = np.lexsort((np.arange(model.n_rt), model.rt_coverage, ~started))
+    rank = np.empty(model.n_rt)
+    rank[order] = np.arange(model.n_rt)
+    return rank[hh.rt[candidates]] + 0.5 * keys
+
+
 def select(model: SanitationModel, rule_name: str, candidates: np.ndarray, keys: np.ndarray,
            k: int) -> np.ndarray:
     """The ``k`` candidates a rule serves first (all of them if fewer), in service order."""
