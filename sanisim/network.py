@@ -46,7 +46,11 @@ class SocialNetwork:
 
     def neighbour_share(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each household's neighbours (0 for isolates)."""
-        return self.neighbour_sum(values) * self._inv_degree
+        return self.share_from_sum(self.neighbour_sum(values))
+
+    def share_from_sum(self, sums: np.ndarray) -> np.ndarray:
+        """Neighbour sums turned into neighbour means (0 for isolates)."""
+        return sums * self._inv_degree
 
     def neighbours(self, row: int) -> np.ndarray:
         if self.adjacency is None:
@@ -67,6 +71,59 @@ class SocialNetwork:
         a = self.adjacency
         own = self.degree.nbytes + self._inv_degree.nbytes
         return own if a is None else own + a.data.nbytes + a.indices.nbytes + a.indptr.nbytes
+
+    def neighbours_of(self, rows: np.ndarray) -> np.ndarray:
+        """All neighbours of ``rows``, concatenated (with repeats), for sparse adjacency."""
+        a = self.adjacency
+        starts = a.indptr[rows]
+        lengths = a.indptr[rows + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return a.indices[:0]
+        # position of each neighbour in a.indices: its row's start plus its offset in the row
+        offsets = np.arange(total, dtype=np.int64)
+        offsets -= np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        return a.indices[offsets]
+
+
+class NeighbourCount:
+    """Neighbour sums of a 0/1 indicator, kept up to date from the rows that changed.
+
+    ``update(indicator)`` returns what ``network.neighbour_sum(indicator)`` returns (the
+    same float32 values: sums of ones are exact), but costs O(n) cheap array passes plus
+    O(changed rows x degree) instead of a sparse matrix-vector product over every edge. When
+    many rows changed (or the graph is complete) it falls back to the full product.
+    """
+
+    #: Recompute in full when the changed rows hold more than this share of all edge ends.
+    FULL_SHARE = 0.125
+
+    def __init__(self, network: SocialNetwork) -> None:
+        self.network = network
+        self.state: np.ndarray | None = None  # the indicator the counts belong to
+        self.counts: np.ndarray | None = None  # float32 neighbour sums of ``state``
+
+    def update(self, indicator: np.ndarray) -> np.ndarray:
+        """Neighbour sums (float32) of a boolean ``indicator`` over the network."""
+        net = self.network
+        if net.adjacency is None or self.state is None:
+            return self._full(indicator)
+        changed = np.flatnonzero(indicator != self.state)
+        if changed.size == 0:
+            return self.counts
+        ends = net.adjacency.indptr
+        if (ends[changed + 1] - ends[changed]).sum() > self.FULL_SHARE * ends[-1]:
+            return self._full(indicator)
+        up = indicator[changed]
+        np.add.at(self.counts, net.neighbours_of(changed[up]), np.float32(1))
+        np.add.at(self.counts, net.neighbours_of(changed[~up]), np.float32(-1))
+        self.state[changed] = up
+        return self.counts
+
+    def _full(self, indicator: np.ndarray) -> np.ndarray:
+        self.state = indicator.copy()
+        self.counts = self.network.neighbour_sum(indicator.astype(np.float32))
+        return self.counts
 
 
 def _from_pairs(n: int, src: np.ndarray, dst: np.ndarray, kind: str) -> SocialNetwork:
