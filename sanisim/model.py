@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import partial
+from typing import Protocol
 
 import mesa
 import numpy as np
@@ -45,6 +46,28 @@ STEP_ORDER: tuple[str, ...] = (
 )
 
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
+
+
+class Builder(Protocol):
+    """A construction service with limited capacity (e.g. sanitation entrepreneurs, KWS).
+
+    A strategy appends one to ``model.builders`` in its ``setup``; the model consults it only
+    in months where ``active(month)`` is true, so the months before it opens are the baseline's.
+    ``quote`` may change the price of the rows it serves (:meth:`SanitationModel.price_to_basic`),
+    ``order`` takes rows as orders and returns a bool mask of the rows taken
+    (:meth:`SanitationModel.start_building`), and ``build`` starts queued orders within
+    capacity at the start of the construction phase (clearing ``households.queued``).
+    """
+
+    def active(self, month: int) -> bool: ...
+
+    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
+              ) -> np.ndarray: ...
+
+    def order(self, model: SanitationModel, rows: np.ndarray, target: int,
+              paid: np.ndarray) -> np.ndarray: ...
+
+    def build(self, model: SanitationModel) -> None: ...
 
 
 class SanitationModel(mesa.Model):
@@ -98,6 +121,9 @@ class SanitationModel(mesa.Model):
         self.neighbour_adopted = np.zeros(hh.n, np.float32)
         self._update_communities(first=True)
 
+        #: Construction services households order from (see :class:`Builder`); strategies
+        #: add theirs in ``setup``. Empty in the baseline: local masons, no capacity limit.
+        self.builders: list[Builder] = []
         self.strategies = strategies if strategies is not None else build_bundle(
             self.config, bundle)
         for strategy in self.strategies:
@@ -145,23 +171,47 @@ class SanitationModel(mesa.Model):
         self.totals[(funder, item)] += float(amount)
 
     def price_to_basic(self, rows: np.ndarray) -> np.ndarray:
-        """Price (rupiah) for each row to reach basic: a new toilet, or a repair."""
+        """Price (rupiah) for each row to reach basic: a new toilet, or a repair.
+
+        An open builder (see :class:`Builder`) may quote its own price for the rows it serves.
+        """
         p = self.params
         share = np.where(self.households.repair_due[rows], p["costs.repair_share"], 1.0)
-        return p["costs.toilet"] * share
+        price = p["costs.toilet"] * share
+        for builder in self.open_builders():
+            price = builder.quote(self, rows, price)
+        return price
+
+    def open_builders(self) -> list[Builder]:
+        """The construction services taking orders this month (none in the baseline)."""
+        return [b for b in self.builders if b.active(self.month)] if self.builders else []
 
     def start_building(self, rows: np.ndarray, target: int,
                        paid_by_household: np.ndarray | float = 0.0) -> None:
-        """Rows start building a facility of rung ``target``; households pay their part."""
+        """Rows start building a facility of rung ``target``; households pay their part.
+
+        Without open builders the work starts at once (local masons, no capacity limit). An
+        open builder may take rows as orders instead: they pay now, wait with
+        ``households.queued`` set (``build_left`` already counts as busy) and start when the
+        builder has capacity (:meth:`Builder.build`, construction phase), which then books
+        their payment.
+        """
         hh = self.households
         paid = np.broadcast_to(np.asarray(paid_by_household, float), rows.shape)
         if self.params["behaviour.money_constraint"]:
             hh.savings[rows] -= paid
-        self.book("households", "construction", paid.sum())
         hh.build_left[rows] = self.params["construction.months"]
         hh.build_target[rows] = target
         hh.intent[rows] = 0
         hh.applying[rows] = False
+        builders = self.open_builders()
+        if builders:
+            free = np.ones(rows.size, bool)
+            for builder in builders:
+                free[free] = ~builder.order(self, rows[free], target, paid[free])
+            hh.queued[rows[~free]] = True
+            paid = paid[free]
+        self.book("households", "construction", paid.sum())
 
     def active_strategies(self) -> list[Strategy]:
         return [s for s in self.strategies if s.active(self.month)]
@@ -257,7 +307,11 @@ class SanitationModel(mesa.Model):
 
     def _construction(self) -> None:
         hh = self.households
+        for builder in self.open_builders():
+            builder.build(self)  # queued orders start within the builders' capacity
         building = hh.build_left >= 0
+        if self.builders:
+            building &= ~hh.queued
         done = building & (hh.build_left == 0)
         hh.rung[done] = np.maximum(hh.rung[done], hh.build_target[done])
         septic = done & (hh.build_target >= Rung.BASIC)
@@ -271,19 +325,25 @@ class SanitationModel(mesa.Model):
         draws = self.streams["desludging"].random(hh.n, np.float32)
         fee = p["costs.desludging_fee"]
         emptying = (draws < p["desludging.self_rate"]) & (hh.rung >= Rung.BASIC) & (
-            hh.savings >= fee)
+            hh.savings >= fee) & ~hh.connected
         self.empty_tanks(np.flatnonzero(emptying), funder="households")
         lapsed = (hh.rung == Rung.SAFELY_MANAGED) & ~hh.connected & (
             self.month - hh.last_emptied > p["desludging.interval_months"])
         hh.rung[lapsed] = Rung.BASIC
 
-    def empty_tanks(self, rows: np.ndarray, funder: str) -> None:
-        """Empty the septic tanks of ``rows``; the fee is paid by ``funder``."""
+    def empty_tanks(self, rows: np.ndarray, funder: str, fee: float | None = None,
+                    item: str = "desludging") -> None:
+        """Empty the septic tanks of ``rows``; ``funder`` pays ``fee`` rupiah per tank.
+
+        ``fee`` defaults to ``costs.desludging_fee``; when the funder is "households" each
+        household pays from its savings. ``item`` names the entry in the books.
+        """
         hh = self.households
-        fee = self.params["costs.desludging_fee"]
+        if fee is None:
+            fee = self.params["costs.desludging_fee"]
         if funder == "households":
             hh.savings[rows] -= fee
-        self.book(funder, "desludging", fee * rows.size)
+        self.book(funder, item, fee * rows.size)
         hh.last_emptied[rows] = self.month
         hh.rung[rows] = Rung.SAFELY_MANAGED
 

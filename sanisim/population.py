@@ -54,6 +54,7 @@ class Households:
     last_emptied: np.ndarray  # int16 month the septic tank was last emptied
     subsidised: np.ndarray  # bool, hardware received as a grant
     connected: np.ndarray  # bool, connected to a communal treatment plant (no desludging lapse)
+    queued: np.ndarray  # bool, ordered from a builder, waiting for capacity (build_left is set)
     loan_coop: np.ndarray  # int16 cooperative holding the loan (-1: none)
     loan_principal: np.ndarray  # float64 rupiah outstanding
     loan_installment: np.ndarray  # float64 rupiah per month
@@ -155,7 +156,7 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         intent=np.zeros(n, np.int16), applying=np.zeros(n, bool), referred=np.zeros(n, bool),
         build_left=np.full(n, -1, np.int16), build_target=np.zeros(n, np.int8),
         repair_due=np.zeros(n, bool), last_emptied=last_emptied,
-        subsidised=np.zeros(n, bool), connected=np.zeros(n, bool),
+        subsidised=np.zeros(n, bool), connected=np.zeros(n, bool), queued=np.zeros(n, bool),
         loan_coop=np.full(n, -1, np.int16),
         loan_principal=zeros_f.copy(), loan_installment=zeros_f.copy(),
         loan_missed=np.zeros(n, np.int16), defaulted=np.zeros(n, bool),
