@@ -239,7 +239,7 @@ class SanitationModel(mesa.Model):
         hh.savings += hh.income * p["population.savings_rate"]
         draws = self.streams["income"].random(hh.n, np.float32)
         self.shocked = draws < p["population.income_shock_rate"]
-        hh.savings[self.shocked] *= 0.5
+        hh.savings[np.flatnonzero(self.shocked)] *= 0.5
 
     def _decay(self) -> None:
         relax_factors(self.households, self._keep)
@@ -301,34 +301,40 @@ class SanitationModel(mesa.Model):
 
     def _cooperatives(self) -> None:
         n = self.households.n
-        self.credit_draws = self.streams["credit"].random(n)
-        self.queue_draws = self.streams["credit_queue"].random(n)
+        if len(self.cooperatives):  # the draws serve the cooperatives only
+            self.credit_draws = self.streams["credit"].random(n)
+            self.queue_draws = self.streams["credit_queue"].random(n)
         self.cooperatives.do("step")
 
     def _construction(self) -> None:
         hh = self.households
         for builder in self.open_builders():
             builder.build(self)  # queued orders start within the builders' capacity
-        building = hh.build_left >= 0
+        building = np.flatnonzero(hh.build_left >= 0)  # few rows: work on their indices
         if self.builders:
-            building &= ~hh.queued
-        done = building & (hh.build_left == 0)
-        hh.rung[done] = np.maximum(hh.rung[done], hh.build_target[done])
-        septic = done & (hh.build_target >= Rung.BASIC)
+            building = building[~hh.queued[building]]
+        left = hh.build_left[building]
+        done = building[left == 0]
+        target = hh.build_target[done]
+        hh.rung[done] = np.maximum(hh.rung[done], target)
+        septic = done[target >= Rung.BASIC]
         hh.repair_due[septic] = False
         hh.last_emptied[septic] = self.month
         hh.build_left[done] = -1
-        hh.build_left[building & ~done] -= 1
+        hh.build_left[building[left != 0]] -= 1
 
     def _desludging(self) -> None:
         hh, p = self.households, self.params
-        draws = self.streams["desludging"].random(hh.n, np.float32)
-        fee = p["costs.desludging_fee"]
-        emptying = (draws < p["desludging.self_rate"]) & (hh.rung >= Rung.BASIC) & (
-            hh.savings >= fee) & ~hh.connected
-        self.empty_tanks(np.flatnonzero(emptying), funder="households")
-        lapsed = (hh.rung == Rung.SAFELY_MANAGED) & ~hh.connected & (
-            self.month - hh.last_emptied > p["desludging.interval_months"])
+        fee, rate = p["costs.desludging_fee"], p["desludging.self_rate"]
+        emptying = np.flatnonzero(  # no draws when households never empty on their own
+            self.streams["desludging"].random(hh.n, np.float32) < rate) if rate > 0 else (
+            np.zeros(0, np.intp))
+        emptying = emptying[(hh.rung[emptying] >= Rung.BASIC) & (hh.savings[emptying] >= fee)
+                            & ~hh.connected[emptying]]
+        self.empty_tanks(emptying, funder="households")
+        lapsed = np.flatnonzero(hh.rung == Rung.SAFELY_MANAGED)
+        lapsed = lapsed[~hh.connected[lapsed] & (
+            self.month - hh.last_emptied[lapsed] > p["desludging.interval_months"])]
         hh.rung[lapsed] = Rung.BASIC
 
     def empty_tanks(self, rows: np.ndarray, funder: str, fee: float | None = None,
@@ -349,19 +355,25 @@ class SanitationModel(mesa.Model):
 
     def _failure(self) -> None:
         hh, p = self.households, self.params
+        if not self._fail_by_rung.any():
+            return  # every hazard is zero: nothing fails, no draws
         hazard = self._fail_by_rung[hh.rung]
         multiplier = failure_multiplier(hh, p)
         if multiplier is not None:
             hazard *= multiplier
-        overdue = (hh.rung >= Rung.BASIC) & ~hh.connected & (
-            self.month - hh.last_emptied > 2 * p["desludging.interval_months"])
-        hazard[overdue] *= np.float32(p["failure.overdue_multiplier"])
+        overdue = self.month - hh.last_emptied > 2 * p["desludging.interval_months"]
+        overdue &= hh.rung >= Rung.BASIC
+        overdue &= ~hh.connected
+        np.multiply(hazard, np.float32(p["failure.overdue_multiplier"]), out=hazard,
+                    where=overdue)
         draws = self.streams["failure"].random((2, hh.n), np.float32)
-        failing = (draws[0] < hazard) & (hh.build_left < 0)
-        toilet = failing & (hh.rung >= Rung.BASIC)
-        to_od = draws[1] < p["failure.to_open_defecation"]
-        hh.rung[failing & (hh.rung < Rung.BASIC)] = Rung.OPEN_DEFECATION
-        hh.rung[toilet] = np.where(to_od[toilet], Rung.OPEN_DEFECATION, Rung.UNIMPROVED)
+        failing = np.flatnonzero(draws[0] < hazard)  # few rows: work on their indices
+        failing = failing[hh.build_left[failing] < 0]
+        has_toilet = hh.rung[failing] >= Rung.BASIC
+        toilet = failing[has_toilet]
+        to_od = draws[1][toilet] < p["failure.to_open_defecation"]
+        hh.rung[failing[~has_toilet]] = Rung.OPEN_DEFECATION
+        hh.rung[toilet] = np.where(to_od, Rung.OPEN_DEFECATION, Rung.UNIMPROVED)
         hh.repair_due[toilet] = True
 
     def _communities(self) -> None:
@@ -369,7 +381,23 @@ class SanitationModel(mesa.Model):
 
     def _update_communities(self, first: bool = False) -> None:
         hh = self.households
-        od = np.bincount(hh.rt, weights=hh.rung == Rung.OPEN_DEFECATION, minlength=self.n_rt)
+        blocks = self.__dict__.get("_rt_blocks")
+        if blocks is None or blocks[0] is not hh.rt:
+            # RTs are contiguous blocks of rows (population.py): sum masks block by block
+            rt = hh.rt
+            starts = np.flatnonzero(np.diff(rt, prepend=-1))
+            if not (np.all(rt[1:] >= rt[:-1]) and np.array_equal(rt[starts],
+                                                                   np.arange(self.n_rt))):
+                starts = None
+            blocks = self._rt_blocks = (rt, starts)
+        starts = blocks[1]
+
+        def per_rt(mask: np.ndarray) -> np.ndarray:
+            if starts is None:
+                return np.bincount(hh.rt, weights=mask, minlength=self.n_rt)
+            return np.add.reduceat(mask, starts, dtype=np.int64)
+
+        od = per_rt(hh.rung == Rung.OPEN_DEFECATION)
         odf = od == 0
         if first:
             self.ever_odf = odf.copy()
@@ -381,12 +409,11 @@ class SanitationModel(mesa.Model):
             self.slipped_total += self.slipped_this_month
             self.ever_odf |= odf
         self.odf = odf
-        adopted = np.bincount(hh.rt, weights=hh.rung >= Rung.BASIC, minlength=self.n_rt)
-        self.rt_coverage = adopted / self.rt_size
+        self.rt_coverage = per_rt(hh.rung >= Rung.BASIC) / self.rt_size
 
     def _record(self) -> None:
         hh = self.households
-        counts = np.bincount(hh.rung, minlength=N_RUNGS)
+        counts = np.array([np.count_nonzero(hh.rung == r) for r in range(N_RUNGS)])
         coops = list(self.cooperatives)
         row: dict[str, float] = {"month": self.month}
         row.update(zip(RUNG_COLUMNS, counts / hh.n, strict=True))
@@ -397,9 +424,10 @@ class SanitationModel(mesa.Model):
         row["odf_slipped"] = self.slipped_this_month
         row["odf_slipped_total"] = self.slipped_total
         row["loans_issued"] = sum(c.issued_this_month for c in coops)
-        row["loans_outstanding"] = int((hh.loan_coop >= 0).sum())
-        row["loans_in_arrears"] = int(((hh.loan_coop >= 0) & (hh.loan_missed >= (
-            self.params["cooperatives.arrears_after"]))).sum())
+        borrowing = hh.loan_coop >= 0
+        row["loans_outstanding"] = int(np.count_nonzero(borrowing))
+        row["loans_in_arrears"] = int(np.count_nonzero(borrowing & (hh.loan_missed >= (
+            self.params["cooperatives.arrears_after"]))))
         row["loans_written_off"] = sum(c.written_off_this_month for c in coops)
         row["loans_repaid"] = sum(c.repaid_loans_this_month for c in coops)
         row["loans_disbursed"] = self.ledger.get(("cooperatives", "loans_disbursed"), 0.0)
@@ -423,15 +451,17 @@ class SanitationModel(mesa.Model):
         """Share at basic or better within each income quintile and decision-maker gender."""
         hh = self.households
         adopted = hh.rung >= Rung.BASIC
-        by_quintile = np.bincount(hh.quintile, weights=adopted, minlength=5)
-        quintile_size = np.bincount(hh.quintile, minlength=5)
+        # counting masks is several times faster than bincount over int8 codes
+        in_quintile = [hh.quintile == q for q in range(5)]
+        by_quintile = np.array([np.count_nonzero(adopted & m) for m in in_quintile])
+        quintile_size = np.array([np.count_nonzero(m) for m in in_quintile])
         shares = by_quintile / np.maximum(quintile_size, 1)
         row = {f"basic_or_better_q{q + 1}": float(shares[q]) for q in range(5)}
-        female = int(hh.female.sum())
-        adopted_female = int(adopted[hh.female].sum())
+        female = int(np.count_nonzero(hh.female))
+        adopted_female = int(np.count_nonzero(adopted & hh.female))
         row["basic_or_better_female"] = adopted_female / female if female else np.nan
         male = hh.n - female
-        row["basic_or_better_male"] = ((int(adopted.sum()) - adopted_female) / male
+        row["basic_or_better_male"] = ((int(np.count_nonzero(adopted)) - adopted_female) / male
                                        if male else np.nan)
         return row
 

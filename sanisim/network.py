@@ -200,6 +200,8 @@ def from_edgelist(path: Path, n: int, source: str) -> SocialNetwork:
         text = path.read_text().replace(",", " ")
         rows = [line.split() for line in text.splitlines()
                 if line.strip() and not line.lstrip().startswith("#")]
+        if any(len(row) != 2 for row in rows):
+            raise ValueError("a line does not hold exactly two fields")
         edges = np.array(rows, dtype=np.int64).reshape(-1, 2)
     except ValueError:
         raise InputError(source, key, f"{path}: each line must hold two household indices"

@@ -201,20 +201,30 @@ def _flatten(raw: Mapping[str, Any], source: str, prefix: str = ""):
             if not any(k.startswith(dotted + ".") for k in BY_KEY):
                 raise _unknown(dotted, source)  # a section that does not exist
             yield from _flatten(value, source, dotted + ".")
+        elif dotted not in BY_KEY and any(k.startswith(dotted + ".") for k in BY_KEY):
+            raise InputError(source, dotted, f"got {value!r} ({type(value).__name__}); "
+                             f"allowed: a table [{dotted}] of its keys")
         else:
             yield dotted, value
 
 
 def _unknown(key: str, source: str) -> InputError:
-    candidates = list(BY_KEY) + sorted({p.section for p in PARAMETERS})
-    last = key.rsplit(".", 1)[-1]
-    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
-    if not close:  # a misspelt last part of a known section
-        section = key.rsplit(".", 1)[0]
-        names = [k.rsplit(".", 1)[-1] for k in BY_KEY if k.startswith(section + ".")]
+    parent, _, last = key.rpartition(".")
+    # names allowed beside it: the keys and sub-sections of a known parent section
+    names = sorted({k[len(parent) + 1:].split(".")[0] for k in BY_KEY
+                    if parent and k.startswith(parent + ".")})
+    if names:  # a misspelt name inside a known section
         near = difflib.get_close_matches(last, names, n=1, cutoff=0.6)
-        close = [f"{section}.{near[0]}"] if near else []
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = [f"{parent}.{near[0]}"] if near else []
+    else:  # a misspelt section, or a key under one
+        candidates = list(BY_KEY) + sorted({p.section for p in PARAMETERS})
+        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+    if close:
+        hint = f"; did you mean {close[0]!r}?"
+    else:  # nothing near: say what is allowed at this level
+        where = f"keys of [{parent}]" if names else "sections"
+        names = names or sorted({k.split(".")[0] for k in BY_KEY})
+        hint = f"; allowed {where}: {', '.join(names)}"
     return InputError(source, key, f"unknown key{hint}")
 
 
@@ -252,7 +262,10 @@ def _coerce(param: Param, value: Any, source: str) -> Any:
                 raise fail
             value = int(value)
     else:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise fail from None
     if isinstance(value, float) and not math.isfinite(value):
         raise fail
     if (param.low is not None and value < param.low) or (

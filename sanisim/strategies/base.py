@@ -117,7 +117,7 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
         if not isinstance(table, dict):
             raise InputError(source, where, "must be a table with a 'type' key")
         kind = table.get("type")
-        if kind not in STRATEGY_TYPES:
+        if not isinstance(kind, str) or kind not in STRATEGY_TYPES:
             allowed = ", ".join(sorted(STRATEGY_TYPES)) or "(none registered)"
             close = difflib.get_close_matches(str(kind), list(STRATEGY_TYPES), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

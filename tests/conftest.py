@@ -1,0 +1,67 @@
+"""Shared helpers for the sanisim tests: small models, scenario files, paired-seed statistics."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sanisim.model import SanitationModel
+from sanisim.scenario import Scenario, default_scenario
+
+#: Household count of the small models most tests run (fast, still hundreds of households
+#: below basic, tens of RTs).
+SMALL = 2000
+
+
+def small_model(scenario: Scenario | None = None, seed: int = 0, households: int = SMALL,
+                **overrides: Any) -> SanitationModel:
+    """A model of ``households`` rows without Mesa household views (arrays only)."""
+    scenario = scenario or default_scenario()
+    if overrides:
+        scenario = scenario.with_params(overrides)
+    return SanitationModel(scenario, seed=seed, households=households, household_agents=False)
+
+
+def final_value(scenario: Scenario, seed: int, months: int, column: str,
+                households: int = SMALL) -> float:
+    """The value of ``column`` in the last month of one run."""
+    model = small_model(scenario, seed, households)
+    model.run(months)
+    return float(model.monthly_table()[column].iloc[-1])
+
+
+def paired_differences(treated: Scenario, control: Scenario, seeds: Sequence[int], months: int,
+                       column: str, households: int = SMALL) -> np.ndarray:
+    """Per-seed difference treated - control of ``column`` at ``months`` (common seeds)."""
+    return np.array([final_value(treated, s, months, column, households)
+                     - final_value(control, s, months, column, households) for s in seeds])
+
+
+def mean_and_se(values: np.ndarray) -> tuple[float, float]:
+    """Mean and its standard error (sample standard deviation / sqrt(n))."""
+    return float(values.mean()), float(values.std(ddof=1) / math.sqrt(values.size))
+
+
+@pytest.fixture
+def write_scenario(tmp_path: Path) -> Callable[..., Path]:
+    """Write a scenario TOML file into ``tmp_path``: ``write_scenario(text, name="s.toml")``."""
+
+    def write(text: str, name: str = "scenario.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+
+    return write
+
+
+def assert_one_line(message: str, *must_contain: str) -> None:
+    """A user-facing error: one non-empty line that names every given part."""
+    assert message.strip(), "empty message"
+    assert "\n" not in message.strip(), f"message spans several lines: {message!r}"
+    for part in must_contain:
+        assert part in message, f"{part!r} not named in {message!r}"
