@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["SanitationModel", "load_scenario", "run", "__version__"]
+__all__ = ["SanitationModel", "load_results", "load_scenario", "run", "__version__"]
 
 
 def __getattr__(name: str):
@@ -23,4 +23,8 @@ def __getattr__(name: str):
         from sanisim.run import run
 
         return run
+    if name == "load_results":
+        from sanisim.store import load_results
+
+        return load_results
     raise AttributeError(f"module 'sanisim' has no attribute {name!r}")

@@ -73,9 +73,17 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from sanisim.experiment import is_experiment_file
     from sanisim.scenario import load
 
     for path in args.files:
+        if is_experiment_file(path):
+            from sanisim.experiment import load as load_experiment
+
+            experiment = load_experiment(path)
+            print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
+                  f"{experiment.describe()})")
+            continue
         scenario = load(path)
         bundles = ", ".join(scenario.bundles)
         print(f"ok: {path} (scenario {scenario.name!r}, hash {scenario.config_hash}, "
@@ -125,8 +133,8 @@ def build_parser() -> _Parser:
                      help="output folder (default results/SCENARIO/STRATEGY)")
     run.set_defaults(func=cmd_run)
 
-    validate = verbs.add_parser("validate", help="check scenario files")
-    validate.add_argument("files", nargs="+", help="scenario TOML files")
+    validate = verbs.add_parser("validate", help="check scenario and experiment files")
+    validate.add_argument("files", nargs="+", help="scenario or experiment TOML files")
     validate.set_defaults(func=cmd_validate)
 
     scenarios = verbs.add_parser("scenarios", help="list the shipped scenarios")
@@ -136,6 +144,9 @@ def build_parser() -> _Parser:
     strategies.add_argument("scenario", help="scenario file or shipped scenario name")
     strategies.set_defaults(func=cmd_strategies)
 
+    from sanisim.batch import register as register_batch
+
+    register_batch(verbs)
     for register in EXTRA_VERBS:
         register(verbs)
     return parser

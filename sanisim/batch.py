@@ -1,0 +1,384 @@
+"""The batch driver: run an experiment's run table on an executor into a results store.
+
+Design (:mod:`sanisim.experiment`), execution (:mod:`sanisim.executors`) and storage
+(:mod:`sanisim.store`) are separate; this module ties them together and adds the
+``sanisim batch`` command. A worker runs :func:`execute` on one :class:`RunSpec` and hands
+back the run's tables as Parquet bytes; only the driver writes to the store, so workers need
+no shared file system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import socket
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.executors import ExecutorHandle
+    from sanisim.experiment import Experiment, RunSpec
+    from sanisim.scenario import Scenario
+    from sanisim.store import RunOutcome
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- one run (worker)
+
+_SCENARIOS: dict[str, Scenario] = {}
+
+
+def _scenario(spec: RunSpec) -> Scenario:
+    """The run's scenario, rebuilt once per worker from the plain data in the spec."""
+    scenario = _SCENARIOS.get(spec.config_hash)
+    if scenario is None:
+        from sanisim.scenario import from_dict
+
+        path = Path(spec.scenario_path) if spec.scenario_path else None
+        scenario = from_dict(spec.scenario_data, source=spec.scenario_path or spec.scenario,
+                             path=path)
+        if scenario.config_hash != spec.config_hash:
+            raise RuntimeError(f"scenario {spec.scenario!r} did not round-trip (config hash "
+                               f"{scenario.config_hash} != {spec.config_hash})")
+        _SCENARIOS[spec.config_hash] = scenario
+    if spec.params:
+        scenario = scenario.with_params(dict(spec.params), source=f"run {spec.run_key}")
+    return scenario
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def monthly_parquet(run_key: str, monthly) -> bytes:
+    """The monthly table of one run, with its key, as Parquet bytes (money as float64)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = monthly.reset_index(drop=True)
+    frame.insert(0, "run_key", run_key)
+    for column in frame.columns:
+        if column.startswith("spending_"):  # an all-zero month sum can come out as int
+            frame[column] = frame[column].astype("float64")
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def summary_parquet(run_key: str, summary: dict[str, Any]) -> bytes:
+    """The summary of one run as a one-row Parquet table."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    row = {"run_key": run_key, **{k: _plain(v) for k, v in summary.items()}}
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.Table.from_pylist([row]), sink)
+    return sink.getvalue().to_pybytes()
+
+
+def execute(spec: RunSpec) -> RunOutcome:
+    """Do one run; never raises for a failing run (the error is in the outcome)."""
+    from sanisim.store import DONE, FAILED, RunOutcome, now
+
+    started, clock = now(), time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        scenario = _scenario(spec)
+        runner = importlib.import_module("sanisim.run")
+        result = runner.run(scenario, seed=spec.seed, months=spec.months,
+                            households=spec.households, bundle=spec.bundle)
+        monthly = monthly_parquet(spec.run_key, result.monthly)
+        summary = summary_parquet(spec.run_key, result.summary)
+    except Exception as err:  # noqa: BLE001 - a failing run is recorded, not fatal
+        return RunOutcome(spec.run_key, FAILED, error=_one_line(err),
+                          traceback=traceback.format_exc(), started=started, finished=now(),
+                          elapsed_seconds=time.perf_counter() - clock, worker=worker)
+    return RunOutcome(spec.run_key, DONE, monthly=monthly, summary=summary, started=started,
+                      finished=now(), elapsed_seconds=time.perf_counter() - clock,
+                      worker=worker)
+
+
+# --------------------------------------------------------------------------- the driver
+
+
+@dataclass
+class BatchReport:
+    """What one ``run_batch`` call did."""
+
+    experiment: str
+    out: Path
+    total: int
+    skipped: int = 0
+    done: int = 0
+    failed: int = 0
+    elapsed_seconds: float = 0.0
+    executor: str = ""
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+    broken: bool = False
+
+    @property
+    def finished(self) -> int:
+        return self.skipped + self.done + self.failed
+
+    @property
+    def ok(self) -> bool:
+        return not (self.failed or self.interrupted or self.broken)
+
+
+class _Progress:
+    """A tqdm bar (runs done, failed, ETA), or plain log lines for log files, or nothing."""
+
+    def __init__(self, mode: str, total: int, initial: int, name: str) -> None:
+        self.mode, self.total, self.initial, self.name = mode, total, initial, name
+        self.count = initial
+        self.start = self.last_log = time.monotonic()
+        self.bar = None
+        if mode == "bar":
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=initial, unit="run", desc=name,
+                            file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
+
+    def update(self, done: int, failed: int) -> None:
+        self.count += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"done {done}, failed {failed}", refresh=False)
+            self.bar.update(1)
+        elif self.mode == "log":
+            now = time.monotonic()
+            step = max(1, self.total // 20)
+            if self.count == self.total or self.count % step == 0 or now - self.last_log > 60:
+                self.last_log = now
+                ran = self.count - self.initial
+                eta = (now - self.start) / ran * (self.total - self.count) if ran else 0.0
+                log.info("%s: %d/%d runs (%d done, %d failed this session), %s elapsed, "
+                         "ETA %s", self.name, self.count, self.total, done, failed,
+                         _duration(now - self.start), _duration(eta))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None, *,
+              backend: str = "processes", workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, progress: str = "bar",
+              executor: Executor | ExecutorHandle | None = None,
+              dask_processes: bool = True) -> BatchReport:
+    """Run every unfinished run of ``experiment`` and land each in the store at ``out``.
+
+    Args:
+        experiment: an :class:`Experiment` or the path of an experiment file.
+        out: results folder (default ``results/<experiment name>``).
+        backend, workers, scheduler, dask_processes: see :func:`sanisim.executors.open_executor`.
+        resume: continue a store of the same experiment: skip its done runs, retry failed ones.
+        progress: "bar" (tqdm on stderr), "log" (INFO log lines) or "none".
+        executor: run on this executor instead of opening one (it is not shut down).
+
+    A run that raises is recorded as failed; Ctrl-C stops the batch cleanly (finished runs stay
+    in the store, ``resume`` continues it). Returns a :class:`BatchReport`.
+    """
+    from sanisim.executors import ExecutorHandle, open_executor
+    from sanisim.experiment import Experiment, load
+    from sanisim.run import git_commit, package_version
+    from sanisim.store import DONE, Store, now
+
+    if not isinstance(experiment, Experiment):
+        experiment = load(experiment)
+    out = Path(out) if out is not None else Path("results") / experiment.name
+    store = Store.open_for_batch(out, experiment, resume)
+    try:
+        statuses = store.statuses()
+        done_keys = {k for k, s in statuses.items() if s.get("status") == DONE}
+        todo = [spec for spec in experiment.runs if spec.run_key not in done_keys]
+        attempts = {k: int(s.get("attempt", 1)) for k, s in statuses.items()}
+        report = BatchReport(experiment.name, out, len(experiment.runs),
+                             skipped=len(experiment.runs) - len(todo))
+        manifest = store.manifest()
+        if manifest.get("git_commit") not in (None, git_commit()):
+            log.warning("%s was started at commit %s; this session runs %s", out,
+                        manifest.get("git_commit"), git_commit())
+        session = store.add_session({"started": now(), "host": socket.gethostname(),
+                                     "pid": os.getpid(), "git_commit": git_commit(),
+                                     "sanisim_version": package_version(),
+                                     "to_run": len(todo)})
+        clock = time.monotonic()
+        if todo:
+            if executor is None:
+                with open_executor(backend, workers, scheduler,
+                                   dask_processes=dask_processes) as handle:
+                    _drive(handle, todo, attempts, store, report, progress)
+            else:
+                handle = executor if isinstance(executor, ExecutorHandle) else ExecutorHandle(
+                    executor, type(executor).__name__, workers or 1)
+                _drive(handle, todo, attempts, store, report, progress, owned=False)
+        report.elapsed_seconds = time.monotonic() - clock
+        store.update_session(session, finished=now(), executor=report.executor,
+                             done=report.done, failed=report.failed,
+                             interrupted=report.interrupted, broken=report.broken)
+        if not report.interrupted:
+            _write_summary_csv(store.root)
+    finally:
+        store.close()
+    return report
+
+
+def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int], store,
+           report: BatchReport, progress: str, owned: bool = True) -> None:
+    """Submit runs (a bounded window of them) and land each outcome as it completes."""
+    from sanisim.store import FAILED, RunOutcome, now
+
+    report.executor = handle.label
+    log.info("%s: %d runs to do on %s", report.experiment, len(todo), handle.label)
+    window = 2 * handle.slots + 2
+    queue = iter(todo)
+    pending: dict[Future, RunSpec] = {}
+    bar = _Progress(progress, report.total, report.skipped, report.experiment)
+
+    def land(outcome: RunOutcome) -> None:
+        store.record(outcome, attempts.get(outcome.run_key, 0) + 1)
+        if outcome.status == FAILED:
+            report.failed += 1
+            report.failures.append((outcome.run_key, outcome.error or ""))
+            log.info("run %s failed: %s", outcome.run_key, outcome.error)
+        else:
+            report.done += 1
+        bar.update(report.done, report.failed)
+
+    try:
+        while True:
+            while not report.broken and len(pending) < window:
+                spec = next(queue, None)
+                if spec is None:
+                    break
+                pending[handle.executor.submit(execute, spec)] = spec
+            if not pending:
+                break
+            completed, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in completed:
+                spec = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenExecutor as err:
+                    report.broken = True
+                    outcome = RunOutcome(spec.run_key, FAILED, finished=now(), error=(
+                        f"worker process died while running it ({_one_line(err)})"))
+                except Exception as err:  # noqa: BLE001 - e.g. a Dask worker lost
+                    outcome = RunOutcome(spec.run_key, FAILED, error=_one_line(err),
+                                         finished=now())
+                land(outcome)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        for future in pending:
+            future.cancel()
+        if owned:
+            handle.stop_now()
+        log.info("%s: interrupted; %d runs were in flight", report.experiment, len(pending))
+    finally:
+        bar.close()
+
+
+def _write_summary_csv(root: Path) -> None:
+    """``summary.csv``: every run of the table with its status and summary, for spreadsheets."""
+    from sanisim.store import atomic_write, load_results
+
+    results = load_results(root)
+    table = results.runs.merge(results.summary, on="run_key", how="left")
+    atomic_write(root / "summary.csv", table.to_csv(index=False).encode())
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be an integer, got {text!r}"
+                                         ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be >= 1, got {value}")
+    return value
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    import signal
+
+    from sanisim.experiment import load
+
+    experiment = load(args.experiment)
+    out = Path(args.out) if args.out else Path("results") / experiment.name
+    backend = args.backend or ("dask" if args.scheduler else "processes")
+
+    def terminate(signum, frame):  # a scheduler's time limit: stop like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminate)
+    if args.quiet:
+        log.setLevel(logging.INFO)
+    print(f"sanisim batch: {experiment.name}: {experiment.describe()} -> {out}", flush=True)
+    report = run_batch(experiment, out, backend=backend, workers=args.workers,
+                       scheduler=args.scheduler, resume=args.resume,
+                       progress="log" if args.quiet else "bar")
+    if report.interrupted:
+        print(f"sanisim batch: interrupted; {report.finished} of {report.total} runs are in "
+              f"{out}; continue with: sanisim batch {args.experiment} --out {out} --resume",
+              file=sys.stderr)
+        return 130
+    print(f"sanisim batch: {report.total} runs: {report.done} done, {report.failed} failed, "
+          f"{report.skipped} already finished; {report.elapsed_seconds:.1f} s on "
+          f"{report.executor or 'no executor (nothing to do)'} -> {out}")
+    for run_key, error in report.failures[:5]:
+        print(f"  failed {run_key}: {error}")
+    if len(report.failures) > 5:
+        print(f"  ... and {len(report.failures) - 5} more (see {out}/status/)")
+    if report.broken:
+        print("sanisim batch: the worker pool broke (a worker process died: out of memory?); "
+              "the rest were not run; continue with --resume", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    """Add the ``batch`` verb to the ``sanisim`` command."""
+    from sanisim.executors import BACKENDS
+
+    batch = verbs.add_parser(
+        "batch", help="run an experiment file (a batch of runs) into a results store",
+        description="Run every run of an experiment file on local processes or a Dask "
+                    "cluster; each finished run lands in the results folder at once, so an "
+                    "interrupted batch continues with --resume. Exit 1 if a run failed.")
+    batch.add_argument("experiment", help="experiment TOML file (see docs/experiments.md)")
+    batch.add_argument("--workers", type=_count, default=None,
+                       help="worker processes (default: the CPUs available)")
+    batch.add_argument("--backend", choices=BACKENDS, default=None,
+                       help="local process pool (default) or Dask")
+    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of a running Dask scheduler, e.g. tcp://host:8786 "
+                            "(implies --backend dask; see docs/cluster.md)")
+    batch.add_argument("--out", default=None, metavar="DIR",
+                       help="results folder (default: results/EXPERIMENT_NAME)")
+    batch.add_argument("--resume", action="store_true",
+                       help="continue the batch in --out: skip finished runs, retry failed ones")
+    batch.add_argument("--quiet", action="store_true",
+                       help="no progress bar; occasional progress lines for log files")
+    batch.set_defaults(func=cmd_batch)

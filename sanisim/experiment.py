@@ -1,0 +1,488 @@
+"""Experiment files: the design of a batch, and its run table computed before anything runs.
+
+An experiment file is TOML (format in ``docs/experiments.md``)::
+
+    [experiment]
+    name = "q_sweep"            # also the default results folder, results/NAME
+    seed = 20240601             # the one seed every run's seed derives from
+    replicates = 10
+    months = 60                 # optional: default each scenario's run.months
+    households = 2000           # optional: default each scenario's population.households
+    scenarios = ["default"]     # shipped names, or paths relative to this file
+    bundles = ["baseline", "bcc"]
+
+    [grid]                      # full factorial over the listed values
+    "behaviour.q_imitation" = [0.02, 0.03, 0.04]
+
+    [lhs]                       # Latin hypercube over declared ranges (scipy.stats.qmc)
+    samples = 20
+    [lhs.ranges]
+    "behaviour.p_innovation" = [0.001, 0.01]
+
+The run table crosses scenarios x parameter points x replicates x bundles. A run's seed
+depends on the experiment seed and its replicate only, so every bundle and parameter point of
+replicate ``r`` shares the same synthetic population, network and behaviour draws (common
+random numbers), and no result depends on worker count, backend or run order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import re
+import tomllib
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sanisim.errors import InputError
+from sanisim.parameters import BY_KEY, PARAMETERS
+from sanisim.results import PARAM_PREFIX, Results
+from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
+from sanisim.scenario import load as load_scenario
+
+__all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "run_seed"]
+
+TOP_KEYS = ("experiment", "grid", "lhs")
+EXPERIMENT_KEYS = ("name", "description", "seed", "replicates", "months", "households",
+                   "scenarios", "bundles")
+LHS_KEYS = ("samples", "ranges")
+MAX_REPLICATES = 100_000
+MAX_RUNS = 10_000_000
+#: Spawn key of the Latin-hypercube stream: two entries, so it never equals a replicate's
+#: one-entry key ``(replicate,)``.
+LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.experiment.lhs"), 0)
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def run_seed(experiment_seed: int, replicate: int) -> int:
+    """The seed of every run of ``replicate``: depends on nothing else (common random numbers).
+
+    ``SeedSequence(experiment_seed, spawn_key=(replicate,)).generate_state(1)[0]``, a 32-bit
+    integer; the model then spawns its named streams from it (:mod:`sanisim.streams`).
+    """
+    sequence = np.random.SeedSequence(experiment_seed, spawn_key=(replicate,))
+    return int(sequence.generate_state(1)[0])
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: the text that hashes are taken of."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def short_hash(value: Any, length: int = 16) -> str:
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One row of the run table: everything a worker needs to do the run, as plain data.
+
+    The scenario travels as plain nested data (:meth:`Scenario.to_dict`) so that a worker on
+    another machine needs only the sanisim package, not the scenario files.
+    """
+
+    run_key: str
+    scenario: str
+    bundle: str
+    replicate: int
+    seed: int
+    months: int
+    households: int
+    params: tuple[tuple[str, Any], ...]
+    scenario_data: Mapping[str, Any] = field(repr=False, compare=False)
+    scenario_path: str | None = field(default=None, repr=False, compare=False)
+    config_hash: str = field(default="", repr=False, compare=False)
+
+    def design_row(self) -> dict[str, Any]:
+        """This run's row of the ``runs`` table (without status and error)."""
+        row: dict[str, Any] = {"run_key": self.run_key, "scenario": self.scenario,
+                               "bundle": self.bundle, "replicate": self.replicate,
+                               "seed": self.seed, "months": self.months,
+                               "households": self.households}
+        row.update({PARAM_PREFIX + key: value for key, value in self.params})
+        return row
+
+
+def run_key(scenario: str, bundle: str, params: Mapping[str, Any], replicate: int, seed: int,
+            months: int, households: int) -> str:
+    """A stable 12-hex-digit key of a run: the same design point always gets the same key."""
+    return short_hash({"scenario": scenario, "bundle": bundle, "params": dict(params),
+                       "replicate": replicate, "seed": seed, "months": months,
+                       "households": households}, 12)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment file."""
+
+    name: str
+    path: str
+    text: str
+    seed: int
+    replicates: int
+    months: int | None
+    households: int | None
+    scenarios: tuple[Scenario, ...]
+    bundles: tuple[str, ...]
+    grid: Mapping[str, tuple[Any, ...]]
+    lhs_samples: int = 0
+    lhs_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    description: str = ""
+
+    # ------------------------------------------------------------------ design
+    @cached_property
+    def points(self) -> tuple[dict[str, Any], ...]:
+        """Parameter points: the grid's full factorial crossed with the Latin-hypercube sample.
+
+        Without a grid or an LHS there is one point, ``{}`` (every scenario as written).
+        """
+        grid_points = [dict(zip(self.grid, values, strict=True))
+                       for values in itertools.product(*self.grid.values())] or [{}]
+        lhs_points = lhs_sample(self.lhs_ranges, self.lhs_samples, self.seed) or [{}]
+        return tuple({**g, **s} for g in grid_points for s in lhs_points)
+
+    @property
+    def varied(self) -> tuple[str, ...]:
+        """The parameters the design varies (one ``param:`` column each in the run table)."""
+        return (*self.grid, *self.lhs_ranges)
+
+    @cached_property
+    def runs(self) -> tuple[RunSpec, ...]:
+        """The run table: scenarios x points x replicates x bundles, in that nesting order."""
+        specs = []
+        for scenario in self.scenarios:
+            data = scenario.to_dict()
+            for point in self.points:
+                configured = scenario.with_params(point) if point else scenario
+                months = self.months or int(configured["run.months"])
+                households = self.households or int(configured["population.households"])
+                for replicate in range(self.replicates):
+                    seed = run_seed(self.seed, replicate)
+                    for bundle in self.bundles:
+                        key = run_key(scenario.name, bundle, point, replicate, seed, months,
+                                      households)
+                        specs.append(RunSpec(key, scenario.name, bundle, replicate, seed,
+                                             months, households, tuple(point.items()), data,
+                                             scenario.path, scenario.config_hash))
+        keys = [s.run_key for s in specs]
+        if len(set(keys)) != len(keys):  # pragma: no cover - 48-bit keys; would be a bug
+            raise RuntimeError("run keys collide; the design repeats a point")
+        return tuple(specs)
+
+    def run_frame(self):
+        """The run table as a DataFrame (the design columns of :class:`Results.runs`)."""
+        import pandas as pd
+
+        frame = pd.DataFrame([spec.design_row() for spec in self.runs])
+        for column in ("replicate", "seed", "months", "households"):
+            frame[column] = frame[column].astype("int64")
+        return frame
+
+    @cached_property
+    def hash(self) -> str:
+        """Identity of the batch: design, scenario contents and the run keys.
+
+        Comments and layout of the file do not count; a changed scenario, bundle, value or
+        sampler (say a new scipy drawing other LHS points) does.
+        """
+        return short_hash({
+            "name": self.name, "seed": self.seed, "replicates": self.replicates,
+            "months": self.months, "households": self.households,
+            "scenarios": [[s.name, s.config_hash] for s in self.scenarios],
+            "bundles": list(self.bundles),
+            "grid": {k: list(v) for k, v in self.grid.items()},
+            "lhs": {"samples": self.lhs_samples,
+                    "ranges": {k: list(v) for k, v in self.lhs_ranges.items()}},
+            "runs": short_hash([s.run_key for s in self.runs], 32),
+        })
+
+    def describe(self) -> str:
+        """One line: what the batch holds."""
+        design = []
+        if self.grid:
+            design.append("grid " + " x ".join(str(len(v)) for v in self.grid.values()))
+        if self.lhs_samples:
+            design.append(f"lhs {self.lhs_samples} over {len(self.lhs_ranges)} parameters")
+        return (f"{len(self.scenarios)} scenario(s) x {len(self.points)} point(s)"
+                f"{' (' + ', '.join(design) + ')' if design else ''} x "
+                f"{self.replicates} replicate(s) x {len(self.bundles)} bundle(s) = "
+                f"{len(self.runs)} runs")
+
+
+def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
+               experiment_seed: int) -> list[dict[str, Any]]:
+    """Latin-hypercube points over ``ranges``, drawn from a stream of the experiment seed.
+
+    Integer parameters take whole values, each of ``low..high`` equally likely.
+    """
+    if not samples or not ranges:
+        return []
+    from scipy.stats import qmc
+
+    rng = np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(experiment_seed, spawn_key=LHS_SPAWN_KEY)))
+    unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
+    points = []
+    for row in unit:
+        point: dict[str, Any] = {}
+        for u, (key, (low, high)) in zip(row, ranges.items(), strict=True):
+            if BY_KEY[key].kind is int:
+                point[key] = int(min(math.floor(low + u * (high - low + 1)), high))
+            else:
+                point[key] = float(low + u * (high - low))
+        points.append(point)
+    return points
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def is_experiment_file(path: str | Path) -> bool:
+    """Whether ``path`` is a readable TOML file with an ``[experiment]`` table."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            return isinstance(tomllib.load(handle).get("experiment"), dict)
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+
+
+def load(path: str | Path) -> Experiment:
+    """Read and validate an experiment file; every mistake is a one-line :class:`InputError`."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(source, None, f"cannot read experiment file ({err.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(source, None, f"not valid TOML ({err})") from None
+    return from_dict(raw, source, path, text)
+
+
+def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], source: str,
+                prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            raise InputError(source, f"{prefix}{key}", "unknown key" + _did_you_mean(
+                key, allowed) + f" (allowed: {', '.join(allowed)})")
+
+
+def _integer(value: Any, source: str, key: str, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        upper = f", at most {high:,}" if high is not None else ""
+        raise InputError(source, key, f"got {value!r}; allowed: an integer >= {low}{upper}")
+    return value
+
+
+def _string_list(value: Any, source: str, key: str) -> tuple[str, ...]:
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str) and v for v in value)):
+        raise InputError(source, key, f"got {value!r}; allowed: a non-empty list of names")
+    if len(set(value)) != len(value):
+        twice = next(v for v in value if value.count(v) > 1)
+        raise InputError(source, key, f"{twice!r} is listed twice")
+    return tuple(value)
+
+
+def _flatten(table: Mapping[str, Any], source: str, prefix: str, section: str):
+    """Dotted parameter keys of a ``[grid]`` or ``[lhs.ranges]`` table (nested or quoted)."""
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            if not any(k.startswith(dotted + ".") for k in BY_KEY):
+                raise _unknown_param(dotted, source, section)
+            yield from _flatten(value, source, dotted + ".", section)
+        else:
+            if dotted not in BY_KEY:
+                raise _unknown_param(dotted, source, section)
+            yield dotted, value
+
+
+def _unknown_param(key: str, source: str, section: str) -> InputError:
+    candidates = list(BY_KEY) + sorted({p.section for p in PARAMETERS})
+    hint = _did_you_mean(key, candidates)
+    if not hint and "." in key:
+        head, last = key.rsplit(".", 1)
+        names = [k.rsplit(".", 1)[-1] for k in BY_KEY if k.startswith(head + ".")]
+        near = difflib.get_close_matches(last, names, n=1, cutoff=0.6)
+        hint = f"; did you mean {head + '.' + near[0]!r}?" if near else ""
+    return InputError(source, f"{section}.{key}",
+                      f"unknown parameter{hint} (see 'python -m sanisim.parameters')")
+
+
+def _resolve_scenario(ref: str, base: Path, source: str) -> Path:
+    beside = base / ref
+    if beside.is_file():
+        return beside
+    shipped = SCENARIO_DIR / f"{Path(ref).stem}.toml"
+    if Path(ref).parent == Path(".") and Path(ref).suffix in ("", ".toml") and shipped.is_file():
+        return shipped
+    known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+    raise InputError(source, "experiment.scenarios",
+                     f"no scenario {ref!r}: not a file beside the experiment file nor a "
+                     f"shipped scenario (shipped: {known})")
+
+
+def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path | None = None,
+              text: str = "") -> Experiment:
+    """Validate experiment data (as read from TOML) into an :class:`Experiment`."""
+    _check_keys(raw, TOP_KEYS, source, "")
+    table = raw.get("experiment")
+    if not isinstance(table, dict):
+        raise InputError(source, "experiment", "missing [experiment] table (with name, seed, "
+                         "scenarios, ...)")
+    _check_keys(table, EXPERIMENT_KEYS, source, "experiment.")
+    for required in ("name", "seed", "scenarios"):
+        if required not in table:
+            raise InputError(source, f"experiment.{required}", "missing (required)")
+
+    name = table["name"]
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise InputError(source, "experiment.name", f"got {name!r}; allowed: letters, digits, "
+                         "'_', '-' and '.' (it names the results folder)")
+    description = table.get("description", "")
+    if not isinstance(description, str):
+        raise InputError(source, "experiment.description", "must be a string")
+    seed = _integer(table["seed"], source, "experiment.seed", 0)
+    replicates = _integer(table.get("replicates", 1), source, "experiment.replicates", 1,
+                          MAX_REPLICATES)
+    months = households = None
+    if "months" in table:
+        param = BY_KEY["run.months"]
+        months = _integer(table["months"], source, "experiment.months", int(param.low),
+                          int(param.high))
+    if "households" in table:
+        param = BY_KEY["population.households"]
+        households = _integer(table["households"], source, "experiment.households",
+                              int(param.low), int(param.high))
+
+    base = path.parent if path is not None else Path(".")
+    refs = _string_list(table["scenarios"], source, "experiment.scenarios")
+    scenarios = tuple(load_scenario(_resolve_scenario(ref, base, source)) for ref in refs)
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise InputError(source, "experiment.scenarios",
+                         f"two scenarios share the name {twice!r}; give each a distinct name")
+    bundles = _string_list(table.get("bundles", ["baseline"]), source, "experiment.bundles")
+    for scenario in scenarios:
+        for bundle in bundles:
+            if bundle not in scenario.bundles:
+                raise InputError(source, "experiment.bundles", (
+                    f"bundle {bundle!r} is not defined in scenario {scenario.name!r}"
+                    f"{_did_you_mean(bundle, list(scenario.bundles))} (defined: "
+                    f"{', '.join(scenario.bundles)})"))
+
+    grid = _parse_grid(raw.get("grid", {}), source)
+    samples, ranges = _parse_lhs(raw.get("lhs"), source)
+    for key in grid:
+        if key in ranges:
+            raise InputError(source, f"lhs.ranges.{key}", "already varied in [grid]; vary a "
+                             "parameter in one design only")
+    for key, fixed, what in (("run.months", months, "months"),
+                             ("population.households", households, "households")):
+        if fixed is not None and (key in grid or key in ranges):
+            raise InputError(source, f"experiment.{what}", f"conflicts with the design, which "
+                             f"varies {key}; remove one of them")
+
+    experiment = Experiment(name, source, text, seed, replicates, months, households,
+                            scenarios, bundles, grid, samples, ranges, description)
+    _check_points(experiment, source)
+    if len(experiment.points) * len(scenarios) * replicates * len(bundles) > MAX_RUNS:
+        raise InputError(source, None, f"more than {MAX_RUNS:,} runs; split the experiment")
+    return experiment
+
+
+def _parse_grid(table: Any, source: str) -> dict[str, tuple[Any, ...]]:
+    if not isinstance(table, dict):
+        raise InputError(source, "grid", "must be a table of parameter = [values]")
+    grid: dict[str, tuple[Any, ...]] = {}
+    for key, values in _flatten(table, source, "", "grid"):
+        where = f"grid.{key}"
+        if not isinstance(values, list) or not values:
+            raise InputError(source, where, f"got {values!r}; allowed: a non-empty list of "
+                             f"values, each {BY_KEY[key].allowed()}")
+        checked = []
+        for value in values:
+            try:
+                checked.append(check_value(key, value, source))
+            except InputError as err:
+                raise InputError(source, where, err.message) from None
+        if len(set(map(canonical_json, checked))) != len(checked):
+            raise InputError(source, where, f"repeats a value in {values!r}")
+        grid[key] = tuple(checked)
+    return grid
+
+
+def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, float]]]:
+    if table is None:
+        return 0, {}
+    if not isinstance(table, dict):
+        raise InputError(source, "lhs", "must be a table with samples and [lhs.ranges]")
+    _check_keys(table, LHS_KEYS, source, "lhs.")
+    if "samples" not in table or "ranges" not in table:
+        missing = "samples" if "samples" not in table else "ranges"
+        raise InputError(source, f"lhs.{missing}", "missing: [lhs] needs samples = N and "
+                         "[lhs.ranges] with parameter = [low, high]")
+    samples = _integer(table["samples"], source, "lhs.samples", 1, 1_000_000)
+    if not isinstance(table["ranges"], dict) or not table["ranges"]:
+        raise InputError(source, "lhs.ranges", "must be a non-empty table of "
+                         "parameter = [low, high]")
+    ranges: dict[str, tuple[float, float]] = {}
+    for key, bounds in _flatten(table["ranges"], source, "", "lhs.ranges"):
+        param, where = BY_KEY[key], f"lhs.ranges.{key}"
+        if param.kind not in (int, float):
+            raise InputError(source, where, f"is {param.allowed()}; a Latin hypercube needs a "
+                             "numeric parameter (use [grid] for choices)")
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not all(isinstance(b, int | float) and not isinstance(b, bool)
+                           and math.isfinite(b) for b in bounds)):
+            raise InputError(source, where, f"got {bounds!r}; allowed: [low, high], two numbers")
+        low, high = bounds
+        if not low < high:
+            raise InputError(source, where, f"low {low} must be below high {high}")
+        if param.kind is int and not (float(low).is_integer() and float(high).is_integer()):
+            raise InputError(source, where, f"got {bounds!r}; {key} takes whole numbers")
+        if (param.low is not None and low < param.low) or (
+                param.high is not None and high > param.high):
+            raise InputError(source, where, f"range [{low:g}, {high:g}] leaves the parameter's "
+                             f"bounds; allowed: {param.allowed()}")
+        ranges[key] = (int(low), int(high)) if param.kind is int else (float(low), float(high))
+    return samples, ranges
+
+
+def _check_points(experiment: Experiment, source: str) -> None:
+    """Every point must make a valid scenario (e.g. varied shares must still sum to 1)."""
+    for scenario in experiment.scenarios:
+        for number, point in enumerate(experiment.points, 1):
+            if point:
+                label = ", ".join(f"{k}={v!r}" for k, v in point.items())
+                scenario.with_params(point, source=f"{source}: scenario {scenario.name!r} "
+                                     f"at point {number} ({label})")
+
+
+def load_results(directory: str | Path) -> Results:
+    """The tidy tables of a results store (see :mod:`sanisim.results`)."""
+    from sanisim.store import load_results as _load
+
+    return _load(directory)
