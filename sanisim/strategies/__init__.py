@@ -1,5 +1,7 @@
 """Strategies: programmes that act on agents, registered by type name (see :mod:`.base`)."""
 
+# Strategy types register themselves on import (one module per strategy).
+from sanisim.strategies import bcc, demand_creation, microcredit, subsidy  # noqa: F401
 from sanisim.strategies.base import (
     COMMON_PARAMS,
     STRATEGY_TYPES,

@@ -101,8 +101,9 @@ def _check_param(param: Param, value: Any, source: str, key: str) -> Any:
 
     renamed = Param(key, param.default, param.unit, param.meaning, param.source,
                     param.low, param.high, param.choices)
-    if isinstance(param.default, float) and math.isinf(param.default) and value == "inf":
-        return math.inf
+    if isinstance(param.default, float) and math.isinf(param.default) and (
+            value == "inf" or (isinstance(value, float) and value == math.inf)):
+        return math.inf  # "no limit": the default, TOML's inf, or the string "inf"
     return _coerce(renamed, value, source)
 
 

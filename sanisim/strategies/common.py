@@ -1,0 +1,110 @@
+"""Pieces shared by the programme strategies (bcc, demand_creation, microcredit, subsidy).
+
+* :class:`Programme` — a :class:`~sanisim.strategies.base.Strategy` whose extra output
+  columns carry its scenario name (``bcc_visits`` for a strategy named ``bcc``), so two
+  strategies of one type can run in one bundle, and which can keep its bookkeeping running
+  after its last month (``lingers``) while acting only inside its window.
+* :class:`FactorGains` — factor gains that fade with the strategy's own half-life instead of
+  the scenario's ``factors.half_life_months``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from sanisim.behaviour import decay_factor, raise_factors
+from sanisim.population import Households
+from sanisim.strategies.base import Strategy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+
+class Programme(Strategy):
+    """A strategy with named outputs and an optional after-care period.
+
+    Subclasses list their output names in ``OUTPUTS``; the monthly table gets them as
+    ``<strategy name>_<output>``. A strategy with ``lingers`` true still receives its hooks
+    after ``end`` (to let its own effects fade or to restore what it changed) but must check
+    :meth:`acting` before it acts; before ``start`` it receives nothing, so the months before
+    it starts are those of the baseline arm.
+    """
+
+    OUTPUTS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        self.output_columns = tuple(f"{name}_{column}" for column in self.OUTPUTS)
+        self.lingers = False
+        for param in self.PARAMS:  # the type's own parameters as attributes
+            if callable(getattr(type(self), param.key, None)):
+                raise TypeError(f"parameter {param.key!r} shadows a method of {type(self)}")
+            setattr(self, param.key, config[param.key])
+
+    def active(self, month: int) -> bool:
+        if self.lingers:
+            return month >= self.start
+        return super().active(month)
+
+    def acting(self, month: int) -> bool:
+        """Inside the strategy's window ``start..end``: it may spend and act."""
+        return self.start <= month <= self.end
+
+    def named(self, values: Mapping[str, float]) -> dict[str, float]:
+        """This month's outputs, keyed by their column names."""
+        return {f"{self.name}_{key}": value for key, value in values.items()}
+
+
+class FactorGains:
+    """Gains a strategy adds to household factors, fading with its own half-life.
+
+    The model relaxes each factor's whole excess over its baseline by the scenario's monthly
+    keep share ``k_m`` (phase ``decay``). A strategy whose effect should fade with its own keep
+    share ``k_s`` records the gains it adds (``g``) and, right after the model's decay, adds
+    ``(k_s - k_m) * g`` back (then ``g <- k_s * g``), so its part of the excess decays at
+    ``k_s`` and everything else at ``k_m``. Values stay within [0, 1].
+    """
+
+    def __init__(self, n: int, factors: tuple[str, ...], half_life_months: float,
+                 model_half_life_months: float) -> None:
+        self.factors = factors
+        self.keep = np.float32(decay_factor(half_life_months))
+        self.correction = np.float32(self.keep - decay_factor(model_half_life_months))
+        self.gain = {name: np.zeros(n, np.float32) for name in factors}
+        self.any = False
+
+    def add(self, hh: Households, rows: np.ndarray, names: tuple[str, ...],
+            effect: float) -> None:
+        """Close a share ``effect`` of the gap to 1 for ``names`` of ``rows``; record it."""
+        if rows.size == 0 or effect == 0:
+            return
+        before = {name: getattr(hh, name)[rows] for name in names}
+        raise_factors(hh, rows, names, effect)
+        for name in names:
+            self.gain[name][rows] += getattr(hh, name)[rows] - before[name]
+        self.any = True
+
+    def fade(self, hh: Households) -> None:
+        """Call once a month right after the model's decay phase."""
+        if not self.any:
+            return
+        for name in self.factors:
+            gain = self.gain[name]
+            if self.correction:
+                values = getattr(hh, name)
+                values += self.correction * gain
+                np.clip(values, 0.0, 1.0, out=values)
+            gain *= self.keep
+
+    def nbytes(self) -> int:
+        return sum(g.nbytes for g in self.gain.values())
+
+
+def book_visits(model: SanitationModel, strategy: Strategy, visits: int, unit_cost: float,
+                item: str) -> None:
+    """Book ``visits`` visits at ``unit_cost`` rupiah against the strategy's budget."""
+    if visits:
+        strategy.spend(model, visits * unit_cost, item)

@@ -1,0 +1,175 @@
+"""Demand creation: community triggering sessions (CLTS-style pemicuan) and mass media.
+
+**Triggering** (phase ``programmes``): facilitators hold up to ``sessions_per_month``
+sessions a month, one per RT, in RTs with at least one household below basic that were not
+triggered in the last ``retrigger_after`` months, chosen by ``rt_targeting``. Each household of
+a triggered RT attends with probability ``attendance``; an attendee's *injunctive norm*
+(others' approval) moves ``session_norm_effect`` of its gap to 1 and its *self-regulation*
+(public commitment, action planning) ``session_commitment_effect`` of its gap — the routes
+through which community-led total sanitation worked in Ghana (Harter, Inauen & Mosler 2020).
+Households at basic attend too: their raised self-regulation keeps toilets in use.
+
+**Mass media** (phase ``programmes``): a burst every ``media_every_months`` months from the
+start reaches each household with probability ``media_reach`` and moves its *risk perception*
+and *attitude* by a small ``media_effect`` (broad and shallow).
+
+Both fade with their own half-lives (``session_half_life_months``,
+``media_half_life_months``), also after the strategy's last month, via
+:class:`~sanisim.strategies.common.FactorGains`. Sessions cost ``session_cost`` and bursts
+``media_cost`` rupiah, booked to the funder; nothing is held that the budget cannot pay.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sanisim.ladder import Rung
+from sanisim.parameters import Param
+from sanisim.strategies.base import register
+from sanisim.strategies.common import FactorGains, Programme
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+RT_TARGETING = ("lowest_coverage", "most_open_defecation", "random")
+NEVER = -10_000
+
+
+@register
+class DemandCreation(Programme):
+    """Community triggering per RT and mass-media bursts (see module docs)."""
+
+    type_name: ClassVar[str] = "demand_creation"
+    OUTPUTS: ClassVar[tuple[str, ...]] = (
+        "sessions", "session_capacity", "attendees", "triggered_rts", "media_bursts",
+        "media_reached", "spent")
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("sessions_per_month", 8, "sessions per month",
+              "Triggering sessions the facilitators can hold in a month (one RT each).",
+              "assumption: a few facilitator teams, two sessions a week each; "
+              "Patil et al. 2014 found delivery capacity limiting", 0, 100_000),
+        Param("attendance", 0.7, "share of households",
+              "Chance that a household of a triggered RT attends the session.",
+              "assumption", 0.0, 1.0),
+        Param("session_norm_effect", 0.3, "share of gap to 1",
+              "Share of the gap to 1 of the injunctive norm closed for an attendee.",
+              "assumption; norms were the main route in Harter, Inauen & Mosler 2020",
+              0.0, 1.0),
+        Param("session_commitment_effect", 0.25, "share of gap to 1",
+              "Share of the gap to 1 of self-regulation (public commitment, action plan) "
+              "closed for an attendee.",
+              "assumption; commitment and action planning mattered in Harter, Inauen & "
+              "Mosler 2020", 0.0, 1.0),
+        Param("session_half_life_months", 12.0, "months",
+              "Half-life of the gains from a triggering session.",
+              "assumption: public commitment and norms outlast individual persuasion; "
+              "slippage after ODF (Odagiri et al. 2017) shows they do fade", 0.5, 600.0),
+        Param("rt_targeting", "lowest_coverage", "",
+              "Which RTs are triggered first: lowest_coverage (lowest share at basic+), "
+              "most_open_defecation (highest share at open defecation), random.",
+              "model switch", choices=RT_TARGETING),
+        Param("retrigger_after", 24, "months",
+              "Months before an RT can be triggered again.", "assumption", 1, 600),
+        Param("session_cost", 2_000_000.0, "rupiah per session",
+              "Cost of one triggering session (facilitators, transport, materials).",
+              "assumption", 0.0, 1e10),
+        Param("media_every_months", 6, "months",
+              "Months between mass-media bursts, the first in the start month (0: no media).",
+              "assumption", 0, 600),
+        Param("media_reach", 0.6, "share of households",
+              "Chance that a burst reaches a household.", "assumption", 0.0, 1.0),
+        Param("media_effect", 0.05, "share of gap to 1",
+              "Share of the gap to 1 of risk perception and attitude closed for a household "
+              "reached.", "assumption: broad but shallow", 0.0, 1.0),
+        Param("media_half_life_months", 3.0, "months",
+              "Half-life of the gains from a media burst.",
+              "assumption: campaign recall fades within months", 0.5, 600.0),
+        Param("media_cost", 50_000_000.0, "rupiah per burst",
+              "Cost of one district media burst (radio, banners, social media).",
+              "assumption", 0.0, 1e12),
+    )
+
+    SESSION_FACTORS = ("norm", "self_regulation")
+    MEDIA_FACTORS = ("risk", "attitude")
+
+    def setup(self, model: SanitationModel) -> None:
+        super().setup(model)
+        n, p = model.households.n, model.params
+        model_half_life = p["factors.half_life_months"]
+        self.session_gains = FactorGains(n, self.SESSION_FACTORS, self.session_half_life_months,
+                                         model_half_life)
+        self.media_gains = FactorGains(n, self.MEDIA_FACTORS, self.media_half_life_months,
+                                       model_half_life)
+        self.lingers = True  # gains keep their own half-life after the last month
+        self.last_triggered = np.full(model.n_rt, NEVER, np.int32)
+        self.month_values = dict.fromkeys(self.OUTPUTS, 0)
+
+    # ---------------------------------------------------------------- hooks
+    def on_decay(self, model: SanitationModel) -> None:
+        self.session_gains.fade(model.households)
+        self.media_gains.fade(model.households)
+
+    def on_programmes(self, model: SanitationModel) -> None:
+        values = dict.fromkeys(self.OUTPUTS, 0)
+        if self.acting(model.month):
+            values["session_capacity"] = self.sessions_per_month
+            self._media(model, values)
+            self._trigger(model, values)
+        values["triggered_rts"] = int((self.last_triggered != NEVER).sum())
+        self.month_values = values
+
+    def outputs(self, model: SanitationModel) -> dict[str, float]:
+        values = dict(self.month_values) if model.month >= self.start else dict.fromkeys(
+            self.OUTPUTS, 0)
+        values["spent"] = self.spent
+        return self.named(values)
+
+    # ---------------------------------------------------------------- mechanisms
+    def _media(self, model: SanitationModel, values: dict) -> None:
+        every = self.media_every_months
+        if not every or (model.month - self.start) % every:
+            return
+        if self.affordable(self.media_cost, 1) < 1:
+            return
+        hh = model.households
+        reached = np.flatnonzero(self.rng.random(hh.n) < self.media_reach)
+        self.media_gains.add(hh, reached, self.MEDIA_FACTORS, self.media_effect)
+        self.spend(model, self.media_cost, "media_bursts")
+        values["media_bursts"] = 1
+        values["media_reached"] = reached.size
+
+    def _rt_priority(self, model: SanitationModel) -> np.ndarray:
+        keys = self.rng.random(model.n_rt)
+        if self.rt_targeting == "random":
+            return keys
+        if self.rt_targeting == "most_open_defecation":
+            hh = model.households
+            od = np.bincount(hh.rt, weights=hh.rung == Rung.OPEN_DEFECATION,
+                             minlength=model.n_rt) / model.rt_size
+            return -od + 1e-6 * keys
+        return model.rt_coverage + 1e-6 * keys
+
+    def _trigger(self, model: SanitationModel, values: dict) -> None:
+        priority = self._rt_priority(model)  # drawn every acting month: stable stream use
+        sessions = self.affordable(self.session_cost, self.sessions_per_month)
+        if sessions <= 0:
+            return
+        eligible = np.flatnonzero((model.rt_coverage < 1.0) & (
+            model.month - self.last_triggered >= self.retrigger_after))
+        if eligible.size == 0:
+            return
+        chosen = eligible[np.argsort(priority[eligible], kind="stable")[:sessions]]
+        hh = model.households
+        in_session = np.zeros(model.n_rt, bool)
+        in_session[chosen] = True
+        members = np.flatnonzero(in_session[hh.rt])
+        present = members[self.rng.random(members.size) < self.attendance]
+        self.session_gains.add(hh, present, ("norm",), self.session_norm_effect)
+        self.session_gains.add(hh, present, ("self_regulation",),
+                               self.session_commitment_effect)
+        self.last_triggered[chosen] = model.month
+        self.spend(model, chosen.size * self.session_cost, "triggering_sessions")
+        values["sessions"] = chosen.size
+        values["attendees"] = present.size

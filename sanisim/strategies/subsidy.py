@@ -1,0 +1,199 @@
+"""Subsidy: hardware grants (a toilet with septic tank) to eligible households.
+
+Each month (phase ``programmes``) the programme enrols up to ``grants_per_month`` eligible
+households — below basic, not building, never subsidised (and poor, if ``poor_only``) —
+chosen by ``targeting`` (poorest_first, lottery, whole_community), as far as the budget still
+uncommitted pays for their grant (and accompanying visits). The grant is built by the
+programme's contractor at ``unit_cost`` rupiah (government unit cost, DAK individual septic
+tanks about Rp 8-12 M in 2023-24), booked to the funder when delivered; the household pays
+nothing and ``households.subsidised`` is set.
+
+**Without BCC** (``with_bcc`` false) the hardware is delivered in the month of enrolment.
+**With BCC** the enrolled household first gets a visit (risk perception, attitude and
+ability raised by ``visit_effect``), and ``lead_months`` later a follow-up visit (self-
+regulation raised by ``follow_up_effect``) with the hardware. A household that builds on its
+own in the meantime drops out and its grant is not spent.
+
+**Ownership** ("top-down failed"): a recipient owns the facility if it had decided to build
+itself (an open intention or loan application at delivery) or was accompanied by BCC. A
+recipient who does not own it
+
+* with probability ``unowned_nonuse`` does not start using it: its rung does not change and
+  the facility counts as needing repair (using it later, once the household decides to, costs
+  the repair share), and
+* otherwise uses it but with a baseline self-regulation lowered by the share
+  ``unowned_self_regulation_drop``, so the model's failure rule (hazard falls with
+  self-regulation, ``failure.w_self_regulation``) makes it fall out of use more often; and the
+  lowered self-regulation also slows its decision to repair.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from sanisim.behaviour import raise_factors
+from sanisim.ladder import Rung
+from sanisim.parameters import Param
+from sanisim.strategies.base import register
+from sanisim.strategies.common import Programme, book_visits
+from sanisim.targeting import select
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+NOT_ENROLLED = -1
+
+
+@register
+class Subsidy(Programme):
+    """Hardware grants, with or without accompanying BCC (see module docs)."""
+
+    type_name: ClassVar[str] = "subsidy"
+    OUTPUTS: ClassVar[tuple[str, ...]] = (
+        "enrolled", "grants", "grant_capacity", "unused", "dropped_out", "visits", "committed",
+        "spent")
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("unit_cost", 10_000_000.0, "rupiah per grant",
+              "Cost of one granted toilet with septic tank, built by the programme.",
+              "government (DAK) individual septic tank about Rp 8-12 M (2023-24), midpoint",
+              0.0, 1e10),
+        Param("grants_per_month", 40, "grants per month",
+              "Toilets the programme's contractors can build in a month.", "assumption",
+              0, 1_000_000),
+        Param("targeting", "poorest_first", "",
+              "Who is enrolled first: poorest_first (lowest income), lottery (random), "
+              "whole_community (every eligible household of an RT, RTs already served first, "
+              "then the RT with the lowest coverage).", "model switch",
+              choices=("poorest_first", "lottery", "whole_community")),
+        Param("poor_only", False, "",
+              "Whether only households below the poverty line are eligible.", "model switch"),
+        Param("with_bcc", False, "",
+              "Whether recipients get a BCC visit before and a follow-up with the hardware.",
+              "model switch"),
+        Param("lead_months", 3, "months",
+              "Months from the BCC visit to delivery (with_bcc only).", "assumption", 0, 60),
+        Param("visit_effect", 0.15, "share of gap to 1",
+              "Share of the gap to 1 of risk, attitude and ability closed by the BCC visit.",
+              "assumption: as sanitarians.visit_effect", 0.0, 1.0),
+        Param("follow_up_effect", 0.2, "share of gap to 1",
+              "Share of the gap to 1 of self-regulation closed by the follow-up visit.",
+              "assumption, as bcc.follow_up_effect", 0.0, 1.0),
+        Param("visit_cost", 25_000.0, "rupiah per visit",
+              "Cost of one accompanying visit.", "assumption: as costs.visit", 0.0, 1e8),
+        Param("unowned_nonuse", 0.2, "share of recipients",
+              "Chance that a recipient who did not decide to build and got no BCC leaves the "
+              "toilet unused.",
+              "assumption: ownership without use, Patil et al. 2014; 'top-down failed' in "
+              "the programme documents", 0.0, 1.0),
+        Param("unowned_self_regulation_drop", 0.5, "share of baseline",
+              "Share of baseline self-regulation a recipient who did not decide and got no "
+              "BCC loses (keeping a toilet one did not choose).",
+              "assumption; slippage went with weak norms and commitment in Odagiri et al. "
+              "2017", 0.0, 1.0),
+    )
+
+    def setup(self, model: SanitationModel) -> None:
+        super().setup(model)
+        self.enrolled_month = np.full(model.households.n, NOT_ENROLLED, np.int32)
+        self.lead = self.lead_months if self.with_bcc else 0
+        self.per_grant = self.unit_cost + (2 * self.visit_cost if self.with_bcc else 0.0)
+        self.committed = 0.0
+        self.grants_total = 0
+        self.unused_total = 0
+        self.dropped_total = 0
+        self.visits_total = 0
+        self.month_values = dict.fromkeys(self.OUTPUTS, 0)
+
+    def uncommitted_grants(self, wanted: int) -> int:
+        """How many more grants (with their visits) the budget not yet committed pays for."""
+        if self.per_grant <= 0:
+            return wanted
+        left = self.budget_left - self.committed
+        return int(min(wanted, max(0.0, left) // self.per_grant))
+
+    # ---------------------------------------------------------------- hooks
+    def on_programmes(self, model: SanitationModel) -> None:
+        values = dict.fromkeys(self.OUTPUTS, 0)
+        values["grant_capacity"] = self.grants_per_month
+        visits_before = self.visits_total
+        if model.month + self.lead <= self.end:  # deliveries must fall inside the window
+            values["enrolled"] = self._enrol(model)
+        values["grants"] = self._deliver(model)
+        values["visits"] = self.visits_total - visits_before
+        self.month_values = values
+
+    def outputs(self, model: SanitationModel) -> dict[str, float]:
+        values = (dict(self.month_values) if self.acting(model.month)
+                  else dict.fromkeys(self.OUTPUTS, 0))
+        values.update(unused=self.unused_total, dropped_out=self.dropped_total,
+                      committed=self.committed, spent=self.spent)
+        return self.named(values)
+
+    # ---------------------------------------------------------------- mechanisms
+    def _eligible(self, model: SanitationModel) -> np.ndarray:
+        hh = model.households
+        ok = (hh.rung < Rung.BASIC) & (hh.build_left < 0) & ~hh.subsidised & (
+            self.enrolled_month == NOT_ENROLLED)
+        if self.poor_only:
+            ok &= hh.poor
+        return np.flatnonzero(ok)
+
+    def _enrol(self, model: SanitationModel) -> int:
+        candidates = self._eligible(model)
+        keys = self.rng.random(candidates.size)
+        room = self.uncommitted_grants(self.grants_per_month)
+        chosen = select(model, self.targeting, candidates, keys, room)
+        if chosen.size == 0:
+            return 0
+        self.enrolled_month[chosen] = model.month
+        self.committed += chosen.size * self.per_grant
+        if self.with_bcc:
+            raise_factors(model.households, chosen, ("risk", "attitude", "ability"),
+                          self.visit_effect)
+            self._visits(model, chosen.size)
+        return chosen.size
+
+    def _visits(self, model: SanitationModel, count: int) -> None:
+        self.committed -= count * self.visit_cost
+        self.visits_total += count
+        book_visits(model, self, count, self.visit_cost, "subsidy_bcc_visits")
+
+    def _deliver(self, model: SanitationModel) -> int:
+        hh = model.households
+        due = np.flatnonzero(self.enrolled_month == model.month - self.lead)
+        if due.size == 0:
+            return 0
+        self.enrolled_month[due] = NOT_ENROLLED - 1  # done, one way or another
+        still = (hh.rung[due] < Rung.BASIC) & (hh.build_left[due] < 0)
+        dropped, due = due[~still], due[still]
+        unspent = self.unit_cost + (self.visit_cost if self.with_bcc else 0.0)
+        self.committed -= dropped.size * unspent
+        self.dropped_total += dropped.size
+        if due.size == 0:
+            return 0
+        if self.with_bcc:
+            raise_factors(hh, due, ("self_regulation",), self.follow_up_effect)
+            self._visits(model, due.size)
+            owned = np.ones(due.size, bool)
+        else:
+            owned = (hh.intent[due] > 0) | hh.applying[due]
+        self.committed -= due.size * self.unit_cost
+        self.spend(model, due.size * self.unit_cost, "hardware_grants")
+        hh.subsidised[due] = True
+        self.grants_total += due.size
+
+        unowned = due[~owned]
+        unused = unowned[self.rng.random(unowned.size) < self.unowned_nonuse]
+        hh.repair_due[unused] = True
+        hh.intent[unused] = 0
+        hh.applying[unused] = False
+        self.unused_total += unused.size
+        reluctant = np.setdiff1d(unowned, unused, assume_unique=True)
+        drop = np.float32(self.unowned_self_regulation_drop) * hh.base_self_regulation[reluctant]
+        hh.base_self_regulation[reluctant] -= drop
+        hh.self_regulation[reluctant] = np.maximum(hh.self_regulation[reluctant] - drop, 0)
+        model.start_building(np.setdiff1d(due, unused, assume_unique=True), Rung.BASIC,
+                             paid_by_household=0.0)
+        return due.size
