@@ -43,7 +43,8 @@ from sanisim.targeting import select
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
 
-NOT_ENROLLED = -1
+NOT_ENROLLED = -10_000  # enrolled_month of a household never enrolled
+DONE = -20_000  # ... and of one whose grant was delivered or who dropped out
 
 
 @register
@@ -162,10 +163,12 @@ class Subsidy(Programme):
 
     def _deliver(self, model: SanitationModel) -> int:
         hh = model.households
+        if model.month - self.lead < self.start:
+            return 0
         due = np.flatnonzero(self.enrolled_month == model.month - self.lead)
         if due.size == 0:
             return 0
-        self.enrolled_month[due] = NOT_ENROLLED - 1  # done, one way or another
+        self.enrolled_month[due] = DONE
         still = (hh.rung[due] < Rung.BASIC) & (hh.build_left[due] < 0)
         dropped, due = due[~still], due[still]
         unspent = self.unit_cost + (self.visit_cost if self.with_bcc else 0.0)
