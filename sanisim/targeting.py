@@ -47,6 +47,26 @@ def most_connected(model, candidates, keys):
     return -model.network.degree[candidates] + 1e-3 * keys
 
 
+@rule("household_database")
+def household_database(model, candidates, keys):
+    """Data-driven targeting from a household register: open defecation first, then by rung.
+
+    Needs a kept-up household database (as in Takalar): the programme knows each household's
+    current rung, so it reaches the households at the bottom of the ladder first.
+    """
+    return model.households.rung[candidates] + 0.5 * keys
+
+
+@rule("lowest_village_coverage")
+def lowest_village_coverage(model, candidates, keys):
+    """Households of the kelurahan/desa with the lowest share at basic or better first."""
+    hh = model.households
+    villages = hh.village[candidates]
+    adopted = np.bincount(hh.village, weights=hh.rung >= 3)
+    coverage = adopted / np.maximum(np.bincount(hh.village), 1)
+    return coverage[villages] + 1e-6 * keys
+
+
 @rule("lottery")
 def lottery(model, candidates, keys):
     """A public lottery among the eligible: uniform random order (same as "random")."""
