@@ -67,13 +67,14 @@ def monthly_parquet(run_key: str, monthly) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = monthly.reset_index(drop=True)
-    frame.insert(0, "run_key", run_key)
-    for column in frame.columns:
-        if column.startswith("spending_"):  # an all-zero month sum can come out as int
-            frame[column] = frame[column].astype("float64")
+    columns = {"run_key": pa.array([run_key] * len(monthly), pa.string())}
+    for name in monthly.columns:
+        values = monthly[name].to_numpy()
+        if name.startswith("spending_"):  # an all-zero month sum can come out as int
+            values = values.astype("float64")
+        columns[name] = pa.array(values)  # column by column: far faster than from_pandas
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), sink)
+    pq.write_table(pa.table(columns), sink)
     return sink.getvalue().to_pybytes()
 
 
@@ -82,9 +83,9 @@ def summary_parquet(run_key: str, summary: dict[str, Any]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    row = {"run_key": run_key, **{k: _plain(v) for k, v in summary.items()}}
+    row = {"run_key": [run_key], **{k: [_plain(v)] for k, v in summary.items()}}
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.Table.from_pylist([row]), sink)
+    pq.write_table(pa.table(row), sink)
     return sink.getvalue().to_pybytes()
 
 

@@ -97,8 +97,9 @@ def open_executor(backend: str = "processes", workers: int | None = None,
                                    initializer=_ignore_interrupt)
 
         def stop_now() -> None:
+            processes = list((getattr(pool, "_processes", None) or {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in list(getattr(pool, "_processes", {}).values()):
+            for process in processes:
                 process.terminate()
 
         try:
@@ -125,7 +126,10 @@ def _dask_executor(workers: int | None, scheduler: str | None,
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="20s")
+            import dask
+
+            client = Client(scheduler, timeout=dask.config.get(
+                "distributed.comm.timeouts.connect", "30s"))
         except (OSError, TimeoutError, ValueError) as err:
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise InputError("--scheduler", None,

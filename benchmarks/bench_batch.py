@@ -1,0 +1,176 @@
+"""Batch machinery: throughput with 2 workers against 1, and per-run overhead against bare runs.
+
+    .venv/bin/python benchmarks/bench_batch.py [--runs 12] [--households 10000] [--months 120]
+
+1. Throughput: the same batch of ``--runs`` runs on a warm local process pool of 1 and of 2
+   workers (pool start-up excluded: it is paid once per batch); target >= 1.8x.
+2. Overhead: the same runs done bare, one after another in this process with
+   ``sanisim.run.run``, against the batch on a warm 1-worker pool (run table, seeding,
+   scheduling, Parquet serialisation, atomic store writes, status files, manifest and the
+   closing summary.csv all included); target < 5% of run time. The components are also timed
+   one by one (serialisation in the worker, landing in the store, a no-op round trip through
+   the pool), so the overhead is known even where the driver's work overlaps the next run.
+
+Repeats alternate the configurations and report the median, which keeps other load on the
+machine from favouring one of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+EXPERIMENT = """
+[experiment]
+name = "bench"
+seed = 1
+replicates = {runs}
+months = {months}
+households = {households}
+scenarios = ["default"]
+bundles = ["baseline"]
+"""
+
+
+def _warm(_: int) -> int:
+    """Start a pool worker properly: imports, first-call costs, a short pause to spread tasks."""
+    from sanisim.run import git_commit, run
+    from sanisim.scenario import load
+
+    git_commit()
+    run(load("default"), seed=0, months=2, households=200)
+    time.sleep(0.3)
+    return os.getpid()
+
+
+def batch_wall(experiment, workers: int, folder: Path) -> float:
+    from sanisim.batch import run_batch
+    from sanisim.executors import open_executor
+
+    with open_executor("processes", workers) as handle:
+        pids = set(handle.executor.map(_warm, range(2 * workers)))
+        assert len(pids) == workers, f"warm-up reached {len(pids)} of {workers} workers"
+        out = Path(tempfile.mkdtemp(dir=folder))
+        start = time.perf_counter()
+        report = run_batch(experiment, out / "store", executor=handle, progress="none")
+        wall = time.perf_counter() - start
+    assert report.ok and report.done == len(experiment.runs), report
+    return wall
+
+
+def bare_wall(experiment) -> float:
+    from sanisim.run import run
+
+    start = time.perf_counter()
+    for spec in experiment.runs:
+        run(experiment.scenarios[0], seed=spec.seed, months=spec.months,
+            households=spec.households, bundle=spec.bundle)
+    return time.perf_counter() - start
+
+
+def components(experiment, folder: Path) -> dict[str, float]:
+    """Seconds per run of each piece of machinery, timed alone."""
+    from sanisim.batch import monthly_parquet, summary_parquet
+    from sanisim.executors import open_executor
+    from sanisim.run import run
+    from sanisim.store import DONE, RunOutcome, Store
+
+    spec = experiment.runs[0]
+    result = run(experiment.scenarios[0], seed=spec.seed, months=spec.months,
+                 households=spec.households)
+    reps = 50
+    start = time.perf_counter()
+    for _ in range(reps):
+        monthly, summary = (monthly_parquet(spec.run_key, result.monthly),
+                            summary_parquet(spec.run_key, result.summary))
+    serialise = (time.perf_counter() - start) / reps
+
+    store = Store.open_for_batch(Path(tempfile.mkdtemp(dir=folder)) / "s", experiment, False)
+    outcome = RunOutcome(spec.run_key, DONE, monthly=monthly, summary=summary)
+    start = time.perf_counter()
+    for _ in range(reps):
+        store.record(outcome)
+    land = (time.perf_counter() - start) / reps
+    store.close()
+
+    start = time.perf_counter()
+    table = experiment.runs  # noqa: F841 - the run table with seeds, computed once per batch
+    seeding = (time.perf_counter() - start) / len(experiment.runs)
+
+    with open_executor("processes", 1) as handle:
+        handle.executor.submit(_warm, 0).result()
+        start = time.perf_counter()
+        for _ in range(reps):
+            handle.executor.submit(len, spec.params).result()
+        round_trip = (time.perf_counter() - start) / reps
+    return {"serialise (worker)": serialise, "land in store (driver)": land,
+            "pool round trip": round_trip, "run table and seeds": seeding}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"load average {load:.2f} at start")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=12)
+    parser.add_argument("--households", type=int, default=10_000)
+    parser.add_argument("--months", type=int, default=120)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    from sanisim.experiment import load
+
+    print(machine())
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        path = folder / "bench.toml"
+        path.write_text(textwrap.dedent(EXPERIMENT.format(
+            runs=args.runs, months=args.months, households=args.households)))
+        experiment = load(path)
+        from sanisim.run import run
+
+        run(experiment.scenarios[0], seed=0, months=2, households=200)  # warm this process
+        times: dict[str, list[float]] = {"bare": [], "1 worker": [], "2 workers": []}
+        for _ in range(args.repeat):
+            times["bare"].append(bare_wall(experiment))
+            times["1 worker"].append(batch_wall(experiment, 1, folder))
+            times["2 workers"].append(batch_wall(experiment, 2, folder))
+        parts = components(experiment, folder)
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    per_run = med["bare"] / args.runs
+    print(f"{args.runs} runs of {args.households:,} households x {args.months} months, "
+          f"median of {args.repeat}:")
+    for name, values in times.items():
+        print(f"  {name:10} {med[name]:7.2f} s  ({med[name] / args.runs * 1e3:6.1f} ms per run;"
+              f" all: {', '.join(f'{v:.2f}' for v in values)})")
+    speedup = med["1 worker"] / med["2 workers"]
+    print(f"throughput 2 workers / 1 worker: {speedup:.2f}x  (target >= 1.8x)")
+    overhead = med["1 worker"] / med["bare"] - 1
+    print(f"batch on 1 worker against bare runs: {overhead:+.1%} of run time  (target < 5%)")
+    total = sum(parts.values())
+    print(f"machinery per run, timed alone: {total * 1e3:.2f} ms = {total / per_run:.1%} of a "
+          f"{per_run * 1e3:.0f} ms run")
+    for name, seconds in parts.items():
+        print(f"  {name:24} {seconds * 1e3:7.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

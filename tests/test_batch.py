@@ -1,0 +1,255 @@
+"""Batches: identical results on any executor and worker count, failures recorded, interrupted
+batches resumed to exactly the uninterrupted result without re-running finished runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import assert_one_line
+
+from sanisim import experiment as exp
+from sanisim.batch import run_batch
+from sanisim.cli import main
+from sanisim.executors import SerialExecutor
+from sanisim.store import load_results
+
+ROOT = Path(__file__).resolve().parent.parent
+SMOKE = ROOT / "experiments" / "smoke.toml"
+
+#: 24 runs of 400 households x 24 months: long enough (one worker) to interrupt part-way.
+LONGER = """
+[experiment]
+name = "longer"
+seed = 3
+replicates = 12
+months = 24
+households = 400
+scenarios = ["default"]
+
+[grid]
+"behaviour.q_imitation" = [0.03, 0.06]
+"""
+
+
+def assert_same_results(a: Path, b: Path) -> None:
+    """Two stores hold the same results: equal tables and byte-identical run files."""
+    left, right = load_results(a), load_results(b)
+    pd.testing.assert_frame_equal(left.runs, right.runs)
+    pd.testing.assert_frame_equal(left.monthly, right.monthly)
+    pd.testing.assert_frame_equal(left.summary, right.summary)
+    for kind in ("monthly", "summary"):
+        files = sorted(p.name for p in (a / kind).iterdir())
+        assert files == sorted(p.name for p in (b / kind).iterdir())
+        for name in files:
+            assert (a / kind / name).read_bytes() == (b / kind / name).read_bytes(), name
+
+
+def status_records(out: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in (out / "status").glob("*.json")}
+
+
+@pytest.fixture(scope="module")
+def serial_smoke(tmp_path_factory) -> Path:
+    """The smoke experiment run in this process: the reference every backend must match."""
+    out = tmp_path_factory.mktemp("serial") / "smoke"
+    report = run_batch(SMOKE, out, executor=SerialExecutor(), progress="none")
+    assert report.ok and report.done == 8
+    return out
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_process_pool_matches_serial_for_any_worker_count(tmp_path, serial_smoke, workers):
+    out = tmp_path / "smoke"
+    report = run_batch(SMOKE, out, backend="processes", workers=workers, progress="none")
+    assert report.ok and report.done == 8
+    assert str(workers) in report.executor and "process" in report.executor
+    assert_same_results(serial_smoke, out)
+
+
+def test_dask_local_cluster_matches_serial(tmp_path, serial_smoke):
+    pytest.importorskip("distributed")
+    out = tmp_path / "smoke"
+    report = run_batch(SMOKE, out, backend="dask", workers=2, dask_processes=False,
+                       progress="none")
+    assert report.ok and report.done == 8 and "Dask" in report.executor
+    assert_same_results(serial_smoke, out)
+
+
+def test_dask_scheduler_address(tmp_path, serial_smoke):
+    """--scheduler: the batch runs on an already running cluster, found by its address."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        out = tmp_path / "smoke"
+        code = main(["batch", str(SMOKE), "--scheduler", cluster.scheduler_address,
+                     "--out", str(out), "--quiet"])
+    assert code == 0
+    assert_same_results(serial_smoke, out)
+
+
+def test_unreachable_scheduler_is_one_line(tmp_path, capsys):
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["batch", str(SMOKE), "--scheduler", "tcp://127.0.0.1:9", "--out",
+                     str(tmp_path / "o")])
+    assert code == 2
+    assert_one_line(capsys.readouterr().err, "--scheduler", "tcp://127.0.0.1:9")
+
+
+def test_common_random_numbers_across_arms(serial_smoke):
+    """Replicate r starts from the same population in every grid point; replicates differ."""
+    results = load_results(serial_smoke)
+    start = results.monthly_with_runs().query("month == 0")
+    for _, group in start.groupby("replicate"):
+        assert group["seed"].nunique() == 1
+        assert group["odf_communities"].nunique() == 1  # same households in the same RTs
+    assert start.groupby("seed")["odf_communities"].first().nunique() > 1
+
+
+# --------------------------------------------------------------------------- failures
+
+
+def test_failing_runs_are_recorded_and_the_rest_finish(tmp_path, capsys):
+    """network.kind = "edgelist" passes validation but cannot run without an edge list."""
+    path = tmp_path / "fails.toml"
+    path.write_text(SMOKE.read_text().replace('name = "smoke"', 'name = "fails"').replace(
+        '"behaviour.q_imitation" = [0.03, 0.06]', 'network.kind = ["community", "edgelist"]'))
+    out = tmp_path / "out"
+    assert main(["batch", str(path), "--out", str(out), "--workers", "2", "--quiet"]) == 1
+    printed = capsys.readouterr().out
+    assert "4 done, 4 failed" in printed and "edgelist" in printed
+    results = load_results(out)
+    runs = results.runs.set_index("run_key")
+    failed = runs[runs["status"] == "failed"]
+    assert (failed["param:network.kind"] == "edgelist").all() and len(failed) == 4
+    assert failed["error"].str.contains("needs a file path").all()
+    assert (runs.loc[runs["status"] == "done", "param:network.kind"] == "community").all()
+    assert set(results.summary["run_key"]) == set(runs.index[runs["status"] == "done"])
+    first = status_records(out)
+    assert all("Traceback" in r["traceback"] for r in first.values() if r["status"] == "failed")
+
+    assert main(["batch", str(path), "--out", str(out), "--resume", "--quiet"]) == 1
+    second = status_records(out)
+    for key, record in second.items():
+        if record["status"] == "done":
+            assert record == first[key]  # finished runs are not run again
+        else:
+            assert record["attempt"] == 2  # failed runs are retried on --resume
+
+
+def test_a_raising_run_does_not_stop_the_batch(tmp_path, monkeypatch):
+    """Any exception inside a run (here injected into sanisim.run.run) is recorded."""
+    import sanisim.run
+
+    experiment = exp.load(SMOKE)
+    doomed = experiment.runs[3]
+    real_run = sanisim.run.run
+
+    def flaky(scenario, *, seed, months, households, bundle):
+        if seed == doomed.seed and scenario["behaviour.q_imitation"] == dict(
+                doomed.params)["behaviour.q_imitation"]:
+            raise FloatingPointError("overflow in month 7\nsecond line")
+        return real_run(scenario, seed=seed, months=months, households=households,
+                        bundle=bundle)
+
+    monkeypatch.setattr(sanisim.run, "run", flaky)
+    report = run_batch(experiment, tmp_path / "out", executor=SerialExecutor(),
+                       progress="none")
+    assert (report.done, report.failed) == (7, 1)
+    assert report.failures == [(doomed.run_key, "FloatingPointError: overflow in month 7")]
+    runs = load_results(tmp_path / "out").runs.set_index("run_key")
+    assert runs.loc[doomed.run_key, "status"] == "failed"
+    assert runs.loc[doomed.run_key, "error"] == "FloatingPointError: overflow in month 7"
+    assert (runs.drop(index=doomed.run_key)["status"] == "done").all()
+
+
+# --------------------------------------------------------------------------- interruption
+
+
+@pytest.fixture(scope="module")
+def longer(tmp_path_factory) -> tuple[Path, Path]:
+    """The LONGER experiment file and its uninterrupted results."""
+    folder = tmp_path_factory.mktemp("longer")
+    path = folder / "longer.toml"
+    path.write_text(textwrap.dedent(LONGER))
+    out = folder / "straight"
+    report = run_batch(path, out, workers=2, progress="none")
+    assert report.ok and report.done == 24
+    return path, out
+
+
+def start_batch(path: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sanisim.cli", "batch", str(path), "--out", str(out),
+         "--workers", "1", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def wait_for_runs(out: Path, count: int, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = out / "status"
+        if status.is_dir() and len(list(status.glob("*.json"))) >= count:
+            return
+        if process.poll() is not None:
+            raise AssertionError(f"batch ended early: {process.communicate()}")
+        time.sleep(0.005)
+    raise AssertionError("no runs landed in time")
+
+
+def test_killed_batch_resumes_to_identical_results(tmp_path, longer):
+    path, straight = longer
+    out = tmp_path / "killed"
+    process = start_batch(path, out)
+    wait_for_runs(out, 3, process)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers, no clean-up
+    process.wait(timeout=30)
+    before = status_records(out)
+    assert 3 <= len(before) < 24, "the batch finished before it could be killed"
+
+    assert main(["batch", str(path), "--out", str(out), "--resume", "--workers", "2",
+                 "--quiet"]) == 0
+    assert_same_results(straight, out)
+    after = status_records(out)
+    assert len(after) == 24
+    for key, record in before.items():
+        assert after[key] == record  # not run again: same timings, same attempt
+    assert {r["attempt"] for r in after.values()} == {1}
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert len(sessions) == 2 and "finished" not in sessions[0]
+    assert sessions[1]["to_run"] == 24 - len(before) and sessions[1]["done"] == 24 - len(before)
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_ctrl_c_stops_cleanly_and_resumes_to_identical_results(tmp_path, longer):
+    path, straight = longer
+    out = tmp_path / "interrupted"
+    process = start_batch(path, out)
+    wait_for_runs(out, 2, process)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, (stdout, stderr)
+    assert "Traceback" not in stderr
+    assert "interrupted" in stderr and "--resume" in stderr
+    before = status_records(out)
+    assert 2 <= len(before) < 24
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert sessions[0]["interrupted"] is True
+
+    assert main(["batch", str(path), "--out", str(out), "--resume", "--quiet"]) == 0
+    assert_same_results(straight, out)
+    after = status_records(out)
+    assert all(after[key] == record for key, record in before.items())
