@@ -1,7 +1,15 @@
 """Strategies: programmes that act on agents, registered by type name (see :mod:`.base`)."""
 
 # Strategy types register themselves on import (one module per strategy).
-from sanisim.strategies import bcc, demand_creation, microcredit, subsidy  # noqa: F401
+from sanisim.strategies import (  # noqa: F401
+    bcc,
+    communal,
+    demand_creation,
+    desludging,
+    microcredit,
+    subsidy,
+    supply,
+)
 from sanisim.strategies.base import (
     COMMON_PARAMS,
     STRATEGY_TYPES,

@@ -1,0 +1,352 @@
+"""Supply: sanitation entrepreneurs (KWS, wirausaha sanitasi) who build at a price, in limits.
+
+Each entrepreneur is a Mesa agent with a service area (a contiguous block of RWs), a monthly
+build capacity, a list price, a cash box and a revenue account. While the strategy is active it
+is a :class:`~sanisim.model.Builder` of the model:
+
+* ``quote`` — households in a service area are offered the entrepreneur's package price
+  (repairs: ``costs.repair_share`` of it), less a discount paid by the strategy's funder while
+  the budget lasts (the discount is reserved when quoted and released at the month's end if
+  the household does not order).
+* ``order`` — a household that pays (from savings, a loan's down payment, a grant) for a toilet
+  at basic or better joins its entrepreneur's queue (``households.queued``); the money is held
+  as a deposit.
+* ``build`` (start of the construction phase) — each entrepreneur starts up to its capacity,
+  first come first served; the deposit is booked as household construction spending, the
+  discount against the budget. Households who paid themselves and have waited longer than
+  their patience may drop out: the deposit is returned and the intention is lost. An
+  entrepreneur whose queue is longer than ``expand_queue_months`` of its capacity and whose
+  cash covers ``expansion_cost`` adds ``capacity_step`` (up to ``max_capacity``).
+* ``on_programmes`` — an entrepreneur with idle capacity last month markets: it visits
+  ``sales_visits`` households below basic per idle build slot, raising attitude and ability.
+
+When the strategy ends, orders still waiting are handed over to local masons (the baseline's
+unlimited route) at the agreed price; the funder pays the discounts it promised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import mesa
+import numpy as np
+from mesa.agentset import AgentSet
+
+from sanisim.behaviour import raise_factors
+from sanisim.ladder import Rung
+from sanisim.parameters import Param
+from sanisim.strategies.base import register
+from sanisim.strategies.common import Programme
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+_JOMBANG = ("Jombang revolving fund for sanitation enterprises: one sanitarian-entrepreneur "
+            "built 15 toilets a month without the fund, 30 with it (EVIDENCE.md, Indonesia)")
+_PACKAGE = "cooperative toilet package Rp 1.5-2.5 M (Lumajang 2020; EVIDENCE.md), midpoint"
+
+
+class SanitationEntrepreneur(mesa.Agent):
+    """A KWS: builds toilets with septic tanks for households of its service area.
+
+    Books (rupiah): ``revenue`` is the list price of every job started; ``cash`` is the
+    margin kept from it less what was spent on expansions.
+    """
+
+    def __init__(self, model: SanitationModel, index: int, area: np.ndarray, capacity: int,
+                 max_capacity: int, capacity_step: int, expansion_cost: float,
+                 expand_queue_months: float, margin: float) -> None:
+        super().__init__(model)
+        self.index = index
+        self.area = area  # household rows of the service area
+        self.capacity = int(capacity)
+        self.max_capacity = max(int(max_capacity), self.capacity)
+        self.capacity_step = int(capacity_step)
+        self.expansion_cost = float(expansion_cost)
+        self.expand_queue_months = float(expand_queue_months)
+        self.margin = float(margin)
+        self.cash = 0.0
+        self.revenue = 0.0
+        self.revenue_this_month = 0.0
+        self.built = 0
+        self.built_this_month = 0
+        self.capacity_this_month = self.capacity
+        self.idle = 0  # unused build slots last month
+        self.queue_length = 0
+        self.expansions = 0
+
+    def work(self, queue: np.ndarray, list_price: np.ndarray) -> np.ndarray:
+        """Start the first ``capacity`` jobs of ``queue`` (rows, first come first served)."""
+        started = queue[: self.capacity]
+        self.capacity_this_month = self.capacity
+        self.built_this_month = started.size
+        self.built += started.size
+        self.idle = self.capacity - started.size
+        self.revenue_this_month = float(list_price[started].sum())
+        self.revenue += self.revenue_this_month
+        self.cash += self.margin * self.revenue_this_month
+        return started
+
+    def decide(self, queue_length: int) -> None:
+        """Expand when the queue is long and the cash box pays for another mason team."""
+        self.queue_length = queue_length
+        if (queue_length > self.expand_queue_months * self.capacity
+                and self.capacity < self.max_capacity and self.capacity_step > 0
+                and self.cash >= self.expansion_cost):
+            self.capacity = min(self.max_capacity, self.capacity + self.capacity_step)
+            self.cash -= self.expansion_cost
+            self.expansions += 1
+
+
+@register
+class Supply(Programme):
+    """Sanitation entrepreneurs with capacity, price, discount and a first-come queue."""
+
+    type_name: ClassVar[str] = "supply"
+    OUTPUTS: ClassVar[tuple[str, ...]] = (
+        "capacity", "started", "queue", "dropouts", "handed_over", "expansions", "revenue",
+        "discounts",
+    )
+    PARAMS: ClassVar[tuple[Param, ...]] = (
+        Param("entrepreneurs", 4, "entrepreneurs",
+              "Sanitation entrepreneurs (KWS); each serves a contiguous block of the covered RWs.",
+              "assumption: a few KWS per district sub-area of about 10,000 households", 1, 10_000),
+        Param("coverage", 1.0, "share of RWs",
+              "Share of RWs inside a service area (drawn at random); elsewhere households build "
+              "with local masons as in the baseline.", "assumption: programme reach", 0.0, 1.0),
+        Param("capacity", 15, "toilets per entrepreneur-month",
+              "Jobs an entrepreneur starts per month at the outset.", _JOMBANG, 0, 100_000),
+        Param("max_capacity", 30, "toilets per entrepreneur-month",
+              "Most an entrepreneur can grow to by expanding.", _JOMBANG, 0, 100_000),
+        Param("capacity_step", 5, "toilets per month",
+              "Capacity added by one expansion (another mason team).",
+              "assumption: a mason team builds a toilet in about a week", 0, 10_000),
+        Param("expansion_cost", 10_000_000.0, "rupiah",
+              "Cash an expansion takes (tools, moulds, working capital).",
+              "assumption: working capital for a team's monthly output, after the Jombang "
+              "fund of Rp 250,000 per toilet (EVIDENCE.md) plus tools", 0.0, None),
+        Param("expand_queue_months", 2.0, "months of capacity",
+              "An entrepreneur expands when its queue exceeds this many months of capacity.",
+              "assumption", 0.0, 120.0),
+        Param("price", 2_000_000.0, "rupiah",
+              "Entrepreneur's list price of a toilet with septic tank (repairs: "
+              "costs.repair_share of it).", _PACKAGE, 0.0, None),
+        Param("margin", 0.15, "share of price",
+              "Share of revenue the entrepreneur keeps as cash (for expansion).", "assumption",
+              0.0, 1.0),
+        Param("discount", 0.0, "share of price",
+              "Share of the list price paid by the strategy's funder, while the budget lasts.",
+              "scenario (programme design)", 0.0, 1.0),
+        Param("patience_months", 3, "months",
+              "Months a self-financed household waits in the queue before it may drop out.",
+              "assumption: intentions last months, not years (behaviour.intent_months)", 0, 600),
+        Param("dropout_rate", 0.3, "probability per month",
+              "Chance per month that a household waiting beyond its patience drops out; its "
+              "deposit is returned and its intention lost.", "assumption", 0.0, 1.0),
+        Param("sales_visits", 1.0, "visits per idle build slot",
+              "Marketing visits an entrepreneur makes per unused build slot of last month.",
+              "assumption: sanitation marketing by entrepreneurs (Cameron, Olivia & Shah 2019 "
+              "trial: Total Sanitation and Sanitation Marketing)", 0.0, 100.0),
+        Param("sales_effect", 0.1, "share of gap to 1",
+              "Share of the gap to 1 a marketing visit closes for attitude and ability.",
+              "assumption: weaker than a sanitarian's visit (sanitarians.visit_effect 0.15)",
+              0.0, 1.0),
+    )
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        self.reserved = 0.0  # discounts promised (quoted or ordered) but not yet paid
+        self.started_this_month = self.dropouts_this_month = self.handed_over = 0
+        self.discounts_this_month = 0.0
+        self.started_total = self.dropouts_total = self.cancelled_total = 0
+        self.revenue_total = 0.0
+
+    # -- set-up -------------------------------------------------------------------------
+    def setup(self, model: SanitationModel) -> None:
+        super().setup(model)
+        hh = model.households
+        n_rw = int(hh.rw.max()) + 1
+        covered = np.arange(n_rw)
+        if self.coverage < 1.0:
+            covered = np.sort(self.rng.permutation(n_rw)[: round(self.coverage * n_rw)])
+        owner_of_rw = np.full(n_rw, -1, np.int32)
+        if covered.size:
+            owner_of_rw[covered] = (np.arange(covered.size) * self.entrepreneurs) // covered.size
+        self.owner = owner_of_rw[hh.rw]
+        p = model.params
+        self.entrepreneur_agents = AgentSet(
+            [SanitationEntrepreneur(model, e, np.flatnonzero(self.owner == e), self.capacity,
+                                    self.max_capacity, self.capacity_step, self.expansion_cost,
+                                    self.expand_queue_months, self.margin)
+             for e in range(self.entrepreneurs)], random=model.random)
+        n = hh.n
+        self.waiting = np.zeros(n, bool)  # in one of this strategy's queues
+        self.key = np.zeros(n)  # order of arrival (first come first served)
+        self.ordered = np.zeros(n, np.int32)  # month the order was placed
+        self.deposit = np.zeros(n)  # rupiah paid by or for the household, held until start
+        self.discount_owed = np.zeros(n)  # rupiah the funder pays at start
+        self.list_price = np.zeros(n)  # rupiah, the entrepreneur's revenue at start
+        self.droppable = np.zeros(n, bool)  # self-financed: may drop out when impatient
+        self.offer = np.zeros(n)  # discount quoted this month (reserved), rupiah
+        self._batches = 0
+        self._repair_share = p["costs.repair_share"]
+        self._money = p["behaviour.money_constraint"]
+        model.builders.append(self)
+
+    # -- the Builder interface ------------------------------------------------------------
+    def _list_price(self, model: SanitationModel, rows: np.ndarray) -> np.ndarray:
+        repair = model.households.repair_due[rows]
+        return self.price * np.where(repair, self._repair_share, 1.0)
+
+    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
+              ) -> np.ndarray:
+        """Entrepreneur's price, less the discount, for rows of a service area."""
+        mine = self.owner[rows] >= 0
+        if not mine.any():
+            return price
+        price = np.array(price, dtype=float, copy=True)
+        served = rows[mine]
+        list_price = self._list_price(model, served)
+        if self.discount > 0:
+            fresh = self.offer[served] == 0
+            amounts = self.discount * list_price[fresh]
+            room = self.budget_left - self.reserved
+            ok = np.cumsum(amounts) <= room
+            self.offer[served[fresh][ok]] = amounts[ok]
+            self.reserved += float(amounts[ok].sum())
+        price[mine] = list_price - self.offer[served]
+        return price
+
+    def order(self, model: SanitationModel, rows: np.ndarray, target: int,
+              paid: np.ndarray) -> np.ndarray:
+        """Take orders for toilets at basic or better from rows of a service area."""
+        taken = self.owner[rows] >= 0
+        if target < Rung.BASIC or not taken.any():
+            return np.zeros(rows.size, bool)
+        hh = model.households
+        new = rows[taken]
+        self.waiting[new] = True
+        self.key[new] = self._batches + self.rng.random(new.size)
+        self._batches += 1
+        self.ordered[new] = model.month
+        self.deposit[new] = paid[taken]
+        self.discount_owed[new] = self.offer[new]  # the reservation now backs an order
+        self.offer[new] = 0.0
+        self.list_price[new] = self._list_price(model, new)
+        self.droppable[new] = (paid[taken] > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
+        return taken
+
+    def build(self, model: SanitationModel) -> None:
+        """Construction phase: start jobs within capacity, let the impatient go, expand."""
+        self.offer[:] = 0.0  # quotes not taken up lapse
+        self.started_this_month = self.dropouts_this_month = 0
+        self.discounts_this_month = 0.0
+        rows = np.flatnonzero(self.waiting)
+        cancelled = model.households.build_left[rows] < 0  # e.g. a loan spent on other things
+        if cancelled.any():
+            self._forget(model, rows[cancelled])
+            rows = rows[~cancelled]
+        owner = self.owner[rows]
+        order = np.lexsort((self.key[rows], owner))
+        rows, owner = rows[order], owner[order]
+        bounds = np.searchsorted(owner, np.arange(self.entrepreneurs + 1))
+        started = [agent.work(rows[bounds[e]:bounds[e + 1]], self.list_price)
+                   for e, agent in enumerate(self.entrepreneur_agents)]
+        started = np.concatenate(started) if started else rows[:0]
+        self._release(model, started)
+        self.started_this_month = started.size
+        self.started_total += started.size
+        self.revenue_total += float(self.list_price[started].sum())
+
+        rows = np.flatnonzero(self.waiting)
+        impatient = rows[self.droppable[rows]
+                         & (model.month - self.ordered[rows] > self.patience_months)]
+        leaving = impatient[self.rng.random(impatient.size) < self.dropout_rate]
+        self._drop_out(model, leaving)
+
+        rows = np.flatnonzero(self.waiting)
+        queues = np.bincount(self.owner[rows], minlength=self.entrepreneurs)
+        for e, agent in enumerate(self.entrepreneur_agents):
+            agent.decide(int(queues[e]))
+        if model.month >= self.end:  # the programme ends: local masons take the rest
+            self._release(model, rows)
+            self.handed_over += rows.size
+        self.reserved = float(self.discount_owed[self.waiting].sum())
+
+    # -- queue bookkeeping ----------------------------------------------------------------
+    def _release(self, model: SanitationModel, rows: np.ndarray) -> None:
+        """Orders start building: deposits booked, discounts paid by the funder."""
+        if rows.size == 0:
+            return
+        model.households.queued[rows] = False
+        self.waiting[rows] = False
+        model.book("households", "construction", float(self.deposit[rows].sum()))
+        discount = float(self.discount_owed[rows].sum())
+        if discount > 0:
+            self.spend(model, discount, "construction_discount")
+            self.discounts_this_month += discount
+        self.reserved -= discount
+        self.deposit[rows] = 0.0
+        self.discount_owed[rows] = 0.0
+
+    def _forget(self, model: SanitationModel, rows: np.ndarray) -> None:
+        """Orders cancelled by someone else (who settled the money): leave the queue."""
+        model.households.queued[rows] = False
+        self.waiting[rows] = False
+        self.deposit[rows] = 0.0
+        self.discount_owed[rows] = 0.0
+        self.cancelled_total += rows.size
+
+    def _drop_out(self, model: SanitationModel, rows: np.ndarray) -> None:
+        """Households give up waiting: deposit returned, intention lost."""
+        if rows.size == 0:
+            return
+        hh = model.households
+        if self._money:
+            hh.savings[rows] += self.deposit[rows]
+        hh.queued[rows] = False
+        hh.build_left[rows] = -1
+        self.waiting[rows] = False
+        self.reserved -= float(self.discount_owed[rows].sum())
+        self.deposit[rows] = 0.0
+        self.discount_owed[rows] = 0.0
+        self.dropouts_this_month = rows.size
+        self.dropouts_total += rows.size
+
+    # -- marketing --------------------------------------------------------------------------
+    def on_programmes(self, model: SanitationModel) -> None:
+        """Entrepreneurs with idle capacity last month market to households below basic."""
+        if self.sales_visits <= 0 or self.sales_effect <= 0:
+            return
+        hh = model.households
+        for agent in self.entrepreneur_agents:
+            visits = int(round(self.sales_visits * agent.idle))
+            if visits <= 0 or agent.area.size == 0:
+                continue
+            area = agent.area
+            prospects = area[(hh.rung[area] < Rung.BASIC) & (hh.build_left[area] < 0)]
+            if prospects.size == 0:
+                continue
+            if visits < prospects.size:
+                prospects = self.rng.choice(prospects, visits, replace=False)
+            raise_factors(hh, prospects, ("attitude", "ability"), self.sales_effect)
+
+    # -- outputs -----------------------------------------------------------------------------
+    @property
+    def total_capacity(self) -> int:
+        return int(sum(a.capacity for a in self.entrepreneur_agents))
+
+    def outputs(self, model: SanitationModel) -> dict[str, float]:
+        if not hasattr(self, "waiting"):
+            return {}
+        return self.named({
+            "capacity": self.total_capacity,
+            "started": self.started_this_month if self.active(model.month) else 0,
+            "queue": int(self.waiting.sum()),
+            "dropouts": self.dropouts_this_month if self.active(model.month) else 0,
+            "handed_over": self.handed_over,
+            "expansions": int(sum(a.expansions for a in self.entrepreneur_agents)),
+            "revenue": self.revenue_total,
+            "discounts": self.discounts_this_month if self.active(model.month) else 0.0,
+        })
