@@ -147,6 +147,9 @@ def build_parser() -> _Parser:
     from sanisim.batch import register as register_batch
 
     register_batch(verbs)
+    from sanisim.report import register as register_report
+
+    register_report(verbs)
     for register in EXTRA_VERBS:
         register(verbs)
     return parser
