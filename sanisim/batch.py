@@ -325,11 +325,14 @@ def _count(text: str) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     import signal
 
+    from sanisim.errors import InputError
     from sanisim.experiment import load
 
+    if args.scheduler and args.backend == "processes":
+        raise InputError("--scheduler", None, "needs --backend dask (or no --backend)")
+    backend = args.backend or ("dask" if args.scheduler else "processes")
     experiment = load(args.experiment)
     out = Path(args.out) if args.out else Path("results") / experiment.name
-    backend = args.backend or ("dask" if args.scheduler else "processes")
 
     def terminate(signum, frame):  # a scheduler's time limit: stop like Ctrl-C
         raise KeyboardInterrupt

@@ -223,7 +223,8 @@ def test_missing_experiment_file_is_one_line(tmp_path, capsys):
     assert_one_line(capsys.readouterr().err, "none.toml", "cannot read")
 
 
-def test_bad_command_line_is_one_line(capsys):
+def test_bad_command_line_is_one_line(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out folder is relative to the working folder
     assert main(["batch", str(SMOKE), "--workers", "0"]) == 2
     assert_one_line(capsys.readouterr().err, "--workers")
     assert main(["batch", str(SMOKE), "--backend", "mpi"]) == 2

@@ -81,7 +81,7 @@ def test_store_layout_and_results_contract(tmp_path, tiny):
     assert set(OUTPUT_COLUMNS) <= set(results.monthly.columns)
     assert len(results.monthly) == 4 * 7  # months 0..6
     assert results.summary["run_key"].tolist() == results.runs["run_key"].tolist()
-    assert {"basic_or_better_end", "spending_total"} <= set(results.summary.columns)
+    assert {"basic_or_better_end", "odf_communities_end"} <= set(results.summary.columns)
     joined = results.monthly_with_runs()
     assert len(joined) == len(results.monthly) and "bundle" in joined
     assert results.manifest["experiment"] == "tiny"
