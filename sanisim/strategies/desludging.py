@@ -75,9 +75,9 @@ class ScheduledDesludging(Programme):
         hh = model.households
         self.emptied_this_month = self.skipped_this_month = 0
         self.household_paid_this_month = self.funder_paid_this_month = 0.0
-        due = (hh.rung >= Rung.BASIC) & ~hh.connected & (hh.build_left < 0)
-        due &= (model.month - hh.last_emptied) >= self.interval_months
-        rows = np.flatnonzero(due)
+        rows = np.flatnonzero(hh.last_emptied <= model.month - self.interval_months)
+        rows = self.within_reach(rows[(hh.rung[rows] >= Rung.BASIC) & ~hh.connected[rows]
+                                      & (hh.build_left[rows] < 0)])
         self.due_this_month = rows.size
         share = self.fee * self.household_share
         part = np.full(rows.size, share)
@@ -88,8 +88,13 @@ class ScheduledDesludging(Programme):
                 self.skipped_this_month = int(short.sum())
             else:
                 part[short] = 0.0
-        keys = self.rng.random(rows.size)
-        order = np.lexsort((keys, hh.last_emptied[rows]))[: self.capacity]
+        # longest since emptied first; the random part (< 1) orders tanks emptied the same month
+        priority = hh.last_emptied[rows] + self.rng.random(rows.size)
+        if self.capacity < rows.size:
+            first = np.argpartition(priority, self.capacity - 1)[: self.capacity] if (
+                self.capacity > 0) else np.zeros(0, np.intp)
+            rows, part, priority = rows[first], part[first], priority[first]
+        order = np.argsort(priority, kind="stable")
         rows, part = rows[order], part[order]
         funder_part = self.fee - part
         within = np.cumsum(funder_part) <= self.budget_left

@@ -6,11 +6,11 @@ is a :class:`~sanisim.model.Builder` of the model:
 
 * ``quote`` — households in a service area are offered the entrepreneur's package price
   (repairs: ``costs.repair_share`` of it), less a discount paid by the strategy's funder while
-  the budget lasts (the discount is reserved when quoted and released at the month's end if
-  the household does not order).
+  the budget lasts: the budget not yet promised to queued orders must cover it.
 * ``order`` — a household that pays (from savings, a loan's down payment, a grant) for a toilet
   at basic or better joins its entrepreneur's queue (``households.queued``); the money is held
-  as a deposit.
+  as a deposit, and its discount is promised (reserved against the budget) until the job
+  starts.
 * ``build`` (start of the construction phase) — each entrepreneur starts up to its capacity,
   first come first served; the deposit is booked as household construction spending, the
   discount against the budget. Households who paid themselves and have waited longer than
@@ -156,7 +156,7 @@ class Supply(Programme):
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
-        self.reserved = 0.0  # discounts promised (quoted or ordered) but not yet paid
+        self.reserved = 0.0  # discounts promised to queued orders, not yet paid (rupiah)
         self.started_this_month = self.dropouts_this_month = self.handed_over = 0
         self.discounts_this_month = 0.0
         self.started_total = self.dropouts_total = self.cancelled_total = 0
@@ -170,10 +170,14 @@ class Supply(Programme):
         covered = np.arange(n_rw)
         if self.coverage < 1.0:
             covered = np.sort(self.rng.permutation(n_rw)[: round(self.coverage * n_rw)])
+        if self.reach is not None:  # entrepreneurs serve the RWs the strategy reaches
+            covered = covered[np.bincount(hh.rw[self.reach], minlength=n_rw)[covered] > 0]
         owner_of_rw = np.full(n_rw, -1, np.int32)
         if covered.size:
             owner_of_rw[covered] = (np.arange(covered.size) * self.entrepreneurs) // covered.size
         self.owner = owner_of_rw[hh.rw]
+        if self.reach is not None:
+            self.owner[~self.reach] = -1  # households out of reach build with local masons
         p = model.params
         self.entrepreneur_agents = AgentSet(
             [SanitationEntrepreneur(model, e, np.flatnonzero(self.owner == e), self.capacity,
@@ -188,7 +192,8 @@ class Supply(Programme):
         self.discount_owed = np.zeros(n)  # rupiah the funder pays at start
         self.list_price = np.zeros(n)  # rupiah, the entrepreneur's revenue at start
         self.droppable = np.zeros(n, bool)  # self-financed: may drop out when impatient
-        self.offer = np.zeros(n)  # discount quoted this month (reserved), rupiah
+        self.offer = np.zeros(n)  # discount quoted this month, rupiah (committed on order)
+        self._offered: list[np.ndarray] = []  # rows quoted this month
         self._batches = 0
         self._repair_share = p["costs.repair_share"]
         self._money = p["behaviour.money_constraint"]
@@ -209,12 +214,10 @@ class Supply(Programme):
         served = rows[mine]
         list_price = self._list_price(model, served)
         if self.discount > 0:
-            fresh = self.offer[served] == 0
-            amounts = self.discount * list_price[fresh]
-            room = self.budget_left - self.reserved
-            ok = np.cumsum(amounts) <= room
-            self.offer[served[fresh][ok]] = amounts[ok]
-            self.reserved += float(amounts[ok].sum())
+            amounts = self.discount * list_price
+            within = amounts <= self.budget_left - self.reserved  # committed only on order
+            self.offer[served] = np.where(within, amounts, 0.0)
+            self._offered.append(served)
         price[mine] = list_price - self.offer[served]
         return price
 
@@ -231,15 +234,23 @@ class Supply(Programme):
         self._batches += 1
         self.ordered[new] = model.month
         self.deposit[new] = paid[taken]
-        self.discount_owed[new] = self.offer[new]  # the reservation now backs an order
+        # the quoted discounts are committed in order of arrival while the budget covers
+        # them; when the last of the budget runs out within a batch, the entrepreneur
+        # honours the price it quoted to the rest and earns that much less
+        quoted = self.offer[new]
+        funded = np.where(np.cumsum(quoted) <= self.budget_left - self.reserved, quoted, 0.0)
+        self.discount_owed[new] = funded
+        self.reserved += float(funded.sum())
         self.offer[new] = 0.0
-        self.list_price[new] = self._list_price(model, new)
+        self.list_price[new] = self._list_price(model, new) - (quoted - funded)
         self.droppable[new] = (paid[taken] > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
         return taken
 
     def build(self, model: SanitationModel) -> None:
         """Construction phase: start jobs within capacity, let the impatient go, expand."""
-        self.offer[:] = 0.0  # quotes not taken up lapse
+        for offered in self._offered:  # quotes not taken up lapse
+            self.offer[offered] = 0.0
+        self._offered.clear()
         self.started_this_month = self.dropouts_this_month = 0
         self.discounts_this_month = 0.0
         rows = np.flatnonzero(self.waiting)
@@ -272,7 +283,7 @@ class Supply(Programme):
         if model.month >= self.end:  # the programme ends: local masons take the rest
             self._release(model, rows)
             self.handed_over += rows.size
-        self.reserved = float(self.discount_owed[self.waiting].sum())
+        self.reserved = float(self.discount_owed[rows].sum())  # what queued orders still hold
 
     # -- queue bookkeeping ----------------------------------------------------------------
     def _release(self, model: SanitationModel, rows: np.ndarray) -> None:
