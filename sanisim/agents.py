@@ -57,16 +57,20 @@ class Sanitarian(mesa.Agent):
     """A health worker who visits households of a catchment below basic.
 
     A visit closes a share ``visit_effect`` of the gap to the maximum for risk perception,
-    attitude and ability (know-how), and refers the household to credit.
+    attitude and ability (know-how), and refers the household to credit. A sanitarian keeps a
+    record of whom it visited and returns to a household only after ``revisit_months``; it
+    does not visit households already building or waiting for a loan.
     """
 
     FACTORS_RAISED = ("risk", "attitude", "ability")
 
     def __init__(self, model: SanitationModel, catchment: np.ndarray, capacity: int,
                  targeting: str, visit_effect: float, visit_cost: float,
-                 refer_to_credit: bool) -> None:
+                 refer_to_credit: bool, revisit_months: int = 0) -> None:
         super().__init__(model)
         self.catchment = catchment
+        self.revisit_months = int(revisit_months)
+        self.last_visit = np.full(catchment.size, -np.iinfo(np.int32).max // 2, np.int32)
         self.capacity = int(capacity)
         self.targeting = targeting
         self.visit_effect = visit_effect
@@ -79,16 +83,18 @@ class Sanitarian(mesa.Agent):
         model = self.model
         hh = model.households
         keys = model.streams["visits"].random(self.catchment.size)
-        below = hh.rung[self.catchment] < Rung.BASIC
-        visited = select(model, self.targeting, self.catchment[below], keys[below],
-                         self.capacity)
-        self.visit(visited)
+        rows = self.catchment
+        open_ = ((hh.rung[rows] < Rung.BASIC) & (hh.build_left[rows] < 0) & ~hh.applying[rows]
+                 & (model.month - self.last_visit >= self.revisit_months))
+        chosen = select(model, self.targeting, rows[open_], keys[open_], self.capacity)
+        self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
+        self.visit(chosen)
 
     def visit(self, rows: np.ndarray) -> None:
         raise_factors(self.model.households, rows, self.FACTORS_RAISED, self.visit_effect)
         if self.refer_to_credit:
             self.model.households.referred[rows] = True
-        self.visits_this_month = rows.size
+        self.visits_this_month += rows.size
         self.visits_total += rows.size
         self.model.book("government", "sanitarian_visits", rows.size * self.visit_cost)
 
@@ -240,7 +246,8 @@ class CreditCooperative(mesa.Agent):
         price = model.price_to_basic(queue)
         down = np.minimum(hh.savings[queue], price)
         need = price - down
-        ok = self.eligible(queue, need)  # terms may have changed since they applied
+        # terms may have changed since they applied; nothing to lend if savings now suffice
+        ok = self.eligible(queue, need) & (need > 0)
         hh.applying[queue[~ok]] = False
         queue, need, down = queue[ok], need[ok], down[ok]
         affordable = np.cumsum(need) <= self.cash

@@ -145,7 +145,8 @@ class SanitationModel(mesa.Model):
         self.sanitarians = AgentSet(
             [Sanitarian(self, np.flatnonzero(owner == s), p["sanitarians.visits_per_month"],
                         p["sanitarians.targeting"], p["sanitarians.visit_effect"],
-                        p["costs.visit"], p["sanitarians.refer_to_credit"])
+                        p["costs.visit"], p["sanitarians.refer_to_credit"],
+                        p["sanitarians.revisit_months"])
              for s in range(count)], random=self.random)
 
     def _build_cooperatives(self) -> None:
@@ -204,6 +205,7 @@ class SanitationModel(mesa.Model):
         hh.build_target[rows] = target
         hh.intent[rows] = 0
         hh.applying[rows] = False
+        hh.referred[rows] = False  # a referral serves one decision to build
         builders = self.open_builders()
         if builders:
             free = np.ones(rows.size, bool)
@@ -268,14 +270,15 @@ class SanitationModel(mesa.Model):
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
-        rows = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0) & ~hh.applying)
+        rows = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0))
         price = self.price_to_basic(rows)
         if not p["behaviour.money_constraint"]:
             self.start_building(rows, Rung.BASIC, paid_by_household=price)
             return
-        own = hh.savings[rows] >= price
+        own = hh.savings[rows] >= price  # applicants too: savings may have grown meanwhile
         self.start_building(rows[own], Rung.BASIC, paid_by_household=price[own])
-        rows, price = rows[~own], price[~own]
+        fresh = ~own & ~hh.applying[rows]  # waiting applications stay in their queue
+        rows, price = rows[fresh], price[fresh]
 
         coop = self.coop_of_row[rows]
         can_borrow = np.zeros(rows.size, bool)

@@ -95,11 +95,16 @@ def summarise(monthly: pd.DataFrame, model: SanitationModel) -> dict[str, Any]:
     summary["sanitarian_visits"] = int(monthly["sanitarian_visits"].sum())
     for funder in FUNDERS:
         summary[f"spending_{funder}"] = float(monthly[f"spending_{funder}"].sum())
-    for (funder, item), amount in sorted(model.totals.items()):
-        summary[f"spent_{funder}_{item}"] = float(amount)
-    total = sum(summary[f"spending_{f}"] for f in FUNDERS)
-    summary["spending_total"] = total
-    summary["spending_per_household_gained"] = total / gain if gain > 0 else None
+    summary["spending_items"] = json.dumps(
+        {f"{funder}:{item}": round(amount, 2) for (funder, item), amount
+         in sorted(model.totals.items())})
+    from sanisim.outcomes import cumulative_costs  # cost rules: each rupiah counted once
+
+    costs = cumulative_costs(monthly).iloc[-1]
+    for funder in FUNDERS:
+        summary[f"cost_{funder}"] = float(costs[funder])
+    summary["cost_total"] = float(costs["total"])
+    summary["cost_per_household_gained"] = float(costs["total"] / gain) if gain > 0 else None
     return summary
 
 

@@ -315,11 +315,13 @@ def test_more_sanitarian_visits_raise_coverage_beyond_noise():
 
 
 def test_visits_effect_grows_with_capacity():
+    """More visits help while capacity is below the pool of households not visited recently
+    (a sanitarian returns to a household only after sanitarians.revisit_months)."""
     base = default_scenario()
-    arms = {v: base.with_params({"sanitarians.visits_per_month": v}) for v in (0, 40, 400)}
-    low = paired_differences(arms[40], arms[0], SEEDS, HORIZON, "basic_or_better")
-    high = paired_differences(arms[400], arms[40], SEEDS, HORIZON, "basic_or_better")
-    for diffs, label in ((low, "40 vs 0"), (high, "400 vs 40")):
+    arms = {v: base.with_params({"sanitarians.visits_per_month": v}) for v in (0, 5, 40)}
+    low = paired_differences(arms[5], arms[0], SEEDS, HORIZON, "basic_or_better")
+    high = paired_differences(arms[40], arms[5], SEEDS, HORIZON, "basic_or_better")
+    for diffs, label in ((low, "5 vs 0"), (high, "40 vs 5")):
         mean, se = mean_and_se(diffs)
         assert mean > 3 * se, f"{label}: {mean:+.4f} (SE {se:.4f})"
 

@@ -157,3 +157,20 @@ def test_kulon_progo_plants_fail_more_when_fee_collection_is_low():
         assert built_weak > 0
         assert failed_weak / built_weak > failed_strong / max(
             strong["sanimas_plants_built"].sum(), 1), (seed, failed_strong, failed_weak)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_docs_list_every_value_a_preset_changes(name):
+    """docs/scenarios.md has a section per preset naming each changed value and strategy."""
+    text = (SCENARIO_DIR.parent / "docs" / "scenarios.md").read_text()
+    assert f"\n## {name} " in text, f"docs/scenarios.md has no section for {name}"
+    section = text.split(f"\n## {name} ", 1)[1].split("\n## ", 1)[0]
+    preset, default = load(name), load("default")
+    for key, value in preset.params.items():
+        if value != default.params[key]:
+            group = key.rsplit(".", 1)[0] + ".*"
+            assert f"`{key}`" in section or f"`{group}`" in section, (
+                f"docs/scenarios.md, section {name}: {key} is not documented")
+    for strategy in preset.strategies:
+        if strategy not in default.strategies:
+            assert f"`{strategy}`" in section, f"{name}: strategy {strategy} not documented"
