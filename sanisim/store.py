@@ -324,6 +324,28 @@ def _read_tables(paths: Iterable[Path]):
     return table.to_pandas().reset_index(drop=True)
 
 
+def open_dataset(directory: str | Path, kind: str = MONTHLY):
+    """The per-run files of ``kind`` ("monthly" or "summary") as one ``pyarrow`` dataset.
+
+    For batches too large to load whole: filter and select columns before reading, e.g.
+    ``open_dataset(d).to_table(columns=["run_key", "month", "basic"]).to_pandas()``. The
+    schema is the union over all runs (columns some bundles lack are null in the others).
+    """
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    if kind not in (MONTHLY, SUMMARY):
+        raise ValueError(f"kind must be {MONTHLY!r} or {SUMMARY!r}, not {kind!r}")
+    done = [key for key, record in Store(directory).statuses().items()
+            if record.get("status") == DONE]
+    paths = [str(Store(directory).path(kind, key)) for key in done]
+    if not paths:
+        return ds.dataset([], schema=pa.schema([("run_key", pa.string())]))
+    schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
+    return ds.dataset(paths, schema=schema, format="parquet")
+
+
 def run_log(directory: str | Path):
     """Per-run bookkeeping (attempt, timings, worker) as a DataFrame, for diagnostics."""
     import pandas as pd

@@ -19,7 +19,7 @@ from sanisim.executors import SerialExecutor
 from sanisim.model import OUTPUT_COLUMNS
 from sanisim.results import RUN_COLUMNS, Results
 from sanisim.run import run as run_one
-from sanisim.store import Store, atomic_write, load_results
+from sanisim.store import Store, atomic_write, load_results, open_dataset
 
 TINY = """
 [experiment]
@@ -101,6 +101,17 @@ def test_stored_run_equals_a_direct_run(tmp_path, tiny):
                                   direct.monthly, check_dtype=False)
     row = results.summary.set_index("run_key").loc[spec.run_key]
     assert row["basic_or_better_end"] == direct.summary["basic_or_better_end"]
+
+
+def test_dataset_view_reads_the_same_rows(tmp_path, tiny):
+    out = tmp_path / "store"
+    run_batch(tiny, out, executor=SerialExecutor(), progress="none")
+    table = open_dataset(out).to_table(columns=["run_key", "month", "basic"]).to_pandas()
+    monthly = load_results(out).monthly
+    assert len(table) == len(monthly)
+    merged = table.merge(monthly[["run_key", "month", "basic"]], on=["run_key", "month"])
+    assert (merged["basic_x"] == merged["basic_y"]).all()
+    assert open_dataset(out, "summary").count_rows() == 4
 
 
 def test_partial_store_shows_pending_runs(tmp_path, tiny):
