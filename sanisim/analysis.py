@@ -568,7 +568,9 @@ def efficient_frontier(gain: np.ndarray, cost: np.ndarray) -> np.ndarray:
     for p in points:
         while len(hull) >= 2:
             (x1, y1, _), (x2, y2, _) = hull[-2], hull[-1]
-            if (x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) <= 0:
+            # pop the last point if it lies above the line to p (options on one line,
+            # with equal incremental cost-effectiveness, all stay on the frontier)
+            if (x2 - x1) * (p[1] - y1) - (y2 - y1) * (p[0] - x1) < 0:
                 hull.pop()
             else:
                 break

@@ -140,6 +140,15 @@ class Arms:
         self.lang = lang
         self.bundles = list(dict.fromkeys(self.table["bundle"]))
 
+    @classmethod
+    def from_results(cls, results, lang: str = "en", baseline: str = "baseline") -> Arms:
+        """The arms of ``results`` (a :class:`sanisim.results.Results`), labelled in ``lang``."""
+        from sanisim import analysis
+
+        table = analysis.arms(results, baseline)
+        table["arm"] = analysis.arm_labels(table, results, lang)
+        return cls(table, analysis.design_keys(results), lang)
+
     def __iter__(self):
         for _, row in self.table.iterrows():
             yield row

@@ -244,15 +244,19 @@ def findings(results: Results, tables: Tables, lang: str = "en",
              baseline: str = BASELINE) -> list[tuple[str, str]]:
     """The three plain-language findings: (question, paragraph) pairs."""
     from sanisim import analysis
+
     labels = _labelled(tables.arms, results, lang)
+    short = tables.arms.assign(arm=analysis.arm_labels(tables.arms, results, lang, short=True))
     design = analysis.design_keys(results)
     lead = leading_arm(tables, baseline)
-    if lead is not None:
-        lead = _match(labels, lead, design).iloc[0]
-    return [(i18n.t("q_first", lang), _finding_first(tables, labels, lead, design, lang,
+    lead_long = lead_short = None
+    if lead is not None:  # the full name once, in the first finding; short names after it
+        lead_long = _match(labels, lead, design).iloc[0]
+        lead_short = _match(short, lead, design).iloc[0]
+    return [(i18n.t("q_first", lang), _finding_first(tables, short, lead_long, design, lang,
                                                      baseline)),
-            (i18n.t("q_cost", lang), _finding_cost(tables, labels, lead, design, lang)),
-            (i18n.t("q_equity", lang), _finding_equity(tables, labels, lead, design, lang,
+            (i18n.t("q_cost", lang), _finding_cost(tables, short, lead_short, design, lang)),
+            (i18n.t("q_equity", lang), _finding_equity(tables, short, lead_short, design, lang,
                                                        baseline))]
 
 
@@ -438,10 +442,10 @@ def _finding_cost(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
                  "id": f" Biaya per tambahan rumah tangga terendah: {_esc(name)} "
                        f"({rp(cheapest['cost_per_household'])})."}[lang]
         if frontier:
-            text += {"en": " Best value for money as the budget grows (efficient frontier): "
-                           + ", then ".join(_esc(f) for f in frontier) + ".",
+            text += {"en": " Best value as the budget grows (efficient frontier): "
+                           + " → ".join(_esc(f) for f in frontier) + ".",
                      "id": " Paling efisien seiring bertambahnya anggaran (batas efisien): "
-                           + ", lalu ".join(_esc(f) for f in frontier) + "."}[lang]
+                           + " → ".join(_esc(f) for f in frontier) + "."}[lang]
     return text.strip()
 
 

@@ -1,0 +1,235 @@
+"""The policy report: numbers equal the store's, every figure is made, the HTML stands alone."""
+
+from __future__ import annotations
+
+import math
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import assert_one_line
+from scipy import stats
+
+from sanisim import experiment as exp
+from sanisim import i18n, report
+from sanisim.batch import run_batch
+from sanisim.cli import main
+from sanisim.executors import SerialExecutor
+from sanisim.ladder import RUNG_COLUMNS
+
+BUNDLES = ["baseline", "bcc", "bcc_plus_credit", "top_down_subsidy"]
+EXPERIMENT = f"""
+[experiment]
+name = "report_test"
+seed = 31
+replicates = 3
+months = 24
+households = 400
+scenarios = ["default"]
+bundles = {BUNDLES!r}
+"""
+FIGURES = {"ladder", "compare", "paired", "time_to_target", "cost", "equity", "network"}
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("report")
+    path = root / "small.toml"
+    path.write_text(textwrap.dedent(EXPERIMENT))
+    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
+    return root / "store"
+
+
+@pytest.fixture(scope="module")
+def english(store) -> Path:
+    assert main(["report", str(store), "--out", str(store.parent / "out")]) == 0
+    return store.parent / "out"
+
+
+@pytest.fixture(scope="module")
+def indonesian(store, english) -> Path:
+    assert main(["report", str(store), "--out", str(english), "--lang", "id",
+                 "--no-network"]) == 0
+    return english
+
+
+@pytest.fixture(scope="module")
+def raw(store):
+    """The store's own tables, joined by hand (independent of sanisim.analysis)."""
+    results = exp.load_results(store)
+    runs = results.runs[results.runs["status"] == "done"]
+    monthly = results.monthly.merge(runs[["run_key", "bundle", "replicate", "households"]],
+                                    on="run_key")
+    end = monthly[monthly["month"] == monthly["month"].max()]
+    return results, monthly, end
+
+
+def csv(out: Path, name: str) -> pd.DataFrame:
+    return pd.read_csv(out / "tables" / f"{name}.csv")
+
+
+def t_half(values: pd.Series) -> float:
+    return stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def test_ladder_table_equals_group_means_of_the_store(english, raw):
+    _, _, end = raw
+    table = csv(english, "ladder_end")
+    for (bundle, measure), row in table.set_index(["bundle", "measure"]).iterrows():
+        values = end.loc[end["bundle"] == bundle, measure]
+        assert row["n"] == len(values) == 3
+        assert row["mean"] == pytest.approx(values.mean(), abs=1e-12)
+        assert row["low"] == pytest.approx(values.mean() - t_half(values), abs=1e-12)
+        assert row["median"] == pytest.approx(values.median(), abs=1e-12)
+    assert set(table["measure"]) == {*RUNG_COLUMNS, "basic_or_better"}
+
+
+def test_paired_table_equals_replicate_differences(english, raw):
+    _, _, end = raw
+    table = csv(english, "paired_end")
+    wide = end.pivot(index="replicate", columns="bundle", values="open_defecation")
+    for bundle in BUNDLES[1:]:
+        diff = wide[bundle] - wide["baseline"]
+        row = table[(table["bundle"] == bundle) & (table["measure"] == "open_defecation")]
+        assert row["mean"].item() == pytest.approx(diff.mean(), abs=1e-12)
+        assert row["high"].item() == pytest.approx(diff.mean() + t_half(diff), abs=1e-12)
+
+
+def test_cost_table_equals_costs_recomputed_from_monthly_spending(english, raw):
+    _, monthly, end = raw
+    sums = monthly.groupby(["bundle", "replicate"]).sum(numeric_only=True)
+    last = end.set_index(["bundle", "replicate"])
+    cost = {f: sums[f"spending_{f}"] for f in ("households", "government", "donors")}
+    cost["cooperatives"] = (sums["spending_cooperatives"] - sums["loan_repayments"]
+                            - last["funds_injected"])
+    cost["total"] = sum(cost.values())
+    households = (last["basic_or_better"] * last["households"]).round()
+    table = csv(english, "cost_per_household")
+    for bundle in BUNDLES[1:]:
+        gained = (households[bundle] - households["baseline"]).mean()
+        for funder, spent in cost.items():
+            extra = (spent[bundle] - spent["baseline"]).mean()
+            row = table[(table["bundle"] == bundle) & (table["funder"] == funder)]
+            assert row["households_mean"].item() == pytest.approx(gained)
+            assert row["cost_mean"].item() == pytest.approx(extra, rel=1e-9, abs=1e-3)
+            if gained > 0:
+                assert row["cost_per_household"].item() == pytest.approx(extra / gained,
+                                                                         rel=1e-9, abs=1e-3)
+            else:
+                assert np.isnan(row["cost_per_household"].item())
+
+
+def test_target_equity_odf_and_loan_tables_equal_the_store(english, raw):
+    _, monthly, end = raw
+    ttt = csv(english, "time_to_target")
+    for bundle in BUNDLES:
+        runs = monthly[monthly["bundle"] == bundle]
+        hit = runs[runs["open_defecation"] <= 0].groupby("replicate")["month"].min()
+        row = ttt[(ttt["bundle"] == bundle) & (ttt["target"] == "zero_open_defecation")]
+        assert row["reached"].item() == len(hit)
+        if len(hit) == 3:
+            assert row["median"].item() == hit.median()
+        hit90 = runs[runs["basic_or_better"] >= 0.9].groupby("replicate")["month"].min()
+        row = ttt[(ttt["bundle"] == bundle) & (ttt["target"] == "basic_90")]
+        assert row["reached"].item() == len(hit90)
+    equity = csv(english, "equity").set_index(["bundle", "group"])
+    for bundle in BUNDLES:
+        mine = end[end["bundle"] == bundle]
+        assert equity.loc[(bundle, "q1"), "end"] == pytest.approx(
+            mine["basic_or_better_q1"].mean())
+        assert equity.loc[(bundle, "female"), "end"] == pytest.approx(
+            mine["basic_or_better_female"].mean())
+    odf = csv(english, "odf")
+    level = odf[odf["kind"] == "level"].set_index(["bundle", "measure"])["mean"]
+    loans = csv(english, "loan_fund")
+    issued = loans[loans["kind"] == "level"].set_index(["bundle", "measure"])["mean"]
+    for bundle in BUNDLES:
+        mine = end[end["bundle"] == bundle]
+        assert level[(bundle, "odf_communities_end")] == pytest.approx(
+            mine["odf_communities"].mean())
+        total = monthly[monthly["bundle"] == bundle].groupby("replicate")["loans_issued"].sum()
+        assert issued[(bundle, "loans_issued")] == pytest.approx(total.mean())
+
+
+def test_html_tables_show_the_csv_numbers(english):
+    page = (english / "report.html").read_text()
+    ladder = csv(english, "ladder_end")
+    for bundle in BUNDLES:
+        value = ladder[(ladder["bundle"] == bundle) & (ladder["measure"] == "basic_or_better")]
+        assert i18n.percent(value["mean"].item()) in page
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_every_figure_is_written_as_png_and_svg_and_embedded(english):
+    folder = english / "figures_en"
+    for name in FIGURES:
+        png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert png.stat().st_size > 10_000 and b"<svg" in svg.read_bytes()[:2000], name
+    page = (english / "report.html").read_text()
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', page)) == len(FIGURES)
+    names = {p.stem for p in (english / "tables").glob("*.csv")}
+    assert {"ladder_end", "paired_end", "time_to_target", "cost_per_household", "equity",
+            "odf", "loan_fund", "run_metrics"} <= names
+
+
+def test_html_needs_no_external_resource(english, indonesian):
+    for name in ("report.html", "laporan.html"):
+        page = (english / name).read_text()
+        assert "<script" not in page.lower()
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+        assert not re.search(r"""<link\b""", page, re.I)
+        assert not re.search(r"""url\(\s*["']?(https?:)?//|@import|@font-face""", page, re.I)
+        srcs = re.findall(r"""\bsrc\s*=\s*["']([^"']*)""", page)
+        assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+
+
+def test_first_screen_answers_the_three_questions(english):
+    page = (english / "report.html").read_text()
+    head = page[:page.index("<h2 class=section>")]  # before the figures
+    cards = re.findall(r"<section class=finding><h2>(.*?)</h2><p>(.*?)</p></section>", head)
+    assert [q for q, _ in cards] == [i18n.t(k) for k in ("q_first", "q_cost", "q_equity")]
+    first, cost, equity = (p for _, p in cards)
+    assert "month" in first and re.search(r"\d", first)
+    assert "Rp" in cost and ("per additional household" in cost or "no cost" in cost)
+    assert "poorest fifth" in equity and "woman" in equity
+
+
+def test_indonesian_report_uses_indonesian_names(indonesian):
+    page = (indonesian / "laporan.html").read_text()
+    assert '<html lang="id">' in page
+    assert i18n.t("q_first", "id") in page and "BABS" in page and "akses layak" in page.lower()
+    assert "KPP" in page and "termiskin" in page and "juta" in page
+    assert "Which strategy" not in page
+    assert (indonesian / "figures_id" / "ladder.png").exists()
+    assert not (indonesian / "figures_id" / "network.png").exists()  # --no-network
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda tmp: tmp / "missing", "no such results folder"),
+    (lambda tmp: (tmp / "file.txt").write_text("x") and tmp / "file.txt", "is a file"),
+    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "not a sanisim results store"),
+])
+def test_bad_results_folder_is_one_line_and_exit_2(tmp_path, capsys, make, expected):
+    path = make(tmp_path)
+    assert main(["report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert_one_line(err, str(path), expected)
+
+
+def test_bad_language_is_refused(store, capsys):
+    assert main(["report", str(store), "--lang", "fr"]) == 2
+    assert_one_line(capsys.readouterr().err, "--lang", "en", "id")
+    with pytest.raises(Exception, match="unknown language"):
+        report.write_report(exp.load_results(store), store.parent / "x", lang="fr")
