@@ -123,6 +123,7 @@ def _dask_executor(workers: int | None, scheduler: str | None,
     except ImportError:
         raise InputError("--backend", None, "dask needs the 'cluster' extra: "
                          "pip install 'sanisim[cluster]'") from None
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # its INFO chatter is not ours
     cluster = None
     if scheduler:
         try:
