@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## main job: the embedded default scenario, written to results/default
+## main job: the default scenario's strategy bundles compared (batch, then the policy report)
 run: $(STAMP)
-	$(BIN)/sanisim run scenarios/default.toml --out results/default
+	$(BIN)/sanisim batch experiments/compare_strategies.toml --out results/compare_strategies --resume
+	$(BIN)/sanisim report results/compare_strategies --out results/compare_strategies/report
+	$(BIN)/sanisim report results/compare_strategies --out results/compare_strategies/laporan --lang id
 
 ## full test suite on 2 workers
 test: $(STAMP)
