@@ -324,6 +324,7 @@ def _count(text: str) -> int:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     import signal
+    import threading
 
     from sanisim.errors import InputError
     from sanisim.experiment import load
@@ -337,13 +338,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     def terminate(signum, frame):  # a scheduler's time limit: stop like Ctrl-C
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, terminate)
     if args.quiet:
         log.setLevel(logging.INFO)
     print(f"sanisim batch: {experiment.name}: {experiment.describe()} -> {out}", flush=True)
-    report = run_batch(experiment, out, backend=backend, workers=args.workers,
-                       scheduler=args.scheduler, resume=args.resume,
-                       progress="log" if args.quiet else "bar")
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
+    try:
+        report = run_batch(experiment, out, backend=backend, workers=args.workers,
+                           scheduler=args.scheduler, resume=args.resume,
+                           progress="log" if args.quiet else "bar")
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     if report.interrupted:
         print(f"sanisim batch: interrupted; {report.finished} of {report.total} runs are in "
               f"{out}; continue with: sanisim batch {args.experiment} --out {out} --resume",

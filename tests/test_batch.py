@@ -234,12 +234,14 @@ def test_killed_batch_resumes_to_identical_results(tmp_path, longer):
     assert not list(out.rglob("*.tmp"))
 
 
-def test_ctrl_c_stops_cleanly_and_resumes_to_identical_results(tmp_path, longer):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupt_stops_cleanly_and_resumes_to_identical_results(tmp_path, longer, signum):
+    """Ctrl-C, or SIGTERM from a job scheduler's time limit: a clean stop, then --resume."""
     path, straight = longer
     out = tmp_path / "interrupted"
     process = start_batch(path, out)
     wait_for_runs(out, 2, process)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stderr
