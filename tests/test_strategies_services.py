@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,12 @@ import pytest
 
 from sanisim.ladder import Rung
 from sanisim.model import SanitationModel
+from sanisim.parameters import markdown_table
 from sanisim.scenario import Scenario, default_scenario
 from sanisim.strategies import parse_strategy_tables
+from sanisim.strategies.communal import Communal
+from sanisim.strategies.desludging import ScheduledDesludging
+from sanisim.strategies.supply import Supply
 
 HOUSEHOLDS = 2000
 SEEDS = range(6)
@@ -322,6 +327,20 @@ def test_failed_plant_members_fall_back_to_their_earlier_rung():
                 assert (hh.rung[rows] == expected).all()
                 checked += rows.size
     assert checked > 0
+
+
+# --------------------------------------------------------------------------- docs
+
+
+@pytest.mark.parametrize("cls", [Supply, ScheduledDesludging, Communal],
+                         ids=lambda cls: cls.type_name)
+def test_parameter_tables_in_the_docs_match_the_records(cls):
+    """The strategies' parameter tables are generated from their records, never typed twice."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    texts = [path.read_text(encoding="utf-8") for path in
+             (docs / "strategies.md", docs / "strategies_services.md") if path.exists()]
+    assert any(markdown_table(cls.PARAMS) in text for text in texts), (
+        f"regenerate the {cls.type_name} table: sanisim.parameters.markdown_table(PARAMS)")
 
 
 # --------------------------------------------------------------------------- timing

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
 
 ITEM = "scheduled_desludging"
-_ODAGIRI = "Odagiri et al. 2021, IJERPH 18:8204 (EVIDENCE.md)"
+_ODAGIRI = "Odagiri et al. 2021, IJERPH 18:8204"
 
 
 @register
