@@ -111,6 +111,7 @@ TEXT: dict[str, dict[str, str]] = {
                        "id": "Selisih terhadap tanpa program (poin persen)"},
     "months_to_target": {"en": "Months to reach target", "id": "Bulan hingga target tercapai"},
     "not_reached": {"en": "not reached", "id": "tidak tercapai"},
+    "not_reached_end": {"en": "not reached (at end: {v})", "id": "tidak tercapai (akhir: {v})"},
     "reached_in": {"en": "reached in {k} of {n} runs", "id": "tercapai di {k} dari {n} simulasi"},
     "additional_households": {"en": "Additional households at basic or better",
                               "id": "Tambahan rumah tangga berakses layak"},
@@ -126,6 +127,7 @@ TEXT: dict[str, dict[str, str]] = {
                       "id": "Satu simulasi, {n} rumah tangga: setiap titik satu rumah tangga, "
                             "dikelompokkan per RT"},
     "at_month": {"en": "Month {m}", "id": "Bulan {m}"},
+    "at_start": {"en": "At the start (month 0)", "id": "Di awal (bulan 0)"},
     "mean_band": {"en": "mean and 95% CI", "id": "rerata dan SK 95%"},
     "median_range": {"en": "median and 95% of runs", "id": "median dan 95% simulasi"},
     "no_equity": {"en": "no equity columns in this store", "id": "tidak ada data kesetaraan"},

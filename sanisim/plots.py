@@ -191,9 +191,13 @@ class _ShareFormatter(matplotlib.ticker.Formatter):
 
     def set_locs(self, locs) -> None:
         super().set_locs(locs)
-        steps = np.diff(np.sort(np.asarray(locs, float))) * 100
-        step = float(steps[steps > 0].min()) if (steps > 0).any() else 1.0
-        self.decimals = 0 if step >= 0.999 else min(3, int(math.ceil(-math.log10(step))))
+        values = np.asarray(locs, float) * 100
+        self.decimals = 3
+        for decimals in range(3):  # the fewest decimals that show every tick exactly
+            scaled = values * 10 ** decimals
+            if np.allclose(scaled, np.round(scaled), atol=1e-6):
+                self.decimals = decimals
+                break
 
     def __call__(self, value, pos=None) -> str:
         value = 100 * value
@@ -367,7 +371,8 @@ def time_to_target_figure(targets: pd.DataFrame, arms: Arms) -> Figure:
                 ax.plot(row["median"], yk, "o", color=colour, markersize=10,
                         markeredgecolor="white")
             text = (i18n.t("reached_in", lang, k=int(row["reached"]), n=int(row["runs"]))
-                    if row["reached"] else i18n.t("not_reached", lang))
+                    if row["reached"] else i18n.t("not_reached_end", lang,
+                                                   v=i18n.percent(row["end_mean"], lang)))
             ax.text(horizon * 1.07, yk, text, va="center", fontsize=10.5, color="#444444")
         ax.axvline(horizon, color="#888888", linewidth=1, linestyle=":")
         ax.set_xlim(0, horizon * 1.55)
@@ -398,18 +403,21 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
     left.annotate(i18n.bundle_name("baseline", lang, short=True), (0, 0),
                   textcoords="offset points", xytext=(6, -14), fontsize=10.5)
     frontier = [(0.0, 0.0)]
+    order = total.sort_values("households_mean")["households_mean"].tolist()
     for arm in arms:
         part = arms.rows_of(total, arm)
         if part.empty:
             continue
         row = part.iloc[0]
+        below = order.index(row["households_mean"]) % 2 == 1
         colour = arms.style(arm)["color"]
         x, yv = row["households_mean"], row["cost_mean"] / 1e6
         left.errorbar(x, yv, xerr=_err(row, "households"), yerr=_err(row, "cost", 1e6),
                       fmt="o", color=colour, markersize=10, capsize=3, linewidth=1.5)
         left.annotate(i18n.bundle_name(str(arm["bundle"]), lang, short=True)
                       + _param_suffix(arm, arms), (x, yv),
-                      textcoords="offset points", xytext=(8, 6), fontsize=10.5)
+                      textcoords="offset points", xytext=(8, -16 if below else 6),
+                      fontsize=10.5)
         if bool(row["frontier"]):
             frontier.append((x, yv))
     frontier.sort()
@@ -509,7 +517,7 @@ def equity_figure(equity: pd.DataFrame, arms: Arms) -> Figure:
 
     handles.append(Line2D([], [], marker="_", color="#777777", markersize=20,
                           markeredgewidth=2.5, linestyle="none"))
-    labels.append(i18n.t("at_month", lang, m=0))
+    labels.append(i18n.t("at_start", lang))
     _legend_below(fig, handles, labels)
     return fig
 

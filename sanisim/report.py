@@ -304,15 +304,20 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
                          "id": f" Berikutnya {nxt_name} ({nxt['median']:.0f} bulan)."}[lang]
     else:
         some = int(row["reached"])
+        households = _households(tables, lead, design)
+        about = ""
+        if households:
+            count = i18n.number(round(row["end_mean"] * households), lang)
+            about = {"en": f" (about {count})", "id": f" (sekitar {count})"}[lang]
         text = {"en": f"No strategy ends open defecation within {horizon} months "
                       f"({_years(horizon, lang)} years) in most runs. "
                       f"<b>{_esc(_name(lead))}</b> comes closest: "
-                      f"<b>{pct(row['end_mean'])}</b> of households still defecate in the open "
-                      f"at month {horizon}",
+                      f"<b>{pct(row['end_mean'])}</b> of households{about} still defecate in "
+                      f"the open at month {horizon}",
                 "id": f"Tidak ada strategi yang menghentikan BABS dalam {horizon} bulan "
                       f"({_years(horizon, lang)} tahun) di sebagian besar simulasi. "
                       f"<b>{_esc(_name(lead))}</b> paling mendekati: <b>{pct(row['end_mean'])}"
-                      f"</b> rumah tangga masih BABS pada bulan {horizon}"}[lang]
+                      f"</b> rumah tangga{about} masih BABS pada bulan {horizon}"}[lang]
         if len(base) and lead["bundle"] != baseline:
             text += {"en": f", against {pct(base.iloc[0]['end_mean'])} with routine services "
                            f"only",
@@ -331,6 +336,12 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
                        f"{_pp_phrase(p, lang)} pada bulan {horizon}."}[lang]
     text += " " + _target_90_sentence(tables, labels, design, lang, baseline)
     return text
+
+
+def _households(tables: Tables, arm: pd.Series, design: list[str]) -> float:
+    """Households per run of ``arm`` (0 if unknown)."""
+    runs = _match(tables.run_metrics, arm, design)
+    return float(runs["households"].mean()) if len(runs) else 0.0
 
 
 def _pp_phrase(row: pd.Series, lang: str) -> str:
@@ -460,11 +471,11 @@ def _from(funder: str, lang: str) -> str:
 
 def _less(funder: str, lang: str) -> str:
     """What a negative extra cost of a funder means, in words."""
-    return {"en": {"households": "that households save (programmes pay what they would have)",
+    return {"en": {"households": "that households save",
                    "government": "that government saves",
-                   "cooperatives": "still held in the cooperatives' loan funds",
+                   "cooperatives": "left in the cooperatives' loan funds",
                    "donors": "that donors save"},
-            "id": {"households": "yang dihemat rumah tangga (program membayar bagian mereka)",
+            "id": {"households": "yang dihemat rumah tangga",
                    "government": "yang dihemat pemerintah",
                    "cooperatives": "yang masih tersimpan di dana kredit koperasi",
                    "donors": "yang dihemat donor"}}[lang][funder]
@@ -607,16 +618,23 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
                 cells += [i18n.t("na", lang)] * 3
                 continue
             row = row.iloc[0]
+            horizon_t = int(row["horizon"])
             cells.append(f"{int(row['reached'])}/{int(row['runs'])}")
-            cells.append(_month(row["median"], lang))
-            cells.append(f"{_month(row['p2_5'], lang)} – {_month(row['p97_5'], lang)}"
-                         if row["reached"] else i18n.t("not_reached", lang))
+            if not row["reached"]:
+                cells += [i18n.t("not_reached", lang), i18n.t("na", lang)]
+                continue
+            low = row["p2_5"] if not analysis_isna(row["p2_5"]) else row["first"]
+            cells.append(_month(row["median"], horizon_t))
+            cells.append(f"{_month(low, horizon_t)} – {_month(row['p97_5'], horizon_t)}")
         rows.append(cells)
     out.append(_html_table(header, rows, {
-        "en": "Table 2. Time to reach the targets (first month; runs that never reach a target "
-              "count as later than the horizon)",
-        "id": "Tabel 2. Waktu mencapai target (bulan pertama; simulasi yang tidak mencapai "
-              "target dihitung lebih lambat dari horizon)"}[lang]))
+        "en": "Table 2. Time to reach the targets: runs that reach it, median first month and "
+              "the range of 95% of runs (“> 60”: later than the horizon, because some runs "
+              "never reach it)",
+        "id": "Tabel 2. Waktu mencapai target: simulasi yang mencapainya, bulan pertama "
+              "(median) dan rentang 95% simulasi (“> 60”: lebih lambat dari horizon, karena "
+              "sebagian simulasi tidak pernah mencapainya)"}[lang].replace(
+            "60", str(horizon))))
 
     # cost per additional household
     costs = tables.costs
@@ -631,13 +649,15 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
                 continue
             total = mine[mine["funder"] == "total"].iloc[0]
             frontier = " ◆" if bool(total["frontier"]) else ""
+            cph_ci = ""
+            if not analysis_isna(total["cph_low"]) and not analysis_isna(total["cph_high"]):
+                cph_ci = (f" <span class=ci>"
+                          f"{rupiah_range(total['cph_low'], total['cph_high'], lang)}</span>")
             cells = [_esc(_name(arm)) + frontier,
                      i18n.number(total["households_mean"], lang) + " "
                      + _ci(total["households_low"], total["households_high"],
                            lambda v: i18n.number(v, lang)),
-                     i18n.rupiah(total["cost_per_household"], lang) + " "
-                     + _ci(total["cph_low"], total["cph_high"],
-                           lambda v: i18n.rupiah(v, lang))]
+                     i18n.rupiah(total["cost_per_household"], lang) + cph_ci]
             for funder in analysis.FUNDERS:
                 cells.append(i18n.rupiah(mine[mine["funder"] == funder].iloc[0][
                     "cost_per_household"], lang))
@@ -707,9 +727,10 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
     return out
 
 
-def _month(value: float, lang: str) -> str:
+def _month(value: float, horizon: int) -> str:
+    """A month, or '> horizon' for a quantile among runs that never reach the target."""
     if analysis_isna(value):
-        return i18n.t("not_reached", lang) if lang else "–"
+        return f"&gt;&#8239;{horizon}"
     return f"{value:.0f}"
 
 
