@@ -18,14 +18,16 @@ Measures of :func:`compare` (one row per month, cumulative from month 0):
       grants, offers, fund injections into cooperatives (spent when transferred);
     * **households**: their own spending — construction paid from savings (down payments
       included), loan repayments (principal and interest), fees;
-    * **cooperatives**: net lending from their own capital, ``outstanding principal +
-      principal written off - funds injected by others`` plus anything else booked to them
-      (disbursements themselves are not counted twice: a disbursed rupiah is either still
-      outstanding, written off, or repaid — and then counted in the households' repayments).
-      It is negative when injected money still sits in the fund as cash.
+    * **cooperatives**: their net cash outlay, ``loans disbursed - repayments received
+      (principal and interest) - funds injected by others`` plus anything else booked to
+      them; equal to ``outstanding principal + principal written off - interest collected -
+      funds injected``. A disbursed rupiah is still outstanding, written off, or repaid — and
+      then counted as the households' repayment; interest is a transfer from households to
+      cooperatives and nets out. The cost is negative when injected money still sits in the
+      fund as cash, or when interest earned exceeds what is still lent out.
 
-    ``additional_cost_total`` is the sum: each rupiah spent on a toilet is counted once
-    (interest once, as the households' cost).
+    ``additional_cost_total`` is the sum: the money that left all funders together, each
+    rupiah counted once (the same rule as :func:`sanisim.analysis.run_metrics`).
 ``cost_per_additional_<funder>``, ``cost_per_additional_total``
     additional cost divided by ``additional_basic_or_better`` (NaN unless that is positive).
 ``cost_per_additional_<group>``
@@ -93,9 +95,8 @@ def cumulative_costs(monthly: pd.DataFrame) -> pd.DataFrame:
     costs = pd.DataFrame({"month": monthly["month"]})
     for funder in ("government", "donors", "households"):
         costs[funder] = monthly[f"spending_{funder}"].cumsum()
-    other = (monthly["spending_cooperatives"] - monthly["loans_disbursed"]).cumsum()
-    costs["cooperatives"] = (monthly["outstanding_principal"] + monthly["written_off_principal"]
-                             - monthly["funds_injected"] + other)
+    costs["cooperatives"] = ((monthly["spending_cooperatives"] - monthly["loan_repayments"])
+                             .cumsum() - monthly["funds_injected"])
     costs["total"] = costs[list(FUNDERS)].sum(axis=1)
     return costs
 
@@ -265,6 +266,22 @@ def markdown(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def markdown_odf_and_loans(summary: pd.DataFrame) -> str:
+    """ODF communities and loans of each arm, as a Markdown table (means over replicates)."""
+    lines = ["| month | bundle | additional ODF RTs | ODF RTs slipped back (so far) | "
+             "loans issued | loans repaid | loans written off | "
+             "cost per additional q1 household, Rp M |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for _, r in summary.iterrows():
+        q1 = r["cost_per_additional_q1"]
+        lines.append(
+            f"| {r['month']} | {r['bundle']} | {r['additional_odf_communities']:+,.1f} | "
+            f"{r['odf_slipped_total_arm']:,.1f} | {r['loans_issued_arm']:,.0f} | "
+            f"{r['loans_repaid_arm']:,.0f} | {r['loans_written_off_arm']:,.1f} | "
+            f"{'n/a' if not np.isfinite(q1) else f'{q1 / 1e6:,.1f}'} |")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -309,6 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{args.first_seed + args.replicates - 1}), "
           f"{args.households or scenario['population.households']:,} households")
     print(markdown(summary))
+    print()
+    print(markdown_odf_and_loans(summary))
     return 0
 
 
