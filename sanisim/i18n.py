@@ -133,13 +133,18 @@ TEXT: dict[str, dict[str, str]] = {
     "no_equity": {"en": "no equity columns in this store", "id": "tidak ada data kesetaraan"},
     "no_baseline": {"en": "no baseline arm to compare with",
                     "id": "tidak ada kelompok pembanding tanpa program"},
+    "only_baseline": {"en": "This batch holds only the baseline arm, so there is no additional "
+                            "household to put a cost on; add strategy bundles to the experiment.",
+                      "id": "Batch ini hanya berisi kelompok tanpa program, sehingga tidak ada "
+                            "tambahan rumah tangga untuk dihitung biayanya; tambahkan strategi ke "
+                            "eksperimen."},
     # report
     "report_title": {"en": "Sanitation strategies compared",
                      "id": "Perbandingan strategi sanitasi"},
     "subtitle": {"en": "{runs} simulated runs: {arms} strategies × {reps} replicates, "
-                       "{households} households, {months} months ({years} years)",
+                       "{households} households, {months} months ({years})",
                  "id": "{runs} simulasi: {arms} strategi × {reps} ulangan, {households} rumah "
-                       "tangga, {months} bulan ({years} tahun)"},
+                       "tangga, {months} bulan ({years})"},
     "key_findings": {"en": "Key findings", "id": "Temuan utama"},
     "q_first": {"en": "Which strategy ends open defecation first?",
                 "id": "Strategi mana yang paling cepat menghentikan BABS?"},

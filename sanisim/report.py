@@ -236,8 +236,13 @@ def _match(frame: pd.DataFrame, arm: pd.Series, keys: Sequence[str]) -> pd.DataF
 
 
 def _years(months: float, lang: str) -> str:
+    """Months as years with their unit: '5 years', '1 year', '1.7 years', '1,7 tahun'."""
     years = months / 12
-    return i18n.number(years, lang, 0 if abs(years - round(years)) < 0.05 else 1)
+    whole = abs(years - round(years)) < 0.05
+    text = i18n.number(years, lang, 0 if whole else 1)
+    if lang == "id":
+        return f"{text} tahun"
+    return f"{text} year" if whole and round(years) == 1 else f"{text} years"
 
 
 def findings(results: Results, tables: Tables, lang: str = "en",
@@ -286,11 +291,11 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
         others = od[(od["median"].notna()) & (od["bundle"] != lead["bundle"])
                     & (od["bundle"] != baseline)].sort_values("median")
         text = {"en": f"<b>{_esc(_name(lead))}</b> ends open defecation first: after a median "
-                      f"of <b>{row['median']:.0f} months</b> ({_years(row['median'], lang)} "
-                      f"years){rng}, in {int(row['reached'])} of {int(row['runs'])} runs.",
+                      f"of <b>{row['median']:.0f} months</b> ({_years(row['median'], lang)})"
+                      f"{rng}, in {int(row['reached'])} of {int(row['runs'])} runs.",
                 "id": f"<b>{_esc(_name(lead))}</b> paling cepat menghentikan BABS: setelah "
-                      f"median <b>{row['median']:.0f} bulan</b> ({_years(row['median'], lang)} "
-                      f"tahun){rng}, di {int(row['reached'])} dari {int(row['runs'])} "
+                      f"median <b>{row['median']:.0f} bulan</b> ({_years(row['median'], lang)})"
+                      f"{rng}, di {int(row['reached'])} dari {int(row['runs'])} "
                       f"simulasi."}[lang]
         if len(others):
             nxt = others.iloc[0]
@@ -310,12 +315,12 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
             count = i18n.number(round(row["end_mean"] * households), lang)
             about = {"en": f" (about {count})", "id": f" (sekitar {count})"}[lang]
         text = {"en": f"No strategy ends open defecation within {horizon} months "
-                      f"({_years(horizon, lang)} years) in most runs. "
+                      f"({_years(horizon, lang)}) in most runs. "
                       f"<b>{_esc(_name(lead))}</b> comes closest: "
                       f"<b>{pct(row['end_mean'])}</b> of households{about} still defecate in "
                       f"the open at month {horizon}",
                 "id": f"Tidak ada strategi yang menghentikan BABS dalam {horizon} bulan "
-                      f"({_years(horizon, lang)} tahun) di sebagian besar simulasi. "
+                      f"({_years(horizon, lang)}) di sebagian besar simulasi. "
                       f"<b>{_esc(_name(lead))}</b> paling mendekati: <b>{pct(row['end_mean'])}"
                       f"</b> rumah tangga{about} masih BABS pada bulan {horizon}"}[lang]
         if len(base) and lead["bundle"] != baseline:
@@ -401,6 +406,9 @@ def _finding_cost(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
     from sanisim import analysis
     costs = tables.costs
     if costs.empty or lead is None:
+        only_baseline = set(tables.arms["bundle"]) == {BASELINE}
+        if only_baseline:
+            return i18n.t("only_baseline", lang)
         return i18n.t("no_baseline", lang).capitalize() + "."
     horizon = int(tables.run_metrics["horizon"].max())
     rp = lambda v: i18n.rupiah(v, lang)  # noqa: E731
