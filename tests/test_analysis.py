@@ -265,3 +265,21 @@ def test_run_metrics_agree_with_the_run_summaries(small_comparison):
     labels = analysis.arms(small_comparison)
     assert labels["arm"].tolist() == ["Baseline (routine services only)",
                                       "Behaviour change communication (BCC)"]
+
+
+def test_costs_agree_with_the_pairwise_outcomes_of_the_strategies_layer(small_comparison):
+    from sanisim import outcomes
+
+    res = small_comparison
+    monthly = {key: frame.reset_index(drop=True) for key, frame in res.monthly.groupby("run_key")}
+    runs = res.runs.set_index(["bundle", "replicate"])
+    sizes = dict.fromkeys(("q1", "q2", "q3", "q4", "q5", "female", "male"), 1)
+    pairs = [outcomes.compare(monthly[runs.loc[("bcc", r), "run_key"]],
+                              monthly[runs.loc[("baseline", r), "run_key"]], 300, sizes).iloc[-1]
+             for r in range(3)]
+    table = analysis.costs(res).set_index("funder")
+    gained = np.mean([p["additional_basic_or_better"] for p in pairs])
+    assert table.loc["total", "households_mean"] == pytest.approx(gained)
+    for funder in analysis.COST_FUNDERS:
+        extra = np.mean([p[f"additional_cost_{funder}"] for p in pairs])
+        assert table.loc[funder, "cost_mean"] == pytest.approx(extra, rel=1e-9, abs=1e-3)
