@@ -530,6 +530,19 @@ def _finding_equity(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None
                        f"routine services only.",
                  "id": f" Bagi 20% termiskin itu {_pp_phrase_up(q1, lang)} dibanding dengan "
                        f"layanan rutin saja."}[lang]
+    gap_start, gap_end = q5["start"] - q1["start"], q5["end"] - q1["end"]
+    pp = lambda v: i18n.number(100 * v, lang, 0)  # noqa: E731
+    base = _match(eq[eq["bundle"] == baseline], lead, [k for k in design if k != "bundle"])
+    base = base.set_index("group") if len(base) else base
+    base_gap = ""
+    if lead["bundle"] != baseline and {"q1", "q5"} <= set(base.index):
+        value = base.loc["q5", "end"] - base.loc["q1", "end"]
+        base_gap = {"en": f"; {pp(value)} with routine services only",
+                    "id": f"; {pp(value)} poin dengan layanan rutin saja"}[lang]
+    text += {"en": f" The gap between the richest and the poorest fifth goes from "
+                   f"{pp(gap_start)} to <b>{pp(gap_end)} percentage points</b>{base_gap}.",
+             "id": f" Kesenjangan antara 20% terkaya dan 20% termiskin berubah dari "
+                   f"{pp(gap_start)} menjadi <b>{pp(gap_end)} poin persen</b>{base_gap}."}[lang]
     if {"female", "male"} <= set(mine.index):
         f, m = mine.loc["female"], mine.loc["male"]
         text += {"en": f" Households where a woman makes the decisions: {pct(f['end'])}; where "
