@@ -43,6 +43,13 @@ BUNDLES: dict[str, dict[str, str]] = {
                             "id": "KPP dulu, baru bantuan fisik"},
     "full_package": {"en": "Full package (BCC, triggering, loans, supply, desludging)",
                      "id": "Paket lengkap (KPP, pemicuan, kredit jamban, WUS, LLTT)"},
+    "microcredit": {"en": "Toilet loans (cooperatives)", "id": "Kredit jamban (koperasi)"},
+    "supply": {"en": "Sanitation entrepreneurs (supply)",
+               "id": "Wirausaha sanitasi (WUS) / penyedia jasa"},
+    "desludging": {"en": "Scheduled desludging (LLTT)",
+                   "id": "LLTT (layanan lumpur tinja terjadwal)"},
+    "communal": {"en": "Communal treatment plants (SANIMAS)",
+                 "id": "SANIMAS / IPAL komunal"},
 }
 
 #: Short bundle names for figure legends and axes.
@@ -54,6 +61,10 @@ BUNDLES_SHORT: dict[str, dict[str, str]] = {
     "top_down_subsidy": {"en": "Top-down subsidy", "id": "Subsidi fisik"},
     "bcc_before_hardware": {"en": "BCC before hardware", "id": "KPP dulu, fisik kemudian"},
     "full_package": {"en": "Full package", "id": "Paket lengkap"},
+    "microcredit": {"en": "Toilet loans", "id": "Kredit jamban"},
+    "supply": {"en": "Entrepreneurs", "id": "WUS"},
+    "desludging": {"en": "Desludging (LLTT)", "id": "LLTT"},
+    "communal": {"en": "SANIMAS", "id": "SANIMAS"},
 }
 
 #: Names of strategy types (programmes), for text that explains a bundle.

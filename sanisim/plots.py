@@ -35,9 +35,11 @@ RUNG_COLOURS: dict[str, str] = {
     "safely_managed": "#0072B2",
 }
 
-#: Paul Tol's "bright" qualitative scheme (colour-blind safe), baseline in dark grey.
+#: Paul Tol's "bright" qualitative scheme, then his "muted" colours (colour-blind safe); the
+#: baseline is dark grey and dashed.
 ARM_PALETTE: tuple[str, ...] = ("#4477AA", "#EE6677", "#228833", "#CCBB44", "#66CCEE",
-                                "#AA3377", "#BBBBBB", "#994455", "#997700", "#6699CC")
+                                "#AA3377", "#332288", "#44AA99", "#882255", "#999933",
+                                "#DDCC77", "#117733")
 BASELINE_COLOUR = "#333333"
 LINESTYLES: tuple[Any, ...] = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)))
 KNOWN_BUNDLES: tuple[str, ...] = tuple(b for b in i18n.BUNDLES if b != "baseline")

@@ -21,7 +21,7 @@ import io
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +82,6 @@ class Tables:
     odf: pd.DataFrame
     loan_fund: pd.DataFrame
     run_metrics: pd.DataFrame
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def csv_tables(self) -> dict[str, pd.DataFrame]:
         return {"arms": self.arms, "ladder_end": self.ladder_end,
@@ -159,7 +158,7 @@ def network_figure(results: Results, tables: Tables, lang: str = "en",
     from sanisim.results import PARAM_PREFIX
 
     params = {c.removeprefix(PARAM_PREFIX): arm[c] for c in results.param_columns
-              if not analysis_isna(arm[c])}
+              if not _isna(arm[c])}
     if params:
         scenario = scenario.with_params(params)
     runs = analysis.finished_runs(results)
@@ -179,8 +178,9 @@ def network_figure(results: Results, tables: Tables, lang: str = "en",
                                 hh.rung.copy(), months, lang, max_households=households)
 
 
-def analysis_isna(value: Any) -> bool:
+def _isna(value: Any) -> bool:
     import pandas as pd
+
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -231,7 +231,7 @@ def _match(frame: pd.DataFrame, arm: pd.Series, keys: Sequence[str]) -> pd.DataF
         if key not in frame.columns:
             continue
         value = arm[key]
-        frame = frame[frame[key].isna()] if analysis_isna(value) else frame[frame[key] == value]
+        frame = frame[frame[key].isna()] if _isna(value) else frame[frame[key] == value]
     return frame
 
 
@@ -283,9 +283,9 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
     paired = _match(tables.paired_end[tables.paired_end["measure"] == "open_defecation"],
                     lead, design)
     pct = lambda v: i18n.percent(v, lang)  # noqa: E731
-    if not analysis_isna(row["median"]):
+    if not _isna(row["median"]):
         rng = ""
-        if not analysis_isna(row["p2_5"]) and not analysis_isna(row["p97_5"]):
+        if not _isna(row["p2_5"]) and not _isna(row["p97_5"]):
             rng = {"en": f" (95% of runs: months {row['p2_5']:.0f}–{row['p97_5']:.0f})",
                    "id": f" (95% simulasi: bulan {row['p2_5']:.0f}–{row['p97_5']:.0f})"}[lang]
         others = od[(od["median"].notna()) & (od["bundle"] != lead["bundle"])
@@ -364,7 +364,7 @@ def diff_phrase(mean: float, low: float, high: float, lang: str) -> str:
         head = words[2]
     else:
         head = f"{num(mean)}{unit} {words[0] if mean < 0 else words[1]}"
-    if analysis_isna(low) or analysis_isna(high):
+    if _isna(low) or _isna(high):
         return head
     ci = i18n.t("ci95", lang)
     if low >= 0 or high <= 0:  # the interval lies on one side of zero
@@ -429,7 +429,7 @@ def _finding_cost(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
                 parts = [_join(parts, lang) + {"en": ", less ", "id": ", dikurangi "}[lang]
                          + _join(less, lang)]
             ci = ""
-            if not analysis_isna(total["cph_low"]) and not analysis_isna(total["cph_high"]):
+            if not _isna(total["cph_low"]) and not _isna(total["cph_high"]):
                 ci = (f" ({i18n.t('ci95', lang)} "
                       f"{rupiah_range(total['cph_low'], total['cph_high'], lang)})")
             text = {"en": f"<b>{_esc(_name(lead))}</b> brings <b>"
@@ -525,7 +525,7 @@ def _finding_equity(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None
             "id": f"Dengan {_esc(_name(lead))}, <b>{pct(q1['end'])} dari 20% rumah tangga "
                   f"termiskin</b> berakses layak pada bulan {horizon} (dari {pct(q1['start'])} "
                   f"di awal), dibanding {pct(q5['end'])} pada 20% terkaya."}[lang]
-    if lead["bundle"] != baseline and not analysis_isna(q1["vs_baseline"]):
+    if lead["bundle"] != baseline and not _isna(q1["vs_baseline"]):
         text += {"en": f" For the poorest fifth that is {_pp_phrase_up(q1, lang)} than with "
                        f"routine services only.",
                  "id": f" Bagi 20% termiskin itu {_pp_phrase_up(q1, lang)} dibanding dengan "
@@ -573,7 +573,7 @@ def _esc(text: str) -> str:
 
 
 def _ci(low: float, high: float, fmt) -> str:
-    if analysis_isna(low) or analysis_isna(high):
+    if _isna(low) or _isna(high):
         return ""
     return f"<span class=ci>{fmt(low)} – {fmt(high)}</span>"
 
@@ -644,7 +644,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
             if not row["reached"]:
                 cells += [i18n.t("not_reached", lang), i18n.t("na", lang)]
                 continue
-            low = row["p2_5"] if not analysis_isna(row["p2_5"]) else row["first"]
+            low = row["p2_5"] if not _isna(row["p2_5"]) else row["first"]
             cells.append(_month(row["median"], horizon_t))
             cells.append(f"{_month(low, horizon_t)} – {_month(row['p97_5'], horizon_t)}")
         rows.append(cells)
@@ -671,7 +671,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
             total = mine[mine["funder"] == "total"].iloc[0]
             frontier = " ◆" if bool(total["frontier"]) else ""
             cph_ci = ""
-            if not analysis_isna(total["cph_low"]) and not analysis_isna(total["cph_high"]):
+            if not _isna(total["cph_low"]) and not _isna(total["cph_high"]):
                 cph_ci = (f" <span class=ci>"
                           f"{rupiah_range(total['cph_low'], total['cph_high'], lang)}</span>")
             cells = [_esc(_name(arm)) + frontier,
@@ -712,7 +712,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
             q1 = mine.loc["q1"] if "q1" in mine.index else None
             cells.append(pts(q1["vs_baseline"]) + " " + _ci(q1["vs_baseline_low"],
                                                             q1["vs_baseline_high"], pts)
-                         if q1 is not None and not analysis_isna(q1["vs_baseline"])
+                         if q1 is not None and not _isna(q1["vs_baseline"])
                          else i18n.t("na", lang))
             rows.append(cells)
         out.append(_html_table(header, rows, {
@@ -731,7 +731,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
         o = _match(odf[odf["kind"] == "level"], arm, design).set_index("measure")["mean"]
         f = _match(loans[loans["kind"] == "level"], arm, design).set_index("measure")["mean"]
         communities = o.get("communities", math.nan)
-        of = f" / {i18n.number(communities, lang)}" if not analysis_isna(communities) else ""
+        of = f" / {i18n.number(communities, lang)}" if not _isna(communities) else ""
         rows.append([_esc(_name(arm)),
                      i18n.number(o.get("odf_communities_start", math.nan), lang, 1) + of,
                      i18n.number(o.get("odf_communities_end", math.nan), lang, 1) + of,
@@ -750,7 +750,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
 
 def _month(value: float, horizon: int) -> str:
     """A month, or '> horizon' for a quantile among runs that never reach the target."""
-    if analysis_isna(value):
+    if _isna(value):
         return f"&gt;&#8239;{horizon}"
     return f"{value:.0f}"
 
