@@ -516,3 +516,20 @@ def test_rank_reports_every_bundle_at_every_month():
     assert (summary.groupby("month")["rank"].apply(sorted).apply(list) == [[1, 2]] * 2).all()
     subsidy = summary[(summary["bundle"] == "top_down_subsidy") & (summary["month"] == 12)]
     assert subsidy["additional_basic_or_better"].iloc[0] > 0
+
+
+# --------------------------------------------------------------------------- docs
+
+
+@pytest.mark.parametrize("kind", ["common", "bcc", "demand_creation", "microcredit", "subsidy"])
+def test_parameter_tables_in_docs_match_the_records(kind):
+    """docs/strategies.md carries the tables generated from the records, never typed twice."""
+    from pathlib import Path
+
+    from sanisim.parameters import markdown_table
+    from sanisim.strategies import COMMON_PARAMS
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "strategies.md").read_text()
+    params = COMMON_PARAMS if kind == "common" else STRATEGY_TYPES[kind].PARAMS
+    assert markdown_table(params) in text, (
+        f"regenerate the {kind} table: sanisim.parameters.markdown_table(PARAMS)")

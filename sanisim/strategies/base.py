@@ -9,6 +9,14 @@ At run time each strategy gets its own random stream (``model.streams.strategy(n
 so adding a strategy never shifts the draws of the baseline or of another strategy. The model
 calls ``on_<phase>(model)`` after each phase of the monthly step (see
 :data:`sanisim.model.STEP_ORDER`) while the strategy is active.
+
+**Reach.** A strategy acts on the households of its *reach*, a boolean mask over household
+rows (``None``, the default: everyone). A virtual trial (:mod:`sanisim.trial`) gives each
+arm's strategies the households of that arm's clusters; every strategy's targeting and
+eligibility take only households in reach (:meth:`Strategy.within_reach`), and RT-level
+programmes only RTs with a household in reach (:meth:`Strategy.reached_rts`). Set
+``reach_rule`` (a function of the model returning the mask) before the model is built; the
+mask is evaluated once in :meth:`Strategy.setup`, without drawing from any stream.
 """
 
 from __future__ import annotations
@@ -19,10 +27,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
 from sanisim.errors import InputError
 from sanisim.parameters import Param
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from sanisim.model import SanitationModel
 
 STRATEGY_TYPES: dict[str, type[Strategy]] = {}
@@ -60,10 +72,31 @@ class Strategy:
         self.funder: str = config["funder"]
         self.spent = 0.0
         self.rng = None
+        #: Function of the model giving the reach mask (see the module docs), or None.
+        self.reach_rule: Callable[[SanitationModel], np.ndarray] | None = None
+        #: Households the strategy may act on (bool per household row); None: everyone.
+        self.reach: np.ndarray | None = None
 
     def setup(self, model: SanitationModel) -> None:
         """Called once when the model is built; draws nothing from shared streams."""
         self.rng = model.streams.strategy(self.name)
+        if self.reach_rule is not None:
+            reach = np.asarray(self.reach_rule(model), dtype=bool)
+            if reach.shape != (model.households.n,):
+                raise ValueError(f"reach of strategy {self.name!r} has shape {reach.shape}; "
+                                 f"expected ({model.households.n},)")
+            self.reach = reach
+
+    # ---------------------------------------------------------------- reach
+    def within_reach(self, rows: np.ndarray) -> np.ndarray:
+        """The household ``rows`` the strategy may act on (all of them without a reach)."""
+        return rows if self.reach is None else rows[self.reach[rows]]
+
+    def reached_rts(self, model: SanitationModel) -> np.ndarray:
+        """Bool per RT: whether any of its households is in reach (all True without one)."""
+        if self.reach is None:
+            return np.ones(model.n_rt, bool)
+        return np.bincount(model.households.rt[self.reach], minlength=model.n_rt) > 0
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         """This month's values of :attr:`output_columns` (recorded every month)."""

@@ -2,8 +2,9 @@
 
 Interpersonal persuasion is delivered by :class:`Promoter` agents: community cadres (kader),
 each with a catchment of RTs, and, optionally, programme hours of the existing sanitarians
-over their own catchments. Each month (phase ``sanitarians``) every promoter, within its
-monthly capacity and the strategy's budget,
+over their own catchments. Each month (phase ``sanitarians``, after the routine visits) the
+cadres and then the sanitarians each plan their visits, within their monthly capacity and
+the strategy's budget; each group's visits are then made together:
 
 1. makes the follow-up visits that are due in its catchment (oldest first): a follow-up
    closes ``follow_up_effect`` of the gap to 1 of *self-regulation* (action planning,
@@ -38,7 +39,8 @@ from sanisim.targeting import select
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
 
-TARGETING = ("random", "lowest_coverage", "most_connected", "nominated_friends", "poorest_first")
+TARGETING = ("random", "lowest_coverage", "most_connected", "nominated_friends", "poorest_first",
+             "household_database", "lowest_village_coverage")
 NEVER = np.iinfo(np.int16).min  # "no month"
 
 
@@ -53,32 +55,36 @@ class Promoter(mesa.Agent):
         super().__init__(model)
         self.programme = programme
         self.role = role
-        self.catchment = catchment
+        self.catchment = np.sort(catchment)
         self.capacity = int(capacity)
+        size = self.catchment.size
+        self.bounds = (self.catchment[[0, -1]] + [0, 1]) if size else np.zeros(2, np.int64)
+        self.contiguous = size == 0 or self.bounds[1] - self.bounds[0] == size
         self.visits_this_month = 0
         self.follow_ups_this_month = 0
 
-    def step(self) -> None:
-        model, programme = self.model, self.programme
-        hh = model.households
-        self.visits_this_month = self.follow_ups_this_month = 0
-        keys = programme.rng.random(self.catchment.size)  # one draw per household, every month
-        room = programme.affordable(programme.visit_cost, self.capacity)
+    def own(self, rows: np.ndarray) -> slice | np.ndarray:
+        """Positions in ``rows`` (sorted) of the rows that lie in this catchment."""
+        lo, hi = np.searchsorted(rows, self.bounds)
+        if self.contiguous:
+            return slice(lo, hi)
+        return lo + np.flatnonzero(np.isin(rows[lo:hi], self.catchment, assume_unique=True))
 
-        due_month = programme.follow_up_due[self.catchment]
-        due = self.catchment[(due_month != NEVER) & (due_month <= model.month)]
-        due = due[np.argsort(programme.follow_up_due[due], kind="stable")][:room]
-        programme.follow_up(model, due)
-        self.follow_ups_this_month = due.size
-        room -= due.size
+    def plan(self, room: int) -> tuple[np.ndarray, np.ndarray]:
+        """This month's follow-ups and first visits (rows), at most ``room`` in all.
 
-        rows = self.catchment
-        fresh = (model.month - programme.last_visit[rows].astype(np.int32)
-                 >= programme.revisit_after)
-        open_ = (hh.rung[rows] < Rung.BASIC) & (hh.build_left[rows] < 0) & fresh
-        chosen = select(model, programme.targeting, rows[open_], keys[open_], room)
-        programme.first_visit(model, chosen)
-        self.visits_this_month = chosen.size
+        Follow-ups due in the catchment come first, oldest first; the rest of the room goes
+        to first visits chosen by the programme's targeting rule.
+        """
+        programme = self.programme
+        due = programme.due[self.own(programme.due)]
+        if due.size > room:
+            due = due[np.argsort(programme.follow_up_due[due], kind="stable")[:room]]
+        mine = self.own(programme.candidates)
+        chosen = select(self.model, programme.targeting, programme.candidates[mine],
+                        programme.keys[mine], room - due.size)
+        self.follow_ups_this_month, self.visits_this_month = due.size, chosen.size
+        return due, chosen
 
 
 @register
@@ -116,7 +122,9 @@ class BehaviourChange(Programme):
         Param("targeting", "lowest_coverage", "",
               "Which households below basic a promoter visits first: random, lowest_coverage "
               "(RT with the lowest share at basic+ first), most_connected (most network ties), "
-              "nominated_friends (a random neighbour of a random household), poorest_first.",
+              "nominated_friends (a random neighbour of a random household), poorest_first, "
+              "household_database (open defecation first, from a household register), "
+              "lowest_village_coverage (kelurahan/desa with the lowest share at basic+ first).",
               "model switch", choices=TARGETING),
         Param("visit_cost", 25_000.0, "rupiah per visit",
               "Cost of one programme visit (time, transport, materials).",
@@ -131,18 +139,29 @@ class BehaviourChange(Programme):
         hh = model.households
         self.last_visit = np.full(hh.n, NEVER, np.int16)
         self.follow_up_due = np.full(hh.n, NEVER, np.int16)
-        owner = (hh.rt.astype(np.int64) * max(self.cadres, 1)) // model.n_rt
+        self.pending = np.zeros(0, np.int64)  # rows with a follow-up booked
+        rt, n_rt = hh.rt.astype(np.int64), model.n_rt
+        if self.reach is not None:  # the cadres work in the RTs the strategy reaches
+            reached = self.reached_rts(model)
+            rt, n_rt = (np.cumsum(reached) - 1)[rt], max(int(reached.sum()), 1)
+        owner = (rt * max(self.cadres, 1)) // n_rt
+        if self.reach is not None:
+            owner[~self.reach] = self.cadres  # nobody's catchment
         order = np.argsort(owner, kind="stable")
         bounds = np.searchsorted(owner[order], np.arange(self.cadres + 1))
         promoters = [Promoter(model, self, "cadre", order[bounds[c]:bounds[c + 1]],
                               self.visits_per_cadre) for c in range(self.cadres)]
         if self.sanitarian_extra_visits:
-            promoters += [Promoter(model, self, "sanitarian", s.catchment,
+            promoters += [Promoter(model, self, "sanitarian", self.within_reach(s.catchment),
                                    self.sanitarian_extra_visits) for s in model.sanitarians]
         self.promoters = AgentSet(promoters, random=model.random)
+        #: cadres first, then sanitarians: catchments are disjoint within a round
+        self.rounds = [group for group in (
+            [p for p in promoters if p.role == "cadre"],
+            [p for p in promoters if p.role == "sanitarian"]) if group]
         self.capacity = sum(p.capacity for p in promoters)
-        self.visits_total = 0
-        self.follow_ups_total = 0
+        self.visits_total = self.visits_this_month = 0
+        self.follow_ups_total = self.follow_ups_this_month = 0
 
     # ---------------------------------------------------------------- the visits
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
@@ -153,24 +172,56 @@ class BehaviourChange(Programme):
         self.last_visit[rows] = model.month
         if self.follow_up_after:
             self.follow_up_due[rows] = model.month + self.follow_up_after
+            self.pending = np.concatenate([self.pending, rows])
         self.visits_total += rows.size
+        self.visits_this_month += rows.size
         book_visits(model, self, rows.size, self.visit_cost, "bcc_visits")
 
     def follow_up(self, model: SanitationModel, rows: np.ndarray) -> None:
         raise_factors(model.households, rows, ("self_regulation",), self.follow_up_effect)
         self.follow_up_due[rows] = NEVER
         self.follow_ups_total += rows.size
+        self.follow_ups_this_month += rows.size
         book_visits(model, self, rows.size, self.visit_cost, "bcc_follow_ups")
 
     # ---------------------------------------------------------------- hooks
     def on_sanitarians(self, model: SanitationModel) -> None:
-        self.promoters.do("step")
+        """This month's candidates and due follow-ups (sorted rows), then every promoter."""
+        hh = model.households
+        below = np.flatnonzero(hh.rung < Rung.BASIC)
+        fresh = model.month - self.last_visit[below].astype(np.int32) >= self.revisit_after
+        below = below[fresh]
+        self.candidates = self.within_reach(below[hh.build_left[below] < 0])
+        self.keys = self.rng.random(self.candidates.size)  # random order among candidates
+        self.pending = np.unique(self.pending[self.follow_up_due[self.pending] != NEVER])
+        self.due = self.pending[self.follow_up_due[self.pending] <= model.month]
+        self.visits_this_month = self.follow_ups_this_month = 0
+        for promoters in self.rounds:
+            self._round(model, promoters)
+
+    def _round(self, model: SanitationModel, promoters: list[Promoter]) -> None:
+        """Promoters with disjoint catchments plan in turn (each within its capacity and the
+        budget left), then their visits are made together; what they served is no longer open
+        to the next round."""
+        left = self.affordable(self.visit_cost, sum(p.capacity for p in promoters))
+        due, chosen = [], []
+        for promoter in promoters:
+            follow_ups, visits = promoter.plan(min(promoter.capacity, left))
+            left -= follow_ups.size + visits.size
+            due.append(follow_ups)
+            chosen.append(visits)
+        self.follow_up(model, np.concatenate(due))
+        self.first_visit(model, np.concatenate(chosen))
+        if len(self.rounds) > 1:
+            self.due = self.due[self.follow_up_due[self.due] != NEVER]
+            open_ = self.last_visit[self.candidates] != model.month
+            self.candidates, self.keys = self.candidates[open_], self.keys[open_]
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         acting = self.acting(model.month)
         return self.named({
-            "visits": sum(p.visits_this_month for p in self.promoters) if acting else 0,
-            "follow_ups": sum(p.follow_ups_this_month for p in self.promoters) if acting else 0,
+            "visits": self.visits_this_month if acting else 0,
+            "follow_ups": self.follow_ups_this_month if acting else 0,
             "capacity": self.capacity if acting else 0,
             "spent": self.spent,
         })

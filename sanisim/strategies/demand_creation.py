@@ -104,6 +104,9 @@ class DemandCreation(Programme):
                                        model_half_life)
         self.lingers = True  # gains keep their own half-life after the last month
         self.last_triggered = np.full(model.n_rt, NEVER, np.int32)
+        rt = model.households.rt  # RTs are contiguous blocks of rows (population.py)
+        self.rt_bounds = (np.searchsorted(rt, np.arange(model.n_rt + 1))
+                          if np.all(rt[1:] >= rt[:-1]) else None)
         self.month_values = dict.fromkeys(self.OUTPUTS, 0)
 
     # ---------------------------------------------------------------- hooks
@@ -134,7 +137,7 @@ class DemandCreation(Programme):
         if self.affordable(self.media_cost, 1) < 1:
             return
         hh = model.households
-        reached = np.flatnonzero(self.rng.random(hh.n) < self.media_reach)
+        reached = self.within_reach(np.flatnonzero(self.rng.random(hh.n) < self.media_reach))
         self.media_gains.add(hh, reached, self.MEDIA_FACTORS, self.media_effect)
         self.spend(model, self.media_cost, "media_bursts")
         values["media_bursts"] = 1
@@ -151,20 +154,33 @@ class DemandCreation(Programme):
             return -od + 1e-6 * keys
         return model.rt_coverage + 1e-6 * keys
 
+    def _members(self, hh, rts: np.ndarray) -> np.ndarray:
+        """Rows of the households of the given RTs, in increasing order."""
+        if self.rt_bounds is None:
+            in_session = np.zeros(self.last_triggered.size, bool)
+            in_session[rts] = True
+            return np.flatnonzero(in_session[hh.rt])
+        rts = np.sort(rts)
+        first, stop = self.rt_bounds[rts], self.rt_bounds[rts + 1]
+        sizes = stop - first
+        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        return np.repeat(first, sizes) + offsets
+
     def _trigger(self, model: SanitationModel, values: dict) -> None:
         priority = self._rt_priority(model)  # drawn every acting month: stable stream use
         sessions = self.affordable(self.session_cost, self.sessions_per_month)
         if sessions <= 0:
             return
-        eligible = np.flatnonzero((model.rt_coverage < 1.0) & (
-            model.month - self.last_triggered >= self.retrigger_after))
+        eligible = (model.rt_coverage < 1.0) & (
+            model.month - self.last_triggered >= self.retrigger_after)
+        if self.reach is not None:
+            eligible &= self.reached_rts(model)
+        eligible = np.flatnonzero(eligible)
         if eligible.size == 0:
             return
         chosen = eligible[np.argsort(priority[eligible], kind="stable")[:sessions]]
         hh = model.households
-        in_session = np.zeros(model.n_rt, bool)
-        in_session[chosen] = True
-        members = np.flatnonzero(in_session[hh.rt])
+        members = self.within_reach(self._members(hh, chosen))
         present = members[self.rng.random(members.size) < self.attendance]
         self.session_gains.add(hh, present, ("norm",), self.session_norm_effect)
         self.session_gains.add(hh, present, ("self_regulation",),

@@ -166,12 +166,13 @@ class Microcredit(Programme):
 
     def _offer(self, model: SanitationModel) -> None:
         hh = model.households
-        open_ = (hh.rung < Rung.BASIC) & (hh.build_left < 0) & (hh.loan_coop < 0) & (
-            ~hh.defaulted) & ~hh.applying & (
-            model.month - self.offered_month >= self.reoffer_after)
+        rows = np.flatnonzero(hh.rung < Rung.BASIC)  # few rows: filter their indices
         if self.channel == "referral":
-            open_ &= hh.referred
-        rows = np.flatnonzero(open_)
+            rows = rows[hh.referred[rows]]
+        rows = rows[(hh.build_left[rows] < 0) & (hh.loan_coop[rows] < 0) & ~hh.defaulted[rows]
+                    & ~hh.applying[rows]
+                    & (model.month - self.offered_month[rows] >= self.reoffer_after)]
+        rows = self.within_reach(rows)
         keys = self.rng.random(rows.size)
         need = model.price_to_basic(rows) - hh.savings[rows]
         per_offer = max(self.offer_cost, 0.0)
@@ -192,7 +193,7 @@ class Microcredit(Programme):
 
     def _divert(self, model: SanitationModel) -> None:
         hh = model.households
-        new = np.flatnonzero((hh.loan_coop >= 0) & ~self.had_loan)
+        new = self.within_reach(np.flatnonzero((hh.loan_coop >= 0) & ~self.had_loan))
         diverted = new[self.rng.random(new.size) < self.diversion_share]
         if diverted.size == 0:
             return

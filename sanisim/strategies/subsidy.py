@@ -98,6 +98,7 @@ class Subsidy(Programme):
     def setup(self, model: SanitationModel) -> None:
         super().setup(model)
         self.enrolled_month = np.full(model.households.n, NOT_ENROLLED, np.int32)
+        self.enrolments: dict[int, np.ndarray] = {}  # enrolment month -> rows enrolled
         self.lead = self.lead_months if self.with_bcc else 0
         self.per_grant = self.unit_cost + (2 * self.visit_cost if self.with_bcc else 0.0)
         self.committed = 0.0
@@ -135,11 +136,12 @@ class Subsidy(Programme):
     # ---------------------------------------------------------------- mechanisms
     def _eligible(self, model: SanitationModel) -> np.ndarray:
         hh = model.households
-        ok = (hh.rung < Rung.BASIC) & (hh.build_left < 0) & ~hh.subsidised & (
-            self.enrolled_month == NOT_ENROLLED)
+        rows = np.flatnonzero(hh.rung < Rung.BASIC)  # few rows: filter their indices
+        rows = rows[(hh.build_left[rows] < 0) & ~hh.subsidised[rows]
+                    & (self.enrolled_month[rows] == NOT_ENROLLED)]
         if self.poor_only:
-            ok &= hh.poor
-        return np.flatnonzero(ok)
+            rows = rows[hh.poor[rows]]
+        return self.within_reach(rows)
 
     def _enrol(self, model: SanitationModel) -> int:
         candidates = self._eligible(model)
@@ -149,6 +151,7 @@ class Subsidy(Programme):
         if chosen.size == 0:
             return 0
         self.enrolled_month[chosen] = model.month
+        self.enrolments[model.month] = chosen
         self.committed += chosen.size * self.per_grant
         if self.with_bcc:
             raise_factors(model.households, chosen, ("risk", "attitude", "ability"),
@@ -163,10 +166,8 @@ class Subsidy(Programme):
 
     def _deliver(self, model: SanitationModel) -> int:
         hh = model.households
-        if model.month - self.lead < self.start:
-            return 0
-        due = np.flatnonzero(self.enrolled_month == model.month - self.lead)
-        if due.size == 0:
+        due = self.enrolments.pop(model.month - self.lead, None)
+        if due is None:
             return 0
         self.enrolled_month[due] = DONE
         still = (hh.rung[due] < Rung.BASIC) & (hh.build_left[due] < 0)
