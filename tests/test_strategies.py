@@ -457,6 +457,22 @@ def test_default_scenario_has_the_required_bundles_and_each_runs():
         np.testing.assert_allclose(shares, 1.0)
 
 
+def test_cli_lists_and_runs_every_bundle(tmp_path, capsys):
+    from sanisim.cli import main
+
+    assert main(["strategies", "default"]) == 0
+    listed = capsys.readouterr().out
+    scenario = load("default")
+    for bundle in scenario.bundles:
+        assert bundle in listed
+    for bundle in ("bcc_before_hardware", "full_package"):
+        assert main(["run", "default", "--strategy", bundle, "--months", "3", "--households",
+                     "300", "--out", str(tmp_path / bundle)]) == 0
+        assert (tmp_path / bundle / "monthly.csv").is_file()
+    assert main(["run", "default", "--strategy", "bcc_befor_hardware", "--months", "1"]) == 2
+    assert "did you mean 'bcc_before_hardware'" in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- outcomes
 
 

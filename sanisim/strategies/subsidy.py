@@ -144,9 +144,11 @@ class Subsidy(Programme):
         return self.within_reach(rows)
 
     def _enrol(self, model: SanitationModel) -> int:
+        room = self.uncommitted_grants(self.grants_per_month)
+        if room <= 0:  # budget spent or promised: nobody to enrol, nothing to draw
+            return 0
         candidates = self._eligible(model)
         keys = self.rng.random(candidates.size)
-        room = self.uncommitted_grants(self.grants_per_month)
         chosen = select(model, self.targeting, candidates, keys, room)
         if chosen.size == 0:
             return 0
