@@ -58,6 +58,10 @@ class Programme(Strategy):
         return {f"{self.name}_{key}": value for key, value in values.items()}
 
 
+#: Gains smaller than this are dropped (float32 factors resolve about 6e-8 near 1).
+NEGLIGIBLE = 1e-7
+
+
 class FactorGains:
     """Gains a strategy adds to household factors, fading with its own half-life.
 
@@ -75,6 +79,7 @@ class FactorGains:
         self.correction = np.float32(self.keep - decay_factor(model_half_life_months))
         self.gain = {name: np.zeros(n, np.float32) for name in factors}
         self.any = False
+        self.bound = 0.0  # no gain exceeds this (gains are at most 1 and only fade)
 
     def add(self, hh: Households, rows: np.ndarray, names: tuple[str, ...],
             effect: float) -> None:
@@ -86,10 +91,17 @@ class FactorGains:
         for name in names:
             self.gain[name][rows] += getattr(hh, name)[rows] - before[name]
         self.any = True
+        self.bound = 1.0
 
     def fade(self, hh: Households) -> None:
         """Call once a month right after the model's decay phase."""
         if not self.any:
+            return
+        self.bound *= float(self.keep)
+        if self.bound < NEGLIGIBLE:  # what is left is below float32 resolution of a factor
+            for gain in self.gain.values():
+                gain[:] = 0.0
+            self.any = False
             return
         for name in self.factors:
             gain = self.gain[name]

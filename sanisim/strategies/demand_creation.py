@@ -113,6 +113,8 @@ class DemandCreation(Programme):
     def on_decay(self, model: SanitationModel) -> None:
         self.session_gains.fade(model.households)
         self.media_gains.fade(model.households)
+        if model.month > self.end and not (self.session_gains.any or self.media_gains.any):
+            self.lingers = False  # every gain has faded: no more hooks needed
 
     def on_programmes(self, model: SanitationModel) -> None:
         values = dict.fromkeys(self.OUTPUTS, 0)
