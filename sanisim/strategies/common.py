@@ -108,7 +108,10 @@ class FactorGains:
             if self.correction:
                 values = getattr(hh, name)
                 values += self.correction * gain
-                np.clip(values, 0.0, 1.0, out=values)
+                if self.correction > 0:  # gains are >= 0: only the upper bound can be crossed
+                    np.minimum(values, np.float32(1.0), out=values)
+                else:
+                    np.maximum(values, np.float32(0.0), out=values)
             gain *= self.keep
 
     def nbytes(self) -> int:
