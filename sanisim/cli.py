@@ -150,6 +150,10 @@ def build_parser() -> _Parser:
     from sanisim.report import register as register_report
 
     register_report(verbs)
+    from sanisim import calibration, sensitivity, trial  # evidence verbs (lazy heavy imports)
+
+    for module in (trial, calibration, sensitivity):
+        module.register(verbs)
     for register in EXTRA_VERBS:
         register(verbs)
     return parser

@@ -205,6 +205,8 @@ class Communal(Programme):
         self.connected_this_month = 0
         committed = (hh.rung < Rung.SAFELY_MANAGED) & ~hh.connected & (hh.build_left < 0)
         committed &= (hh.intent > 0) | (hh.norm >= np.float32(self.commit_norm))
+        if self.reach is not None:
+            committed &= self.reach
         if self.acting(model.month) and self.plants_per_month > 0:
             self._build_plants(model, committed)
         operating_rt = np.zeros(model.n_rt, bool)

@@ -1,0 +1,692 @@
+"""Calibration: fit chosen parameters, within their recorded bounds, to a table of targets.
+
+A calibration file (TOML, format in ``docs/validation.md``) names a virtual trial
+(:mod:`sanisim.trial`), the parameters to fit with their search ranges (inside the ranges
+their records allow: registry keys or ``strategies.NAME.KEY``), and the targets: published
+estimates of that trial with their standard errors::
+
+    [calibration]
+    name = "east_java"
+    trial = "east_java_trial.toml"
+    replicates = 8            # replicates per candidate point, the same seeds at every point
+    method = "nelder-mead"    # Latin-hypercube start, then Nelder-Mead; or "differential_evolution"
+    budget = 60               # candidate points for the search
+    start_points = 16         # of which Latin-hypercube points (nelder-mead)
+    profile_points = 7        # per parameter, for the uncertainty profile
+    final_replicates = 40     # replicates of the trial at the fit, with survey sampling
+    out = "../scenarios/east_java_calibrated.toml"
+
+    [parameters]
+    "behaviour.p_innovation" = [0.001, 0.02]
+
+    [targets]
+    control_mean = {value = 0.125, se = 0.013, source = "..."}
+
+**Objective.** At a candidate point every replicate runs the trial's district with the same
+seed (common random numbers) and yields *census* estimates (differences in means over every
+household of the enrolled clusters, no survey sampling noise); their mean over replicates,
+``m_k``, is compared with each target ``(y_k, s_k)`` by ``chi2 = sum_k ((m_k - y_k) / s_k)^2``.
+The search (scipy.optimize) works on the unit cube of the search ranges.
+
+**Uncertainty.** For each parameter a profile of chi2 over its range, the other parameters held
+at the fit (a *conditional* profile: not re-optimised, so it understates joint uncertainty);
+the approximate 95% interval is where chi2 stays within 3.84 of its minimum. The simulation's
+own noise is the standard error of ``m_k`` over replicates.
+
+**Check.** At the fit (rounded as written to the calibrated scenario file) the trial runs
+``final_replicates`` times *with* its survey sample and cluster-robust estimates: the fit
+table shows, per target, the published 95% interval, the census mean and the 2.5-97.5%
+range of the estimates a trial of that design would report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sanisim.errors import InputError
+from sanisim.trial import (
+    TrialDesign,
+    _check_keys,
+    _int,
+    add_executor_options,
+    point_estimates,
+    read_toml,
+    record_of,
+    replicate_seeds,
+    run_trial,
+)
+from sanisim.trial import load as load_trial
+
+log = logging.getLogger(__name__)
+
+CALIBRATION_KEYS = ("name", "description", "trial", "scenario", "replicates", "seed", "method",
+                    "budget", "start_points", "profile_points", "final_replicates", "out")
+TARGET_KEYS = ("value", "se", "source")
+METHODS = ("nelder-mead", "differential_evolution")
+#: chi2 rise that bounds an approximate 95% profile interval (chi-square, 1 df).
+PROFILE_RISE = 3.841
+
+
+@dataclass(frozen=True)
+class Target:
+    """A published estimate the model should reproduce."""
+
+    name: str
+    value: float
+    se: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class FitParameter:
+    """A parameter to fit and its search range (inside its record's bounds)."""
+
+    key: str
+    low: float
+    high: float
+    integer: bool = False
+    start: float = math.nan  # the scenario's value
+    unit: str = ""
+
+    def from_unit(self, u: float) -> float:
+        value = self.low + float(np.clip(u, 0.0, 1.0)) * (self.high - self.low)
+        return float(round(value)) if self.integer else value
+
+    def to_unit(self, value: float) -> float:
+        return (value - self.low) / (self.high - self.low)
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """A validated calibration file."""
+
+    name: str
+    trial: TrialDesign
+    parameters: tuple[FitParameter, ...]
+    targets: tuple[Target, ...]
+    replicates: int = 8
+    seed: int = 0
+    method: str = "nelder-mead"
+    budget: int = 60
+    start_points: int = 16
+    profile_points: int = 7
+    final_replicates: int = 40
+    out: Path | None = None
+    description: str = ""
+    source: str = "<calibration>"
+
+
+@dataclass
+class Evaluation:
+    """The objective at one point: replicate-mean census estimates and chi2."""
+
+    point: dict[str, float]
+    mean: dict[str, float]
+    se: dict[str, float]
+    chi2: float
+    stage: str = ""
+
+
+@dataclass
+class CalibrationResult:
+    spec: CalibrationSpec
+    fitted: dict[str, float]
+    chi2: float
+    parameters: pd.DataFrame
+    fit: pd.DataFrame
+    evaluations: pd.DataFrame
+    profile: pd.DataFrame
+    trial_summary: pd.DataFrame | None = None
+    scenario_path: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- objective
+
+
+class Objective:
+    """chi2 of replicate-mean census estimates against the targets, with a cache.
+
+    Every point runs the same replicate seeds (common random numbers), so differences between
+    points are the parameters' effects, not new draws.
+    """
+
+    def __init__(self, spec: CalibrationSpec, executor: Executor) -> None:
+        self.spec = spec
+        self.executor = executor
+        self.plain = spec.trial.to_plain()
+        self.seeds = replicate_seeds(spec.trial, spec.replicates)
+        self.cache: dict[tuple[float, ...], Evaluation] = {}
+        self.history: list[Evaluation] = []
+
+    def point(self, unit: Sequence[float]) -> dict[str, float]:
+        return {p.key: p.from_unit(u) for p, u in zip(self.spec.parameters, unit, strict=True)}
+
+    def evaluate_points(self, points: Sequence[Mapping[str, float]], stage: str = ""
+                        ) -> list[Evaluation]:
+        """Evaluate several points at once (all their replicates in flight together)."""
+        from sanisim.trial import replicate_job
+
+        keys = [tuple(point[p.key] for p in self.spec.parameters) for point in points]
+        todo = {k: dict(pt) for k, pt in zip(keys, points, strict=True) if k not in self.cache}
+        futures = {k: [self.executor.submit(replicate_job, self.plain, r, seed, pt, False)
+                       for r, seed in enumerate(self.seeds)] for k, pt in todo.items()}
+        for key, jobs in futures.items():
+            census = pd.DataFrame([job.result()["census"] for job in jobs])
+            evaluation = self._score(todo[key], census, stage)
+            self.cache[key] = evaluation
+            self.history.append(evaluation)
+            log.info("calibration %s: chi2 %.3f at %s", stage, evaluation.chi2, todo[key])
+        return [self.cache[k] for k in keys]
+
+    def _score(self, point: dict[str, float], census: pd.DataFrame, stage: str) -> Evaluation:
+        mean = {name: float(census[name].mean()) for name in census.columns}
+        se = {name: float(census[name].std(ddof=1) / math.sqrt(len(census)))
+              if len(census) > 1 else math.nan for name in census.columns}
+        chi2 = 0.0
+        for target in self.spec.targets:
+            value = mean.get(target.name, math.nan)
+            chi2 += ((value - target.value) / target.se) ** 2 if math.isfinite(value) else 1e6
+        return Evaluation(point, mean, se, float(chi2), stage)
+
+    def __call__(self, unit: np.ndarray) -> float:
+        return self.evaluate_points([self.point(unit)], "search")[0].chi2
+
+
+# --------------------------------------------------------------------------- the fit
+
+
+def search(objective: Objective) -> Evaluation:
+    """Minimise chi2 within the budget; returns the best evaluation."""
+    from scipy import optimize
+    from scipy.stats import qmc
+
+    spec = objective.spec
+    d = len(spec.parameters)
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(7,)))
+    if spec.method == "differential_evolution":
+        popsize = max(2, min(8, spec.budget // (4 * d)))
+        generations = max(1, spec.budget // (popsize * d) - 1)
+        optimize.differential_evolution(
+            objective, [(0.0, 1.0)] * d, popsize=popsize, maxiter=generations, polish=False,
+            init="latinhypercube", rng=rng, tol=0.0, updating="deferred")
+    else:
+        start = qmc.LatinHypercube(d=d, rng=rng).random(min(spec.start_points, spec.budget))
+        scenario_unit = np.array([p.to_unit(p.start) if math.isfinite(p.start) else 0.5
+                                  for p in spec.parameters])
+        units = np.vstack([np.clip(scenario_unit, 0, 1), start])
+        objective.evaluate_points([objective.point(u) for u in units], "start")
+        best = min(objective.history, key=lambda e: e.chi2)
+        x0 = np.array([p.to_unit(best.point[p.key]) for p in spec.parameters])
+        left = spec.budget - len(objective.history)
+        if left > d + 1:
+            step = 0.15
+            simplex = [x0] + [np.clip(x0 + step * np.where(np.arange(d) == i,
+                                                            1.0 if x0[i] < 0.5 else -1.0, 0.0),
+                                      0, 1) for i in range(d)]
+            optimize.minimize(objective, x0, method="Nelder-Mead", bounds=[(0.0, 1.0)] * d,
+                              options={"maxfev": left, "initial_simplex": np.array(simplex),
+                                       "xatol": 1e-3, "fatol": 1e-3})
+    return min(objective.history, key=lambda e: e.chi2)
+
+
+def profile(objective: Objective, fitted: Mapping[str, float], refine: int = 2
+            ) -> pd.DataFrame:
+    """chi2 along each parameter's range, the others held at ``fitted`` (conditional profile).
+
+    A grid of ``profile_points`` over the search range, then ``refine`` bisection steps on each
+    side where chi2 crosses its minimum + 3.84, so the interval's ends are located more finely
+    than the grid.
+    """
+    spec = objective.spec
+    labels: list[tuple[str, float]] = []
+    for param in spec.parameters:
+        grid = np.linspace(param.low, param.high, spec.profile_points)
+        if param.integer:
+            grid = np.unique(np.round(grid))
+        labels += [(param.key, float(v)) for v in sorted({*grid.tolist(), fitted[param.key]})]
+    table = _profile_rows(objective, fitted, labels)
+    for _ in range(refine):
+        labels = []
+        for param in spec.parameters:
+            rows = table[table["parameter"] == param.key].sort_values("value")
+            x, y = rows["value"].to_numpy(float), rows["chi2"].to_numpy(float)
+            lo, hi = _inside_run(x, y, fitted[param.key], y.min() + PROFILE_RISE)
+            for i, j in ((lo - 1, lo), (hi, hi + 1)):
+                if 0 <= i and j < x.size:
+                    middle = (x[i] + x[j]) / 2
+                    middle = float(round(middle)) if param.integer else float(middle)
+                    if middle not in (x[i], x[j]):
+                        labels.append((param.key, middle))
+        if not labels:
+            break
+        table = pd.concat([table, _profile_rows(objective, fitted, labels)], ignore_index=True)
+    return table.sort_values(["parameter", "value"], kind="stable").reset_index(drop=True)
+
+
+def _profile_rows(objective: Objective, fitted: Mapping[str, float],
+                  labels: list[tuple[str, float]]) -> pd.DataFrame:
+    points = [{**fitted, key: value} for key, value in labels]
+    evaluations = objective.evaluate_points(points, "profile")
+    return pd.DataFrame([{"parameter": key, "value": value, "chi2": e.chi2}
+                         for (key, value), e in zip(labels, evaluations, strict=True)])
+
+
+def _inside_run(x: np.ndarray, y: np.ndarray, fitted: float, level: float) -> tuple[int, int]:
+    """First and last index of the run of points with chi2 <= level around the fit."""
+    inside = y <= level
+    lo = hi = int(np.argmin(np.abs(x - fitted)))
+    while lo > 0 and inside[lo - 1]:
+        lo -= 1
+    while hi < x.size - 1 and inside[hi + 1]:
+        hi += 1
+    return lo, hi
+
+
+def profile_interval(table: pd.DataFrame, key: str, fitted: float,
+                     rise: float = PROFILE_RISE) -> tuple[float, float]:
+    """Where a parameter's profile stays within ``rise`` of its minimum (linear interpolation).
+
+    An end of the search range that is still inside is returned as that end (the interval is
+    then censored by the range).
+    """
+    rows = table[table["parameter"] == key].sort_values("value")
+    x, y = rows["value"].to_numpy(float), rows["chi2"].to_numpy(float)
+    if x.size == 0:
+        return math.nan, math.nan
+    level = y.min() + rise
+    lo, hi = _inside_run(x, y, fitted, level)
+
+    def cross(i: int, j: int) -> float:  # between an inside point i and an outside point j
+        return float(x[i] + (level - y[i]) * (x[j] - x[i]) / (y[j] - y[i]))
+
+    low = x[lo] if lo == 0 else cross(lo, lo - 1)
+    high = x[hi] if hi == x.size - 1 else cross(hi, hi + 1)
+    return float(low), float(high)
+
+
+def rounded(value: float, integer: bool) -> float:
+    """The fitted value as written to the scenario file: 4 significant digits."""
+    if integer:
+        return float(round(value))
+    if value == 0:
+        return 0.0
+    return float(f"{value:.4g}")
+
+
+def calibrate(spec: CalibrationSpec, *, executor: Executor | None = None,
+              backend: str = "processes", workers: int | None = None,
+              scheduler: str | None = None, write: bool = True,
+              final_check: bool = True) -> CalibrationResult:
+    """Fit, profile, write the calibrated scenario and check it (see the module docs)."""
+    if executor is None:
+        from sanisim.executors import open_executor
+
+        with open_executor(backend, workers, scheduler) as handle:
+            return calibrate(spec, executor=handle.executor, write=write,
+                             final_check=final_check)
+    objective = Objective(spec, executor)
+    best = search(objective)
+    fitted = {p.key: rounded(best.point[p.key], p.integer) for p in spec.parameters}
+    at_fit = objective.evaluate_points([fitted], "fit")[0]
+    profiles = profile(objective, fitted) if spec.profile_points > 1 else pd.DataFrame(
+        columns=["parameter", "value", "chi2"])
+
+    rows = []
+    for param in spec.parameters:
+        low, high = (profile_interval(profiles, param.key, fitted[param.key])
+                     if len(profiles) else (math.nan, math.nan))
+        censored = (math.isclose(low, param.low) or math.isclose(high, param.high))
+        rows.append({"parameter": param.key, "unit": param.unit, "start": param.start,
+                     "fitted": fitted[param.key], "profile_low": low, "profile_high": high,
+                     "search_low": param.low, "search_high": param.high,
+                     "interval_censored_by_range": censored})
+    parameters = pd.DataFrame(rows)
+
+    trial_summary = None
+    scenario_path = None
+    design = spec.trial
+    if write and spec.out is not None:
+        scenario_path = write_scenario(spec, fitted, at_fit, parameters)
+        from sanisim.scenario import load as load_scenario
+
+        design = spec.trial.with_scenario(load_scenario(scenario_path))
+        fitted_point: dict[str, float] = {}
+    else:
+        fitted_point = fitted
+    if final_check:
+        trial_summary = run_trial(design, replicates=spec.final_replicates,
+                                  point=fitted_point, executor=executor).summary
+    fit = fit_table(spec, at_fit, trial_summary)
+    evaluations = pd.DataFrame([{"stage": e.stage, **e.point, "chi2": e.chi2,
+                                 **{f"sim:{t.name}": e.mean.get(t.name) for t in spec.targets}}
+                                for e in objective.history])
+    return CalibrationResult(spec, fitted, at_fit.chi2, parameters, fit, evaluations, profiles,
+                             trial_summary, scenario_path)
+
+
+def fit_table(spec: CalibrationSpec, at_fit: Evaluation,
+              trial_summary: pd.DataFrame | None) -> pd.DataFrame:
+    """Per target: the published estimate and 95% interval beside the simulated values."""
+    rows = []
+    summary = (trial_summary.set_index("estimate") if trial_summary is not None
+               else pd.DataFrame())
+    for target in spec.targets:
+        low, high = target.value - 1.96 * target.se, target.value + 1.96 * target.se
+        simulated = at_fit.mean.get(target.name, math.nan)
+        row = {"target": target.name, "published": target.value, "published_se": target.se,
+               "published_low": low, "published_high": high, "simulated": simulated,
+               "simulated_se": at_fit.se.get(target.name, math.nan),
+               "z": (simulated - target.value) / target.se,
+               "within_published_95": bool(low <= simulated <= high)}
+        if target.name in summary.index:
+            trial = summary.loc[target.name]
+            row.update(trial_mean=trial["mean"], trial_q025=trial["q025"],
+                       trial_q975=trial["q975"], trial_mean_se=trial["mean_se"],
+                       trial_power=trial["power"], trial_census=trial["census"])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the scenario file
+
+
+def write_scenario(spec: CalibrationSpec, fitted: Mapping[str, float], at_fit: Evaluation,
+                   parameters: pd.DataFrame) -> Path:
+    """Write the calibrated scenario: ``extends`` the trial's scenario, the fitted values only."""
+    from sanisim.run import git_commit
+    from sanisim.scenario import _set_nested, to_toml
+
+    base = spec.trial.scenario
+    out = Path(spec.out)
+    if base.path is None:
+        raise InputError(spec.source, "calibration.out", "the trial's scenario has no file "
+                         "to extend; give the trial a scenario file")
+    tree: dict[str, Any] = {
+        "extends": os.path.relpath(Path(base.path).resolve(), out.resolve().parent),
+        "name": out.stem,
+        "description": (f"{base.name} with {', '.join(fitted)} fitted to the targets of "
+                        f"calibration {spec.name!r} (chi2 {at_fit.chi2:.2f} over "
+                        f"{len(spec.targets)} targets)."),
+    }
+    comments = {}
+    for row in parameters.itertuples():
+        _set_nested(tree, row.parameter, fitted[row.parameter])
+        comments[row.parameter] = (f"fitted; conditional 95% profile interval "
+                                   f"[{row.profile_low:.4g}, {row.profile_high:.4g}], search "
+                                   f"range [{row.search_low:g}, {row.search_high:g}]")
+    header = [
+        f"# Calibrated scenario written by `sanisim calibrate {spec.source}`.",
+        f"# {datetime.now(UTC).date().isoformat()}, sanisim commit {git_commit()}.",
+        f"# Fitted to {len(spec.targets)} targets ({', '.join(t.name for t in spec.targets)})",
+        f"# with {spec.replicates} replicates per point; chi2 at the fit {at_fit.chi2:.2f}.",
+        "# Target-by-target fit and the reproducing command: docs/validation.md.",
+        "",
+    ]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(header) + to_toml(tree, comments))
+    return out
+
+
+# --------------------------------------------------------------------------- files
+
+
+def load(path: str | Path) -> CalibrationSpec:
+    path = Path(path)
+    return from_dict(read_toml(path), str(path), path.parent)
+
+
+def _number(value: Any, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InputError(source, key, f"got {value!r}; allowed: a finite number")
+    return float(value)
+
+
+def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
+              base: Path | None = None) -> CalibrationSpec:
+    """Validate calibration data (``[calibration]``, ``[parameters]``, ``[targets]``)."""
+    base = base or Path(".")
+    _check_keys(raw, ("calibration", "parameters", "targets"), source, "")
+    table = raw.get("calibration")
+    if not isinstance(table, dict):
+        raise InputError(source, "calibration", "missing [calibration] table (name, trial, ...)")
+    _check_keys(table, CALIBRATION_KEYS, source, "calibration.")
+    for required in ("name", "trial"):
+        if required not in table:
+            raise InputError(source, f"calibration.{required}", "missing (required)")
+    trial_path = base / str(table["trial"])
+    if not trial_path.is_file():
+        raise InputError(source, "calibration.trial", f"no trial file {table['trial']!r} "
+                         "beside the calibration file")
+    design = load_trial(trial_path, (str(base / table["scenario"]) if "scenario" in table
+                                     else None))
+    method = table.get("method", "nelder-mead")
+    if method not in METHODS:
+        raise InputError(source, "calibration.method", f"got {method!r}; allowed: one of "
+                         + ", ".join(map(repr, METHODS)))
+
+    ranges = raw.get("parameters")
+    if not isinstance(ranges, dict) or not ranges:
+        raise InputError(source, "parameters", "needs a [parameters] table: key = [low, high] "
+                         "(or [] for the whole recorded range)")
+    parameters = []
+    for key, bounds in _flat(ranges):
+        where = f"parameters.{key}"
+        try:
+            record = record_of(design.scenario, key, source)
+        except InputError as err:
+            raise InputError(source, where, err.message) from None
+        if record.kind not in (int, float):
+            raise InputError(source, where, f"is {record.allowed()}; only numeric parameters "
+                             "can be fitted")
+        if bounds == []:
+            bounds = [record.low, record.high]
+        if (not isinstance(bounds, list) or len(bounds) != 2 or any(
+                b is None or isinstance(b, bool) or not isinstance(b, int | float)
+                or not math.isfinite(b) for b in bounds)):
+            raise InputError(source, where, f"got {bounds!r}; allowed: [low, high] inside the "
+                             f"recorded range ({record.allowed()}); a parameter without finite "
+                             "recorded bounds needs its range here")
+        low, high = float(bounds[0]), float(bounds[1])
+        if not low < high or (record.low is not None and low < record.low) or (
+                record.high is not None and high > record.high):
+            raise InputError(source, where, f"range [{low:g}, {high:g}] must be increasing and "
+                             f"inside the recorded range ({record.allowed()})")
+        parameters.append(FitParameter(key, low, high, record.kind is int,
+                                       float(record.default), record.unit))
+
+    targets_table = raw.get("targets")
+    if not isinstance(targets_table, dict) or not targets_table:
+        raise InputError(source, "targets", "needs a [targets] table: name = {value, se}")
+    known = list(_estimate_names(design))
+    targets = []
+    for name, target in targets_table.items():
+        where = f"targets.{name}"
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(source, where, f"not an estimate of trial {design.name!r}{hint} "
+                             f"(estimates: {', '.join(known)})")
+        if not isinstance(target, dict):
+            raise InputError(source, where, "must be a table {value = ..., se = ...}")
+        _check_keys(target, TARGET_KEYS, source, where + ".")
+        value = _number(target.get("value"), source, where + ".value")
+        se = _number(target.get("se"), source, where + ".se")
+        if se <= 0:
+            raise InputError(source, where + ".se", f"got {se!r}; allowed: a number > 0")
+        targets.append(Target(name, value, se, str(target.get("source", ""))))
+
+    prefix = "calibration."
+    out = table.get("out")
+    spec = CalibrationSpec(
+        name=str(table["name"]), trial=design, parameters=tuple(parameters),
+        targets=tuple(targets),
+        replicates=_int(table, "replicates", 8, 2, source, prefix),
+        seed=_int(table, "seed", 0, 0, source, prefix), method=method,
+        budget=_int(table, "budget", 60, 1, source, prefix),
+        start_points=_int(table, "start_points", 16, 1, source, prefix),
+        profile_points=_int(table, "profile_points", 7, 0, source, prefix),
+        final_replicates=_int(table, "final_replicates", 40, 1, source, prefix),
+        out=Path(os.path.normpath(base / out)) if isinstance(out, str) else None,
+        description=str(table.get("description", "")), source=source)
+    return spec
+
+
+def _flat(table: Mapping[str, Any], prefix: str = ""):
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+def _estimate_names(design: TrialDesign) -> tuple[str, ...]:
+    """Every estimate name the trial reports (see :func:`sanisim.trial.point_estimates`)."""
+    frame = pd.DataFrame({"built": [0.0], "arm": [design.control], "poor": [False],
+                          "exposed": [False], "cluster": [0]})
+    return tuple(point_estimates(frame, design))
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def format_result(result: CalibrationResult) -> str:
+    lines = [f"{'parameter':46}{'fitted':>11}{'95% profile':>24}"]
+    for row in result.parameters.itertuples():
+        note = " (censored by range)" if row.interval_censored_by_range else ""
+        lines.append(f"{row.parameter:46}{row.fitted:>11.4g}"
+                     f"{f'[{row.profile_low:.4g}, {row.profile_high:.4g}]':>24}{note}")
+    lines.append("")
+    lines.append(f"{'target':22}{'published':>10}{'95% interval':>20}{'simulated':>11}"
+                 f"{'trial 2.5-97.5%':>22}{'ok':>4}")
+    for row in result.fit.itertuples():
+        trial = (f"[{row.trial_q025:+.3f}, {row.trial_q975:+.3f}]"
+                 if hasattr(row, "trial_q025") and pd.notna(row.trial_q025) else "")
+        lines.append(f"{row.target:22}{row.published:>+10.3f}"
+                     f"{f'[{row.published_low:+.3f}, {row.published_high:+.3f}]':>20}"
+                     f"{row.simulated:>+11.3f}{trial:>22}"
+                     f"{'yes' if row.within_published_95 else 'NO':>4}")
+    lines.append(f"chi2 at the fit: {result.chi2:.2f} over {len(result.fit)} targets; "
+                 f"{len(result.evaluations)} points evaluated")
+    return "\n".join(lines)
+
+
+def write_outputs(result: CalibrationResult, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in (("parameters", result.parameters), ("fit", result.fit),
+                        ("evaluations", result.evaluations), ("profile", result.profile)):
+        path = out / f"{name}.csv"
+        table.to_csv(path, index=False)
+        paths.append(path)
+    if result.trial_summary is not None:
+        path = out / "trial_summary.csv"
+        result.trial_summary.to_csv(path, index=False)
+        paths.append(path)
+    if len(result.profile):
+        paths.append(profile_figure(result, out / "profile.png"))
+    return paths
+
+
+def profile_figure(result: CalibrationResult, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    params = list(result.parameters["parameter"])
+    fig, axes = plt.subplots(1, len(params), figsize=(3.2 * len(params), 3.0), squeeze=False)
+    for ax, row in zip(axes[0], result.parameters.itertuples(), strict=True):
+        rows = result.profile[result.profile["parameter"] == row.parameter].sort_values("value")
+        ax.plot(rows["value"], rows["chi2"], "o-", color="#1f4e79")
+        ax.axhline(rows["chi2"].min() + PROFILE_RISE, color="#b03a2e", lw=0.8, ls="--")
+        ax.axvline(row.fitted, color="grey", lw=0.8)
+        ax.set_xlabel(row.parameter.replace("strategies.", ""), fontsize=8)
+        ax.set_ylabel("chi2")
+    fig.suptitle(f"Calibration {result.spec.name}: conditional profiles "
+                 "(dashed: minimum + 3.84)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    spec = load(args.calibration)
+    changes: dict[str, Any] = {}
+    if args.replicates:
+        changes["replicates"] = args.replicates
+    if args.budget:
+        changes["budget"] = args.budget
+    if args.final_replicates:
+        changes["final_replicates"] = args.final_replicates
+    if args.write:
+        changes["out"] = Path(args.write)
+    if args.no_write:
+        changes["out"] = None
+    spec = replace(spec, **changes)
+    out = Path(args.out) if args.out else Path("results") / f"calibration_{spec.name}"
+    print(f"sanisim calibrate: {spec.name}: {len(spec.parameters)} parameters, "
+          f"{len(spec.targets)} targets, {spec.method} with a budget of {spec.budget} points x "
+          f"{spec.replicates} replicates -> {out}", flush=True)
+    result = calibrate(spec, backend=args.backend or ("dask" if args.scheduler else "processes"),
+                       workers=args.workers, scheduler=args.scheduler)
+    write_outputs(result, out)
+    print(format_result(result))
+    if result.scenario_path is not None:
+        print(f"calibrated scenario: {result.scenario_path}")
+    print(f"(tables and profile figure in {out})")
+    return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    """Add the ``calibrate`` verb to the ``sanisim`` command."""
+    parser = verbs.add_parser(
+        "calibrate", help="fit parameters to a trial's published estimates",
+        description="Fit parameters, within their recorded bounds, to the targets of a "
+                    "calibration file by a virtual trial over replicates (common random "
+                    "numbers); report the fit, a profile of each parameter, and write the "
+                    "calibrated scenario (see docs/validation.md).")
+    parser.add_argument("calibration", help="calibration TOML file "
+                        "(e.g. experiments/east_java_calibration.toml)")
+    parser.add_argument("--replicates", type=_positive, default=None,
+                        help="replicates per candidate point (default: the file's)")
+    parser.add_argument("--budget", type=_positive, default=None,
+                        help="candidate points for the search (default: the file's)")
+    parser.add_argument("--final-replicates", type=_positive, default=None,
+                        help="replicates of the sampled trial at the fit (default: the file's)")
+    parser.add_argument("--write", default=None, metavar="TOML",
+                        help="write the calibrated scenario here (default: the file's out)")
+    parser.add_argument("--no-write", action="store_true",
+                        help="do not write a calibrated scenario")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="folder for the tables and figure (default "
+                             "results/calibration_NAME)")
+    add_executor_options(parser)
+    parser.set_defaults(func=cmd_calibrate)

@@ -1,0 +1,275 @@
+"""Virtual trials: strategies confined to their arm, known effects recovered, clean errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import assert_one_line
+
+from sanisim import trial
+from sanisim.cli import main
+from sanisim.errors import InputError
+from sanisim.executors import SerialExecutor
+from sanisim.ladder import Rung
+from sanisim.model import SanitationModel
+from sanisim.scenario import bass_only_scenario, default_scenario, load
+from sanisim.strategies import STRATEGY_TYPES, Strategy, parse_strategy_tables
+
+P, EXTRA_P, MONTHS = 0.01, 0.02, 12
+
+
+class ExtraInnovation(Strategy):
+    """Test strategy: households in reach get an extra, independent monthly chance to decide.
+
+    In the Bass-only configuration with q = 0 the share built by month T is exactly
+    1 - (1 - p)^T in control and 1 - ((1 - p)(1 - dp))^T in the treated arm.
+    """
+
+    type_name = "extra_innovation"
+
+    def on_decide(self, model: SanitationModel) -> None:
+        hh = model.households
+        rows = self.within_reach(np.flatnonzero((hh.rung < Rung.BASIC) & (hh.build_left < 0)
+                                                & (hh.intent == 0)))
+        deciding = rows[self.rng.random(rows.size) < self.config["extra_p"]]
+        hh.intent[deciding] = model.params["behaviour.intent_months"]
+
+
+def bass_design(unit: str = "rt", households: int = 2000, **changes) -> trial.TrialDesign:
+    scenario = bass_only_scenario(P, 0.0, households=households, network="community")
+    arms = (trial.Arm("control", "baseline", 0.5), trial.Arm("treated", "baseline", 0.5))
+    design = trial.TrialDesign("bass", scenario, arms, unit=unit, survey_month=MONTHS, seed=11,
+                               replicates=8)
+    return trial.TrialDesign(**{**design.__dict__, **changes})
+
+
+def simulate_with_extra(design: trial.TrialDesign, seed: int) -> pd.DataFrame:
+    """Like trial.simulate, with the ExtraInnovation strategy in the treated arm."""
+    strategy = ExtraInnovation("extra", {"start": 1, "end": 600, "budget": 0.0,
+                                         "funder": "government", "extra_p": EXTRA_P})
+    strategy.reach_rule = trial._arm_rule(design, 1)
+    observer = trial.BuildObserver()
+    model = SanitationModel(design.scenario, seed=seed, strategies=[strategy, observer],
+                            household_agents=False)
+    arm, cluster = trial.assignment(model, design)
+    assert strategy.reach is not None and np.array_equal(strategy.reach, arm == 1)
+    model.run(design.survey_month)
+    hh = model.households
+    names = np.array(["control", "treated"], dtype=object)
+    return pd.DataFrame({"cluster": cluster, "arm": names[arm], "poor": hh.poor,
+                         "built": observer.built.astype(float),
+                         "exposed": np.zeros(hh.n, bool), "sampled": True})
+
+
+def test_known_effect_is_recovered_within_its_confidence_interval():
+    design = bass_design()
+    truth_control = 1 - (1 - P) ** MONTHS
+    truth = 1 - ((1 - P) * (1 - EXTRA_P)) ** MONTHS - truth_control
+    estimates = [trial.estimate(simulate_with_extra(design, seed), design).set_index("estimate")
+                 for seed in range(8)]
+    itt = pd.DataFrame([e.loc["itt"] for e in estimates])
+    control = pd.DataFrame([e.loc["control_mean"] for e in estimates])
+    covered = ((itt["ci_low"] <= truth) & (truth <= itt["ci_high"])).mean()
+    report = (f"truth {truth:.4f}; estimates {itt['value'].round(4).tolist()}; "
+              f"SEs {itt['se'].round(4).tolist()}")
+    assert covered >= 0.75, report
+    assert abs(itt["value"].mean() - truth) < 3 * itt["value"].std(ddof=1) / math.sqrt(8), report
+    assert (itt["p"] < 0.05).all(), report  # a 19-point effect on 2,000 households: full power
+    assert abs(control["value"].mean() - truth_control) < 0.01
+    # cluster-robust SEs are of the size binomial noise implies (RT clusters, no contagion)
+    binomial = math.sqrt(0.25 * 2 / 2000)
+    assert 0.5 * binomial < itt["se"].mean() < 2.5 * binomial
+
+
+def test_ols_estimates_equal_differences_in_means():
+    design = bass_design(households=800)
+    frame = simulate_with_extra(design, 3)
+    frame["poor"] = np.arange(len(frame)) % 3 == 0
+    frame["exposed"] = np.arange(len(frame)) % 2 == 0
+    table = trial.estimate(frame, design).set_index("estimate")
+    points = trial.point_estimates(frame, design)
+    assert set(points) == set(table.index)
+    for name, value in points.items():
+        assert table.loc[name, "value"] == pytest.approx(value, abs=1e-12), name
+    assert (table["ci_low"] < table["value"]).all() and (table["value"] < table["ci_high"]).all()
+
+
+def test_assignment_is_balanced_reproducible_and_enrols_the_asked_clusters():
+    design = bass_design(unit="rw", households=3000, clusters=4)
+    model = SanitationModel(design.scenario, seed=5, household_agents=False)
+    arm, cluster = trial.assignment(model, design)
+    enrolled = np.unique(cluster[arm >= 0])
+    assert enrolled.size == 4 and np.array_equal(np.bincount(arm[arm >= 0][
+        np.unique(cluster[arm >= 0], return_index=True)[1]]), [2, 2])
+    for rw in enrolled:  # whole clusters share an arm
+        assert np.unique(arm[cluster == rw]).size == 1
+    again = SanitationModel(design.scenario, seed=5, household_agents=False)
+    assert np.array_equal(trial.assignment(again, design)[0], arm)
+    with pytest.raises(InputError, match="clusters asked for"):
+        too_many = bass_design(unit="rw", households=3000, clusters=999)
+        trial.assignment(SanitationModel(too_many.scenario, seed=5, household_agents=False),
+                         too_many)
+
+
+def test_survey_sample_takes_up_to_k_per_cluster():
+    rng = np.random.default_rng(0)
+    cluster = np.repeat(np.arange(20), rng.integers(1, 30, 20))
+    rows = np.arange(cluster.size)
+    sampled = trial._survey_sample(rows, cluster, 5, rng)
+    counts = np.bincount(cluster[sampled], minlength=20)
+    assert np.array_equal(counts, np.minimum(np.bincount(cluster), 5))
+
+
+# --------------------------------------------------------------------------- reach
+
+
+def make(kind: str, name: str | None = None, **table) -> Strategy:
+    name = name or kind
+    configs, _ = parse_strategy_tables({name: {"type": kind, **table}}, {}, "<test>")
+    return STRATEGY_TYPES[kind](name, configs[name])
+
+
+BUNDLE = (("bcc", {"cadres": 4}), ("demand_creation", {"sessions_per_month": 6}),
+          ("microcredit", {"channel": "open", "offers_per_month": 20}),
+          ("subsidy", {"grants_per_month": 15, "targeting": "lottery"}),
+          ("supply", {"entrepreneurs": 2, "discount": 0.2}),
+          ("desludging", {"trucks": 1, "trips_per_truck": 30}),
+          ("communal", {"commit_threshold": 0.1}))
+
+
+def run_bundle(reach_rule, months: int = 12, seed: int = 2):
+    strategies = [make(kind, **table) for kind, table in BUNDLE]
+    for strategy in strategies:
+        strategy.reach_rule = reach_rule
+    scenario = default_scenario().with_params({"desludging.self_rate": 0.0})
+    model = SanitationModel(scenario, seed=seed, households=1500, strategies=strategies,
+                            household_agents=False)
+    history = {"factors": [], "rung": []}
+    start_factors = np.stack([model.households.attitude, model.households.norm]).copy()
+    model.run(months)
+    history["factors"] = start_factors
+    return model, strategies, history
+
+
+def test_reach_of_everyone_changes_nothing():
+    plain, _, _ = run_bundle(None)
+    everyone, _, _ = run_bundle(lambda model: np.ones(model.households.n, bool))
+    pd.testing.assert_frame_equal(plain.monthly_table(), everyone.monthly_table())
+    assert np.array_equal(plain.households.rung, everyone.households.rung)
+
+
+def test_every_strategy_acts_only_on_its_reach():
+    def half_the_rts(model):
+        return model.households.rt % 2 == 0
+
+    model, strategies, _ = run_bundle(half_the_rts, months=18)
+    hh = model.households
+    outside = ~half_the_rts(model)
+    by_type = {s.type_name: s for s in strategies}
+    bcc, dc = by_type["bcc"], by_type["demand_creation"]
+    assert (bcc.last_visit[outside] == np.iinfo(np.int16).min).all()
+    assert (bcc.last_visit[~outside] > 0).any()
+    triggered = dc.last_triggered > 0
+    assert triggered.any() and (np.arange(model.n_rt)[triggered] % 2 == 0).all()
+    assert not (dc.session_gains.gain["norm"][outside] > 0).any()
+    assert not (dc.media_gains.gain["risk"][outside] > 0).any()
+    assert (by_type["microcredit"].offered_month[outside] < 0).all()
+    assert not hh.subsidised[outside].any() and hh.subsidised[~outside].any()
+    assert (by_type["supply"].owner[outside] == -1).all()
+    assert not by_type["supply"].waiting[outside].any()
+    assert not hh.connected[outside].any()
+    desludging = by_type["desludging"]
+    assert desludging.emptied_total > 0
+    # nobody outside was emptied on schedule (households never empty on their own here)
+    assert not ((hh.rung[outside] == Rung.SAFELY_MANAGED)
+                & (hh.last_emptied[outside] > 0)).any()
+
+
+# --------------------------------------------------------------------------- files and CLI
+
+
+TRIAL_FILE = """
+[trial]
+name = "small"
+scenario = "east_java_trial"
+seed = 3
+replicates = 2
+households = 1200
+unit = "rt"
+survey_month = 6
+survey_per_cluster = 10
+
+[arms.control]
+bundle = "baseline"
+share = 0.5
+[arms.ra]
+bundle = "ra"
+share = 0.5
+"""
+
+
+def test_trial_file_runs_from_the_command_line(tmp_path, capsys):
+    path = tmp_path / "trial.toml"
+    path.write_text(TRIAL_FILE)
+    out = tmp_path / "out"
+    assert main(["trial", str(path), "--backend", "serial", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv")
+    estimates = pd.read_csv(out / "estimates.csv")
+    assert {"control_mean", "itt", "itt:poor", "itt:non_poor", "spillover"} <= set(
+        summary["estimate"])
+    assert set(estimates["replicate"]) == {0, 1}
+    assert (estimates.loc[estimates["estimate"] == "itt", "n"] <= 10 * 48).all()
+    assert "power" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ('unit = "rt"', 'unit = "rt"', None),
+    ('unit = "rt"', 'unit = "street"', "trial.unit"),
+    ("survey_month = 6", "survey_month = 0", "trial.survey_month"),
+    ('unit = "rt"', 'unit = "rt"\ncolour = "red"', "trial.colour"),
+])
+def test_bad_trial_files_are_one_line_errors(tmp_path, capsys, old, new, key):
+    text = TRIAL_FILE.replace(old, new)
+    path = tmp_path / "trial.toml"
+    path.write_text(text)
+    if key is None:
+        assert trial.load(path).unit == "rt"
+        return
+    with pytest.raises(InputError) as err:
+        trial.load(path)
+    assert err.value.key == key
+    assert main(["trial", str(path)]) == 2
+    assert_one_line(capsys.readouterr().err)
+
+
+def test_arm_errors_name_the_key(tmp_path):
+    path = tmp_path / "trial.toml"
+    path.write_text(TRIAL_FILE.replace('bundle = "ra"', 'bundle = "rra"'))
+    with pytest.raises(InputError, match="did you mean 'ra'"):
+        trial.load(path)
+    path.write_text(TRIAL_FILE.replace("share = 0.5\n[arms.ra]", "share = 0.4\n[arms.ra]"))
+    with pytest.raises(InputError, match="sum to 0.9"):
+        trial.load(path)
+
+
+def test_shipped_trial_and_scenario_load():
+    design = trial.load("experiments/east_java_trial.toml")
+    assert design.unit == "village" and design.clusters == 160
+    assert [a.name for a in design.arms] == ["control", "ra", "lg"]
+    scenario = load("east_java_trial")
+    assert set(scenario.bundles["ra"]) == {"ra_triggering", "ra_bcc", "ra_marketing"}
+
+
+def test_replicates_run_on_an_executor_and_summarise():
+    design = trial.load("experiments/east_java_trial.toml")
+    design = trial.TrialDesign(**{**design.__dict__, "households": 1600, "clusters": 16,
+                                  "survey_month": 4})
+    result = trial.run_trial(design, replicates=3, executor=SerialExecutor())
+    summary = result.summary.set_index("estimate")
+    assert summary.loc["itt", "replicates"] == 3
+    assert 0 <= summary.loc["control_mean", "power"] <= 1
+    assert {"mean", "sd", "q025", "q975", "mean_se", "power", "census", "coverage"} <= set(
+        summary.columns)
