@@ -273,3 +273,21 @@ def test_replicates_run_on_an_executor_and_summarise():
     assert 0 <= summary.loc["control_mean", "power"] <= 1
     assert {"mean", "sd", "q025", "q975", "mean_se", "power", "census", "coverage"} <= set(
         summary.columns)
+
+
+def test_credit_terms_and_capital_go_only_to_cooperatives_serving_the_reach():
+    scenario = default_scenario().with_params({"population.rt_per_rw": 2,
+                                               "population.rw_per_village": 1,
+                                               "cooperatives.count": 4})
+    strategy = make("microcredit", fund_injection=1e8, min_income=0.0, tenor_months=12, end=3)
+    strategy.reach_rule = lambda model: model.coop_of_row == 1
+    model = SanitationModel(scenario, seed=1, households=1200, strategies=[strategy],
+                            household_agents=False)
+    model.step()
+    coops = list(model.cooperatives)
+    assert coops[1].injected == 1e8 and coops[1].min_income == 0.0 and coops[1].tenor == 12
+    for other in (coops[0], coops[2], coops[3]):
+        assert other.injected == 0.0
+        assert other.min_income == scenario["cooperatives.min_income"]
+    model.run(3)  # after the last month every cooperative has its own terms back
+    assert coops[1].min_income == scenario["cooperatives.min_income"]

@@ -23,6 +23,11 @@ collects instalments and writes off loans in long arrears, so defaults shrink th
 * **Diversion**: a share ``diversion_share`` of the loans issued while active is used for
   other needs (Augsburg et al. 2019: about half of labelled loans in Maharashtra): the
   household keeps the debt, builds nothing, and its down payment stays in its savings.
+
+With a reach (e.g. a trial arm, :mod:`sanisim.trial`), offers and diversion concern households
+in reach only, and terms and capital go only to the cooperatives that serve a household in
+reach; a cooperative serving households in and out of reach applies its terms to all of them
+(randomise by village with one cooperative per village to keep credit arms apart).
 """
 
 from __future__ import annotations
@@ -107,6 +112,9 @@ class Microcredit(Programme):
         self.diverted_this_month = 0
         self.diverted_total = 0
         self.had_loan: np.ndarray | None = None
+        # terms and capital go to the cooperatives that serve households in reach
+        self.serves = [self.reach is None or bool(self.reach[model.coop_of_row == c].any())
+                       for c in range(len(model.cooperatives))]
 
     # ---------------------------------------------------------------- hooks
     def on_programmes(self, model: SanitationModel) -> None:
@@ -140,7 +148,10 @@ class Microcredit(Programme):
     # ---------------------------------------------------------------- mechanisms
     def _apply_terms(self, model: SanitationModel) -> None:
         self.saved_terms = []
-        for coop in model.cooperatives:
+        for coop, serves in zip(model.cooperatives, self.serves, strict=True):
+            if not serves:
+                self.saved_terms.append({})
+                continue
             self.saved_terms.append({attr: getattr(coop, attr)
                                      for attr in (*TERMS.values(), "capacity")})
             for key, attr in TERMS.items():
@@ -156,7 +167,7 @@ class Microcredit(Programme):
         self.lingers = False
 
     def _inject(self, model: SanitationModel) -> None:
-        coops = list(model.cooperatives)
+        coops = [c for c, serves in zip(model.cooperatives, self.serves, strict=True) if serves]
         funded = self.affordable(self.fund_injection, len(coops))
         for coop in coops[:funded]:
             coop.inject(self.fund_injection)
