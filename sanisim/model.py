@@ -367,8 +367,7 @@ class SanitationModel(mesa.Model):
         overdue = self.month - hh.last_emptied > 2 * p["desludging.interval_months"]
         overdue &= hh.rung >= Rung.BASIC
         overdue &= ~hh.connected
-        np.multiply(hazard, np.float32(p["failure.overdue_multiplier"]), out=hazard,
-                    where=overdue)
+        hazard[np.flatnonzero(overdue)] *= np.float32(p["failure.overdue_multiplier"])
         draws = self.streams["failure"].random((2, hh.n), np.float32)
         failing = np.flatnonzero(draws[0] < hazard)  # few rows: work on their indices
         failing = failing[hh.build_left[failing] < 0]
