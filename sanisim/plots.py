@@ -283,10 +283,22 @@ def compare_figure(summary: pd.DataFrame, arms: Arms,
     lang = arms.lang
     fig = new_figure()
     axes = fig.subplots(1, len(measures), squeeze=False).ravel()
+    handles, labels = _band_panels(axes, summary, arms, list(arms), measures)
+    for ax in axes:
+        _percent_axis(ax)
+    axes[0].set_ylabel(i18n.t("share_households", lang))
+    _legend_below(fig, handles, labels)
+    return fig
+
+
+def _band_panels(axes, table: pd.DataFrame, arms: Arms, shown: list, measures: Sequence[str]
+                 ) -> tuple[list, list[str]]:
+    """One panel per measure: each shown arm's mean over months with its 95% band."""
+    lang = arms.lang
     handles, labels = [], []
     for ax, measure in zip(axes, measures, strict=True):
-        rows = summary[summary["measure"] == measure]
-        for arm in arms:
+        rows = table[table["measure"] == measure]
+        for arm in shown:
             part = arms.rows_of(rows, arm).sort_values("month")
             if part.empty:
                 continue
@@ -300,10 +312,7 @@ def compare_figure(summary: pd.DataFrame, arms: Arms,
                               + _param_suffix(arm, arms))
         ax.set_title(i18n.measure_name(measure, lang))
         ax.set_xlabel(i18n.t("month", lang))
-        _percent_axis(ax)
-    axes[0].set_ylabel(i18n.t("share_households", lang))
-    _legend_below(fig, handles, labels)
-    return fig
+    return handles, labels
 
 
 @styled
@@ -318,24 +327,10 @@ def paired_figure(paired: pd.DataFrame, arms: Arms,
         for ax in axes:
             _note(ax, i18n.t("no_baseline", lang))
         return fig
-    handles, labels = [], []
-    for ax, measure in zip(axes, measures, strict=True):
-        rows = paired[paired["measure"] == measure]
+    for ax in axes:
         ax.axhline(0, color=BASELINE_COLOUR, linewidth=1.2, linestyle="--")
-        for arm in strategy_arms:
-            part = arms.rows_of(rows, arm).sort_values("month")
-            if part.empty:
-                continue
-            style = arms.style(arm)
-            (line,) = ax.plot(part["month"], part["mean"], **style)
-            ax.fill_between(part["month"], part["low"], part["high"], color=style["color"],
-                            alpha=0.18, linewidth=0)
-            if ax is axes[0]:
-                handles.append(line)
-                labels.append(i18n.bundle_name(str(arm["bundle"]), lang, short=True)
-                              + _param_suffix(arm, arms))
-        ax.set_title(i18n.measure_name(measure, lang))
-        ax.set_xlabel(i18n.t("month", lang))
+    handles, labels = _band_panels(axes, paired, arms, strategy_arms, measures)
+    for ax in axes:
         _percent_axis(ax, signed=True)
     axes[0].set_ylabel(i18n.t("pp_vs_baseline", lang))
     _legend_below(fig, handles, labels)
