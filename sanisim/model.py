@@ -241,7 +241,7 @@ class SanitationModel(mesa.Model):
         hh.savings += hh.income * p["population.savings_rate"]
         draws = self.streams["income"].random(hh.n, np.float32)
         self.shocked = draws < p["population.income_shock_rate"]
-        hh.savings[np.flatnonzero(self.shocked)] *= 0.5
+        hh.savings[np.flatnonzero(self.shocked)] *= 1.0 - p["population.income_shock_loss"]
 
     def _decay(self) -> None:
         relax_factors(self.households, self._keep)

@@ -16,10 +16,6 @@ from sanisim.ladder import N_RUNGS, RUNG_COLUMNS
 
 FACTORS: tuple[str, ...] = ("risk", "attitude", "norm", "ability", "self_regulation")
 
-#: Standard deviation of the community (RT) effect on starting rungs (latent units).
-COMMUNITY_EFFECT_SD = 0.7
-#: Standard deviation of the household noise linking income to starting rung (latent units).
-RUNG_NOISE_SD = 1.0
 
 
 @dataclass
@@ -100,12 +96,13 @@ def income_median(params) -> float:
 
 
 def _starting_rungs(log_income: np.ndarray, rt: np.ndarray, shares: np.ndarray,
-                    rng: np.random.Generator) -> np.ndarray:
+                    rng: np.random.Generator, community_sd: float, noise_sd: float
+                    ) -> np.ndarray:
     """Assign rungs by exact shares; richer households and better-off RTs sit higher."""
     n = log_income.size
     z = (log_income - log_income.mean()) / max(log_income.std(), 1e-12)
-    latent = z + COMMUNITY_EFFECT_SD * rng.standard_normal(rt.max() + 1)[rt] \
-        + RUNG_NOISE_SD * rng.standard_normal(n)
+    latent = z + community_sd * rng.standard_normal(rt.max() + 1)[rt] \
+        + noise_sd * rng.standard_normal(n)
     counts = np.floor(shares * n).astype(np.int64)
     counts[np.argsort(-(shares * n - counts))[: n - counts.sum()]] += 1  # largest remainders
     rung = np.empty(n, dtype=np.int8)
@@ -134,7 +131,8 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
     female = rng.random(n) < params["population.female_decision_share"]
 
     shares = np.array([params[f"population.start_shares.{r}"] for r in RUNG_COLUMNS])
-    rung = _starting_rungs(log_income, rt, shares, rng)
+    rung = _starting_rungs(log_income, rt, shares, rng, params["population.community_effect_sd"],
+                           params["population.rung_noise_sd"])
 
     concentration = params["factors.concentration"]
     base = {f: _beta(params[f"factors.{f}"], concentration, n, rng) for f in FACTORS}
