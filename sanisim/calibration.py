@@ -556,7 +556,7 @@ def _flat(table: Mapping[str, Any], prefix: str = ""):
 
 def _estimate_names(design: TrialDesign) -> tuple[str, ...]:
     """Every estimate name the trial reports (see :func:`sanisim.trial.point_estimates`)."""
-    frame = pd.DataFrame({"built": [0.0], "arm": [design.control], "poor": [False],
+    frame = pd.DataFrame({design.outcome: [0.0], "arm": [design.control], "poor": [False],
                           "exposed": [False], "cluster": [0]})
     return tuple(point_estimates(frame, design))
 

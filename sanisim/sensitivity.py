@@ -66,6 +66,9 @@ SA_KEYS = ("name", "description", "scenario", "method", "samples", "levels", "se
 #: Parameters the design fixes itself (the batch's months and household count).
 FIXED = ("run.months", "population.households")
 CONF_LEVEL = 0.95
+#: A parameter "drives" a bundle difference when its index is at least this share of the
+#: largest one (and its interval excludes zero).
+DRIVES_SHARE = 0.25
 
 
 # --------------------------------------------------------------------------- step 1: sample
@@ -204,9 +207,10 @@ class SensitivitySpec:
         return problem(self.parameters, self.bounds, self.source)
 
     def outputs(self) -> list[str]:
-        """Output columns: the outcome per bundle, then every pairwise difference."""
+        """Output columns: the outcome per bundle, then every pairwise difference, a later
+        bundle minus an earlier one (``basic_or_better_end:bcc-baseline``)."""
         names = [f"{self.outcome}:{b}" for b in self.bundles]
-        names += [f"{self.outcome}:{a}-{b}" for i, a in enumerate(self.bundles)
+        names += [f"{self.outcome}:{b}-{a}" for i, a in enumerate(self.bundles)
                   for b in self.bundles[i + 1:]]
         return names
 
@@ -276,7 +280,7 @@ def outputs_from_store(spec: SensitivitySpec, frame: pd.DataFrame, store: Path
         columns[f"{spec.outcome}:{bundle}"] = wide[bundle]
     for i, a in enumerate(spec.bundles):
         for b in spec.bundles[i + 1:]:
-            columns[f"{spec.outcome}:{a}-{b}"] = wide[a] - wide[b]  # paired by replicate
+            columns[f"{spec.outcome}:{b}-{a}"] = wide[b] - wide[a]  # paired by replicate
     per_point_means = pd.DataFrame(columns).groupby(level="point").mean()
     out = per_point_means.reindex(of_row).reset_index(drop=True)
     out.insert(0, "sample_row", np.arange(len(frame)))
@@ -328,7 +332,7 @@ def ranking_table(indices: pd.DataFrame, spec: SensitivitySpec,
 
     Per bundle difference and parameter: the main index (Morris mu* or Sobol ST) with its
     interval, its share of the largest, and ``drives`` — the index's interval excludes
-    (nearly) zero and the parameter carries at least 10% of the largest index. ``flips`` is
+    (nearly) zero and the parameter carries at least a quarter of the largest index. ``flips`` is
     the share of sample points at which the difference has the opposite sign to its median:
     how often the ranking of the two bundles turns over within the ranges.
     """
@@ -347,7 +351,7 @@ def ranking_table(indices: pd.DataFrame, spec: SensitivitySpec,
             floor = 0.01 if spec.method == "sobol" else 0.0
             rows.append({"difference": output, "parameter": row.parameter, "index": main,
                          "value": row.value, "conf": row.conf, "share_of_largest": share,
-                         "drives": bool(lower > floor and share >= 0.1),
+                         "drives": bool(lower > floor and share >= DRIVES_SHARE),
                          "flips": flips, "median_difference": float(np.median(diff))})
     return pd.DataFrame(rows)
 
@@ -576,9 +580,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if "analyse" in steps:
         indices, ranking = step_analyse(spec, out)
         main = "mu_star" if spec.method == "morris" else "ST"
-        print(f"{'output':44}{'parameter':36}{main:>9}{'+/-':>8}")
+        width = max(len(o) for o in spec.outputs()) + 2
+        print(f"{'output':{width}}{'parameter':34}{main:>9}{'+/-':>8}")
         for row in indices[indices["index"] == main].itertuples():
-            print(f"{row.output:44}{row.parameter:36}{row.value:>9.4f}{row.conf:>8.4f}")
+            print(f"{row.output:{width}}{row.parameter:34}{row.value:>9.4f}{row.conf:>8.4f}")
         if len(ranking):
             drivers = ranking[ranking["drives"]]
             for difference, part in drivers.groupby("difference", sort=False):

@@ -34,6 +34,9 @@ survey month, or its rung rose from below basic to basic or better (e.g. a commu
 connection). The survey population is every household (``all``, as the trial's panel of about
 1,858 households) or those below basic at baseline (``without_toilet``).
 
+``outcome = "basic_or_better"`` measures an own improved toilet at the survey instead (the
+outcome of Patil et al. 2014).
+
 **Estimates** (:func:`estimate`), each by OLS of the 0/1 outcome on arm indicators with
 standard errors clustered by randomisation unit (statsmodels; t with G - 1 degrees of
 freedom): ``control_mean``; ``itt`` (every treated arm pooled against control);
@@ -72,8 +75,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 UNITS = ("household", "rt", "rw", "village")
 POPULATIONS = ("all", "without_toilet")
+#: Survey outcomes: built a toilet since baseline, or own improved toilet (basic+) at the survey.
+OUTCOMES = ("built", "basic_or_better")
 TRIAL_KEYS = ("name", "description", "scenario", "seed", "replicates", "households", "unit",
-              "clusters", "survey_month", "survey_per_cluster", "population")
+              "clusters", "survey_month", "survey_per_cluster", "population", "outcome")
 ARM_KEYS = ("bundle", "share")
 SUBGROUPS = {True: "poor", False: "non_poor"}
 ALPHA = 0.05
@@ -109,6 +114,7 @@ class TrialDesign:
     description: str = ""
     source: str = "<trial>"
     path: str | None = field(default=None, compare=False)
+    outcome: str = "built"
 
     @property
     def control(self) -> str:
@@ -129,7 +135,8 @@ class TrialDesign:
                 "clusters": self.clusters, "survey_month": self.survey_month,
                 "survey_per_cluster": self.survey_per_cluster, "population": self.population,
                 "seed": self.seed, "replicates": self.replicates,
-                "households": self.households, "source": self.source}
+                "households": self.households, "source": self.source,
+                "outcome": self.outcome}
 
 
 _PLAIN_CACHE: dict[str, TrialDesign] = {}
@@ -150,7 +157,7 @@ def from_plain(data: Mapping[str, Any]) -> TrialDesign:
         data["name"], scenario, tuple(Arm(*a) for a in data["arms"]), data["unit"],
         data["clusters"], data["survey_month"], data["survey_per_cluster"],
         data["population"], data["seed"], data["replicates"], data["households"],
-        source=data["source"])
+        source=data["source"], outcome=data.get("outcome", "built"))
     if key is not None:
         _PLAIN_CACHE[key] = design
     return design
@@ -313,8 +320,9 @@ def simulate(design: TrialDesign, seed: int, point: Mapping[str, Any] | None = N
 
     One row per household of the survey population in an enrolled cluster: ``row``,
     ``cluster``, ``arm`` (name), ``poor``, ``quintile``, ``female``, ``rung_baseline``,
-    ``rung_survey``, ``built`` (the outcome), ``exposed`` (a control household with a network
-    tie into a treated cluster) and ``sampled`` (interviewed by the survey).
+    ``rung_survey``, ``built`` (built a toilet since baseline), ``basic_or_better`` (at the
+    survey), ``exposed`` (a control household with a network tie into a treated cluster) and
+    ``sampled`` (interviewed by the survey).
     """
     from sanisim.model import SanitationModel
 
@@ -342,7 +350,9 @@ def simulate(design: TrialDesign, seed: int, point: Mapping[str, Any] | None = N
         "row": rows, "cluster": cluster[rows], "arm": names[arm[rows]],
         "poor": hh.poor[rows], "quintile": hh.quintile[rows], "female": hh.female[rows],
         "rung_baseline": rung_baseline[rows], "rung_survey": hh.rung[rows],
-        "built": built[rows].astype(np.float64), "exposed": exposed[rows], "sampled": sampled,
+        "built": built[rows].astype(np.float64),
+        "basic_or_better": (hh.rung[rows] >= Rung.BASIC).astype(np.float64),
+        "exposed": exposed[rows], "sampled": sampled,
     })
 
 
@@ -381,7 +391,7 @@ def point_estimates(frame: pd.DataFrame, design: TrialDesign) -> dict[str, float
 
     Equal to the OLS coefficients of :func:`estimate`; fast, for calibration and census values.
     """
-    built = frame["built"].to_numpy()
+    built = frame[design.outcome].to_numpy()
     arm = frame["arm"].to_numpy()
     poor = frame["poor"].to_numpy()
     control = arm == design.control
@@ -407,7 +417,7 @@ def estimate(frame: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:
     of ``built`` on a constant and treatment indicators in the relevant rows (statsmodels,
     cluster-robust covariance, t with G - 1 degrees of freedom).
     """
-    built = frame["built"].to_numpy(float)
+    built = frame[design.outcome].to_numpy(float)
     arm = frame["arm"].to_numpy()
     poor = frame["poor"].to_numpy()
     cluster = frame["cluster"].to_numpy()
@@ -674,7 +684,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
         households=_int(table, "households", None, int(BY_KEY["population.households"].low),
                         source, "trial."),
         description=str(table.get("description", "")), source=source,
-        path=source)
+        path=source, outcome=_choice(table, "outcome", "built", OUTCOMES, source, "trial."))
     if design.survey_month > months.high:
         raise InputError(source, "trial.survey_month", f"got {design.survey_month}; allowed: "
                          f"an integer in [1, {months.high:g}]")

@@ -105,7 +105,7 @@ seed = 9
 replicates = 1
 months = 12
 households = 400
-bundles = ["bcc", "baseline"]
+bundles = ["baseline", "bcc"]
 outcome = "basic_or_better_end"
 parameters = ["behaviour.p_innovation", "behaviour.w_attitude", "sanitarians.count"]
 
@@ -154,7 +154,7 @@ def test_sensitivity_file_errors_are_one_line(tmp_path, capsys):
     path.write_text(SA_FILE.replace('method = "morris"', 'method = "sobol"'))
     with pytest.raises(InputError, match="power of 2"):
         sensitivity.load(path)
-    path.write_text(SA_FILE.replace('"bcc", "baseline"', '"bcc", "nothing"'))
+    path.write_text(SA_FILE.replace('"baseline", "bcc"', '"nothing", "bcc"'))
     assert main(["sensitivity", str(path)]) == 2
     assert_one_line(capsys.readouterr().err, "nothing")
     out = tmp_path / "empty"
