@@ -356,6 +356,18 @@ def ranking_table(indices: pd.DataFrame, spec: SensitivitySpec,
     return pd.DataFrame(rows)
 
 
+def _panels(plt, count: int, width: float, height: float):
+    """A grid of at most three panels a row; unused panels are hidden."""
+    columns = min(3, count)
+    rows = math.ceil(count / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
+                             squeeze=False)
+    flat = list(axes.ravel())
+    for ax in flat[count:]:
+        ax.set_visible(False)
+    return fig, flat[:count]
+
+
 def morris_figure(indices: pd.DataFrame, path: Path) -> Path:
     """Morris mu* against sigma, one panel per output, parameters labelled."""
     import matplotlib
@@ -364,8 +376,8 @@ def morris_figure(indices: pd.DataFrame, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     outputs = list(dict.fromkeys(indices["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.2 * len(outputs), 3.8), squeeze=False)
-    for ax, output in zip(axes[0], outputs, strict=True):
+    fig, axes = _panels(plt, len(outputs), 4.4, 3.8)
+    for ax, output in zip(axes, outputs, strict=False):
         part = indices[indices["output"] == output].pivot(index="parameter", columns="index",
                                                            values="value")
         conf = indices[(indices["output"] == output) & (indices["index"] == "mu_star")
@@ -373,7 +385,7 @@ def morris_figure(indices: pd.DataFrame, path: Path) -> Path:
         ax.errorbar(part["mu_star"], part["sigma"], xerr=conf.reindex(part.index),
                     fmt="o", color="#1f4e79", ecolor="#9bb7d4", capsize=2)
         for name, row in part.iterrows():
-            ax.annotate(name.split(".")[-1], (row["mu_star"], row["sigma"]), fontsize=7,
+            ax.annotate(name, (row["mu_star"], row["sigma"]), fontsize=6,
                         xytext=(3, 3), textcoords="offset points")
         top = float(np.nanmax([part["mu_star"].max(), part["sigma"].max(), 1e-12]))
         ax.plot([0, top], [0, top], lw=0.6, ls=":", color="grey")
@@ -394,8 +406,8 @@ def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     outputs = list(dict.fromkeys(indices["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(4.6 * len(outputs), 3.8), squeeze=False)
-    for ax, output in zip(axes[0], outputs, strict=True):
+    fig, axes = _panels(plt, len(outputs), 4.6, 4.2)
+    for ax, output in zip(axes, outputs, strict=False):
         part = indices[indices["output"] == output]
         names = list(dict.fromkeys(part["parameter"]))
         x = np.arange(len(names))
@@ -403,8 +415,7 @@ def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
             rows = part[part["index"] == index].set_index("parameter").reindex(names)
             ax.bar(x + offset, rows["value"], width=0.4, yerr=rows["conf"], color=colour,
                    capsize=2, label=index)
-        ax.set_xticks(x, [n.split(".")[-1] for n in names], rotation=45, ha="right",
-                      fontsize=7)
+        ax.set_xticks(x, names, rotation=40, ha="right", fontsize=6)
         ax.axhline(0, color="black", lw=0.5)
         ax.set_title(output, fontsize=8)
         ax.legend(fontsize=7)
