@@ -64,6 +64,7 @@ from sanisim.trial import (
     _int,
     add_executor_options,
     point_estimates,
+    positive,
     read_toml,
     record_of,
     replicate_seeds,
@@ -671,16 +672,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``calibrate`` verb to the ``sanisim`` command."""
     parser = verbs.add_parser(
@@ -691,11 +682,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "calibrated scenario (see docs/validation.md).")
     parser.add_argument("calibration", help="calibration TOML file "
                         "(e.g. experiments/east_java_calibration.toml)")
-    parser.add_argument("--replicates", type=_positive, default=None,
+    parser.add_argument("--replicates", type=positive, default=None,
                         help="replicates per candidate point (default: the file's)")
-    parser.add_argument("--budget", type=_positive, default=None,
+    parser.add_argument("--budget", type=positive, default=None,
                         help="candidate points for the search (default: the file's)")
-    parser.add_argument("--final-replicates", type=_positive, default=None,
+    parser.add_argument("--final-replicates", type=positive, default=None,
                         help="replicates of the sampled trial at the fit (default: the file's)")
     parser.add_argument("--write", default=None, metavar="TOML",
                         help="write the calibrated scenario here (default: the file's out)")

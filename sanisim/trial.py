@@ -726,6 +726,17 @@ def cmd_trial(args: argparse.Namespace) -> int:
     return 0
 
 
+def positive(text: str) -> int:
+    """An argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
     from sanisim.batch import _count
 
@@ -749,7 +760,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--scenario", default=None,
                         help="run the trial on this scenario instead of the file's (e.g. a "
                              "calibrated one)")
-    parser.add_argument("--replicates", type=int, default=None,
+    parser.add_argument("--replicates", type=positive, default=None,
                         help="replicates (default: the file's)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="results folder (default results/trial_NAME)")
