@@ -303,7 +303,7 @@ def _write_summary_csv(root: Path) -> None:
     """``summary.csv``: every run of the table with its status and summary, for spreadsheets."""
     from sanisim.store import atomic_write, load_results
 
-    results = load_results(root)
+    results = load_results(root, monthly=False)
     table = results.runs.merge(results.summary, on="run_key", how="left")
     atomic_write(root / "summary.csv", table.to_csv(index=False).encode())
 

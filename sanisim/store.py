@@ -279,13 +279,16 @@ def _mismatch(manifest: dict[str, Any], experiment) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def load_results(directory: str | Path) -> Results:
+def load_results(directory: str | Path, monthly: bool = True) -> Results:
     """Read a results store into the :class:`~sanisim.results.Results` tables.
 
     ``runs`` holds every run of the run table with its status (``pending`` if it has not
     finished); ``monthly`` and ``summary`` hold the runs that are ``done``, in run-table order.
+    ``monthly=False`` leaves the monthly table empty (quick look at runs and summaries).
     """
     import pandas as pd
+
+    read_monthly = monthly
 
     store = Store(directory)
     manifest = store.manifest()
@@ -301,7 +304,7 @@ def load_results(directory: str | Path) -> Results:
     params = [c for c in runs.columns if c.startswith(PARAM_PREFIX)]
     runs = runs[[*RUN_COLUMNS, *params]]
     done = [k for k, s in zip(runs["run_key"], runs["status"], strict=True) if s == DONE]
-    monthly = _read_tables(store.path(MONTHLY, k) for k in done)
+    monthly = _read_tables(store.path(MONTHLY, k) for k in done) if read_monthly else None
     summary = _read_tables(store.path(SUMMARY, k) for k in done)
     if monthly is None:
         from sanisim.model import OUTPUT_COLUMNS
