@@ -38,8 +38,9 @@ class ExtraInnovation(Strategy):
         hh.intent[deciding] = model.params["behaviour.intent_months"]
 
 
-def bass_design(unit: str = "rt", households: int = 2000, **changes) -> trial.TrialDesign:
-    scenario = bass_only_scenario(P, 0.0, households=households, network="community")
+def bass_design(unit: str = "rt", households: int = 2000, q: float = 0.0,
+                **changes) -> trial.TrialDesign:
+    scenario = bass_only_scenario(P, q, households=households, network="community")
     arms = (trial.Arm("control", "baseline", 0.5), trial.Arm("treated", "baseline", 0.5))
     design = trial.TrialDesign("bass", scenario, arms, unit=unit, survey_month=MONTHS, seed=11,
                                replicates=8)
@@ -59,9 +60,10 @@ def simulate_with_extra(design: trial.TrialDesign, seed: int) -> pd.DataFrame:
     model.run(design.survey_month)
     hh = model.households
     names = np.array(["control", "treated"], dtype=object)
+    exposed = (model.network.neighbour_sum((arm == 1).astype(np.float32)) > 0) & (arm == 0)
     return pd.DataFrame({"cluster": cluster, "arm": names[arm], "poor": hh.poor,
-                         "built": observer.built.astype(float),
-                         "exposed": np.zeros(hh.n, bool), "sampled": True})
+                         "built": observer.built.astype(float), "exposed": exposed,
+                         "sampled": True})
 
 
 def test_known_effect_is_recovered_within_its_confidence_interval():
@@ -82,6 +84,29 @@ def test_known_effect_is_recovered_within_its_confidence_interval():
     # cluster-robust SEs are of the size binomial noise implies (RT clusters, no contagion)
     binomial = math.sqrt(0.25 * 2 / 2000)
     assert 0.5 * binomial < itt["se"].mean() < 2.5 * binomial
+
+
+def test_household_lottery_recovers_the_effect_with_robust_errors():
+    design = bass_design(unit="household", households=1500)
+    truth = (1 - ((1 - P) * (1 - EXTRA_P)) ** MONTHS) - (1 - (1 - P) ** MONTHS)
+    table = trial.estimate(simulate_with_extra(design, 4), design).set_index("estimate")
+    itt = table.loc["itt"]
+    assert itt["clusters"] == 1500
+    assert itt["ci_low"] <= truth <= itt["ci_high"], itt.to_dict()
+
+
+def test_spillover_on_untreated_neighbours_appears_only_with_imitation():
+    """Control households tied to treated RTs adopt more when q > 0, not when q = 0."""
+    spill = {}
+    for q in (0.0, 0.6):
+        design = bass_design(q=q, households=3000)
+        values = [trial.point_estimates(simulate_with_extra(design, seed), design)["spillover"]
+                  for seed in range(10)]
+        spill[q] = np.array(values)
+    with_q, without_q = spill[0.6], spill[0.0]
+    report = f"q=0: {without_q.round(4)}; q=0.6: {with_q.round(4)}"
+    assert with_q.mean() > 3 * with_q.std(ddof=1) / math.sqrt(with_q.size), report
+    assert abs(without_q.mean()) < 3 * without_q.std(ddof=1) / math.sqrt(without_q.size), report
 
 
 def test_ols_estimates_equal_differences_in_means():
