@@ -84,6 +84,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
+        from sanisim.trial import describe_evidence_file  # trial, calibration, sensitivity
+
+        described = describe_evidence_file(path)
+        if described is not None:
+            print(f"ok: {path} ({described})")
+            continue
         scenario = load(path)
         bundles = ", ".join(scenario.bundles)
         print(f"ok: {path} (scenario {scenario.name!r}, hash {scenario.config_hash}, "

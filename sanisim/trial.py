@@ -694,6 +694,39 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
     return design
 
 
+def describe_evidence_file(path: str | Path) -> str | None:
+    """Validate a trial, calibration or sensitivity file and describe it in a few words.
+
+    Returns None when ``path`` is none of these (no ``[trial]``, ``[calibration]`` or
+    ``[sensitivity]`` table), so the caller can try it as a scenario.
+    """
+    path = Path(path)
+    if not path.is_file() or path.suffix != ".toml":
+        return None
+    try:
+        with path.open("rb") as handle:
+            tables = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    if isinstance(tables.get("trial"), dict):
+        design = load(path)
+        return (f"trial {design.name!r}: {len(design.arms)} arms by {design.unit}, survey at "
+                f"month {design.survey_month}, scenario {design.scenario.name!r}")
+    if isinstance(tables.get("calibration"), dict):
+        from sanisim import calibration
+
+        spec = calibration.load(path)
+        return (f"calibration {spec.name!r}: {len(spec.parameters)} parameters, "
+                f"{len(spec.targets)} targets, trial {spec.trial.name!r}")
+    if isinstance(tables.get("sensitivity"), dict):
+        from sanisim import sensitivity
+
+        spec = sensitivity.load(path)
+        return (f"sensitivity {spec.name!r}: {spec.method}, {len(spec.parameters)} parameters, "
+                f"bundles {', '.join(spec.bundles)}")
+    return None
+
+
 # --------------------------------------------------------------------------- command line
 
 

@@ -327,3 +327,15 @@ def test_out_of_sample_checks_run_and_report_every_figure():
     assert table["simulated"].between(-1, 1).all()
     assert set(table["verdict"]) <= {"within CI", "close", "miss"}
     assert validation.markdown(table).count("\n") == len(table) + 1
+
+
+def test_validate_accepts_every_shipped_trial_calibration_and_sensitivity_file(capsys):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(str(p) for p in (root / "experiments").glob("*.toml"))
+    assert main(["validate", *files]) == 0
+    out = capsys.readouterr().out
+    for kind in ("trial 'east_java'", "calibration 'east_java'", "sensitivity 'morris'",
+                 "sensitivity 'sobol'"):
+        assert kind in out
