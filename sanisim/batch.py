@@ -68,13 +68,15 @@ def monthly_parquet(run_key: str, monthly) -> bytes:
     import pyarrow.parquet as pq
 
     columns = {"run_key": pa.array([run_key] * len(monthly), pa.string())}
-    for name in monthly.columns:
-        values = monthly[name].to_numpy()
+    for name, series in monthly.items():
+        values = series.to_numpy()
         if name.startswith("spending_"):  # an all-zero month sum can come out as int
             values = values.astype("float64")
         columns[name] = pa.array(values)  # column by column: far faster than from_pandas
     sink = pa.BufferOutputStream()
-    pq.write_table(pa.table(columns), sink)
+    # dictionary encoding and statistics only where they pay: the key and the month
+    pq.write_table(pa.table(columns), sink, use_dictionary=["run_key"],
+                   write_statistics=["run_key", "month"])
     return sink.getvalue().to_pybytes()
 
 

@@ -139,9 +139,10 @@ def _dask_executor(workers: int | None, scheduler: str | None,
     else:
         count = workers or available_cpus()
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
-                               dashboard_address=None)
+                               dashboard_address=":0")
         client = Client(cluster)
         label = f"local Dask cluster of {count} worker{'s' if count > 1 else ''}"
+        log.info("Dask dashboard: %s", client.dashboard_link)
     threads = sum(client.nthreads().values()) or 1
     slots = max(workers or 0, threads)
     executor = client.get_executor(pure=False)

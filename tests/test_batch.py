@@ -91,7 +91,7 @@ def test_dask_scheduler_address(tmp_path, serial_smoke):
     """--scheduler: the batch runs on an already running cluster, found by its address."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
         out = tmp_path / "smoke"
         code = main(["batch", str(SMOKE), "--scheduler", cluster.scheduler_address,
                      "--out", str(out), "--quiet"])
