@@ -57,10 +57,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError
+from sanisim.errors import InputError, check_keys, did_you_mean
 from sanisim.trial import (
     TrialDesign,
-    _check_keys,
     _int,
     add_executor_options,
     point_estimates,
@@ -474,11 +473,11 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
               base: Path | None = None) -> CalibrationSpec:
     """Validate calibration data (``[calibration]``, ``[parameters]``, ``[targets]``)."""
     base = base or Path(".")
-    _check_keys(raw, ("calibration", "parameters", "targets"), source, "")
+    check_keys(raw, ("calibration", "parameters", "targets"), source, "")
     table = raw.get("calibration")
     if not isinstance(table, dict):
         raise InputError(source, "calibration", "missing [calibration] table (name, trial, ...)")
-    _check_keys(table, CALIBRATION_KEYS, source, "calibration.")
+    check_keys(table, CALIBRATION_KEYS, source, "calibration.")
     for required in ("name", "trial"):
         if required not in table:
             raise InputError(source, f"calibration.{required}", "missing (required)")
@@ -532,15 +531,13 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
     for name, target in targets_table.items():
         where = f"targets.{name}"
         if name not in known:
-            import difflib
 
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, known)
             raise InputError(source, where, f"not an estimate of trial {design.name!r}{hint} "
                              f"(estimates: {', '.join(known)})")
         if not isinstance(target, dict):
             raise InputError(source, where, "must be a table {value = ..., se = ...}")
-        _check_keys(target, TARGET_KEYS, source, where + ".")
+        check_keys(target, TARGET_KEYS, source, where + ".")
         value = _number(target.get("value"), source, where + ".value")
         se = _number(target.get("se"), source, where + ".se")
         if se <= 0:

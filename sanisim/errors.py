@@ -15,3 +15,19 @@ class InputError(Exception):
         self.message = message
         where = ": ".join(part for part in (source, key) if part)
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def did_you_mean(word: object, candidates) -> str:
+    """``"; did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_keys(table, allowed, source: str | None, prefix: str = "") -> None:
+    """Raise an :class:`InputError` for the first key of ``table`` not in ``allowed``."""
+    for key in table:
+        if key not in allowed:
+            raise InputError(source, f"{prefix}{key}", "unknown key" + did_you_mean(key, allowed)
+                             + f" (allowed: {', '.join(allowed)})")

@@ -35,7 +35,7 @@ import math
 import re
 import tomllib
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from sanisim.errors import InputError
+from sanisim.errors import InputError, check_keys, did_you_mean
 from sanisim.parameters import BY_KEY, PARAMETERS
 from sanisim.results import PARAM_PREFIX, Results
 from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
@@ -273,19 +273,6 @@ def load(path: str | Path) -> Experiment:
     return from_dict(raw, source, path, text)
 
 
-def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
-
-
-def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], source: str,
-                prefix: str) -> None:
-    for key in table:
-        if key not in allowed:
-            raise InputError(source, f"{prefix}{key}", "unknown key" + _did_you_mean(
-                key, allowed) + f" (allowed: {', '.join(allowed)})")
-
-
 def _integer(value: Any, source: str, key: str, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (
             high is not None and value > high):
@@ -320,7 +307,7 @@ def _flatten(table: Mapping[str, Any], source: str, prefix: str, section: str):
 
 def _unknown_param(key: str, source: str, section: str) -> InputError:
     candidates = list(BY_KEY) + sorted({p.section for p in PARAMETERS})
-    hint = _did_you_mean(key, candidates)
+    hint = did_you_mean(key, candidates)
     if not hint and "." in key:
         head, last = key.rsplit(".", 1)
         names = [k.rsplit(".", 1)[-1] for k in BY_KEY if k.startswith(head + ".")]
@@ -346,12 +333,12 @@ def _resolve_scenario(ref: str, base: Path, source: str) -> Path:
 def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path | None = None,
               text: str = "") -> Experiment:
     """Validate experiment data (as read from TOML) into an :class:`Experiment`."""
-    _check_keys(raw, TOP_KEYS, source, "")
+    check_keys(raw, TOP_KEYS, source, "")
     table = raw.get("experiment")
     if not isinstance(table, dict):
         raise InputError(source, "experiment", "missing [experiment] table (with name, seed, "
                          "scenarios, ...)")
-    _check_keys(table, EXPERIMENT_KEYS, source, "experiment.")
+    check_keys(table, EXPERIMENT_KEYS, source, "experiment.")
     for required in ("name", "seed", "scenarios"):
         if required not in table:
             raise InputError(source, f"experiment.{required}", "missing (required)")
@@ -390,7 +377,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
             if bundle not in scenario.bundles:
                 raise InputError(source, "experiment.bundles", (
                     f"bundle {bundle!r} is not defined in scenario {scenario.name!r}"
-                    f"{_did_you_mean(bundle, list(scenario.bundles))} (defined: "
+                    f"{did_you_mean(bundle, list(scenario.bundles))} (defined: "
                     f"{', '.join(scenario.bundles)})"))
 
     grid = _parse_grid(raw.get("grid", {}), source)
@@ -439,7 +426,7 @@ def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, flo
         return 0, {}
     if not isinstance(table, dict):
         raise InputError(source, "lhs", "must be a table with samples and [lhs.ranges]")
-    _check_keys(table, LHS_KEYS, source, "lhs.")
+    check_keys(table, LHS_KEYS, source, "lhs.")
     if "samples" not in table or "ranges" not in table:
         missing = "samples" if "samples" not in table else "ranges"
         raise InputError(source, f"lhs.{missing}", "missing: [lhs] needs samples = N and "

@@ -52,11 +52,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError
+from sanisim.errors import InputError, check_keys, did_you_mean
 from sanisim.experiment import Experiment, canonical_json, short_hash
 from sanisim.parameters import BY_KEY
 from sanisim.scenario import Scenario
-from sanisim.trial import _check_keys, _int, add_executor_options, read_toml, resolve_beside
+from sanisim.trial import _int, add_executor_options, read_toml, resolve_beside
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,8 @@ def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = 
     for key in keys:
         record = BY_KEY.get(key)
         if record is None:
-            import difflib
 
-            close = difflib.get_close_matches(key, list(BY_KEY), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(key, BY_KEY)
             raise InputError(source, "parameters", f"unknown parameter {key!r}{hint} (see "
                              "'python -m sanisim.parameters')")
         if record.kind not in (int, float):
@@ -508,11 +506,11 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
               text: str = "") -> SensitivitySpec:
     from sanisim.scenario import load as load_scenario
 
-    _check_keys(raw, ("sensitivity",), source, "")
+    check_keys(raw, ("sensitivity",), source, "")
     table = raw.get("sensitivity")
     if not isinstance(table, dict):
         raise InputError(source, "sensitivity", "missing [sensitivity] table")
-    _check_keys(table, SA_KEYS, source, "sensitivity.")
+    check_keys(table, SA_KEYS, source, "sensitivity.")
     for required in ("name", "scenario", "parameters"):
         if required not in table:
             raise InputError(source, f"sensitivity.{required}", "missing (required)")

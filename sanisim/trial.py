@@ -51,7 +51,6 @@ difference in means over every household of the enrolled clusters, no sampling).
 from __future__ import annotations
 
 import argparse
-import difflib
 import math
 import tomllib
 import warnings
@@ -64,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError
+from sanisim.errors import InputError, check_keys, did_you_mean
 from sanisim.ladder import Rung
 from sanisim.parameters import BY_KEY, Param
 from sanisim.scenario import SCENARIO_DIR, Scenario
@@ -181,22 +180,19 @@ def record_of(scenario: Scenario, key: str, source: str = "<parameters>") -> Par
     if len(parts) == 3 and parts[0] == "strategies":
         name, sub = parts[1], parts[2]
         if name not in scenario.strategies:
-            close = difflib.get_close_matches(name, list(scenario.strategies), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(name, scenario.strategies)
             raise InputError(source, key, f"scenario {scenario.name!r} has no strategy "
                              f"{name!r}{hint} (strategies: {', '.join(scenario.strategies)})")
         kind = scenario.strategies[name]["type"]
         records = {p.key: p for p in (*COMMON_PARAMS, *STRATEGY_TYPES[kind].PARAMS)}
         if sub not in records:
-            close = difflib.get_close_matches(sub, list(records), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(sub, records)
             raise InputError(source, key, f"no parameter {sub!r} for a {kind!r} strategy"
                              f"{hint}")
         param = records[sub]
         return Param(key, scenario.strategies[name][sub], param.unit, param.meaning,
                      param.source, param.low, param.high, param.choices)
-    close = difflib.get_close_matches(key, list(BY_KEY), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(key, BY_KEY)
     raise InputError(source, key, f"unknown parameter{hint} (a registry key, see 'python -m "
                      "sanisim.parameters', or strategies.NAME.KEY)")
 
@@ -576,16 +572,6 @@ def resolve_beside(ref: str, base: Path, source: str, key: str) -> Path:
                      f"shipped scenario (shipped: {known})")
 
 
-def _check_keys(table: Mapping[str, Any], allowed: Sequence[str], source: str,
-                prefix: str) -> None:
-    for key in table:
-        if key not in allowed:
-            close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise InputError(source, f"{prefix}{key}",
-                             f"unknown key{hint} (allowed: {', '.join(allowed)})")
-
-
 def _int(table: Mapping[str, Any], key: str, default: Any, low: int, source: str,
          prefix: str) -> Any:
     value = table.get(key, default)
@@ -629,11 +615,11 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
     """Validate trial data (``[trial]`` and ``[arms.NAME]`` tables) into a design."""
     from sanisim.scenario import load as load_scenario
 
-    _check_keys(raw, ("trial", "arms"), source, "")
+    check_keys(raw, ("trial", "arms"), source, "")
     table = raw.get("trial")
     if not isinstance(table, dict):
         raise InputError(source, "trial", "missing [trial] table (name, scenario, seed, ...)")
-    _check_keys(table, TRIAL_KEYS, source, "trial.")
+    check_keys(table, TRIAL_KEYS, source, "trial.")
     for required in ("name", "scenario"):
         if required not in table:
             raise InputError(source, f"trial.{required}", "missing (required)")
@@ -654,11 +640,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
         where = f"arms.{name}."
         if not isinstance(arm, dict):
             raise InputError(source, f"arms.{name}", "must be a table with bundle and share")
-        _check_keys(arm, ARM_KEYS, source, where)
+        check_keys(arm, ARM_KEYS, source, where)
         bundle = arm.get("bundle")
         if bundle not in scenario.bundles:
-            close = difflib.get_close_matches(str(bundle), list(scenario.bundles), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(bundle), scenario.bundles)
             raise InputError(source, f"{where}bundle", f"got {bundle!r}{hint}; allowed: a "
                              f"bundle of scenario {scenario.name!r} "
                              f"({', '.join(scenario.bundles)})")

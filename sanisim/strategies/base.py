@@ -21,7 +21,6 @@ mask is evaluated once in :meth:`Strategy.setup`, without drawing from any strea
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sanisim.errors import InputError
+from sanisim.errors import InputError, did_you_mean
 from sanisim.parameters import Param
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -153,8 +152,7 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
         kind = table.get("type")
         if not isinstance(kind, str) or kind not in STRATEGY_TYPES:
             allowed = ", ".join(sorted(STRATEGY_TYPES)) or "(none registered)"
-            close = difflib.get_close_matches(str(kind), list(STRATEGY_TYPES), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            hint = did_you_mean(str(kind), STRATEGY_TYPES)
             raise InputError(source, f"{where}.type",
                              f"unknown strategy type {kind!r}{hint} (allowed: {allowed})")
         cls = STRATEGY_TYPES[kind]
@@ -165,8 +163,7 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
             config[key] = _check_param(param, value, source, f"{where}.{key}")
         for key in table:
             if key != "type" and key not in records:
-                close = difflib.get_close_matches(key, list(records), n=1, cutoff=0.6)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(key, records)
                 raise InputError(source, f"{where}.{key}", f"unknown key for a {kind!r} "
                                  f"strategy{hint} (allowed: {', '.join(records)})")
         if config["end"] < config["start"]:
@@ -182,8 +179,7 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
             raise InputError(source, f"bundles.{bundle}", "must be a list of strategy names")
         for member in members:
             if member not in configs:
-                close = difflib.get_close_matches(member, list(configs), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(member, configs)
                 allowed = ", ".join(configs) or "(none defined)"
                 raise InputError(source, f"bundles.{bundle}",
                                  f"unknown strategy {member!r}{hint} (defined: {allowed})")
@@ -194,8 +190,7 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
 def build_bundle(scenario, bundle: str, source: str = "--strategy") -> list[Strategy]:
     """Instantiate the strategies of a bundle named in the scenario."""
     if bundle not in scenario.bundles:
-        close = difflib.get_close_matches(bundle, list(scenario.bundles), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(bundle, scenario.bundles)
         raise InputError(source, bundle, f"unknown strategy bundle{hint} "
                          f"(bundles of {scenario.name}: {', '.join(scenario.bundles)})")
     return [STRATEGY_TYPES[scenario.strategies[n]["type"]](n, scenario.strategies[n])
