@@ -7,7 +7,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["SanitationModel", "load_results", "load_scenario", "run", "__version__"]
+# ``run_scenario`` (not ``run``): ``sanisim.run`` is the module of that name once imported.
+__all__ = ["SanitationModel", "load_results", "load_scenario", "run_scenario", "__version__"]
 
 
 def __getattr__(name: str):
@@ -19,7 +20,7 @@ def __getattr__(name: str):
         from sanisim.scenario import load
 
         return load
-    if name == "run":
+    if name == "run_scenario":
         from sanisim.run import run
 
         return run

@@ -40,7 +40,7 @@ def _positive(name: str, low: int = 1) -> Callable[[str], int]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sanisim import run as runner
+    import sanisim.run as runner
     from sanisim.scenario import load
 
     scenario = load(args.scenario)

@@ -49,5 +49,8 @@ class Results:
         return self.monthly.merge(design, on="run_key", how="left")
 
     def summary_with_runs(self) -> pd.DataFrame:
+        """Summaries joined to their run's design (fields both carry, e.g. ``months``, are
+        taken from the run table)."""
         design = self.runs.drop(columns=["status", "error"], errors="ignore")
-        return self.summary.merge(design, on="run_key", how="left")
+        shared = [c for c in self.summary.columns if c in design.columns and c != "run_key"]
+        return self.summary.drop(columns=shared).merge(design, on="run_key", how="left")
