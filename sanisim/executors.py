@@ -98,9 +98,14 @@ def open_executor(backend: str = "processes", workers: int | None = None,
 
         def stop_now() -> None:
             processes = list((getattr(pool, "_processes", None) or {}).values())
+            # shutdown(wait=False) forgets the pool's manager thread; keep it to join it, or
+            # the interpreter's exit hook races it and prints a traceback
+            manager = getattr(pool, "_executor_manager_thread", None)
             pool.shutdown(wait=False, cancel_futures=True)
             for process in processes:
                 process.terminate()
+            if manager is not None:
+                manager.join(timeout=30)
 
         try:
             yield ExecutorHandle(pool, f"{count} local process{'es' if count > 1 else ''}",
