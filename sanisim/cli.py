@@ -118,6 +118,24 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import importlib.util
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    app = Path(__file__).with_name("app.py")
+    solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which(
+        "solara")
+    if importlib.util.find_spec("solara") is None or solara is None:
+        print("sanisim: error: install the dashboard extra: pip install -e '.[dashboard]'",
+              file=sys.stderr)
+        return 2
+    command = [solara, "run", str(app), "--port", str(args.port)]
+    print(" ".join(command))
+    return 0 if args.print_only else subprocess.call(command)
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -149,6 +167,13 @@ def build_parser() -> _Parser:
     strategies = verbs.add_parser("strategies", help="list a scenario's strategy bundles")
     strategies.add_argument("scenario", help="scenario file or shipped scenario name")
     strategies.set_defaults(func=cmd_strategies)
+
+    dashboard = verbs.add_parser("dashboard", help="start the interactive dashboard (browser)")
+    dashboard.add_argument("--port", type=_positive("--port"), default=8765,
+                           help="port on 127.0.0.1 (default 8765)")
+    dashboard.add_argument("--print", dest="print_only", action="store_true",
+                           help="only print the command that starts it")
+    dashboard.set_defaults(func=cmd_dashboard)
 
     from sanisim.batch import register as register_batch
 
