@@ -27,6 +27,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from machine_info import cpu_name  # benchmarks/ is on sys.path when run as a script
+
 EXPERIMENT = """
 [experiment]
 name = "bench"
@@ -166,14 +168,7 @@ def components(experiment, folder: Path) -> dict[str, float]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
             f"load average {load:.2f} at start")

@@ -40,6 +40,8 @@ import sys
 import time
 from pathlib import Path
 
+from machine_info import cpu_name  # benchmarks/ is on sys.path when run as a script
+
 HERE = Path(__file__).resolve().parent
 CONFIGS = ("default", "bass")
 
@@ -252,14 +254,7 @@ def machine() -> dict:
     import numpy
     import scipy
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     try:
         mem_kib = next(int(line.split()[1]) for line in
                        Path("/proc/meminfo").read_text().splitlines()
