@@ -99,6 +99,11 @@ class BehaviourChange(Programme):
               "contiguous blocks.",
               "assumption: about one cadre per RW, as STBM cadres are recruited locally",
               0, 1_000_000),
+        Param("deployment", "catchments", "",
+              "How the cadres work: each in its own contiguous block of RTs ('catchments'), or "
+              "as one team going down a single district-wide list in targeting order "
+              "('pooled', as when a kelurahan-level plan sends everyone where need is "
+              "greatest).", "model switch", choices=("catchments", "pooled")),
         Param("visits_per_cadre", 15, "visits per cadre-month",
               "Household visits (first visits and follow-ups) one cadre makes in a month.",
               "assumption: a few visits a week by a volunteer", 0, 10_000),
@@ -140,17 +145,12 @@ class BehaviourChange(Programme):
         self.last_visit = np.full(hh.n, NEVER, np.int16)
         self.follow_up_due = np.full(hh.n, NEVER, np.int16)
         self.pending = np.zeros(0, np.int64)  # rows with a follow-up booked
-        rt, n_rt = hh.rt.astype(np.int64), model.n_rt
-        if self.reach is not None:  # the cadres work in the RTs the strategy reaches
-            reached = self.reached_rts(model)
-            rt, n_rt = (np.cumsum(reached) - 1)[rt], max(int(reached.sum()), 1)
-        owner = (rt * max(self.cadres, 1)) // n_rt
-        if self.reach is not None:
-            owner[~self.reach] = self.cadres  # nobody's catchment
-        order = np.argsort(owner, kind="stable")
-        bounds = np.searchsorted(owner[order], np.arange(self.cadres + 1))
-        promoters = [Promoter(model, self, "cadre", order[bounds[c]:bounds[c + 1]],
-                              self.visits_per_cadre) for c in range(self.cadres)]
+        if self.deployment == "pooled":  # one team, one list: the whole reach
+            team = np.arange(hh.n) if self.reach is None else np.flatnonzero(self.reach)
+            promoters = [Promoter(model, self, "cadre", team,
+                                  self.cadres * self.visits_per_cadre)] if self.cadres else []
+        else:
+            promoters = self._cadre_blocks(model)
         if self.sanitarian_extra_visits:
             promoters += [Promoter(model, self, "sanitarian", self.within_reach(s.catchment),
                                    self.sanitarian_extra_visits) for s in model.sanitarians]
@@ -162,6 +162,20 @@ class BehaviourChange(Programme):
         self.capacity = sum(p.capacity for p in promoters)
         self.visits_total = self.visits_this_month = 0
         self.follow_ups_total = self.follow_ups_this_month = 0
+
+    def _cadre_blocks(self, model: SanitationModel) -> list[Promoter]:
+        """One cadre per contiguous block of (reached) RTs."""
+        rt, n_rt = model.households.rt.astype(np.int64), model.n_rt
+        if self.reach is not None:  # the cadres work in the RTs the strategy reaches
+            reached = self.reached_rts(model)
+            rt, n_rt = (np.cumsum(reached) - 1)[rt], max(int(reached.sum()), 1)
+        owner = (rt * max(self.cadres, 1)) // n_rt
+        if self.reach is not None:
+            owner[~self.reach] = self.cadres  # nobody's catchment
+        order = np.argsort(owner, kind="stable")
+        bounds = np.searchsorted(owner[order], np.arange(self.cadres + 1))
+        return [Promoter(model, self, "cadre", order[bounds[c]:bounds[c + 1]],
+                         self.visits_per_cadre) for c in range(self.cadres)]
 
     # ---------------------------------------------------------------- the visits
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
