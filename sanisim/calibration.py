@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError, check_keys, did_you_mean
+from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.trial import (
     TrialDesign,
     _int,
@@ -473,14 +473,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
               base: Path | None = None) -> CalibrationSpec:
     """Validate calibration data (``[calibration]``, ``[parameters]``, ``[targets]``)."""
     base = base or Path(".")
-    check_keys(raw, ("calibration", "parameters", "targets"), source, "")
-    table = raw.get("calibration")
-    if not isinstance(table, dict):
-        raise InputError(source, "calibration", "missing [calibration] table (name, trial, ...)")
-    check_keys(table, CALIBRATION_KEYS, source, "calibration.")
-    for required in ("name", "trial"):
-        if required not in table:
-            raise InputError(source, f"calibration.{required}", "missing (required)")
+    table = main_table(raw, "calibration", ("calibration", "parameters", "targets"),
+                       CALIBRATION_KEYS, ("name", "trial"), source)
     trial_path = base / str(table["trial"])
     if not trial_path.is_file():
         raise InputError(source, "calibration.trial", f"no trial file {table['trial']!r} "

@@ -31,3 +31,17 @@ def check_keys(table, allowed, source: str | None, prefix: str = "") -> None:
         if key not in allowed:
             raise InputError(source, f"{prefix}{key}", "unknown key" + did_you_mean(key, allowed)
                              + f" (allowed: {', '.join(allowed)})")
+
+
+def main_table(raw, name: str, top_keys, keys, required, source: str | None) -> dict:
+    """The ``[name]`` table of an input file, checked: only ``top_keys`` at the top, only
+    ``keys`` inside, every ``required`` key present."""
+    check_keys(raw, top_keys, source)
+    table = raw.get(name)
+    if not isinstance(table, dict):
+        raise InputError(source, name, f"missing [{name}] table (with {', '.join(required)})")
+    check_keys(table, keys, source, f"{name}.")
+    for key in required:
+        if key not in table:
+            raise InputError(source, f"{name}.{key}", "missing (required)")
+    return table

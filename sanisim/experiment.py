@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from sanisim.errors import InputError, check_keys, did_you_mean
+from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.parameters import BY_KEY, PARAMETERS
 from sanisim.results import PARAM_PREFIX, Results
 from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
@@ -333,15 +333,8 @@ def _resolve_scenario(ref: str, base: Path, source: str) -> Path:
 def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path | None = None,
               text: str = "") -> Experiment:
     """Validate experiment data (as read from TOML) into an :class:`Experiment`."""
-    check_keys(raw, TOP_KEYS, source, "")
-    table = raw.get("experiment")
-    if not isinstance(table, dict):
-        raise InputError(source, "experiment", "missing [experiment] table (with name, seed, "
-                         "scenarios, ...)")
-    check_keys(table, EXPERIMENT_KEYS, source, "experiment.")
-    for required in ("name", "seed", "scenarios"):
-        if required not in table:
-            raise InputError(source, f"experiment.{required}", "missing (required)")
+    table = main_table(raw, "experiment", TOP_KEYS, EXPERIMENT_KEYS,
+                       ("name", "seed", "scenarios"), source)
 
     name = table["name"]
     if not isinstance(name, str) or not _NAME_RE.match(name):

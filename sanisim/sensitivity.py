@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError, check_keys, did_you_mean
+from sanisim.errors import InputError, did_you_mean, main_table
 from sanisim.experiment import Experiment, canonical_json, short_hash
 from sanisim.parameters import BY_KEY
 from sanisim.scenario import Scenario
@@ -506,14 +506,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
               text: str = "") -> SensitivitySpec:
     from sanisim.scenario import load as load_scenario
 
-    check_keys(raw, ("sensitivity",), source, "")
-    table = raw.get("sensitivity")
-    if not isinstance(table, dict):
-        raise InputError(source, "sensitivity", "missing [sensitivity] table")
-    check_keys(table, SA_KEYS, source, "sensitivity.")
-    for required in ("name", "scenario", "parameters"):
-        if required not in table:
-            raise InputError(source, f"sensitivity.{required}", "missing (required)")
+    table = main_table(raw, "sensitivity", ("sensitivity",), SA_KEYS,
+                       ("name", "scenario", "parameters"), source)
     scenario = load_scenario(resolve_beside(str(table["scenario"]), base or Path("."), source,
                                             "sensitivity.scenario"))
     method = table.get("method", "morris")

@@ -63,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError, check_keys, did_you_mean
+from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.ladder import Rung
 from sanisim.parameters import BY_KEY, Param
 from sanisim.scenario import SCENARIO_DIR, Scenario
@@ -615,14 +615,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
     """Validate trial data (``[trial]`` and ``[arms.NAME]`` tables) into a design."""
     from sanisim.scenario import load as load_scenario
 
-    check_keys(raw, ("trial", "arms"), source, "")
-    table = raw.get("trial")
-    if not isinstance(table, dict):
-        raise InputError(source, "trial", "missing [trial] table (name, scenario, seed, ...)")
-    check_keys(table, TRIAL_KEYS, source, "trial.")
-    for required in ("name", "scenario"):
-        if required not in table:
-            raise InputError(source, f"trial.{required}", "missing (required)")
+    table = main_table(raw, "trial", ("trial", "arms"), TRIAL_KEYS, ("name", "scenario"),
+                       source)
     if not isinstance(table["name"], str) or not table["name"]:
         raise InputError(source, "trial.name", "must be a non-empty string")
     base = base or Path(".")
