@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sanisim.behaviour import raise_factors
+from sanisim.behaviour import VISIT_FACTORS, raise_factors
 from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.targeting import select
@@ -62,7 +62,7 @@ class Sanitarian(mesa.Agent):
     does not visit households already building or waiting for a loan.
     """
 
-    FACTORS_RAISED = ("risk", "attitude", "ability")
+    FACTORS_RAISED = VISIT_FACTORS
 
     def __init__(self, model: SanitationModel, catchment: np.ndarray, capacity: int,
                  targeting: str, visit_effect: float, visit_cost: float,
@@ -109,11 +109,9 @@ class CreditCooperative(mesa.Agent):
     (:meth:`inject`) adds to cash and to ``injected``.
     """
 
-    def __init__(self, model: SanitationModel, index: int, villages: np.ndarray,
-                 params) -> None:
+    def __init__(self, model: SanitationModel, index: int, params) -> None:
         super().__init__(model)
         self.index = index
-        self.villages = villages
         self.starting_fund = params["cooperatives.fund"]
         self.cash = self.starting_fund
         self.outstanding = 0.0

@@ -18,6 +18,8 @@ import numpy as np
 from sanisim.population import FACTORS, Households
 
 WEIGHT_KEYS = tuple(f"behaviour.w_{f}" for f in FACTORS)
+#: Factors a household visit (sanitarian, cadre, grant visit) raises: risk, attitude, know-how.
+VISIT_FACTORS: tuple[str, ...] = ("risk", "attitude", "ability")
 
 
 def decay_factor(half_life_months: float) -> np.float32:

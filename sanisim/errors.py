@@ -33,14 +33,25 @@ def check_keys(table, allowed, source: str | None, prefix: str = "") -> None:
                              + f" (allowed: {', '.join(allowed)})")
 
 
+#: A name that may become a folder name: letters, digits, '_', '-', '.'; no path separators.
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
 def main_table(raw, name: str, top_keys, keys, required, source: str | None) -> dict:
     """The ``[name]`` table of an input file, checked: only ``top_keys`` at the top, only
-    ``keys`` inside, every ``required`` key present."""
+    ``keys`` inside, every ``required`` key present, and its ``name`` (which names the
+    default output folder) made of letters, digits, '_', '-' and '.' only."""
     check_keys(raw, top_keys, source)
     table = raw.get(name)
     if not isinstance(table, dict):
         raise InputError(source, name, f"missing [{name}] table (with {', '.join(required)})")
     check_keys(table, keys, source, f"{name}.")
+    import re
+
+    label = table.get("name")
+    if "name" in table and not (isinstance(label, str) and re.match(NAME_PATTERN, label)):
+        raise InputError(source, f"{name}.name", f"got {label!r}; allowed: letters, digits, "
+                         "'_', '-' and '.' (it names the results folder)")
     for key in required:
         if key not in table:
             raise InputError(source, f"{name}.{key}", "missing (required)")

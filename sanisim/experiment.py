@@ -32,7 +32,6 @@ import hashlib
 import itertools
 import json
 import math
-import re
 import tomllib
 import zlib
 from collections.abc import Mapping
@@ -60,7 +59,6 @@ MAX_RUNS = 10_000_000
 #: Spawn key of the Latin-hypercube stream: two entries, so it never equals a replicate's
 #: one-entry key ``(replicate,)``.
 LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.experiment.lhs"), 0)
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def run_seed(experiment_seed: int, replicate: int) -> int:
@@ -254,23 +252,17 @@ def is_experiment_file(path: str | Path) -> bool:
     try:
         with path.open("rb") as handle:
             return isinstance(tomllib.load(handle).get("experiment"), dict)
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8 or not TOML
         return False
 
 
 def load(path: str | Path) -> Experiment:
     """Read and validate an experiment file; every mistake is a one-line :class:`InputError`."""
+    from sanisim.scenario import read_toml_text
+
     path = Path(path)
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(source, None, f"cannot read experiment file ({err.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(source, None, f"not valid TOML ({err})") from None
-    return from_dict(raw, source, path, text)
+    raw, text = read_toml_text(path)
+    return from_dict(raw, str(path), path, text)
 
 
 def _integer(value: Any, source: str, key: str, low: int, high: int | None = None) -> int:
@@ -337,9 +329,6 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
                        ("name", "seed", "scenarios"), source)
 
     name = table["name"]
-    if not isinstance(name, str) or not _NAME_RE.match(name):
-        raise InputError(source, "experiment.name", f"got {name!r}; allowed: letters, digits, "
-                         "'_', '-' and '.' (it names the results folder)")
     description = table.get("description", "")
     if not isinstance(description, str):
         raise InputError(source, "experiment.description", "must be a string")

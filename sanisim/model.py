@@ -157,7 +157,7 @@ class SanitationModel(mesa.Model):
                                 else np.full(n_village, -1))
         self.coop_of_row = self.coop_of_village[hh.village].astype(np.int16)
         self.cooperatives = AgentSet(
-            [CreditCooperative(self, c, np.flatnonzero(self.coop_of_village == c), p)
+            [CreditCooperative(self, c, p)
              for c in range(count)], random=self.random)
 
     def coop_of_row_is(self, index: int) -> np.ndarray:

@@ -203,9 +203,13 @@ def from_edgelist(path: Path, n: int, source: str) -> SocialNetwork:
         if any(len(row) != 2 for row in rows):
             raise ValueError("a line does not hold exactly two fields")
         edges = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    except UnicodeDecodeError:
+        raise InputError(source, key, f"{path}: not a UTF-8 text file") from None
     except ValueError:
         raise InputError(source, key, f"{path}: each line must hold two household indices"
                          ) from None
+    except OSError as err:
+        raise InputError(source, key, f"{path}: cannot read file ({err.strerror})") from None
     if edges.size and (edges.min() < 0 or edges.max() >= n):
         raise InputError(source, key, f"{path}: indices must be in [0, {n - 1}] for "
                          f"{n} households")

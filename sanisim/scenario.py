@@ -131,14 +131,25 @@ def load(name_or_path: str | Path) -> Scenario:
     return from_dict(raw, source=str(path), path=path)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_toml_text(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Parse a TOML input file; return its tables and its text. Every failure (missing,
+    unreadable, not UTF-8, not TOML) is one :class:`InputError` naming the file."""
+    path = Path(path)
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        text = path.read_text(encoding="utf-8")
+        return tomllib.loads(text), text
+    except FileNotFoundError:
+        raise InputError(str(path), None, "no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(str(path), None, "not valid TOML (the file is not UTF-8 text)") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(str(path), None, f"not valid TOML ({err})") from None
     except OSError as err:
         raise InputError(str(path), None, f"cannot read file ({err.strerror})") from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    return read_toml_text(path)[0]
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:

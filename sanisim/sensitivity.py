@@ -56,7 +56,7 @@ from sanisim.errors import InputError, did_you_mean, main_table
 from sanisim.experiment import Experiment, canonical_json, short_hash
 from sanisim.parameters import BY_KEY
 from sanisim.scenario import Scenario
-from sanisim.trial import _int, add_executor_options, read_toml, resolve_beside
+from sanisim.trial import _int, add_executor_options, resolve_beside
 
 log = logging.getLogger(__name__)
 
@@ -497,9 +497,11 @@ def step_analyse(spec: SensitivitySpec, out: Path) -> tuple[pd.DataFrame, pd.Dat
 
 
 def load(path: str | Path) -> SensitivitySpec:
+    from sanisim.scenario import read_toml_text
+
     path = Path(path)
-    raw = read_toml(path)
-    return from_dict(raw, str(path), path.parent, path.read_text())
+    raw, text = read_toml_text(path)
+    return from_dict(raw, str(path), path.parent, text)
 
 
 def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path | None = None,

@@ -592,16 +592,9 @@ def _choice(table: Mapping[str, Any], key: str, default: str, choices: Sequence[
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise InputError(str(path), None, "no such file") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(str(path), None, f"not valid TOML ({err})") from None
-    except OSError as err:
-        raise InputError(str(path), None, f"cannot read file ({err.strerror})") from None
+    from sanisim.scenario import read_toml_text
+
+    return read_toml_text(path)[0]
 
 
 def load(path: str | Path, scenario: str | Path | None = None) -> TrialDesign:
@@ -617,8 +610,6 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
 
     table = main_table(raw, "trial", ("trial", "arms"), TRIAL_KEYS, ("name", "scenario"),
                        source)
-    if not isinstance(table["name"], str) or not table["name"]:
-        raise InputError(source, "trial.name", "must be a non-empty string")
     base = base or Path(".")
     ref = scenario_ref if scenario_ref is not None else table["scenario"]
     if not isinstance(ref, str | Path):
@@ -685,7 +676,7 @@ def describe_evidence_file(path: str | Path) -> str | None:
     try:
         with path.open("rb") as handle:
             tables = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML: not ours to describe
         return None
     if isinstance(tables.get("trial"), dict):
         design = load(path)

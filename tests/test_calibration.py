@@ -7,7 +7,6 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import assert_one_line
@@ -205,9 +204,12 @@ def test_calibration_file_and_fit_table(synthetic):
     assert {t.name for t in spec.targets} == {
         "control_mean", "itt", "effect:ra:non_poor", "effect:ra:poor", "effect:lg:non_poor",
         "effect:lg:poor"}
-    evaluation = calibration.Evaluation({}, {t.name: t.value for t in spec.targets},
-                                        {}, 0.0)
-    table = calibration.fit_table(replace(spec), evaluation, None)
-    assert table["within_published_95"].all()
-    assert np.allclose(table["published_high"] - table["published_low"],
-                       [2 * 1.96 * t.se for t in spec.targets])
+    # simulated values 1.5 SE off target (inside the 95% band) and 2.5 SE off (outside)
+    offsets = {t.name: (1.5 if i % 2 == 0 else -2.5) for i, t in enumerate(spec.targets)}
+    evaluation = calibration.Evaluation(
+        {}, {t.name: t.value + offsets[t.name] * t.se for t in spec.targets}, {}, 0.0)
+    table = calibration.fit_table(replace(spec), evaluation, None).set_index("target")
+    assert list(table["within_published_95"]) == [offsets[t.name] == 1.5 for t in spec.targets]
+    # the published ITT band, from the paper: +0.024 (SE 0.014)
+    assert table.loc["itt", "published_low"] == pytest.approx(0.024 - 1.96 * 0.014)
+    assert table.loc["itt", "published_high"] == pytest.approx(0.024 + 1.96 * 0.014)

@@ -183,3 +183,25 @@ def test_installed_command_bad_file_gives_exit_2_without_traceback(write_scenari
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert_one_line(done.stderr, str(path), "cooperatives.funds", "cooperatives.fund")
+
+
+@pytest.mark.parametrize("verb", ["validate", "run", "batch", "trial", "calibrate",
+                                  "sensitivity"])
+def test_file_that_is_not_utf8_gives_one_line_and_exit_2(verb, tmp_path, capsys):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes(b'[experiment]\nname = "Kec. \xe9"\n')
+    assert main([verb, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert str(bad) in err and "UTF-8" in err
+
+
+@pytest.mark.parametrize("kind", ["experiment", "trial", "calibration", "sensitivity"])
+def test_a_name_that_would_leave_the_results_folder_is_refused(kind, tmp_path, capsys):
+    bad = tmp_path / f"{kind}.toml"
+    bad.write_text(f'[{kind}]\nname = "../../elsewhere"\n')
+    verb = {"experiment": "batch", "calibration": "calibrate"}.get(kind, kind)
+    assert main([verb, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{kind}.name" in err
+    assert not (tmp_path.parent.parent / "elsewhere").exists()

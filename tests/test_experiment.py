@@ -220,7 +220,7 @@ def test_every_mistake_is_one_line_naming_file_and_key(tmp_path, capsys, text, p
 
 def test_missing_experiment_file_is_one_line(tmp_path, capsys):
     assert main(["batch", str(tmp_path / "none.toml")]) == 2
-    assert_one_line(capsys.readouterr().err, "none.toml", "cannot read")
+    assert_one_line(capsys.readouterr().err, "none.toml", "no such file")
 
 
 def test_bad_command_line_is_one_line(capsys, tmp_path, monkeypatch):

@@ -29,7 +29,7 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
-from sanisim.behaviour import raise_factors
+from sanisim.behaviour import VISIT_FACTORS, raise_factors
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -180,7 +180,7 @@ class BehaviourChange(Programme):
     # ---------------------------------------------------------------- the visits
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
         hh = model.households
-        raise_factors(hh, rows, ("risk", "attitude", "ability"), self.visit_effect)
+        raise_factors(hh, rows, VISIT_FACTORS, self.visit_effect)
         if self.refer_to_credit:
             hh.referred[rows] = True
         self.last_visit[rows] = model.month

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sanisim.behaviour import raise_factors
+from sanisim.behaviour import VISIT_FACTORS, raise_factors
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -156,7 +156,7 @@ class Subsidy(Programme):
         self.enrolments[model.month] = chosen
         self.committed += chosen.size * self.per_grant
         if self.with_bcc:
-            raise_factors(model.households, chosen, ("risk", "attitude", "ability"),
+            raise_factors(model.households, chosen, VISIT_FACTORS,
                           self.visit_effect)
             self._visits(model, chosen.size)
         return chosen.size
