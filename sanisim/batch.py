@@ -328,12 +328,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from sanisim.errors import InputError
+    from sanisim.executors import chosen_backend
     from sanisim.experiment import load
 
-    if args.scheduler and args.backend == "processes":
-        raise InputError("--scheduler", None, "needs --backend dask (or no --backend)")
-    backend = args.backend or ("dask" if args.scheduler else "processes")
+    backend = chosen_backend(args.backend, args.scheduler)
     experiment = load(args.experiment)
     out = Path(args.out) if args.out else Path("results") / experiment.name
 

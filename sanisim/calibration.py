@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+from sanisim.executors import chosen_backend
 from sanisim.trial import (
     TrialDesign,
     _int,
@@ -653,7 +654,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(f"sanisim calibrate: {spec.name}: {len(spec.parameters)} parameters, "
           f"{len(spec.targets)} targets, {spec.method} with a budget of {spec.budget} points x "
           f"{spec.replicates} replicates -> {out}", flush=True)
-    result = calibrate(spec, backend=args.backend or ("dask" if args.scheduler else "processes"),
+    result = calibrate(spec, backend=chosen_backend(args.backend, args.scheduler),
                        workers=args.workers, scheduler=args.scheduler)
     write_outputs(result, out)
     print(format_result(result))

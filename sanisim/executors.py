@@ -71,6 +71,14 @@ def process_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
 
+def chosen_backend(backend: str | None, scheduler: str | None) -> str:
+    """The backend a command line asks for: as given, else Dask when a scheduler address is
+    given, else local processes; a scheduler address with another backend is a mistake."""
+    if scheduler and backend not in (None, "dask"):
+        raise InputError("--scheduler", None, "needs --backend dask (or no --backend)")
+    return backend or ("dask" if scheduler else "processes")
+
+
 @contextmanager
 def open_executor(backend: str = "processes", workers: int | None = None,
                   scheduler: str | None = None, *,

@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, did_you_mean, main_table
+from sanisim.executors import chosen_backend
 from sanisim.experiment import Experiment, canonical_json, short_hash
 from sanisim.parameters import BY_KEY
 from sanisim.scenario import Scenario
@@ -579,7 +580,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         print(f"sanisim sensitivity: evaluating {experiment.describe()} -> {out / 'runs'}",
               flush=True)
         step_evaluate(spec, out, resume=args.resume,
-                      backend=args.backend or ("dask" if args.scheduler else "processes"),
+                      backend=chosen_backend(args.backend, args.scheduler),
                       workers=args.workers, scheduler=args.scheduler,
                       progress="log" if args.quiet else "bar")
     if "analyse" in steps:

@@ -64,6 +64,7 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+from sanisim.executors import chosen_backend
 from sanisim.ladder import Rung
 from sanisim.parameters import BY_KEY, Param
 from sanisim.scenario import SCENARIO_DIR, Scenario
@@ -718,9 +719,9 @@ def cmd_trial(args: argparse.Namespace) -> int:
     print(f"sanisim trial: {design.name}: {len(design.arms)} arms "
           f"({', '.join(a.name for a in design.arms)}) by {design.unit}, survey at month "
           f"{design.survey_month}, {replicates} replicates -> {out}", flush=True)
-    result = run_trial(design, replicates=replicates, backend=args.backend or (
-        "dask" if args.scheduler else "processes"), workers=args.workers,
-        scheduler=args.scheduler)
+    result = run_trial(design, replicates=replicates,
+                       backend=chosen_backend(args.backend, args.scheduler),
+                       workers=args.workers, scheduler=args.scheduler)
     out.mkdir(parents=True, exist_ok=True)
     result.estimates.to_csv(out / "estimates.csv", index=False)
     result.summary.to_csv(out / "summary.csv", index=False)
