@@ -505,6 +505,13 @@ def load(path: str | Path) -> SensitivitySpec:
     return from_dict(raw, str(path), path.parent, text)
 
 
+def summary_fields(scenario) -> list[str]:
+    """The fields of a run summary of this scenario (from a tiny run: 20 households, 1 month)."""
+    from sanisim.run import run
+
+    return list(run(scenario, seed=0, months=1, households=20).summary)
+
+
 def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path | None = None,
               text: str = "") -> SensitivitySpec:
     from sanisim.scenario import load as load_scenario
@@ -542,6 +549,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
     outcome = table.get("outcome", "basic_or_better_end")
     if not isinstance(outcome, str):
         raise InputError(source, "sensitivity.outcome", "must be a summary field name")
+    fields = summary_fields(scenario)
+    if outcome not in fields:  # caught now, not after every run has finished
+        raise InputError(source, "sensitivity.outcome", f"{outcome!r} is not a summary field"
+                         + did_you_mean(outcome, fields) + f" (fields: {', '.join(fields)})")
     prefix = "sensitivity."
     samples = _int(table, "samples", 8, 2, source, prefix)
     if method == "sobol" and samples & (samples - 1):

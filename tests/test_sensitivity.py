@@ -161,3 +161,16 @@ def test_sensitivity_file_errors_are_one_line(tmp_path, capsys):
     path.write_text(SA_FILE)
     assert main(["sensitivity", str(path), "--step", "analyse", "--out", str(out)]) == 2
     assert_one_line(capsys.readouterr().err, "sample step")
+
+
+def test_unknown_outcome_is_refused_before_anything_runs(tmp_path, capsys):
+    from sanisim.cli import main
+
+    bad = tmp_path / "bad_outcome.toml"
+    bad.write_text('[sensitivity]\nname = "bad"\nscenario = "default"\n'
+                   'parameters = ["behaviour.q_imitation", "behaviour.p_innovation"]\n'
+                   'outcome = "basic_or_beter_end"\n')
+    assert main(["sensitivity", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "sensitivity.outcome" in err and "did you mean 'basic_or_better_end'" in err
+    assert not list(tmp_path.rglob("sample.csv")), "nothing may be sampled or run"
