@@ -56,6 +56,13 @@ class Households:
     loan_installment: np.ndarray  # float64 rupiah per month
     loan_missed: np.ndarray  # int16 consecutive missed payments
     defaulted: np.ndarray  # bool, had a loan written off (no new credit)
+    # --- use, ownership, sharing, willingness to pay (sanisim.mechanisms) ---------------
+    in_use: np.ndarray  # bool, uses the facility it has (rung >= 1); false: practises OD
+    owned: np.ndarray  # int8 own facility physically present, working or not: 0, 1 pit, 3 toilet
+    ever_owned: np.ndarray  # bool, has owned a facility at some time since the start
+    host: np.ndarray  # int32 row of the household whose toilet this one shares (-1: none)
+    wtp: np.ndarray  # float64 rupiah, willingness to pay for an own improved toilet
+    landless: np.ndarray  # bool, no land of its own to build on (an eligibility group)
 
     @property
     def n(self) -> int:
@@ -158,4 +165,11 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         loan_coop=np.full(n, -1, np.int16),
         loan_principal=zeros_f.copy(), loan_installment=zeros_f.copy(),
         loan_missed=np.zeros(n, np.int16), defaulted=np.zeros(n, bool),
+        in_use=rung >= 1, owned=owned_facility(rung), ever_owned=owned_facility(rung) > 0,
+        host=np.full(n, -1, np.int32), wtp=np.full(n, np.inf), landless=np.zeros(n, bool),
     )
+
+
+def owned_facility(rung: np.ndarray) -> np.ndarray:
+    """The own facility a rung implies: 0 none (open defecation, sharing), 1 pit, 3 toilet."""
+    return np.select([rung == 1, rung >= 3], [1, 3], 0).astype(np.int8)
