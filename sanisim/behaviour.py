@@ -60,10 +60,17 @@ def motivation(hh: Households, params) -> np.ndarray | None:
 
 
 def decision_hazard(neighbour_share: np.ndarray, p: float, q: float,
-                    multiplier: np.ndarray | None) -> np.ndarray:
-    """Monthly probability to decide to build: min(1, (p + q * D) * M)."""
+                    multiplier: np.ndarray | None, community: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """Monthly probability to decide to build: min(1, (p + q * D + c) * M).
+
+    ``c`` is the community hazard of the household's RT (:mod:`sanisim.community`), absent
+    when the community mechanism is off.
+    """
     hazard = np.float32(q) * neighbour_share
     hazard += np.float32(p)
+    if community is not None:
+        hazard += community
     if multiplier is not None:
         hazard *= multiplier
     return np.minimum(hazard, np.float32(1.0), out=hazard)

@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
+from sanisim import facilities, purchase
 from sanisim import network as networks
 from sanisim.agents import CreditCooperative, Household, Sanitarian
 from sanisim.behaviour import (
@@ -23,8 +24,9 @@ from sanisim.behaviour import (
     motivation,
     relax_factors,
 )
+from sanisim.community import Communities
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
-from sanisim.population import synthesise
+from sanisim.population import owned_facility, synthesise
 from sanisim.scenario import Scenario, default_scenario
 from sanisim.strategies import Strategy, build_bundle
 from sanisim.streams import Streams
@@ -40,7 +42,8 @@ STEP_ORDER: tuple[str, ...] = (
     "cooperatives",  # instalments collected, arrears, write-offs; applications approved
     "construction",  # building progresses; finished facilities raise the rung
     "desludging",    # septic tanks emptied -> safely managed; lapsed emptying -> basic
-    "failure",       # facilities fail or fall out of use; households slip down
+    "failure",       # facilities fail (or are repaired at once); households slip down
+    "use",           # sharing fees and lost access, abandonment, households stop/resume use
     "communities",   # ODF status of each RT (no household at open defecation)
     "record",        # monthly outputs
 )
@@ -103,6 +106,7 @@ class SanitationModel(mesa.Model):
                                       self.config.path)
         self.n_rt = int(hh.rt.max()) + 1
         self.rt_size = np.bincount(hh.rt, minlength=self.n_rt)
+        self._setup_mechanisms()
         if household_agents:
             for row in range(hh.n):
                 Household(self, row)
@@ -159,6 +163,27 @@ class SanitationModel(mesa.Model):
         self.cooperatives = AgentSet(
             [CreditCooperative(self, c, p)
              for c in range(count)], random=self.random)
+
+    def _setup_mechanisms(self) -> None:
+        """Household draws and community state of the behaviour mechanisms (each from its own
+        stream, so they shift no other draw; nothing is drawn for a mechanism that is off)."""
+        p, hh = self.params, self.households
+        hh.landless = purchase.draw_landless(hh.income, p["population.landless_share"],
+                                             self.streams["population:landless"])
+        if p["mechanisms.willingness_to_pay"]:
+            hh.wtp = purchase.draw_wtp(hh.income, p, self.streams["purchase"])
+        self.communities = (Communities(self.n_rt, p, self.streams["community"])
+                            if p["mechanisms.community"] else None)
+        self._rung_before = hh.rung.copy()
+
+    def practising_od(self) -> np.ndarray:
+        """Households practising open defecation: no facility, or (with the use mechanism)
+        one they do not use."""
+        hh = self.households
+        od = hh.rung == Rung.OPEN_DEFECATION
+        if self.params["mechanisms.use"]:
+            od |= ~hh.in_use
+        return od
 
     def coop_of_row_is(self, index: int) -> np.ndarray:
         return self.coop_of_row == index
@@ -260,8 +285,10 @@ class SanitationModel(mesa.Model):
         if counter is None or counter.network is not self.network:
             counter = self._adopted_count = networks.NeighbourCount(self.network)
         self.neighbour_adopted = self.network.share_from_sum(counter.update(adopted))
+        community = (self.communities.hazard(self.month, self.rt_coverage)[hh.rt]
+                     if self.communities is not None else None)
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
-                                 p["behaviour.q_imitation"], motivation(hh, p))
+                                 p["behaviour.q_imitation"], motivation(hh, p), community)
         deciding = self.streams["adoption"].random(hh.n, np.float32) < hazard
         deciding &= ~adopted
         deciding &= hh.build_left < 0
@@ -275,9 +302,11 @@ class SanitationModel(mesa.Model):
         if not p["behaviour.money_constraint"]:
             self.start_building(rows, Rung.BASIC, paid_by_household=price)
             return
-        own = hh.savings[rows] >= price  # applicants too: savings may have grown meanwhile
+        willing = purchase.willing(self, rows, price)
+        own = willing & (hh.savings[rows] >= price)  # applicants too: savings may have grown
         self.start_building(rows[own], Rung.BASIC, paid_by_household=price[own])
-        fresh = ~own & ~hh.applying[rows]  # waiting applications stay in their queue
+        unwilling = rows[~willing]
+        fresh = willing & ~own & ~hh.applying[rows]  # waiting applications stay in their queue
         rows, price = rows[fresh], price[fresh]
 
         coop = self.coop_of_row[rows]
@@ -288,10 +317,19 @@ class SanitationModel(mesa.Model):
             can_borrow[mine] = cooperative.eligible(rows[mine], need)
         hh.applying[rows[can_borrow]] = True
         rows = rows[~can_borrow]
+        if unwilling.size:
+            rows = np.union1d(rows, unwilling)
 
         # no toilet within reach: share a neighbour's toilet, or dig a pit
         at_od = rows[hh.rung[rows] == Rung.OPEN_DEFECATION]
-        share = self.neighbour_adopted[at_od] > 0
+        if p["mechanisms.sharing"]:
+            seekers = at_od[hh.savings[at_od] >= p["sharing.fee"]]
+            host = purchase.find_hosts(self, seekers)
+            sharers = seekers[host >= 0]
+            hh.host[sharers] = host[host >= 0]
+            share = np.isin(at_od, sharers, assume_unique=True)
+        else:
+            share = self.neighbour_adopted[at_od] > 0
         hh.rung[at_od[share]] = Rung.LIMITED
         hh.intent[at_od[share]] = 0
         diggers = at_od[~share]
@@ -373,10 +411,29 @@ class SanitationModel(mesa.Model):
         failing = failing[hh.build_left[failing] < 0]
         has_toilet = hh.rung[failing] >= Rung.BASIC
         toilet = failing[has_toilet]
+        if p["mechanisms.repair"]:
+            toilet = np.setdiff1d(toilet, facilities.repair_at_once(self, toilet),
+                                  assume_unique=True)
         to_od = draws[1][toilet] < p["failure.to_open_defecation"]
         hh.rung[failing[~has_toilet]] = Rung.OPEN_DEFECATION
         hh.rung[toilet] = np.where(to_od, Rung.OPEN_DEFECATION, Rung.UNIMPROVED)
         hh.repair_due[toilet] = True
+        hh.failed_month[toilet] = self.month
+
+    def _use(self) -> None:
+        """Ownership records; sharing fees and lost access; repair or abandonment; use."""
+        hh, p = self.households, self.params
+        risen = (self._rung_before == Rung.OPEN_DEFECATION) & (hh.rung > Rung.OPEN_DEFECATION)
+        hh.in_use[risen] = True  # a facility taken up is used at first
+        np.maximum(hh.owned, owned_facility(hh.rung), out=hh.owned)
+        hh.ever_owned |= hh.owned > 0
+        if p["mechanisms.repair"]:
+            facilities.abandon(self)
+        if p["mechanisms.sharing"]:
+            purchase.pay_and_check_sharing(self)
+        if p["mechanisms.use"]:
+            facilities.update_use(self)
+        self._rung_before = hh.rung.copy()
 
     def _communities(self) -> None:
         self._update_communities()
@@ -399,7 +456,7 @@ class SanitationModel(mesa.Model):
                 return np.bincount(hh.rt, weights=mask, minlength=self.n_rt)
             return np.add.reduceat(mask, starts, dtype=np.int64)
 
-        od = per_rt(hh.rung == Rung.OPEN_DEFECATION)
+        od = per_rt(self.practising_od())
         odf = od == 0
         if first:
             self.ever_odf = odf.copy()
@@ -439,6 +496,7 @@ class SanitationModel(mesa.Model):
         row["written_off_principal"] = float(sum(c.written_off for c in coops))
         row["loan_repayments"] = float(sum(c.repaid_this_month for c in coops))
         row["sanitarian_visits"] = sum(s.visits_this_month for s in self.sanitarians)
+        row.update(self._mechanism_outputs())
         for funder in FUNDERS:
             row[f"spending_{funder}"] = sum(v for (f, _), v in self.ledger.items()
                                             if f == funder)
@@ -448,6 +506,24 @@ class SanitationModel(mesa.Model):
         self.datacollector.collect(self)
         for s in self.sanitarians:
             s.visits_this_month = 0
+
+    def _mechanism_outputs(self) -> dict[str, float]:
+        """Use, ownership, sharing and community state (see docs/model.md, "Mechanisms")."""
+        hh = self.households
+        n = hh.n
+        has = hh.rung >= Rung.UNIMPROVED
+        communities = self.communities
+        return {
+            "practising_od": np.count_nonzero(self.practising_od()) / n,
+            "not_in_use": (np.count_nonzero(has & ~hh.in_use) / n
+                           if self.params["mechanisms.use"] else 0.0),
+            "own_facility": np.count_nonzero(hh.owned > 0) / n,
+            "ever_owned": np.count_nonzero(hh.ever_owned) / n,
+            "sharing_with_host": np.count_nonzero(hh.host >= 0) / n,
+            "awaiting_repair": np.count_nonzero(hh.repair_due) / n,
+            "rts_planning": communities.planning(self.month) if communities else 0,
+            "rts_monitored": communities.monitored(self.month) if communities else 0,
+        }
 
     def _equity_shares(self) -> dict[str, float]:
         """Share at basic or better within each income quintile and decision-maker gender."""
@@ -483,11 +559,17 @@ EQUITY_COLUMNS: tuple[str, ...] = (
     "basic_or_better_male",
 )
 
+#: Use, ownership, sharing and community columns (:meth:`SanitationModel._mechanism_outputs`).
+MECHANISM_COLUMNS: tuple[str, ...] = (
+    "practising_od", "not_in_use", "own_facility", "ever_owned", "sharing_with_host",
+    "awaiting_repair", "rts_planning", "rts_monitored",
+)
+
 #: Columns of the monthly table, in order (strategies may add their own).
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "month", *RUNG_COLUMNS, "basic_or_better", *EQUITY_COLUMNS, "odf_communities", "odf_share",
     "odf_slipped", "odf_slipped_total", "loans_issued", "loans_outstanding", "loans_in_arrears",
     "loans_written_off", "loans_repaid", "loans_disbursed", "funds_injected", "fund_balance",
     "outstanding_principal", "written_off_principal", "loan_repayments", "sanitarian_visits",
-    *(f"spending_{f}" for f in FUNDERS),
+    *MECHANISM_COLUMNS, *(f"spending_{f}" for f in FUNDERS),
 )

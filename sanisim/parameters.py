@@ -107,6 +107,11 @@ PARAMETERS: tuple[Param, ...] = (
     _p("population.female_decision_share", 0.25, "share of households",
        "Share of households whose sanitation decision maker is a woman.",
        "assumption: women head about a sixth of households and co-decide in others", 0.0, 1.0),
+    _p("population.landless_share", 0.1, "share of households",
+       "Share of households without land of their own (mostly among the poorest); an "
+       "eligibility group for trials and programmes.",
+       "assumption: no Indonesian figure in EVIDENCE.md; set from the paper in a trial "
+       "setting", 0.0, 1.0),
     _p("population.start_shares.open_defecation", 0.0936, "share of households",
        "Starting share practising open defecation (rung 0).", f"{_SUSENAS}: 9.36%", 0.0, 1.0),
     _p("population.start_shares.unimproved", 0.1, "share of households",
@@ -215,6 +220,110 @@ PARAMETERS: tuple[Param, ...] = (
     _p("desludging.self_rate", 0.004, "probability per month",
        "Monthly chance a household with a septic tank has it emptied on its own initiative.",
        "assumption: only 17% ever emptied (Odagiri et al. 2021)", 0.0, 1.0),
+    # --- behaviour mechanisms: switches (docs/model.md, "Mechanisms") ------------
+    _p("mechanisms.community", True, "",
+       "Community dynamics of triggering: collective plans with a deadline, monitoring and "
+       "sanction, the pull of the RT's own coverage (tipping), backfire where social capital "
+       "is low.", "model switch (false: the model without community dynamics)"),
+    _p("mechanisms.willingness_to_pay", True, "",
+       "A household buys a toilet only at a price within its willingness to pay.",
+       "model switch (false: any price the household can finance is paid)"),
+    _p("mechanisms.point_of_sale", True, "",
+       "Sales, loan and voucher offers ask for a decision on the spot.",
+       "model switch (false: offers act only through the factors)"),
+    _p("mechanisms.sharing", True, "",
+       "Sharing a neighbour's toilet needs a host with room and costs a monthly fee.",
+       "model switch (false: any neighbour's toilet, free, without limit)"),
+    _p("mechanisms.use", True, "",
+       "Owning is not using: households stop and resume using their facility.",
+       "model switch (false: every facility is used)"),
+    _p("mechanisms.repair", True, "",
+       "A failed toilet is repaired at once when affordable, or abandoned after a while.",
+       "model switch (false: a failed toilet waits for a new decision to build)"),
+    # --- community dynamics ---------------------------------------------------
+    _p("community.social_capital", 0.6, "index 0-1",
+       "Mean social capital of an RT (collective action, trust, leaders who follow up); "
+       "each RT draws its own from a beta distribution.",
+       "assumption; low-social-capital villages built fewer toilets than their controls in "
+       + _CJ, 0.0, 1.0),
+    _p("community.social_capital_concentration", 6.0, "beta a+b",
+       "Concentration of the RTs' social capital distribution (higher = more alike).",
+       "assumption", 0.5, 500.0),
+    _p("community.plan_months", 6, "months",
+       "Deadline of the collective plan a committed RT makes at triggering.",
+       "Kar & Chambers 2008 (CLTS handbook): communities set an open-defecation-free date "
+       "within months; assumption for the value", 1, 60),
+    _p("community.plan_hazard", 0.06, "probability per month",
+       "Added monthly chance to decide to build for a household below basic in an RT whose "
+       "plan is running (action plan, natural leaders' follow-up).",
+       "fitted jointly (docs/calibration.md); Harter, Inauen & Mosler 2020: commitment and "
+       "action planning carried the CLTS effect", 0.0, 1.0),
+    _p("community.monitoring_months", 24, "months",
+       "How long community monitoring and sanction last after an RT commits.",
+       "assumption: STBM verification asks for community rules and monitoring; slippage "
+       "after ODF (Odagiri et al. 2017) shows they lapse", 0, 600),
+    _p("community.sanction_hazard", 0.05, "probability per month",
+       "Added monthly chance to decide to build for a household below basic in a monitored "
+       "RT once most of the RT has a toilet (scaled by the tipping curve).",
+       "fitted jointly (docs/calibration.md)", 0.0, 1.0),
+    _p("community.pressure_hazard", 0.004, "probability per month",
+       "Added monthly chance to decide to build in any RT, scaled by the tipping curve of the "
+       "RT's own coverage (strategic complementarity without a programme).",
+       "fitted jointly (docs/calibration.md); RANAS survey in eastern Indonesia: believing "
+       "most people here have no toilet went with lower ownership (EVIDENCE.md)", 0.0, 1.0),
+    _p("community.tipping_threshold", 0.6, "share of RT households",
+       "RT coverage (basic or better) at which community pressure reaches half its strength.",
+       "assumption; exposed to calibration and sensitivity analysis", 0.0, 1.0),
+    _p("community.tipping_width", 0.1, "share of RT households",
+       "Width of the logistic tipping curve around the threshold (small = sharp tipping).",
+       "assumption", 0.01, 1.0),
+    _p("community.backfire_effect", 0.4, "share of norm",
+       "Share of an attendee's injunctive norm lost when a triggering session ends without a "
+       "collective plan, scaled by (1 - social capital) of the RT.",
+       "fitted jointly; sign reversal in low-social-capital villages, " + _CJ, 0.0, 1.0),
+    # --- the purchase decision ------------------------------------------------
+    _p("purchase.wtp_income_months", 1.0, "months of income",
+       "Median willingness to pay for an own improved toilet, in months of household income.",
+       "fitted jointly (docs/calibration.md); BenYishay et al. 2017: 25% willing to buy at "
+       "full price without credit", 0.05, 24.0),
+    _p("purchase.wtp_sigma", 0.7, "log rupiah",
+       "Spread of willingness to pay between households of equal income (log-normal).",
+       "assumption; exposed to calibration", 0.0, 3.0),
+    _p("purchase.pos_conversion", 0.6, "probability",
+       "Chance that a household offered a toilet (sales visit, loan or voucher) that is "
+       "within its willingness to pay and means decides on the spot.",
+       "fitted jointly; BenYishay et al. 2017: purchases among non-owners 12% -> 50% within "
+       "the sales window when a loan was offered", 0.0, 1.0),
+    # --- technology and sharing -----------------------------------------------
+    _p("sharing.max_guests", 2, "households per toilet",
+       "Households that can share one household's toilet besides its owners.",
+       "assumption: JMP counts a toilet shared by two or more households as limited; a "
+       "household toilet serves few guests", 0, 50),
+    _p("sharing.fee", 20_000.0, "rupiah per month",
+       "Contribution a sharing household pays the host (water, cleaning).",
+       "assumption", 0.0, 1e7),
+    # --- use and the life of a facility -----------------------------------------
+    _p("use.disuse", 0.004, "probability per month",
+       "Monthly chance that a household with a working facility stops using it (at mean "
+       "self-regulation and an RT coverage of one half).",
+       "fitted jointly; Odagiri et al. 2017: 14.5% slipped to sub-optimal use or open "
+       "defecation in 2 years after ODF", 0.0, 1.0),
+    _p("use.resume", 0.05, "probability per month",
+       "Monthly chance that a household not using its working facility starts again.",
+       "assumption; Zambia monitoring: more than half of villages that slipped recovered",
+       0.0, 1.0),
+    _p("use.w_coverage", 2.0, "log-hazard per unit coverage",
+       "How much the RT's coverage lowers disuse and raises resumption (the descriptive norm "
+       "of use).", "assumption after Odagiri et al. 2017 (slippage went with weaker "
+       "perceived coverage)", 0.0, 10.0),
+    _p("failure.repair_prob", 0.5, "probability",
+       "Chance that a household whose toilet fails and who can pay the repair has it repaired "
+       "at once.", "Crocker, Saywell & Bartram 2017: 45% (Ethiopia) vs 6% (Ghana) repaired or "
+       "rebuilt within a year; assumption for the value", 0.0, 1.0),
+    _p("failure.abandon_months", 24, "months",
+       "Months after which a failed facility not repaired is abandoned (a rebuild costs the "
+       "full price).", "assumption: collapsed pits and superstructures decay (Delaire et al. "
+       "2022)", 1, 600),
     # --- social network --------------------------------------------------------
     _p("network.kind", "community", "", "Social network generator.", "model switch",
        choices=("community", "watts_strogatz", "erdos_renyi", "complete", "edgelist")),

@@ -97,6 +97,10 @@ BASS_ONLY: dict[str, Any] = {
     "desludging.self_rate": 0.0,
     "sanitarians.count": 0,
     "cooperatives.count": 0,
+    # every behaviour mechanism off (sanisim.mechanisms)
+    "mechanisms.community": False, "mechanisms.willingness_to_pay": False,
+    "mechanisms.point_of_sale": False, "mechanisms.sharing": False, "mechanisms.use": False,
+    "mechanisms.repair": False,
 }
 
 

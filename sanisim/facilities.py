@@ -1,0 +1,81 @@
+"""Use and the life of a facility: owning is not using; repair, or abandonment.
+
+**Use** (``mechanisms.use``). ``households.in_use`` says whether a household uses the
+facility it has; one that does not practises open defecation although it owns (or shares) a
+facility. Each month a user stops with probability ``use.disuse * m_i`` and a non-user resumes
+with probability ``use.resume / m_i``, where
+
+    m_i = exp(-w_sr * (s_i - s_mean)) * exp(-use.w_coverage * (C_r - 1/2))
+
+falls with the household's self-regulation ``s_i`` (``failure.w_self_regulation``, the same
+weight as for facility failure) and with the share ``C_r`` of its RT at basic or better (the
+descriptive norm of use: slippage after ODF went with weaker perceived coverage, Odagiri et al.
+2017). A facility a household builds or receives and takes up starts in use.
+
+**Repair or abandonment** (``mechanisms.repair``). When an own toilet fails (phase
+``failure``), a household that can pay the repair (``costs.repair_share`` of the price) has it
+repaired at once with probability ``failure.repair_prob`` (Crocker, Saywell & Bartram 2017:
+45% of households repaired or rebuilt within a year in Ethiopia, 6% in Ghana) and keeps its
+rung. Otherwise it falls back (to an unimproved facility or open defecation) and its toilet
+waits for repair; after ``failure.abandon_months`` without repair the toilet is abandoned: a
+new one costs the full price.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanisim.ladder import Rung
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+
+def use_multiplier(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
+    """m_i of the module docs for ``rows`` (1 at mean self-regulation and coverage 1/2)."""
+    p, hh = model.params, model.households
+    log_m = -p["use.w_coverage"] * (model.rt_coverage[hh.rt[rows]] - 0.5)
+    w = p["failure.w_self_regulation"]
+    if w:
+        log_m -= w * (hh.self_regulation[rows] - p["factors.self_regulation"])
+    return np.exp(log_m)
+
+
+def update_use(model: SanitationModel) -> None:
+    """Users stop and non-users resume using their working facility (see the module docs)."""
+    p, hh = model.params, model.households
+    draws = model.streams["use"].random(hh.n)
+    has = np.flatnonzero(hh.rung >= Rung.UNIMPROVED)
+    multiplier = use_multiplier(model, has)
+    using = hh.in_use[has]
+    hazard = np.where(using, p["use.disuse"] * multiplier, p["use.resume"] / multiplier)
+    switch = has[draws[has] < hazard]
+    hh.in_use[switch] = ~hh.in_use[switch]
+
+
+def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
+    """Of the failing own toilets ``toilets``, those repaired at once (paid, booked)."""
+    p, hh = model.params, model.households
+    cost = p["costs.toilet"] * p["costs.repair_share"]
+    draws = model.streams["repair"].random(toilets.size)
+    able = hh.savings[toilets] >= cost if p["behaviour.money_constraint"] else np.ones(
+        toilets.size, bool)
+    repaired = toilets[able & (draws < p["failure.repair_prob"])]
+    if p["behaviour.money_constraint"]:
+        hh.savings[repaired] -= cost
+    model.book("households", "repairs", cost * repaired.size)
+    return repaired
+
+
+def abandon(model: SanitationModel) -> None:
+    """Failed toilets left unrepaired for ``failure.abandon_months`` are abandoned."""
+    hh = model.households
+    waiting = np.flatnonzero(hh.repair_due & (hh.failed_month >= 0))
+    old = waiting[model.month - hh.failed_month[waiting] >= model.params[
+        "failure.abandon_months"]]
+    old = old[hh.build_left[old] < 0]
+    hh.repair_due[old] = False
+    hh.failed_month[old] = -1
+    hh.owned[old] = np.where(hh.rung[old] == Rung.UNIMPROVED, 1, 0)

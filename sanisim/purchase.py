@@ -1,0 +1,155 @@
+"""The purchase decision: willingness to pay, offers at the point of sale, and sharing.
+
+**Willingness to pay** (``mechanisms.willingness_to_pay``). Each household has a
+willingness to pay ``W_i`` for an own improved toilet, drawn once (stream ``purchase``)::
+
+    W_i = wtp_income_months * income_i * exp(wtp_sigma * z_i),   z_i ~ N(0, 1)
+
+A household that has decided to build buys a toilet only at a price ``P <= W_i``; the price is
+the one actually offered (market, entrepreneur's package, a voucher's or a subsidy's
+reduction: :meth:`SanitationModel.price_to_basic`). Money still has to be found (savings, a
+loan). Below its willingness to pay a household turns to the cheaper options (sharing, a pit).
+A repair (``costs.repair_share`` of the price) is within reach of more households.
+
+**Point of sale** (``mechanisms.point_of_sale``). An offer made to a household in person —
+an entrepreneur's sales visit, a loan officer's offer, a voucher — asks for a decision on the
+spot: with probability ``purchase.pos_conversion`` a household below basic for whom the offered
+price is within its willingness to pay, and who can pay it (from savings, or with the loan on
+offer), decides there and then (BenYishay et al. 2017: purchases among non-owners 12% -> 50%
+within the sales window when a loan came with the offer). Households paying from savings start
+building; those relying on the loan apply at once, first in the cooperative's queue.
+
+**Sharing** (``mechanisms.sharing``). A household at open defecation that does not buy may
+share the toilet of a household in its own RT that has a working toilet and room: at most
+``sharing.max_guests`` sharing households per host, each paying ``sharing.fee`` a month (from
+its savings, to the host's). Hosts are matched at random within the RT. A sharing household
+loses access when its host's toilet fails or it cannot pay the fee, and stops sharing when it
+builds its own. Sharing households decide and build like any household below basic.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sanisim.ladder import Rung
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.model import SanitationModel
+
+
+def draw_wtp(income: np.ndarray, params, rng: np.random.Generator) -> np.ndarray:
+    """Willingness to pay (rupiah) for an own improved toilet, one value per household."""
+    z = rng.standard_normal(income.size)
+    return params["purchase.wtp_income_months"] * income * np.exp(
+        params["purchase.wtp_sigma"] * z)
+
+
+def draw_landless(income: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Landless households: ``share`` of all, mostly the poorest (income rank plus noise)."""
+    n = income.size
+    count = int(round(share * n))
+    if count == 0:
+        return np.zeros(n, bool)
+    latent = np.log(income) + 0.5 * rng.standard_normal(n)
+    landless = np.zeros(n, bool)
+    landless[np.argpartition(latent, count - 1)[:count]] = True
+    return landless
+
+
+def willing(model: SanitationModel, rows: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Whether the offered price is within each row's willingness to pay."""
+    if not model.params["mechanisms.willingness_to_pay"]:
+        return np.ones(rows.size, bool)
+    return model.households.wtp[rows] >= price
+
+
+def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False) -> np.ndarray:
+    """A sales offer in person to ``rows``: who decides on the spot (rows returned).
+
+    The price is the one the row would be quoted now (:meth:`price_to_basic`). With ``loan``
+    the offer comes with a loan (the cooperative's terms decide, as for any application);
+    without, the household must pay from its savings. Does nothing when the point-of-sale
+    mechanism is off.
+    """
+    p, hh = model.params, model.households
+    if not p["mechanisms.point_of_sale"] or rows.size == 0:
+        return rows[:0]
+    draws = model.streams["purchase:offer"].random(rows.size)
+    rows = rows[(draws < p["purchase.pos_conversion"]) & (hh.rung[rows] < Rung.BASIC)
+                & (hh.build_left[rows] < 0) & ~hh.applying[rows]]
+    price = model.price_to_basic(rows)
+    keep = willing(model, rows, price)
+    rows, price = rows[keep], price[keep]
+    cash = hh.savings[rows] >= price if p["behaviour.money_constraint"] else np.ones(
+        rows.size, bool)
+    model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash])
+    if not loan:
+        return rows[cash]
+    borrowers = rows[~cash]
+    hh.intent[borrowers] = np.maximum(hh.intent[borrowers], p["behaviour.intent_months"])
+    hh.referred[borrowers] = True  # first in the cooperative's queue
+    return rows
+
+
+# --------------------------------------------------------------------------- sharing
+
+
+def guests_per_host(hh) -> np.ndarray:
+    """Number of sharing households per host row."""
+    hosted = hh.host[hh.host >= 0]
+    return np.bincount(hosted, minlength=hh.n)
+
+
+def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
+    """Match ``rows`` to hosts with room in their own RT; the host per row (-1: none)."""
+    p, hh = model.params, model.households
+    hosts = np.full(rows.size, -1, np.int32)
+    if rows.size == 0:
+        return hosts
+    room = p["sharing.max_guests"] - guests_per_host(hh)
+    able = np.flatnonzero((hh.rung >= Rung.BASIC) & hh.in_use & (room > 0)
+                          & (hh.host < 0))
+    rng = model.streams["sharing"]
+    if able.size == 0:
+        return hosts
+    slots = np.repeat(able, room[able])  # one entry per free place
+    slot_rt = hh.rt[slots]
+    slot_order = np.lexsort((rng.random(slots.size), slot_rt))
+    slots, slot_rt = slots[slot_order], slot_rt[slot_order]
+    want_rt = hh.rt[rows]
+    want_order = np.lexsort((rng.random(rows.size), want_rt))
+    # k-th seeker of an RT takes the k-th free place of that RT
+    n_rt = int(hh.rt.max()) + 1
+    slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1))
+    sorted_rt = want_rt[want_order]
+    first = np.searchsorted(sorted_rt, sorted_rt)  # start of each seeker's RT group
+    rank = np.arange(rows.size) - first
+    available = slot_start[sorted_rt + 1] - slot_start[sorted_rt]
+    ok = rank < available
+    hosts[want_order[ok]] = slots[slot_start[sorted_rt[ok]] + rank[ok]]
+    # a host counted once per slot; a seeker never hosts itself (it is below basic)
+    return hosts
+
+
+def pay_and_check_sharing(model: SanitationModel) -> None:
+    """Sharing households pay their host; those whose host has no working toilet, or who
+    cannot pay, lose access (back to open defecation)."""
+    p, hh = model.params, model.households
+    guests = np.flatnonzero(hh.host >= 0)
+    if guests.size == 0:
+        return
+    host = hh.host[guests]
+    fee = p["sharing.fee"]
+    lost = (hh.rung[host] < Rung.BASIC) | (hh.rung[guests] != Rung.LIMITED)
+    if p["behaviour.money_constraint"] and fee > 0:
+        broke = hh.savings[guests] < fee
+        paying = ~lost & ~broke
+        hh.savings[guests[paying]] -= fee
+        np.add.at(hh.savings, host[paying], fee)
+        lost |= broke
+    gone = guests[lost]
+    hh.host[gone] = -1
+    gone = gone[hh.rung[gone] == Rung.LIMITED]
+    hh.rung[gone] = Rung.OPEN_DEFECATION
