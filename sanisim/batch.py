@@ -48,8 +48,11 @@ def _scenario(spec: RunSpec) -> Scenario:
             raise RuntimeError(f"scenario {spec.scenario!r} did not round-trip (config hash "
                                f"{scenario.config_hash} != {spec.config_hash})")
         _SCENARIOS[spec.config_hash] = scenario
-    if spec.params:
-        scenario = scenario.with_params(dict(spec.params), source=f"run {spec.run_key}")
+    applied = spec.applied  # the parameter point's values, then the posterior draw's
+    if applied:
+        from sanisim.experiment import _configured
+
+        scenario = _configured(scenario, applied, source=f"run {spec.run_key}")
     return scenario
 
 
@@ -131,6 +134,7 @@ class BatchReport:
     failures: list[tuple[str, str]] = field(default_factory=list)
     interrupted: bool = False
     broken: bool = False
+    interval_holds: str = "seed noise"
 
     @property
     def finished(self) -> int:
@@ -216,7 +220,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
         todo = [spec for spec in experiment.runs if spec.run_key not in done_keys]
         attempts = {k: int(s.get("attempt", 1)) for k, s in statuses.items()}
         report = BatchReport(experiment.name, out, len(experiment.runs),
-                             skipped=len(experiment.runs) - len(todo))
+                             skipped=len(experiment.runs) - len(todo),
+                             interval_holds=experiment.interval_holds)
         manifest = store.manifest()
         if manifest.get("git_commit") not in (None, git_commit()):
             log.warning("%s was started at commit %s; this session runs %s", out,
@@ -358,6 +363,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     print(f"sanisim batch: {report.total} runs: {report.done} done, {report.failed} failed, "
           f"{report.skipped} already finished; {report.elapsed_seconds:.1f} s on "
           f"{report.executor or 'no executor (nothing to do)'} -> {out}")
+    print(f"sanisim batch: intervals over this batch's runs hold {report.interval_holds}")
     for run_key, error in report.failures[:5]:
         print(f"  failed {run_key}: {error}")
     if len(report.failures) > 5:

@@ -19,10 +19,15 @@ An experiment file is TOML (format in ``docs/experiments.md``)::
     [lhs.ranges]
     "behaviour.p_innovation" = [0.001, 0.01]
 
-The run table crosses scenarios x parameter points x replicates x bundles. A run's seed
-depends on the experiment seed and its replicate only, so every bundle and parameter point of
-replicate ``r`` shares the same synthetic population, network and behaviour draws (common
-random numbers), and no result depends on worker count, backend or run order.
+With ``posterior = N`` in ``[experiment]`` (and optionally ``posterior_file = "path"``,
+relative to the experiment file; default the package's posterior), N draws of the calibration
+posterior (:mod:`sanisim.posterior`) become one more design dimension.
+
+The run table crosses scenarios x parameter points x posterior draws x replicates x bundles.
+A run's seed depends on the experiment seed and its replicate only, so every bundle,
+parameter point and posterior draw of replicate ``r`` shares the same synthetic population,
+network and behaviour draws (common random numbers), and no result depends on worker count,
+backend or run order.
 """
 
 from __future__ import annotations
@@ -38,22 +43,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.parameters import BY_KEY, PARAMETERS
+from sanisim.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
 from sanisim.results import PARAM_PREFIX, Results
 from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
 from sanisim.scenario import load as load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sanisim.posterior import Posterior
 
 __all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "run_seed"]
 
 TOP_KEYS = ("experiment", "grid", "lhs")
 EXPERIMENT_KEYS = ("name", "description", "seed", "replicates", "months", "households",
-                   "scenarios", "bundles")
+                   "scenarios", "bundles", "posterior", "posterior_file")
 LHS_KEYS = ("samples", "ranges")
+
 MAX_REPLICATES = 100_000
 MAX_RUNS = 10_000_000
 #: Spawn key of the Latin-hypercube stream: two entries, so it never equals a replicate's
@@ -99,6 +109,13 @@ class RunSpec:
     scenario_data: Mapping[str, Any] = field(repr=False, compare=False)
     scenario_path: str | None = field(default=None, repr=False, compare=False)
     config_hash: str = field(default="", repr=False, compare=False)
+    posterior_draw: int | None = None
+    posterior_params: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def applied(self) -> dict[str, Any]:
+        """Every parameter this run sets on its scenario: the point's, then the draw's."""
+        return {**dict(self.params), **dict(self.posterior_params)}
 
     def design_row(self) -> dict[str, Any]:
         """This run's row of the ``runs`` table (without status and error)."""
@@ -106,16 +123,29 @@ class RunSpec:
                                "bundle": self.bundle, "replicate": self.replicate,
                                "seed": self.seed, "months": self.months,
                                "households": self.households}
+        if self.posterior_draw is not None:
+            row[POSTERIOR_DRAW] = self.posterior_draw
         row.update({PARAM_PREFIX + key: value for key, value in self.params})
+        row.update({POSTERIOR_PREFIX + key: value for key, value in self.posterior_params})
         return row
 
 
 def run_key(scenario: str, bundle: str, params: Mapping[str, Any], replicate: int, seed: int,
-            months: int, households: int) -> str:
-    """A stable 12-hex-digit key of a run: the same design point always gets the same key."""
-    return short_hash({"scenario": scenario, "bundle": bundle, "params": dict(params),
-                       "replicate": replicate, "seed": seed, "months": months,
-                       "households": households}, 12)
+            months: int, households: int, posterior_draw: int | None = None,
+            posterior_params: Mapping[str, Any] | None = None) -> str:
+    """A stable 12-hex-digit key of a run: the same design point always gets the same key.
+
+    A run without a posterior draw hashes exactly the fields it always did, so stores of
+    designs without ``posterior`` keep their keys; a run of a draw adds the draw id and its
+    parameter values.
+    """
+    fields: dict[str, Any] = {"scenario": scenario, "bundle": bundle, "params": dict(params),
+                              "replicate": replicate, "seed": seed, "months": months,
+                              "households": households}
+    if posterior_draw is not None:
+        fields["posterior_draw"] = posterior_draw
+        fields["posterior_params"] = dict(posterior_params or {})
+    return short_hash(fields, 12)
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,16 @@ class Experiment:
     lhs_samples: int = 0
     lhs_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     description: str = ""
+    posterior: Posterior | None = None
+    posterior_count: int = 0
+
+    @cached_property
+    def draws(self) -> tuple[tuple[int | None, dict[str, Any]], ...]:
+        """The posterior draws of the design as ``(draw id, parameters)``; without a
+        posterior, one entry ``(None, {})``."""
+        if self.posterior is None or not self.posterior_count:
+            return ((None, {}),)
+        return tuple(self.posterior.draws(self.posterior_count, self.seed))
 
     # ------------------------------------------------------------------ design
     @cached_property
@@ -155,22 +195,26 @@ class Experiment:
 
     @cached_property
     def runs(self) -> tuple[RunSpec, ...]:
-        """The run table: scenarios x points x replicates x bundles, in that nesting order."""
+        """The run table: scenarios x points x posterior draws x replicates x bundles, in that
+        nesting order. The seed depends on the replicate only (common random numbers)."""
         specs = []
         for scenario in self.scenarios:
             data = scenario.to_dict()
             for point in self.points:
-                configured = scenario.with_params(point) if point else scenario
-                months = self.months or int(configured["run.months"])
-                households = self.households or int(configured["population.households"])
-                for replicate in range(self.replicates):
-                    seed = run_seed(self.seed, replicate)
-                    for bundle in self.bundles:
-                        key = run_key(scenario.name, bundle, point, replicate, seed, months,
-                                      households)
-                        specs.append(RunSpec(key, scenario.name, bundle, replicate, seed,
-                                             months, households, tuple(point.items()), data,
-                                             scenario.path, scenario.config_hash))
+                for draw, drawn in self.draws:
+                    applied = {**point, **drawn}
+                    configured = _configured(scenario, applied) if applied else scenario
+                    months = self.months or int(configured["run.months"])
+                    households = self.households or int(configured["population.households"])
+                    for replicate in range(self.replicates):
+                        seed = run_seed(self.seed, replicate)
+                        for bundle in self.bundles:
+                            key = run_key(scenario.name, bundle, point, replicate, seed,
+                                          months, households, draw, drawn)
+                            specs.append(RunSpec(key, scenario.name, bundle, replicate, seed,
+                                                 months, households, tuple(point.items()),
+                                                 data, scenario.path, scenario.config_hash,
+                                                 draw, tuple(drawn.items())))
         keys = [s.run_key for s in specs]
         if len(set(keys)) != len(keys):  # pragma: no cover - 48-bit keys; would be a bug
             raise RuntimeError("run keys collide; the design repeats a point")
@@ -183,7 +227,17 @@ class Experiment:
         frame = pd.DataFrame([spec.design_row() for spec in self.runs])
         for column in ("replicate", "seed", "months", "households"):
             frame[column] = frame[column].astype("int64")
+        if POSTERIOR_DRAW in frame.columns:
+            frame[POSTERIOR_DRAW] = frame[POSTERIOR_DRAW].astype("int64")
         return frame
+
+    @property
+    def interval_holds(self) -> str:
+        """What the batch's intervals hold: "seed noise", or "seed noise and parameter
+        uncertainty (N posterior draws)" when the design has posterior draws."""
+        from sanisim.posterior import interval_holds
+
+        return interval_holds(self.posterior_count if self.posterior is not None else 0)
 
     @cached_property
     def hash(self) -> str:
@@ -192,7 +246,7 @@ class Experiment:
         Comments and layout of the file do not count; a changed scenario, bundle, value or
         sampler (say a new scipy drawing other LHS points) does.
         """
-        return short_hash({
+        design: dict[str, Any] = {
             "name": self.name, "seed": self.seed, "replicates": self.replicates,
             "months": self.months, "households": self.households,
             "scenarios": [[s.name, s.config_hash] for s in self.scenarios],
@@ -201,7 +255,11 @@ class Experiment:
             "lhs": {"samples": self.lhs_samples,
                     "ranges": {k: list(v) for k, v in self.lhs_ranges.items()}},
             "runs": short_hash([s.run_key for s in self.runs], 32),
-        })
+        }
+        if self.posterior is not None:  # absent without a posterior: old hashes stay valid
+            design["posterior"] = {"draws": self.posterior_count,
+                                   "file_sha256": self.posterior.digest}
+        return short_hash(design)
 
     def describe(self) -> str:
         """One line: what the batch holds."""
@@ -210,10 +268,24 @@ class Experiment:
             design.append("grid " + " x ".join(str(len(v)) for v in self.grid.values()))
         if self.lhs_samples:
             design.append(f"lhs {self.lhs_samples} over {len(self.lhs_ranges)} parameters")
+        draws = (f" x {self.posterior_count} posterior draw(s)" if self.posterior is not None
+                 else "")
         return (f"{len(self.scenarios)} scenario(s) x {len(self.points)} point(s)"
-                f"{' (' + ', '.join(design) + ')' if design else ''} x "
+                f"{' (' + ', '.join(design) + ')' if design else ''}{draws} x "
                 f"{self.replicates} replicate(s) x {len(self.bundles)} bundle(s) = "
                 f"{len(self.runs)} runs")
+
+
+def _configured(scenario: Scenario, applied: Mapping[str, Any],
+                source: str = "<parameters>") -> Scenario:
+    """``scenario`` with parameters set the way every run sets them: registry keys through
+    :meth:`Scenario.with_params`, ``strategies.NAME.KEY`` through
+    :func:`sanisim.trial.scenario_at`."""
+    if all(key in BY_KEY for key in applied):
+        return scenario.with_params(applied, source=source)
+    from sanisim.trial import scenario_at
+
+    return scenario_at(scenario, applied, source=source)
 
 
 def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
@@ -374,12 +446,58 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
             raise InputError(source, f"experiment.{what}", f"conflicts with the design, which "
                              f"varies {key}; remove one of them")
 
+    posterior, count = _parse_posterior(table, source, base, scenarios)
+    if posterior is not None:
+        for key in posterior.keys:
+            section = "grid" if key in grid else "lhs.ranges" if key in ranges else None
+            if section:
+                raise InputError(source, f"{section}.{key}", f"also a parameter of the "
+                                 f"posterior {posterior.path}; a parameter comes from the "
+                                 "design or from the posterior, not both (remove it from "
+                                 f"[{section.split('.')[0]}] or drop experiment.posterior)")
+        for key, fixed, what in (("run.months", months, "months"),
+                                 ("population.households", households, "households")):
+            if fixed is not None and key in posterior.keys:
+                raise InputError(source, f"experiment.{what}", f"conflicts with the posterior "
+                                 f"{posterior.path}, which sets {key}; remove one of them")
+
     experiment = Experiment(name, source, text, seed, replicates, months, households,
-                            scenarios, bundles, grid, samples, ranges, description)
-    _check_points(experiment, source)
-    if len(experiment.points) * len(scenarios) * replicates * len(bundles) > MAX_RUNS:
+                            scenarios, bundles, grid, samples, ranges, description,
+                            posterior, count)
+    if (len(experiment.points) * len(experiment.draws) * len(scenarios) * replicates
+            * len(bundles) > MAX_RUNS):
         raise InputError(source, None, f"more than {MAX_RUNS:,} runs; split the experiment")
+    _check_points(experiment, source)
     return experiment
+
+
+def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
+                     scenarios: tuple[Scenario, ...]) -> tuple[Posterior | None, int]:
+    """``experiment.posterior`` (draws) and ``posterior_file``: the checked posterior."""
+    if "posterior" not in table:
+        if "posterior_file" in table:
+            raise InputError(source, "experiment.posterior_file", "needs experiment.posterior "
+                             "= N (the number of posterior draws to run)")
+        return None, 0
+    from sanisim import posterior as posterior_module
+
+    count = _integer(table["posterior"], source, "experiment.posterior", 1, MAX_RUNS)
+    ref = table.get("posterior_file")
+    if ref is not None and (not isinstance(ref, str) or not ref):
+        raise InputError(source, "experiment.posterior_file", f"got {ref!r}; allowed: the "
+                         "path of a posterior CSV file, relative to this file")
+    path = None if ref is None else base / ref
+    try:
+        posterior = posterior_module.load(path, scenarios[0])
+        for scenario in scenarios[1:]:
+            posterior.check(scenario)
+    except InputError as err:  # name the experiment file too: the posterior came from it
+        raise InputError(source, "experiment.posterior", str(err)) from None
+    if count > posterior.usable:
+        raise InputError(source, "experiment.posterior", f"{count} draws asked; the posterior "
+                         f"{posterior.path} has {posterior.usable} draws of positive weight; "
+                         f"allowed: 1..{posterior.usable}")
+    return posterior, count
 
 
 def _parse_grid(table: Any, source: str) -> dict[str, tuple[Any, ...]]:
@@ -441,13 +559,18 @@ def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, flo
 
 
 def _check_points(experiment: Experiment, source: str) -> None:
-    """Every point must make a valid scenario (e.g. varied shares must still sum to 1)."""
+    """Every point (and posterior draw) must make a valid scenario (e.g. varied shares must
+    still sum to 1)."""
     for scenario in experiment.scenarios:
         for number, point in enumerate(experiment.points, 1):
-            if point:
-                label = ", ".join(f"{k}={v!r}" for k, v in point.items())
-                scenario.with_params(point, source=f"{source}: scenario {scenario.name!r} "
-                                     f"at point {number} ({label})")
+            for draw, drawn in experiment.draws:
+                if point or drawn:
+                    label = ", ".join(f"{k}={v!r}" for k, v in point.items())
+                    where = f"at point {number} ({label})" if point else ""
+                    if draw is not None:
+                        where += f"{' and ' if where else 'at '}posterior draw {draw}"
+                    _configured(scenario, {**point, **drawn},
+                                source=f"{source}: scenario {scenario.name!r} {where}")
 
 
 def load_results(directory: str | Path) -> Results:

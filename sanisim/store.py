@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sanisim.errors import InputError
+from sanisim.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
 from sanisim.results import PARAM_PREFIX, RUN_COLUMNS, Results
 
 log = logging.getLogger(__name__)
@@ -169,6 +170,12 @@ class Store:
             "design": experiment.describe(),
             "seed": experiment.seed,
             "runs": len(experiment.runs),
+            "interval_holds": experiment.interval_holds,
+            **({"posterior": {"file": experiment.posterior.path,
+                              "file_sha256": experiment.posterior.digest,
+                              "draws": experiment.posterior_count,
+                              "draw_ids": [d for d, _ in experiment.draws]}}
+               if getattr(experiment, "posterior", None) is not None else {}),
             "scenarios": [{"name": s.name, "path": s.path, "config_hash": s.config_hash}
                           for s in experiment.scenarios],
             "sanisim_version": package_version(),
@@ -302,7 +309,8 @@ def load_results(directory: str | Path, monthly: bool = True) -> Results:
     runs["error"] = pd.Series([statuses.get(k, {}).get("error") for k in runs["run_key"]],
                               index=runs.index, dtype=object)
     params = [c for c in runs.columns if c.startswith(PARAM_PREFIX)]
-    runs = runs[[*RUN_COLUMNS, *params]]
+    drawn = [c for c in runs.columns if c == POSTERIOR_DRAW or c.startswith(POSTERIOR_PREFIX)]
+    runs = runs[[*RUN_COLUMNS, *drawn, *params]]
     done = [k for k, s in zip(runs["run_key"], runs["status"], strict=True) if s == DONE]
     monthly = _read_tables(store.path(MONTHLY, k) for k in done) if read_monthly else None
     summary = _read_tables(store.path(SUMMARY, k) for k in done)
