@@ -9,6 +9,7 @@ from sanisim.strategies import (  # noqa: F401
     microcredit,
     subsidy,
     supply,
+    voucher,
 )
 from sanisim.strategies.base import (
     COMMON_PARAMS,

@@ -13,6 +13,11 @@ Households at basic attend too: their raised self-regulation keeps toilets in us
 start reaches each household with probability ``media_reach`` and moves its *risk perception*
 and *attitude* by a small ``media_effect`` (broad and shallow).
 
+**Community commitment** (with ``mechanisms.community``, :mod:`sanisim.community`): a session
+ends with a collective plan with probability ``facilitation`` times the RT's social capital
+(stream ``community:commit``); a committed RT gets the plan's deadline and community monitoring,
+and a session without a plan costs its attendees part of their injunctive norm (backfire).
+
 Both fade with their own half-lives (``session_half_life_months``,
 ``media_half_life_months``), also after the strategy's last month, via
 :class:`~sanisim.strategies.common.FactorGains`. Sessions cost ``session_cost`` and bursts
@@ -43,8 +48,8 @@ class DemandCreation(Programme):
 
     type_name: ClassVar[str] = "demand_creation"
     OUTPUTS: ClassVar[tuple[str, ...]] = (
-        "sessions", "session_capacity", "attendees", "triggered_rts", "media_bursts",
-        "media_reached", "spent")
+        "sessions", "session_capacity", "attendees", "triggered_rts", "committed_rts",
+        "backfired_rts", "media_bursts", "media_reached", "spent")
     PARAMS: ClassVar[tuple[Param, ...]] = (
         Param("sessions_per_month", 8, "sessions per month",
               "Triggering sessions the facilitators can hold in a month (one RT each).",
@@ -62,6 +67,11 @@ class DemandCreation(Programme):
               "closed for an attendee.",
               "assumption; commitment and action planning mattered in Harter, Inauen & "
               "Mosler 2020", 0.0, 1.0),
+        Param("facilitation", 0.6, "probability",
+              "How capable the facilitators are: the chance that a session in an RT of full "
+              "social capital ends with a collective plan (scaled by the RT's social capital).",
+              "assumption; implementer capability decided the effect in Cameron, Olivia & "
+              "Shah 2019 (resource agency vs local government); fitted per setting", 0.0, 1.0),
         Param("session_half_life_months", 12.0, "months",
               "Half-life of the gains from a triggering session.",
               "assumption: public commitment and norms outlast individual persuasion; "
@@ -191,3 +201,21 @@ class DemandCreation(Programme):
         self.spend(model, chosen.size * self.session_cost, "triggering_sessions")
         values["sessions"] = chosen.size
         values["attendees"] = present.size
+        if model.communities is not None:
+            self._commit(model, chosen, present, values)
+
+    def _commit(self, model: SanitationModel, chosen: np.ndarray, present: np.ndarray,
+                values: dict) -> None:
+        """Collective plans in the triggered RTs; backfire where none was made."""
+        communities, hh = model.communities, model.households
+        draws = model.streams["community:commit"].random(chosen.size)
+        committed = communities.commit(chosen, model.month, self.facilitation, draws)
+        failed = chosen[~committed]
+        values["committed_rts"] = int(committed.sum())
+        values["backfired_rts"] = int(failed.size)
+        if failed.size == 0:
+            return
+        loss = np.zeros(model.n_rt, np.float32)
+        loss[failed] = communities.backfire_share(failed)
+        hit = present[loss[hh.rt[present]] > 0]
+        hh.norm[hit] *= 1 - loss[hh.rt[hit]]

@@ -19,7 +19,9 @@ collects instalments and writes off loans in long arrears, so defaults shrink th
   referred) or "open" (any such household, in random order). An offer closes
   ``offer_effect`` of the gap to 1 of *ability* (affordability is part of the RANAS ability
   block; a loan offer raised willingness to buy from 25% to 60% in BenYishay et al. 2017)
-  and puts the household first in the cooperative's queue. Offers cost ``offer_cost``.
+  and puts the household first in the cooperative's queue. Offers cost ``offer_cost``. With
+  ``mechanisms.point_of_sale`` the offer also asks for a decision on the spot
+  (:func:`sanisim.purchase.offer` with a loan).
 * **Diversion**: a share ``diversion_share`` of the loans issued while active is used for
   other needs (Augsburg et al. 2019: about half of labelled loans in Maharashtra): the
   household keeps the debt, builds nothing, and its down payment stays in its savings.
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sanisim.behaviour import raise_factors
+from sanisim import purchase
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -196,6 +199,7 @@ class Microcredit(Programme):
             if picked.size == 0:
                 continue
             raise_factors(hh, picked, ("ability",), self.offer_effect)
+            purchase.offer(model, picked, loan=True)
             hh.referred[picked] = True
             self.offered_month[picked] = model.month
             self.offers_this_month += picked.size

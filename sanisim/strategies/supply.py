@@ -18,7 +18,9 @@ is a :class:`~sanisim.model.Builder` of the model:
   entrepreneur whose queue is longer than ``expand_queue_months`` of its capacity and whose
   cash covers ``expansion_cost`` adds ``capacity_step`` (up to ``max_capacity``).
 * ``on_programmes`` — an entrepreneur with idle capacity last month markets: it visits
-  ``sales_visits`` households below basic per idle build slot, raising attitude and ability.
+  ``sales_visits`` households below basic per idle build slot, raising attitude and ability;
+  with ``mechanisms.point_of_sale`` a visit is also an offer at the package price
+  (:func:`sanisim.purchase.offer`, paid from savings).
 
 When the strategy ends, orders still waiting are handed over to local masons (the baseline's
 unlimited route) at the agreed price; the funder pays the discounts it promised.
@@ -34,6 +36,7 @@ import numpy as np
 from mesa.agentset import AgentSet
 
 from sanisim.behaviour import raise_factors
+from sanisim import purchase
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -342,6 +345,7 @@ class Supply(Programme):
             if visits < prospects.size:
                 prospects = self.rng.choice(prospects, visits, replace=False)
             raise_factors(hh, prospects, ("attitude", "ability"), self.sales_effect)
+            purchase.offer(model, np.sort(prospects))
 
     # -- outputs -----------------------------------------------------------------------------
     @property
