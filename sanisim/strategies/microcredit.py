@@ -38,8 +38,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sanisim.behaviour import raise_factors
 from sanisim import purchase
+from sanisim.behaviour import raise_factors
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register

@@ -35,8 +35,8 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
-from sanisim.behaviour import raise_factors
 from sanisim import purchase
+from sanisim.behaviour import raise_factors
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
