@@ -84,9 +84,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
+        from sanisim.joint import describe_file as describe_joint_file
         from sanisim.trial import describe_evidence_file  # trial, calibration, sensitivity
 
-        described = describe_evidence_file(path)
+        described = describe_joint_file(path) or describe_evidence_file(path)
         if described is not None:
             print(f"ok: {path} ({described})")
             continue
@@ -181,9 +182,9 @@ def build_parser() -> _Parser:
     from sanisim.report import register as register_report
 
     register_report(verbs)
-    from sanisim import calibration, sensitivity, trial  # evidence verbs (lazy heavy imports)
+    from sanisim import calibration, joint, sensitivity, trial  # evidence verbs (lazy imports)
 
-    for module in (trial, calibration, sensitivity):
+    for module in (trial, calibration, sensitivity, joint):
         module.register(verbs)
     for register in EXTRA_VERBS:
         register(verbs)

@@ -1,0 +1,1018 @@
+"""Joint calibration: shared behaviour fitted to several published settings at once (ABC-SMC).
+
+A joint file (TOML, format in ``docs/calibration.md``) names *settings* — each a published
+study's context as a virtual trial (:mod:`sanisim.trial`) or a plain run — with the published
+*targets* of each, and uniform priors for the parameters they share::
+
+    [joint]
+    name = "joint"
+    seed = 2026
+    population_size = 64        # ABC-SMC particles
+    generations = 6             # at most this many populations
+    [parameters]
+    "behaviour.p_innovation" = [0.0005, 0.01]
+    [settings.east_java]
+    trial = "joint/east_java.toml"
+    [settings.east_java.targets]
+    control_mean = {value = 0.125, se = 0.013, source = "Cameron, Olivia & Shah 2019"}
+    [settings.susenas]
+    run = {scenario = "../scenarios/settings/susenas.toml", months = 60, households = 3000}
+    [settings.susenas.targets]
+    "trend:basic_or_better" = {value = 1.5, se = 0.25, source = "BPS Susenas 2018-2024"}
+
+**Targets.** In a trial setting a target is one of the trial's point estimates
+(:func:`sanisim.trial.point_estimates`, *census* values: every household of the enrolled
+clusters, no survey sampling) or a trial measure of :data:`MEASURES`; in a run setting it is a
+run measure of :data:`MEASURES` (``trend:COL``, ``level:COL@M``, ``change:COL@M0-M1``,
+``ratio:COL@M0-M1``, ``slipped_after_odf@T0+DT``). A setting marked ``held_out = true`` is
+predicted, never fitted.
+
+**Parameters** are registry keys (every setting) or ``strategies.NAME.KEY`` (the settings whose
+scenario has strategy NAME). Priors are uniform on ``[low, high]`` inside the recorded bounds.
+
+**Method.** ABC-SMC (Toni et al. 2009; Beaumont et al. 2009) by pyabc (Klinger, Rickert &
+Hasenauer 2018): particles from the prior, perturbed and reweighted over generations, accepted
+when the distance ``sqrt(mean_k ((sim_k - value_k) / se_k)^2)`` over the *fitted* targets is
+below an epsilon that adapts (the ``epsilon_quantile`` of the last generation's distances,
+default the median). One particle runs every setting ``replicates`` times; each run's seed is
+a hash of the particle's values, the setting and the replicate (:func:`run_seed`), so a
+particle gets the same runs on any worker.
+
+**Outputs** (``results/joint_NAME``): ``posterior.csv`` (``draw``, ``weight``, one column per
+parameter; weights sum to 1; also copied to ``posterior_out``), ``generations.csv``,
+``predictive.csv`` (posterior-predictive check of every target, fitted and held out),
+``posterior.png``, ``predictive.png``, ``manifest.json`` and pyabc's history ``abc.db``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import time
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+
+log = logging.getLogger(__name__)
+
+JOINT_KEYS = ("name", "description", "seed", "population_size", "generations", "min_epsilon",
+              "epsilon_quantile", "replicates", "posterior_out", "predictive_draws",
+              "held_out_in_fit")
+SETTING_KEYS = ("trial", "run", "held_out", "description", "targets")
+RUN_KEYS = ("scenario", "bundle", "months", "households")
+TARGET_KEYS = ("value", "se", "source")
+STEPS = ("fit", "predictive", "all")
+#: z-score standing in for a target the simulation could not compute (e.g. no ODF community).
+MISSING_Z = 1000.0
+#: Salts of the run seeds: the fit and the posterior-predictive check never share a run.
+FIT, PREDICTIVE = "fit", "predictive"
+
+
+# --------------------------------------------------------------------------- measures
+
+
+@dataclass
+class RunRecord:
+    """What a run measure reads: the monthly table and household snapshots at some months.
+
+    A snapshot holds ``rung``, ``rt``, ``rt_odf`` (ODF status per RT) and ``in_use`` (None
+    when the model has no such state).
+    """
+
+    monthly: pd.DataFrame
+    snapshots: dict[int, dict[str, np.ndarray | None]] = field(default_factory=dict)
+
+    def level(self, column: str, month: int) -> float:
+        rows = self.monthly.loc[self.monthly["month"] == month, column]
+        return float(rows.iloc[0]) if len(rows) else math.nan
+
+
+def trend(record: RunRecord, column: str, m0: int | None = None, m1: int | None = None
+          ) -> float:
+    """Least-squares slope of ``column`` over months [m0, m1] (default: the whole run), in
+    percentage points per year (the column is a share 0-1)."""
+    table = record.monthly
+    months = table["month"].to_numpy(float)
+    keep = (months >= (m0 if m0 is not None else -math.inf)) & (
+        months <= (m1 if m1 is not None else math.inf))
+    if keep.sum() < 2:
+        return math.nan
+    slope = np.polyfit(months[keep], table[column].to_numpy(float)[keep], 1)[0]
+    return float(slope * 12 * 100)
+
+
+def level(record: RunRecord, column: str, month: int) -> float:
+    """Value of ``column`` at ``month`` (a share 0-1 for the ladder columns)."""
+    return record.level(column, month)
+
+
+def change(record: RunRecord, column: str, m0: int, m1: int) -> float:
+    """``column`` at m1 minus at m0, in percentage points."""
+    return 100 * (record.level(column, m1) - record.level(column, m0))
+
+
+def ratio(record: RunRecord, column: str, m0: int, m1: int) -> float:
+    """``column`` at m1 divided by its value at m0 (e.g. 1.676: a 67.6% relative rise)."""
+    start = record.level(column, m0)
+    return record.level(column, m1) / start if start > 0 else math.nan
+
+
+def slipped_after_odf(record: RunRecord, t0: int, dt: int) -> float:
+    """Among households of RTs that are ODF at ``t0``, the share that ``dt`` months later are
+    on a lower rung than at ``t0`` or no longer use a facility they used (after Odagiri et al.
+    2017: 14.5% slipped two years after verification). NaN when no RT is ODF at ``t0``."""
+    then, later = record.snapshots[t0], record.snapshots[t0 + dt]
+    in_odf = then["rt_odf"][then["rt"]]
+    if not in_odf.any():
+        return math.nan
+    slipped = later["rung"] < then["rung"]
+    if then.get("in_use") is not None and later.get("in_use") is not None:
+        slipped |= then["in_use"] & ~later["in_use"]
+    return float(slipped[in_odf].mean())
+
+
+def coverage_ratio(frame: pd.DataFrame, arm: str) -> float:
+    """Trial measure: in ``arm``, the share with any facility (rung >= unimproved) at the
+    survey over the share at baseline (Harter, Inauen & Mosler 2020 report latrine coverage
+    as a relative change: +67.6% in the CLTS arms, +7.9% in control)."""
+    rows = frame[frame["arm"] == arm]
+    start = float((rows["rung_baseline"] >= 1).mean()) if len(rows) else math.nan
+    return float((rows["rung_survey"] >= 1).mean()) / start if start > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A target form: its pattern, the function computing it, where it applies, and the
+    months at which a run must keep household snapshots for it."""
+
+    form: str
+    pattern: str
+    compute: Callable[..., float]
+    kind: str = "run"  # "run" (reads a RunRecord) or "trial" (reads the survey frame)
+    snapshots: Callable[..., tuple[int, ...]] = lambda **_: ()
+
+
+_COL = r"(?P<column>[a-z_0-9]+)"
+#: The measure registry: adding a measure is one function and one row.
+MEASURES: tuple[Measure, ...] = (
+    Measure("trend:COL[@M0-M1]", rf"trend:{_COL}(@(?P<m0>\d+)-(?P<m1>\d+))?", trend),
+    Measure("level:COL@M", rf"level:{_COL}@(?P<month>\d+)", level),
+    Measure("change:COL@M0-M1", rf"change:{_COL}@(?P<m0>\d+)-(?P<m1>\d+)", change),
+    Measure("ratio:COL@M0-M1", rf"ratio:{_COL}@(?P<m0>\d+)-(?P<m1>\d+)", ratio),
+    Measure("slipped_after_odf@T0+DT", r"slipped_after_odf@(?P<t0>\d+)\+(?P<dt>\d+)",
+            slipped_after_odf, snapshots=lambda t0, dt: (t0, t0 + dt)),
+    Measure("coverage_ratio:ARM", r"coverage_ratio:(?P<arm>[A-Za-z0-9_.-]+)", coverage_ratio,
+            kind="trial"),
+)
+
+
+@dataclass(frozen=True)
+class ParsedMeasure:
+    measure: Measure
+    args: tuple[tuple[str, Any], ...]
+
+    def __call__(self, data: Any) -> float:
+        return self.measure.compute(data, **dict(self.args))
+
+    def snapshot_months(self) -> tuple[int, ...]:
+        return tuple(self.measure.snapshots(**dict(self.args)))
+
+    def months(self) -> tuple[int, ...]:
+        return tuple(v for k, v in self.args if k in ("month", "m0", "m1", "t0") and v is not None
+                     ) + self.snapshot_months()
+
+
+def parse_measure(name: str, kind: str) -> ParsedMeasure | None:
+    """The measure a target name asks for (of ``kind``: "run" or "trial"), or None."""
+    for measure in MEASURES:
+        if measure.kind != kind:
+            continue
+        match = re.fullmatch(measure.pattern, name)
+        if match:
+            args = {k: (int(v) if v is not None and v.isdigit() and k != "arm" else v)
+                    for k, v in match.groupdict().items()}
+            if measure.compute is trend and args["m0"] is None:
+                args.pop("m0"), args.pop("m1")
+            return ParsedMeasure(measure, tuple(args.items()))
+    return None
+
+
+def forms(kind: str) -> list[str]:
+    return [m.form for m in MEASURES if m.kind == kind]
+
+
+# --------------------------------------------------------------------------- the file
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A fitted parameter: uniform prior on [low, high] (inside its recorded bounds)."""
+
+    key: str
+    low: float
+    high: float
+    integer: bool = False
+    unit: str = ""
+
+    def value(self, raw: float) -> float | int:
+        return int(round(raw)) if self.integer else float(raw)
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float
+    se: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A published setting: a virtual trial or a plain run, with its targets.
+
+    Held as plain data (scenarios are rebuilt on each worker, see :meth:`built`), so that a
+    setting travels to a process or a Dask worker.
+    """
+
+    name: str
+    kind: str  # "trial" | "run"
+    targets: tuple[Target, ...]
+    plain: Mapping[str, Any]  # trial: TrialDesign.to_plain(); run: the scenario's to_dict()
+    held_out: bool = False
+    scenario_path: str | None = None
+    bundle: str = "baseline"
+    months: int = 0
+    households: int | None = None
+    strategies: tuple[str, ...] = ()
+    description: str = ""
+
+    def applies(self, key: str) -> bool:
+        """A registry key applies everywhere; ``strategies.NAME.KEY`` where NAME exists."""
+        parts = key.split(".")
+        return not (len(parts) == 3 and parts[0] == "strategies") or parts[1] in self.strategies
+
+
+@dataclass(frozen=True)
+class JointSpec:
+    name: str
+    parameters: tuple[Prior, ...]
+    settings: tuple[Setting, ...]
+    seed: int = 0
+    population_size: int = 64
+    generations: int = 6
+    min_epsilon: float = 0.0
+    epsilon_quantile: float = 0.5
+    replicates: int = 1
+    predictive_draws: int = 40
+    posterior_out: Path | None = None
+    held_out_in_fit: bool = True
+    description: str = ""
+    source: str = "<joint>"
+    file_hash: str = ""
+
+    def targets(self, role: str | None = None) -> list[tuple[Setting, Target]]:
+        """(setting, target) pairs: all, or only "fitted" / "held_out" ones."""
+        return [(s, t) for s in self.settings for t in s.targets
+                if role is None or (role == "held_out") == s.held_out]
+
+
+def target_key(setting: str, target: str) -> str:
+    """The summary-statistic name of a target (``setting/target``)."""
+    return f"{setting}/{target}"
+
+
+def load(path: str | Path) -> JointSpec:
+    from sanisim.trial import read_toml
+
+    path = Path(path)
+    spec = from_dict(read_toml(path), str(path), path.parent)
+    return replace(spec, file_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16])
+
+
+def is_joint_file(path: str | Path) -> bool:
+    path = Path(path)
+    if not path.is_file() or path.suffix != ".toml":
+        return False
+    try:
+        with path.open("rb") as handle:
+            return isinstance(tomllib.load(handle).get("joint"), dict)
+    except (OSError, ValueError):
+        return False
+
+
+def describe_file(path: str | Path) -> str | None:
+    """A few words on a valid joint file (for ``sanisim validate``), None if not one."""
+    if not is_joint_file(path):
+        return None
+    spec = load(path)
+    held = [s.name for s in spec.settings if s.held_out]
+    return (f"joint calibration {spec.name!r}: {len(spec.parameters)} parameters, "
+            f"{len(spec.settings)} settings ({len(held)} held out: {', '.join(held) or '-'}), "
+            f"{len(spec.targets('fitted'))} fitted and {len(spec.targets('held_out'))} "
+            "held-out targets")
+
+
+def _number(value: Any, source: str, key: str, low: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or (low is not None and value < low):
+        allowed = "a finite number" + (f" >= {low:g}" if low is not None else "")
+        raise InputError(source, key, f"got {value!r}; allowed: {allowed}")
+    return float(value)
+
+
+def _int(table: Mapping[str, Any], key: str, default: int, low: int, source: str,
+         where: str) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise InputError(source, f"{where}{key}", f"got {value!r}; allowed: an integer >= {low}")
+    return value
+
+
+def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None = None
+              ) -> JointSpec:
+    """Validate joint-calibration data (``[joint]``, ``[parameters]``, ``[settings.NAME]``)."""
+    base = base or Path(".")
+    table = main_table(raw, "joint", ("joint", "parameters", "settings"), JOINT_KEYS,
+                       ("name",), source)
+    settings_table = raw.get("settings")
+    if not isinstance(settings_table, dict) or not settings_table:
+        raise InputError(source, "settings", "needs at least one [settings.NAME] table with "
+                         "trial = FILE or run = {scenario = FILE, ...} and its targets")
+    settings = [_setting(name, value, source, base) for name, value in settings_table.items()]
+    parameters = _priors(raw.get("parameters"), settings, source)
+    if not any(not s.held_out for s in settings):
+        raise InputError(source, "settings", "every setting is held out; at least one must be "
+                         "fitted (held_out = false)")
+    held_out_in_fit = table.get("held_out_in_fit", True)
+    if not isinstance(held_out_in_fit, bool):
+        raise InputError(source, "joint.held_out_in_fit", f"got {held_out_in_fit!r}; allowed: "
+                         "true or false")
+    quantile = _number(table.get("epsilon_quantile", 0.5), source, "joint.epsilon_quantile")
+    if not 0 < quantile <= 1:
+        raise InputError(source, "joint.epsilon_quantile", f"got {quantile!r}; allowed: a "
+                         "number in (0, 1]")
+    out = table.get("posterior_out")
+    if out is not None and not isinstance(out, str):
+        raise InputError(source, "joint.posterior_out", "must be a file path (string)")
+    w = "joint."
+    return JointSpec(
+        name=table["name"], parameters=tuple(parameters), settings=tuple(settings),
+        seed=_int(table, "seed", 0, 0, source, w),
+        population_size=_int(table, "population_size", 64, 2, source, w),
+        generations=_int(table, "generations", 6, 1, source, w),
+        min_epsilon=_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
+        epsilon_quantile=quantile,
+        replicates=_int(table, "replicates", 1, 1, source, w),
+        predictive_draws=_int(table, "predictive_draws", 40, 1, source, w),
+        posterior_out=Path(os.path.normpath(base / out)) if out else None,
+        held_out_in_fit=held_out_in_fit, description=str(table.get("description", "")),
+        source=source)
+
+
+def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
+    from sanisim.trial import load as load_trial
+    from sanisim.trial import resolve_beside
+
+    where = f"settings.{name}"
+    if not isinstance(table, dict):
+        raise InputError(source, where, "must be a table with trial or run, and targets")
+    check_keys(table, SETTING_KEYS, source, where + ".")
+    if ("trial" in table) == ("run" in table):
+        raise InputError(source, where, "needs exactly one of trial = FILE (a trial file) or "
+                         "run = {scenario = FILE, bundle, months, households}")
+    held_out = table.get("held_out", False)
+    if not isinstance(held_out, bool):
+        raise InputError(source, f"{where}.held_out", f"got {held_out!r}; allowed: true or "
+                         "false")
+    common = {"name": name, "held_out": held_out,
+              "description": str(table.get("description", ""))}
+    if "trial" in table:
+        ref = table["trial"]
+        path = base / str(ref)
+        if not isinstance(ref, str) or not path.is_file():
+            raise InputError(source, f"{where}.trial", f"no trial file {ref!r} beside "
+                             f"{source}")
+        design = load_trial(path)
+        scenario = design.scenario
+        plain = design.to_plain()
+        kind, extra = "trial", {"months": design.survey_month}
+    else:
+        from sanisim.scenario import load as load_scenario
+
+        run = table["run"]
+        if not isinstance(run, dict):
+            raise InputError(source, f"{where}.run", "must be a table {scenario = FILE, "
+                             "bundle, months, households}")
+        check_keys(run, RUN_KEYS, source, f"{where}.run.")
+        if "scenario" not in run:
+            raise InputError(source, f"{where}.run.scenario", "missing (required)")
+        scenario = load_scenario(resolve_beside(str(run["scenario"]), base, source,
+                                                f"{where}.run.scenario"))
+        bundle = run.get("bundle", "baseline")
+        if bundle not in scenario.bundles:
+            raise InputError(source, f"{where}.run.bundle", f"got {bundle!r}"
+                             f"{did_you_mean(bundle, scenario.bundles)}; allowed: a bundle of "
+                             f"scenario {scenario.name!r} ({', '.join(scenario.bundles)})")
+        months = _int(run, "months", int(scenario["run.months"]), 1, source, f"{where}.run.")
+        households = run.get("households")
+        if households is not None:
+            households = _int(run, "households", 0, 10, source, f"{where}.run.")
+        plain = scenario.to_dict()
+        kind, extra = "run", {"bundle": bundle, "months": months, "households": households}
+    targets = _targets(table.get("targets"), kind, source, where, scenario,
+                       plain if kind == "trial" else None, extra)
+    return Setting(kind=kind, targets=targets, plain=plain, scenario_path=scenario.path,
+                   strategies=tuple(scenario.strategies), **common, **extra)
+
+
+def _targets(table: Any, kind: str, source: str, where: str, scenario: Any,
+             trial_plain: Mapping[str, Any] | None, extra: Mapping[str, Any]
+             ) -> tuple[Target, ...]:
+    where = f"{where}.targets"
+    if not isinstance(table, dict) or not table:
+        raise InputError(source, where, "needs a targets table: NAME = {value, se, source}")
+    known = _estimate_names(trial_plain) if trial_plain is not None else []
+    columns = _columns(scenario, extra.get("bundle", "baseline")) if kind == "run" else []
+    targets = []
+    for name, target in table.items():
+        key = f"{where}.{name}"
+        if name not in known:
+            parsed = parse_measure(name, kind)
+            if parsed is None:
+                choices = [*known, *forms(kind)]
+                raise InputError(source, key, f"unknown {'estimate or ' if known else ''}"
+                                 f"measure{did_you_mean(name, choices)} (allowed: "
+                                 f"{', '.join(choices)})")
+            _check_measure(parsed, kind, columns, extra, trial_plain, source, key)
+        if not isinstance(target, dict):
+            raise InputError(source, key, "must be a table {value = ..., se = ...}")
+        check_keys(target, TARGET_KEYS, source, key + ".")
+        value = _number(target.get("value"), source, key + ".value")
+        se = _number(target.get("se"), source, key + ".se")
+        if se <= 0:
+            raise InputError(source, key + ".se", f"got {se!r}; allowed: a number > 0")
+        targets.append(Target(name, value, se, str(target.get("source", ""))))
+    return tuple(targets)
+
+
+def _check_measure(parsed: ParsedMeasure, kind: str, columns: Sequence[str],
+                   extra: Mapping[str, Any], trial_plain: Mapping[str, Any] | None,
+                   source: str, key: str) -> None:
+    args = dict(parsed.args)
+    if "column" in args and args["column"] not in columns:
+        raise InputError(source, key, f"no monthly column {args['column']!r}"
+                         f"{did_you_mean(args['column'], columns)} (columns: "
+                         f"{', '.join(columns)})")
+    if "arm" in args and trial_plain is not None:
+        arms = [a[0] for a in trial_plain["arms"]]
+        if args["arm"] not in arms:
+            raise InputError(source, key, f"no arm {args['arm']!r}"
+                             f"{did_you_mean(args['arm'], arms)} (arms: {', '.join(arms)})")
+    for month in parsed.months():
+        if kind == "run" and month > extra["months"]:
+            raise InputError(source, key, f"month {month} is after the run's last month "
+                             f"({extra['months']}); raise run.months or use an earlier month")
+    if "m0" in args and args["m0"] >= args["m1"]:
+        raise InputError(source, key, "the first month must be before the second")
+
+
+def _columns(scenario: Any, bundle: str) -> list[str]:
+    from sanisim.model import OUTPUT_COLUMNS
+    from sanisim.strategies import build_bundle
+
+    extra = [c for s in build_bundle(scenario, bundle) for c in getattr(s, "output_columns", ())]
+    return [c for c in (*OUTPUT_COLUMNS, *extra) if c != "month"]
+
+
+def _estimate_names(trial_plain: Mapping[str, Any]) -> list[str]:
+    from sanisim import trial
+
+    design = trial.from_plain(trial_plain)
+    named = getattr(trial, "estimate_names", None)
+    if named is not None:
+        return list(named(design))
+    from sanisim.calibration import _estimate_names as names
+
+    return list(names(design))
+
+
+def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]:
+    from sanisim.scenario import from_dict as scenario_from_dict
+    from sanisim.trial import record_of
+
+    if not isinstance(table, dict) or not table:
+        raise InputError(source, "parameters", "needs a [parameters] table: key = [low, high]")
+    scenarios = {}
+    for setting in settings:
+        data = setting.plain["scenario"] if setting.kind == "trial" else setting.plain
+        scenarios[setting.name] = scenario_from_dict(data, source=setting.name)
+    priors = []
+    for key, bounds in _flat(table):
+        where = f"parameters.{key}"
+        users = [s for s in settings if s.applies(key)]
+        if not users:
+            every = sorted({n for s in settings for n in s.strategies})
+            raise InputError(source, where, "no setting has this strategy"
+                             f"{did_you_mean(key.split('.')[1], every)} (strategies of the "
+                             f"settings: {', '.join(every)})")
+        try:
+            record = record_of(scenarios[users[0].name], key, source)
+        except InputError as err:
+            raise InputError(source, where, err.message) from None
+        if record.kind not in (int, float):
+            raise InputError(source, where, f"is {record.allowed()}; only numeric parameters "
+                             "can be fitted")
+        if (not isinstance(bounds, list) or len(bounds) != 2 or any(
+                isinstance(b, bool) or not isinstance(b, int | float) or not math.isfinite(b)
+                for b in bounds)):
+            raise InputError(source, where, f"got {bounds!r}; allowed: [low, high] inside the "
+                             f"recorded range ({record.allowed()})")
+        low, high = float(bounds[0]), float(bounds[1])
+        if not low < high or (record.low is not None and low < record.low) or (
+                record.high is not None and high > record.high):
+            raise InputError(source, where, f"prior [{low:g}, {high:g}] must be increasing and "
+                             f"inside the recorded range ({record.allowed()})")
+        priors.append(Prior(key, low, high, record.kind is int, record.unit))
+    return priors
+
+
+def _flat(table: Mapping[str, Any], prefix: str = ""):
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def run_seed(seed: int, point: Mapping[str, float], setting: str, replicate: int,
+             phase: str = FIT) -> int:
+    """The seed of one run: a hash of the file's seed, the particle's values (exactly, as
+    hexadecimal floats), the setting, the replicate and the phase (fit or predictive)."""
+    values = sorted((k, float(v).hex()) for k, v in point.items())
+    text = json.dumps([int(seed), phase, setting, int(replicate), values])
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+
+
+_BUILT: dict[int, tuple[Any, Any]] = {}
+
+
+def _built(setting: Setting) -> Any:
+    """The setting's TrialDesign or Scenario, rebuilt from plain data once per process."""
+    cached = _BUILT.get(id(setting.plain))
+    if cached is not None and cached[0] is setting.plain:
+        return cached[1]
+    if setting.kind == "trial":
+        from sanisim.trial import from_plain
+
+        built = from_plain(setting.plain)
+    else:
+        from sanisim.scenario import from_dict
+
+        path = setting.scenario_path
+        built = from_dict(dict(setting.plain), source=path or setting.name,
+                          path=Path(path) if path else None)
+    if len(_BUILT) > 256:
+        _BUILT.clear()
+    _BUILT[id(setting.plain)] = (setting.plain, built)
+    return built
+
+
+def simulate_setting(setting: Setting, point: Mapping[str, float], seed: int
+                     ) -> dict[str, float]:
+    """One run of a setting at ``point`` (the parameters it has): every target's value."""
+    sub = {k: v for k, v in point.items() if setting.applies(k)}
+    if setting.kind == "trial":
+        from sanisim.trial import point_estimates, simulate
+
+        design = _built(setting)
+        frame = simulate(design, seed, sub)
+        estimates = point_estimates(frame, design)
+        return {t.name: float(estimates[t.name]) if t.name in estimates
+                else parse_measure(t.name, "trial")(frame) for t in setting.targets}
+    from sanisim.model import SanitationModel
+    from sanisim.trial import scenario_at
+
+    scenario = scenario_at(_built(setting), sub, setting.name)
+    parsed = [parse_measure(t.name, "run") for t in setting.targets]
+    wanted = sorted({m for p in parsed for m in p.snapshot_months()})
+    model = SanitationModel(scenario, seed=seed, households=setting.households,
+                            bundle=setting.bundle, household_agents=False)
+    snapshots = {}
+    for month in [*wanted, setting.months]:
+        model.run(max(0, month - model.month))
+        if month in wanted:
+            hh = model.households
+            in_use = getattr(hh, "in_use", None)
+            snapshots[month] = {"rung": hh.rung.copy(), "rt": hh.rt, "rt_odf": model.odf.copy(),
+                                "in_use": None if in_use is None else in_use.copy()}
+    record = RunRecord(model.monthly_table(), snapshots)
+    return {t.name: p(record) for t, p in zip(setting.targets, parsed, strict=True)}
+
+
+def simulate_point(settings: Sequence[Setting], point: Mapping[str, float], seed: int,
+                   replicates: int, phase: str = FIT, draw: int | None = None
+                   ) -> dict[str, float]:
+    """Every target of ``settings`` at ``point``: the mean over ``replicates`` runs."""
+    out = {}
+    for setting in settings:
+        label = setting.name if draw is None else f"{setting.name}#{draw}"
+        runs = [simulate_setting(setting, point, run_seed(seed, point, label, r, phase))
+                for r in range(replicates)]
+        for target in setting.targets:
+            values = np.array([run[target.name] for run in runs], float)
+            finite = values[np.isfinite(values)]
+            out[target_key(setting.name, target.name)] = (float(finite.mean()) if finite.size
+                                                          else math.nan)
+    return out
+
+
+class JointModel:
+    """The pyabc model: a particle's parameters in, every target's simulated value out."""
+
+    def __init__(self, spec: JointSpec, include_held_out: bool = True) -> None:
+        self.priors = spec.parameters
+        self.settings = tuple(s for s in spec.settings if include_held_out or not s.held_out)
+        self.seed = spec.seed
+        self.replicates = spec.replicates
+
+    def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
+        return {p.key: p.value(parameters[p.key]) for p in self.priors}
+
+    def __call__(self, parameters: Mapping[str, float]) -> dict[str, float]:
+        return simulate_point(self.settings, self.point(parameters), self.seed,
+                              self.replicates)
+
+
+class JointDistance:
+    """sqrt(mean over the fitted targets of ((sim - value) / se)^2); held-out targets never
+    enter. A target the simulation could not compute counts as z = :data:`MISSING_Z`."""
+
+    def __init__(self, spec: JointSpec) -> None:
+        self.fitted = [(target_key(s.name, t.name), t.se) for s, t in spec.targets("fitted")]
+
+    def __call__(self, simulated: Mapping[str, float], observed: Mapping[str, float]) -> float:
+        total = 0.0
+        for key, se in self.fitted:
+            value = simulated.get(key, math.nan)
+            z = (value - float(observed[key])) / se if math.isfinite(value) else MISSING_Z
+            total += z * z
+        return math.sqrt(total / len(self.fitted))
+
+
+def observed(spec: JointSpec) -> dict[str, float]:
+    return {target_key(s.name, t.name): t.value for s, t in spec.targets()}
+
+
+# --------------------------------------------------------------------------- the fit
+
+
+@dataclass
+class FitResult:
+    posterior: pd.DataFrame
+    generations: pd.DataFrame
+    seconds: float
+    samples: int
+
+
+def _sampler(workers: int, scheduler: str | None):
+    import pyabc
+
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("--scheduler", None, "needs the 'cluster' extra: pip install "
+                             "'sanisim[cluster]'") from None
+        try:
+            client = Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError, ValueError) as err:
+            raise InputError("--scheduler", None, f"cannot reach Dask scheduler "
+                             f"{scheduler!r} ({str(err).splitlines()[0] if str(err) else err})"
+                             ) from None
+        return pyabc.sampler.DaskDistributedSampler(dask_client=client)
+    if workers <= 1:
+        return pyabc.sampler.SingleCoreSampler()
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+
+
+def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None = None
+        ) -> FitResult:
+    """Run ABC-SMC and write ``posterior.csv``, ``generations.csv`` and ``abc.db``."""
+    try:
+        import pyabc
+    except ImportError:
+        raise InputError("sanisim joint", None, "needs the 'calibration' extra: pip install "
+                         "'sanisim[calibration]'") from None
+    for name in ("ABC", "pyabc"):
+        if not log.isEnabledFor(logging.INFO):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    out.mkdir(parents=True, exist_ok=True)
+    db = out / "abc.db"
+    if db.exists():
+        db.unlink()  # one fit per folder: pyabc would otherwise append a second run
+    prior = pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.low, p.high - p.low)
+                                  for p in spec.parameters})
+    np.random.seed(spec.seed)  # noqa: NPY002 - pyabc draws from numpy's global RNG
+    abc = pyabc.ABCSMC(JointModel(spec, spec.held_out_in_fit), prior, JointDistance(spec),
+                       population_size=spec.population_size,
+                       sampler=_sampler(workers, scheduler),
+                       eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile))
+    started = time.perf_counter()
+    history = abc.new(f"sqlite:///{db.resolve()}", observed(spec))
+    history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations)
+    seconds = time.perf_counter() - started
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters)
+    populations = history.get_all_populations()
+    populations = populations[populations["t"] >= 0]
+    generations = pd.DataFrame({
+        "generation": populations["t"].astype(int).to_numpy(),
+        "epsilon": populations["epsilon"].to_numpy(float),
+        "particles": populations["particles"].astype(int).to_numpy(),
+        "samples": populations["samples"].astype(int).to_numpy(),
+        "acceptance_rate": (populations["particles"] / populations["samples"]).to_numpy(float),
+        "walltime_s": populations["wall_time"].to_numpy(float),
+    })
+    write_posterior(posterior, out / "posterior.csv", spec.posterior_out)
+    generations.to_csv(out / "generations.csv", index=False)
+    return FitResult(posterior, generations, seconds,
+                     int(history.get_all_populations()["samples"].sum()))
+
+
+def posterior_frame_from(frame: pd.DataFrame, weights: np.ndarray,
+                         priors: Sequence[Prior]) -> pd.DataFrame:
+    weights = weights / weights.sum()
+    data: dict[str, Any] = {"draw": np.arange(len(frame)), "weight": weights}
+    for p in priors:
+        values = frame[p.key].to_numpy(float)
+        data[p.key] = np.round(values).astype(int) if p.integer else values
+    return pd.DataFrame(data)
+
+
+def write_posterior(posterior: pd.DataFrame, path: Path, copy_to: Path | None) -> None:
+    posterior.to_csv(path, index=False)
+    if copy_to is not None:
+        copy_to.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, copy_to)
+
+
+def read_posterior(path: Path, spec: JointSpec) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(str(path), None, "no posterior here: run the fit first "
+                         "(--step fit or all)")
+    posterior = pd.read_csv(path)
+    missing = [c for c in ("draw", "weight", *(p.key for p in spec.parameters))
+               if c not in posterior]
+    if missing:
+        raise InputError(str(path), None, f"missing columns {', '.join(missing)}: a posterior "
+                         "of another joint file? run the fit again")
+    return posterior
+
+
+# --------------------------------------------------------------------------- predictive check
+
+
+def predictive_draws(spec: JointSpec, posterior: pd.DataFrame) -> list[dict[str, float]]:
+    """``predictive_draws`` points drawn from the weighted posterior (fixed by the seed)."""
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(1,)))
+    weights = posterior["weight"].to_numpy(float)
+    rows = rng.choice(len(posterior), size=spec.predictive_draws, p=weights / weights.sum())
+    return [{p.key: p.value(posterior[p.key].iloc[i]) for p in spec.parameters} for i in rows]
+
+
+def _predictive_job(setting: Setting, point: Mapping[str, float], seed: int, replicates: int,
+                    draw: int) -> dict[str, float]:
+    return simulate_point([setting], point, seed, replicates, PREDICTIVE, draw)
+
+
+def predictive(spec: JointSpec, posterior: pd.DataFrame, executor) -> pd.DataFrame:
+    """Posterior-predictive check: every target over draws from the posterior, each setting
+    run with seeds of its own (never the fit's), against the published 95% interval."""
+    points = predictive_draws(spec, posterior)
+    jobs = [(s, executor.submit(_predictive_job, s, point, spec.seed, spec.replicates, d))
+            for d, point in enumerate(points) for s in spec.settings]
+    values: dict[str, list[float]] = {}
+    for _, job in jobs:
+        for key, value in job.result().items():
+            values.setdefault(key, []).append(value)
+    rows = []
+    for setting, target in spec.targets():
+        sims = np.array(values[target_key(setting.name, target.name)], float)
+        sims = sims[np.isfinite(sims)]
+        low, high = target.value - 1.96 * target.se, target.value + 1.96 * target.se
+        mean = float(sims.mean()) if sims.size else math.nan
+        rows.append({
+            "setting": setting.name, "target": target.name,
+            "role": "held out" if setting.held_out else "fitted",
+            "published": target.value, "se": target.se,
+            "published_low": low, "published_high": high,
+            "predictive_mean": mean,
+            "predictive_q025": float(np.quantile(sims, 0.025)) if sims.size else math.nan,
+            "predictive_q975": float(np.quantile(sims, 0.975)) if sims.size else math.nan,
+            "inside": bool(low <= mean <= high), "draws": int(sims.size),
+            "source": target.source})
+    return pd.DataFrame(rows)
+
+
+def predictive_summary(table: pd.DataFrame) -> str:
+    parts = []
+    for role in ("fitted", "held out"):
+        rows = table[table["role"] == role]
+        if len(rows):
+            parts.append(f"{int(rows['inside'].sum())} of {len(rows)} {role} targets have their "
+                         "predictive mean inside the published 95% interval "
+                         f"({rows['inside'].mean():.0%})")
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def posterior_figure(posterior: pd.DataFrame, spec: JointSpec, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(spec.parameters)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.6 * rows), squeeze=False)
+    for ax, prior in zip(axes.flat, spec.parameters, strict=False):
+        ax.hist(posterior[prior.key], bins=15, range=(prior.low, prior.high),
+                weights=posterior["weight"], color="#1f4e79", alpha=0.85)
+        ax.axhline(1 / 15, color="grey", lw=0.8, ls="--")  # the uniform prior
+        ax.set_xlabel(prior.key, fontsize=8)
+        ax.set_yticks([])
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.suptitle(f"Joint calibration {spec.name}: weighted posterior marginals "
+                 "(dashed: the uniform prior)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def predictive_figure(table: pd.DataFrame, path: Path) -> Path:
+    """Per target, on the scale of the published SE: the published 95% interval (grey, always
+    [-1.96, 1.96]) and the posterior-predictive 95% interval and mean (coloured by role)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(7.5, 0.32 * n + 1.4))
+    y = np.arange(n)[::-1]
+    z = {c: (table[c] - table["published"]) / table["se"]
+         for c in ("predictive_mean", "predictive_q025", "predictive_q975")}
+    colour = np.where(table["role"] == "fitted", "#1f4e79", "#b03a2e")
+    ax.barh(y, 3.92, left=-1.96, height=0.6, color="#dddddd", label="published 95%")
+    for i in range(n):
+        ax.plot([z["predictive_q025"].iloc[i], z["predictive_q975"].iloc[i]], [y[i], y[i]],
+                color=colour[i], lw=2)
+        ax.plot(z["predictive_mean"].iloc[i], y[i], "o", color=colour[i], ms=4)
+    ax.set_yticks(y, [f"{s}: {t}" for s, t in zip(table["setting"], table["target"],
+                                                   strict=True)], fontsize=7)
+    ax.axvline(0, color="grey", lw=0.6)
+    ax.set_xlabel("(simulated - published) / published SE;  blue: fitted, red: held out")
+    limit = np.nanmax(np.abs(np.r_[z["predictive_q025"], z["predictive_q975"], 4.0]))
+    ax.set_xlim(-min(limit, 30) - 0.5, min(limit, 30) + 0.5)
+    ax.set_title("Posterior-predictive check: predictive 95% interval and mean vs published",
+                 fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
+    """Provenance beside the outputs (the same fields as a run's manifest)."""
+    import platform
+
+    from sanisim.run import git_commit, package_version
+
+    try:
+        import pyabc
+
+        pyabc_version = pyabc.__version__
+    except ImportError:  # pragma: no cover
+        pyabc_version = None
+    path = out / "manifest.json"
+    previous = json.loads(path.read_text()) if path.is_file() else {}
+    manifest = {
+        **previous, "joint": spec.name, "file": spec.source, "file_hash": spec.file_hash,
+        "seed": spec.seed, "sanisim_version": package_version(), "git_commit": git_commit(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "numpy": np.__version__, "pyabc": pyabc_version,
+        "settings": {s.name: {"kind": s.kind, "held_out": s.held_out,
+                              "scenario": s.scenario_path} for s in spec.settings},
+        **extra}
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return path
+
+
+def cmd_joint(args: argparse.Namespace) -> int:
+    from sanisim.executors import available_cpus, open_executor
+
+    spec = load(args.joint)
+    changes: dict[str, Any] = {}
+    if args.population_size:
+        changes["population_size"] = args.population_size
+    if args.generations:
+        changes["generations"] = args.generations
+    spec = replace(spec, **changes)
+    out = Path(args.out) if args.out else Path("results") / f"joint_{spec.name}"
+    workers = args.workers or available_cpus()
+    print(f"sanisim joint: {spec.name}: {len(spec.parameters)} parameters, "
+          f"{len(spec.settings)} settings, {len(spec.targets('fitted'))} fitted and "
+          f"{len(spec.targets('held_out'))} held-out targets -> {out}", flush=True)
+    if args.step in ("fit", "all"):
+        print(f"ABC-SMC: {spec.population_size} particles, up to {spec.generations} "
+              f"generations, {workers if not args.scheduler else args.scheduler} "
+              f"worker(s)", flush=True)
+        result = fit(spec, out, workers=workers, scheduler=args.scheduler)
+        print(result.generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"fit: {result.samples} particles simulated in {result.seconds:.1f} s "
+              f"({result.seconds / max(result.samples, 1) * max(workers, 1):.2f} s per particle "
+              f"per worker); posterior: {out / 'posterior.csv'}"
+              + (f" (copied to {spec.posterior_out})" if spec.posterior_out else ""))
+        write_manifest(spec, out, fit_seconds=round(result.seconds, 2),
+                       fit_samples=result.samples, workers=workers, scheduler=args.scheduler,
+                       population_size=spec.population_size, generations=spec.generations)
+    posterior = read_posterior(out / "posterior.csv", spec)
+    posterior_figure(posterior, spec, out / "posterior.png")
+    if args.step in ("predictive", "all"):
+        backend = "dask" if args.scheduler else ("serial" if workers <= 1 else "processes")
+        started = time.perf_counter()
+        with open_executor(backend, workers, args.scheduler) as handle:
+            table = predictive(spec, posterior, handle.executor)
+        table.to_csv(out / "predictive.csv", index=False)
+        predictive_figure(table, out / "predictive.png")
+        print(format_predictive(table))
+        print(predictive_summary(table))
+        write_manifest(spec, out, predictive_draws=spec.predictive_draws,
+                       predictive_seconds=round(time.perf_counter() - started, 2))
+    print(f"(tables and figures in {out})")
+    return 0
+
+
+def format_predictive(table: pd.DataFrame) -> str:
+    lines = [f"{'setting/target':44}{'role':>9}{'published 95%':>22}{'predictive 95%':>24}"
+             f"{'mean':>9}{'ok':>4}"]
+    for row in table.itertuples():
+        lines.append(f"{row.setting + '/' + row.target:44}{row.role:>9}"
+                     f"{f'[{row.published_low:.3g}, {row.published_high:.3g}]':>22}"
+                     f"{f'[{row.predictive_q025:.3g}, {row.predictive_q975:.3g}]':>24}"
+                     f"{row.predictive_mean:>9.3g}{'yes' if row.inside else 'NO':>4}")
+    return "\n".join(lines)
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    """Add the ``joint`` verb to the ``sanisim`` command."""
+    from sanisim.batch import _count
+    from sanisim.trial import positive
+
+    parser = verbs.add_parser(
+        "joint", help="fit shared behaviour to several published settings (ABC-SMC)",
+        description="Joint calibration by ABC-SMC (pyabc): fit the shared parameters of a "
+                    "joint file to the targets of its settings, write a weighted posterior "
+                    "ensemble and check it against every target, held-out ones included "
+                    "(see docs/calibration.md).")
+    parser.add_argument("joint", help="joint calibration TOML file "
+                        "(e.g. experiments/joint_calibration.toml)")
+    parser.add_argument("--workers", type=_count, default=None,
+                        help="local processes (default: the CPUs available; 1: single core, "
+                             "reproducible)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDR",
+                        help="address of a running Dask scheduler (tcp://host:8786)")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="results folder (default results/joint_NAME)")
+    parser.add_argument("--population-size", type=positive, default=None,
+                        help="ABC-SMC particles per generation (default: the file's)")
+    parser.add_argument("--generations", type=positive, default=None,
+                        help="maximum generations (default: the file's)")
+    parser.add_argument("--step", choices=STEPS, default="all",
+                        help="fit, the posterior-predictive check of a finished fit, or both")
+    parser.set_defaults(func=cmd_joint)
