@@ -16,10 +16,16 @@ Intervals (stated once, used everywhere; see ``docs/report.md``):
     (linear interpolation): the range in which 95% of single runs fall. It does not narrow
     with more replicates; it shows run-to-run variation.
 
+With posterior draws in the design (``posterior_draw`` in the run table), the runs of an arm
+are pooled over draws *and* replicates: ``n`` is draws x replicates, the percentiles are
+those of every run of the arm, and the spread holds parameter uncertainty as well as seed
+noise. Every summary table carries ``interval_holds`` (:func:`interval_holds`): "seed noise"
+or "seed noise and parameter uncertainty (N posterior draws)".
+
 Paired differences subtract, replicate by replicate, the baseline arm's value from the
-strategy arm's value for runs with the same scenario, replicate and parameter point (hence
-the same seed, population and network: common random numbers), then summarise the
-differences as above. Cost per additional household is a ratio of means over the pairs
+strategy arm's value for runs with the same scenario, replicate, parameter point and
+posterior draw (hence the same seed, population and network: common random numbers), then
+summarise the differences as above. Cost per additional household is a ratio of means over the pairs
 (mean extra cost / mean extra households) with a percentile bootstrap interval over pairs.
 """
 
@@ -36,6 +42,8 @@ import pandas as pd
 from scipy.special import stdtrit
 
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.posterior import POSTERIOR_DRAW
+from sanisim.posterior import interval_holds as holds_text
 from sanisim.results import PARAM_PREFIX, Results
 
 log = logging.getLogger(__name__)
@@ -88,8 +96,30 @@ def design_keys(results: Results) -> list[str]:
 
 
 def pair_keys(results: Results) -> list[str]:
-    """Columns that pair runs across arms: same scenario, parameter point and replicate."""
-    return ["scenario", *results.param_columns, "replicate"]
+    """Columns that pair runs across arms: same scenario, parameter point, posterior draw (if
+    the design has draws) and replicate."""
+    draw = [POSTERIOR_DRAW] if POSTERIOR_DRAW in results.runs.columns else []
+    return ["scenario", *results.param_columns, *draw, "replicate"]
+
+
+def posterior_draws(results: Results) -> int:
+    """How many posterior draws the finished runs span (0: the design has none)."""
+    if POSTERIOR_DRAW not in results.runs.columns:
+        return 0
+    runs = finished_runs(results)
+    return int(runs[POSTERIOR_DRAW].nunique()) if len(runs) else int(
+        results.runs[POSTERIOR_DRAW].nunique())
+
+
+def interval_holds(results: Results) -> str:
+    """What the intervals of ``results`` hold: "seed noise", or "seed noise and parameter
+    uncertainty (N posterior draws)" when the runs span posterior draws."""
+    return holds_text(posterior_draws(results))
+
+
+def _holding(frame: pd.DataFrame, results: Results) -> pd.DataFrame:
+    """``frame`` with the column ``interval_holds`` (what its intervals hold)."""
+    return frame.assign(interval_holds=interval_holds(results))
 
 
 def finished_runs(results: Results) -> pd.DataFrame:
@@ -282,7 +312,7 @@ def replicate_summary(results: Results, measures: Sequence[str] | None = None,
     monthly = _select_months(_monthly(results), months)
     keys = [*design_keys(results), "month"]
     out = describe(monthly, keys, measures)
-    return _ordered(out, results, extra=["month"])
+    return _holding(_ordered(out, results, extra=["month"]), results)
 
 
 def ladder_end(results: Results) -> pd.DataFrame:
@@ -315,8 +345,9 @@ def paired_runs(results: Results, measures: Sequence[str] | None = None,
         part["baseline_value"] = joined[f"{measure}__base"].astype(float)
         part["difference"] = part["value"] - part["baseline_value"]
         frames.append(part)
-    columns = [*design_keys(results), "replicate", "month", "measure", "value", "baseline_value",
-               "difference"]
+    draw = [POSTERIOR_DRAW] if POSTERIOR_DRAW in keys else []
+    columns = [*design_keys(results), *draw, "replicate", "month", "measure", "value",
+               "baseline_value", "difference"]
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames, ignore_index=True)[columns]
@@ -341,11 +372,12 @@ def paired_differences(results: Results, measures: Sequence[str] | None = None,
     pairs = paired_runs(results, measures, baseline, months)
     keys = [*design_keys(results), "month"]
     if pairs.empty:
-        return pd.DataFrame(columns=[*keys, "baseline", "measure", *SUMMARY_COLUMNS])
+        return pd.DataFrame(columns=[*keys, "baseline", "measure", *SUMMARY_COLUMNS,
+                                     "interval_holds"])
     out = describe_long(pairs.rename(columns={"value": "arm_value", "difference": "value"}),
                         keys)
     out.insert(len(keys), "baseline", baseline)
-    return _ordered(out, results, extra=["month"])
+    return _holding(_ordered(out, results, extra=["month"]), results)
 
 
 # --------------------------------------------------------------------------- per-run metrics
@@ -426,7 +458,7 @@ def summarise_metrics(results: Results, columns: Sequence[str],
     """Long summary (per arm × metric) of run-level metrics."""
     metrics = run_metrics(results) if metrics is None else metrics
     out = describe(metrics, design_keys(results), [c for c in columns if c in metrics])
-    return _ordered(out, results)
+    return _holding(_ordered(out, results), results)
 
 
 def paired_metrics(results: Results, columns: Sequence[str], baseline: str = BASELINE,
@@ -443,10 +475,10 @@ def paired_metrics(results: Results, columns: Sequence[str], baseline: str = BAS
         joined[col] = joined[col].astype(float) - joined[f"{col}__base"].astype(float)
     if joined.empty:
         return pd.DataFrame(columns=[*design_keys(results), "baseline", "measure",
-                                     *SUMMARY_COLUMNS])
+                                     *SUMMARY_COLUMNS, "interval_holds"])
     out = describe(joined, design_keys(results), columns)
     out.insert(len(design_keys(results)), "baseline", baseline)
-    return _ordered(out, results)
+    return _holding(_ordered(out, results), results)
 
 
 # --------------------------------------------------------------------------- targets
@@ -493,7 +525,7 @@ def time_to_target(results: Results, targets: Sequence[Target] = TARGETS,
         return out
     rank = {t.name: k for k, t in enumerate(targets)}
     out = out.assign(_target=out["target"].map(rank))
-    return _ordered(out, results, extra=["_target"]).drop(columns="_target")
+    return _holding(_ordered(out, results, extra=["_target"]).drop(columns="_target"), results)
 
 
 # --------------------------------------------------------------------------- costs
@@ -549,7 +581,7 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
                                 group["cost_mean"].to_numpy(float))
         on_frontier.update(group["_arm"].to_numpy()[on].tolist())
     out["frontier"] = out["_arm"].isin(on_frontier)
-    return _ordered(out.drop(columns="_arm"), results)
+    return _holding(_ordered(out.drop(columns="_arm"), results), results)
 
 
 def efficient_frontier(gain: np.ndarray, cost: np.ndarray) -> np.ndarray:
@@ -600,7 +632,8 @@ def equity(results: Results, baseline: str = BASELINE,
     """
     metrics = run_metrics(results) if metrics is None else metrics
     columns = [*design_keys(results), "dimension", "group", "n", "start", "end", "end_low",
-               "end_high", "gain", "vs_baseline", "vs_baseline_low", "vs_baseline_high"]
+               "end_high", "gain", "vs_baseline", "vs_baseline_low", "vs_baseline_high",
+               "interval_holds"]
     present = [(d, g) for d, g, _ in EQUITY_GROUPS if f"basic_or_better_{g}_end" in metrics]
     if not present:
         return pd.DataFrame(columns=columns)
@@ -622,7 +655,8 @@ def equity(results: Results, baseline: str = BASELINE,
                      "high": "vs_baseline_high"})
         part = end.merge(start, on=design, how="left").merge(diff, on=design, how="left")
         part["gain"] = part["end"] - part["start"]
-        frames.append(part.assign(dimension=dimension, group=group))
+        frames.append(part.assign(dimension=dimension, group=group,
+                                  interval_holds=interval_holds(results)))
     out = pd.concat(frames, ignore_index=True)[columns]
     return _ordered(out, results)
 
@@ -649,7 +683,7 @@ def _level_and_paired(results: Results, columns: Sequence[str], paired_columns: 
     level.insert(len(design_keys(results)), "baseline", None)
     out = pd.concat([level, paired], ignore_index=True)
     cols = [*design_keys(results), "kind", "baseline", "measure", *SUMMARY_COLUMNS]
-    return out[cols]
+    return _holding(out[cols], results)
 
 
 def odf(results: Results, baseline: str = BASELINE,

@@ -181,6 +181,7 @@ TEXT: dict[str, dict[str, str]] = {
     "end_value": {"en": "At end", "id": "Di akhir"},
     "vs_baseline": {"en": "vs baseline", "id": "vs tanpa program"},
     "ci95": {"en": "95% CI", "id": "SK 95%"},
+    "ci95_holds": {"en": "95% CI, {holds}", "id": "SK 95%, {holds}"},
     "per_household": {"en": "Rp per additional household",
                       "id": "Rp per tambahan rumah tangga"},
     "added_households": {"en": "Additional households", "id": "Tambahan rumah tangga"},
@@ -257,6 +258,68 @@ FIGURES: dict[str, dict[str, tuple[str, str]]] = {
                "dikelompokkan per RT."),
     },
 }
+
+
+#: What an interval holds, from the analysis field ``interval_holds``: chance alone (runs that
+#: differ only in their random seed), or chance and the calibration's uncertainty about the
+#: behaviour parameters (runs that also differ in a posterior draw).
+HOLDS: dict[str, dict[str, str]] = {
+    "seed": {"en": "seed noise only",
+             "id": "hanya variasi kebetulan"},
+    "posterior": {"en": "seed noise and parameter uncertainty ({draws} posterior draws)",
+                  "id": "variasi kebetulan dan ketidakpastian parameter perilaku "
+                        "({draws} set parameter hasil kalibrasi)"},
+}
+
+#: The plain-language sentence near the top of the report on what bands and ranges hold.
+UNCERTAINTY: dict[str, dict[str, str]] = {
+    "seed": {
+        "en": "Bands and ranges show the spread over {reps} random seeds only (chance); they "
+              "do not include uncertainty about how households behave.",
+        "id": "Pita dan rentang hanya menunjukkan variasi karena kebetulan, dari {reps} "
+              "simulasi dengan angka acak yang berbeda; ketidakpastian tentang perilaku rumah "
+              "tangga tidak termasuk.",
+    },
+    "posterior": {
+        "en": "Bands and ranges show the spread over {runs} model runs per strategy that "
+              "differ in random seed ({reps} seeds) and in behaviour parameters drawn from "
+              "the calibration posterior ({draws} draws), so they include both chance and "
+              "uncertainty about how households behave.",
+        "id": "Pita dan rentang menunjukkan variasi dari {runs} simulasi per strategi yang "
+              "berbeda angka acaknya ({reps} angka acak) dan berbeda parameter perilaku rumah "
+              "tangganya ({draws} set parameter hasil kalibrasi), jadi mencakup faktor "
+              "kebetulan dan ketidakpastian tentang perilaku rumah tangga.",
+    },
+}
+
+
+def draws_held(interval_holds: str) -> int:
+    """Posterior draws an ``interval_holds`` field names (0: seed noise only)."""
+    import re
+
+    found = re.search(r"\((\d+) posterior draws?\)", str(interval_holds))
+    return int(found.group(1)) if found else 0
+
+
+def holds(interval_holds: str, lang: str = "en") -> str:
+    """What an interval holds, in words: from the analysis field ``interval_holds``."""
+    draws = draws_held(interval_holds)
+    if not draws:
+        return HOLDS["seed"][lang]
+    return HOLDS["posterior"][lang].format(draws=draws)
+
+
+def interval_note(interval_holds: str, lang: str = "en") -> str:
+    """'95% intervals: seed noise only' (a label for figures and table captions)."""
+    head = {"en": "95% intervals", "id": "Selang 95%"}[lang]
+    return f"{head}: {holds(interval_holds, lang)}"
+
+
+def uncertainty_sentence(interval_holds: str, reps: str, runs: str, lang: str = "en") -> str:
+    """The plain-language sentence on what the report's bands and ranges hold."""
+    draws = draws_held(interval_holds)
+    kind = "posterior" if draws else "seed"
+    return UNCERTAINTY[kind][lang].format(reps=reps, runs=runs, draws=draws)
 
 
 def check_lang(lang: str) -> str:

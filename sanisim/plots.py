@@ -136,10 +136,14 @@ class Arms:
     ``table`` has the design keys and ``arm`` (label); rows are in display order.
     """
 
-    def __init__(self, table: pd.DataFrame, design: Sequence[str], lang: str = "en") -> None:
+    def __init__(self, table: pd.DataFrame, design: Sequence[str], lang: str = "en",
+                 holds: str | None = None) -> None:
         self.table = table.reset_index(drop=True)
         self.design = list(design)
         self.lang = lang
+        #: what the intervals hold (:func:`sanisim.analysis.interval_holds`); when given,
+        #: figures with intervals say it in a line at the top
+        self.holds = holds
         self.bundles = list(dict.fromkeys(self.table["bundle"]))
 
     @classmethod
@@ -149,7 +153,8 @@ class Arms:
 
         table = analysis.arms(results, baseline)
         table["arm"] = analysis.arm_labels(table, results, lang)
-        return cls(table, analysis.design_keys(results), lang)
+        return cls(table, analysis.design_keys(results), lang,
+                   analysis.interval_holds(results))
 
     def __iter__(self):
         for _, row in self.table.iterrows():
@@ -222,6 +227,13 @@ def _note(ax, text: str) -> None:
     ax.grid(False)
 
 
+def _interval_note(fig: Figure, arms: Arms) -> None:
+    """A line at the top of the figure saying what its 95% intervals hold."""
+    if arms.holds:
+        fig.suptitle(i18n.interval_note(arms.holds, arms.lang), fontsize=11, x=0.01,
+                     ha="left", color="#555555")
+
+
 def _legend_below(fig: Figure, handles, labels, ncol: int | None = None) -> None:
     ncol = ncol or min(len(labels), 4)
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol)
@@ -288,6 +300,7 @@ def compare_figure(summary: pd.DataFrame, arms: Arms,
         _percent_axis(ax)
     axes[0].set_ylabel(i18n.t("share_households", lang))
     _legend_below(fig, handles, labels)
+    _interval_note(fig, arms)
     return fig
 
 
@@ -334,6 +347,7 @@ def paired_figure(paired: pd.DataFrame, arms: Arms,
         _percent_axis(ax, signed=True)
     axes[0].set_ylabel(i18n.t("pp_vs_baseline", lang))
     _legend_below(fig, handles, labels)
+    _interval_note(fig, arms)
     return fig
 
 
@@ -379,6 +393,7 @@ def time_to_target_figure(targets: pd.DataFrame, arms: Arms) -> Figure:
         ax.grid(axis="y", visible=False)
     axes[0].set_yticks(y, labels)
     axes[0].set_ylim(-0.7, len(arms) - 0.3)
+    _interval_note(fig, arms)
     return fig
 
 
@@ -428,6 +443,7 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
     gaining = [a for a in arms if a["bundle"] != "baseline"
                and not arms.rows_of(total, a).empty
                and np.isfinite(arms.rows_of(total, a).iloc[0]["cost_per_household"])]
+    _interval_note(fig, arms)
     if not gaining:
         _note(right, i18n.t("no_baseline", lang))
         return fig
@@ -516,6 +532,7 @@ def equity_figure(equity: pd.DataFrame, arms: Arms) -> Figure:
                           markeredgewidth=2.5, linestyle="none"))
     labels.append(i18n.t("at_start", lang))
     _legend_below(fig, handles, labels)
+    _interval_note(fig, arms)
     return fig
 
 

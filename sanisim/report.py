@@ -38,6 +38,8 @@ log = logging.getLogger(__name__)
 HTML_NAME = {"en": "report.html", "id": "laporan.html"}
 FIGURE_ORDER: tuple[str, ...] = ("ladder", "compare", "paired", "time_to_target", "cost",
                                  "equity", "network")
+#: Figures that draw intervals (their captions and images say what the intervals hold).
+INTERVAL_FIGURES: tuple[str, ...] = ("compare", "paired", "time_to_target", "cost", "equity")
 BASELINE = "baseline"  # the arm strategies are compared with
 NETWORK_HOUSEHOLDS = 480  # households of the small run drawn in the network figure
 
@@ -82,6 +84,8 @@ class Tables:
     odf: pd.DataFrame
     loan_fund: pd.DataFrame
     run_metrics: pd.DataFrame
+    #: what every interval holds (:func:`sanisim.analysis.interval_holds`)
+    interval_holds: str = "seed noise"
 
     def csv_tables(self) -> dict[str, pd.DataFrame]:
         return {"arms": self.arms, "ladder_end": self.ladder_end,
@@ -110,6 +114,7 @@ def compute_tables(results: Results, baseline: str = BASELINE) -> Tables:
         odf=analysis.odf(results, baseline, metrics),
         loan_fund=analysis.loan_fund(results, baseline, metrics),
         run_metrics=metrics,
+        interval_holds=analysis.interval_holds(results),
     )
 
 
@@ -122,7 +127,7 @@ def make_figures(results: Results, tables: Tables, lang: str = "en", network: bo
     from sanisim import analysis, plots
 
     arms = plots.Arms(_labelled(tables.arms, results, lang), analysis.design_keys(results),
-                      lang)
+                      lang, holds=tables.interval_holds)
     figures = {
         "ladder": plots.ladder_figure(tables.ladder_over_time, arms),
         "compare": plots.compare_figure(tables.ladder_over_time, arms),
@@ -163,7 +168,17 @@ def network_figure(results: Results, tables: Tables, lang: str = "en",
         scenario = scenario.with_params(params)
     runs = analysis.finished_runs(results)
     mine = runs[(runs["bundle"] == arm["bundle"]) & (runs["scenario"] == arm["scenario"])]
-    seed = int(mine.sort_values("replicate")["seed"].iloc[0]) if len(mine) else 0
+    first = mine.sort_values("replicate", kind="stable").iloc[0] if len(mine) else None
+    seed = int(first["seed"]) if first is not None else 0
+    from sanisim.posterior import POSTERIOR_PREFIX
+
+    drawn = {c.removeprefix(POSTERIOR_PREFIX): _plain(first[c]) for c in mine.columns
+             if c.startswith(POSTERIOR_PREFIX) and not _isna(first[c])} if first is not None \
+        else {}
+    if drawn:  # the first run's posterior draw, set as every run sets it
+        from sanisim.experiment import _configured
+
+        scenario = _configured(scenario, drawn, source="network figure")
     months = int(tables.run_metrics["horizon"].max())
     try:
         model = SanitationModel(scenario, seed=seed, households=households,
@@ -176,6 +191,10 @@ def network_figure(results: Results, tables: Tables, lang: str = "en",
     hh = model.households
     return plots.network_figure(model.network.to_networkx(), hh.rt, hh.rw, rung_start,
                                 hh.rung.copy(), months, lang, max_households=households)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
 
 
 def _isna(value: Any) -> bool:
@@ -286,8 +305,11 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
     if not _isna(row["median"]):
         rng = ""
         if not _isna(row["p2_5"]) and not _isna(row["p97_5"]):
-            rng = {"en": f" (95% of runs: months {row['p2_5']:.0f}–{row['p97_5']:.0f})",
-                   "id": f" (95% simulasi: bulan {row['p2_5']:.0f}–{row['p97_5']:.0f})"}[lang]
+            held = i18n.holds(tables.interval_holds, lang)
+            rng = {"en": f" (95% of runs, {held}: months {row['p2_5']:.0f}–"
+                         f"{row['p97_5']:.0f})",
+                   "id": f" (95% simulasi, {held}: bulan {row['p2_5']:.0f}–"
+                         f"{row['p97_5']:.0f})"}[lang]
         others = od[(od["median"].notna()) & (od["bundle"] != lead["bundle"])
                     & (od["bundle"] != baseline)].sort_values("median")
         text = {"en": f"<b>{_esc(_name(lead))}</b> ends open defecation first: after a median "
@@ -350,12 +372,21 @@ def _households(tables: Tables, arm: pd.Series, design: list[str]) -> float:
 
 
 def _pp_phrase(row: pd.Series, lang: str) -> str:
-    """'3.2 pp lower (95% CI 1.7–4.7 pp lower)' for a paired difference of shares."""
-    return diff_phrase(row["mean"], row["low"], row["high"], lang)
+    """'3.2 pp lower (95% CI, seed noise only: 1.7–4.7 pp lower)' for a paired difference."""
+    return diff_phrase(row["mean"], row["low"], row["high"], lang, row.get("interval_holds"))
 
 
-def diff_phrase(mean: float, low: float, high: float, lang: str) -> str:
-    """A difference of shares in words, with its confidence interval in the same direction."""
+def _ci_label(lang: str, interval_holds: str | None) -> str:
+    """'95% CI', or '95% CI, seed noise only' when what it holds is known."""
+    if interval_holds is None or _isna(interval_holds):
+        return i18n.t("ci95", lang)
+    return i18n.t("ci95_holds", lang, holds=i18n.holds(str(interval_holds), lang))
+
+
+def diff_phrase(mean: float, low: float, high: float, lang: str,
+                interval_holds: str | None = None) -> str:
+    """A difference of shares in words, with its confidence interval in the same direction
+    (labelled with what it holds when ``interval_holds`` is given)."""
     words = {"en": ("lower", "higher", "no different"),
              "id": ("lebih rendah", "lebih tinggi", "tidak berbeda")}[lang]
     unit = " pp" if lang == "en" else " poin persen"
@@ -366,7 +397,9 @@ def diff_phrase(mean: float, low: float, high: float, lang: str) -> str:
         head = f"{num(mean)}{unit} {words[0] if mean < 0 else words[1]}"
     if _isna(low) or _isna(high):
         return head
-    ci = i18n.t("ci95", lang)
+    ci = _ci_label(lang, interval_holds)
+    if interval_holds is not None and not _isna(interval_holds):
+        ci += ":"
     if low >= 0 or high <= 0:  # the interval lies on one side of zero
         a, b = sorted((abs(low), abs(high)))
         side = words[0] if high <= 0 else words[1]
@@ -430,7 +463,7 @@ def _finding_cost(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
                          + _join(less, lang)]
             ci = ""
             if not _isna(total["cph_low"]) and not _isna(total["cph_high"]):
-                ci = (f" ({i18n.t('ci95', lang)} "
+                ci = (f" ({_ci_label(lang, total.get('interval_holds'))}: "
                       f"{rupiah_range(total['cph_low'], total['cph_high'], lang)})")
             text = {"en": f"<b>{_esc(_name(lead))}</b> brings <b>"
                           f"{i18n.number(gained, lang)}</b> more households to basic sanitation "
@@ -562,7 +595,8 @@ def _finding_equity(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None
 
 
 def _pp_phrase_up(row: pd.Series, lang: str) -> str:
-    return diff_phrase(row["vs_baseline"], row["vs_baseline_low"], row["vs_baseline_high"], lang)
+    return diff_phrase(row["vs_baseline"], row["vs_baseline_low"], row["vs_baseline_high"], lang,
+                       row.get("interval_holds"))
 
 
 def _esc(text: str) -> str:
@@ -597,6 +631,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
     pts = lambda v: i18n.points(v, lang)  # noqa: E731
     horizon = int(tables.run_metrics["horizon"].max())
     arm_rows = list(labels.iterrows())
+    held = "; " + _esc(i18n.interval_note(tables.interval_holds, lang))
 
     # ladder at the end
     rungs = [*analysis.LADDER_MEASURES]
@@ -619,9 +654,9 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
         rows.append(cells)
     out.append(_html_table(header, rows, {
         "en": f"Table 1. The ladder at month {horizon}: mean share of households "
-              f"(95% CI of the mean)",
+              f"(95% CI of the mean{held})",
         "id": f"Tabel 1. Tangga sanitasi pada bulan {horizon}: rerata persentase rumah tangga "
-              f"(SK 95% rerata)"}[lang]))
+              f"(SK 95% rerata{held})"}[lang]))
 
     # time to target
     ttt = tables.time_to_target
@@ -655,7 +690,7 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
         "id": "Tabel 2. Waktu mencapai target: simulasi yang mencapainya, bulan pertama "
               "(median) dan rentang 95% simulasi (“> 60”: lebih lambat dari horizon, karena "
               "sebagian simulasi tidak pernah mencapainya)"}[lang].replace(
-            "60", str(horizon))))
+            "60", str(horizon)) + held))
 
     # cost per additional household
     costs = tables.costs
@@ -686,10 +721,10 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
         out.append(_html_table(header, rows, {
             "en": f"Table 3. Additional households at basic or better and cost per additional "
                   f"household by month {horizon}, against baseline (◆ on the efficient "
-                  f"frontier)",
+                  f"frontier{held})",
             "id": f"Tabel 3. Tambahan rumah tangga berakses layak dan biaya per tambahan rumah "
                   f"tangga hingga bulan {horizon}, dibanding tanpa program (◆ di batas "
-                  f"efisien)"}[lang],
+                  f"efisien{held})"}[lang],
             {"en": "Cooperatives (net): loans disbursed minus repayments received minus outside "
                    "capital put into the fund; a negative value means the fund holds money "
                    "that households or other funders paid in.",
@@ -717,9 +752,9 @@ def html_tables(tables: Tables, labels: pd.DataFrame, design: list[str], lang: s
             rows.append(cells)
         out.append(_html_table(header, rows, {
             "en": f"Table 4. Basic or better at month {horizon} by income quintile and by "
-                  f"gender of the decision maker (mean share)",
+                  f"gender of the decision maker (mean share{held})",
             "id": f"Tabel 4. Akses layak pada bulan {horizon} menurut kuintil pendapatan dan "
-                  f"gender pengambil keputusan (rerata persentase)"}[lang]))
+                  f"gender pengambil keputusan (rerata persentase{held})"}[lang]))
 
     # ODF and loans
     odf, loans = tables.odf, tables.loan_fund
@@ -765,6 +800,7 @@ body { margin:0; font-family: "Segoe UI", "Noto Sans", "DejaVu Sans", Arial, san
 header { padding:18px 32px 8px; border-bottom:4px solid var(--accent); }
 h1 { font-size:27px; margin:0 0 4px; }
 .subtitle { color:var(--muted); margin:0; font-size:15px; }
+.uncertainty { margin:12px 0 0; font-size:15px; max-width:1100px; }
 main { padding:12px 32px 40px; max-width:1500px; }
 .findings { display:grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr));
             gap:16px; margin:14px 0 8px; }
@@ -800,7 +836,10 @@ households, social network and chance events: differences between strategies are
 programmes' effects, not luck of the draw.</li>
 <li><b>Means and 95% confidence intervals</b> (bands and small grey ranges): mean over
 replicates ± t(0.975, n−1) × standard deviation / √n. They show how precisely the replicates
-pin down the expected result and narrow as replicates are added.</li>
+pin down the expected result and narrow as replicates are added. When the batch runs
+parameter sets drawn from the calibration posterior, the runs of all draws are pooled
+(n = draws × replicates), so the spread also holds the uncertainty about the behaviour
+parameters; each interval's label says which.</li>
 <li><b>Differences from baseline</b> are paired: for each replicate the baseline run (routine
 services only, same seed) is subtracted from the strategy run; the mean of these differences
 and its t-based 95% confidence interval are shown.</li>
@@ -823,7 +862,10 @@ tangga sintetis, jaringan sosial dan kejadian acaknya sama: selisih antar strate
 program, bukan kebetulan.</li>
 <li><b>Rerata dan selang kepercayaan (SK) 95%</b> (pita dan rentang abu-abu kecil): rerata
 ulangan ± t(0,975; n−1) × simpangan baku / √n. SK menunjukkan seberapa tepat ulangan menaksir
-hasil yang diharapkan; makin banyak ulangan, makin sempit.</li>
+hasil yang diharapkan; makin banyak ulangan, makin sempit. Jika batch memakai beberapa set
+parameter perilaku dari hasil kalibrasi, semua simulasi digabung (n = set parameter ×
+ulangan), sehingga selang juga memuat ketidakpastian parameter perilaku; label setiap selang
+menyebutkannya.</li>
 <li><b>Selisih terhadap tanpa program</b> bersifat berpasangan: untuk setiap ulangan, hasil
 simulasi tanpa program tambahan (layanan rutin, benih sama) dikurangkan dari hasil strategi;
 ditampilkan rerata selisih dan SK 95% berbasis t.</li>
@@ -880,11 +922,16 @@ def render_html(results: Results, tables: Tables, images: dict[str, bytes], lang
                             f"{i18n.number(households.max(), lang)}")
     reps = runs.groupby(design, dropna=False).size()
     reps_text = str(reps.iloc[0]) if reps.nunique() == 1 else f"{reps.min()}–{reps.max()}"
+    seeds = runs.groupby(design, dropna=False)["replicate"].nunique()
+    seeds_text = str(seeds.iloc[0]) if seeds.nunique() == 1 else f"{seeds.min()}–{seeds.max()}"
+    uncertainty = i18n.uncertainty_sentence(tables.interval_holds, seeds_text, reps_text, lang)
     title = i18n.t("report_title", lang)
     name = results.manifest.get("experiment")
     subtitle = i18n.t("subtitle", lang, runs=len(runs), arms=len(labels), reps=reps_text,
                       households=households_text, months=horizon,
                       years=_years(horizon, lang))
+    if i18n.draws_held(tables.interval_holds):
+        subtitle += " · " + i18n.holds(tables.interval_holds, lang)
     if name:
         subtitle = f"{html.escape(str(name))} · {subtitle}"
     cards = "".join(f"<section class=finding><h2>{html.escape(q)}</h2><p>{p}</p></section>"
@@ -894,6 +941,8 @@ def render_html(results: Results, tables: Tables, images: dict[str, bytes], lang
         if key not in images:
             continue
         fig_title, caption = i18n.FIGURES[key][lang]
+        if key in INTERVAL_FIGURES:
+            caption += " " + i18n.interval_note(tables.interval_holds, lang) + "."
         figure_html.append(
             f"<figure id=fig-{key}><figcaption><b>{html.escape(fig_title)}</b><br>"
             f"{html.escape(caption)}</figcaption><img alt=\"{html.escape(fig_title)}\" "
@@ -910,6 +959,7 @@ def render_html(results: Results, tables: Tables, images: dict[str, bytes], lang
 <body>
 <header><h1>{html.escape(title)}</h1><p class=subtitle>{subtitle}</p></header>
 <main>
+<p class=uncertainty id=uncertainty>{html.escape(uncertainty)}</p>
 <h2 class=section style="margin-top:10px;border:none">{i18n.t('key_findings', lang)}</h2>
 <div class=findings>{cards}</div>
 <h2 class=section>{i18n.t('figures', lang)}</h2>
