@@ -278,8 +278,9 @@ PARAMETERS: tuple[Param, ...] = (
        "Width of the logistic tipping curve around the threshold (small = sharp tipping).",
        "assumption", 0.01, 1.0),
     _p("community.backfire_effect", 0.4, "share of norm",
-       "Share of an attendee's injunctive norm lost when a triggering session ends without a "
-       "collective plan, scaled by (1 - social capital) of the RT.",
+       "Share of an attendee's injunctive norm and self-regulation (commitment) lost when a "
+       "triggering session ends without a collective plan, scaled by (1 - social capital) "
+       "of the RT.",
        "fitted jointly; sign reversal in low-social-capital villages, " + _CJ, 0.0, 1.0),
     # --- the purchase decision ------------------------------------------------
     _p("purchase.wtp_income_months", 1.0, "months of income",

@@ -16,7 +16,8 @@ and *attitude* by a small ``media_effect`` (broad and shallow).
 **Community commitment** (with ``mechanisms.community``, :mod:`sanisim.community`): a session
 ends with a collective plan with probability ``facilitation`` times the RT's social capital
 (stream ``community:commit``); a committed RT gets the plan's deadline and community monitoring,
-and a session without a plan costs its attendees part of their injunctive norm (backfire).
+and a session without a plan costs its attendees part of their injunctive norm and
+commitment (backfire).
 
 Both fade with their own half-lives (``session_half_life_months``,
 ``media_half_life_months``), also after the strategy's last month, via
@@ -218,4 +219,5 @@ class DemandCreation(Programme):
         loss = np.zeros(model.n_rt, np.float32)
         loss[failed] = communities.backfire_share(failed)
         hit = present[loss[hh.rt[present]] > 0]
-        hh.norm[hit] *= 1 - loss[hh.rt[hit]]
+        for factor in self.SESSION_FACTORS:  # others' approval and one's own commitment
+            getattr(hh, factor)[hit] *= 1 - loss[hh.rt[hit]]

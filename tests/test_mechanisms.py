@@ -1,0 +1,251 @@
+"""The behaviour mechanisms (sanisim.mechanisms): each moves what it should, off is the old model.
+
+Every mechanism is tested alone against the model with all of them off, on paired seeds (the
+same seed for both arms), by more than three standard errors of the paired difference.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sanisim.ladder import Rung
+from sanisim.mechanisms import MECHANISMS, all_off, key
+from sanisim.model import SanitationModel
+from sanisim.population import owned_facility
+from sanisim.purchase import guests_per_host
+from sanisim.scenario import load
+from sanisim.strategies import STRATEGY_TYPES
+from sanisim.strategies.base import COMMON_PARAMS
+from tests.conftest import mean_and_se
+
+DATA = Path(__file__).parent / "data"
+SEEDS = range(10)
+
+#: A low-coverage rural setting with little credit (about a third at open defecation).
+LOW_COVERAGE = {
+    "population.start_shares.open_defecation": 0.35, "population.start_shares.unimproved": 0.25,
+    "population.start_shares.limited": 0.05, "population.start_shares.basic": 0.33,
+    "population.start_shares.safely_managed": 0.02, "population.poverty_rate": 0.3,
+    "cooperatives.count": 0, "population.rt_size": 30,
+}
+
+
+def strategy(kind: str, **values):
+    config = {p.key: p.default for p in (*COMMON_PARAMS, *STRATEGY_TYPES[kind].PARAMS)}
+    config.update(start=1, end=10**6, budget=1e15, type=kind, **values)
+    return STRATEGY_TYPES[kind](kind, config)
+
+
+def run(scenario, seed: int, months: int, make=lambda: [], households: int = 2000):
+    model = SanitationModel(scenario, seed=seed, households=households, strategies=make(),
+                            household_agents=False)
+    model.run(months)
+    return model
+
+
+def only(name: str, base):
+    """The scenario with every mechanism off except ``name``."""
+    return all_off(base).with_params({key(name): True})
+
+
+def paired(on, off, measure, seeds=SEEDS) -> tuple[float, float]:
+    return mean_and_se(np.array([measure(on, s) - measure(off, s) for s in seeds]))
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load("default")
+
+
+@pytest.fixture(scope="module")
+def low(default):
+    return default.with_params(LOW_COVERAGE)
+
+
+def test_all_mechanisms_off_reproduces_the_model_before_them():
+    sys.path.insert(0, str(Path(__file__).parents[1] / "tools"))
+    from update_mechanisms_off_baseline import BASE_COLUMNS, SCENARIO, tables
+
+    expected = pd.read_csv(DATA / "mechanisms_off_baseline.csv")
+    got = tables(all_off(load(SCENARIO)))
+    assert list(got["bundle"]) == list(expected["bundle"])
+    for column in BASE_COLUMNS:
+        np.testing.assert_array_equal(got[column].to_numpy(float),
+                                      expected[column].to_numpy(float), err_msg=column)
+
+
+def test_every_mechanism_has_a_switch_that_defaults_on(default):
+    for name in MECHANISMS:
+        assert default[key(name)] is True
+
+
+def test_community_commitment_makes_triggering_move_a_low_coverage_community(low):
+    trigger = lambda: [strategy("demand_creation", sessions_per_month=40, facilitation=0.9,  # noqa: E731
+                                media_every_months=0)]
+
+    def gain(scenario, seed):
+        with_ = run(scenario, seed, 24, trigger).monthly_table()["basic_or_better"]
+        return with_.iloc[-1] - with_.iloc[0]
+
+    mean, se = paired(only("community", low), all_off(low), gain)
+    assert mean > 3 * se and mean > 0.01, (mean, se)
+
+
+def test_triggering_backfires_where_social_capital_is_low(low):
+    affluent = low.with_params({"population.savings_rate": 0.3})  # the wish, not money, binds
+    weak = only("community", affluent).with_params({"community.social_capital": 0.05,
+                                                    "community.backfire_effect": 0.9})
+    trigger = lambda: [strategy("demand_creation", sessions_per_month=40, facilitation=0.9,  # noqa: E731
+                                session_norm_effect=0.1, session_commitment_effect=0.1,
+                                media_every_months=0)]
+
+    def triggered_minus_control(scenario, seed):
+        a = run(scenario, seed, 24, trigger).monthly_table()["basic_or_better"].iloc[-1]
+        b = run(scenario, seed, 24).monthly_table()["basic_or_better"].iloc[-1]
+        return a - b
+
+    values = np.array([triggered_minus_control(weak, s) for s in SEEDS])
+    mean, se = mean_and_se(values)
+    assert mean < -3 * se, (mean, se)
+    strong = only("community", affluent).with_params({"community.social_capital": 0.9})
+    values = np.array([triggered_minus_control(strong, s) for s in SEEDS])
+    mean, se = mean_and_se(values)
+    assert mean > 3 * se, (mean, se)
+
+
+def test_community_pressure_pulls_rts_above_the_threshold_hardest(default):
+    """Strategic complementarity: the pull grows with the RT's own coverage, so in RTs that
+    start above the tipping threshold a larger share of the households without a toilet
+    build because of it than in RTs below."""
+    rich = default.with_params({"population.savings_rate": 0.3,
+                                "population.community_effect_sd": 2.0})
+    on = only("community", rich).with_params({"community.pressure_hazard": 0.2,
+                                              "community.tipping_threshold": 0.6})
+    off = all_off(rich)
+
+    def gains(scenario, seed):
+        model = SanitationModel(scenario, seed=seed, households=2000, household_agents=False)
+        start = model.rt_coverage.copy()
+        model.run(12)
+        return start, (model.rt_coverage - start) / np.maximum(1 - start, 1e-9)
+
+    diffs = []
+    for seed in SEEDS:
+        start, gain_on = gains(on, seed)
+        _, gain_off = gains(off, seed)
+        extra = gain_on - gain_off
+        high, low_ = (start >= 0.6) & (start < 1), start < 0.4
+        diffs.append(extra[high].mean() - extra[low_].mean())
+    mean, se = mean_and_se(np.array(diffs))
+    assert mean > 3 * se, (mean, se)
+
+
+def test_willingness_to_pay_makes_price_matter(default):
+    """Halving the price raises adoption more when price acts on willingness to buy."""
+    def price_effect(scenario, seed):
+        cheap = scenario.with_params({"costs.toilet": scenario["costs.toilet"] / 2})
+        return (run(cheap, seed, 24).monthly_table()["basic_or_better"].iloc[-1]
+                - run(scenario, seed, 24).monthly_table()["basic_or_better"].iloc[-1])
+
+    mean, se = paired(only("willingness_to_pay", default), all_off(default), price_effect)
+    assert mean > 3 * se, (mean, se)
+
+
+def test_a_loan_offer_at_the_point_of_sale_converts_within_months(low):
+    credit = low.with_params({"cooperatives.count": 4, "cooperatives.min_income": 1e9,
+                              "cooperatives.fund": 1e11, "cooperatives.processing_capacity": 500})
+    offers = lambda: [strategy("microcredit", channel="open", offers_per_month=200,  # noqa: E731
+                               min_income=0.0, monthly_interest=0.028, tenor_months=12)]
+
+    def bought(scenario, seed):
+        t = run(scenario, seed, 6, offers).monthly_table()["basic_or_better"]
+        return t.iloc[-1] - t.iloc[0]
+
+    mean, se = paired(only("point_of_sale", credit), all_off(credit), bought)
+    assert mean > 3 * se and mean > 0.02, (mean, se)
+
+
+def test_a_voucher_is_a_price_cut_redeemed_on_building(low):
+    vouchers = lambda: [strategy("voucher", vouchers_per_month=300, value_share=0.75)]  # noqa: E731
+    on = low
+    model = run(on, 3, 12, vouchers)
+    v = model.strategies[0]
+    assert v.redeemed_total > 0
+    spent = model.monthly_table()["voucher_spent"].iloc[-1]
+    assert spent == pytest.approx(v.spent) and 0 < spent <= v.redeemed_total * 0.75 * on[
+        "costs.toilet"] + 1e-6
+
+    def gain(scenario, seed):
+        t = run(scenario, seed, 12, vouchers).monthly_table()["basic_or_better"]
+        u = run(scenario, seed, 12).monthly_table()["basic_or_better"]
+        return t.iloc[-1] - u.iloc[-1]
+
+    mean, se = mean_and_se(np.array([gain(on, s) for s in SEEDS]))
+    assert mean > 3 * se, (mean, se)
+
+
+def test_sharing_has_a_limit_a_fee_and_sharers_still_build(low, default):
+    scenario = only("sharing", low).with_params({"sharing.max_guests": 1})
+
+    def limited(s, seed):
+        return run(s, seed, 24).monthly_table()["limited"].iloc[-1]
+
+    mean, se = paired(scenario, all_off(low), limited)
+    assert mean < -3 * se, (mean, se)  # fewer households can share
+
+    scenario = only("sharing", default).with_params({"sharing.max_guests": 1,
+                                                     "population.savings_rate": 0.3})
+    model = SanitationModel(scenario, seed=1, households=2000, household_agents=False)
+    built_from_sharing = 0
+    for _ in range(36):
+        sharing = model.households.host >= 0
+        model.step()
+        hh = model.households
+        guests = guests_per_host(hh)
+        assert guests.max() <= 1
+        hosts = np.flatnonzero(guests)
+        assert (hh.rung[hosts] >= Rung.BASIC).all()
+        assert (hh.rung[hh.host >= 0] == Rung.LIMITED).all()
+        built_from_sharing += int((sharing & (hh.rung >= Rung.BASIC)).sum())
+    assert built_from_sharing > 0
+
+
+def test_owning_is_not_using(default):
+    def practising_od(s, seed):
+        return run(s, seed, 24).monthly_table()["practising_od"].iloc[-1]
+
+    mean, se = paired(only("use", default), all_off(default), practising_od)
+    assert mean > 3 * se, (mean, se)
+
+
+def test_repair_at_once_keeps_toilets_working(default):
+    fragile = default.with_params({"failure.basic": 0.02})
+
+    def basic(s, seed):
+        return run(s, seed, 24).monthly_table()["basic_or_better"].iloc[-1]
+
+    mean, se = paired(only("repair", fragile), all_off(fragile), basic)
+    assert mean > 3 * se, (mean, se)
+
+
+def test_household_records_hold_every_month(low):
+    model = SanitationModel(low, seed=5, households=2000,
+                            strategies=[strategy("demand_creation"), strategy("voucher")],
+                            household_agents=False)
+    hh = model.households
+    ever = hh.ever_owned.copy()
+    for _ in range(36):
+        model.step()
+        assert (hh.owned >= owned_facility(hh.rung)).all()
+        assert (hh.ever_owned >= ever).all() and (hh.ever_owned >= (hh.owned > 0)).all()
+        ever = hh.ever_owned.copy()
+        assert not (hh.in_use & (hh.rung == Rung.OPEN_DEFECATION) & (hh.owned == 0)
+                    & (hh.host >= 0)).any()
+        assert (hh.savings >= -1e-6).all()
+        od = model.practising_od()
+        assert np.array_equal(od, (hh.rung == Rung.OPEN_DEFECATION) | ~hh.in_use)
