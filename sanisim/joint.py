@@ -145,10 +145,14 @@ def slipped_after_odf(record: RunRecord, t0: int, dt: int) -> float:
     return float(slipped[in_odf].mean())
 
 
-def coverage_ratio(frame: pd.DataFrame, arm: str) -> float:
+def coverage_ratio(frame: pd.DataFrame, arm: str, month: int | None = None) -> float:
     """Trial measure: in ``arm``, the share with any facility (rung >= unimproved) at the
-    survey over the share at baseline (Harter, Inauen & Mosler 2020 report latrine coverage
-    as a relative change: +67.6% in the CLTS arms, +7.9% in control)."""
+    survey round ``month`` (default: the first round) over the share at baseline. Harter,
+    Inauen & Mosler 2020 report latrine coverage as a relative change (+67.6% in the CLTS arms,
+    +7.9% in control): a ratio of 1.676 and 1.079."""
+    if "month" in frame.columns:
+        rounds = frame["month"].to_numpy()
+        frame = frame[rounds == (rounds.min() if month is None else month)]
     rows = frame[frame["arm"] == arm]
     start = float((rows["rung_baseline"] >= 1).mean()) if len(rows) else math.nan
     return float((rows["rung_survey"] >= 1).mean()) / start if start > 0 else math.nan
@@ -175,8 +179,8 @@ MEASURES: tuple[Measure, ...] = (
     Measure("ratio:COL@M0-M1", rf"ratio:{_COL}@(?P<m0>\d+)-(?P<m1>\d+)", ratio),
     Measure("slipped_after_odf@T0+DT", r"slipped_after_odf@(?P<t0>\d+)\+(?P<dt>\d+)",
             slipped_after_odf, snapshots=lambda t0, dt: (t0, t0 + dt)),
-    Measure("coverage_ratio:ARM", r"coverage_ratio:(?P<arm>[A-Za-z0-9_.-]+)", coverage_ratio,
-            kind="trial"),
+    Measure("coverage_ratio:ARM[@M]", r"coverage_ratio:(?P<arm>[A-Za-z0-9_-]+)(@(?P<month>\d+))?",
+            coverage_ratio, kind="trial"),
 )
 
 
@@ -192,7 +196,7 @@ class ParsedMeasure:
         return tuple(self.measure.snapshots(**dict(self.args)))
 
     def months(self) -> tuple[int, ...]:
-        return tuple(v for k, v in self.args if k in ("month", "m0", "m1", "t0") and v is not None
+        return tuple(v for k, v in self.args if k in ("month", "m0", "m1", "t0")
                      ) + self.snapshot_months()
 
 
@@ -205,8 +209,7 @@ def parse_measure(name: str, kind: str) -> ParsedMeasure | None:
         if match:
             args = {k: (int(v) if v is not None and v.isdigit() and k != "arm" else v)
                     for k, v in match.groupdict().items()}
-            if measure.compute is trend and args["m0"] is None:
-                args.pop("m0"), args.pop("m1")
+            args = {k: v for k, v in args.items() if v is not None}  # optional parts
             return ParsedMeasure(measure, tuple(args.items()))
     return None
 
