@@ -63,12 +63,13 @@ from sanisim.trial import (
     TrialDesign,
     _int,
     add_executor_options,
-    point_estimates,
+    estimate_names,
     positive,
     read_toml,
     record_of,
     replicate_seeds,
     run_trial,
+    split_estimate_key,
 )
 from sanisim.trial import load as load_trial
 
@@ -397,8 +398,8 @@ def fit_table(spec: CalibrationSpec, at_fit: Evaluation,
               trial_summary: pd.DataFrame | None) -> pd.DataFrame:
     """Per target: the published estimate and 95% interval beside the simulated values."""
     rows = []
-    summary = (trial_summary.set_index("estimate") if trial_summary is not None
-               else pd.DataFrame())
+    summary = (trial_summary.set_index(["estimate", "outcome", "month"])
+               if trial_summary is not None else pd.DataFrame())
     for target in spec.targets:
         low, high = target.value - 1.96 * target.se, target.value + 1.96 * target.se
         simulated = at_fit.mean.get(target.name, math.nan)
@@ -407,8 +408,9 @@ def fit_table(spec: CalibrationSpec, at_fit: Evaluation,
                "simulated_se": at_fit.se.get(target.name, math.nan),
                "z": (simulated - target.value) / target.se,
                "within_published_95": bool(low <= simulated <= high)}
-        if target.name in summary.index:
-            trial = summary.loc[target.name]
+        where = split_estimate_key(spec.trial, target.name)
+        if where in summary.index:
+            trial = summary.loc[where]
             row.update(trial_mean=trial["mean"], trial_q025=trial["q025"],
                        trial_q975=trial["q975"], trial_mean_se=trial["mean_se"],
                        trial_power=trial["power"], trial_census=trial["census"])
@@ -564,10 +566,9 @@ def _flat(table: Mapping[str, Any], prefix: str = ""):
 
 
 def _estimate_names(design: TrialDesign) -> tuple[str, ...]:
-    """Every estimate name the trial reports (see :func:`sanisim.trial.point_estimates`)."""
-    frame = pd.DataFrame({design.outcome: [0.0], "arm": [design.control], "poor": [False],
-                          "exposed": [False], "cluster": [0]})
-    return tuple(point_estimates(frame, design))
+    """Every estimate name the trial reports (see :func:`sanisim.trial.point_estimates`):
+    short names (first outcome, first round) and ``"<estimate>|<outcome>@<month>"``."""
+    return estimate_names(design)
 
 
 # --------------------------------------------------------------------------- command line

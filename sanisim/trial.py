@@ -1,9 +1,10 @@
 """Virtual trials: randomise strategy arms inside one simulated district, survey, estimate.
 
-A trial file (TOML, format in ``docs/validation.md``) names a scenario, the arms (each a
-strategy bundle of the scenario and a share of the clusters), the randomisation unit
-(``household`` for a lottery, or ``rt``, ``rw``, ``village`` for cluster randomisation), the
-survey month and how many households per cluster the survey interviews::
+A trial file (TOML; every key, the outcomes and the estimate names in ``docs/trials.md``) names
+a scenario, the arms (each a strategy bundle of the scenario, a share of the clusters and
+optionally a household lottery and an eligibility group), the randomisation unit
+(``household``, ``rt``, ``rw`` or ``village``), the survey rounds, the outcomes and how many
+households per cluster the survey interviews::
 
     [trial]
     name = "east_java"
@@ -12,9 +13,11 @@ survey month and how many households per cluster the survey interviews::
     replicates = 40
     unit = "village"                 # household | rt | rw | village
     clusters = 160                   # clusters enrolled (0: every cluster of the district)
-    survey_month = 24                # endline; the baseline is month 0
+    survey_month = 24                # or survey_months = [12, 48]; the baseline is month 0
     survey_per_cluster = 13          # households interviewed per cluster (0: all)
     population = "all"               # all | without_toilet (at baseline)
+    outcome = "built"                # or outcomes = ["built", "open_defecation", ...]
+    eligible = "all"                 # who in treated clusters can be reached (OUTCOMES below)
 
     [arms.control]                   # the first arm is the comparison arm
     bundle = "baseline"
@@ -22,30 +25,33 @@ survey month and how many households per cluster the survey interviews::
     [arms.ra]
     bundle = "ra"
     share = 0.25
+    lottery = 0.75                   # share of eligible households the arm's strategies reach
 
 Every strategy of an arm's bundle runs in the one model with its *reach* set to the households
-of that arm's clusters (:class:`sanisim.strategies.Strategy`), so arms share the population,
-the network, the sanitarians and the cooperatives, and neighbours in other arms can influence
-each other (spillovers), as in a real trial.
+of that arm's clusters that are eligible and won the arm's lottery
+(:class:`sanisim.strategies.Strategy`), so arms share the population, the network, the
+sanitarians and the cooperatives, and neighbours in other arms or unreached neighbours in the
+same cluster can influence each other (spillovers), as in a real trial.
 
-**Outcome** (after Cameron, Olivia & Shah 2019): a household *built a toilet since baseline*
-when an own facility at basic or better was completed between the baseline (month 0) and the
-survey month, or its rung rose from below basic to basic or better (e.g. a communal
-connection). The survey population is every household (``all``, as the trial's panel of about
-1,858 households) or those below basic at baseline (``without_toilet``).
+**Outcomes** (:data:`OUTCOMES`, after Cameron, Olivia & Shah 2019 for ``built``, Patil et al.
+2014 for ``basic_or_better``, Guiteras, Levinsohn & Mobarak 2015 for ``any_own_latrine`` and
+``open_defecation``) are 0/1 per household, computed from ``model.households`` at each survey
+round. The model runs once, to the last round; the same panel of households is interviewed at
+every round.
 
-``outcome = "basic_or_better"`` measures an own improved toilet at the survey instead (the
-outcome of Patil et al. 2014).
-
-**Estimates** (:func:`estimate`), each by OLS of the 0/1 outcome on arm indicators with
+**Estimates** (:func:`estimate`), each by OLS of the 0/1 outcome on a treatment indicator with
 standard errors clustered by randomisation unit (statsmodels; t with G - 1 degrees of
-freedom): ``control_mean``; ``itt`` (every treated arm pooled against control);
-``effect:<arm>``; the same within the subgroups of ``households.poor`` (``itt:poor``,
-``effect:<arm>:non_poor``, ...); and ``spillover``: among control households, those with a
-network tie into a treated cluster against those without. Over replicates
-(:func:`run_trial`) each estimate's distribution, its mean standard error and the trial's
-power (share of replicates with p < 0.05) are reported, beside the *census* value (the same
-difference in means over every household of the enrolled clusters, no sampling).
+freedom), per outcome and round: ``control_mean``; ``itt`` (every treated arm pooled against
+control); ``effect:<arm>``; the eligibility group (``itt:eligible``), the reached households
+(``itt:reached``: eligible lottery winners), the subgroups of ``households.poor``
+(``itt:poor``, ``effect:<arm>:non_poor``, ...); ``spillover`` (control households with a network
+tie into a treated cluster against those without) and ``spillover_within`` (households of
+treated clusters the arm did not reach against control households of the same eligibility
+group). Point-estimate dicts name the first outcome at the first round by the short name
+(``itt``) and every estimate as ``"<estimate>|<outcome>@<month>"`` (``"itt|built@24"``).
+Over replicates (:func:`run_trial`) each estimate's distribution, its mean standard error and
+the trial's power (share of replicates with p < 0.05) are reported, beside the *census* value
+(the same contrast over every household of the enrolled clusters, no sampling).
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ import argparse
 import math
 import tomllib
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -75,13 +81,74 @@ if TYPE_CHECKING:  # pragma: no cover
 
 UNITS = ("household", "rt", "rw", "village")
 POPULATIONS = ("all", "without_toilet")
-#: Survey outcomes: built a toilet since baseline, or own improved toilet (basic+) at the survey.
-OUTCOMES = ("built", "basic_or_better")
 TRIAL_KEYS = ("name", "description", "scenario", "seed", "replicates", "households", "unit",
-              "clusters", "survey_month", "survey_per_cluster", "population", "outcome")
-ARM_KEYS = ("bundle", "share")
+              "clusters", "survey_month", "survey_months", "survey_per_cluster", "population",
+              "outcome", "outcomes", "eligible")
+ARM_KEYS = ("bundle", "share", "lottery", "eligible")
 SUBGROUPS = {True: "poor", False: "non_poor"}
 ALPHA = 0.05
+
+
+# --------------------------------------------------------------------------- outcomes
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Household state at the baseline (month 0) that outcomes and eligibility refer to."""
+
+    rung: np.ndarray  # int8 rung per household at month 0
+
+    @classmethod
+    def of(cls, model: SanitationModel) -> Baseline:
+        return cls(model.households.rung.copy())
+
+
+#: An outcome: 0/1 (bool) per household from the model at a survey round, the baseline
+#: snapshot and the build observer.
+Outcome = Callable[["SanitationModel", Baseline, "BuildObserver"], np.ndarray]
+
+
+def _built(model: SanitationModel, baseline: Baseline, observer: BuildObserver) -> np.ndarray:
+    return observer.built | ((baseline.rung < Rung.BASIC) & (model.households.rung >= Rung.BASIC))
+
+
+def _own_improved(model: SanitationModel, baseline: Baseline, observer: BuildObserver
+                  ) -> np.ndarray:
+    return model.households.rung >= Rung.BASIC
+
+
+#: Survey outcomes by name (adding one is one line). Each is true for a household when:
+OUTCOMES: dict[str, Outcome] = {
+    # it completed an own facility at basic or better since baseline, or its rung rose from
+    # below basic to basic or better (e.g. a communal connection) (Cameron et al. 2019)
+    "built": _built,
+    "built_since_baseline": _built,  # alias of built
+    # it has an own improved toilet (rung basic or safely managed) at the survey
+    "basic_or_better": _own_improved,
+    "own_improved": _own_improved,  # same value, the name of Guiteras et al. 2015
+    # it practises open defecation: rung 0, or it does not use the facility it has
+    "open_defecation": lambda m, b, o: (m.households.rung == Rung.OPEN_DEFECATION)
+    | ~m.households.in_use,
+    # it owns a latrine of any kind (pit or toilet), working or not
+    "any_own_latrine": lambda m, b, o: m.households.owned >= 1,
+    # it owns a latrine that is not waiting for repair
+    "functioning": lambda m, b, o: (m.households.owned >= 1) & ~m.households.repair_due,
+    # it uses a facility (own or shared) at rung unimproved or better
+    "in_use": lambda m, b, o: m.households.in_use & (m.households.rung >= Rung.UNIMPROVED),
+    # it has owned a facility at some time since baseline (or built one since baseline)
+    "ever_owned": lambda m, b, o: m.households.ever_owned | _built(m, b, o),
+}
+
+
+#: Eligibility groups: which households of a treated cluster an arm's strategies can reach,
+#: from (poor, landless, rung at baseline) per household.
+ELIGIBILITY: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
+    "all": lambda poor, landless, rung0: np.ones(np.shape(poor), bool),
+    "poor": lambda poor, landless, rung0: np.asarray(poor, bool),
+    "non_poor": lambda poor, landless, rung0: ~np.asarray(poor, bool),
+    "landless": lambda poor, landless, rung0: np.asarray(landless, bool),
+    "without_toilet": lambda poor, landless, rung0: np.asarray(rung0) < Rung.BASIC,
+}
 
 
 # --------------------------------------------------------------------------- design
@@ -89,16 +156,27 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class Arm:
-    """One arm: a strategy bundle of the scenario and its share of the enrolled clusters."""
+    """One arm: a strategy bundle of the scenario and its share of the enrolled clusters.
+
+    ``lottery`` is the share of the eligible households of the arm's clusters that its
+    strategies reach (drawn by lottery within each cluster); ``eligible`` the arm's eligibility
+    group (None: the trial's).
+    """
 
     name: str
     bundle: str
     share: float
+    lottery: float = 1.0
+    eligible: str | None = None
 
 
 @dataclass(frozen=True)
 class TrialDesign:
-    """A validated virtual trial (see the module docs)."""
+    """A validated virtual trial (see the module docs and ``docs/trials.md``).
+
+    ``survey_months`` (several rounds), when not empty, replaces ``survey_month``;
+    ``outcomes``, when not empty, replaces ``outcome``.
+    """
 
     name: str
     scenario: Scenario
@@ -115,6 +193,9 @@ class TrialDesign:
     source: str = "<trial>"
     path: str | None = field(default=None, compare=False)
     outcome: str = "built"
+    survey_months: tuple[int, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    eligible: str = "all"
 
     @property
     def control(self) -> str:
@@ -124,6 +205,24 @@ class TrialDesign:
     def treated(self) -> tuple[str, ...]:
         return tuple(arm.name for arm in self.arms[1:])
 
+    @property
+    def rounds(self) -> tuple[int, ...]:
+        """Survey months, in order (the first round names the short estimates)."""
+        return tuple(self.survey_months) or (self.survey_month,)
+
+    @property
+    def outcome_names(self) -> tuple[str, ...]:
+        """Outcomes, in order (the first names the short estimates)."""
+        return tuple(self.outcomes) or (self.outcome,)
+
+    def group_of(self, arm: Arm) -> str:
+        """The eligibility group of an arm (its own, or the trial's)."""
+        return arm.eligible or self.eligible
+
+    def restricted(self, arm: Arm) -> bool:
+        """Whether the arm's strategies leave some households of its clusters unreached."""
+        return self.group_of(arm) != "all" or arm.lottery < 1.0
+
     def with_scenario(self, scenario: Scenario) -> TrialDesign:
         return replace(self, scenario=scenario)
 
@@ -131,12 +230,14 @@ class TrialDesign:
         """Plain data for a worker on another machine (see :func:`from_plain`)."""
         return {"name": self.name, "scenario": self.scenario.to_dict(),
                 "scenario_path": self.scenario.path,
-                "arms": [(a.name, a.bundle, a.share) for a in self.arms], "unit": self.unit,
+                "arms": [(a.name, a.bundle, a.share, a.lottery, a.eligible) for a in self.arms],
+                "unit": self.unit,
                 "clusters": self.clusters, "survey_month": self.survey_month,
                 "survey_per_cluster": self.survey_per_cluster, "population": self.population,
                 "seed": self.seed, "replicates": self.replicates,
                 "households": self.households, "source": self.source,
-                "outcome": self.outcome}
+                "outcome": self.outcome, "survey_months": list(self.survey_months),
+                "outcomes": list(self.outcomes), "eligible": self.eligible}
 
 
 _PLAIN_CACHE: dict[str, TrialDesign] = {}
@@ -157,7 +258,9 @@ def from_plain(data: Mapping[str, Any]) -> TrialDesign:
         data["name"], scenario, tuple(Arm(*a) for a in data["arms"]), data["unit"],
         data["clusters"], data["survey_month"], data["survey_per_cluster"],
         data["population"], data["seed"], data["replicates"], data["households"],
-        source=data["source"], outcome=data.get("outcome", "built"))
+        source=data["source"], outcome=data.get("outcome", "built"),
+        survey_months=tuple(data.get("survey_months", ())),
+        outcomes=tuple(data.get("outcomes", ())), eligible=data.get("eligible", "all"))
     if key is not None:
         _PLAIN_CACHE[key] = design
     return design
@@ -287,9 +390,69 @@ def _largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
     return counts
 
 
+def lottery(model: SanitationModel, design: TrialDesign) -> tuple[np.ndarray, np.ndarray]:
+    """Per household: eligible under its arm's group (at baseline), and lottery winner.
+
+    In each cluster of an arm with ``lottery`` l < 1, floor(l * E + u) of its E eligible
+    households win (u uniform per cluster, so the expected share is exactly l), drawn from the
+    model's stream ``trial:lottery`` after the cluster assignment; the stream is not drawn when
+    every lottery is 1. Households of arms without a lottery all win. Cached on the model (the
+    first call, at the strategies' set-up, sees the baseline).
+    """
+    cached = model.__dict__.get("_trial_lottery")
+    if cached is not None:
+        return cached
+    arm, cluster = assignment(model, design)
+    hh = model.households
+    eligible = np.zeros(hh.n, bool)
+    winner = np.ones(hh.n, bool)
+    for index, spec in enumerate(design.arms):
+        members = arm == index
+        in_group = ELIGIBILITY[design.group_of(spec)](hh.poor, hh.landless, hh.rung)
+        eligible[members] = in_group[members]
+    if any(spec.lottery < 1.0 for spec in design.arms):
+        rng = model.streams["trial:lottery"]
+        for index, spec in enumerate(design.arms):
+            if spec.lottery < 1.0:
+                rows = np.flatnonzero((arm == index) & eligible)
+                winner[rows] = _draw_winners(cluster[rows], spec.lottery, rng)
+    cached = (eligible, winner)
+    model.__dict__["_trial_lottery"] = cached
+    return cached
+
+
+def _draw_winners(cluster: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """Winners among households (their cluster ids): floor(share * size + u) per cluster."""
+    keys = rng.random(cluster.size)
+    winner = np.zeros(cluster.size, bool)
+    if cluster.size == 0:
+        return winner
+    order, rank, sizes = _rank_within(cluster, keys)
+    quota = np.floor(share * sizes + rng.random(sizes.size)).astype(np.int64)
+    winner[order[rank < np.repeat(quota, sizes)]] = True
+    return winner
+
+
+def _rank_within(cluster: np.ndarray, keys: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows sorted by cluster then key, each row's rank in its cluster, and cluster sizes."""
+    order = np.lexsort((keys, cluster))
+    first = np.r_[0, np.flatnonzero(np.diff(cluster[order])) + 1]
+    sizes = np.diff(np.r_[first, order.size])
+    rank = np.arange(order.size) - np.repeat(first, sizes)
+    return order, rank, sizes
+
+
+def reach(model: SanitationModel, design: TrialDesign, index: int) -> np.ndarray:
+    """Households an arm's strategies reach: in its clusters, eligible and lottery winners."""
+    arm, _ = assignment(model, design)
+    eligible, winner = lottery(model, design)
+    return (arm == index) & eligible & winner
+
+
 def arm_strategies(design: TrialDesign, scenario: Scenario
                    ) -> list[tuple[int, Strategy]]:
-    """The strategies of every arm, each with its reach rule (households of its arm)."""
+    """The strategies of every arm, each with its reach rule (see :func:`reach`)."""
     from sanisim.strategies.base import STRATEGY_TYPES
 
     names = [n for arm in design.arms for n in scenario.bundles[arm.bundle]]
@@ -307,50 +470,65 @@ def arm_strategies(design: TrialDesign, scenario: Scenario
 
 def _arm_rule(design: TrialDesign, index: int) -> Callable[[SanitationModel], np.ndarray]:
     def rule(model: SanitationModel) -> np.ndarray:
-        return assignment(model, design)[0] == index
+        return reach(model, design, index)
     return rule
 
 
-def simulate(design: TrialDesign, seed: int, point: Mapping[str, Any] | None = None
-             ) -> pd.DataFrame:
-    """Run the trial's district once and return the survey frame of the enrolled clusters.
+def simulate(design: TrialDesign, seed: int, point: Mapping[str, Any] | None = None,
+             strategies: Sequence[tuple[int, Strategy]] = ()) -> pd.DataFrame:
+    """Run the trial's district once, to the last round; return the survey frame.
 
-    One row per household of the survey population in an enrolled cluster: ``row``,
-    ``cluster``, ``arm`` (name), ``poor``, ``quintile``, ``female``, ``rung_baseline``,
-    ``rung_survey``, ``built`` (built a toilet since baseline), ``basic_or_better`` (at the
-    survey), ``exposed`` (a control household with a network tie into a treated cluster) and
-    ``sampled`` (interviewed by the survey).
+    One row per household of the survey population in an enrolled cluster and survey round:
+    ``row``, ``cluster``, ``arm`` (name), ``month`` (the round), ``poor``, ``landless``,
+    ``quintile``, ``female``, ``rung_baseline``, ``rung_survey``, ``eligible`` (under its arm's
+    group), ``winner`` (of its arm's lottery), ``reached`` (by its arm's strategies),
+    ``exposed`` (a control household with a network tie into a treated cluster), ``sampled``
+    (in the survey panel, the same households at every round) and one 0/1 column per
+    :data:`OUTCOMES` name. ``strategies`` adds strategy objects, each with the index of the arm
+    whose households it reaches (custom or test strategies).
     """
     from sanisim.model import SanitationModel
 
     scenario = scenario_at(design.scenario, point or {}, design.source)
-    strategies = [s for _, s in arm_strategies(design, scenario)]
+    own = [s for _, s in arm_strategies(design, scenario)]
+    for index, strategy in strategies:
+        strategy.reach_rule = _arm_rule(design, index)
     observer = BuildObserver()
     model = SanitationModel(scenario, seed=seed, households=design.households,
-                            strategies=[*strategies, observer], household_agents=False)
+                            strategies=[*own, *(s for _, s in strategies), observer],
+                            household_agents=False)
     arm, cluster = assignment(model, design)
+    eligible, winner = lottery(model, design)
     hh = model.households
-    rung_baseline = hh.rung.copy()
-    model.run(design.survey_month)
-
+    baseline = Baseline.of(model)
     treated = (arm > 0).astype(np.float32)
     exposed = (model.network.neighbour_sum(treated) > 0) & (arm == 0)
-    built = observer.built | ((rung_baseline < Rung.BASIC) & (hh.rung >= Rung.BASIC))
     keep = arm >= 0
     if design.population == "without_toilet":
-        keep &= rung_baseline < Rung.BASIC
+        keep &= baseline.rung < Rung.BASIC
     rows = np.flatnonzero(keep)
     sampled = _survey_sample(rows, cluster[rows], design.survey_per_cluster,
                              model.streams["trial:survey"])
     names = np.array([a.name for a in design.arms], dtype=object)
-    return pd.DataFrame({
-        "row": rows, "cluster": cluster[rows], "arm": names[arm[rows]],
-        "poor": hh.poor[rows], "quintile": hh.quintile[rows], "female": hh.female[rows],
-        "rung_baseline": rung_baseline[rows], "rung_survey": hh.rung[rows],
-        "built": built[rows].astype(np.float64),
-        "basic_or_better": (hh.rung[rows] >= Rung.BASIC).astype(np.float64),
-        "exposed": exposed[rows], "sampled": sampled,
-    })
+    fixed = {"row": rows, "cluster": cluster[rows], "arm": names[arm[rows]],
+             "poor": hh.poor[rows], "landless": hh.landless[rows],
+             "quintile": hh.quintile[rows], "female": hh.female[rows],
+             "rung_baseline": baseline.rung[rows], "eligible": eligible[rows],
+             "winner": winner[rows], "reached": (eligible & winner)[rows],
+             "exposed": exposed[rows], "sampled": sampled}
+    frames = []
+    for month in design.rounds:
+        model.run(month - model.month)
+        values: dict[Outcome, np.ndarray] = {}
+        for outcome in OUTCOMES.values():
+            if outcome not in values:
+                values[outcome] = np.asarray(outcome(model, baseline, observer), bool)[rows]
+        frames.append(pd.DataFrame({
+            **fixed, "month": np.full(rows.size, month, np.int32),
+            "rung_survey": hh.rung[rows].copy(),
+            **{name: values[outcome].astype(np.float64) for name, outcome in OUTCOMES.items()},
+        }))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _survey_sample(rows: np.ndarray, cluster: np.ndarray, per_cluster: int,
@@ -359,10 +537,7 @@ def _survey_sample(rows: np.ndarray, cluster: np.ndarray, per_cluster: int,
     keys = rng.random(rows.size)
     if per_cluster <= 0:
         return np.ones(rows.size, bool)
-    order = np.lexsort((keys, cluster))
-    first = np.r_[0, np.flatnonzero(np.diff(cluster[order])) + 1]
-    sizes = np.diff(np.r_[first, order.size])
-    rank = np.arange(order.size) - np.repeat(first, sizes)
+    order, rank, _ = _rank_within(cluster, keys)
     sampled = np.zeros(rows.size, bool)
     sampled[order[rank < per_cluster]] = True
     return sampled
@@ -371,35 +546,165 @@ def _survey_sample(rows: np.ndarray, cluster: np.ndarray, per_cluster: int,
 # --------------------------------------------------------------------------- estimation
 
 
-def _contrasts(design: TrialDesign) -> list[tuple[str, np.ndarray | None, Sequence[str]]]:
-    """(estimate name, subgroup filter value or None, treated arms it pools)."""
-    out: list[tuple[str, Any, Sequence[str]]] = [("itt", None, design.treated)]
-    if len(design.treated) > 1:
-        out += [(f"effect:{arm}", None, (arm,)) for arm in design.treated]
+@dataclass(frozen=True)
+class Contrast:
+    """One estimate: which survey rows enter and which of them count as treated.
+
+    ``kind``: ``mean`` (the control mean), ``spillover`` (control households with a tie into a
+    treated cluster against those without) or ``diff`` (households of ``arms`` against control
+    households, both within ``poor`` (None: everyone) and the eligibility ``group``).
+    ``treated_rows`` picks the treated side: ``all`` households of the group, ``reached`` by
+    the arm, ``unreached`` (lottery losers and ineligible households; control households of
+    every group, with the group as a covariate), ``losers`` (eligible, not reached) or
+    ``ineligible`` (both sides outside the group).
+    """
+
+    name: str
+    kind: str = "diff"
+    arms: tuple[str, ...] = ()
+    poor: bool | None = None
+    group: str = "all"
+    treated_rows: str = "all"
+
+
+def contrasts(design: TrialDesign) -> list[Contrast]:
+    """The estimates a design reports, in order (names depend on the design only)."""
+    arms = design.arms[1:]
+    treated = design.treated
+    several = len(arms) > 1
+    out = [Contrast("control_mean", "mean"), Contrast("itt", arms=treated)]
+    if several:
+        out += [Contrast(f"effect:{a}", arms=(a,)) for a in treated]
+    groups = {design.group_of(a) for a in arms} - {"all"}
+    pooled = None if len(groups) > 1 else (groups.pop() if groups else "all")
+    with_lottery = any(a.lottery < 1.0 for a in arms)
+    if pooled not in (None, "all"):
+        out.append(Contrast("itt:eligible", arms=treated, group=pooled))
+    if several:
+        out += [Contrast(f"effect:{a.name}:eligible", arms=(a.name,), group=design.group_of(a))
+                for a in arms if design.group_of(a) != "all"]
+    if pooled is not None and with_lottery:
+        out.append(Contrast("itt:reached", arms=treated, group=pooled, treated_rows="reached"))
+    if several:
+        out += [Contrast(f"effect:{a.name}:reached", arms=(a.name,), group=design.group_of(a),
+                         treated_rows="reached") for a in arms if a.lottery < 1.0]
     for poor, label in SUBGROUPS.items():
-        out.append((f"itt:{label}", poor, design.treated))
-        if len(design.treated) > 1:
-            out += [(f"effect:{arm}:{label}", poor, (arm,)) for arm in design.treated]
+        out.append(Contrast(f"itt:{label}", arms=treated, poor=poor))
+        if several:
+            out += [Contrast(f"effect:{a}:{label}", arms=(a,), poor=poor) for a in treated]
+    out.append(Contrast("spillover", "spillover"))
+    if pooled is not None and any(design.restricted(a) for a in arms):
+        out.append(Contrast("spillover_within", arms=treated, group=pooled,
+                            treated_rows="unreached"))
+        if with_lottery and pooled != "all":
+            out += [Contrast(f"spillover_within:{rows}", arms=treated, group=pooled,
+                             treated_rows=rows) for rows in ("losers", "ineligible")]
+    if several:
+        out += [Contrast(f"spillover_within:{a.name}", arms=(a.name,), group=design.group_of(a),
+                         treated_rows="unreached") for a in arms if design.restricted(a)]
     return out
 
 
-def point_estimates(frame: pd.DataFrame, design: TrialDesign) -> dict[str, float]:
-    """The estimates' point values (differences in means), without standard errors.
+def estimate_key(name: str, outcome: str, month: int) -> str:
+    """The full name of an estimate: ``"<estimate>|<outcome>@<month>"``."""
+    return f"{name}|{outcome}@{month}"
 
-    Equal to the OLS coefficients of :func:`estimate`; fast, for calibration and census values.
-    """
-    built = frame[design.outcome].to_numpy()
-    arm = frame["arm"].to_numpy()
-    poor = frame["poor"].to_numpy()
+
+def estimate_names(design: TrialDesign) -> tuple[str, ...]:
+    """Every key of :func:`point_estimates` for this design (short names first)."""
+    short = [c.name for c in contrasts(design)]
+    return (*short, *(estimate_key(name, outcome, month) for outcome in design.outcome_names
+                      for month in design.rounds for name in short))
+
+
+def split_estimate_key(design: TrialDesign, key: str) -> tuple[str, str, int]:
+    """(estimate, outcome, month) of a name of :func:`estimate_names` (a short name is the
+    first outcome at the first round)."""
+    name, _, rest = key.partition("|")
+    if not rest:
+        return name, design.outcome_names[0], design.rounds[0]
+    outcome, _, month = rest.rpartition("@")
+    return name, outcome, int(month) if month.isdigit() else -1
+
+
+def _rounds(frame: pd.DataFrame, design: TrialDesign) -> Iterator[tuple[int, pd.DataFrame]]:
+    """(month, rows of that round); a frame without ``month`` is the first round."""
+    if "month" not in frame.columns:
+        yield design.rounds[0], frame
+        return
+    month = frame["month"].to_numpy()
+    for value in design.rounds:
+        yield value, frame[month == value]
+
+
+def _rows(contrast: Contrast, part: pd.DataFrame, design: TrialDesign
+          ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """(rows that enter, treated indicator on them or None, covariate on them or None)."""
+    arm = part["arm"].to_numpy()
     control = arm == design.control
-    values: dict[str, float] = {"control_mean": _mean(built[control])}
-    for name, subgroup, arms in _contrasts(design):
-        rows = np.ones(built.size, bool) if subgroup is None else poor == subgroup
-        treated = np.isin(arm, arms)
-        values[name] = _mean(built[rows & treated]) - _mean(built[rows & control])
-    exposed = frame["exposed"].to_numpy()
-    values["spillover"] = _mean(built[control & exposed]) - _mean(built[control & ~exposed])
-    return values
+    if contrast.kind == "mean":
+        return control, None, None
+    if contrast.kind == "spillover":
+        return control, part["exposed"].to_numpy()[control], None
+    treated = np.isin(arm, contrast.arms)
+    every = np.ones(arm.size, bool)
+    base = every if contrast.poor is None else part["poor"].to_numpy() == contrast.poor
+    in_group = every if contrast.group == "all" else ELIGIBILITY[contrast.group](
+        part["poor"].to_numpy(), part["landless"].to_numpy(), part["rung_baseline"].to_numpy())
+    reached = every if contrast.treated_rows == "all" else part["reached"].to_numpy()
+    covariate = None
+    match contrast.treated_rows:
+        case "all":
+            on, off = treated & in_group, control & in_group
+        case "reached":
+            on, off = treated & reached & in_group, control & in_group
+        case "unreached":
+            on, off = treated & ~reached, control
+            covariate = None if contrast.group == "all" else in_group
+        case "losers":
+            on, off = treated & ~reached & in_group, control & in_group
+        case "ineligible":
+            on, off = treated & ~reached & ~in_group, control & ~in_group
+        case other:  # pragma: no cover
+            raise ValueError(f"unknown treated rows {other!r}")
+    rows = base & (on | off)
+    if covariate is not None:
+        covariate = covariate[rows]
+        if covariate.all() or not covariate.any():
+            covariate = None  # constant in these rows: a plain difference in means
+    return rows, on[rows], covariate
+
+
+def _point(y: np.ndarray, indicator: np.ndarray | None, covariate: np.ndarray | None) -> float:
+    if indicator is None:
+        return _mean(y)
+    if covariate is None:
+        return _mean(y[indicator]) - _mean(y[~indicator])
+    exog = np.column_stack([np.ones(y.size), indicator, covariate]).astype(float)
+    if indicator.all() or not indicator.any() or np.linalg.matrix_rank(exog) < 3:
+        return math.nan
+    return float(np.linalg.lstsq(exog, y, rcond=None)[0][1])
+
+
+def point_estimates(frame: pd.DataFrame, design: TrialDesign) -> dict[str, float]:
+    """The estimates' point values, without standard errors (keys: :func:`estimate_names`).
+
+    Equal to the OLS coefficients of :func:`estimate` (differences in means, or the
+    group-adjusted contrast for ``spillover_within``); fast, for calibration and census values.
+    """
+    specs = contrasts(design)
+    short: dict[str, float] = {}
+    full: dict[str, float] = {}
+    for outcome in design.outcome_names:
+        for month, part in _rounds(frame, design):
+            y = part[outcome].to_numpy(float)
+            for contrast in specs:
+                rows, indicator, covariate = _rows(contrast, part, design)
+                full[estimate_key(contrast.name, outcome, month)] = _point(
+                    y[rows], indicator, covariate)
+            if not short:  # the first outcome at the first round: short names too
+                short = {c.name: full[estimate_key(c.name, outcome, month)] for c in specs}
+    return {**short, **full}
 
 
 def _mean(values: np.ndarray) -> float:
@@ -409,28 +714,29 @@ def _mean(values: np.ndarray) -> float:
 def estimate(frame: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:
     """The trial's estimates from a survey frame, as the trial papers report them.
 
-    One row per estimate: ``estimate``, ``value``, ``se`` (clustered by the randomisation unit),
-    ``ci_low``, ``ci_high`` (95%), ``p``, ``n`` (households) and ``clusters``. Each is an OLS
-    of ``built`` on a constant and treatment indicators in the relevant rows (statsmodels,
-    cluster-robust covariance, t with G - 1 degrees of freedom).
+    One row per estimate, outcome and round: ``estimate`` (short name), ``outcome``,
+    ``month``, ``value``, ``se`` (clustered by the randomisation unit), ``ci_low``, ``ci_high``
+    (95%), ``p``, ``n`` (households) and ``clusters``. Each is an OLS of the 0/1 outcome on a
+    constant and a treatment indicator in the contrast's rows (with the eligibility group as a
+    covariate for ``spillover_within`` when both groups enter; statsmodels, cluster-robust
+    covariance, t with G - 1 degrees of freedom).
     """
-    built = frame[design.outcome].to_numpy(float)
-    arm = frame["arm"].to_numpy()
-    poor = frame["poor"].to_numpy()
-    cluster = frame["cluster"].to_numpy()
-    control = arm == design.control
-    rows_out = [_ols("control_mean", built[control], None, cluster[control])]
-    for name, subgroup, arms in _contrasts(design):
-        rows = np.ones(built.size, bool) if subgroup is None else poor == subgroup
-        rows &= control | np.isin(arm, arms)
-        rows_out.append(_ols(name, built[rows], np.isin(arm[rows], arms), cluster[rows]))
-    exposed = frame["exposed"].to_numpy()
-    rows_out.append(_ols("spillover", built[control], exposed[control], cluster[control]))
-    return pd.DataFrame(rows_out)
+    specs = contrasts(design)
+    out = []
+    for outcome in design.outcome_names:
+        for month, part in _rounds(frame, design):
+            y = part[outcome].to_numpy(float)
+            cluster = part["cluster"].to_numpy()
+            for contrast in specs:
+                rows, indicator, covariate = _rows(contrast, part, design)
+                row = _ols(contrast.name, y[rows], indicator, cluster[rows], covariate)
+                out.append({"estimate": row.pop("estimate"), "outcome": outcome,
+                            "month": int(month), **row})
+    return pd.DataFrame(out)
 
 
 def _ols(name: str, y: np.ndarray, indicator: np.ndarray | None,
-         groups: np.ndarray) -> dict[str, Any]:
+         groups: np.ndarray, covariate: np.ndarray | None = None) -> dict[str, Any]:
     """Coefficient of ``indicator`` (or the constant) with cluster-robust inference."""
     import statsmodels.api as sm
 
@@ -440,16 +746,21 @@ def _ols(name: str, y: np.ndarray, indicator: np.ndarray | None,
     if indicator is None:
         exog = np.ones((y.size, 1))
     else:
-        exog = np.column_stack([np.ones(y.size), indicator.astype(float)])
+        columns = [np.ones(y.size), indicator.astype(float)]
+        if covariate is not None:
+            columns.append(covariate.astype(float))
+        exog = np.column_stack(columns)
         if indicator.all() or not indicator.any():
             return row  # no contrast in these rows
+        if covariate is not None and np.linalg.matrix_rank(exog) < exog.shape[1]:
+            return row  # treatment and group coincide: no comparison within a group
     if y.size < 2 or row["clusters"] < 2:
         return row
     _, codes = np.unique(groups, return_inverse=True)
     with warnings.catch_warnings():  # a subgroup without variation has a zero (or -0) variance
         warnings.simplefilter("ignore", RuntimeWarning)
         fit = sm.OLS(y, exog).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
-        k = exog.shape[1] - 1
+        k = 0 if indicator is None else 1
         low, high = fit.conf_int(ALPHA)[k]
         se = float(fit.bse[k])
     if not math.isfinite(se):
@@ -525,24 +836,28 @@ def run_trial(design: TrialDesign, *, replicates: int | None = None,
         census = result["census"]
         for row in result["estimates"]:
             rows.append({"replicate": result["replicate"], "seed": result["seed"], **row,
-                         "census": census.get(row["estimate"], math.nan)})
+                         "census": census.get(estimate_key(row["estimate"], row["outcome"],
+                                                           row["month"]), math.nan)})
     estimates = pd.DataFrame(rows)
     return TrialResult(design, estimates, summarise(estimates))
 
 
 def summarise(estimates: pd.DataFrame) -> pd.DataFrame:
-    """Per estimate over replicates: mean, sd and 2.5-97.5% of the estimate, mean SE, power.
+    """Per estimate, outcome and round over replicates: mean, sd and 2.5-97.5% of the
+    estimate, mean SE, power.
 
-    ``census`` is the mean census value (difference in means over every household of the
+    ``census`` is the mean census value (the same contrast over every household of the
     enrolled clusters); ``coverage`` the share of replicates whose 95% interval holds it.
     """
     out = []
-    for name, group in estimates.groupby("estimate", sort=False):
+    for (name, outcome, month), group in estimates.groupby(["estimate", "outcome", "month"],
+                                                           sort=False):
         value = group["value"].dropna()
         expected = float(group["census"].mean())
         covered = (group["ci_low"] <= expected) & (expected <= group["ci_high"])
         out.append({
-            "estimate": name, "replicates": int(value.size),
+            "estimate": name, "outcome": outcome, "month": int(month),
+            "replicates": int(value.size),
             "mean": float(value.mean()) if value.size else math.nan,
             "sd": float(value.std(ddof=1)) if value.size > 1 else math.nan,
             "q025": float(value.quantile(0.025)) if value.size else math.nan,
@@ -583,13 +898,56 @@ def _int(table: Mapping[str, Any], key: str, default: Any, low: int, source: str
     return value
 
 
-def _choice(table: Mapping[str, Any], key: str, default: str, choices: Sequence[str],
-            source: str, prefix: str) -> str:
+def _choice(table: Mapping[str, Any], key: str, default: Any, choices: Sequence[str],
+            source: str, prefix: str) -> Any:
     value = table.get(key, default)
-    if value not in choices:
-        raise InputError(source, f"{prefix}{key}", f"got {value!r}; allowed: one of "
+    if key in table and (not isinstance(value, str) or value not in choices):
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        raise InputError(source, f"{prefix}{key}", f"got {value!r}{hint}; allowed: one of "
                          + ", ".join(repr(c) for c in choices))
     return value
+
+
+def _survey_months(table: Mapping[str, Any], source: str) -> tuple[int, tuple[int, ...]]:
+    """(survey_month, survey_months) from ``survey_month`` or ``survey_months`` (not both)."""
+    high = int(BY_KEY["run.months"].high)
+    if "survey_month" in table and "survey_months" in table:
+        raise InputError(source, "trial.survey_months", "give survey_month (one round) or "
+                         "survey_months (several rounds), not both")
+    if "survey_months" not in table:
+        month = _int(table, "survey_month", 24, 1, source, "trial.")
+        if month > high:
+            raise InputError(source, "trial.survey_month", f"got {month}; allowed: an "
+                             f"integer in [1, {high}]")
+        return month, ()
+    rounds = table["survey_months"]
+    if (not isinstance(rounds, list) or not rounds
+            or any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= high
+                   for m in rounds)
+            or any(b <= a for a, b in zip(rounds, rounds[1:], strict=False))):
+        raise InputError(source, "trial.survey_months", f"got {rounds!r}; allowed: a non-empty "
+                         f"list of increasing integers in [1, {high}], e.g. [12, 48]")
+    return rounds[-1], tuple(rounds)
+
+
+def _outcomes(table: Mapping[str, Any], source: str) -> tuple[str, tuple[str, ...]]:
+    """(outcome, outcomes) from ``outcome`` or ``outcomes`` (not both), names checked."""
+    if "outcome" in table and "outcomes" in table:
+        raise InputError(source, "trial.outcomes", "give outcome (one) or outcomes (a list), "
+                         "not both")
+    names = table.get("outcomes", [table.get("outcome", "built")])
+    key = "trial.outcomes" if "outcomes" in table else "trial.outcome"
+    if not isinstance(names, list) or not names:
+        raise InputError(source, key, f"got {names!r}; allowed: a non-empty list of outcome "
+                         f"names ({', '.join(OUTCOMES)})")
+    for name in names:
+        if not isinstance(name, str) or name not in OUTCOMES:
+            hint = did_you_mean(name, OUTCOMES) if isinstance(name, str) else ""
+            raise InputError(source, key, f"unknown outcome {name!r}{hint}; allowed: "
+                             f"{', '.join(OUTCOMES)}")
+    if len(set(names)) < len(names):
+        raise InputError(source, key, f"got {names!r}; each outcome once")
+    return names[0], (tuple(names) if "outcomes" in table else ())
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -637,17 +995,23 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
             raise InputError(source, f"{where}share", f"got {share!r}; allowed: a number in "
                              "(0, 1]")
-        arms.append(Arm(name, bundle, float(share)))
+        draw = arm.get("lottery", 1.0)
+        if isinstance(draw, bool) or not isinstance(draw, int | float) or not 0 < draw <= 1:
+            raise InputError(source, f"{where}lottery", f"got {draw!r}; allowed: a number in "
+                             "(0, 1], the share of eligible households reached (1: all)")
+        group = _choice(arm, "eligible", None, tuple(ELIGIBILITY), source, where)
+        arms.append(Arm(name, bundle, float(share), float(draw), group))
     total = sum(a.share for a in arms)
     if abs(total - 1.0) > 1e-6:
         raise InputError(source, "arms", f"shares sum to {total:.6g}; they must sum to 1")
 
-    months = BY_KEY["run.months"]
+    survey_month, survey_months = _survey_months(table, source)
+    outcome, outcomes = _outcomes(table, source)
     design = TrialDesign(
         name=table["name"], scenario=scenario, arms=tuple(arms),
         unit=_choice(table, "unit", "village", UNITS, source, "trial."),
         clusters=_int(table, "clusters", 0, 0, source, "trial."),
-        survey_month=_int(table, "survey_month", 24, 1, source, "trial."),
+        survey_month=survey_month, survey_months=survey_months,
         survey_per_cluster=_int(table, "survey_per_cluster", 0, 0, source, "trial."),
         population=_choice(table, "population", "all", POPULATIONS, source, "trial."),
         seed=_int(table, "seed", 0, 0, source, "trial."),
@@ -655,10 +1019,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
         households=_int(table, "households", None, int(BY_KEY["population.households"].low),
                         source, "trial."),
         description=str(table.get("description", "")), source=source,
-        path=source, outcome=_choice(table, "outcome", "built", OUTCOMES, source, "trial."))
-    if design.survey_month > months.high:
-        raise InputError(source, "trial.survey_month", f"got {design.survey_month}; allowed: "
-                         f"an integer in [1, {months.high:g}]")
+        path=source, outcome=outcome, outcomes=outcomes,
+        eligible=_choice(table, "eligible", "all", tuple(ELIGIBILITY), source, "trial."))
     if design.unit == "household" and design.survey_per_cluster not in (0, 1):
         raise InputError(source, "trial.survey_per_cluster", "a household lottery interviews "
                          "each household once: use 0 or 1")
@@ -682,7 +1044,8 @@ def describe_evidence_file(path: str | Path) -> str | None:
     if isinstance(tables.get("trial"), dict):
         design = load(path)
         return (f"trial {design.name!r}: {len(design.arms)} arms by {design.unit}, survey at "
-                f"month {design.survey_month}, scenario {design.scenario.name!r}")
+                f"{_months_text(design)}, outcomes {', '.join(design.outcome_names)}, "
+                f"scenario {design.scenario.name!r}")
     if isinstance(tables.get("calibration"), dict):
         from sanisim import calibration
 
@@ -701,12 +1064,23 @@ def describe_evidence_file(path: str | Path) -> str | None:
 # --------------------------------------------------------------------------- command line
 
 
+def _months_text(design: TrialDesign) -> str:
+    rounds = design.rounds
+    return (f"month {rounds[0]}" if len(rounds) == 1
+            else f"months {', '.join(str(m) for m in rounds)}")
+
+
 def format_summary(summary: pd.DataFrame) -> str:
-    """The summary as an aligned text table (for the command line)."""
-    lines = [f"{'estimate':26}{'mean':>9}{'sd':>8}{'2.5%':>9}{'97.5%':>9}{'mean SE':>9}"
+    """The summary as an aligned text table (for the command line); estimates carry their
+    ``|outcome@month`` when the trial has more than one outcome or round."""
+    several = "outcome" in summary and len(summary[["outcome", "month"]].drop_duplicates()) > 1
+    labels = [estimate_key(r.estimate, r.outcome, r.month) if several else r.estimate
+              for r in summary.itertuples()]
+    width = max([26, *(len(label) + 2 for label in labels)])
+    lines = [f"{'estimate':{width}}{'mean':>9}{'sd':>8}{'2.5%':>9}{'97.5%':>9}{'mean SE':>9}"
              f"{'power':>7}{'census':>9}{'cover':>7}"]
-    for row in summary.itertuples():
-        lines.append(f"{row.estimate:26}{row.mean:>+9.3f}{row.sd:>8.3f}{row.q025:>+9.3f}"
+    for label, row in zip(labels, summary.itertuples(), strict=True):
+        lines.append(f"{label:{width}}{row.mean:>+9.3f}{row.sd:>8.3f}{row.q025:>+9.3f}"
                      f"{row.q975:>+9.3f}{row.mean_se:>9.3f}{row.power:>7.0%}"
                      f"{row.census:>+9.3f}{row.coverage:>7.0%}")
     return "\n".join(lines)
@@ -717,8 +1091,8 @@ def cmd_trial(args: argparse.Namespace) -> int:
     replicates = args.replicates or design.replicates
     out = Path(args.out) if args.out else Path("results") / f"trial_{design.name}"
     print(f"sanisim trial: {design.name}: {len(design.arms)} arms "
-          f"({', '.join(a.name for a in design.arms)}) by {design.unit}, survey at month "
-          f"{design.survey_month}, {replicates} replicates -> {out}", flush=True)
+          f"({', '.join(a.name for a in design.arms)}) by {design.unit}, survey at "
+          f"{_months_text(design)}, {replicates} replicates -> {out}", flush=True)
     result = run_trial(design, replicates=replicates,
                        backend=chosen_backend(args.backend, args.scheduler),
                        workers=args.workers, scheduler=args.scheduler)
