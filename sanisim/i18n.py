@@ -156,6 +156,12 @@ TEXT: dict[str, dict[str, str]] = {
                        "{households} households, {months} months ({years})",
                  "id": "{runs} simulasi: {arms} strategi × {reps} ulangan, {households} rumah "
                        "tangga, {months} bulan ({years})"},
+    "subtitle_draws": {"en": "{runs} simulated runs: {arms} strategies × {reps} replicates × "
+                             "{draws} posterior draws, {households} households, {months} "
+                             "months ({years})",
+                       "id": "{runs} simulasi: {arms} strategi × {reps} ulangan × {draws} set "
+                             "parameter hasil kalibrasi, {households} rumah tangga, {months} "
+                             "bulan ({years})"},
     "key_findings": {"en": "Key findings", "id": "Temuan utama"},
     "q_first": {"en": "Which strategy ends open defecation first?",
                 "id": "Strategi mana yang paling cepat menghentikan BABS?"},
@@ -301,12 +307,14 @@ def draws_held(interval_holds: str) -> int:
     return int(found.group(1)) if found else 0
 
 
-def holds(interval_holds: str, lang: str = "en") -> str:
-    """What an interval holds, in words: from the analysis field ``interval_holds``."""
+def holds(interval_holds: str, lang: str = "en", short: bool = False) -> str:
+    """What an interval holds, in words: from the analysis field ``interval_holds``
+    (``short``: without the number of draws, for text inside parentheses)."""
     draws = draws_held(interval_holds)
     if not draws:
         return HOLDS["seed"][lang]
-    return HOLDS["posterior"][lang].format(draws=draws)
+    text = HOLDS["posterior"][lang]
+    return text.split(" (")[0] if short else text.format(draws=draws)
 
 
 def interval_note(interval_holds: str, lang: str = "en") -> str:

@@ -305,7 +305,7 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
     if not _isna(row["median"]):
         rng = ""
         if not _isna(row["p2_5"]) and not _isna(row["p97_5"]):
-            held = i18n.holds(tables.interval_holds, lang)
+            held = i18n.holds(tables.interval_holds, lang, short=True)
             rng = {"en": f" (95% of runs, {held}: months {row['p2_5']:.0f}–"
                          f"{row['p97_5']:.0f})",
                    "id": f" (95% simulasi, {held}: bulan {row['p2_5']:.0f}–"
@@ -380,7 +380,7 @@ def _ci_label(lang: str, interval_holds: str | None) -> str:
     """'95% CI', or '95% CI, seed noise only' when what it holds is known."""
     if interval_holds is None or _isna(interval_holds):
         return i18n.t("ci95", lang)
-    return i18n.t("ci95_holds", lang, holds=i18n.holds(str(interval_holds), lang))
+    return i18n.t("ci95_holds", lang, holds=i18n.holds(str(interval_holds), lang, short=True))
 
 
 def diff_phrase(mean: float, low: float, high: float, lang: str,
@@ -927,11 +927,11 @@ def render_html(results: Results, tables: Tables, images: dict[str, bytes], lang
     uncertainty = i18n.uncertainty_sentence(tables.interval_holds, seeds_text, reps_text, lang)
     title = i18n.t("report_title", lang)
     name = results.manifest.get("experiment")
-    subtitle = i18n.t("subtitle", lang, runs=len(runs), arms=len(labels), reps=reps_text,
+    draws = i18n.draws_held(tables.interval_holds)
+    subtitle = i18n.t("subtitle_draws" if draws else "subtitle", lang, runs=len(runs),
+                      arms=len(labels), reps=seeds_text if draws else reps_text, draws=draws,
                       households=households_text, months=horizon,
                       years=_years(horizon, lang))
-    if i18n.draws_held(tables.interval_holds):
-        subtitle += " · " + i18n.holds(tables.interval_holds, lang)
     if name:
         subtitle = f"{html.escape(str(name))} · {subtitle}"
     cards = "".join(f"<section class=finding><h2>{html.escape(q)}</h2><p>{p}</p></section>"

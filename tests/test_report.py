@@ -233,3 +233,75 @@ def test_bad_language_is_refused(store, capsys):
     assert_one_line(capsys.readouterr().err, "--lang", "en", "id")
     with pytest.raises(Exception, match="unknown language"):
         report.write_report(exp.load_results(store), store.parent / "x", lang="fr")
+
+
+# --------------------------------------------------------------------------- what intervals hold
+
+FIXTURE_POSTERIOR = Path(__file__).resolve().parent / "data" / \
+    "fixture_posterior_not_calibrated.csv"  # a hand-written test fixture, not a calibration
+
+
+@pytest.fixture(scope="module")
+def posterior_pages(tmp_path_factory) -> Path:
+    """English and Indonesian reports of a small batch with 2 posterior draws x 2 seeds."""
+    root = tmp_path_factory.mktemp("report_posterior")
+    (root / "post.csv").write_text(FIXTURE_POSTERIOR.read_text())
+    path = root / "draws.toml"
+    path.write_text(textwrap.dedent(EXPERIMENT).replace('"report_test"', '"report_draws"')
+                    .replace("replicates = 3", "replicates = 2")
+                    .replace("months = 24", "months = 12")
+                    .replace(f"bundles = {BUNDLES!r}", 'bundles = ["baseline", "bcc"]')
+                    + 'posterior = 2\nposterior_file = "post.csv"\n')
+    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
+    results = exp.load_results(root / "store")
+    for lang in ("en", "id"):
+        report.write_report(results, root / "out", lang=lang, network=False)
+    return root / "out"
+
+
+def _captions(page: str) -> dict[str, str]:
+    return dict(re.findall(r"<figure id=fig-(\w+)><figcaption>(.*?)</figcaption>", page))
+
+
+def test_a_batch_without_draws_says_its_intervals_hold_seed_noise_only(english, indonesian):
+    for name, lang, sentence in (
+            ("report.html", "en", "Bands and ranges show the spread over 3 random seeds only "
+                                  "(chance); they do not include uncertainty about how "
+                                  "households behave."),
+            ("laporan.html", "id", "Pita dan rentang hanya menunjukkan variasi karena "
+                                   "kebetulan, dari 3 simulasi dengan angka acak yang berbeda")):
+        page = (english / name).read_text()
+        assert sentence in page
+        assert page.index(sentence) < page.index("<section class=finding>")  # near the top
+        note = i18n.interval_note("seed noise", lang)
+        assert note in page and i18n.holds("seed noise", lang) in page
+        captions = _captions(page)
+        assert all(note in captions[k] for k in report.INTERVAL_FIGURES if k in captions)
+        assert sum(note in c for c in re.findall(r"<figcaption>(Tab.*?)</figcaption>",
+                                                 page)) == 4  # tables 1-4 (5 has no interval)
+        assert i18n.HOLDS["posterior"][lang].split("(")[0] not in page
+
+
+def test_a_batch_with_draws_says_its_intervals_hold_parameter_uncertainty(posterior_pages):
+    holds = "seed noise and parameter uncertainty (2 posterior draws)"
+    for name, lang, sentence in (
+            ("report.html", "en", "Bands and ranges show the spread over 4 model runs per "
+                                  "strategy that differ in random seed (2 seeds) and in "
+                                  "behaviour parameters drawn from the calibration posterior "
+                                  "(2 draws)"),
+            ("laporan.html", "id", "Pita dan rentang menunjukkan variasi dari 4 simulasi per "
+                                   "strategi yang berbeda angka acaknya (2 angka acak) dan "
+                                   "berbeda parameter perilaku rumah tangganya (2 set "
+                                   "parameter hasil kalibrasi)")):
+        page = (posterior_pages / name).read_text()
+        assert sentence in page
+        assert page.index(sentence) < page.index("<section class=finding>")
+        note = i18n.interval_note(holds, lang)
+        captions = _captions(page)
+        assert all(note in captions[k] for k in report.INTERVAL_FIGURES)
+        assert sum(note in c for c in re.findall(r"<figcaption>(Tab.*?)</figcaption>",
+                                                 page)) == 4
+        assert i18n.holds("seed noise", lang) not in page
+        assert "random seeds only" not in page and "karena kebetulan, dari" not in page
+    tables = pd.read_csv(posterior_pages / "tables" / "ladder_end.csv")
+    assert set(tables["interval_holds"]) == {holds} and set(tables["n"]) == {4}
