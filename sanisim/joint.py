@@ -456,10 +456,12 @@ def _targets(table: Any, kind: str, source: str, where: str, scenario: Any,
         if name not in known:
             parsed = parse_measure(name, kind)
             if parsed is None:
+                heads = {re.split(r"[:@]", form)[0]: form for form in forms(kind)}
+                hint = did_you_mean(name, known) or did_you_mean(re.split(r"[:@]", name)[0],
+                                                                 heads)
                 choices = [*known, *forms(kind)]
                 raise InputError(source, key, f"unknown {'estimate or ' if known else ''}"
-                                 f"measure{did_you_mean(name, choices)} (allowed: "
-                                 f"{', '.join(choices)})")
+                                 f"measure{hint} (allowed: {', '.join(choices)})")
             _check_measure(parsed, kind, columns, extra, trial_plain, source, key)
         if not isinstance(target, dict):
             raise InputError(source, key, "must be a table {value = ..., se = ...}")
