@@ -84,7 +84,7 @@ POPULATIONS = ("all", "without_toilet")
 TRIAL_KEYS = ("name", "description", "scenario", "seed", "replicates", "households", "unit",
               "clusters", "survey_month", "survey_months", "survey_per_cluster", "population",
               "outcome", "outcomes", "eligible")
-ARM_KEYS = ("bundle", "share", "lottery", "eligible")
+ARM_KEYS = ("bundle", "share", "lottery", "eligible", "targeted")
 SUBGROUPS = {True: "poor", False: "non_poor"}
 ALPHA = 0.05
 
@@ -160,7 +160,8 @@ class Arm:
 
     ``lottery`` is the share of the eligible households of the arm's clusters that its
     strategies reach (drawn by lottery within each cluster); ``eligible`` the arm's eligibility
-    group (None: the trial's).
+    group (None: the trial's); ``targeted`` the strategies of the bundle both apply to (None:
+    all; the others reach every household of the arm's clusters).
     """
 
     name: str
@@ -168,6 +169,7 @@ class Arm:
     share: float
     lottery: float = 1.0
     eligible: str | None = None
+    targeted: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -230,14 +232,17 @@ class TrialDesign:
         """Plain data for a worker on another machine (see :func:`from_plain`)."""
         return {"name": self.name, "scenario": self.scenario.to_dict(),
                 "scenario_path": self.scenario.path,
-                "arms": [(a.name, a.bundle, a.share, a.lottery, a.eligible) for a in self.arms],
+                "arms": [(a.name, a.bundle, a.share, a.lottery, a.eligible,
+                          None if a.targeted is None else list(a.targeted))
+                         for a in self.arms],
                 "unit": self.unit,
                 "clusters": self.clusters, "survey_month": self.survey_month,
                 "survey_per_cluster": self.survey_per_cluster, "population": self.population,
                 "seed": self.seed, "replicates": self.replicates,
                 "households": self.households, "source": self.source,
                 "outcome": self.outcome, "survey_months": list(self.survey_months),
-                "outcomes": list(self.outcomes), "eligible": self.eligible}
+                "outcomes": list(self.outcomes), "eligible": self.eligible,
+                "description": self.description}
 
 
 _PLAIN_CACHE: dict[str, TrialDesign] = {}
@@ -255,15 +260,22 @@ def from_plain(data: Mapping[str, Any]) -> TrialDesign:
     scenario = from_dict(data["scenario"], source=path or data["source"],
                          path=Path(path) if path else None)
     design = TrialDesign(
-        data["name"], scenario, tuple(Arm(*a) for a in data["arms"]), data["unit"],
+        data["name"], scenario, tuple(_plain_arm(*a) for a in data["arms"]), data["unit"],
         data["clusters"], data["survey_month"], data["survey_per_cluster"],
         data["population"], data["seed"], data["replicates"], data["households"],
         source=data["source"], outcome=data.get("outcome", "built"),
         survey_months=tuple(data.get("survey_months", ())),
-        outcomes=tuple(data.get("outcomes", ())), eligible=data.get("eligible", "all"))
+        outcomes=tuple(data.get("outcomes", ())), eligible=data.get("eligible", "all"),
+        description=data.get("description", ""))
     if key is not None:
         _PLAIN_CACHE[key] = design
     return design
+
+
+def _plain_arm(name: str, bundle: str, share: float, lottery: float = 1.0,
+               eligible: str | None = None, targeted: Sequence[str] | None = None) -> Arm:
+    return Arm(name, bundle, share, lottery, eligible,
+               None if targeted is None else tuple(targeted))
 
 
 # --------------------------------------------------------------------------- points
@@ -452,7 +464,9 @@ def reach(model: SanitationModel, design: TrialDesign, index: int) -> np.ndarray
 
 def arm_strategies(design: TrialDesign, scenario: Scenario
                    ) -> list[tuple[int, Strategy]]:
-    """The strategies of every arm, each with its reach rule (see :func:`reach`)."""
+    """The strategies of every arm, each with its reach rule: :func:`reach` for the arm's
+    targeted strategies (all by default), every household of the arm's clusters for the
+    others."""
     from sanisim.strategies.base import STRATEGY_TYPES
 
     names = [n for arm in design.arms for n in scenario.bundles[arm.bundle]]
@@ -463,13 +477,17 @@ def arm_strategies(design: TrialDesign, scenario: Scenario
             config = scenario.strategies[name]
             instance = f"{arm.name}.{name}" if name in shared else name
             strategy = STRATEGY_TYPES[config["type"]](instance, config)
-            strategy.reach_rule = _arm_rule(design, index)
+            targeted = arm.targeted is None or name in arm.targeted
+            strategy.reach_rule = _arm_rule(design, index, targeted)
             built.append((index, strategy))
     return built
 
 
-def _arm_rule(design: TrialDesign, index: int) -> Callable[[SanitationModel], np.ndarray]:
+def _arm_rule(design: TrialDesign, index: int, targeted: bool = True
+              ) -> Callable[[SanitationModel], np.ndarray]:
     def rule(model: SanitationModel) -> np.ndarray:
+        if not targeted:
+            return assignment(model, design)[0] == index
         return reach(model, design, index)
     return rule
 
@@ -1000,7 +1018,18 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
             raise InputError(source, f"{where}lottery", f"got {draw!r}; allowed: a number in "
                              "(0, 1], the share of eligible households reached (1: all)")
         group = _choice(arm, "eligible", None, tuple(ELIGIBILITY), source, where)
-        arms.append(Arm(name, bundle, float(share), float(draw), group))
+        targeted = arm.get("targeted")
+        if targeted is not None:
+            members = scenario.bundles[bundle]
+            if not isinstance(targeted, list) or not targeted or any(
+                    name not in members for name in targeted):
+                wrong = next((n for n in targeted if n not in members), targeted) if isinstance(
+                    targeted, list) and targeted else targeted
+                raise InputError(source, f"{where}targeted", f"got {wrong!r}"
+                                 f"{did_you_mean(wrong, members)}; allowed: a non-empty list of "
+                                 f"strategies of bundle {bundle!r} ({', '.join(members)})")
+            targeted = tuple(targeted)
+        arms.append(Arm(name, bundle, float(share), float(draw), group, targeted))
     total = sum(a.share for a in arms)
     if abs(total - 1.0) > 1e-6:
         raise InputError(source, "arms", f"shares sum to {total:.6g}; they must sum to 1")
