@@ -87,9 +87,21 @@ def check_month(model: SanitationModel, visits: VisitLog, previous: dict) -> Non
     np.testing.assert_allclose(shares, np.bincount(hh.rung, minlength=N_RUNGS) / hh.n)
     assert row["basic_or_better"] == pytest.approx(shares[Rung.BASIC:].sum())
 
-    # ODF communities: RTs with no household at open defecation
-    od_per_rt = pd.Series(hh.rung == Rung.OPEN_DEFECATION).groupby(hh.rt).sum()
+    # ODF communities: RTs where no household practises open defecation (no facility, or one
+    # it does not use)
+    practising = (hh.rung == Rung.OPEN_DEFECATION) | ~hh.in_use
+    od_per_rt = pd.Series(practising).groupby(hh.rt).sum()
     assert row["odf_communities"] == int((od_per_rt == 0).sum())
+    assert row["practising_od"] == pytest.approx(practising.mean())
+
+    # sharing: hosts have a working toilet and no more guests than allowed; guests share
+    guests = np.bincount(hh.host[hh.host >= 0], minlength=hh.n)
+    assert guests.max(initial=0) <= model.params["sharing.max_guests"]
+    assert (hh.rung[guests > 0] >= Rung.BASIC).all()
+    assert (hh.rung[hh.host >= 0] == Rung.LIMITED).all()
+    # ownership records never fall behind the ladder
+    assert (hh.owned >= np.select([hh.rung == 1, hh.rung >= 3], [1, 3], 0)).all()
+    assert (hh.ever_owned >= (hh.owned > 0)).all()
 
     # sanitarians: capacity, and the table reports what they did
     done = visits.check_month()
@@ -271,6 +283,7 @@ def test_nothing_moves_up_without_any_influence():
     """p = q = 0 and no self-initiated desludging: rungs only fall, though the rest runs."""
     model = small_model(seed=4, **{"behaviour.p_innovation": 0.0,
                                    "behaviour.q_imitation": 0.0,
+                                   "community.pressure_hazard": 0.0,
                                    "desludging.self_rate": 0.0})
     rung = model.households.rung.copy()
     fell = 0
@@ -299,7 +312,8 @@ def test_the_rung_tracker_sees_rises_when_influence_is_on():
         return count
 
     with_rule = rises()
-    without_rule = rises(**{"behaviour.p_innovation": 0.0, "behaviour.q_imitation": 0.0})
+    without_rule = rises(**{"behaviour.p_innovation": 0.0, "behaviour.q_imitation": 0.0,
+                            "community.pressure_hazard": 0.0})
     assert without_rule == 0, "only the decision rule lifts households to basic or better"
     assert with_rule > 20, f"{with_rule} households reached basic in 24 months"
 
