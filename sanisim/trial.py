@@ -1162,8 +1162,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Randomise strategy arms to clusters (or households) of one simulated "
                     "district, survey the outcome, estimate each arm's effect with "
                     "cluster-robust standard errors, and report the estimates' distribution "
-                    "and the trial's power over replicates (see docs/validation.md).")
-    parser.add_argument("trial", help="trial TOML file (e.g. experiments/east_java_trial.toml)")
+                    "and the trial's power over replicates (see docs/trials.md).")
+    parser.add_argument("trial", help="trial TOML file (e.g. experiments/east_java_trial.toml; "
+                        "format: docs/trials.md)")
     parser.add_argument("--scenario", default=None,
                         help="run the trial on this scenario instead of the file's (e.g. a "
                              "calibrated one)")
