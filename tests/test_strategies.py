@@ -537,7 +537,8 @@ def test_rank_reports_every_bundle_at_every_month():
 # --------------------------------------------------------------------------- docs
 
 
-@pytest.mark.parametrize("kind", ["common", "bcc", "demand_creation", "microcredit", "subsidy"])
+@pytest.mark.parametrize("kind", ["common", "bcc", "demand_creation", "microcredit", "subsidy",
+                                  "voucher"])
 def test_parameter_tables_in_docs_match_the_records(kind):
     """docs/strategies.md carries the tables generated from the records, never typed twice."""
     from pathlib import Path
