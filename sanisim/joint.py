@@ -711,7 +711,9 @@ def _sampler(workers: int, scheduler: str | None):
             raise InputError("--scheduler", None, f"cannot reach Dask scheduler "
                              f"{scheduler!r} ({str(err).splitlines()[0] if str(err) else err})"
                              ) from None
-        return pyabc.sampler.DaskDistributedSampler(dask_client=client)
+        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
+        sampler.sanisim_client = client  # closed by fit() when the run ends
+        return sampler
     if workers <= 1:
         return pyabc.sampler.SingleCoreSampler()
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
@@ -735,13 +737,19 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
     prior = pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.low, p.high - p.low)
                                   for p in spec.parameters})
     np.random.seed(spec.seed)  # noqa: NPY002 - pyabc draws from numpy's global RNG
+    sampler = _sampler(workers, scheduler)
     abc = pyabc.ABCSMC(JointModel(spec, spec.held_out_in_fit), prior, JointDistance(spec),
-                       population_size=spec.population_size,
-                       sampler=_sampler(workers, scheduler),
+                       population_size=spec.population_size, sampler=sampler,
                        eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile))
     started = time.perf_counter()
     history = abc.new(f"sqlite:///{db.resolve()}", observed(spec))
-    history = abc.run(minimum_epsilon=spec.min_epsilon, max_nr_populations=spec.generations)
+    try:
+        history = abc.run(minimum_epsilon=spec.min_epsilon,
+                          max_nr_populations=spec.generations)
+    finally:
+        client = getattr(sampler, "sanisim_client", None)
+        if client is not None:
+            client.close()
     seconds = time.perf_counter() - started
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters)
