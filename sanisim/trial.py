@@ -17,7 +17,7 @@ households per cluster the survey interviews::
     survey_per_cluster = 13          # households interviewed per cluster (0: all)
     population = "all"               # all | without_toilet (at baseline)
     outcome = "built"                # or outcomes = ["built", "open_defecation", ...]
-    eligible = "all"                 # who in treated clusters can be reached (OUTCOMES below)
+    eligible = "all"                 # who in treated clusters can be reached (ELIGIBILITY)
 
     [arms.control]                   # the first arm is the comparison arm
     bundle = "baseline"
