@@ -29,6 +29,7 @@ import mesa
 import numpy as np
 from mesa.agentset import AgentSet
 
+from sanisim import purchase
 from sanisim.behaviour import VISIT_FACTORS, raise_factors
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
@@ -137,6 +138,11 @@ class BehaviourChange(Programme):
         Param("refer_to_credit", True, "",
               "Whether a first visit refers the household to its cooperative (its loan "
               "application is then assessed first).", "model switch"),
+        Param("sales_offer", False, "",
+              "Whether a first visit ends with an offer to buy a toilet on the spot "
+              "(sanitation marketing; point of sale, paid from savings or, when referred "
+              "to credit, with a loan application).",
+              "model switch; sales meetings in BenYishay et al. 2017", None, None),
     )
 
     def setup(self, model: SanitationModel) -> None:
@@ -183,6 +189,8 @@ class BehaviourChange(Programme):
         raise_factors(hh, rows, VISIT_FACTORS, self.visit_effect)
         if self.refer_to_credit:
             hh.referred[rows] = True
+        if self.sales_offer:
+            purchase.offer(model, np.sort(rows), loan=self.refer_to_credit)
         self.last_visit[rows] = model.month
         if self.follow_up_after:
             self.follow_up_due[rows] = model.month + self.follow_up_after
