@@ -14,16 +14,20 @@ its state is a few arrays over RTs, and each household reads its RT's values by 
   injunctive norm and commitment (self-regulation) — a share ``community.backfire_effect * (1 - s_r)`` of it — public shaming
   without collective action (low-social-capital villages built fewer toilets than controls in
   Cameron, Olivia & Shah 2019).
-* **Community hazard**, added to the Bass part of the decision hazard of a household below
-  basic in RT ``r`` (so it is scaled by the household's factors, and money still decides)::
+* **Community hazard**, added to the Bass part of the decision hazard of household ``i``
+  below basic in RT ``r`` (so it is scaled by the household's factors, and money still
+  decides)::
 
-      c_r = plan_hazard * [plan running]
-            + (pressure_hazard + sanction_hazard * [monitored]) * T(C_r)
-      T(C) = 1 / (1 + exp(-(C - tipping_threshold) / tipping_width))
+      c_i = plan_hazard * [plan running in r]
+            + (pressure_hazard + sanction_hazard * [r monitored]) * T(F_r) * [i practises OD]
+      T(F) = 1 / (1 + exp(-(F - tipping_threshold) / tipping_width))
 
-  with ``C_r`` the RT's share at basic or better. ``T`` rises steeply around the threshold,
-  so the more of an RT has a toilet, the stronger the pull on the rest: the decisions are
-  strategic complements and an RT can tip.
+  with ``F_r`` the share of the RT's households *not* practising open defecation (the goal
+  of the community is to be open-defecation free). The plan concerns every household below
+  basic; monitoring and sanction, and the pull of the community without a programme, concern
+  those still practising open defecation. ``T`` rises steeply around the threshold, so the
+  fewer households of an RT still defecate in the open, the stronger the pull on them: the
+  decisions are strategic complements and an RT can tip.
 """
 
 from __future__ import annotations
@@ -61,15 +65,17 @@ class Communities:
         """Share of the norm lost by attendees of a session without a plan, per RT."""
         return self.p["community.backfire_effect"] * (1.0 - self.social_capital[rts])
 
-    def hazard(self, month: int, coverage: np.ndarray) -> np.ndarray:
-        """Added monthly decision hazard per RT (see the module docs)."""
+    def hazard(self, month: int, od_free: np.ndarray, rt: np.ndarray,
+               practising_od: np.ndarray) -> np.ndarray:
+        """Added monthly decision hazard per household (see the module docs)."""
         p = self.p
-        tipping = 1.0 / (1.0 + np.exp(-(coverage - p["community.tipping_threshold"])
+        tipping = 1.0 / (1.0 + np.exp(-(od_free - p["community.tipping_threshold"])
                                       / p["community.tipping_width"]))
-        pull = p["community.pressure_hazard"] + p["community.sanction_hazard"] * (
-            self.monitored_until >= month)
-        return (p["community.plan_hazard"] * (self.plan_until >= month) + pull * tipping
-                ).astype(np.float32)
+        pull = (p["community.pressure_hazard"] + p["community.sanction_hazard"] * (
+            self.monitored_until >= month)) * tipping
+        plan = p["community.plan_hazard"] * (self.plan_until >= month)
+        hazard = plan[rt] + pull[rt] * practising_od
+        return hazard.astype(np.float32)
 
     def planning(self, month: int) -> int:
         """RTs whose plan is running."""

@@ -285,7 +285,8 @@ class SanitationModel(mesa.Model):
         if counter is None or counter.network is not self.network:
             counter = self._adopted_count = networks.NeighbourCount(self.network)
         self.neighbour_adopted = self.network.share_from_sum(counter.update(adopted))
-        community = (self.communities.hazard(self.month, self.rt_coverage)[hh.rt]
+        community = (self.communities.hazard(self.month, self.rt_od_free, hh.rt,
+                                             self.practising_od())
                      if self.communities is not None else None)
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
                                  p["behaviour.q_imitation"], motivation(hh, p), community)
@@ -322,8 +323,10 @@ class SanitationModel(mesa.Model):
 
         # no toilet within reach: share a neighbour's toilet, or dig a pit
         at_od = rows[hh.rung[rows] == Rung.OPEN_DEFECATION]
-        if p["mechanisms.sharing"]:
-            seekers = at_od[hh.savings[at_od] >= p["sharing.fee"]]
+        if p["mechanisms.sharing"]:  # share by preference, or when a pit is out of reach
+            prefer = self.streams["sharing:choice"].random(at_od.size) < p["sharing.preference"]
+            seekers = at_od[(hh.savings[at_od] >= p["sharing.fee"])
+                            & (prefer | (hh.savings[at_od] < p["costs.pit"]))]
             host = purchase.find_hosts(self, seekers)
             sharers = seekers[host >= 0]
             hh.host[sharers] = host[host >= 0]
@@ -469,6 +472,7 @@ class SanitationModel(mesa.Model):
             self.ever_odf |= odf
         self.odf = odf
         self.rt_coverage = per_rt(hh.rung >= Rung.BASIC) / self.rt_size
+        self.rt_od_free = 1.0 - od / self.rt_size
 
     def _record(self) -> None:
         hh = self.households

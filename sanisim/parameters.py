@@ -263,16 +263,19 @@ PARAMETERS: tuple[Param, ...] = (
        "assumption: STBM verification asks for community rules and monitoring; slippage "
        "after ODF (Odagiri et al. 2017) shows they lapse", 0, 600),
     _p("community.sanction_hazard", 0.05, "probability per month",
-       "Added monthly chance to decide to build for a household below basic in a monitored "
-       "RT once most of the RT has a toilet (scaled by the tipping curve).",
+       "Added monthly chance to decide to build for a household practising open defecation "
+       "in a monitored RT, scaled by the tipping curve of the RT's share not practising open "
+       "defecation.",
        "fitted jointly (docs/calibration.md)", 0.0, 1.0),
     _p("community.pressure_hazard", 0.004, "probability per month",
-       "Added monthly chance to decide to build in any RT, scaled by the tipping curve of the "
-       "RT's own coverage (strategic complementarity without a programme).",
+       "Added monthly chance to decide to build for a household practising open defecation "
+       "in any RT, scaled by the tipping curve of the RT's share not practising open "
+       "defecation (strategic complementarity without a programme).",
        "fitted jointly (docs/calibration.md); RANAS survey in eastern Indonesia: believing "
        "most people here have no toilet went with lower ownership (EVIDENCE.md)", 0.0, 1.0),
     _p("community.tipping_threshold", 0.6, "share of RT households",
-       "RT coverage (basic or better) at which community pressure reaches half its strength.",
+       "Share of an RT's households not practising open defecation at which community "
+       "pressure on the rest reaches half its strength.",
        "assumption; exposed to calibration and sensitivity analysis", 0.0, 1.0),
     _p("community.tipping_width", 0.1, "share of RT households",
        "Width of the logistic tipping curve around the threshold (small = sharp tipping).",
@@ -300,6 +303,11 @@ PARAMETERS: tuple[Param, ...] = (
        "Households that can share one household's toilet besides its owners.",
        "assumption: JMP counts a toilet shared by two or more households as limited; a "
        "household toilet serves few guests", 0, 50),
+    _p("sharing.preference", 0.3, "probability",
+       "Chance that a household at open defecation that cannot or will not buy a toilet, and "
+       "could dig its own pit, prefers to share a neighbour's toilet.",
+       "assumption; fitted jointly (triggering promotes own latrines; Harter, Inauen & Mosler "
+       "2020 measured latrine coverage, not sharing)", 0.0, 1.0),
     _p("sharing.fee", 20_000.0, "rupiah per month",
        "Contribution a sharing household pays the host (water, cleaning).",
        "assumption", 0.0, 1e7),

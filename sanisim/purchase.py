@@ -19,8 +19,10 @@ offer), decides there and then (BenYishay et al. 2017: purchases among non-owner
 within the sales window when a loan came with the offer). Households paying from savings start
 building; those relying on the loan apply at once, first in the cooperative's queue.
 
-**Sharing** (``mechanisms.sharing``). A household at open defecation that does not buy may
-share the toilet of a household in its own RT that has a working toilet and room: at most
+**Sharing** (``mechanisms.sharing``). A household at open defecation that does not buy a
+toilet shares (with probability ``sharing.preference``, or always when it cannot afford a pit;
+otherwise it digs its own pit) the toilet of a household in its own RT that has a working
+toilet and room: at most
 ``sharing.max_guests`` sharing households per host, each paying ``sharing.fee`` a month (from
 its savings, to the host's). Hosts are matched at random within the RT. A sharing household
 loses access when its host's toilet fails or it cannot pay the fee, and stops sharing when it

@@ -119,27 +119,34 @@ def test_triggering_backfires_where_social_capital_is_low(low):
 
 
 def test_community_pressure_pulls_rts_above_the_threshold_hardest(default):
-    """Strategic complementarity: the pull grows with the RT's own coverage, so in RTs that
-    start above the tipping threshold a larger share of the households without a toilet
-    build because of it than in RTs below."""
+    """Strategic complementarity: the pull on open defecators grows with the share of their
+    RT that no longer defecates in the open, so in RTs above the tipping threshold a larger
+    share of them stop because of it than in RTs below."""
     rich = default.with_params({"population.savings_rate": 0.3,
-                                "population.community_effect_sd": 2.0})
+                                "population.community_effect_sd": 2.0,
+                                "population.start_shares.open_defecation": 0.3,
+                                "population.start_shares.basic": 0.4652})
     on = only("community", rich).with_params({"community.pressure_hazard": 0.2,
-                                              "community.tipping_threshold": 0.6})
+                                              "community.tipping_threshold": 0.7})
     off = all_off(rich)
 
-    def gains(scenario, seed):
+    def stopped(scenario, seed):
         model = SanitationModel(scenario, seed=seed, households=2000, household_agents=False)
-        start = model.rt_coverage.copy()
+        od_free = model.rt_od_free.copy()
+        was_od = model.practising_od().copy()
         model.run(12)
-        return start, (model.rt_coverage - start) / np.maximum(1 - start, 1e-9)
+        left = (was_od & ~model.practising_od()).astype(float)
+        rt = model.households.rt
+        per_rt = (np.bincount(rt, weights=left, minlength=model.n_rt)
+                  / np.maximum(np.bincount(rt, weights=was_od, minlength=model.n_rt), 1))
+        return od_free, per_rt, np.bincount(rt, weights=was_od, minlength=model.n_rt) > 0
 
     diffs = []
     for seed in SEEDS:
-        start, gain_on = gains(on, seed)
-        _, gain_off = gains(off, seed)
-        extra = gain_on - gain_off
-        high, low_ = (start >= 0.6) & (start < 1), start < 0.4
+        od_free, on_rate, has = stopped(on, seed)
+        _, off_rate, _ = stopped(off, seed)
+        extra = on_rate - off_rate
+        high, low_ = has & (od_free >= 0.8), has & (od_free < 0.5)
         diffs.append(extra[high].mean() - extra[low_].mean())
     mean, se = mean_and_se(np.array(diffs))
     assert mean > 3 * se, (mean, se)
@@ -199,6 +206,7 @@ def test_sharing_has_a_limit_a_fee_and_sharers_still_build(low, default):
     assert mean < -3 * se, (mean, se)  # fewer households can share
 
     scenario = only("sharing", default).with_params({"sharing.max_guests": 1,
+                                                     "sharing.preference": 1.0,
                                                      "population.savings_rate": 0.3})
     model = SanitationModel(scenario, seed=1, households=2000, household_agents=False)
     built_from_sharing = 0
