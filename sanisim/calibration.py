@@ -14,7 +14,7 @@ estimates of that trial with their standard errors::
     start_points = 16         # of which Latin-hypercube points (nelder-mead)
     profile_points = 7        # per parameter, for the uncertainty profile
     final_replicates = 40     # replicates of the trial at the fit, with survey sampling
-    out = "../scenarios/east_java_calibrated.toml"
+    out = "../results/calibration_east_java/east_java_calibrated.toml"
 
     [parameters]
     "behaviour.p_innovation" = [0.001, 0.02]

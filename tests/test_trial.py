@@ -588,17 +588,6 @@ def test_credit_terms_and_capital_go_only_to_cooperatives_serving_the_reach():
     assert coops[1].min_income == scenario["cooperatives.min_income"]
 
 
-def test_out_of_sample_checks_run_and_report_every_figure():
-    from sanisim import validation
-
-    table = validation.run_checks(SerialExecutor(), replicates=1)
-    assert list(table["check"]) == ["slippage", "credit", "credit", "madhya_pradesh",
-                                    "madhya_pradesh", "madhya_pradesh"]
-    assert table["simulated"].between(-1, 1).all()
-    assert set(table["verdict"]) <= {"within CI", "close", "miss"}
-    assert validation.markdown(table).count("\n") == len(table) + 1
-
-
 def test_validate_accepts_every_shipped_trial_calibration_and_sensitivity_file(capsys):
     from pathlib import Path
 
