@@ -75,7 +75,7 @@ JOINT_KEYS = ("name", "description", "seed", "population_size", "generations", "
 SETTING_KEYS = ("trial", "run", "held_out", "description", "targets")
 RUN_KEYS = ("scenario", "bundle", "months", "households")
 TARGET_KEYS = ("value", "se", "source")
-STEPS = ("fit", "predictive", "all")
+STEPS = ("fit", "predictive", "all", "export")
 #: z-score standing in for a target the simulation could not compute (e.g. no ODF community).
 MISSING_Z = 1000.0
 #: Salts of the run seeds: the fit and the posterior-predictive check never share a run.
@@ -751,6 +751,24 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
         if client is not None:
             client.close()
     seconds = time.perf_counter() - started
+    posterior, generations = export(spec, out, history)
+    return FitResult(posterior, generations, seconds,
+                     int(history.get_all_populations()["samples"].sum()))
+
+
+def export(spec: JointSpec, out: Path, history=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``posterior.csv`` (the last complete generation) and ``generations.csv`` from the
+    fit's history (``abc.db`` in ``out`` unless given): also for a fit stopped early or
+    interrupted, whose completed generations are all in the database."""
+    if history is None:
+        import pyabc
+
+        db = out / "abc.db"
+        if not db.is_file():
+            raise InputError(str(db), None, "no fit here: run the fit first (--step fit)")
+        history = pyabc.History(f"sqlite:///{db.resolve()}")
+        if history.max_t < 0:
+            raise InputError(str(db), None, "no complete generation yet")
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters)
     populations = history.get_all_populations()
@@ -765,8 +783,7 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
     })
     write_posterior(posterior, out / "posterior.csv", spec.posterior_out)
     generations.to_csv(out / "generations.csv", index=False)
-    return FitResult(posterior, generations, seconds,
-                     int(history.get_all_populations()["samples"].sum()))
+    return posterior, generations
 
 
 def posterior_frame_from(frame: pd.DataFrame, weights: np.ndarray,
@@ -974,6 +991,13 @@ def cmd_joint(args: argparse.Namespace) -> int:
         write_manifest(spec, out, fit_seconds=round(result.seconds, 2),
                        fit_samples=result.samples, workers=workers, scheduler=args.scheduler,
                        population_size=spec.population_size, generations=spec.generations)
+    if args.step == "export":
+        posterior, generations = export(spec, out)
+        print(generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        print(f"posterior of generation {int(generations['generation'].iloc[-1])}: "
+              f"{out / 'posterior.csv'}"
+              + (f" (copied to {spec.posterior_out})" if spec.posterior_out else ""))
+        write_manifest(spec, out, exported_generation=int(generations["generation"].iloc[-1]))
     posterior = read_posterior(out / "posterior.csv", spec)
     posterior_figure(posterior, spec, out / "posterior.png")
     if args.step in ("predictive", "all"):
@@ -1027,5 +1051,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--generations", type=positive, default=None,
                         help="maximum generations (default: the file's)")
     parser.add_argument("--step", choices=STEPS, default="all",
-                        help="fit, the posterior-predictive check of a finished fit, or both")
+                        help="fit, the posterior-predictive check of a finished fit, both "
+                             "(all), or export: the posterior of the last complete generation "
+                             "of a fit stopped early or interrupted")
     parser.set_defaults(func=cmd_joint)

@@ -226,6 +226,13 @@ def test_cli_fit_then_predictive_writes_every_output(tmp_path):
     assert main(["joint", str(path), "--workers", "1", "--out", str(out),
                  "--step", "predictive"]) == 0
     assert (out / "predictive.csv").read_bytes() == before  # deterministic from the seed
+    # export: the posterior of the last complete generation, again from abc.db
+    posterior = (out / "posterior.csv").read_bytes()
+    (out / "posterior.csv").unlink()
+    assert main(["joint", str(path), "--workers", "1", "--out", str(out),
+                 "--step", "export"]) == 0
+    assert (out / "posterior.csv").read_bytes() == posterior
+    assert main(["joint", str(path), "--out", str(tmp_path / "empty"), "--step", "export"]) == 2
 
 
 # --------------------------------------------------------------------------- bad input
