@@ -11,9 +11,10 @@ its state is a few arrays over RTs, and each household reads its RT's values by 
   capable its facilitators are). A committed RT has a plan for ``community.plan_months``
   months and community monitoring for ``community.monitoring_months``.
 * **Backfire**: a session that ends *without* a plan leaves its attendees with a lower
-  injunctive norm and commitment (self-regulation) — a share ``community.backfire_effect * (1 - s_r)`` of it — public shaming
-  without collective action (low-social-capital villages built fewer toilets than controls in
-  Cameron, Olivia & Shah 2019).
+  injunctive norm and commitment (self-regulation) — a share
+  ``community.backfire_effect * (1 - s_r)`` of each — public shaming without collective
+  action (low-social-capital villages built fewer toilets than controls in Cameron, Olivia &
+  Shah 2019).
 * **Community hazard**, added to the Bass part of the decision hazard of household ``i``
   below basic in RT ``r`` (so it is scaled by the household's factors, and money still
   decides)::

@@ -49,7 +49,7 @@ import numpy as np
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.parameters import BY_KEY, PARAMETERS
-from sanisim.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
+from sanisim.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX, applicable
 from sanisim.results import PARAM_PREFIX, Results
 from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
 from sanisim.scenario import load as load_scenario
@@ -202,6 +202,7 @@ class Experiment:
             data = scenario.to_dict()
             for point in self.points:
                 for draw, drawn in self.draws:
+                    drawn = applicable(drawn, scenario)
                     applied = {**point, **drawn}
                     configured = _configured(scenario, applied) if applied else scenario
                     months = self.months or int(configured["run.months"])
@@ -569,7 +570,7 @@ def _check_points(experiment: Experiment, source: str) -> None:
                     where = f"at point {number} ({label})" if point else ""
                     if draw is not None:
                         where += f"{' and ' if where else 'at '}posterior draw {draw}"
-                    _configured(scenario, {**point, **drawn},
+                    _configured(scenario, {**point, **applicable(drawn, scenario)},
                                 source=f"{source}: scenario {scenario.name!r} {where}")
 
 

@@ -70,8 +70,8 @@ from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 log = logging.getLogger(__name__)
 
 JOINT_KEYS = ("name", "description", "seed", "population_size", "generations", "min_epsilon",
-              "epsilon_quantile", "replicates", "posterior_out", "predictive_draws",
-              "held_out_in_fit")
+              "epsilon_quantile", "transition_scaling", "replicates", "posterior_out",
+              "predictive_draws", "held_out_in_fit")
 SETTING_KEYS = ("trial", "run", "held_out", "description", "targets")
 RUN_KEYS = ("scenario", "bundle", "months", "households")
 TARGET_KEYS = ("value", "se", "source")
@@ -279,6 +279,7 @@ class JointSpec:
     generations: int = 6
     min_epsilon: float = 0.0
     epsilon_quantile: float = 0.5
+    transition_scaling: float = 1.0
     replicates: int = 1
     predictive_draws: int = 40
     posterior_out: Path | None = None
@@ -368,6 +369,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
     if not 0 < quantile <= 1:
         raise InputError(source, "joint.epsilon_quantile", f"got {quantile!r}; allowed: a "
                          "number in (0, 1]")
+    scaling = _number(table.get("transition_scaling", 1.0), source, "joint.transition_scaling")
+    if not 0 < scaling <= 100:
+        raise InputError(source, "joint.transition_scaling", f"got {scaling!r}; allowed: a "
+                         "number in (0, 100]")
     out = table.get("posterior_out")
     if out is not None and not isinstance(out, str):
         raise InputError(source, "joint.posterior_out", "must be a file path (string)")
@@ -378,7 +383,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
         population_size=_int(table, "population_size", 64, 2, source, w),
         generations=_int(table, "generations", 6, 1, source, w),
         min_epsilon=_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
-        epsilon_quantile=quantile,
+        epsilon_quantile=quantile, transition_scaling=scaling,
         replicates=_int(table, "replicates", 1, 1, source, w),
         predictive_draws=_int(table, "predictive_draws", 40, 1, source, w),
         posterior_out=Path(os.path.normpath(base / out)) if out else None,
@@ -738,8 +743,10 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
                                   for p in spec.parameters})
     np.random.seed(spec.seed)  # noqa: NPY002 - pyabc draws from numpy's global RNG
     sampler = _sampler(workers, scheduler)
+    transition = pyabc.MultivariateNormalTransition(scaling=spec.transition_scaling)
     abc = pyabc.ABCSMC(JointModel(spec, spec.held_out_in_fit), prior, JointDistance(spec),
                        population_size=spec.population_size, sampler=sampler,
+                       transitions=transition,
                        eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile))
     started = time.perf_counter()
     history = abc.new(f"sqlite:///{db.resolve()}", observed(spec))

@@ -28,6 +28,12 @@ most once). Asking for more draws than the ensemble has draws of positive weight
 :class:`InputError` (no resampling with replacement: every run of a draw would repeat
 another's parameter set and seed).
 
+**Setting-specific columns.** A joint calibration may fit a parameter of one setting's own
+strategy (``strategies.ra_triggering.facilitation``: the implementer of one trial). Such a
+column applies only where the scenario has that strategy (the joint calibration's rule too):
+:func:`applicable` keeps the keys of a draw that apply to a scenario, and a scenario without
+the strategy simply ignores the column. Its values must still be finite numbers.
+
 :meth:`Posterior.median_point` gives the weighted median of each parameter (the smallest value
 whose cumulative weight, values in increasing order, reaches 1/2).
 """
@@ -50,7 +56,8 @@ from sanisim.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.scenario import Scenario
 
-__all__ = ["Posterior", "default_path", "draws", "interval_holds", "load", "median_point"]
+__all__ = ["Posterior", "applicable", "default_path", "draws", "interval_holds", "load",
+           "median_point"]
 
 DRAW, WEIGHT = "draw", "weight"
 #: Run-table column of a run's posterior draw id, and the prefix of the columns holding the
@@ -108,9 +115,12 @@ class Posterior:
         return {key: column[index] for key, column in self.values.items()}
 
     def check(self, scenario: Scenario) -> None:
-        """Every column is a numeric parameter of ``scenario`` and every value inside its
-        bounds (:class:`InputError` naming this file and the column otherwise)."""
+        """Every column that applies to ``scenario`` is a numeric parameter of it and every
+        value inside its bounds (:class:`InputError` naming this file and the column
+        otherwise); columns of strategies the scenario lacks are setting-specific."""
         for key, column in self.values.items():
+            if not _applies(key, scenario):
+                continue
             param = _record(scenario, key, self.path)
             for draw, value in zip(self.ids, column, strict=True):
                 _check_value(param, value, self.path, key, draw)
@@ -142,6 +152,19 @@ class Posterior:
             value = column[int(order[min(at, order.size - 1)])]
             point[key] = value
         return point
+
+
+def _applies(key: str, scenario: Scenario) -> bool:
+    """Whether a posterior column applies to ``scenario``: every registry key does; a
+    ``strategies.NAME.KEY`` column only where the scenario has strategy NAME."""
+    parts = key.split(".")
+    return not (len(parts) == 3 and parts[0] == "strategies"
+                and parts[1] not in scenario.strategies)
+
+
+def applicable(point: Mapping[str, Any], scenario: Scenario) -> dict[str, Any]:
+    """The parameters of a draw that apply to ``scenario`` (see the module docs)."""
+    return {key: value for key, value in point.items() if _applies(key, scenario)}
 
 
 def _record(scenario: Scenario, key: str, path: str):
@@ -217,14 +240,17 @@ def load(path: str | Path | None = None, scenario: Scenario | None = None) -> Po
         scenario = load_scenario("default")
     values: dict[str, tuple[Any, ...]] = {}
     for key in keys:
-        param = _record(scenario, key, source)
+        param = _record(scenario, key, source) if _applies(key, scenario) else None
         column = pd.to_numeric(frame[key], errors="coerce")
         cells = []
         for draw, raw, number in zip(ids, frame[key], column, strict=True):
-            if pd.isna(number):
-                raise InputError(source, key, f"draw {draw}: got {raw!r}; allowed: "
-                                 f"{param.allowed()}")
+            allowed = param.allowed() if param is not None else "a finite number"
+            if pd.isna(number) or not math.isfinite(float(number)):
+                raise InputError(source, key, f"draw {draw}: got {raw!r}; allowed: {allowed}")
             number = float(number)
+            if param is None:  # a setting-specific column: applied where its strategy is
+                cells.append(number)
+                continue
             _check_value(param, number, source, key, draw)
             cells.append(int(number) if param.kind is int else number)
         values[key] = tuple(cells)

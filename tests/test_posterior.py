@@ -137,7 +137,8 @@ BAD_FILES = [
     ("draw,weight,behaviour.p_innovation\n0,0.5,0.005\n0,0.5,0.006\n", ["draw", "twice"]),
     ("draw,weight,behaviour.q_imitaton\n0,1,0.02\n", ["behaviour.q_imitaton",
                                                       "behaviour.q_imitation"]),
-    ("draw,weight,strategies.nobody.cadres\n0,1,3\n", ["strategies.nobody.cadres", "nobody"]),
+    ("draw,weight,strategies.nobody.cadres\n0,1,abc\n", ["strategies.nobody.cadres",
+                                                        "finite number"]),
     ("draw,weight,behaviour.p_innovation\n0,1,2.5\n", ["behaviour.p_innovation", "draw 0",
                                                        "[0, 1]"]),
     ("draw,weight,strategies.bcc.cadres\n0,1,2.5\n", ["strategies.bcc.cadres", "integer"]),
@@ -152,6 +153,30 @@ def test_a_bad_posterior_file_is_one_line_naming_file_and_column(tmp_path, text,
     with pytest.raises(InputError) as caught:
         posterior.load(path)
     assert_one_line(str(caught.value), str(path), *parts)
+
+
+def test_a_setting_specific_column_applies_only_where_its_strategy_is(tmp_path):
+    """A joint fit's parameter of one setting's own strategy is kept, and applied only to a
+    scenario that has that strategy (the joint calibration's rule)."""
+    path = posterior_file(tmp_path, """
+        draw,weight,behaviour.p_innovation,strategies.bcc.cadres,strategies.ra_triggering.facilitation
+        0,0.5,0.005,3,0.7
+        1,0.5,0.006,4,0.8
+    """)
+    ensemble = posterior.load(path)
+    default = load_scenario("default")
+    assert set(ensemble.keys) == {"behaviour.p_innovation", "strategies.bcc.cadres",
+                                  "strategies.ra_triggering.facilitation"}
+    point = ensemble.point(0)
+    assert posterior.applicable(point, default) == {"behaviour.p_innovation": 0.005,
+                                                    "strategies.bcc.cadres": 3}
+    setting = load_scenario(ROOT / "scenarios" / "settings" / "east_java.toml")
+    assert "strategies.ra_triggering.facilitation" in posterior.applicable(point, setting)
+    design = write(tmp_path, WITH_POSTERIOR.replace("posterior = 3", "posterior = 2"))
+    runs = exp.load(design).runs
+    assert {dict(r.posterior_params)["strategies.bcc.cadres"] for r in runs} == {3, 4}
+    assert all("strategies.ra_triggering.facilitation" not in dict(r.posterior_params)
+               for r in runs)
 
 
 # --------------------------------------------------------------------------- the design
