@@ -110,20 +110,23 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     hosts = np.full(rows.size, -1, np.int32)
     if rows.size == 0:
         return hosts
-    room = p["sharing.max_guests"] - guests_per_host(hh)
-    able = np.flatnonzero((hh.rung >= Rung.BASIC) & hh.in_use & (room > 0)
-                          & (hh.host < 0))
+    n_rt = int(hh.rt.max()) + 1
+    wanted = np.zeros(n_rt, bool)
+    wanted[hh.rt[rows]] = True  # only the seekers' RTs matter: few rows to sort
+    near = np.flatnonzero(wanted[hh.rt])
+    near = near[(hh.rung[near] >= Rung.BASIC) & hh.in_use[near] & (hh.host[near] < 0)]
+    room = p["sharing.max_guests"] - guests_per_host(hh)[near]
+    able, room = near[room > 0], room[room > 0]
     rng = model.streams["sharing"]
     if able.size == 0:
         return hosts
-    slots = np.repeat(able, room[able])  # one entry per free place
+    slots = np.repeat(able, room)  # one entry per free place
     slot_rt = hh.rt[slots]
     slot_order = np.lexsort((rng.random(slots.size), slot_rt))
     slots, slot_rt = slots[slot_order], slot_rt[slot_order]
     want_rt = hh.rt[rows]
     want_order = np.lexsort((rng.random(rows.size), want_rt))
     # k-th seeker of an RT takes the k-th free place of that RT
-    n_rt = int(hh.rt.max()) + 1
     slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1))
     sorted_rt = want_rt[want_order]
     first = np.searchsorted(sorted_rt, sorted_rt)  # start of each seeker's RT group
