@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.executors import chosen_backend
 from sanisim.trial import (
     TrialDesign,
@@ -466,12 +466,6 @@ def load(path: str | Path) -> CalibrationSpec:
     return from_dict(read_toml(path), str(path), path.parent)
 
 
-def _number(value: Any, source: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InputError(source, key, f"got {value!r}; allowed: a finite number")
-    return float(value)
-
-
 def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
               base: Path | None = None) -> CalibrationSpec:
     """Validate calibration data (``[calibration]``, ``[parameters]``, ``[targets]``)."""
@@ -535,8 +529,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
         if not isinstance(target, dict):
             raise InputError(source, where, "must be a table {value = ..., se = ...}")
         check_keys(target, TARGET_KEYS, source, where + ".")
-        value = _number(target.get("value"), source, where + ".value")
-        se = _number(target.get("se"), source, where + ".se")
+        value = finite_number(target.get("value"), source, where + ".value")
+        se = finite_number(target.get("se"), source, where + ".se")
         if se <= 0:
             raise InputError(source, where + ".se", f"got {se!r}; allowed: a number > 0")
         targets.append(Target(name, value, se, str(target.get("source", ""))))

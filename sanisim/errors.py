@@ -33,6 +33,19 @@ def check_keys(table, allowed, source: str | None, prefix: str = "") -> None:
                              + f" (allowed: {', '.join(allowed)})")
 
 
+def finite_number(value, source: str | None, key: str | None,
+                  low: float | None = None) -> float:
+    """``value`` as a float if it is a finite number (not a bool), at least ``low`` if given;
+    otherwise an :class:`InputError` naming the file and the key."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or (low is not None and value < low):
+        allowed = "a finite number" + (f" >= {low:g}" if low is not None else "")
+        raise InputError(source, key, f"got {value!r}; allowed: {allowed}")
+    return float(value)
+
+
 #: A name that may become a folder name: letters, digits, '_', '-', '.'; no path separators.
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 

@@ -65,7 +65,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
+from sanisim.trial import _int
 
 log = logging.getLogger(__name__)
 
@@ -330,22 +331,6 @@ def describe_file(path: str | Path) -> str | None:
             "held-out targets")
 
 
-def _number(value: Any, source: str, key: str, low: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
-            or (low is not None and value < low):
-        allowed = "a finite number" + (f" >= {low:g}" if low is not None else "")
-        raise InputError(source, key, f"got {value!r}; allowed: {allowed}")
-    return float(value)
-
-
-def _int(table: Mapping[str, Any], key: str, default: int, low: int, source: str,
-         where: str) -> int:
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InputError(source, f"{where}{key}", f"got {value!r}; allowed: an integer >= {low}")
-    return value
-
-
 def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None = None
               ) -> JointSpec:
     """Validate joint-calibration data (``[joint]``, ``[parameters]``, ``[settings.NAME]``)."""
@@ -365,11 +350,12 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
     if not isinstance(held_out_in_fit, bool):
         raise InputError(source, "joint.held_out_in_fit", f"got {held_out_in_fit!r}; allowed: "
                          "true or false")
-    quantile = _number(table.get("epsilon_quantile", 0.5), source, "joint.epsilon_quantile")
+    quantile = finite_number(table.get("epsilon_quantile", 0.5), source, "joint.epsilon_quantile")
     if not 0 < quantile <= 1:
         raise InputError(source, "joint.epsilon_quantile", f"got {quantile!r}; allowed: a "
                          "number in (0, 1]")
-    scaling = _number(table.get("transition_scaling", 1.0), source, "joint.transition_scaling")
+    scaling = finite_number(table.get("transition_scaling", 1.0), source,
+                            "joint.transition_scaling")
     if not 0 < scaling <= 100:
         raise InputError(source, "joint.transition_scaling", f"got {scaling!r}; allowed: a "
                          "number in (0, 100]")
@@ -382,7 +368,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
         seed=_int(table, "seed", 0, 0, source, w),
         population_size=_int(table, "population_size", 64, 2, source, w),
         generations=_int(table, "generations", 6, 1, source, w),
-        min_epsilon=_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
+        min_epsilon=finite_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
         epsilon_quantile=quantile, transition_scaling=scaling,
         replicates=_int(table, "replicates", 1, 1, source, w),
         predictive_draws=_int(table, "predictive_draws", 40, 1, source, w),
@@ -471,8 +457,8 @@ def _targets(table: Any, kind: str, source: str, where: str, scenario: Any,
         if not isinstance(target, dict):
             raise InputError(source, key, "must be a table {value = ..., se = ...}")
         check_keys(target, TARGET_KEYS, source, key + ".")
-        value = _number(target.get("value"), source, key + ".value")
-        se = _number(target.get("se"), source, key + ".se")
+        value = finite_number(target.get("value"), source, key + ".value")
+        se = finite_number(target.get("se"), source, key + ".se")
         if se <= 0:
             raise InputError(source, key + ".se", f"got {se!r}; allowed: a number > 0")
         targets.append(Target(name, value, se, str(target.get("source", ""))))
@@ -511,13 +497,7 @@ def _columns(scenario: Any, bundle: str) -> list[str]:
 def _estimate_names(trial_plain: Mapping[str, Any]) -> list[str]:
     from sanisim import trial
 
-    design = trial.from_plain(trial_plain)
-    named = getattr(trial, "estimate_names", None)
-    if named is not None:
-        return list(named(design))
-    from sanisim.calibration import _estimate_names as names
-
-    return list(names(design))
+    return list(trial.estimate_names(trial.from_plain(trial_plain)))
 
 
 def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]:

@@ -459,7 +459,8 @@ class SanitationModel(mesa.Model):
                 return np.bincount(hh.rt, weights=mask, minlength=self.n_rt)
             return np.add.reduceat(mask, starts, dtype=np.int64)
 
-        od = per_rt(self.practising_od())
+        self.practising = self.practising_od()  # also recorded this month
+        od = per_rt(self.practising)
         odf = od == 0
         if first:
             self.ever_odf = odf.copy()
@@ -518,7 +519,7 @@ class SanitationModel(mesa.Model):
         has = hh.rung >= Rung.UNIMPROVED
         communities = self.communities
         return {
-            "practising_od": np.count_nonzero(self.practising_od()) / n,
+            "practising_od": np.count_nonzero(self.practising) / n,
             "not_in_use": (np.count_nonzero(has & ~hh.in_use) / n
                            if self.params["mechanisms.use"] else 0.0),
             "own_facility": np.count_nonzero(hh.owned > 0) / n,

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from sanisim import mechanisms
 from sanisim.errors import InputError
 from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE, Param
 
@@ -97,10 +98,7 @@ BASS_ONLY: dict[str, Any] = {
     "desludging.self_rate": 0.0,
     "sanitarians.count": 0,
     "cooperatives.count": 0,
-    # every behaviour mechanism off (sanisim.mechanisms)
-    "mechanisms.community": False, "mechanisms.willingness_to_pay": False,
-    "mechanisms.point_of_sale": False, "mechanisms.sharing": False, "mechanisms.use": False,
-    "mechanisms.repair": False,
+    **{mechanisms.key(name): False for name in mechanisms.MECHANISMS},  # every mechanism off
 }
 
 

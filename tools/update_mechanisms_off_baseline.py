@@ -1,8 +1,9 @@
 """Write the monthly tables that the model must reproduce with every behaviour mechanism off.
 
-The file ``tests/data/mechanisms_off_baseline.csv`` holds, for each bundle of the pre-mechanism
-default scenario (``tests/data/pre_mechanisms.toml``), the monthly table of one run (seed 11, 1,500 households, 36 months) of the model as
-it was before the mechanisms of ``sanisim.mechanisms`` existed. With every mechanism switched
+The file ``tests/data/mechanisms_off_baseline.csv`` holds, for each bundle of the
+pre-mechanism default scenario (``tests/data/pre_mechanisms.toml``), the monthly table of one
+run (seed 11, 1,500 households, 36 months) of the model as it was before the mechanisms of
+``sanisim.mechanisms`` existed. With every mechanism switched
 off (``mechanisms.*`` false), today's model must give the same numbers bit for bit
 (``tests/test_mechanisms.py``). Re-run this only when a deliberate change alters the model
 without the mechanisms::

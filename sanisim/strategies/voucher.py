@@ -63,14 +63,15 @@ class Voucher(Programme):
         super().setup(model)
         self.valid_until = np.full(model.households.n, NONE, np.int32)
         self.ever = np.zeros(model.households.n, bool)
+        self.full_price = np.zeros(model.households.n)  # last price quoted before the voucher
+        self.quoted = np.full(model.households.n, NONE, np.int32)  # month of that quote
         self.promised = 0.0  # value of vouchers issued and still valid
         self.counts = dict.fromkeys(self.OUTPUTS, 0)
         self.issued_total = self.redeemed_total = self.lapsed_total = 0
-        self.lingers = True  # vouchers stay valid after the last month of issue
         model.builders.append(self)
 
     # ---------------------------------------------------------------- Builder protocol
-    def active(self, month: int) -> bool:  # also the Builder's "taking orders"
+    def active(self, month: int) -> bool:  # also the Builder's; vouchers outlive ``end``
         return month >= self.start and (month <= self.end or bool(
             (self.valid_until >= month).any()))
 
@@ -79,18 +80,18 @@ class Voucher(Programme):
 
     def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
               ) -> np.ndarray:
-        return np.where(self.holding(model, rows), price * (1 - self.value_share), price)
+        holding = self.holding(model, rows)
+        self.full_price[rows[holding]] = price[holding]
+        self.quoted[rows[holding]] = model.month
+        return np.where(holding, price * (1 - self.value_share), price)
 
     def order(self, model: SanitationModel, rows: np.ndarray, target: int,
               paid: np.ndarray) -> np.ndarray:
-        """Redeem the vouchers of holders who build a toilet; takes no order itself."""
-        if target >= Rung.BASIC and self.value_share < 1:
-            use = self.holding(model, rows)
-            value = paid[use] * self.value_share / (1 - self.value_share)
-            self._redeem(model, rows[use], value)
-        elif target >= Rung.BASIC:  # a full voucher: the household pays nothing
-            use = self.holding(model, rows)
-            self._redeem(model, rows[use], model.params["costs.toilet"] * np.ones(use.sum()))
+        """Redeem the vouchers of holders who build a toilet at a price quoted with the
+        voucher this month (not, say, a grant); takes no order itself."""
+        if target >= Rung.BASIC:
+            use = rows[self.holding(model, rows) & (self.quoted[rows] == model.month)]
+            self._redeem(model, use, self.full_price[use] * self.value_share)
         return np.zeros(rows.size, bool)
 
     def build(self, model: SanitationModel) -> None:
