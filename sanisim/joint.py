@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
+from sanisim.ladder import OWN_FACILITY
 from sanisim.trial import _int
 
 log = logging.getLogger(__name__)
@@ -147,16 +148,18 @@ def slipped_after_odf(record: RunRecord, t0: int, dt: int) -> float:
 
 
 def coverage_ratio(frame: pd.DataFrame, arm: str, month: int | None = None) -> float:
-    """Trial measure: in ``arm``, the share with any facility (rung >= unimproved) at the
-    survey round ``month`` (default: the first round) over the share at baseline. Harter,
-    Inauen & Mosler 2020 report latrine coverage as a relative change (+67.6% in the CLTS arms,
-    +7.9% in control): a ratio of 1.676 and 1.079."""
+    """Trial measure: in ``arm``, the share owning a latrine of any kind (pit or toilet; a
+    shared toilet does not count) at the survey round ``month`` (default: the first round)
+    over the share at baseline. Harter, Inauen & Mosler 2020 report household latrine
+    coverage as a relative change (+67.6% in the CLTS arms, +7.9% in control): a ratio of
+    1.676 and 1.079."""
     if "month" in frame.columns:
         rounds = frame["month"].to_numpy()
         frame = frame[rounds == (rounds.min() if month is None else month)]
     rows = frame[frame["arm"] == arm]
-    start = float((rows["rung_baseline"] >= 1).mean()) if len(rows) else math.nan
-    return float((rows["rung_survey"] >= 1).mean()) / start if start > 0 else math.nan
+    owned_then = np.isin(rows["rung_baseline"].to_numpy(), OWN_FACILITY)
+    start = float(owned_then.mean()) if len(rows) else math.nan
+    return float(rows["any_own_latrine"].mean()) / start if start > 0 else math.nan
 
 
 @dataclass(frozen=True)

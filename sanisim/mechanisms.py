@@ -12,6 +12,7 @@ switch                       module
 ``community``                :mod:`sanisim.community` (plans, sanction, tipping, backfire)
 ``willingness_to_pay``       :mod:`sanisim.purchase` (price against willingness to pay)
 ``point_of_sale``            :mod:`sanisim.purchase` (decide on the spot when offered)
+``saving``                   :mod:`sanisim.purchase` (save for the toilet, or fall back)
 ``sharing``                  :mod:`sanisim.purchase` (hosts with room, a fee)
 ``use``                      :mod:`sanisim.facilities` (owning is not using)
 ``repair``                   :mod:`sanisim.facilities` (repair at once, or abandon)
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sanisim.scenario import Scenario
 
 MECHANISMS: tuple[str, ...] = (
-    "community", "willingness_to_pay", "point_of_sale", "sharing", "use", "repair",
+    "community", "willingness_to_pay", "point_of_sale", "saving", "sharing", "use", "repair",
 )
 
 

@@ -288,13 +288,20 @@ class SanitationModel(mesa.Model):
         community = (self.communities.hazard(self.month, self.rt_od_free, hh.rt,
                                              self.practising_od())
                      if self.communities is not None else None)
+        multiplier = motivation(hh, p)
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
-                                 p["behaviour.q_imitation"], motivation(hh, p), community)
-        deciding = self.streams["adoption"].random(hh.n, np.float32) < hazard
+                                 p["behaviour.q_imitation"], multiplier, community)
+        draws = self.streams["adoption"].random(hh.n, np.float32)
+        deciding = draws < hazard
         deciding &= ~adopted
         deciding &= hh.build_left < 0
         deciding &= hh.intent == 0
         hh.intent[deciding] = p["behaviour.intent_months"]
+        if community is not None and p["mechanisms.saving"]:
+            # the same draw splits the decision by its route: below the community part of
+            # the hazard the community pressed it (purchase module docs)
+            pressed = community if multiplier is None else community * multiplier
+            hh.pressed[deciding] = draws[deciding] < pressed[deciding]
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
@@ -323,6 +330,10 @@ class SanitationModel(mesa.Model):
 
         # no toilet within reach: share a neighbour's toilet, or dig a pit
         at_od = rows[hh.rung[rows] == Rung.OPEN_DEFECATION]
+        if p["mechanisms.saving"]:  # keep saving, unless pressed or giving up
+            give_up = self.streams["purchase:fallback"].random(at_od.size) < p[
+                "purchase.fallback"]
+            at_od = at_od[give_up | hh.pressed[at_od]]
         if p["mechanisms.sharing"]:  # share by preference, or when a pit is out of reach
             prefer = self.streams["sharing:choice"].random(at_od.size) < p["sharing.preference"]
             seekers = at_od[(hh.savings[at_od] >= p["sharing.fee"])
@@ -341,7 +352,9 @@ class SanitationModel(mesa.Model):
 
         waiting = (hh.intent > 0) & (hh.build_left < 0)
         hh.intent[waiting] -= 1
-        hh.applying[hh.intent == 0] = False
+        done = hh.intent == 0
+        hh.applying[done] = False
+        hh.pressed[done] = False
 
     def _cooperatives(self) -> None:
         n = self.households.n

@@ -231,6 +231,12 @@ PARAMETERS: tuple[Param, ...] = (
     _p("mechanisms.point_of_sale", True, "",
        "Sales, loan and voucher offers ask for a decision on the spot.",
        "model switch (false: offers act only through the factors)"),
+    _p("mechanisms.saving", True, "",
+       "A household that decided on an improved toilet and cannot pay yet keeps saving for it "
+       "(taking a pit or sharing only with probability purchase.fallback a month); a decision "
+       "pressed by the community (plan, sanction) takes the cheapest way off open defecation "
+       "at once.",
+       "model switch (false: every decider who cannot pay falls back at once)"),
     _p("mechanisms.sharing", True, "",
        "Sharing a neighbour's toilet needs a host with room and costs a monthly fee.",
        "model switch (false: any neighbour's toilet, free, without limit)"),
@@ -298,6 +304,11 @@ PARAMETERS: tuple[Param, ...] = (
        "within its willingness to pay and means decides on the spot.",
        "fitted jointly; BenYishay et al. 2017: purchases among non-owners 12% -> 50% within "
        "the sales window when a loan was offered", 0.0, 1.0),
+    _p("purchase.fallback", 0.2, "probability per month",
+       "Chance a month that a household at open defecation saving for an improved toilet it "
+       "cannot pay yet gives up waiting and digs a pit or shares instead.",
+       "fitted jointly (docs/calibration.md); Patil et al. 2014 and Yeboah-Antwi et al. 2019: "
+       "open defecation falls slowly without a programme", 0.0, 1.0),
     # --- technology and sharing -----------------------------------------------
     _p("sharing.max_guests", 2, "households per toilet",
        "Households that can share one household's toilet besides its owners.",

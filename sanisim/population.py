@@ -64,6 +64,7 @@ class Households:
     wtp: np.ndarray  # float64 rupiah, willingness to pay for an own improved toilet
     landless: np.ndarray  # bool, no land of its own to build on (an eligibility group)
     failed_month: np.ndarray  # int16 month the own toilet last failed (-1: never)
+    pressed: np.ndarray  # bool, the current decision was pressed by the community (plan, sanction)
 
     @property
     def n(self) -> int:
@@ -168,7 +169,7 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         loan_missed=np.zeros(n, np.int16), defaulted=np.zeros(n, bool),
         in_use=rung >= 1, owned=owned_facility(rung), ever_owned=owned_facility(rung) > 0,
         host=np.full(n, -1, np.int32), wtp=np.full(n, np.inf), landless=np.zeros(n, bool),
-        failed_month=np.full(n, -1, np.int16),
+        failed_month=np.full(n, -1, np.int16), pressed=np.zeros(n, bool),
     )
 
 

@@ -19,6 +19,17 @@ offer), decides there and then (BenYishay et al. 2017: purchases among non-owner
 within the sales window when a loan came with the offer). Households paying from savings start
 building; those relying on the loan apply at once, first in the cooperative's queue.
 
+**Saving up** (``mechanisms.saving``). A decision has a route: the same uniform draw that
+decides falls below the community part of the hazard (``c_i * M_i``, :mod:`sanisim.community`)
+when the community pressed it — a plan or a sanction asks the household to stop open
+defecation, by the cheapest way at hand — and above it when the household decided on an own
+improved toilet (the Bass part, ``(p + q D_i) M_i``). A household at open defecation whose
+improved toilet is out of reach (price above its willingness to pay, or no money and no loan)
+takes the cheap option (sharing, a pit) at once when pressed; otherwise it keeps saving for the
+toilet while its intention lasts, giving up and taking the cheap option with probability
+``purchase.fallback`` a month (open defecation falls slowly without a programme: Patil et al.
+2014 control arm; Yeboah-Antwi et al. 2019). Off, every decider who cannot pay falls back at once.
+
 **Sharing** (``mechanisms.sharing``). A household at open defecation that does not buy a
 toilet shares (with probability ``sharing.preference``, or always when it cannot afford a pit;
 otherwise it digs its own pit) the toilet of a household in its own RT that has a working

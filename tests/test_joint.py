@@ -115,10 +115,11 @@ def test_slipped_after_odf_counts_lower_rungs_and_disuse_in_odf_communities():
     assert math.isnan(measure(record))
 
 
-def test_coverage_ratio_per_arm():
+def test_coverage_ratio_per_arm_counts_own_latrines_only():
+    # rung 2 (sharing a neighbour's toilet) is no own latrine, at baseline or at the survey
     frame = pd.DataFrame({"arm": ["control"] * 4 + ["clts"] * 4,
-                          "rung_baseline": [0, 0, 1, 3, 0, 0, 0, 1],
-                          "rung_survey": [0, 1, 1, 3, 1, 1, 0, 1]})
+                          "rung_baseline": [0, 2, 1, 3, 0, 0, 2, 1],
+                          "any_own_latrine": [0.0, 1, 1, 1, 1, 1, 0, 1]})
     assert joint.coverage_ratio(frame, "control") == pytest.approx(1.5)
     assert joint.coverage_ratio(frame, "clts") == pytest.approx(3.0)
 

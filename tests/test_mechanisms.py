@@ -96,6 +96,34 @@ def test_community_commitment_makes_triggering_move_a_low_coverage_community(low
     assert mean > 3 * se and mean > 0.01, (mean, se)
 
 
+def test_saving_up_keeps_deciders_off_the_cheap_option_unless_pressed(low):
+    """Households deciding on an improved toilet they cannot pay keep saving for it, so
+    open defecation falls more slowly without a programme; a decision pressed by a
+    triggered community still takes the cheap way off open defecation at once."""
+    od = lambda months: lambda scenario, seed: run(scenario, seed, months).monthly_table()[  # noqa: E731
+        "open_defecation"].iloc[-1]
+    patient = {"purchase.fallback": 0.05}
+    mean, se = paired(only("saving", low).with_params(patient), all_off(low), od(24))
+    assert mean > 3 * se and mean > 0.03, (mean, se)
+
+    pressed = all_off(low).with_params({key("community"): True, key("saving"): True,
+                                        "purchase.fallback": 0.0})
+    trigger = lambda: [strategy("demand_creation", sessions_per_month=40, facilitation=0.9,  # noqa: E731
+                                media_every_months=0)]
+
+    def drop(scenario, seed):
+        table = run(scenario, seed, 12, trigger).monthly_table()["open_defecation"]
+        return table.iloc[0] - table.iloc[-1]
+
+    def drop_without(scenario, seed):
+        table = run(scenario, seed, 12).monthly_table()["open_defecation"]
+        return table.iloc[0] - table.iloc[-1]
+
+    gains = np.array([drop(pressed, s) - drop_without(pressed, s) for s in SEEDS])
+    mean, se = mean_and_se(gains)
+    assert mean > 3 * se and mean > 0.03, (mean, se)
+
+
 def test_triggering_backfires_where_social_capital_is_low(low):
     affluent = low.with_params({"population.savings_rate": 0.3})  # the wish, not money, binds
     weak = only("community", affluent).with_params({"community.social_capital": 0.05,
