@@ -6,7 +6,7 @@
    workers (pool start-up excluded: it is paid once per batch); target >= 1.8x. Beside it,
    the machine's own ceiling: the same runs split over 2 bare processes against 1.
 2. Overhead: the same runs done bare, one after another in this process with
-   ``sanisim.run.run``, against the batch on a warm 1-worker pool (run table, seeding,
+   ``sanisim.runs.run.run``, against the batch on a warm 1-worker pool (run table, seeding,
    scheduling, Parquet serialisation, atomic store writes, status files, manifest and the
    closing summary.csv all included); target < 5% of run time. The components are also timed
    one by one (serialisation in the worker, landing in the store, a no-op round trip through
@@ -43,7 +43,7 @@ bundles = ["baseline"]
 
 def _warm(_: int) -> int:
     """Start a pool worker properly: imports, first-call costs, a short pause to spread tasks."""
-    from sanisim.run import git_commit, run
+    from sanisim.runs.run import git_commit, run
     from sanisim.scenario import load
 
     git_commit()
@@ -59,8 +59,8 @@ def _cpu_seconds(_: object = None) -> float:
 
 def batch_wall(experiment, workers: int, folder: Path) -> tuple[float, float]:
     """Wall seconds of the batch; with 1 worker also its CPU seconds (driver + worker)."""
-    from sanisim.batch import run_batch
-    from sanisim.executors import open_executor
+    from sanisim.runs.batch import run_batch
+    from sanisim.runs.executors import open_executor
 
     with open_executor("processes", workers) as handle:
         pids = set(handle.executor.map(_warm, range(2 * workers)))
@@ -78,8 +78,8 @@ def batch_wall(experiment, workers: int, folder: Path) -> tuple[float, float]:
 
 def _bare_chunk(specs) -> float:
     """Bare runs in a pool worker (no batch machinery); returns their wall seconds."""
-    from sanisim.batch import _scenario
-    from sanisim.run import run
+    from sanisim.runs.batch import _scenario
+    from sanisim.runs.run import run
 
     start = time.perf_counter()
     for spec in specs:
@@ -91,7 +91,7 @@ def _bare_chunk(specs) -> float:
 def ceiling(experiment) -> float:
     """Wall seconds of the runs split over 2 bare worker processes: what the machine allows
     at this moment without any batch machinery (the reference for the 2-worker speed-up)."""
-    from sanisim.executors import open_executor
+    from sanisim.runs.executors import open_executor
 
     specs = list(experiment.runs)
     with open_executor("processes", 2) as handle:
@@ -107,8 +107,8 @@ def fixed_cost(experiment, folder: Path) -> tuple[float, float]:
     """Wall and CPU seconds a batch costs once, whatever its size: opening the store, reading
     the statuses, the session records and summary.csv (timed as a --resume with nothing to do;
     writing the run table and manifest of a new store is of the same order)."""
-    from sanisim.batch import run_batch
-    from sanisim.executors import SerialExecutor
+    from sanisim.runs.batch import run_batch
+    from sanisim.runs.executors import SerialExecutor
 
     out = Path(tempfile.mkdtemp(dir=folder)) / "store"
     run_batch(experiment, out, executor=SerialExecutor(), progress="none")
@@ -119,7 +119,7 @@ def fixed_cost(experiment, folder: Path) -> tuple[float, float]:
 
 def bare_wall(experiment) -> tuple[float, float]:
     """Wall and CPU seconds of the runs done one after another in this process."""
-    from sanisim.run import run
+    from sanisim.runs.run import run
 
     cpu, start = time.process_time(), time.perf_counter()
     for spec in experiment.runs:
@@ -130,10 +130,10 @@ def bare_wall(experiment) -> tuple[float, float]:
 
 def components(experiment, folder: Path) -> dict[str, float]:
     """Seconds per run of each piece of machinery, timed alone."""
-    from sanisim.batch import monthly_parquet, summary_parquet
-    from sanisim.executors import open_executor
-    from sanisim.run import run
-    from sanisim.store import DONE, RunOutcome, Store
+    from sanisim.runs.batch import monthly_parquet, summary_parquet
+    from sanisim.runs.executors import open_executor
+    from sanisim.runs.run import run
+    from sanisim.runs.store import DONE, RunOutcome, Store
 
     spec = experiment.runs[0]
     result = run(experiment.scenarios[0], seed=spec.seed, months=spec.months,
@@ -182,7 +182,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    from sanisim.experiment import load
+    from sanisim.runs.experiment import load
 
     print(machine())
     with tempfile.TemporaryDirectory() as tmp:
@@ -191,7 +191,7 @@ def main() -> None:
         path.write_text(textwrap.dedent(EXPERIMENT.format(
             runs=args.runs, months=args.months, households=args.households)))
         experiment = load(path)
-        from sanisim.run import run
+        from sanisim.runs.run import run
 
         run(experiment.scenarios[0], seed=0, months=2, households=200)  # warm this process
         names = ("bare", "1 worker", "2 workers", "2 bare")

@@ -40,7 +40,7 @@ def _positive(name: str, low: int = 1) -> Callable[[str], int]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import sanisim.run as runner
+    import sanisim.runs.run as runner
     from sanisim.scenario import load
 
     scenario = load(args.scenario)
@@ -73,19 +73,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sanisim.experiment import is_experiment_file
+    from sanisim.runs.experiment import is_experiment_file
     from sanisim.scenario import load
 
     for path in args.files:
         if is_experiment_file(path):
-            from sanisim.experiment import load as load_experiment
+            from sanisim.runs.experiment import load as load_experiment
 
             experiment = load_experiment(path)
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
-        from sanisim.joint import describe_file as describe_joint_file
-        from sanisim.trial import describe_evidence_file  # trial, calibration, sensitivity
+        from sanisim.evidence.joint import describe_file as describe_joint_file
+        from sanisim.evidence.trial import describe_evidence_file  # trial, calibration, sensitivity
 
         described = describe_joint_file(path) or describe_evidence_file(path)
         if described is not None:
@@ -176,13 +176,13 @@ def build_parser() -> _Parser:
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    from sanisim.batch import register as register_batch
+    from sanisim.runs.batch import register as register_batch
 
     register_batch(verbs)
     from sanisim.report import register as register_report
 
     register_report(verbs)
-    from sanisim import calibration, joint, sensitivity, trial  # evidence verbs (lazy imports)
+    from sanisim.evidence import calibration, joint, sensitivity, trial  # evidence verbs
 
     for module in (trial, calibration, sensitivity, joint):
         module.register(verbs)

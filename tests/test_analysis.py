@@ -11,7 +11,7 @@ from scipy import stats
 
 from sanisim import analysis
 from sanisim.model import OUTPUT_COLUMNS
-from sanisim.results import Results
+from sanisim.runs.results import Results
 
 HOUSEHOLDS = 100
 
@@ -268,7 +268,7 @@ def test_run_metrics_agree_with_the_run_summaries(small_comparison):
 
 
 def test_costs_agree_with_the_pairwise_outcomes_of_the_strategies_layer(small_comparison):
-    from sanisim import outcomes
+    from sanisim.analysis import outcomes
 
     res = small_comparison
     monthly = {key: frame.reset_index(drop=True) for key, frame in res.monthly.groupby("run_key")}

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line
 
-from sanisim import experiment as exp
-from sanisim.batch import run_batch
 from sanisim.cli import main
-from sanisim.executors import SerialExecutor
-from sanisim.store import load_results
+from sanisim.runs import experiment as exp
+from sanisim.runs.batch import run_batch
+from sanisim.runs.executors import SerialExecutor
+from sanisim.runs.store import load_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -151,12 +151,12 @@ def test_failing_runs_are_recorded_and_the_rest_finish(tmp_path, capsys):
 
 
 def test_a_raising_run_does_not_stop_the_batch(tmp_path, monkeypatch):
-    """Any exception inside a run (here injected into sanisim.run.run) is recorded."""
-    import sanisim.run
+    """Any exception inside a run (here injected into sanisim.runs.run.run) is recorded."""
+    import sanisim.runs.run
 
     experiment = exp.load(SMOKE)
     doomed = experiment.runs[3]
-    real_run = sanisim.run.run
+    real_run = sanisim.runs.run.run
 
     def flaky(scenario, *, seed, months, households, bundle):
         if seed == doomed.seed and scenario["behaviour.q_imitation"] == dict(
@@ -165,7 +165,7 @@ def test_a_raising_run_does_not_stop_the_batch(tmp_path, monkeypatch):
         return real_run(scenario, seed=seed, months=months, households=households,
                         bundle=bundle)
 
-    monkeypatch.setattr(sanisim.run, "run", flaky)
+    monkeypatch.setattr(sanisim.runs.run, "run", flaky)
     report = run_batch(experiment, tmp_path / "out", executor=SerialExecutor(),
                        progress="none")
     assert (report.done, report.failed) == (7, 1)

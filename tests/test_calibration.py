@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line
 
-from sanisim import calibration, trial
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.executors import open_executor
+from sanisim.evidence import calibration, trial
+from sanisim.runs.executors import open_executor
 from sanisim.scenario import load
 
 ROOT = Path(__file__).resolve().parent.parent

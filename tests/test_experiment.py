@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import assert_one_line
 
-from sanisim import experiment as exp
 from sanisim.cli import main
 from sanisim.errors import InputError
 from sanisim.parameters import BY_KEY
+from sanisim.runs import experiment as exp
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.toml"

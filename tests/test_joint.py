@@ -1,5 +1,5 @@
-"""Joint calibration (sanisim.joint): measures, distance, ABC-SMC recovery, reproducibility,
-and one-line errors for bad files."""
+"""Joint calibration (sanisim.evidence.joint): measures, distance, ABC-SMC recovery,
+reproducibility, and one-line errors for bad files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("pyabc")
 
-from sanisim import joint  # noqa: E402
 from sanisim.errors import InputError  # noqa: E402
+from sanisim.evidence import joint  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sanisim import joint, posterior
+from sanisim.evidence import joint
 from sanisim.model import SanitationModel
 from sanisim.parameters import BY_KEY
+from sanisim.runs import posterior
 from sanisim.scenario import load
 from tests.conftest import mean_and_se
 

@@ -11,15 +11,16 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line
 
-from sanisim import analysis, posterior
-from sanisim import experiment as exp
-from sanisim.batch import _scenario, run_batch
+from sanisim import analysis
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.executors import SerialExecutor
-from sanisim.run import run
+from sanisim.evidence.trial import scenario_at
+from sanisim.runs import experiment as exp
+from sanisim.runs import posterior
+from sanisim.runs.batch import _scenario, run_batch
+from sanisim.runs.executors import SerialExecutor
+from sanisim.runs.run import run
 from sanisim.scenario import load as load_scenario
-from sanisim.trial import scenario_at
 
 ROOT = Path(__file__).resolve().parent.parent
 #: A hand-written test fixture, NOT a calibrated posterior (6 draws, unequal weights).

@@ -13,12 +13,12 @@ import pytest
 from conftest import assert_one_line
 from scipy import stats
 
-from sanisim import experiment as exp
 from sanisim import i18n, report
-from sanisim.batch import run_batch
 from sanisim.cli import main
-from sanisim.executors import SerialExecutor
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.runs import experiment as exp
+from sanisim.runs.batch import run_batch
+from sanisim.runs.executors import SerialExecutor
 
 BUNDLES = ["baseline", "bcc", "bcc_plus_credit", "top_down_subsidy"]
 EXPERIMENT = f"""

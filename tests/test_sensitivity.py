@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line
 
-from sanisim import sensitivity
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.executors import open_executor
+from sanisim.evidence import sensitivity
 from sanisim.parameters import BY_KEY
+from sanisim.runs.executors import open_executor
 
 A, B = 7.0, 0.1
 

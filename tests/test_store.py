@@ -11,15 +11,15 @@ import pytest
 from conftest import assert_one_line
 
 import sanisim
-from sanisim import experiment as exp
-from sanisim.batch import execute, run_batch
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.executors import SerialExecutor
 from sanisim.model import OUTPUT_COLUMNS
-from sanisim.results import RUN_COLUMNS, Results
-from sanisim.run import run as run_one
-from sanisim.store import Store, atomic_write, load_results, open_dataset
+from sanisim.runs import experiment as exp
+from sanisim.runs.batch import execute, run_batch
+from sanisim.runs.executors import SerialExecutor
+from sanisim.runs.results import RUN_COLUMNS, Results
+from sanisim.runs.run import run as run_one
+from sanisim.runs.store import Store, atomic_write, load_results, open_dataset
 
 TINY = """
 [experiment]

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line, mean_and_se
 
+from sanisim.analysis.outcomes import compare, cumulative_costs, group_sizes, rank
 from sanisim.errors import InputError
 from sanisim.ladder import Rung
 from sanisim.model import OUTPUT_COLUMNS, SanitationModel
-from sanisim.outcomes import compare, cumulative_costs, group_sizes, rank
 from sanisim.scenario import default_scenario, from_dict, load
 from sanisim.strategies import STRATEGY_TYPES, parse_strategy_tables
 from sanisim.strategies.bcc import TARGETING, Promoter

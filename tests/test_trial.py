@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line
 
-from sanisim import trial
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.executors import SerialExecutor
+from sanisim.evidence import trial
 from sanisim.ladder import Rung
 from sanisim.model import SanitationModel
+from sanisim.runs.executors import SerialExecutor
 from sanisim.scenario import bass_only_scenario, default_scenario, load
 from sanisim.strategies import STRATEGY_TYPES, Strategy, parse_strategy_tables
 
@@ -537,7 +537,7 @@ def test_bad_design_keys_are_one_line_errors(tmp_path, capsys, old, new, key, wo
 
 
 def test_calibration_targets_accept_every_outcome_and_round(tmp_path):
-    from sanisim.calibration import _estimate_names
+    from sanisim.evidence.calibration import _estimate_names
 
     design = eligibility_design(tmp_path, 'outcomes = ["built", "in_use"]').__dict__
     design = trial.TrialDesign(**{**design, "survey_months": (3, 6)})

@@ -22,8 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sanisim import posterior  # noqa: E402
 from sanisim.parameters import BY_KEY  # noqa: E402
+from sanisim.runs import posterior  # noqa: E402
 
 
 def rounded(key: str, value: float):

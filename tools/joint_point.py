@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sanisim import joint  # noqa: E402
+from sanisim.evidence import joint  # noqa: E402
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sanisim import joint  # noqa: E402
+from sanisim.evidence import joint  # noqa: E402
 
 JOINT_FILE = Path(__file__).resolve().parents[1] / "experiments" / "joint_calibration.toml"
 

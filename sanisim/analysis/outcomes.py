@@ -45,7 +45,7 @@ single replicates gain little.
 
 Command line (the ranking in docs/strategies.md)::
 
-    python -m sanisim.outcomes rank default --replicates 10 --households 10000 --at 24 60
+    python -m sanisim.analysis.outcomes rank default --replicates 10 --households 10000 --at 24 60
 """
 
 from __future__ import annotations
@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sanisim.scenario import load
 
     parser = argparse.ArgumentParser(
-        prog="python -m sanisim.outcomes",
+        prog="python -m sanisim.analysis.outcomes",
         description="Paired comparisons of strategy bundles against the baseline arm.")
     verbs = parser.add_subparsers(dest="verb", required=True)
     ranking = verbs.add_parser("rank", help="rank a scenario's bundles at given months")
@@ -313,10 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InputError("--bundles", bundle, "unknown bundle (bundles: "
                                  + ", ".join(scenario.bundles) + ")")
         if args.replicates < 1 or min(args.at) < 0 or args.workers < 1:
-            raise InputError("python -m sanisim.outcomes", None,
+            raise InputError("python -m sanisim.analysis.outcomes", None,
                              "--replicates and --workers must be >= 1, --at months >= 0")
     except InputError as err:
-        print(f"sanisim.outcomes: error: {err}", file=sys.stderr)
+        print(f"sanisim.analysis.outcomes: error: {err}", file=sys.stderr)
         return 2
     summary = rank(scenario, args.bundles, args.replicates, args.at, args.households,
                    args.first_seed, args.workers)

@@ -1,7 +1,7 @@
 """Calibration: fit chosen parameters, within their recorded bounds, to a table of targets.
 
 A calibration file (TOML, format in ``docs/validation.md``) names a virtual trial
-(:mod:`sanisim.trial`), the parameters to fit with their search ranges (inside the ranges
+(:mod:`sanisim.evidence.trial`), the parameters to fit with their search ranges (inside the ranges
 their records allow: registry keys or ``strategies.NAME.KEY``), and the targets: published
 estimates of that trial with their standard errors::
 
@@ -58,8 +58,7 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
-from sanisim.executors import chosen_backend
-from sanisim.trial import (
+from sanisim.evidence.trial import (
     TrialDesign,
     _int,
     add_executor_options,
@@ -71,7 +70,8 @@ from sanisim.trial import (
     run_trial,
     split_estimate_key,
 )
-from sanisim.trial import load as load_trial
+from sanisim.evidence.trial import load as load_trial
+from sanisim.runs.executors import chosen_backend
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ class Objective:
     def evaluate_points(self, points: Sequence[Mapping[str, float]], stage: str = ""
                         ) -> list[Evaluation]:
         """Evaluate several points at once (all their replicates in flight together)."""
-        from sanisim.trial import replicate_job
+        from sanisim.evidence.trial import replicate_job
 
         keys = [tuple(point[p.key] for p in self.spec.parameters) for point in points]
         todo = {k: dict(pt) for k, pt in zip(keys, points, strict=True) if k not in self.cache}
@@ -340,7 +340,7 @@ def calibrate(spec: CalibrationSpec, *, executor: Executor | None = None,
               final_check: bool = True) -> CalibrationResult:
     """Fit, profile, write the calibrated scenario and check it (see the module docs)."""
     if executor is None:
-        from sanisim.executors import open_executor
+        from sanisim.runs.executors import open_executor
 
         with open_executor(backend, workers, scheduler) as handle:
             return calibrate(spec, executor=handle.executor, write=write,
@@ -424,7 +424,7 @@ def fit_table(spec: CalibrationSpec, at_fit: Evaluation,
 def write_scenario(spec: CalibrationSpec, fitted: Mapping[str, float], at_fit: Evaluation,
                    parameters: pd.DataFrame) -> Path:
     """Write the calibrated scenario: ``extends`` the trial's scenario, the fitted values only."""
-    from sanisim.run import git_commit
+    from sanisim.runs.run import git_commit
     from sanisim.scenario import _set_nested, to_toml
 
     base = spec.trial.scenario
@@ -560,7 +560,7 @@ def _flat(table: Mapping[str, Any], prefix: str = ""):
 
 
 def _estimate_names(design: TrialDesign) -> tuple[str, ...]:
-    """Every estimate name the trial reports (see :func:`sanisim.trial.point_estimates`):
+    """Every estimate name the trial reports (see :func:`sanisim.evidence.trial.point_estimates`):
     short names (first outcome, first round) and ``"<estimate>|<outcome>@<month>"``."""
     return estimate_names(design)
 

@@ -1,8 +1,8 @@
 """Joint calibration: shared behaviour fitted to several published settings at once (ABC-SMC).
 
 A joint file (TOML, format in ``docs/calibration.md``) names *settings* — each a published
-study's context as a virtual trial (:mod:`sanisim.trial`) or a plain run — with the published
-*targets* of each, and uniform priors for the parameters they share::
+study's context as a virtual trial (:mod:`sanisim.evidence.trial`) or a plain run — with the
+published *targets* of each, and uniform priors for the parameters they share::
 
     [joint]
     name = "joint"
@@ -21,7 +21,7 @@ study's context as a virtual trial (:mod:`sanisim.trial`) or a plain run — wit
     "trend:basic_or_better" = {value = 1.5, se = 0.25, source = "BPS Susenas 2018-2024"}
 
 **Targets.** In a trial setting a target is one of the trial's point estimates
-(:func:`sanisim.trial.point_estimates`, *census* values: every household of the enrolled
+(:func:`sanisim.evidence.trial.point_estimates`, *census* values: every household of the enrolled
 clusters, no survey sampling) or a trial measure of :data:`MEASURES`; in a run setting it is a
 run measure of :data:`MEASURES` (``trend:COL``, ``level:COL@M``, ``change:COL@M0-M1``,
 ``ratio:COL@M0-M1``, ``slipped_after_odf@T0+DT``). A setting marked ``held_out = true`` is
@@ -66,8 +66,8 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
+from sanisim.evidence.trial import _int
 from sanisim.ladder import OWN_FACILITY
-from sanisim.trial import _int
 
 log = logging.getLogger(__name__)
 
@@ -304,7 +304,7 @@ def target_key(setting: str, target: str) -> str:
 
 
 def load(path: str | Path) -> JointSpec:
-    from sanisim.trial import read_toml
+    from sanisim.evidence.trial import read_toml
 
     path = Path(path)
     spec = from_dict(read_toml(path), str(path), path.parent)
@@ -381,8 +381,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
 
 
 def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
-    from sanisim.trial import load as load_trial
-    from sanisim.trial import resolve_beside
+    from sanisim.evidence.trial import load as load_trial
+    from sanisim.evidence.trial import resolve_beside
 
     where = f"settings.{name}"
     if not isinstance(table, dict):
@@ -498,14 +498,14 @@ def _columns(scenario: Any, bundle: str) -> list[str]:
 
 
 def _estimate_names(trial_plain: Mapping[str, Any]) -> list[str]:
-    from sanisim import trial
+    from sanisim.evidence import trial
 
     return list(trial.estimate_names(trial.from_plain(trial_plain)))
 
 
 def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]:
+    from sanisim.evidence.trial import record_of
     from sanisim.scenario import from_dict as scenario_from_dict
-    from sanisim.trial import record_of
 
     if not isinstance(table, dict) or not table:
         raise InputError(source, "parameters", "needs a [parameters] table: key = [low, high]")
@@ -572,7 +572,7 @@ def _built(setting: Setting) -> Any:
     if cached is not None and cached[0] is setting.plain:
         return cached[1]
     if setting.kind == "trial":
-        from sanisim.trial import from_plain
+        from sanisim.evidence.trial import from_plain
 
         built = from_plain(setting.plain)
     else:
@@ -592,15 +592,15 @@ def simulate_setting(setting: Setting, point: Mapping[str, float], seed: int
     """One run of a setting at ``point`` (the parameters it has): every target's value."""
     sub = {k: v for k, v in point.items() if setting.applies(k)}
     if setting.kind == "trial":
-        from sanisim.trial import point_estimates, simulate
+        from sanisim.evidence.trial import point_estimates, simulate
 
         design = _built(setting)
         frame = simulate(design, seed, sub)
         estimates = point_estimates(frame, design)
         return {t.name: float(estimates[t.name]) if t.name in estimates
                 else parse_measure(t.name, "trial")(frame) for t in setting.targets}
+    from sanisim.evidence.trial import scenario_at
     from sanisim.model import SanitationModel
-    from sanisim.trial import scenario_at
 
     scenario = scenario_at(_built(setting), sub, setting.name)
     parsed = [parse_measure(t.name, "run") for t in setting.targets]
@@ -931,7 +931,7 @@ def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
     """Provenance beside the outputs (the same fields as a run's manifest)."""
     import platform
 
-    from sanisim.run import git_commit, package_version
+    from sanisim.runs.run import git_commit, package_version
 
     try:
         import pyabc
@@ -954,7 +954,7 @@ def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
 
 
 def cmd_joint(args: argparse.Namespace) -> int:
-    from sanisim.executors import available_cpus, open_executor
+    from sanisim.runs.executors import available_cpus, open_executor
 
     spec = load(args.joint)
     changes: dict[str, Any] = {}
@@ -1018,8 +1018,8 @@ def format_predictive(table: pd.DataFrame) -> str:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``joint`` verb to the ``sanisim`` command."""
-    from sanisim.batch import _count
-    from sanisim.trial import positive
+    from sanisim.evidence.trial import positive
+    from sanisim.runs.batch import _count
 
     parser = verbs.add_parser(
         "joint", help="fit shared behaviour to several published settings (ABC-SMC)",

@@ -7,9 +7,9 @@ Three separate steps, as in SALib, each leaving files behind so any step can be 
    inside them); SALib draws the sample (Morris trajectories, or Sobol' / Saltelli points).
    Files: ``problem.json``, ``sample.csv``.
 2. **evaluate** — every distinct sample point becomes a parameter point of a batch
-   (:class:`SampleExperiment`) run by the batch engine (:func:`sanisim.batch.run_batch`): on
+   (:class:`SampleExperiment`) run by the batch engine (:func:`sanisim.runs.batch.run_batch`): on
    local processes or Dask, each run landing in a resumable results store (``runs/``). The
-   output of a point is the replicate mean of a summary field (:func:`sanisim.run.summarise`)
+   output of a point is the replicate mean of a summary field (:func:`sanisim.runs.run.summarise`)
    for each bundle, and the paired difference between bundles (same seeds in every bundle).
    File: ``outputs.csv``. :func:`evaluate_function` evaluates a plain function on any
    executor instead (used for test functions such as Ishigami).
@@ -53,11 +53,11 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, did_you_mean, main_table
-from sanisim.executors import chosen_backend
-from sanisim.experiment import Experiment, canonical_json, short_hash
+from sanisim.evidence.trial import _int, add_executor_options, resolve_beside
 from sanisim.parameters import BY_KEY
+from sanisim.runs.executors import chosen_backend
+from sanisim.runs.experiment import Experiment, canonical_json, short_hash
 from sanisim.scenario import Scenario
-from sanisim.trial import _int, add_executor_options, resolve_beside
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,7 @@ def experiment_of(spec: SensitivitySpec, frame: pd.DataFrame) -> SampleExperimen
 def outputs_from_store(spec: SensitivitySpec, frame: pd.DataFrame, store: Path
                        ) -> pd.DataFrame:
     """Per sample row: replicate-mean outcome per bundle and the paired bundle differences."""
-    from sanisim.store import load_results
+    from sanisim.runs.store import load_results
 
     experiment = experiment_of(spec, frame)
     _, of_row = unique_points(spec, frame)
@@ -455,7 +455,7 @@ def step_evaluate(spec: SensitivitySpec, out: Path, *, resume: bool = False,
                   backend: str = "processes", workers: int | None = None,
                   scheduler: str | None = None, executor: Executor | None = None,
                   progress: str = "none") -> pd.DataFrame:
-    from sanisim.batch import run_batch
+    from sanisim.runs.batch import run_batch
 
     frame = _read_sample(spec, out)
     experiment = experiment_of(spec, frame)
@@ -507,7 +507,7 @@ def load(path: str | Path) -> SensitivitySpec:
 
 def summary_fields(scenario) -> list[str]:
     """The fields of a run summary of this scenario (from a tiny run: 20 households, 1 month)."""
-    from sanisim.run import run
+    from sanisim.runs.run import run
 
     return list(run(scenario, seed=0, months=1, households=20).summary)
 

@@ -70,9 +70,9 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
-from sanisim.executors import chosen_backend
 from sanisim.ladder import Rung
 from sanisim.parameters import BY_KEY, Param
+from sanisim.runs.executors import chosen_backend
 from sanisim.scenario import SCENARIO_DIR, Scenario
 from sanisim.strategies.base import Strategy
 
@@ -250,7 +250,7 @@ _PLAIN_CACHE: dict[str, TrialDesign] = {}
 
 def from_plain(data: Mapping[str, Any]) -> TrialDesign:
     """The design of :meth:`TrialDesign.to_plain` (cached per worker)."""
-    from sanisim.experiment import canonical_json
+    from sanisim.runs.experiment import canonical_json
     from sanisim.scenario import from_dict
 
     key = canonical_json(data) if len(_PLAIN_CACHE) < 64 else None
@@ -815,7 +815,7 @@ class TrialResult:
 
 
 def replicate_seeds(design: TrialDesign, replicates: int | None = None) -> list[int]:
-    from sanisim.experiment import run_seed
+    from sanisim.runs.experiment import run_seed
 
     return [run_seed(design.seed, r) for r in range(replicates or design.replicates)]
 
@@ -838,11 +838,11 @@ def run_trial(design: TrialDesign, *, replicates: int | None = None,
     """Run the virtual trial over replicates and summarise its estimates.
 
     ``executor`` (any ``concurrent.futures`` executor) runs the replicates; without one, one is
-    opened with :func:`sanisim.executors.open_executor` (``backend``, ``workers``,
+    opened with :func:`sanisim.runs.executors.open_executor` (``backend``, ``workers``,
     ``scheduler``). ``point`` changes parameters (registry or ``strategies.NAME.KEY``).
     """
     if executor is None:
-        from sanisim.executors import open_executor
+        from sanisim.runs.executors import open_executor
 
         with open_executor(backend, workers, scheduler) as handle:
             results = run_replicates(design, handle.executor, replicates=replicates,
@@ -1076,13 +1076,13 @@ def describe_evidence_file(path: str | Path) -> str | None:
                 f"{_months_text(design)}, outcomes {', '.join(design.outcome_names)}, "
                 f"scenario {design.scenario.name!r}")
     if isinstance(tables.get("calibration"), dict):
-        from sanisim import calibration
+        from sanisim.evidence import calibration
 
         spec = calibration.load(path)
         return (f"calibration {spec.name!r}: {len(spec.parameters)} parameters, "
                 f"{len(spec.targets)} targets, trial {spec.trial.name!r}")
     if isinstance(tables.get("sensitivity"), dict):
-        from sanisim import sensitivity
+        from sanisim.evidence import sensitivity
 
         spec = sensitivity.load(path)
         return (f"sensitivity {spec.name!r}: {spec.method}, {len(spec.parameters)} parameters, "
@@ -1145,7 +1145,7 @@ def positive(text: str) -> int:
 
 
 def add_executor_options(parser: argparse.ArgumentParser) -> None:
-    from sanisim.batch import _count
+    from sanisim.runs.batch import _count
 
     parser.add_argument("--workers", type=_count, default=None,
                         help="worker processes (default: the CPUs available)")

@@ -1,7 +1,7 @@
 """The batch driver: run an experiment's run table on an executor into a results store.
 
-Design (:mod:`sanisim.experiment`), execution (:mod:`sanisim.executors`) and storage
-(:mod:`sanisim.store`) are separate; this module ties them together and adds the
+Design (:mod:`sanisim.runs.experiment`), execution (:mod:`sanisim.runs.executors`) and storage
+(:mod:`sanisim.runs.store`) are separate; this module ties them together and adds the
 ``sanisim batch`` command. A worker runs :func:`execute` on one :class:`RunSpec` and hands
 back the run's tables as Parquet bytes; only the driver writes to the store, so workers need
 no shared file system.
@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sanisim.executors import ExecutorHandle
-    from sanisim.experiment import Experiment, RunSpec
+    from sanisim.runs.executors import ExecutorHandle
+    from sanisim.runs.experiment import Experiment, RunSpec
+    from sanisim.runs.store import RunOutcome
     from sanisim.scenario import Scenario
-    from sanisim.store import RunOutcome
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def _scenario(spec: RunSpec) -> Scenario:
         _SCENARIOS[spec.config_hash] = scenario
     applied = spec.applied  # the parameter point's values, then the posterior draw's
     if applied:
-        from sanisim.experiment import _configured
+        from sanisim.runs.experiment import _configured
 
         scenario = _configured(scenario, applied, source=f"run {spec.run_key}")
     return scenario
@@ -96,13 +96,13 @@ def summary_parquet(run_key: str, summary: dict[str, Any]) -> bytes:
 
 def execute(spec: RunSpec) -> RunOutcome:
     """Do one run; never raises for a failing run (the error is in the outcome)."""
-    from sanisim.store import DONE, FAILED, RunOutcome, now
+    from sanisim.runs.store import DONE, FAILED, RunOutcome, now
 
     started, clock = now(), time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         scenario = _scenario(spec)
-        runner = importlib.import_module("sanisim.run")
+        runner = importlib.import_module("sanisim.runs.run")
         result = runner.run(scenario, seed=spec.seed, months=spec.months,
                             households=spec.households, bundle=spec.bundle)
         monthly = monthly_parquet(spec.run_key, result.monthly)
@@ -197,7 +197,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     Args:
         experiment: an :class:`Experiment` or the path of an experiment file.
         out: results folder (default ``results/<experiment name>``).
-        backend, workers, scheduler, dask_processes: see :func:`sanisim.executors.open_executor`.
+        backend, workers, scheduler, dask_processes: see
+            :func:`sanisim.runs.executors.open_executor`.
         resume: continue a store of the same experiment: skip its done runs, retry failed ones.
         progress: "bar" (tqdm on stderr), "log" (INFO log lines) or "none".
         executor: run on this executor instead of opening one (it is not shut down).
@@ -205,10 +206,10 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     A run that raises is recorded as failed; Ctrl-C stops the batch cleanly (finished runs stay
     in the store, ``resume`` continues it). Returns a :class:`BatchReport`.
     """
-    from sanisim.executors import ExecutorHandle, open_executor
-    from sanisim.experiment import Experiment, load
-    from sanisim.run import git_commit, package_version
-    from sanisim.store import DONE, Store, now
+    from sanisim.runs.executors import ExecutorHandle, open_executor
+    from sanisim.runs.experiment import Experiment, load
+    from sanisim.runs.run import git_commit, package_version
+    from sanisim.runs.store import DONE, Store, now
 
     if not isinstance(experiment, Experiment):
         experiment = load(experiment)
@@ -254,7 +255,7 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
 def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int], store,
            report: BatchReport, progress: str, owned: bool = True) -> None:
     """Submit runs (a bounded window of them) and land each outcome as it completes."""
-    from sanisim.store import FAILED, RunOutcome, now
+    from sanisim.runs.store import FAILED, RunOutcome, now
 
     report.executor = handle.label
     log.info("%s: %d runs to do on %s", report.experiment, len(todo), handle.label)
@@ -308,7 +309,7 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
 
 def _write_summary_csv(root: Path) -> None:
     """``summary.csv``: every run of the table with its status and summary, for spreadsheets."""
-    from sanisim.store import atomic_write, load_results
+    from sanisim.runs.store import atomic_write, load_results
 
     results = load_results(root, monthly=False)
     table = results.runs.merge(results.summary, on="run_key", how="left")
@@ -333,8 +334,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from sanisim.executors import chosen_backend
-    from sanisim.experiment import load
+    from sanisim.runs.executors import chosen_backend
+    from sanisim.runs.experiment import load
 
     backend = chosen_backend(args.backend, args.scheduler)
     experiment = load(args.experiment)
@@ -376,7 +377,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``batch`` verb to the ``sanisim`` command."""
-    from sanisim.executors import BACKENDS
+    from sanisim.runs.executors import BACKENDS
 
     batch = verbs.add_parser(
         "batch", help="run an experiment file (a batch of runs) into a results store",

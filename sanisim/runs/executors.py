@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("processes", "dask")
 #: Modules a pool's fork server imports once, so that each worker starts warm.
-PRELOAD = ["sanisim.run", "sanisim.batch"]
+PRELOAD = ["sanisim.runs.run", "sanisim.runs.batch"]
 
 
 def available_cpus() -> int:

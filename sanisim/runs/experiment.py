@@ -21,7 +21,7 @@ An experiment file is TOML (format in ``docs/experiments.md``)::
 
 With ``posterior = N`` in ``[experiment]`` (and optionally ``posterior_file = "path"``,
 relative to the experiment file; default the package's posterior), N draws of the calibration
-posterior (:mod:`sanisim.posterior`) become one more design dimension.
+posterior (:mod:`sanisim.runs.posterior`) become one more design dimension.
 
 The run table crosses scenarios x parameter points x posterior draws x replicates x bundles.
 A run's seed depends on the experiment seed and its replicate only, so every bundle,
@@ -49,13 +49,13 @@ import numpy as np
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.parameters import BY_KEY, PARAMETERS
-from sanisim.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX, applicable
-from sanisim.results import PARAM_PREFIX, Results
+from sanisim.runs.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX, applicable
+from sanisim.runs.results import PARAM_PREFIX, Results
 from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
 from sanisim.scenario import load as load_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sanisim.posterior import Posterior
+    from sanisim.runs.posterior import Posterior
 
 __all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "run_seed"]
 
@@ -68,7 +68,7 @@ MAX_REPLICATES = 100_000
 MAX_RUNS = 10_000_000
 #: Spawn key of the Latin-hypercube stream: two entries, so it never equals a replicate's
 #: one-entry key ``(replicate,)``.
-LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.experiment.lhs"), 0)
+LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.runs.experiment.lhs"), 0)
 
 
 def run_seed(experiment_seed: int, replicate: int) -> int:
@@ -236,7 +236,7 @@ class Experiment:
     def interval_holds(self) -> str:
         """What the batch's intervals hold: "seed noise", or "seed noise and parameter
         uncertainty (N posterior draws)" when the design has posterior draws."""
-        from sanisim.posterior import interval_holds
+        from sanisim.runs.posterior import interval_holds
 
         return interval_holds(self.posterior_count if self.posterior is not None else 0)
 
@@ -281,10 +281,10 @@ def _configured(scenario: Scenario, applied: Mapping[str, Any],
                 source: str = "<parameters>") -> Scenario:
     """``scenario`` with parameters set the way every run sets them: registry keys through
     :meth:`Scenario.with_params`, ``strategies.NAME.KEY`` through
-    :func:`sanisim.trial.scenario_at`."""
+    :func:`sanisim.evidence.trial.scenario_at`."""
     if all(key in BY_KEY for key in applied):
         return scenario.with_params(applied, source=source)
-    from sanisim.trial import scenario_at
+    from sanisim.evidence.trial import scenario_at
 
     return scenario_at(scenario, applied, source=source)
 
@@ -480,7 +480,7 @@ def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
             raise InputError(source, "experiment.posterior_file", "needs experiment.posterior "
                              "= N (the number of posterior draws to run)")
         return None, 0
-    from sanisim import posterior as posterior_module
+    from sanisim.runs import posterior as posterior_module
 
     count = _integer(table["posterior"], source, "experiment.posterior", 1, MAX_RUNS)
     ref = table.get("posterior_file")
@@ -575,7 +575,7 @@ def _check_points(experiment: Experiment, source: str) -> None:
 
 
 def load_results(directory: str | Path) -> Results:
-    """The tidy tables of a results store (see :mod:`sanisim.results`)."""
-    from sanisim.store import load_results as _load
+    """The tidy tables of a results store (see :mod:`sanisim.runs.results`)."""
+    from sanisim.runs.store import load_results as _load
 
     return _load(directory)

@@ -11,7 +11,7 @@ experiments/joint_calibration.toml``) to ``sanisim/data/posterior.csv`` in the p
 ``draw`` is an integer id (unique), ``weight`` the draw's posterior weight (finite, >= 0, the
 weights sum to 1 within 1e-6), and every other column one parameter: a registry key
 (``python -m sanisim.parameters``) or ``strategies.NAME.KEY`` for a parameter of the
-scenario's strategy NAME (:func:`sanisim.trial.record_of`). Parameters must be numeric, and
+scenario's strategy NAME (:func:`sanisim.evidence.trial.record_of`). Parameters must be numeric, and
 every value lies inside the parameter's recorded bounds (integer parameters take whole values).
 
 **Drawing** (:meth:`Posterior.draws`): ``n`` draws are chosen by weighted sampling *without
@@ -67,7 +67,7 @@ POSTERIOR_PREFIX = "posterior:"
 WEIGHT_TOLERANCE = 1e-6
 #: Spawn key of the stream that picks posterior draws: two entries, so it never equals a
 #: replicate's one-entry key ``(replicate,)``; distinct from the Latin-hypercube key.
-SPAWN_KEY = (zlib.crc32(b"sanisim.posterior.draws"), 0)
+SPAWN_KEY = (zlib.crc32(b"sanisim.runs.posterior.draws"), 0)
 MAKE_ONE = "sanisim joint experiments/joint_calibration.toml"
 
 
@@ -168,7 +168,7 @@ def applicable(point: Mapping[str, Any], scenario: Scenario) -> dict[str, Any]:
 
 
 def _record(scenario: Scenario, key: str, path: str):
-    from sanisim.trial import record_of
+    from sanisim.evidence.trial import record_of
 
     param = record_of(scenario, key, source=path)
     if param.kind not in (int, float) or param.choices:

@@ -1,7 +1,7 @@
 """The tidy tables a results store hands to analysis: the contract between the layers.
 
 A results store (written by ``sanisim batch``) is read back by
-:func:`sanisim.experiment.load_results` into a :class:`Results`:
+:func:`sanisim.runs.experiment.load_results` into a :class:`Results`:
 
 ``runs``
     one row per run of the run table: ``run_key`` (str, stable), ``scenario``, ``bundle``,
@@ -12,7 +12,7 @@ A results store (written by ``sanisim batch``) is read back by
     long-by-run, wide-by-measure: ``run_key``, ``month`` and the columns of
     :data:`sanisim.model.OUTPUT_COLUMNS` (plus any strategy columns); finished runs only.
 ``summary``
-    one row per finished run: ``run_key`` and the fields of :func:`sanisim.run.summarise`.
+    one row per finished run: ``run_key`` and the fields of :func:`sanisim.runs.run.summarise`.
 ``manifest``
     the store's manifest (experiment file and hash, package version, git commit, ...).
 

@@ -98,7 +98,7 @@ def summarise(monthly: pd.DataFrame, model: SanitationModel) -> dict[str, Any]:
     summary["spending_items"] = json.dumps(
         {f"{funder}:{item}": round(amount, 2) for (funder, item), amount
          in sorted(model.totals.items())})
-    from sanisim.outcomes import cumulative_costs  # cost rules: each rupiah counted once
+    from sanisim.analysis.outcomes import cumulative_costs  # cost rules: each rupiah counted once
 
     costs = cumulative_costs(monthly).iloc[-1]
     for funder in FUNDERS:

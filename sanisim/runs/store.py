@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from sanisim.errors import InputError
-from sanisim.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
-from sanisim.results import PARAM_PREFIX, RUN_COLUMNS, Results
+from sanisim.runs.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
+from sanisim.runs.results import PARAM_PREFIX, RUN_COLUMNS, Results
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class Store:
         import pyarrow
         import scipy
 
-        from sanisim.run import git_commit, package_version
+        from sanisim.runs.run import git_commit, package_version
 
         atomic_write(self.root / "experiment.toml", experiment.text.encode())
         self._write_runs(experiment)
@@ -287,7 +287,7 @@ def _mismatch(manifest: dict[str, Any], experiment) -> str:
 
 
 def load_results(directory: str | Path, monthly: bool = True) -> Results:
-    """Read a results store into the :class:`~sanisim.results.Results` tables.
+    """Read a results store into the :class:`~sanisim.runs.results.Results` tables.
 
     ``runs`` holds every run of the run table with its status (``pending`` if it has not
     finished); ``monthly`` and ``summary`` hold the runs that are ``done``, in run-table order.

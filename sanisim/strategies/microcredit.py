@@ -26,10 +26,10 @@ collects instalments and writes off loans in long arrears, so defaults shrink th
   other needs (Augsburg et al. 2019: about half of labelled loans in Maharashtra): the
   household keeps the debt, builds nothing, and its down payment stays in its savings.
 
-With a reach (e.g. a trial arm, :mod:`sanisim.trial`), offers and diversion concern households
-in reach only, and terms and capital go only to the cooperatives that serve a household in
-reach; a cooperative serving households in and out of reach applies its terms to all of them
-(randomise by village with one cooperative per village to keep credit arms apart).
+With a reach (e.g. a trial arm, :mod:`sanisim.evidence.trial`), offers and diversion concern
+households in reach only, and terms and capital go only to the cooperatives that serve a
+household in reach; a cooperative serving households in and out of reach applies its terms to
+all of them (randomise by village with one cooperative per village to keep credit arms apart).
 """
 
 from __future__ import annotations

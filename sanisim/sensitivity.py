@@ -1,0 +1,14 @@
+"""Deprecated path of :mod:`sanisim.evidence.sensitivity`, kept for one release.
+
+Importing it warns (DeprecationWarning) and gives the moved module itself, so every name,
+private ones included, is the same object.
+"""
+
+import sys
+import warnings
+
+from sanisim.evidence import sensitivity as _moved
+
+warnings.warn("sanisim.sensitivity moved to sanisim.evidence.sensitivity; "
+              "the old path goes in the next release", DeprecationWarning, stacklevel=2)
+sys.modules[__name__] = _moved
