@@ -1,18 +1,33 @@
 """The ``sanisim`` command. Exit 0 on success, 2 with one line on a user's mistake.
 
-Each verb is a function ``cmd_<verb>(args)`` registered in :func:`build_parser`; verbs of
-later layers (batch, report, ...) import their modules only when called.
+Each verb is a function ``cmd_<verb>(args)`` registered in :func:`build_parser`; the verbs of
+the layers below (batch, trial, calibrate, sensitivity, joint, report) are registered by their
+own modules' ``register``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sanisim import report
 from sanisim.errors import InputError
+from sanisim.evidence import calibration, joint, sensitivity, trial
+from sanisim.evidence.files import describe_evidence_file
+from sanisim.ladder import RUNG_COLUMNS
+from sanisim.runs import batch
+from sanisim.runs import run as runner
+from sanisim.runs.cli_options import at_least
+from sanisim.runs.experiment import is_experiment_file
+from sanisim.runs.experiment import load as load_experiment
+from sanisim.scenario import SCENARIO_DIR, load
+from sanisim.strategies import build_bundle
 
 log = logging.getLogger("sanisim")
 
@@ -24,29 +39,12 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(self.prog, None, f"{message} (see '{self.prog} --help')")
 
 
-def _positive(name: str, low: int = 1) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"{name} must be >= {low}, got {value}")
-        return value
-    return parse
-
-
 # --------------------------------------------------------------------------- verbs
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import sanisim.runs.run as runner
-    from sanisim.scenario import load
-
     scenario = load(args.scenario)
     if args.strategy not in scenario.bundles:
-        from sanisim.strategies import build_bundle
-
         build_bundle(scenario, args.strategy)  # raises the one-line error
     if args.households is not None and args.households < 10:
         raise InputError("--households", None, "must be at least 10")
@@ -58,8 +56,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"sanisim run: {scenario.name} / {args.strategy}, seed {args.seed}, "
           f"{s['households']:,} households, {s['months']} months -> {out}")
     print(f"{'':24}{'start':>10}{'end':>10}")
-    from sanisim.ladder import RUNG_COLUMNS
-
     for col in (*RUNG_COLUMNS, "basic_or_better"):
         print(f"{col:24}{s[f'{col}_start']:>10.1%}{s[f'{col}_end']:>10.1%}")
     print(f"{'ODF communities':24}{s['odf_communities_start']:>10}{s['odf_communities_end']:>10}"
@@ -73,21 +69,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sanisim.runs.experiment import is_experiment_file
-    from sanisim.scenario import load
-
     for path in args.files:
         if is_experiment_file(path):
-            from sanisim.runs.experiment import load as load_experiment
-
             experiment = load_experiment(path)
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
-        from sanisim.evidence.joint import describe_file as describe_joint_file
-        from sanisim.evidence.trial import describe_evidence_file  # trial, calibration, sensitivity
-
-        described = describe_joint_file(path) or describe_evidence_file(path)
+        described = describe_evidence_file(path)  # joint, trial, calibration, sensitivity
         if described is not None:
             print(f"ok: {path} ({described})")
             continue
@@ -99,8 +87,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    from sanisim.scenario import SCENARIO_DIR, load
-
     for path in sorted(SCENARIO_DIR.glob("*.toml")):
         scenario = load(path)
         first_line = scenario.description.splitlines()[0] if scenario.description else ""
@@ -109,8 +95,6 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def cmd_strategies(args: argparse.Namespace) -> int:
-    from sanisim.scenario import load
-
     scenario = load(args.scenario)
     for bundle, members in scenario.bundles.items():
         parts = [f"{m} ({scenario.strategies[m]['type']}, months {scenario.strategies[m]['start']}"
@@ -120,11 +104,6 @@ def cmd_strategies(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    import importlib.util
-    import shutil
-    import subprocess
-    from pathlib import Path
-
     app = Path(__file__).with_name("app.py")
     solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which(
         "solara")
@@ -147,10 +126,10 @@ def build_parser() -> _Parser:
 
     run = verbs.add_parser("run", help="run one scenario and write its outputs")
     run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
-    run.add_argument("--seed", type=_positive("--seed", 0), default=0, help="run seed (>= 0)")
-    run.add_argument("--months", type=_positive("--months"), default=None,
+    run.add_argument("--seed", type=at_least(0), default=0, help="run seed (>= 0)")
+    run.add_argument("--months", type=at_least(1), default=None,
                      help="months to simulate (default: the scenario's run.months)")
-    run.add_argument("--households", type=_positive("--households", 10), default=None,
+    run.add_argument("--households", type=at_least(10), default=None,
                      help="override the number of households (>= 10)")
     run.add_argument("--strategy", default="baseline",
                      help="strategy bundle of the scenario (see 'sanisim strategies')")
@@ -170,21 +149,13 @@ def build_parser() -> _Parser:
     strategies.set_defaults(func=cmd_strategies)
 
     dashboard = verbs.add_parser("dashboard", help="start the interactive dashboard (browser)")
-    dashboard.add_argument("--port", type=_positive("--port"), default=8765,
+    dashboard.add_argument("--port", type=at_least(1), default=8765,
                            help="port on 127.0.0.1 (default 8765)")
     dashboard.add_argument("--print", dest="print_only", action="store_true",
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    from sanisim.runs.batch import register as register_batch
-
-    register_batch(verbs)
-    from sanisim.report import register as register_report
-
-    register_report(verbs)
-    from sanisim.evidence import calibration, joint, sensitivity, trial  # evidence verbs
-
-    for module in (trial, calibration, sensitivity, joint):
+    for module in (batch, report, trial, calibration, sensitivity, joint):
         module.register(verbs)
     for register in EXTRA_VERBS:
         register(verbs)

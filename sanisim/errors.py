@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
+
 
 class InputError(Exception):
     """A mistake in a scenario file, experiment file or command line.
@@ -19,8 +23,6 @@ class InputError(Exception):
 
 def did_you_mean(word: object, candidates) -> str:
     """``"; did you mean 'x'?"`` for the closest candidate, or ``""`` if none is close."""
-    import difflib
-
     close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -37,7 +39,6 @@ def finite_number(value, source: str | None, key: str | None,
                   low: float | None = None) -> float:
     """``value`` as a float if it is a finite number (not a bool), at least ``low`` if given;
     otherwise an :class:`InputError` naming the file and the key."""
-    import math
 
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
             or (low is not None and value < low):
@@ -59,7 +60,6 @@ def main_table(raw, name: str, top_keys, keys, required, source: str | None) -> 
     if not isinstance(table, dict):
         raise InputError(source, name, f"missing [{name}] table (with {', '.join(required)})")
     check_keys(table, keys, source, f"{name}.")
-    import re
 
     label = table.get("name")
     if "name" in table and not (isinstance(label, str) and re.match(NAME_PATTERN, label)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
@@ -60,8 +61,6 @@ class SocialNetwork:
 
     def to_networkx(self):
         """A networkx graph (for drawing small networks; O(edges) Python objects)."""
-        import networkx as nx
-
         if self.adjacency is None:
             return nx.complete_graph(self.n)
         graph = nx.from_scipy_sparse_array(self.adjacency)

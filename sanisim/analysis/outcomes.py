@@ -12,22 +12,10 @@ Measures of :func:`compare` (one row per month, cumulative from month 0):
     quintile (``additional_q1`` .. ``additional_q5``, q1 poorest) and per gender of the
     decision maker (``additional_female``, ``additional_male``).
 ``additional_cost_<funder>``
-    the arm's cost to a funder up to that month minus the baseline arm's, where the cost to
-
-    * **government**, **donors**: everything booked to them — visits, sessions, media bursts,
-      grants, offers, fund injections into cooperatives (spent when transferred);
-    * **households**: their own spending — construction paid from savings (down payments
-      included), loan repayments (principal and interest), fees;
-    * **cooperatives**: their net cash outlay, ``loans disbursed - repayments received
-      (principal and interest) - funds injected by others`` plus anything else booked to
-      them; equal to ``outstanding principal + principal written off - interest collected -
-      funds injected``. A disbursed rupiah is still outstanding, written off, or repaid — and
-      then counted as the households' repayment; interest is a transfer from households to
-      cooperatives and nets out. The cost is negative when injected money still sits in the
-      fund as cash, or when interest earned exceeds what is still lent out.
-
-    ``additional_cost_total`` is the sum: the money that left all funders together, each
-    rupiah counted once (the same rule as :func:`sanisim.analysis.run_metrics`).
+    the arm's cost to a funder up to that month minus the baseline arm's, by the one cost rule
+    of :mod:`sanisim.ledger` (government and donors: what was booked to them; households:
+    their own spending; cooperatives: their net cash outlay). ``additional_cost_total`` is the
+    sum: the money that left all funders together, each rupiah counted once.
 ``cost_per_additional_<funder>``, ``cost_per_additional_total``
     additional cost divided by ``additional_basic_or_better`` (NaN unless that is positive).
 ``cost_per_additional_<group>``
@@ -60,8 +48,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sanisim.errors import InputError
+from sanisim.ledger import cumulative_costs as cumulative_costs  # its old home
 from sanisim.model import FUNDERS, SanitationModel
-from sanisim.scenario import Scenario
+from sanisim.runs.replicates import run_all
+from sanisim.scenario import Scenario, from_dict, load
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +79,6 @@ def group_sizes(model: SanitationModel) -> dict[str, int]:
     sizes["female"] = int(np.count_nonzero(hh.female))
     sizes["male"] = hh.n - sizes["female"]
     return sizes
-
-
-def cumulative_costs(monthly: pd.DataFrame) -> pd.DataFrame:
-    """Cost to each funder from month 0 up to each month (rupiah), by the module's rules."""
-    costs = pd.DataFrame({"month": monthly["month"]})
-    for funder in ("government", "donors", "households"):
-        costs[funder] = monthly[f"spending_{funder}"].cumsum()
-    costs["cooperatives"] = ((monthly["spending_cooperatives"] - monthly["loan_repayments"])
-                             .cumsum() - monthly["funds_injected"])
-    costs["total"] = costs[list(FUNDERS)].sum(axis=1)
-    return costs
 
 
 def _adopted(monthly: pd.DataFrame, n: int, sizes: dict[str, int]) -> pd.DataFrame:
@@ -157,8 +137,6 @@ def _replicate(scenario: Scenario | dict, bundles: Sequence[str], seed: int, mon
                households: int | None) -> list[Pair]:
     """One seed: the baseline arm once, then every bundle against it."""
     if isinstance(scenario, dict):  # sent to a worker process as plain data
-        from sanisim.scenario import from_dict
-
         scenario = from_dict(scenario, source="<outcomes worker>")
     baseline, model = run_arm(scenario, "baseline", seed, months, households)
     sizes, n = group_sizes(model), model.households.n
@@ -174,14 +152,9 @@ def paired_runs(scenario: Scenario, bundles: Sequence[str], seeds: Iterable[int]
                 months: int, households: int | None = None,
                 executor: Executor | None = None) -> list[Pair]:
     """Run every bundle and the baseline for every seed (one task per seed)."""
-    seeds = [int(s) for s in seeds]
-    if executor is None:
-        results = [_replicate(scenario, bundles, s, months, households) for s in seeds]
-    else:
-        data = scenario.to_dict()
-        futures = [executor.submit(_replicate, data, tuple(bundles), s, months, households)
-                   for s in seeds]
-        results = [f.result() for f in futures]
+    sent = scenario if executor is None else scenario.to_dict()  # plain data to a worker
+    tasks = [(sent, tuple(bundles), int(s), months, households) for s in seeds]
+    results = run_all(_replicate, tasks, executor)
     return [pair for replicate in results for pair in replicate]
 
 
@@ -286,9 +259,6 @@ def markdown_odf_and_loans(summary: pd.DataFrame) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sanisim.errors import InputError
-    from sanisim.scenario import load
-
     parser = argparse.ArgumentParser(
         prog="python -m sanisim.analysis.outcomes",
         description="Paired comparisons of strategy bundles against the baseline arm.")

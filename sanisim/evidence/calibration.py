@@ -49,29 +49,35 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from scipy import optimize
+from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.evidence.trial import (
     TrialDesign,
-    _int,
-    add_executor_options,
     estimate_names,
-    positive,
-    read_toml,
-    record_of,
+    replicate_job,
     replicate_seeds,
     run_trial,
     split_estimate_key,
 )
 from sanisim.evidence.trial import load as load_trial
-from sanisim.runs.executors import chosen_backend
+from sanisim.inputs import choice, file_beside, integer, read_toml, resolve_scenario
+from sanisim.runs.cli_options import add_executor_options, positive
+from sanisim.runs.executors import chosen_backend, open_executor
+from sanisim.runs.points import record_of
+from sanisim.runs.replicates import run_all
+from sanisim.runs.run import git_commit
+from sanisim.scenario import _set_nested, to_toml
+from sanisim.scenario import load as load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +191,14 @@ class Objective:
     def evaluate_points(self, points: Sequence[Mapping[str, float]], stage: str = ""
                         ) -> list[Evaluation]:
         """Evaluate several points at once (all their replicates in flight together)."""
-        from sanisim.evidence.trial import replicate_job
-
         keys = [tuple(point[p.key] for p in self.spec.parameters) for point in points]
         todo = {k: dict(pt) for k, pt in zip(keys, points, strict=True) if k not in self.cache}
-        futures = {k: [self.executor.submit(replicate_job, self.plain, r, seed, pt, False)
-                       for r, seed in enumerate(self.seeds)] for k, pt in todo.items()}
-        for key, jobs in futures.items():
-            census = pd.DataFrame([job.result()["census"] for job in jobs])
+        tasks = [(self.plain, r, seed, pt, False) for pt in todo.values()
+                 for r, seed in enumerate(self.seeds)]
+        results = run_all(replicate_job, tasks, self.executor)
+        for index, key in enumerate(todo):
+            jobs = results[index * len(self.seeds):(index + 1) * len(self.seeds)]
+            census = pd.DataFrame([job["census"] for job in jobs])
             evaluation = self._score(todo[key], census, stage)
             self.cache[key] = evaluation
             self.history.append(evaluation)
@@ -218,9 +224,6 @@ class Objective:
 
 def search(objective: Objective) -> Evaluation:
     """Minimise chi2 within the budget; returns the best evaluation."""
-    from scipy import optimize
-    from scipy.stats import qmc
-
     spec = objective.spec
     d = len(spec.parameters)
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(7,)))
@@ -340,8 +343,6 @@ def calibrate(spec: CalibrationSpec, *, executor: Executor | None = None,
               final_check: bool = True) -> CalibrationResult:
     """Fit, profile, write the calibrated scenario and check it (see the module docs)."""
     if executor is None:
-        from sanisim.runs.executors import open_executor
-
         with open_executor(backend, workers, scheduler) as handle:
             return calibrate(spec, executor=handle.executor, write=write,
                              final_check=final_check)
@@ -377,7 +378,6 @@ def calibrate(spec: CalibrationSpec, *, executor: Executor | None = None,
     design = spec.trial
     if write and spec.out is not None:
         scenario_path = write_scenario(spec, fitted, at_fit, parameters)
-        from sanisim.scenario import load as load_scenario
 
         design = spec.trial.with_scenario(load_scenario(scenario_path))
         fitted_point: dict[str, float] = {}
@@ -424,9 +424,6 @@ def fit_table(spec: CalibrationSpec, at_fit: Evaluation,
 def write_scenario(spec: CalibrationSpec, fitted: Mapping[str, float], at_fit: Evaluation,
                    parameters: pd.DataFrame) -> Path:
     """Write the calibrated scenario: ``extends`` the trial's scenario, the fitted values only."""
-    from sanisim.runs.run import git_commit
-    from sanisim.scenario import _set_nested, to_toml
-
     base = spec.trial.scenario
     out = Path(spec.out)
     if base.path is None:
@@ -472,16 +469,12 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
     base = base or Path(".")
     table = main_table(raw, "calibration", ("calibration", "parameters", "targets"),
                        CALIBRATION_KEYS, ("name", "trial"), source)
-    trial_path = base / str(table["trial"])
-    if not trial_path.is_file():
-        raise InputError(source, "calibration.trial", f"no trial file {table['trial']!r} "
-                         "beside the calibration file")
-    design = load_trial(trial_path, (str(base / table["scenario"]) if "scenario" in table
-                                     else None))
+    trial_path = file_beside(table["trial"], base, source, "calibration.trial", "trial file")
+    design = load_trial(trial_path, (resolve_scenario(table["scenario"], base, source,
+                                                      "calibration.scenario")
+                                     if "scenario" in table else None))
     method = table.get("method", "nelder-mead")
-    if method not in METHODS:
-        raise InputError(source, "calibration.method", f"got {method!r}; allowed: one of "
-                         + ", ".join(map(repr, METHODS)))
+    choice(method, source, "calibration.method", METHODS)
 
     ranges = raw.get("parameters")
     if not isinstance(ranges, dict) or not ranges:
@@ -540,12 +533,14 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
     spec = CalibrationSpec(
         name=str(table["name"]), trial=design, parameters=tuple(parameters),
         targets=tuple(targets),
-        replicates=_int(table, "replicates", 8, 2, source, prefix),
-        seed=_int(table, "seed", 0, 0, source, prefix), method=method,
-        budget=_int(table, "budget", 60, 1, source, prefix),
-        start_points=_int(table, "start_points", 16, 1, source, prefix),
-        profile_points=_int(table, "profile_points", 7, 0, source, prefix),
-        final_replicates=_int(table, "final_replicates", 40, 1, source, prefix),
+        replicates=integer(table.get("replicates", 8), source, f"{prefix}replicates", 2),
+        seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0), method=method,
+        budget=integer(table.get("budget", 60), source, f"{prefix}budget", 1),
+        start_points=integer(table.get("start_points", 16), source, f"{prefix}start_points", 1),
+        profile_points=integer(table.get("profile_points", 7), source,
+                               f"{prefix}profile_points", 0),
+        final_replicates=integer(table.get("final_replicates", 40), source,
+                                 f"{prefix}final_replicates", 1),
         out=Path(os.path.normpath(base / out)) if isinstance(out, str) else None,
         description=str(table.get("description", "")), source=source)
     return spec
@@ -607,13 +602,9 @@ def write_outputs(result: CalibrationResult, out: Path) -> list[Path]:
 
 
 def profile_figure(result: CalibrationResult, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     params = list(result.parameters["parameter"])
-    fig, axes = plt.subplots(1, len(params), figsize=(3.2 * len(params), 3.0), squeeze=False)
+    fig = Figure(figsize=(3.2 * len(params), 3.0))
+    axes = fig.subplots(1, len(params), squeeze=False)
     for ax, row in zip(axes[0], result.parameters.itertuples(), strict=True):
         rows = result.profile[result.profile["parameter"] == row.parameter].sort_values("value")
         ax.plot(rows["value"], rows["chi2"], "o-", color="#1f4e79")
@@ -625,13 +616,10 @@ def profile_figure(result: CalibrationResult, path: Path) -> Path:
                  "(dashed: minimum + 3.84)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     spec = load(args.calibration)
     changes: dict[str, Any] = {}
     if args.replicates:

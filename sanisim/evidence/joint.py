@@ -52,10 +52,10 @@ import json
 import logging
 import math
 import os
+import platform
 import re
 import shutil
 import time
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -64,10 +64,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
-from sanisim.evidence.trial import _int
+from sanisim.evidence import trial
+from sanisim.inputs import file_beside, integer, peek_toml, read_toml, resolve_scenario
 from sanisim.ladder import OWN_FACILITY
+from sanisim.model import OUTPUT_COLUMNS, SanitationModel
+from sanisim.runs.cli_options import positive
+from sanisim.runs.executors import available_cpus, open_executor
+from sanisim.runs.points import record_of, scenario_at
+from sanisim.runs.replicates import run_all
+from sanisim.runs.run import git_commit, package_version
+from sanisim.scenario import from_dict as scenario_from_dict
+from sanisim.scenario import load as load_scenario
+from sanisim.strategies import build_bundle
 
 log = logging.getLogger(__name__)
 
@@ -304,22 +315,13 @@ def target_key(setting: str, target: str) -> str:
 
 
 def load(path: str | Path) -> JointSpec:
-    from sanisim.evidence.trial import read_toml
-
     path = Path(path)
     spec = from_dict(read_toml(path), str(path), path.parent)
     return replace(spec, file_hash=hashlib.sha256(path.read_bytes()).hexdigest()[:16])
 
 
 def is_joint_file(path: str | Path) -> bool:
-    path = Path(path)
-    if not path.is_file() or path.suffix != ".toml":
-        return False
-    try:
-        with path.open("rb") as handle:
-            return isinstance(tomllib.load(handle).get("joint"), dict)
-    except (OSError, ValueError):
-        return False
+    return isinstance((peek_toml(path) or {}).get("joint"), dict)
 
 
 def describe_file(path: str | Path) -> str | None:
@@ -368,22 +370,20 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
     w = "joint."
     return JointSpec(
         name=table["name"], parameters=tuple(parameters), settings=tuple(settings),
-        seed=_int(table, "seed", 0, 0, source, w),
-        population_size=_int(table, "population_size", 64, 2, source, w),
-        generations=_int(table, "generations", 6, 1, source, w),
+        seed=integer(table.get("seed", 0), source, f"{w}seed", 0),
+        population_size=integer(table.get("population_size", 64), source, f"{w}population_size", 2),
+        generations=integer(table.get("generations", 6), source, f"{w}generations", 1),
         min_epsilon=finite_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
         epsilon_quantile=quantile, transition_scaling=scaling,
-        replicates=_int(table, "replicates", 1, 1, source, w),
-        predictive_draws=_int(table, "predictive_draws", 40, 1, source, w),
+        replicates=integer(table.get("replicates", 1), source, f"{w}replicates", 1),
+        predictive_draws=integer(table.get("predictive_draws", 40), source,
+                                 f"{w}predictive_draws", 1),
         posterior_out=Path(os.path.normpath(base / out)) if out else None,
         held_out_in_fit=held_out_in_fit, description=str(table.get("description", "")),
         source=source)
 
 
 def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
-    from sanisim.evidence.trial import load as load_trial
-    from sanisim.evidence.trial import resolve_beside
-
     where = f"settings.{name}"
     if not isinstance(table, dict):
         raise InputError(source, where, "must be a table with trial or run, and targets")
@@ -398,18 +398,12 @@ def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
     common = {"name": name, "held_out": held_out,
               "description": str(table.get("description", ""))}
     if "trial" in table:
-        ref = table["trial"]
-        path = base / str(ref)
-        if not isinstance(ref, str) or not path.is_file():
-            raise InputError(source, f"{where}.trial", f"no trial file {ref!r} beside "
-                             f"{source}")
-        design = load_trial(path)
+        design = trial.load(file_beside(table["trial"], base, source, f"{where}.trial",
+                                        "trial file"))
         scenario = design.scenario
         plain = design.to_plain()
         kind, extra = "trial", {"months": design.survey_month}
     else:
-        from sanisim.scenario import load as load_scenario
-
         run = table["run"]
         if not isinstance(run, dict):
             raise InputError(source, f"{where}.run", "must be a table {scenario = FILE, "
@@ -417,17 +411,16 @@ def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
         check_keys(run, RUN_KEYS, source, f"{where}.run.")
         if "scenario" not in run:
             raise InputError(source, f"{where}.run.scenario", "missing (required)")
-        scenario = load_scenario(resolve_beside(str(run["scenario"]), base, source,
-                                                f"{where}.run.scenario"))
+        scenario = load_scenario(resolve_scenario(run["scenario"], base, source,
+                                                  f"{where}.run.scenario"))
         bundle = run.get("bundle", "baseline")
         if bundle not in scenario.bundles:
             raise InputError(source, f"{where}.run.bundle", f"got {bundle!r}"
                              f"{did_you_mean(bundle, scenario.bundles)}; allowed: a bundle of "
                              f"scenario {scenario.name!r} ({', '.join(scenario.bundles)})")
-        months = _int(run, "months", int(scenario["run.months"]), 1, source, f"{where}.run.")
-        households = run.get("households")
-        if households is not None:
-            households = _int(run, "households", 0, 10, source, f"{where}.run.")
+        months = integer(run.get("months", int(scenario["run.months"])), source,
+                         f"{where}.run.months", 1)
+        households = integer(run.get("households"), source, f"{where}.run.households", 10)
         plain = scenario.to_dict()
         kind, extra = "run", {"bundle": bundle, "months": months, "households": households}
     targets = _targets(table.get("targets"), kind, source, where, scenario,
@@ -490,23 +483,15 @@ def _check_measure(parsed: ParsedMeasure, kind: str, columns: Sequence[str],
 
 
 def _columns(scenario: Any, bundle: str) -> list[str]:
-    from sanisim.model import OUTPUT_COLUMNS
-    from sanisim.strategies import build_bundle
-
     extra = [c for s in build_bundle(scenario, bundle) for c in getattr(s, "output_columns", ())]
     return [c for c in (*OUTPUT_COLUMNS, *extra) if c != "month"]
 
 
 def _estimate_names(trial_plain: Mapping[str, Any]) -> list[str]:
-    from sanisim.evidence import trial
-
     return list(trial.estimate_names(trial.from_plain(trial_plain)))
 
 
 def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]:
-    from sanisim.evidence.trial import record_of
-    from sanisim.scenario import from_dict as scenario_from_dict
-
     if not isinstance(table, dict) or not table:
         raise InputError(source, "parameters", "needs a [parameters] table: key = [low, high]")
     scenarios = {}
@@ -572,14 +557,10 @@ def _built(setting: Setting) -> Any:
     if cached is not None and cached[0] is setting.plain:
         return cached[1]
     if setting.kind == "trial":
-        from sanisim.evidence.trial import from_plain
-
-        built = from_plain(setting.plain)
+        built = trial.from_plain(setting.plain)
     else:
-        from sanisim.scenario import from_dict
-
         path = setting.scenario_path
-        built = from_dict(dict(setting.plain), source=path or setting.name,
+        built = scenario_from_dict(dict(setting.plain), source=path or setting.name,
                           path=Path(path) if path else None)
     if len(_BUILT) > 256:
         _BUILT.clear()
@@ -592,16 +573,11 @@ def simulate_setting(setting: Setting, point: Mapping[str, float], seed: int
     """One run of a setting at ``point`` (the parameters it has): every target's value."""
     sub = {k: v for k, v in point.items() if setting.applies(k)}
     if setting.kind == "trial":
-        from sanisim.evidence.trial import point_estimates, simulate
-
         design = _built(setting)
-        frame = simulate(design, seed, sub)
-        estimates = point_estimates(frame, design)
+        frame = trial.simulate(design, seed, sub)
+        estimates = trial.point_estimates(frame, design)
         return {t.name: float(estimates[t.name]) if t.name in estimates
                 else parse_measure(t.name, "trial")(frame) for t in setting.targets}
-    from sanisim.evidence.trial import scenario_at
-    from sanisim.model import SanitationModel
-
     scenario = scenario_at(_built(setting), sub, setting.name)
     parsed = [parse_measure(t.name, "run") for t in setting.targets]
     wanted = sorted({m for p in parsed for m in p.snapshot_months()})
@@ -826,11 +802,11 @@ def predictive(spec: JointSpec, posterior: pd.DataFrame, executor) -> pd.DataFra
     """Posterior-predictive check: every target over draws from the posterior, each setting
     run with seeds of its own (never the fit's), against the published 95% interval."""
     points = predictive_draws(spec, posterior)
-    jobs = [(s, executor.submit(_predictive_job, s, point, spec.seed, spec.replicates, d))
-            for d, point in enumerate(points) for s in spec.settings]
+    tasks = [(s, point, spec.seed, spec.replicates, d)
+             for d, point in enumerate(points) for s in spec.settings]
     values: dict[str, list[float]] = {}
-    for _, job in jobs:
-        for key, value in job.result().items():
+    for result in run_all(_predictive_job, tasks, executor):
+        for key, value in result.items():
             values.setdefault(key, []).append(value)
     rows = []
     for setting, target in spec.targets():
@@ -866,15 +842,11 @@ def predictive_summary(table: pd.DataFrame) -> str:
 
 
 def posterior_figure(posterior: pd.DataFrame, spec: JointSpec, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     n = len(spec.parameters)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.6 * rows), squeeze=False)
+    fig = Figure(figsize=(3.4 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, prior in zip(axes.flat, spec.parameters, strict=False):
         ax.hist(posterior[prior.key], bins=15, range=(prior.low, prior.high),
                 weights=posterior["weight"], color="#1f4e79", alpha=0.85)
@@ -887,20 +859,15 @@ def posterior_figure(posterior: pd.DataFrame, spec: JointSpec, path: Path) -> Pa
                  "(dashed: the uniform prior)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
 def predictive_figure(table: pd.DataFrame, path: Path) -> Path:
     """Per target, on the scale of the published SE: the published 95% interval (grey, always
     [-1.96, 1.96]) and the posterior-predictive 95% interval and mean (coloured by role)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     n = len(table)
-    fig, ax = plt.subplots(figsize=(7.5, 0.32 * n + 1.4))
+    fig = Figure(figsize=(7.5, 0.32 * n + 1.4))
+    ax = fig.subplots()
     y = np.arange(n)[::-1]
     z = {c: (table[c] - table["published"]) / table["se"]
          for c in ("predictive_mean", "predictive_q025", "predictive_q975")}
@@ -920,7 +887,6 @@ def predictive_figure(table: pd.DataFrame, path: Path) -> Path:
                  fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -929,10 +895,6 @@ def predictive_figure(table: pd.DataFrame, path: Path) -> Path:
 
 def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
     """Provenance beside the outputs (the same fields as a run's manifest)."""
-    import platform
-
-    from sanisim.runs.run import git_commit, package_version
-
     try:
         import pyabc
 
@@ -954,8 +916,6 @@ def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
 
 
 def cmd_joint(args: argparse.Namespace) -> int:
-    from sanisim.runs.executors import available_cpus, open_executor
-
     spec = load(args.joint)
     changes: dict[str, Any] = {}
     if args.population_size:
@@ -1018,9 +978,6 @@ def format_predictive(table: pd.DataFrame) -> str:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``joint`` verb to the ``sanisim`` command."""
-    from sanisim.evidence.trial import positive
-    from sanisim.runs.batch import _count
-
     parser = verbs.add_parser(
         "joint", help="fit shared behaviour to several published settings (ABC-SMC)",
         description="Joint calibration by ABC-SMC (pyabc): fit the shared parameters of a "
@@ -1029,7 +986,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "(see docs/calibration.md).")
     parser.add_argument("joint", help="joint calibration TOML file "
                         "(e.g. experiments/joint_calibration.toml)")
-    parser.add_argument("--workers", type=_count, default=None,
+    parser.add_argument("--workers", type=positive, default=None,
                         help="local processes (default: the CPUs available; 1: single core, "
                              "reproducible)")
     parser.add_argument("--scheduler", default=None, metavar="ADDR",

@@ -51,13 +51,20 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, did_you_mean, main_table
-from sanisim.evidence.trial import _int, add_executor_options, resolve_beside
+from sanisim.inputs import choice, integer, resolve_scenario
 from sanisim.parameters import BY_KEY
+from sanisim.runs.batch import run_batch
+from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import chosen_backend
 from sanisim.runs.experiment import Experiment, canonical_json, short_hash
-from sanisim.scenario import Scenario
+from sanisim.runs.replicates import run_all
+from sanisim.runs.run import run
+from sanisim.runs.store import load_results
+from sanisim.scenario import Scenario, read_toml_text
+from sanisim.scenario import load as load_scenario
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +162,8 @@ def evaluate_function(function: Callable[[np.ndarray], np.ndarray], values: np.n
                       executor: Executor, chunk: int = 256) -> np.ndarray:
     """Evaluate a picklable vectorised ``function(rows) -> outputs`` on ``executor``, chunk by
     chunk; the outputs come back in sample order."""
-    futures = [executor.submit(_apply, function, values[i:i + chunk])
-               for i in range(0, len(values), chunk)]
-    return np.concatenate([f.result() for f in futures])
+    return np.concatenate(run_all(_apply, [(function, values[i:i + chunk])
+                                           for i in range(0, len(values), chunk)], executor))
 
 
 @dataclass(frozen=True)
@@ -253,8 +259,6 @@ def experiment_of(spec: SensitivitySpec, frame: pd.DataFrame) -> SampleExperimen
 def outputs_from_store(spec: SensitivitySpec, frame: pd.DataFrame, store: Path
                        ) -> pd.DataFrame:
     """Per sample row: replicate-mean outcome per bundle and the paired bundle differences."""
-    from sanisim.runs.store import load_results
-
     experiment = experiment_of(spec, frame)
     _, of_row = unique_points(spec, frame)
     point_of_key = {}
@@ -355,12 +359,12 @@ def ranking_table(indices: pd.DataFrame, spec: SensitivitySpec,
     return pd.DataFrame(rows)
 
 
-def _panels(plt, count: int, width: float, height: float):
+def _panels(count: int, width: float, height: float):
     """A grid of at most three panels a row; unused panels are hidden."""
     columns = min(3, count)
     rows = math.ceil(count / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
-                             squeeze=False)
+    fig = Figure(figsize=(width * columns, height * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
     flat = list(axes.ravel())
     for ax in flat[count:]:
         ax.set_visible(False)
@@ -369,13 +373,8 @@ def _panels(plt, count: int, width: float, height: float):
 
 def morris_figure(indices: pd.DataFrame, path: Path) -> Path:
     """Morris mu* against sigma, one panel per output, parameters labelled."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     outputs = list(dict.fromkeys(indices["output"]))
-    fig, axes = _panels(plt, len(outputs), 4.4, 3.8)
+    fig, axes = _panels(len(outputs), 4.4, 3.8)
     for ax, output in zip(axes, outputs, strict=False):
         part = indices[indices["output"] == output].pivot(index="parameter", columns="index",
                                                            values="value")
@@ -393,19 +392,13 @@ def morris_figure(indices: pd.DataFrame, path: Path) -> Path:
         ax.set_title(output, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
 def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
     """Sobol first-order and total indices with 95% intervals, one panel per output."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     outputs = list(dict.fromkeys(indices["output"]))
-    fig, axes = _panels(plt, len(outputs), 4.6, 4.2)
+    fig, axes = _panels(len(outputs), 4.6, 4.2)
     for ax, output in zip(axes, outputs, strict=False):
         part = indices[indices["output"] == output]
         names = list(dict.fromkeys(part["parameter"]))
@@ -420,7 +413,6 @@ def sobol_figure(indices: pd.DataFrame, path: Path) -> Path:
         ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -455,8 +447,6 @@ def step_evaluate(spec: SensitivitySpec, out: Path, *, resume: bool = False,
                   backend: str = "processes", workers: int | None = None,
                   scheduler: str | None = None, executor: Executor | None = None,
                   progress: str = "none") -> pd.DataFrame:
-    from sanisim.runs.batch import run_batch
-
     frame = _read_sample(spec, out)
     experiment = experiment_of(spec, frame)
     report = run_batch(experiment, out / "runs", backend=backend, workers=workers,
@@ -498,8 +488,6 @@ def step_analyse(spec: SensitivitySpec, out: Path) -> tuple[pd.DataFrame, pd.Dat
 
 
 def load(path: str | Path) -> SensitivitySpec:
-    from sanisim.scenario import read_toml_text
-
     path = Path(path)
     raw, text = read_toml_text(path)
     return from_dict(raw, str(path), path.parent, text)
@@ -507,23 +495,17 @@ def load(path: str | Path) -> SensitivitySpec:
 
 def summary_fields(scenario) -> list[str]:
     """The fields of a run summary of this scenario (from a tiny run: 20 households, 1 month)."""
-    from sanisim.runs.run import run
-
     return list(run(scenario, seed=0, months=1, households=20).summary)
 
 
 def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path | None = None,
               text: str = "") -> SensitivitySpec:
-    from sanisim.scenario import load as load_scenario
-
     table = main_table(raw, "sensitivity", ("sensitivity",), SA_KEYS,
                        ("name", "scenario", "parameters"), source)
-    scenario = load_scenario(resolve_beside(str(table["scenario"]), base or Path("."), source,
-                                            "sensitivity.scenario"))
+    scenario = load_scenario(resolve_scenario(table["scenario"], base or Path("."), source,
+                                              "sensitivity.scenario"))
     method = table.get("method", "morris")
-    if method not in METHODS:
-        raise InputError(source, "sensitivity.method", f"got {method!r}; allowed: one of "
-                         + ", ".join(map(repr, METHODS)))
+    choice(method, source, "sensitivity.method", METHODS)
     names = table["parameters"]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise InputError(source, "sensitivity.parameters", "must be a list of parameter keys")
@@ -554,7 +536,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
         raise InputError(source, "sensitivity.outcome", f"{outcome!r} is not a summary field"
                          + did_you_mean(outcome, fields) + f" (fields: {', '.join(fields)})")
     prefix = "sensitivity."
-    samples = _int(table, "samples", 8, 2, source, prefix)
+    samples = integer(table.get("samples", 8), source, f"{prefix}samples", 2)
     if method == "sobol" and samples & (samples - 1):
         raise InputError(source, "sensitivity.samples", f"got {samples}; Sobol' sampling needs "
                          "a power of 2 (e.g. 64, 128, 256)")
@@ -562,12 +544,12 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
     spec = SensitivitySpec(
         name=str(table["name"]), scenario=scenario, method=method, samples=samples,
         parameters=tuple(names), bounds=bounds,
-        levels=_int(table, "levels", 4, 2, source, prefix),
-        seed=_int(table, "seed", 0, 0, source, prefix),
-        replicates=_int(table, "replicates", 1, 1, source, prefix),
-        months=min(_int(table, "months", int(scenario["run.months"]), 1, source, prefix),
-                   int(months.high)),
-        households=_int(table, "households", 2000, 10, source, prefix),
+        levels=integer(table.get("levels", 4), source, f"{prefix}levels", 2),
+        seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0),
+        replicates=integer(table.get("replicates", 1), source, f"{prefix}replicates", 1),
+        months=min(integer(table.get("months", int(scenario["run.months"])), source,
+                           f"{prefix}months", 1), int(months.high)),
+        households=integer(table.get("households", 2000), source, f"{prefix}households", 10),
         bundles=tuple(bundles), outcome=outcome,
         description=str(table.get("description", "")), source=source, text=text)
     spec.problem  # noqa: B018 - validate names and bounds now, with the file's name

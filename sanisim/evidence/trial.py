@@ -58,26 +58,31 @@ from __future__ import annotations
 
 import argparse
 import math
-import tomllib
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+from sanisim.inputs import choice, integer, read_toml, resolve_scenario
 from sanisim.ladder import Rung
-from sanisim.parameters import BY_KEY, Param
-from sanisim.runs.executors import chosen_backend
-from sanisim.scenario import SCENARIO_DIR, Scenario
-from sanisim.strategies.base import Strategy
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sanisim.model import SanitationModel
+from sanisim.model import SanitationModel
+from sanisim.parameters import BY_KEY
+from sanisim.runs.cli_options import add_executor_options, positive
+from sanisim.runs.executors import chosen_backend, open_executor
+from sanisim.runs.experiment import canonical_json, run_seed
+from sanisim.runs.points import record_of as record_of  # re-exported (its old home)
+from sanisim.runs.points import scenario_at
+from sanisim.runs.replicates import run_all
+from sanisim.scenario import Scenario
+from sanisim.scenario import from_dict as scenario_from_dict
+from sanisim.scenario import load as load_scenario
+from sanisim.strategies.base import STRATEGY_TYPES, Strategy
 
 UNITS = ("household", "rt", "rw", "village")
 POPULATIONS = ("all", "without_toilet")
@@ -250,14 +255,11 @@ _PLAIN_CACHE: dict[str, TrialDesign] = {}
 
 def from_plain(data: Mapping[str, Any]) -> TrialDesign:
     """The design of :meth:`TrialDesign.to_plain` (cached per worker)."""
-    from sanisim.runs.experiment import canonical_json
-    from sanisim.scenario import from_dict
-
     key = canonical_json(data) if len(_PLAIN_CACHE) < 64 else None
     if key is not None and key in _PLAIN_CACHE:
         return _PLAIN_CACHE[key]
     path = data.get("scenario_path")
-    scenario = from_dict(data["scenario"], source=path or data["source"],
+    scenario = scenario_from_dict(data["scenario"], source=path or data["source"],
                          path=Path(path) if path else None)
     design = TrialDesign(
         data["name"], scenario, tuple(_plain_arm(*a) for a in data["arms"]), data["unit"],
@@ -276,61 +278,6 @@ def _plain_arm(name: str, bundle: str, share: float, lottery: float = 1.0,
                eligible: str | None = None, targeted: Sequence[str] | None = None) -> Arm:
     return Arm(name, bundle, share, lottery, eligible,
                None if targeted is None else tuple(targeted))
-
-
-# --------------------------------------------------------------------------- points
-
-
-def record_of(scenario: Scenario, key: str, source: str = "<parameters>") -> Param:
-    """The record (default, bounds, unit, source) of a scenario or strategy parameter.
-
-    ``key`` is a registry key (``behaviour.p_innovation``) or ``strategies.NAME.KEY`` for a
-    parameter of the scenario's strategy NAME (its type's record, e.g. ``demand_creation``'s
-    ``session_norm_effect``).
-    """
-    if key in BY_KEY:
-        return BY_KEY[key]
-    from sanisim.strategies.base import COMMON_PARAMS, STRATEGY_TYPES
-
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "strategies":
-        name, sub = parts[1], parts[2]
-        if name not in scenario.strategies:
-            hint = did_you_mean(name, scenario.strategies)
-            raise InputError(source, key, f"scenario {scenario.name!r} has no strategy "
-                             f"{name!r}{hint} (strategies: {', '.join(scenario.strategies)})")
-        kind = scenario.strategies[name]["type"]
-        records = {p.key: p for p in (*COMMON_PARAMS, *STRATEGY_TYPES[kind].PARAMS)}
-        if sub not in records:
-            hint = did_you_mean(sub, records)
-            raise InputError(source, key, f"no parameter {sub!r} for a {kind!r} strategy"
-                             f"{hint}")
-        param = records[sub]
-        return Param(key, scenario.strategies[name][sub], param.unit, param.meaning,
-                     param.source, param.low, param.high, param.choices)
-    hint = did_you_mean(key, BY_KEY)
-    raise InputError(source, key, f"unknown parameter{hint} (a registry key, see 'python -m "
-                     "sanisim.parameters', or strategies.NAME.KEY)")
-
-
-def scenario_at(scenario: Scenario, point: Mapping[str, Any],
-                source: str = "<parameters>") -> Scenario:
-    """The scenario with some parameters (registry or ``strategies.NAME.KEY``) changed.
-
-    Values are validated like a scenario file; the name, path and bundles are kept.
-    """
-    if not point:
-        return scenario
-    plain = {k: v for k, v in point.items() if k in BY_KEY}
-    if len(plain) == len(point):
-        return scenario.with_params(plain, source)
-    from sanisim.scenario import _set_nested, from_dict
-
-    data = scenario.to_dict()
-    for key, value in point.items():
-        record_of(scenario, key, source)
-        _set_nested(data, key, value)
-    return from_dict(data, source=source, path=Path(scenario.path) if scenario.path else None)
 
 
 # --------------------------------------------------------------------------- the model side
@@ -467,8 +414,6 @@ def arm_strategies(design: TrialDesign, scenario: Scenario
     """The strategies of every arm, each with its reach rule: :func:`reach` for the arm's
     targeted strategies (all by default), every household of the arm's clusters for the
     others."""
-    from sanisim.strategies.base import STRATEGY_TYPES
-
     names = [n for arm in design.arms for n in scenario.bundles[arm.bundle]]
     shared = {n for n in names if names.count(n) > 1}
     built = []
@@ -505,8 +450,6 @@ def simulate(design: TrialDesign, seed: int, point: Mapping[str, Any] | None = N
     :data:`OUTCOMES` name. ``strategies`` adds strategy objects, each with the index of the arm
     whose households it reaches (custom or test strategies).
     """
-    from sanisim.model import SanitationModel
-
     scenario = scenario_at(design.scenario, point or {}, design.source)
     own = [s for _, s in arm_strategies(design, scenario)]
     for index, strategy in strategies:
@@ -815,8 +758,6 @@ class TrialResult:
 
 
 def replicate_seeds(design: TrialDesign, replicates: int | None = None) -> list[int]:
-    from sanisim.runs.experiment import run_seed
-
     return [run_seed(design.seed, r) for r in range(replicates or design.replicates)]
 
 
@@ -826,9 +767,8 @@ def run_replicates(design: TrialDesign, executor: Executor, *, replicates: int |
     """Submit every replicate to ``executor`` and return their results in replicate order."""
     plain = design.to_plain()
     point = dict(point or {})
-    futures = [executor.submit(replicate_job, plain, r, seed, point, with_se)
-               for r, seed in enumerate(replicate_seeds(design, replicates))]
-    return [f.result() for f in futures]
+    return run_all(replicate_job, [(plain, r, seed, point, with_se) for r, seed
+                                   in enumerate(replicate_seeds(design, replicates))], executor)
 
 
 def run_trial(design: TrialDesign, *, replicates: int | None = None,
@@ -842,8 +782,6 @@ def run_trial(design: TrialDesign, *, replicates: int | None = None,
     ``scheduler``). ``point`` changes parameters (registry or ``strategies.NAME.KEY``).
     """
     if executor is None:
-        from sanisim.runs.executors import open_executor
-
         with open_executor(backend, workers, scheduler) as handle:
             results = run_replicates(design, handle.executor, replicates=replicates,
                                      point=point)
@@ -893,39 +831,6 @@ def summarise(estimates: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- files
 
 
-def resolve_beside(ref: str, base: Path, source: str, key: str) -> Path:
-    """A scenario reference: a file beside ``base``, an existing path, or a shipped name."""
-    for candidate in (base / ref, Path(ref)):
-        if candidate.is_file():
-            return candidate
-    shipped = SCENARIO_DIR / f"{Path(ref).stem}.toml"
-    if Path(ref).parent == Path(".") and Path(ref).suffix in ("", ".toml") and shipped.is_file():
-        return shipped
-    known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
-    raise InputError(source, key, f"no scenario {ref!r}: not a file beside {source} nor a "
-                     f"shipped scenario (shipped: {known})")
-
-
-def _int(table: Mapping[str, Any], key: str, default: Any, low: int, source: str,
-         prefix: str) -> Any:
-    value = table.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise InputError(source, f"{prefix}{key}", f"got {value!r}; allowed: an integer >= {low}")
-    return value
-
-
-def _choice(table: Mapping[str, Any], key: str, default: Any, choices: Sequence[str],
-            source: str, prefix: str) -> Any:
-    value = table.get(key, default)
-    if key in table and (not isinstance(value, str) or value not in choices):
-        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
-        raise InputError(source, f"{prefix}{key}", f"got {value!r}{hint}; allowed: one of "
-                         + ", ".join(repr(c) for c in choices))
-    return value
-
-
 def _survey_months(table: Mapping[str, Any], source: str) -> tuple[int, tuple[int, ...]]:
     """(survey_month, survey_months) from ``survey_month`` or ``survey_months`` (not both)."""
     high = int(BY_KEY["run.months"].high)
@@ -933,7 +838,7 @@ def _survey_months(table: Mapping[str, Any], source: str) -> tuple[int, tuple[in
         raise InputError(source, "trial.survey_months", "give survey_month (one round) or "
                          "survey_months (several rounds), not both")
     if "survey_months" not in table:
-        month = _int(table, "survey_month", 24, 1, source, "trial.")
+        month = integer(table.get("survey_month", 24), source, "trial.survey_month", 1)
         if month > high:
             raise InputError(source, "trial.survey_month", f"got {month}; allowed: an "
                              f"integer in [1, {high}]")
@@ -968,12 +873,6 @@ def _outcomes(table: Mapping[str, Any], source: str) -> tuple[str, tuple[str, ..
     return names[0], (tuple(names) if "outcomes" in table else ())
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    from sanisim.scenario import read_toml_text
-
-    return read_toml_text(path)[0]
-
-
 def load(path: str | Path, scenario: str | Path | None = None) -> TrialDesign:
     """Read and validate a trial file (``scenario`` replaces the file's scenario)."""
     path = Path(path)
@@ -983,15 +882,11 @@ def load(path: str | Path, scenario: str | Path | None = None) -> TrialDesign:
 def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None = None,
               scenario_ref: str | Path | None = None) -> TrialDesign:
     """Validate trial data (``[trial]`` and ``[arms.NAME]`` tables) into a design."""
-    from sanisim.scenario import load as load_scenario
-
     table = main_table(raw, "trial", ("trial", "arms"), TRIAL_KEYS, ("name", "scenario"),
                        source)
     base = base or Path(".")
     ref = scenario_ref if scenario_ref is not None else table["scenario"]
-    if not isinstance(ref, str | Path):
-        raise InputError(source, "trial.scenario", "must be a scenario file name")
-    scenario = load_scenario(resolve_beside(str(ref), base, source, "trial.scenario"))
+    scenario = load_scenario(resolve_scenario(ref, base, source, "trial.scenario"))
 
     arms_table = raw.get("arms")
     if not isinstance(arms_table, dict) or len(arms_table) < 2:
@@ -1017,7 +912,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
         if isinstance(draw, bool) or not isinstance(draw, int | float) or not 0 < draw <= 1:
             raise InputError(source, f"{where}lottery", f"got {draw!r}; allowed: a number in "
                              "(0, 1], the share of eligible households reached (1: all)")
-        group = _choice(arm, "eligible", None, tuple(ELIGIBILITY), source, where)
+        group = choice(arm.get("eligible"), source, f"{where}eligible", tuple(ELIGIBILITY))
         targeted = arm.get("targeted")
         if targeted is not None:
             members = scenario.bundles[bundle]
@@ -1038,62 +933,31 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
     outcome, outcomes = _outcomes(table, source)
     design = TrialDesign(
         name=table["name"], scenario=scenario, arms=tuple(arms),
-        unit=_choice(table, "unit", "village", UNITS, source, "trial."),
-        clusters=_int(table, "clusters", 0, 0, source, "trial."),
+        unit=choice(table.get("unit", "village"), source, "trial.unit", UNITS),
+        clusters=integer(table.get("clusters", 0), source, "trial.clusters", 0),
         survey_month=survey_month, survey_months=survey_months,
-        survey_per_cluster=_int(table, "survey_per_cluster", 0, 0, source, "trial."),
-        population=_choice(table, "population", "all", POPULATIONS, source, "trial."),
-        seed=_int(table, "seed", 0, 0, source, "trial."),
-        replicates=_int(table, "replicates", 20, 1, source, "trial."),
-        households=_int(table, "households", None, int(BY_KEY["population.households"].low),
-                        source, "trial."),
+        survey_per_cluster=integer(table.get("survey_per_cluster", 0), source,
+                                   "trial.survey_per_cluster", 0),
+        population=choice(table.get("population", "all"), source, "trial.population",
+                          POPULATIONS),
+        seed=integer(table.get("seed", 0), source, "trial.seed", 0),
+        replicates=integer(table.get("replicates", 20), source, "trial.replicates", 1),
+        households=integer(table.get("households"), source, "trial.households",
+                           int(BY_KEY["population.households"].low)),
         description=str(table.get("description", "")), source=source,
         path=source, outcome=outcome, outcomes=outcomes,
-        eligible=_choice(table, "eligible", "all", tuple(ELIGIBILITY), source, "trial."))
+        eligible=choice(table.get("eligible", "all"), source, "trial.eligible",
+                        tuple(ELIGIBILITY)))
     if design.unit == "household" and design.survey_per_cluster not in (0, 1):
         raise InputError(source, "trial.survey_per_cluster", "a household lottery interviews "
                          "each household once: use 0 or 1")
     return design
 
 
-def describe_evidence_file(path: str | Path) -> str | None:
-    """Validate a trial, calibration or sensitivity file and describe it in a few words.
-
-    Returns None when ``path`` is none of these (no ``[trial]``, ``[calibration]`` or
-    ``[sensitivity]`` table), so the caller can try it as a scenario.
-    """
-    path = Path(path)
-    if not path.is_file() or path.suffix != ".toml":
-        return None
-    try:
-        with path.open("rb") as handle:
-            tables = tomllib.load(handle)
-    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML: not ours to describe
-        return None
-    if isinstance(tables.get("trial"), dict):
-        design = load(path)
-        return (f"trial {design.name!r}: {len(design.arms)} arms by {design.unit}, survey at "
-                f"{_months_text(design)}, outcomes {', '.join(design.outcome_names)}, "
-                f"scenario {design.scenario.name!r}")
-    if isinstance(tables.get("calibration"), dict):
-        from sanisim.evidence import calibration
-
-        spec = calibration.load(path)
-        return (f"calibration {spec.name!r}: {len(spec.parameters)} parameters, "
-                f"{len(spec.targets)} targets, trial {spec.trial.name!r}")
-    if isinstance(tables.get("sensitivity"), dict):
-        from sanisim.evidence import sensitivity
-
-        spec = sensitivity.load(path)
-        return (f"sensitivity {spec.name!r}: {spec.method}, {len(spec.parameters)} parameters, "
-                f"bundles {', '.join(spec.bundles)}")
-    return None
-
-
 # --------------------------------------------------------------------------- command line
 
 
-def _months_text(design: TrialDesign) -> str:
+def months_text(design: TrialDesign) -> str:
     rounds = design.rounds
     return (f"month {rounds[0]}" if len(rounds) == 1
             else f"months {', '.join(str(m) for m in rounds)}")
@@ -1121,7 +985,7 @@ def cmd_trial(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / f"trial_{design.name}"
     print(f"sanisim trial: {design.name}: {len(design.arms)} arms "
           f"({', '.join(a.name for a in design.arms)}) by {design.unit}, survey at "
-          f"{_months_text(design)}, {replicates} replicates -> {out}", flush=True)
+          f"{months_text(design)}, {replicates} replicates -> {out}", flush=True)
     result = run_trial(design, replicates=replicates,
                        backend=chosen_backend(args.backend, args.scheduler),
                        workers=args.workers, scheduler=args.scheduler)
@@ -1131,28 +995,6 @@ def cmd_trial(args: argparse.Namespace) -> int:
     print(format_summary(result.summary))
     print(f"(per-replicate estimates: {out / 'estimates.csv'}; summary: {out / 'summary.csv'})")
     return 0
-
-
-def positive(text: str) -> int:
-    """An argparse type: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def add_executor_options(parser: argparse.ArgumentParser) -> None:
-    from sanisim.runs.batch import _count
-
-    parser.add_argument("--workers", type=_count, default=None,
-                        help="worker processes (default: the CPUs available)")
-    parser.add_argument("--backend", choices=("processes", "dask", "serial"), default=None,
-                        help="local process pool (default), Dask, or in-process")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="address of a running Dask scheduler (implies --backend dask)")
 
 
 def register(verbs: argparse._SubParsersAction) -> None:

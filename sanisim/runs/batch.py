@@ -10,23 +10,38 @@ no shared file system.
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # pragma: no cover
-    from sanisim.runs.executors import ExecutorHandle
-    from sanisim.runs.experiment import Experiment, RunSpec
-    from sanisim.runs.store import RunOutcome
-    from sanisim.scenario import Scenario
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+from sanisim.runs import run as runner
+from sanisim.runs.cli_options import add_executor_options
+from sanisim.runs.executors import ExecutorHandle, chosen_backend, open_executor
+from sanisim.runs.experiment import Experiment, RunSpec, _configured, load
+from sanisim.runs.run import git_commit, package_version
+from sanisim.runs.store import (
+    DONE,
+    FAILED,
+    RunOutcome,
+    Store,
+    atomic_write,
+    load_results,
+    now,
+)
+from sanisim.scenario import Scenario, from_dict
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +54,6 @@ def _scenario(spec: RunSpec) -> Scenario:
     """The run's scenario, rebuilt once per worker from the plain data in the spec."""
     scenario = _SCENARIOS.get(spec.config_hash)
     if scenario is None:
-        from sanisim.scenario import from_dict
-
         path = Path(spec.scenario_path) if spec.scenario_path else None
         scenario = from_dict(spec.scenario_data, source=spec.scenario_path or spec.scenario,
                              path=path)
@@ -50,8 +63,6 @@ def _scenario(spec: RunSpec) -> Scenario:
         _SCENARIOS[spec.config_hash] = scenario
     applied = spec.applied  # the parameter point's values, then the posterior draw's
     if applied:
-        from sanisim.runs.experiment import _configured
-
         scenario = _configured(scenario, applied, source=f"run {spec.run_key}")
     return scenario
 
@@ -67,9 +78,6 @@ def _plain(value: Any) -> Any:
 
 def monthly_parquet(run_key: str, monthly) -> bytes:
     """The monthly table of one run, with its key, as Parquet bytes (money as float64)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     columns = {"run_key": pa.array([run_key] * len(monthly), pa.string())}
     for name, series in monthly.items():
         values = series.to_numpy()
@@ -85,9 +93,6 @@ def monthly_parquet(run_key: str, monthly) -> bytes:
 
 def summary_parquet(run_key: str, summary: dict[str, Any]) -> bytes:
     """The summary of one run as a one-row Parquet table."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     row = {"run_key": [run_key], **{k: [_plain(v)] for k, v in summary.items()}}
     sink = pa.BufferOutputStream()
     pq.write_table(pa.table(row), sink)
@@ -96,13 +101,10 @@ def summary_parquet(run_key: str, summary: dict[str, Any]) -> bytes:
 
 def execute(spec: RunSpec) -> RunOutcome:
     """Do one run; never raises for a failing run (the error is in the outcome)."""
-    from sanisim.runs.store import DONE, FAILED, RunOutcome, now
-
     started, clock = now(), time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         scenario = _scenario(spec)
-        runner = importlib.import_module("sanisim.runs.run")
         result = runner.run(scenario, seed=spec.seed, months=spec.months,
                             households=spec.households, bundle=spec.bundle)
         monthly = monthly_parquet(spec.run_key, result.monthly)
@@ -154,8 +156,6 @@ class _Progress:
         self.start = self.last_log = time.monotonic()
         self.bar = None
         if mode == "bar":
-            from tqdm import tqdm
-
             self.bar = tqdm(total=total, initial=initial, unit="run", desc=name,
                             file=sys.stderr, dynamic_ncols=True, smoothing=0.05)
 
@@ -206,11 +206,6 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     A run that raises is recorded as failed; Ctrl-C stops the batch cleanly (finished runs stay
     in the store, ``resume`` continues it). Returns a :class:`BatchReport`.
     """
-    from sanisim.runs.executors import ExecutorHandle, open_executor
-    from sanisim.runs.experiment import Experiment, load
-    from sanisim.runs.run import git_commit, package_version
-    from sanisim.runs.store import DONE, Store, now
-
     if not isinstance(experiment, Experiment):
         experiment = load(experiment)
     out = Path(out) if out is not None else Path("results") / experiment.name
@@ -255,8 +250,6 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
 def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int], store,
            report: BatchReport, progress: str, owned: bool = True) -> None:
     """Submit runs (a bounded window of them) and land each outcome as it completes."""
-    from sanisim.runs.store import FAILED, RunOutcome, now
-
     report.executor = handle.label
     log.info("%s: %d runs to do on %s", report.experiment, len(todo), handle.label)
     window = 2 * handle.slots + 2
@@ -309,8 +302,6 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
 
 def _write_summary_csv(root: Path) -> None:
     """``summary.csv``: every run of the table with its status and summary, for spreadsheets."""
-    from sanisim.runs.store import atomic_write, load_results
-
     results = load_results(root, monthly=False)
     table = results.runs.merge(results.summary, on="run_key", how="left")
     atomic_write(root / "summary.csv", table.to_csv(index=False).encode())
@@ -319,24 +310,7 @@ def _write_summary_csv(root: Path) -> None:
 # --------------------------------------------------------------------------- command line
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--workers must be an integer, got {text!r}"
-                                         ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--workers must be >= 1, got {value}")
-    return value
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
-    import signal
-    import threading
-
-    from sanisim.runs.executors import chosen_backend
-    from sanisim.runs.experiment import load
-
     backend = chosen_backend(args.backend, args.scheduler)
     experiment = load(args.experiment)
     out = Path(args.out) if args.out else Path("results") / experiment.name
@@ -377,21 +351,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``batch`` verb to the ``sanisim`` command."""
-    from sanisim.runs.executors import BACKENDS
-
     batch = verbs.add_parser(
         "batch", help="run an experiment file (a batch of runs) into a results store",
         description="Run every run of an experiment file on local processes or a Dask "
                     "cluster; each finished run lands in the results folder at once, so an "
                     "interrupted batch continues with --resume. Exit 1 if a run failed.")
     batch.add_argument("experiment", help="experiment TOML file (see docs/experiments.md)")
-    batch.add_argument("--workers", type=_count, default=None,
-                       help="worker processes (default: the CPUs available)")
-    batch.add_argument("--backend", choices=BACKENDS, default=None,
-                       help="local process pool (default) or Dask")
-    batch.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="address of a running Dask scheduler, e.g. tcp://host:8786 "
-                            "(implies --backend dask; see docs/cluster.md)")
+    add_executor_options(batch)
     batch.add_argument("--out", default=None, metavar="DIR",
                        help="results folder (default: results/EXPERIMENT_NAME)")
     batch.add_argument("--resume", action="store_true",

@@ -23,7 +23,7 @@ from sanisim.errors import InputError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("processes", "dask")
+BACKENDS = ("processes", "dask", "serial")
 #: Modules a pool's fork server imports once, so that each worker starts warm.
 PRELOAD = ["sanisim.runs.run", "sanisim.runs.batch"]
 

@@ -37,25 +37,33 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
+from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
+from sanisim.inputs import integer, name_list, peek_toml, resolve_scenario
 from sanisim.parameters import BY_KEY, PARAMETERS
-from sanisim.runs.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX, applicable
-from sanisim.runs.results import PARAM_PREFIX, Results
-from sanisim.scenario import SCENARIO_DIR, Scenario, check_value
+from sanisim.runs import posterior as posterior_module
+from sanisim.runs.points import scenario_at
+from sanisim.runs.posterior import (
+    POSTERIOR_DRAW,
+    POSTERIOR_PREFIX,
+    Posterior,
+    applicable,
+    interval_holds,
+)
+from sanisim.runs.results import PARAM_PREFIX
+from sanisim.runs.store import load_results as load_results
+from sanisim.scenario import Scenario, check_value, read_toml_text
 from sanisim.scenario import load as load_scenario
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sanisim.runs.posterior import Posterior
 
 __all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "run_seed"]
 
@@ -223,8 +231,6 @@ class Experiment:
 
     def run_frame(self):
         """The run table as a DataFrame (the design columns of :class:`Results.runs`)."""
-        import pandas as pd
-
         frame = pd.DataFrame([spec.design_row() for spec in self.runs])
         for column in ("replicate", "seed", "months", "households"):
             frame[column] = frame[column].astype("int64")
@@ -236,8 +242,6 @@ class Experiment:
     def interval_holds(self) -> str:
         """What the batch's intervals hold: "seed noise", or "seed noise and parameter
         uncertainty (N posterior draws)" when the design has posterior draws."""
-        from sanisim.runs.posterior import interval_holds
-
         return interval_holds(self.posterior_count if self.posterior is not None else 0)
 
     @cached_property
@@ -277,16 +281,9 @@ class Experiment:
                 f"{len(self.runs)} runs")
 
 
-def _configured(scenario: Scenario, applied: Mapping[str, Any],
-                source: str = "<parameters>") -> Scenario:
-    """``scenario`` with parameters set the way every run sets them: registry keys through
-    :meth:`Scenario.with_params`, ``strategies.NAME.KEY`` through
-    :func:`sanisim.evidence.trial.scenario_at`."""
-    if all(key in BY_KEY for key in applied):
-        return scenario.with_params(applied, source=source)
-    from sanisim.evidence.trial import scenario_at
-
-    return scenario_at(scenario, applied, source=source)
+#: The old name of :func:`sanisim.runs.points.scenario_at` here (``sanisim.report`` uses it):
+#: parameters set the way every run sets them.
+_configured = scenario_at
 
 
 def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
@@ -297,8 +294,6 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
     """
     if not samples or not ranges:
         return []
-    from scipy.stats import qmc
-
     rng = np.random.Generator(np.random.PCG64(
         np.random.SeedSequence(experiment_seed, spawn_key=LHS_SPAWN_KEY)))
     unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
@@ -319,41 +314,14 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
 
 def is_experiment_file(path: str | Path) -> bool:
     """Whether ``path`` is a readable TOML file with an ``[experiment]`` table."""
-    path = Path(path)
-    if not path.is_file():
-        return False
-    try:
-        with path.open("rb") as handle:
-            return isinstance(tomllib.load(handle).get("experiment"), dict)
-    except (OSError, ValueError):  # unreadable, not UTF-8 or not TOML
-        return False
+    return isinstance((peek_toml(path, suffix=None) or {}).get("experiment"), dict)
 
 
 def load(path: str | Path) -> Experiment:
     """Read and validate an experiment file; every mistake is a one-line :class:`InputError`."""
-    from sanisim.scenario import read_toml_text
-
     path = Path(path)
     raw, text = read_toml_text(path)
     return from_dict(raw, str(path), path, text)
-
-
-def _integer(value: Any, source: str, key: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
-            high is not None and value > high):
-        upper = f", at most {high:,}" if high is not None else ""
-        raise InputError(source, key, f"got {value!r}; allowed: an integer >= {low}{upper}")
-    return value
-
-
-def _string_list(value: Any, source: str, key: str) -> tuple[str, ...]:
-    if (not isinstance(value, list) or not value
-            or not all(isinstance(v, str) and v for v in value)):
-        raise InputError(source, key, f"got {value!r}; allowed: a non-empty list of names")
-    if len(set(value)) != len(value):
-        twice = next(v for v in value if value.count(v) > 1)
-        raise InputError(source, key, f"{twice!r} is listed twice")
-    return tuple(value)
 
 
 def _flatten(table: Mapping[str, Any], source: str, prefix: str, section: str):
@@ -382,19 +350,6 @@ def _unknown_param(key: str, source: str, section: str) -> InputError:
                       f"unknown parameter{hint} (see 'python -m sanisim.parameters')")
 
 
-def _resolve_scenario(ref: str, base: Path, source: str) -> Path:
-    beside = base / ref
-    if beside.is_file():
-        return beside
-    shipped = SCENARIO_DIR / f"{Path(ref).stem}.toml"
-    if Path(ref).parent == Path(".") and Path(ref).suffix in ("", ".toml") and shipped.is_file():
-        return shipped
-    known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
-    raise InputError(source, "experiment.scenarios",
-                     f"no scenario {ref!r}: not a file beside the experiment file nor a "
-                     f"shipped scenario (shipped: {known})")
-
-
 def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path | None = None,
               text: str = "") -> Experiment:
     """Validate experiment data (as read from TOML) into an :class:`Experiment`."""
@@ -405,28 +360,29 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
     description = table.get("description", "")
     if not isinstance(description, str):
         raise InputError(source, "experiment.description", "must be a string")
-    seed = _integer(table["seed"], source, "experiment.seed", 0)
-    replicates = _integer(table.get("replicates", 1), source, "experiment.replicates", 1,
+    seed = integer(table["seed"], source, "experiment.seed", 0)
+    replicates = integer(table.get("replicates", 1), source, "experiment.replicates", 1,
                           MAX_REPLICATES)
     months = households = None
     if "months" in table:
         param = BY_KEY["run.months"]
-        months = _integer(table["months"], source, "experiment.months", int(param.low),
+        months = integer(table["months"], source, "experiment.months", int(param.low),
                           int(param.high))
     if "households" in table:
         param = BY_KEY["population.households"]
-        households = _integer(table["households"], source, "experiment.households",
+        households = integer(table["households"], source, "experiment.households",
                               int(param.low), int(param.high))
 
     base = path.parent if path is not None else Path(".")
-    refs = _string_list(table["scenarios"], source, "experiment.scenarios")
-    scenarios = tuple(load_scenario(_resolve_scenario(ref, base, source)) for ref in refs)
+    refs = name_list(table["scenarios"], source, "experiment.scenarios")
+    scenarios = tuple(load_scenario(resolve_scenario(ref, base, source, "experiment.scenarios"))
+                      for ref in refs)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         twice = next(n for n in names if names.count(n) > 1)
         raise InputError(source, "experiment.scenarios",
                          f"two scenarios share the name {twice!r}; give each a distinct name")
-    bundles = _string_list(table.get("bundles", ["baseline"]), source, "experiment.bundles")
+    bundles = name_list(table.get("bundles", ["baseline"]), source, "experiment.bundles")
     for scenario in scenarios:
         for bundle in bundles:
             if bundle not in scenario.bundles:
@@ -480,9 +436,7 @@ def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
             raise InputError(source, "experiment.posterior_file", "needs experiment.posterior "
                              "= N (the number of posterior draws to run)")
         return None, 0
-    from sanisim.runs import posterior as posterior_module
-
-    count = _integer(table["posterior"], source, "experiment.posterior", 1, MAX_RUNS)
+    count = integer(table["posterior"], source, "experiment.posterior", 1, MAX_RUNS)
     ref = table.get("posterior_file")
     if ref is not None and (not isinstance(ref, str) or not ref):
         raise InputError(source, "experiment.posterior_file", f"got {ref!r}; allowed: the "
@@ -532,7 +486,7 @@ def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, flo
         missing = "samples" if "samples" not in table else "ranges"
         raise InputError(source, f"lhs.{missing}", "missing: [lhs] needs samples = N and "
                          "[lhs.ranges] with parameter = [low, high]")
-    samples = _integer(table["samples"], source, "lhs.samples", 1, 1_000_000)
+    samples = integer(table["samples"], source, "lhs.samples", 1, 1_000_000)
     if not isinstance(table["ranges"], dict) or not table["ranges"]:
         raise InputError(source, "lhs.ranges", "must be a non-empty table of "
                          "parameter = [low, high]")
@@ -573,9 +527,3 @@ def _check_points(experiment: Experiment, source: str) -> None:
                     _configured(scenario, {**point, **applicable(drawn, scenario)},
                                 source=f"{source}: scenario {scenario.name!r} {where}")
 
-
-def load_results(directory: str | Path) -> Results:
-    """The tidy tables of a results store (see :mod:`sanisim.runs.results`)."""
-    from sanisim.runs.store import load_results as _load
-
-    return _load(directory)

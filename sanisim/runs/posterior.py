@@ -11,8 +11,8 @@ experiments/joint_calibration.toml``) to ``sanisim/data/posterior.csv`` in the p
 ``draw`` is an integer id (unique), ``weight`` the draw's posterior weight (finite, >= 0, the
 weights sum to 1 within 1e-6), and every other column one parameter: a registry key
 (``python -m sanisim.parameters``) or ``strategies.NAME.KEY`` for a parameter of the
-scenario's strategy NAME (:func:`sanisim.evidence.trial.record_of`). Parameters must be numeric, and
-every value lies inside the parameter's recorded bounds (integer parameters take whole values).
+scenario's strategy NAME (:func:`sanisim.runs.points.record_of`). Parameters must be numeric,
+and every value lies inside the parameter's recorded bounds (integer parameters take whole values).
 
 **Drawing** (:meth:`Posterior.draws`): ``n`` draws are chosen by weighted sampling *without
 replacement* (Efraimidis & Spirakis 2006): draw ``i`` gets the key ``E_i / weight_i`` with
@@ -41,20 +41,22 @@ whose cumulative weight, values in increasing order, reaches 1/2).
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sanisim.errors import InputError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from sanisim.scenario import Scenario
+from sanisim.runs.points import record_of
+from sanisim.scenario import Scenario
+from sanisim.scenario import load as load_scenario
 
 __all__ = ["Posterior", "applicable", "default_path", "draws", "interval_holds", "load",
            "median_point"]
@@ -168,8 +170,6 @@ def applicable(point: Mapping[str, Any], scenario: Scenario) -> dict[str, Any]:
 
 
 def _record(scenario: Scenario, key: str, path: str):
-    from sanisim.evidence.trial import record_of
-
     param = record_of(scenario, key, source=path)
     if param.kind not in (int, float) or param.choices:
         raise InputError(path, key, f"is {param.allowed()}; a posterior column must be a "
@@ -195,8 +195,6 @@ def load(path: str | Path | None = None, scenario: Scenario | None = None) -> Po
     Every mistake is a one-line :class:`InputError` naming the file and the column; a package
     without a posterior says how to make one.
     """
-    import pandas as pd
-
     shipped = path is None
     path = default_path() if shipped else Path(path)
     source = str(path)
@@ -210,8 +208,6 @@ def load(path: str | Path | None = None, scenario: Scenario | None = None) -> Po
     except OSError as err:
         raise InputError(source, None, f"cannot read the posterior file ({err.strerror})"
                          ) from None
-    import io
-
     try:
         frame = pd.read_csv(io.BytesIO(data))
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
@@ -235,8 +231,6 @@ def load(path: str | Path | None = None, scenario: Scenario | None = None) -> Po
         raise InputError(source, None, "no parameter columns (after draw and weight, one "
                          "column per parameter)")
     if scenario is None:
-        from sanisim.scenario import load as load_scenario
-
         scenario = load_scenario("default")
     values: dict[str, tuple[Any, ...]] = {}
     for key in keys:

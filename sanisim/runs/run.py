@@ -11,10 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import mesa
 import numpy as np
 import pandas as pd
 
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.ledger import cumulative_costs
 from sanisim.model import FUNDERS, SanitationModel
 from sanisim.scenario import Scenario
 
@@ -49,8 +51,6 @@ def git_commit() -> str:
 def manifest(scenario: Scenario, seed: int, months: int, households: int, bundle: str,
              **extra: Any) -> dict[str, Any]:
     """Provenance of one output: what produced it, from which inputs."""
-    import mesa
-
     return {
         "scenario": scenario.name,
         "scenario_path": scenario.path,
@@ -98,8 +98,6 @@ def summarise(monthly: pd.DataFrame, model: SanitationModel) -> dict[str, Any]:
     summary["spending_items"] = json.dumps(
         {f"{funder}:{item}": round(amount, 2) for (funder, item), amount
          in sorted(model.totals.items())})
-    from sanisim.analysis.outcomes import cumulative_costs  # cost rules: each rupiah counted once
-
     costs = cumulative_costs(monthly).iloc[-1]
     for funder in FUNDERS:
         summary[f"cost_{funder}"] = float(costs[funder])

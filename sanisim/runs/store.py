@@ -19,6 +19,7 @@ Readers (:func:`load_results`) take only runs whose status is ``done``.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -30,9 +31,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import mesa
+import numpy as np
+import pandas as pd
+import pyarrow
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import scipy
+
+try:
+    import fcntl  # POSIX only
+except ImportError:  # pragma: no cover - Windows: batches run without a folder lock
+    fcntl = None
+
 from sanisim.errors import InputError
+from sanisim.model import OUTPUT_COLUMNS
 from sanisim.runs.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
 from sanisim.runs.results import PARAM_PREFIX, RUN_COLUMNS, Results
+from sanisim.runs.run import git_commit, package_version
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +167,6 @@ class Store:
         return store
 
     def _create(self, experiment) -> None:
-        import mesa
-        import numpy as np
-        import pandas as pd
-        import pyarrow
-        import scipy
-
-        from sanisim.runs.run import git_commit, package_version
-
         atomic_write(self.root / "experiment.toml", experiment.text.encode())
         self._write_runs(experiment)
         self.write_manifest({
@@ -189,8 +198,6 @@ class Store:
         })
 
     def _write_runs(self, experiment) -> None:
-        import io
-
         buffer = io.BytesIO()
         experiment.run_frame().to_parquet(buffer, index=False)
         atomic_write(self.root / RUNS, buffer.getvalue())
@@ -202,9 +209,7 @@ class Store:
 
     def _lock(self) -> None:
         """Hold an exclusive lock on the folder while a batch writes to it (POSIX)."""
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows: no lock
+        if fcntl is None:  # pragma: no cover - Windows: no lock
             return
         handle = (self.root / ".lock").open("a+")
         try:
@@ -293,8 +298,6 @@ def load_results(directory: str | Path, monthly: bool = True) -> Results:
     finished); ``monthly`` and ``summary`` hold the runs that are ``done``, in run-table order.
     ``monthly=False`` leaves the monthly table empty (quick look at runs and summaries).
     """
-    import pandas as pd
-
     read_monthly = monthly
 
     store = Store(directory)
@@ -315,8 +318,6 @@ def load_results(directory: str | Path, monthly: bool = True) -> Results:
     monthly = _read_tables(store.path(MONTHLY, k) for k in done) if read_monthly else None
     summary = _read_tables(store.path(SUMMARY, k) for k in done)
     if monthly is None:
-        from sanisim.model import OUTPUT_COLUMNS
-
         monthly = pd.DataFrame(columns=["run_key", *OUTPUT_COLUMNS])
     if summary is None:
         summary = pd.DataFrame(columns=["run_key"])
@@ -325,9 +326,6 @@ def load_results(directory: str | Path, monthly: bool = True) -> Results:
 
 def _read_tables(paths: Iterable[Path]):
     """Concatenate per-run Parquet files (columns unified, e.g. strategy-specific ones)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     tables = [pq.read_table(path) for path in paths]
     if not tables:
         return None
@@ -342,10 +340,6 @@ def open_dataset(directory: str | Path, kind: str = MONTHLY):
     ``open_dataset(d).to_table(columns=["run_key", "month", "basic"]).to_pandas()``. The
     schema is the union over all runs (columns some bundles lack are null in the others).
     """
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-    import pyarrow.parquet as pq
-
     if kind not in (MONTHLY, SUMMARY):
         raise ValueError(f"kind must be {MONTHLY!r} or {SUMMARY!r}, not {kind!r}")
     done = [key for key, record in Store(directory).statuses().items()
@@ -359,7 +353,5 @@ def open_dataset(directory: str | Path, kind: str = MONTHLY):
 
 def run_log(directory: str | Path):
     """Per-run bookkeeping (attempt, timings, worker) as a DataFrame, for diagnostics."""
-    import pandas as pd
-
     records = Store(directory).statuses().values()
     return pd.DataFrame([{k: v for k, v in r.items() if k != "traceback"} for r in records])

@@ -1,0 +1,99 @@
+"""Input files: reading TOML, checking typed values, resolving scenario references.
+
+Every input file (scenario, experiment, trial, calibration, sensitivity, joint) is TOML read by
+one reader (:func:`read_toml`, built on :func:`sanisim.scenario.read_toml_text`: a file that
+cannot be read or parsed is a one-line :class:`~sanisim.errors.InputError`). Values are checked
+by the few typed checks here, each raising an :class:`~sanisim.errors.InputError` that names
+the file, the key and what is allowed; unknown keys by :func:`sanisim.errors.check_keys`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sanisim.errors import InputError, did_you_mean
+from sanisim.scenario import SCENARIO_DIR, read_toml_text
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The tables of a TOML input file."""
+    return read_toml_text(path)[0]
+
+
+def peek_toml(path: str | Path, suffix: str | None = ".toml") -> dict[str, Any] | None:
+    """The tables of ``path`` if it is a readable TOML file (named ``*suffix``; None: any
+    name), else None (no error): to ask what kind of input file a path is before reading it."""
+    path = Path(path)
+    if not path.is_file() or (suffix is not None and path.suffix != suffix):
+        return None
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, ValueError):  # unreadable, not UTF-8, not TOML: not ours to describe
+        return None
+
+
+def integer(value: Any, source: str, key: str, low: int, high: int | None = None) -> Any:
+    """``value`` if it is an integer in ``[low, high]`` (None passes: an absent optional key).
+
+    Booleans are not integers here (TOML ``true`` is not 1).
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (
+            high is not None and value > high):
+        upper = f", at most {high:,}" if high is not None else ""
+        raise InputError(source, key, f"got {value!r}; allowed: an integer >= {low}{upper}")
+    return value
+
+
+def choice(value: Any, source: str, key: str, choices: Sequence[str]) -> Any:
+    """``value`` if it is one of ``choices`` (None passes: an absent optional key)."""
+    if value is not None and (not isinstance(value, str) or value not in choices):
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        raise InputError(source, key, f"got {value!r}{hint}; allowed: one of "
+                         + ", ".join(repr(c) for c in choices))
+    return value
+
+
+def name_list(value: Any, source: str, key: str) -> tuple[str, ...]:
+    """``value`` if it is a non-empty list of distinct non-empty strings."""
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str) and v for v in value)):
+        raise InputError(source, key, f"got {value!r}; allowed: a non-empty list of names")
+    if len(set(value)) != len(value):
+        twice = next(v for v in value if value.count(v) > 1)
+        raise InputError(source, key, f"{twice!r} is listed twice")
+    return tuple(value)
+
+
+def file_beside(ref: Any, base: Path, source: str, key: str, what: str) -> Path:
+    """A file that an input file names by its path relative to the input file's folder."""
+    path = base / str(ref)
+    if not isinstance(ref, str) or not path.is_file():
+        raise InputError(source, key, f"no {what} {ref!r} beside {source}")
+    return path
+
+
+def resolve_scenario(ref: Any, base: Path, source: str, key: str) -> Path:
+    """The scenario file a reference in an input file names.
+
+    In order: a file beside the input file (``base``: its folder), a path that exists as given,
+    or the name of a shipped scenario (``default``, ``default.toml``).
+    """
+    if not isinstance(ref, str | Path):
+        raise InputError(source, key, f"got {ref!r}; allowed: a scenario file or the name of "
+                         "a shipped scenario")
+    ref = str(ref)
+    for candidate in (base / ref, Path(ref)):
+        if candidate.is_file():
+            return candidate
+    shipped = SCENARIO_DIR / f"{Path(ref).stem}.toml"
+    if Path(ref).parent == Path(".") and Path(ref).suffix in ("", ".toml") and shipped.is_file():
+        return shipped
+    known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+    raise InputError(source, key, f"no scenario {ref!r}: not a file beside {source} nor a "
+                     f"shipped scenario (shipped: {known})")
