@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sanisim.behaviour import VISIT_FACTORS, raise_factors
+from sanisim.behaviour import VISIT_FACTORS
 from sanisim.ladder import Rung
 from sanisim.population import Households
+from sanisim.products import Visit
 from sanisim.targeting import select
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,13 +91,18 @@ class Sanitarian(mesa.Agent):
         self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
         self.visit(chosen)
 
+    @property
+    def product(self) -> Visit:
+        """The visit this sanitarian delivers (:class:`sanisim.products.Visit`)."""
+        return Visit(self.visit_effect, self.visit_cost, self.FACTORS_RAISED,
+                     self.refer_to_credit)
+
     def visit(self, rows: np.ndarray) -> None:
-        raise_factors(self.model.households, rows, self.FACTORS_RAISED, self.visit_effect)
-        if self.refer_to_credit:
-            self.model.households.referred[rows] = True
+        product = self.product
+        product.deliver(self.model.households, rows)
         self.visits_this_month += rows.size
         self.visits_total += rows.size
-        self.model.book("government", "sanitarian_visits", rows.size * self.visit_cost)
+        self.model.book("government", "sanitarian_visits", product.cost(rows.size))
 
 
 class CreditCooperative(mesa.Agent):

@@ -30,9 +30,10 @@ import numpy as np
 from mesa.agentset import AgentSet
 
 from sanisim import purchase
-from sanisim.behaviour import VISIT_FACTORS, raise_factors
+from sanisim.behaviour import VISIT_FACTORS
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
+from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
 from sanisim.targeting import select
@@ -185,10 +186,8 @@ class BehaviourChange(Programme):
 
     # ---------------------------------------------------------------- the visits
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
-        hh = model.households
-        raise_factors(hh, rows, VISIT_FACTORS, self.visit_effect)
-        if self.refer_to_credit:
-            hh.referred[rows] = True
+        Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS,
+              self.refer_to_credit).deliver(model.households, rows)
         if self.sales_offer:
             purchase.offer(model, np.sort(rows), loan=self.refer_to_credit)
         self.last_visit[rows] = model.month
@@ -200,7 +199,8 @@ class BehaviourChange(Programme):
         book_visits(model, self, rows.size, self.visit_cost, "bcc_visits")
 
     def follow_up(self, model: SanitationModel, rows: np.ndarray) -> None:
-        raise_factors(model.households, rows, ("self_regulation",), self.follow_up_effect)
+        Visit(self.follow_up_effect, self.visit_cost, ("self_regulation",)).deliver(
+            model.households, rows)
         self.follow_up_due[rows] = NEVER
         self.follow_ups_total += rows.size
         self.follow_ups_this_month += rows.size

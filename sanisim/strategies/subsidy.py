@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sanisim.behaviour import VISIT_FACTORS, raise_factors
+from sanisim.behaviour import VISIT_FACTORS
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
+from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
 from sanisim.targeting import select
@@ -156,8 +157,8 @@ class Subsidy(Programme):
         self.enrolments[model.month] = chosen
         self.committed += chosen.size * self.per_grant
         if self.with_bcc:
-            raise_factors(model.households, chosen, VISIT_FACTORS,
-                          self.visit_effect)
+            Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS).deliver(
+                model.households, chosen)
             self._visits(model, chosen.size)
         return chosen.size
 
@@ -180,7 +181,7 @@ class Subsidy(Programme):
         if due.size == 0:
             return 0
         if self.with_bcc:
-            raise_factors(hh, due, ("self_regulation",), self.follow_up_effect)
+            Visit(self.follow_up_effect, self.visit_cost, ("self_regulation",)).deliver(hh, due)
             self._visits(model, due.size)
             owned = np.ones(due.size, bool)
         else:
