@@ -60,7 +60,8 @@ from matplotlib.figure import Figure
 from scipy import optimize
 from scipy.stats import qmc
 
-from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
+from sanisim.errors import InputError, did_you_mean, main_table
+from sanisim.evidence.targets import Target, fit_range, parameter_keys, target_from_table
 from sanisim.evidence.trial import (
     TrialDesign,
     estimate_names,
@@ -71,9 +72,8 @@ from sanisim.evidence.trial import (
 )
 from sanisim.evidence.trial import load as load_trial
 from sanisim.inputs import choice, file_beside, integer, read_toml, resolve_scenario
-from sanisim.runs.cli_options import add_executor_options, positive
+from sanisim.runs.cli_options import add_executor_options, positive, with_options
 from sanisim.runs.executors import chosen_backend, open_executor
-from sanisim.runs.points import record_of
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import git_commit
 from sanisim.scenario import _set_nested, to_toml
@@ -83,7 +83,6 @@ log = logging.getLogger(__name__)
 
 CALIBRATION_KEYS = ("name", "description", "trial", "scenario", "replicates", "seed", "method",
                     "budget", "start_points", "profile_points", "final_replicates", "out")
-TARGET_KEYS = ("value", "se", "source")
 METHODS = ("nelder-mead", "differential_evolution")
 #: chi2 rise that bounds an approximate 95% profile interval (chi-square, 1 df).
 PROFILE_RISE = 3.841
@@ -91,16 +90,6 @@ PROFILE_RISE = 3.841
 #: chi2 gain that makes it move.
 POLISH_ROUNDS = 2
 POLISH_GAIN = 0.05
-
-
-@dataclass(frozen=True)
-class Target:
-    """A published estimate the model should reproduce."""
-
-    name: str
-    value: float
-    se: float
-    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -481,28 +470,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
         raise InputError(source, "parameters", "needs a [parameters] table: key = [low, high] "
                          "(or [] for the whole recorded range)")
     parameters = []
-    for key, bounds in _flat(ranges):
-        where = f"parameters.{key}"
-        try:
-            record = record_of(design.scenario, key, source)
-        except InputError as err:
-            raise InputError(source, where, err.message) from None
-        if record.kind not in (int, float):
-            raise InputError(source, where, f"is {record.allowed()}; only numeric parameters "
-                             "can be fitted")
-        if bounds == []:
-            bounds = [record.low, record.high]
-        if (not isinstance(bounds, list) or len(bounds) != 2 or any(
-                b is None or isinstance(b, bool) or not isinstance(b, int | float)
-                or not math.isfinite(b) for b in bounds)):
-            raise InputError(source, where, f"got {bounds!r}; allowed: [low, high] inside the "
-                             f"recorded range ({record.allowed()}); a parameter without finite "
-                             "recorded bounds needs its range here")
-        low, high = float(bounds[0]), float(bounds[1])
-        if not low < high or (record.low is not None and low < record.low) or (
-                record.high is not None and high > record.high):
-            raise InputError(source, where, f"range [{low:g}, {high:g}] must be increasing and "
-                             f"inside the recorded range ({record.allowed()})")
+    for key, bounds in parameter_keys(ranges):
+        record, low, high = fit_range(design.scenario, key, bounds, source, whole=True)
         start = design.scenario.params[key] if key in design.scenario.params else record.default
         parameters.append(FitParameter(key, low, high, record.kind is int, float(start),
                                        record.unit))
@@ -519,14 +488,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
             hint = did_you_mean(name, known)
             raise InputError(source, where, f"not an estimate of trial {design.name!r}{hint} "
                              f"(estimates: {', '.join(known)})")
-        if not isinstance(target, dict):
-            raise InputError(source, where, "must be a table {value = ..., se = ...}")
-        check_keys(target, TARGET_KEYS, source, where + ".")
-        value = finite_number(target.get("value"), source, where + ".value")
-        se = finite_number(target.get("se"), source, where + ".se")
-        if se <= 0:
-            raise InputError(source, where + ".se", f"got {se!r}; allowed: a number > 0")
-        targets.append(Target(name, value, se, str(target.get("source", ""))))
+        targets.append(target_from_table(name, target, source, where))
 
     prefix = "calibration."
     out = table.get("out")
@@ -544,14 +506,6 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
         out=Path(os.path.normpath(base / out)) if isinstance(out, str) else None,
         description=str(table.get("description", "")), source=source)
     return spec
-
-
-def _flat(table: Mapping[str, Any], prefix: str = ""):
-    for key, value in table.items():
-        if isinstance(value, dict):
-            yield from _flat(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
 
 
 def _estimate_names(design: TrialDesign) -> tuple[str, ...]:
@@ -620,19 +574,12 @@ def profile_figure(result: CalibrationResult, path: Path) -> Path:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    spec = load(args.calibration)
-    changes: dict[str, Any] = {}
-    if args.replicates:
-        changes["replicates"] = args.replicates
-    if args.budget:
-        changes["budget"] = args.budget
-    if args.final_replicates:
-        changes["final_replicates"] = args.final_replicates
+    spec = with_options(load(args.calibration), args,
+                        ("replicates", "budget", "final_replicates"))
     if args.write:
-        changes["out"] = Path(args.write)
+        spec = replace(spec, out=Path(args.write))
     if args.no_write:
-        changes["out"] = None
-    spec = replace(spec, **changes)
+        spec = replace(spec, out=None)
     out = Path(args.out) if args.out else Path("results") / f"calibration_{spec.name}"
     print(f"sanisim calibrate: {spec.name}: {len(spec.parameters)} parameters, "
           f"{len(spec.targets)} targets, {spec.method} with a budget of {spec.budget} points x "

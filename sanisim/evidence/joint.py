@@ -68,12 +68,13 @@ from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.evidence import trial
+from sanisim.evidence.targets import Target, fit_range, parameter_keys, target_from_table
 from sanisim.inputs import file_beside, integer, peek_toml, read_toml, resolve_scenario
 from sanisim.ladder import OWN_FACILITY
 from sanisim.model import OUTPUT_COLUMNS, SanitationModel
-from sanisim.runs.cli_options import positive
+from sanisim.runs.cli_options import add_executor_options, positive, with_options
 from sanisim.runs.executors import available_cpus, open_executor
-from sanisim.runs.points import record_of, scenario_at
+from sanisim.runs.points import scenario_at
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import git_commit, package_version
 from sanisim.scenario import from_dict as scenario_from_dict
@@ -87,7 +88,6 @@ JOINT_KEYS = ("name", "description", "seed", "population_size", "generations", "
               "predictive_draws", "held_out_in_fit")
 SETTING_KEYS = ("trial", "run", "held_out", "description", "targets")
 RUN_KEYS = ("scenario", "bundle", "months", "households")
-TARGET_KEYS = ("value", "se", "source")
 STEPS = ("fit", "predictive", "all", "export")
 #: z-score standing in for a target the simulation could not compute (e.g. no ODF community).
 MISSING_Z = 1000.0
@@ -248,14 +248,6 @@ class Prior:
 
     def value(self, raw: float) -> float | int:
         return int(round(raw)) if self.integer else float(raw)
-
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    value: float
-    se: float
-    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -450,14 +442,7 @@ def _targets(table: Any, kind: str, source: str, where: str, scenario: Any,
                 raise InputError(source, key, f"unknown {'estimate or ' if known else ''}"
                                  f"measure{hint} (allowed: {', '.join(choices)})")
             _check_measure(parsed, kind, columns, extra, trial_plain, source, key)
-        if not isinstance(target, dict):
-            raise InputError(source, key, "must be a table {value = ..., se = ...}")
-        check_keys(target, TARGET_KEYS, source, key + ".")
-        value = finite_number(target.get("value"), source, key + ".value")
-        se = finite_number(target.get("se"), source, key + ".se")
-        if se <= 0:
-            raise InputError(source, key + ".se", f"got {se!r}; allowed: a number > 0")
-        targets.append(Target(name, value, se, str(target.get("source", ""))))
+        targets.append(target_from_table(name, target, source, key))
     return tuple(targets)
 
 
@@ -499,7 +484,7 @@ def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]
         data = setting.plain["scenario"] if setting.kind == "trial" else setting.plain
         scenarios[setting.name] = scenario_from_dict(data, source=setting.name)
     priors = []
-    for key, bounds in _flat(table):
+    for key, bounds in parameter_keys(table):
         where = f"parameters.{key}"
         users = [s for s in settings if s.applies(key)]
         if not users:
@@ -507,33 +492,9 @@ def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]
             raise InputError(source, where, "no setting has this strategy"
                              f"{did_you_mean(key.split('.')[1], every)} (strategies of the "
                              f"settings: {', '.join(every)})")
-        try:
-            record = record_of(scenarios[users[0].name], key, source)
-        except InputError as err:
-            raise InputError(source, where, err.message) from None
-        if record.kind not in (int, float):
-            raise InputError(source, where, f"is {record.allowed()}; only numeric parameters "
-                             "can be fitted")
-        if (not isinstance(bounds, list) or len(bounds) != 2 or any(
-                isinstance(b, bool) or not isinstance(b, int | float) or not math.isfinite(b)
-                for b in bounds)):
-            raise InputError(source, where, f"got {bounds!r}; allowed: [low, high] inside the "
-                             f"recorded range ({record.allowed()})")
-        low, high = float(bounds[0]), float(bounds[1])
-        if not low < high or (record.low is not None and low < record.low) or (
-                record.high is not None and high > record.high):
-            raise InputError(source, where, f"prior [{low:g}, {high:g}] must be increasing and "
-                             f"inside the recorded range ({record.allowed()})")
+        record, low, high = fit_range(scenarios[users[0].name], key, bounds, source, "prior")
         priors.append(Prior(key, low, high, record.kind is int, record.unit))
     return priors
-
-
-def _flat(table: Mapping[str, Any], prefix: str = ""):
-    for key, value in table.items():
-        if isinstance(value, dict):
-            yield from _flat(value, f"{prefix}{key}.")
-        else:
-            yield f"{prefix}{key}", value
 
 
 # --------------------------------------------------------------------------- simulation
@@ -916,13 +877,7 @@ def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
 
 
 def cmd_joint(args: argparse.Namespace) -> int:
-    spec = load(args.joint)
-    changes: dict[str, Any] = {}
-    if args.population_size:
-        changes["population_size"] = args.population_size
-    if args.generations:
-        changes["generations"] = args.generations
-    spec = replace(spec, **changes)
+    spec = with_options(load(args.joint), args, ("population_size", "generations"))
     out = Path(args.out) if args.out else Path("results") / f"joint_{spec.name}"
     workers = args.workers or available_cpus()
     print(f"sanisim joint: {spec.name}: {len(spec.parameters)} parameters, "
@@ -986,11 +941,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "(see docs/calibration.md).")
     parser.add_argument("joint", help="joint calibration TOML file "
                         "(e.g. experiments/joint_calibration.toml)")
-    parser.add_argument("--workers", type=positive, default=None,
-                        help="local processes (default: the CPUs available; 1: single core, "
-                             "reproducible)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDR",
-                        help="address of a running Dask scheduler (tcp://host:8786)")
+    add_executor_options(parser, backend=False, workers="local processes (default: the CPUs "
+                         "available; 1: single core, reproducible)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="results folder (default results/joint_NAME)")
     parser.add_argument("--population-size", type=positive, default=None,

@@ -4,7 +4,9 @@ sensitivity, joint): counts and the executor a batch runs on."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
 
 from sanisim.runs.executors import BACKENDS
 
@@ -26,13 +28,23 @@ def at_least(low: int) -> Callable[[str], int]:
 positive = at_least(1)
 
 
-def add_executor_options(parser: argparse.ArgumentParser) -> None:
-    """``--workers``, ``--backend`` and ``--scheduler`` (see
-    :func:`sanisim.runs.executors.open_executor` and ``docs/cluster.md``)."""
-    parser.add_argument("--workers", type=positive, default=None,
-                        help="worker processes (default: the CPUs available)")
-    parser.add_argument("--backend", choices=BACKENDS, default=None,
-                        help="local process pool (default), Dask, or serial (in this process)")
+def add_executor_options(parser: argparse.ArgumentParser, *, backend: bool = True,
+                         workers: str = "worker processes (default: the CPUs available)"
+                         ) -> None:
+    """``--workers``, ``--backend`` (unless ``backend`` is false: a verb that picks its own)
+    and ``--scheduler`` (see :func:`sanisim.runs.executors.open_executor` and
+    ``docs/cluster.md``); ``workers`` is the help of ``--workers``."""
+    parser.add_argument("--workers", type=positive, default=None, help=workers)
+    if backend:
+        parser.add_argument("--backend", choices=BACKENDS, default=None,
+                            help="local process pool (default), Dask, or serial (in this "
+                                 "process)")
     parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
                         help="address of a running Dask scheduler, e.g. tcp://host:8786 "
                              "(implies --backend dask; see docs/cluster.md)")
+
+
+def with_options(spec: Any, args: argparse.Namespace, names: Iterable[str]) -> Any:
+    """The dataclass ``spec`` with the fields ``names`` that the command line set (an option
+    left out, None or 0, keeps the file's value)."""
+    return replace(spec, **{name: getattr(args, name) for name in names if getattr(args, name)})
