@@ -14,11 +14,11 @@ from conftest import assert_one_line
 from sanisim import analysis
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.evidence.trial import scenario_at
 from sanisim.runs import experiment as exp
 from sanisim.runs import posterior
 from sanisim.runs.batch import _scenario, run_batch
 from sanisim.runs.executors import SerialExecutor
+from sanisim.runs.points import scenario_at
 from sanisim.runs.run import run
 from sanisim.scenario import load as load_scenario
 

@@ -14,9 +14,10 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line, mean_and_se
 
-from sanisim.analysis.outcomes import compare, cumulative_costs, group_sizes, rank
+from sanisim.analysis.outcomes import compare, group_sizes, rank
 from sanisim.errors import InputError
 from sanisim.ladder import Rung
+from sanisim.ledger import cumulative_costs
 from sanisim.model import OUTPUT_COLUMNS, SanitationModel
 from sanisim.scenario import default_scenario, from_dict, load
 from sanisim.strategies import STRATEGY_TYPES, parse_strategy_tables

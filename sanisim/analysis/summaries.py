@@ -1,7 +1,7 @@
 """Tidy summaries of a results store: arms, replicates, run metrics and their intervals.
 
 Every function takes a :class:`sanisim.runs.results.Results` (from
-:func:`sanisim.runs.experiment.load_results`, or
+:func:`sanisim.runs.store.load_results`, or
 :func:`sanisim.runs.replicates.results_from_runs` for a few in-process runs) and returns
 a tidy pandas DataFrame: one row per arm (scenario × bundle × parameter point), and per
 month, measure, target, funder or group where that applies.

@@ -42,7 +42,7 @@ def results_from_runs(items: Iterable[tuple[Mapping[str, Any], Any]],
 
     ``design`` holds ``scenario``, ``bundle``, ``replicate`` and optionally ``seed`` and
     parameter values under ``param:<key>``. For a few runs in a notebook or a test; batches
-    belong to ``sanisim batch`` and :func:`sanisim.runs.experiment.load_results`.
+    belong to ``sanisim batch`` and :func:`sanisim.runs.store.load_results`.
     """
     runs, monthly, summary = [], [], []
     for design, result in items:

@@ -1,7 +1,7 @@
 """The tidy tables a results store hands to analysis: the contract between the layers.
 
 A results store (written by ``sanisim batch``) is read back by
-:func:`sanisim.runs.experiment.load_results` into a :class:`Results`:
+:func:`sanisim.runs.store.load_results` into a :class:`Results`:
 
 ``runs``
     one row per run of the run table: ``run_key`` (str, stable), ``scenario``, ``bundle``,
