@@ -18,10 +18,14 @@ their funds. The cost to each funder up to a month is then:
 ``total`` is the sum over funders: the money that left all funders together, each rupiah
 counted once. A run's summary (:func:`sanisim.runs.run.summarise`), the per-run metrics of a
 results store (:func:`sanisim.analysis.run_metrics`) and the paired comparisons of
-:mod:`sanisim.analysis.outcomes` all use :func:`cumulative_costs`.
+:mod:`sanisim.analysis.outcomes` all use :func:`funder_costs` (month by month:
+:func:`cumulative_costs`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -31,23 +35,24 @@ from sanisim.model import FUNDERS
 BOOKED: tuple[str, ...] = ("government", "donors", "households")
 
 
-def cumulative_costs(monthly: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """Cost to each funder and in total from month 0 up to each month (rupiah).
+def funder_costs(spent: Mapping[str, Any], net_lending: Any, injected: Any) -> dict[str, Any]:
+    """Cost to each funder and in total, by the rule above, over one window of months.
 
-    ``monthly`` is one run's monthly table, or several runs' stacked, each run's months in
-    order, with ``by`` naming the column that tells the runs apart (``run_key``). A table
-    without ``loan_repayments`` or ``funds_injected`` (older stores) counts them as 0.
+    ``spent``: what was booked to the government, donors and households in the window;
+    ``net_lending``: what cooperatives booked minus the loan repayments they received in the
+    same window; ``injected``: capital put into their funds by others up to the window's end.
+    Numbers, numpy arrays or pandas Series alike (rupiah).
     """
-    def running(values: pd.Series) -> pd.Series:
-        return values.groupby(monthly[by], sort=False).cumsum() if by else values.cumsum()
-
-    def column(name: str) -> pd.Series | float:
-        return monthly[name] if name in monthly.columns else 0.0
-
-    costs = pd.DataFrame({"month": monthly["month"]})
-    for funder in BOOKED:
-        costs[funder] = running(monthly[f"spending_{funder}"])
-    costs["cooperatives"] = (running(monthly["spending_cooperatives"]
-                                     - column("loan_repayments")) - column("funds_injected"))
-    costs["total"] = costs[list(FUNDERS)].sum(axis=1)
+    costs = {funder: spent[funder] for funder in BOOKED}
+    costs["cooperatives"] = net_lending - injected
+    costs["total"] = sum(costs[funder] for funder in FUNDERS)
     return costs
+
+
+def cumulative_costs(monthly: pd.DataFrame) -> pd.DataFrame:
+    """Cost to each funder and in total from month 0 up to each month (rupiah), from one run's
+    monthly table (columns ``month``, then the funders, then ``total``)."""
+    costs = funder_costs({funder: monthly[f"spending_{funder}"].cumsum() for funder in BOOKED},
+                         (monthly["spending_cooperatives"] - monthly["loan_repayments"]).cumsum(),
+                         monthly["funds_injected"])
+    return pd.DataFrame({"month": monthly["month"], **costs})

@@ -42,7 +42,7 @@ from scipy.special import stdtrit
 
 from sanisim import i18n
 from sanisim.ladder import RUNG_COLUMNS
-from sanisim.ledger import cumulative_costs
+from sanisim.ledger import BOOKED, funder_costs
 from sanisim.model import FUNDERS
 from sanisim.runs.posterior import POSTERIOR_DRAW
 from sanisim.runs.posterior import interval_holds as holds_text
@@ -326,17 +326,16 @@ def run_metrics(results: Results) -> pd.DataFrame:
     """One row per finished run: its design and scalar outcomes.
 
     Units: shares 0-1; households; rupiah (costs are sums over the horizon); months.
-    Costs follow the one cost rule of :func:`sanisim.ledger.cumulative_costs` (the same as a
+    Costs follow the one cost rule of :func:`sanisim.ledger.funder_costs` (the same as a
     run's summary): ``cost_cooperatives`` is the cooperatives' net cash outlay (loans disbursed
     minus repayments received minus outside capital injected into the fund), and
     ``cost_total`` the money that actually left all funders together, each rupiah counted once.
     """
-    monthly = _monthly(results).sort_values(["run_key", "month"], kind="stable")
+    monthly = _monthly(results)
     runs = finished_runs(results)
-    by_run = monthly.groupby("run_key", sort=False)
+    by_run = monthly.sort_values(["run_key", "month"]).groupby("run_key", sort=False)
     first, last = by_run.first(), by_run.last()
     total = by_run.sum(numeric_only=True)
-    cost = cumulative_costs(monthly, by="run_key").groupby(monthly["run_key"], sort=False).last()
     out = runs.set_index("run_key").copy()
     if "households" not in out.columns or out["households"].isna().any():
         out["households"] = results.summary.set_index("run_key")["households"]
@@ -347,10 +346,15 @@ def run_metrics(results: Results) -> pd.DataFrame:
     out["basic_or_better_end"] = last["basic_or_better"]
     out["households_basic_or_better_end"] = (last["basic_or_better"] * hh).round()
     out["households_gained"] = ((last["basic_or_better"] - first["basic_or_better"]) * hh).round()
-    for funder in (*FUNDERS, "total"):  # the one cost rule (sanisim.ledger)
-        out[f"cost_{funder}"] = cost[funder]
     repaid = total["loan_repayments"] if "loan_repayments" in total else 0.0
-    out["funds_injected"] = last["funds_injected"] if "funds_injected" in last else 0.0
+    injected = last["funds_injected"] if "funds_injected" in last else 0.0
+    cost = funder_costs({funder: total[f"spending_{funder}"] for funder in BOOKED},
+                        total["spending_cooperatives"] - repaid, injected)  # sanisim.ledger
+    for funder in ("households", "government", "donors"):
+        out[f"cost_{funder}"] = cost[funder]
+    out["funds_injected"] = injected
+    out["cost_cooperatives"] = cost["cooperatives"]
+    out["cost_total"] = cost["total"]
     out["odf_communities_start"] = first["odf_communities"]
     out["odf_communities_end"] = last["odf_communities"]
     if "communities" in results.summary.columns:
