@@ -102,14 +102,21 @@ def test_old_module_paths_warn_and_give_the_same_objects(old, new):
         delattr(sys.modules[parent], name)
     with pytest.warns(DeprecationWarning, match=f"{old} moved to {new}"):
         aliased = importlib.import_module(old)
-    assert aliased is moved
-    public = [n for n in vars(moved) if not n.startswith("_")]
-    assert public and all(getattr(aliased, n) is getattr(moved, n) for n in public)
+    names = [n for n in vars(moved) if not n.startswith("__")]
+    assert names and all(getattr(aliased, n) is getattr(moved, n) for n in names)
+    public = [n for n in names if not n.startswith("_")]
     namespace: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         exec(f"from {old} import {public[0]}", namespace)  # the form notebooks use
     assert namespace[public[0]] is getattr(moved, public[0])
+
+
+def test_old_outcomes_command_still_runs():
+    done = subprocess.run([sys.executable, "-m", "sanisim.outcomes", "--help"], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0 and "rank" in done.stdout, done.stderr
 
 
 def test_analysis_keeps_its_names():

@@ -1,14 +1,14 @@
 """Deprecated path of :mod:`sanisim.runs.store`, kept for one release.
 
-Importing it warns (DeprecationWarning) and gives the moved module itself, so every name,
-private ones included, is the same object.
+Importing it warns (DeprecationWarning) and re-exports every name of the moved module, private
+ones included: the same objects.
 """
 
-import sys
 import warnings
 
 from sanisim.runs import store as _moved
 
 warnings.warn("sanisim.store moved to sanisim.runs.store; "
               "the old path goes in the next release", DeprecationWarning, stacklevel=2)
-sys.modules[__name__] = _moved
+globals().update({name: value for name, value in vars(_moved).items()
+                  if not name.startswith("__")})
