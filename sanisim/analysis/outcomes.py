@@ -51,6 +51,7 @@ import pandas as pd
 from sanisim.errors import InputError
 from sanisim.ledger import cumulative_costs as cumulative_costs  # its old home
 from sanisim.model import FUNDERS, SanitationModel
+from sanisim.runs.cli_options import at_least, positive
 from sanisim.runs.replicates import run_all
 from sanisim.scenario import Scenario, from_dict, load
 
@@ -265,15 +266,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbs = parser.add_subparsers(dest="verb", required=True)
     ranking = verbs.add_parser("rank", help="rank a scenario's bundles at given months")
     ranking.add_argument("scenario", help="scenario file or shipped scenario name")
-    ranking.add_argument("--replicates", type=int, default=10, help="paired seeds (default 10)")
-    ranking.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
-    ranking.add_argument("--at", type=int, nargs="+", default=[24, 60],
+    ranking.add_argument("--replicates", type=positive, default=10,
+                         help="paired seeds (default 10)")
+    ranking.add_argument("--first-seed", type=at_least(0), default=0,
+                         help="first seed (default 0)")
+    ranking.add_argument("--at", type=at_least(0), nargs="+", default=[24, 60],
                          help="months at which to rank (default 24 60)")
-    ranking.add_argument("--households", type=int, default=None,
+    ranking.add_argument("--households", type=at_least(10), default=None,
                          help="override the scenario's household count")
     ranking.add_argument("--bundles", nargs="+", default=None,
                          help="bundles to compare (default: all of the scenario's)")
-    ranking.add_argument("--workers", type=int, default=1, help="worker processes")
+    ranking.add_argument("--workers", type=positive, default=1, help="worker processes")
     ranking.add_argument("--csv", default=None, help="also write the summary to this CSV file")
     args = parser.parse_args(argv)
     try:
@@ -282,9 +285,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             if bundle not in scenario.bundles:
                 raise InputError("--bundles", bundle, "unknown bundle (bundles: "
                                  + ", ".join(scenario.bundles) + ")")
-        if args.replicates < 1 or min(args.at) < 0 or args.workers < 1:
-            raise InputError("python -m sanisim.analysis.outcomes", None,
-                             "--replicates and --workers must be >= 1, --at months >= 0")
     except InputError as err:
         print(f"sanisim.analysis.outcomes: error: {err}", file=sys.stderr)
         return 2
