@@ -76,7 +76,7 @@ MAX_REPLICATES = 100_000
 MAX_RUNS = 10_000_000
 #: Spawn key of the Latin-hypercube stream: two entries, so it never equals a replicate's
 #: one-entry key ``(replicate,)``.
-LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.runs.experiment.lhs"), 0)
+LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.experiment.lhs"), 0)
 
 
 def run_seed(experiment_seed: int, replicate: int) -> int:

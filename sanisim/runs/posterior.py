@@ -69,7 +69,7 @@ POSTERIOR_PREFIX = "posterior:"
 WEIGHT_TOLERANCE = 1e-6
 #: Spawn key of the stream that picks posterior draws: two entries, so it never equals a
 #: replicate's one-entry key ``(replicate,)``; distinct from the Latin-hypercube key.
-SPAWN_KEY = (zlib.crc32(b"sanisim.runs.posterior.draws"), 0)
+SPAWN_KEY = (zlib.crc32(b"sanisim.posterior.draws"), 0)
 MAKE_ONE = "sanisim joint experiments/joint_calibration.toml"
 
 
