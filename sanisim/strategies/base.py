@@ -129,14 +129,11 @@ class Strategy:
 
 
 def _check_param(param: Param, value: Any, source: str, key: str) -> Any:
-    from sanisim.scenario import _coerce  # one coercion rule for all parameters
-
-    renamed = Param(key, param.default, param.unit, param.meaning, param.source,
-                    param.low, param.high, param.choices)
+    """One strategy value, checked by its record (:meth:`Param.check`) under its full key."""
     if isinstance(param.default, float) and math.isinf(param.default) and (
             value == "inf" or (isinstance(value, float) and value == math.inf)):
         return math.inf  # "no limit": the default, TOML's inf, or the string "inf"
-    return _coerce(renamed, value, source)
+    return param.renamed(key).check(value, source)
 
 
 def parse_strategy_tables(tables: Any, bundles: Any, source: str
