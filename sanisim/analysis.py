@@ -45,6 +45,7 @@ from sanisim.ladder import RUNG_COLUMNS
 from sanisim.posterior import POSTERIOR_DRAW
 from sanisim.posterior import interval_holds as holds_text
 from sanisim.results import PARAM_PREFIX, Results
+from sanisim.streams import replicate_seeds, seed_stream
 
 log = logging.getLogger(__name__)
 
@@ -243,43 +244,73 @@ def describe_long(long: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return out[[*keys, "measure", *SUMMARY_COLUMNS]]
 
 
-def censored_quantile(times: np.ndarray, q: float) -> float:
-    """Quantile (linear interpolation) of event months where ``inf`` means never reached.
+def censored_quantile(times: np.ndarray, q: float,
+                      censored_at: np.ndarray | float | None = None) -> float:
+    """Quantile of event months where ``inf`` (or NaN) means the run never reached the target.
 
-    NaN when the quantile falls among (or next to) runs that never reached the target.
+    The quantile of the Kaplan-Meier estimate of the event-time distribution
+    (:func:`scipy.stats.ecdf` of :class:`scipy.stats.CensoredData`): the first month at which
+    the estimated share of runs that reached the target is at least ``q``, or the midpoint to
+    the next event month when the estimate equals ``q`` there (so the median of an even
+    number of runs that all reach it is the mean of the middle two). A run that never reached
+    the target counts as censored at ``censored_at`` (its horizon, scalar or one per run;
+    default: after every event). NaN when the estimate never reaches ``q``: the quantile falls
+    among (or next to) runs that never reached the target.
     """
-    times = np.sort(np.asarray(times, float))
-    if times.size == 0:
+    from scipy import stats
+
+    times = np.asarray(times, float)
+    reached = np.isfinite(times)
+    if not reached.any():
         return math.nan
-    pos = q * (times.size - 1)
-    lo, hi = math.floor(pos), math.ceil(pos)
-    if not math.isfinite(times[hi]):
+    if censored_at is None:
+        censored_at = times[reached].max()
+    right = np.broadcast_to(np.asarray(censored_at, float), times.shape)[~reached]
+    cdf = stats.ecdf(stats.CensoredData(uncensored=times[reached], right=right)).cdf
+    months, share = cdf.quantiles, cdf.probabilities
+    tolerance = 1e-9
+    at = np.flatnonzero(share >= q - tolerance)
+    if at.size == 0:
         return math.nan
-    return float(times[lo] + (times[hi] - times[lo]) * (pos - lo))
+    first = at[0]
+    if share[first] > q + tolerance:
+        return float(months[first])
+    later = np.flatnonzero(share > share[first] + tolerance)  # the next event month
+    return float((months[first] + months[later[0]]) / 2) if later.size else math.nan
 
 
 def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, samples: int =
                     BOOTSTRAP_SAMPLES, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of mean(numerator) / mean(denominator) over pairs.
 
-    Resamples with a non-positive denominator count as an unbounded ratio; a bound that falls
-    among them is NaN (not estimable).
+    :func:`scipy.stats.bootstrap` with paired resampling (a pair keeps its numerator and
+    denominator together), ``samples`` resamples drawn from the seed's stream
+    ``"sanisim.analysis.bootstrap"``. Resamples with a non-positive denominator count as an
+    unbounded ratio; a bound that falls among them is NaN (not estimable).
     """
+    import warnings
+
+    from scipy import stats
+
     numerator = np.asarray(numerator, float)
     denominator = np.asarray(denominator, float)
-    n = numerator.size
-    if n < 2:
+    if numerator.size < 2:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(samples, n))
-    num = numerator[idx].mean(axis=1)
-    den = denominator[idx].mean(axis=1)
-    ratio = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.inf)
-    ratio.sort()
-    low = ratio[int(math.floor(0.025 * (samples - 1)))]
-    high = ratio[int(math.ceil(0.975 * (samples - 1)))]
-    return (float(low) if math.isfinite(low) else math.nan,
-            float(high) if math.isfinite(high) else math.nan)
+
+    def ratio(num: np.ndarray, den: np.ndarray, axis: int = -1) -> np.ndarray:
+        num_mean, den_mean = num.mean(axis=axis), den.mean(axis=axis)
+        positive = den_mean > 0
+        return np.where(positive, num_mean / np.where(positive, den_mean, 1.0), np.inf)
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        interval = stats.bootstrap(
+            (numerator, denominator), ratio, n_resamples=samples, vectorized=True,
+            paired=True, confidence_level=0.95, method="percentile",
+            rng=seed_stream(seed, "sanisim.analysis.bootstrap")).confidence_interval
+    low, high = float(interval.low), float(interval.high)
+    return (low if math.isfinite(low) else math.nan,
+            high if math.isfinite(high) else math.nan)
 
 
 # --------------------------------------------------------------------------- replicates
@@ -503,6 +534,7 @@ def time_to_target(results: Results, targets: Sequence[Target] = TARGETS,
         for arm_key, group in per_run.groupby(keys, dropna=False, sort=False):
             months = group[f"month_{target.name}"].to_numpy(float)
             times = np.where(np.isnan(months), np.inf, months)
+            horizons = group["horizon"].to_numpy(float)  # never reached: censored there
             reached = np.isfinite(times)
             end_mean, end_low, end_high = t_interval(group[target.measure].to_numpy(float))
             rows.append({
@@ -512,9 +544,9 @@ def time_to_target(results: Results, targets: Sequence[Target] = TARGETS,
                 "threshold": target.threshold, "runs": int(times.size),
                 "reached": int(reached.sum()), "never_reached": int((~reached).sum()),
                 "share_reached": float(reached.mean()),
-                "median": censored_quantile(times, 0.5),
-                "p2_5": censored_quantile(times, 0.025),
-                "p97_5": censored_quantile(times, 0.975),
+                "median": censored_quantile(times, 0.5, horizons),
+                "p2_5": censored_quantile(times, 0.025, horizons),
+                "p97_5": censored_quantile(times, 0.975, horizons),
                 "first": float(times[reached].min()) if reached.any() else math.nan,
                 "last": float(times[reached].max()) if reached.any() else math.nan,
                 "horizon": int(group["horizon"].max()),
@@ -741,15 +773,14 @@ def run_comparison(scenario: Any = "default", bundles: Sequence[str] = (BASELINE
     """Run ``bundles`` × ``replicates`` in this process, paired by replicate, as Results.
 
     Replicate r uses the same seed (hence population and network) in every bundle; seeds are
-    derived from ``seed`` through ``numpy.random.SeedSequence``. For quick looks; use
+    derived from ``seed`` by :func:`sanisim.streams.replicate_seed`. For quick looks; use
     ``sanisim batch`` for anything larger.
     """
     from sanisim.run import run
     from sanisim.scenario import Scenario, load
 
     config = scenario if isinstance(scenario, Scenario) else load(scenario)
-    seeds = [int(child.generate_state(1)[0])
-             for child in np.random.SeedSequence(seed).spawn(replicates)]
+    seeds = replicate_seeds(seed, replicates)
     items = []
     for bundle in bundles:
         for replicate, run_seed in enumerate(seeds):

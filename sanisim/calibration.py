@@ -59,6 +59,7 @@ import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.executors import chosen_backend
+from sanisim.streams import seed_stream
 from sanisim.trial import (
     TrialDesign,
     _int,
@@ -223,7 +224,7 @@ def search(objective: Objective) -> Evaluation:
 
     spec = objective.spec
     d = len(spec.parameters)
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(7,)))
+    rng = seed_stream(spec.seed, "sanisim.calibration.search")
     if spec.method == "differential_evolution":
         popsize = max(2, min(8, spec.budget // (4 * d)))
         generations = max(1, spec.budget // (popsize * d) - 1)

@@ -67,6 +67,7 @@ import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.ladder import OWN_FACILITY
+from sanisim.streams import seed_stream
 from sanisim.trial import _int
 
 log = logging.getLogger(__name__)
@@ -811,7 +812,7 @@ def read_posterior(path: Path, spec: JointSpec) -> pd.DataFrame:
 
 def predictive_draws(spec: JointSpec, posterior: pd.DataFrame) -> list[dict[str, float]]:
     """``predictive_draws`` points drawn from the weighted posterior (fixed by the seed)."""
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(1,)))
+    rng = seed_stream(spec.seed, "sanisim.joint.predictive")
     weights = posterior["weight"].to_numpy(float)
     rows = rng.choice(len(posterior), size=spec.predictive_draws, p=weights / weights.sum())
     return [{p.key: p.value(posterior[p.key].iloc[i]) for p in spec.parameters} for i in rows]

@@ -62,6 +62,7 @@ import pandas as pd
 
 from sanisim.model import FUNDERS, SanitationModel
 from sanisim.scenario import Scenario
+from sanisim.streams import replicate_seeds
 
 log = logging.getLogger(__name__)
 
@@ -226,11 +227,14 @@ def summarise_pairs(table: pd.DataFrame, months: Sequence[int]) -> pd.DataFrame:
 
 def rank(scenario: Scenario, bundles: Sequence[str] | None = None, replicates: int = 10,
          months: Sequence[int] = (24, 60), households: int | None = None,
-         first_seed: int = 0, workers: int = 1) -> pd.DataFrame:
-    """Bundles ranked by additional households at basic or better, at each month given."""
+         seed: int = 0, workers: int = 1) -> pd.DataFrame:
+    """Bundles ranked by additional households at basic or better, at each month given.
+
+    Replicate r runs every bundle and the baseline with ``replicate_seed(seed, r)``.
+    """
     bundles = [b for b in (bundles or scenario.bundles) if b != "baseline"]
     horizon = max(months)
-    seeds = range(first_seed, first_seed + replicates)
+    seeds = replicate_seeds(seed, replicates)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pairs = paired_runs(scenario, bundles, seeds, horizon, households, pool)
@@ -296,7 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ranking = verbs.add_parser("rank", help="rank a scenario's bundles at given months")
     ranking.add_argument("scenario", help="scenario file or shipped scenario name")
     ranking.add_argument("--replicates", type=int, default=10, help="paired seeds (default 10)")
-    ranking.add_argument("--first-seed", type=int, default=0, help="first seed (default 0)")
+    ranking.add_argument("--seed", type=int, default=0,
+                         help="base seed; replicate r runs with its r-th derived seed "
+                              "(default 0)")
     ranking.add_argument("--at", type=int, nargs="+", default=[24, 60],
                          help="months at which to rank (default 24 60)")
     ranking.add_argument("--households", type=int, default=None,
@@ -312,18 +318,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if bundle not in scenario.bundles:
                 raise InputError("--bundles", bundle, "unknown bundle (bundles: "
                                  + ", ".join(scenario.bundles) + ")")
-        if args.replicates < 1 or min(args.at) < 0 or args.workers < 1:
-            raise InputError("python -m sanisim.outcomes", None,
-                             "--replicates and --workers must be >= 1, --at months >= 0")
+        if args.replicates < 1 or min(args.at) < 0 or args.workers < 1 or args.seed < 0:
+            raise InputError("python -m sanisim.outcomes", None, "--replicates and --workers "
+                             "must be >= 1, --at months and --seed >= 0")
     except InputError as err:
         print(f"sanisim.outcomes: error: {err}", file=sys.stderr)
         return 2
     summary = rank(scenario, args.bundles, args.replicates, args.at, args.households,
-                   args.first_seed, args.workers)
+                   args.seed, args.workers)
     if args.csv:
         summary.to_csv(args.csv, index=False)
-    print(f"{scenario.name}: {args.replicates} paired replicates (seeds {args.first_seed}.."
-          f"{args.first_seed + args.replicates - 1}), "
+    print(f"{scenario.name}: {args.replicates} paired replicates (seeds derived from base "
+          f"seed {args.seed}), "
           f"{args.households or scenario['population.households']:,} households")
     print(markdown(summary))
     print()

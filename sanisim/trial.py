@@ -75,6 +75,7 @@ from sanisim.ladder import Rung
 from sanisim.parameters import BY_KEY, Param
 from sanisim.scenario import SCENARIO_DIR, Scenario
 from sanisim.strategies.base import Strategy
+from sanisim.streams import replicate_seed
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -815,9 +816,7 @@ class TrialResult:
 
 
 def replicate_seeds(design: TrialDesign, replicates: int | None = None) -> list[int]:
-    from sanisim.experiment import run_seed
-
-    return [run_seed(design.seed, r) for r in range(replicates or design.replicates)]
+    return [replicate_seed(design.seed, r) for r in range(replicates or design.replicates)]
 
 
 def run_replicates(design: TrialDesign, executor: Executor, *, replicates: int | None = None,
