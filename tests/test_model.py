@@ -254,6 +254,33 @@ def test_step_runs_the_written_phases_in_order(monkeypatch):
     assert STEP_ORDER[-1] == "record" and "decide" in STEP_ORDER
 
 
+def test_plan_prints_the_phases_in_order_with_the_strategies_acting_in_each():
+    from sanisim.scenario import load
+
+    scenario = load("default").with_params({"population.households": 300})
+    model = SanitationModel(scenario, seed=1, bundle="full_package")
+    plan = model.plan()
+    assert tuple(phase for phase, _ in plan.steps) == STEP_ORDER
+    assert plan.acting("sanitarians") == ("bcc", "microcredit")  # bundle order
+    assert plan.acting("finance") == ("microcredit",)
+    assert "accompanied_subsidy" in plan.acting("programmes")
+    assert plan.acting("income") == () and plan.acting("record") == ()
+    text = str(plan).splitlines()
+    assert text[0] == "monthly plan of default / full_package (every month):"
+    assert [line.split()[1] for line in text[1:]] == list(STEP_ORDER)
+    micro = scenario.strategies["microcredit"]
+    assert text[1 + STEP_ORDER.index("finance")].endswith(
+        f"<- microcredit (months {micro['start']}-{micro['end']})")
+    assert text[1 + STEP_ORDER.index("income")] == "  1. income"
+    # a month before the subsidy starts: the plan of the hooks the step will call
+    start = scenario.strategies["accompanied_subsidy"]["start"]
+    assert start > 1
+    assert "accompanied_subsidy" not in model.plan(month=start - 1).acting("programmes")
+    assert "accompanied_subsidy" in model.plan(month=start).acting("programmes")
+    baseline = SanitationModel(default_scenario(), seed=1, households=300).plan()
+    assert all(not names for _, names in baseline.steps)
+
+
 def test_monthly_table_columns():
     model = small_model(households=300)
     model.run(2)
