@@ -29,7 +29,8 @@ from sanisim.community import Communities
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
 from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import owned_facility, synthesise
-from sanisim.scenario import Scenario, default_scenario
+from sanisim.scenario import Scenario
+from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle
 from sanisim.streams import Streams
 
@@ -62,9 +63,13 @@ class SanitationModel(mesa.Model):
     """Sanitation adoption in a district: households on a network, sanitarians, cooperatives.
 
     Args:
-        scenario: validated parameters and strategy definitions (default: registry defaults),
-            kept as ``model.config`` (``model.scenario`` is Mesa's own scenario object).
-        seed: run seed; every random stream derives from it (see :class:`Streams`).
+        scenario: validated parameters and strategy definitions, or the name or path of a
+            scenario file (default: the shipped ``default`` scenario, whose parameters are the
+            registry defaults and whose bundles are the shipped strategies), kept as
+            ``model.config`` (``model.scenario`` is Mesa's own scenario object).
+        seed: run seed; every random stream derives from it (see :class:`Streams`). ``None``
+            (as ``mesa.batch_run`` passes) draws a fresh seed from the operating system and
+            keeps it as ``model.seed``.
         households: override the scenario's household count.
         bundle: name of the scenario's strategy bundle to run ("baseline": none).
         strategies: strategy objects to run instead of a named bundle.
@@ -72,12 +77,16 @@ class SanitationModel(mesa.Model):
             skipped for very large benchmark runs; the array model is unaffected).
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, seed: int = 0,
+    def __init__(self, scenario: Scenario | str | None = None, *, seed: int | None = 0,
                  households: int | None = None, bundle: str = "baseline",
                  strategies: list[Strategy] | None = None,
                  household_agents: bool = True) -> None:
+        if seed is None:  # a fresh run seed, recorded (mesa.batch_run passes seed=None)
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
         super().__init__(rng=int(seed))
-        self.config = scenario or default_scenario()
+        if scenario is None or isinstance(scenario, str):
+            scenario = load_scenario("default" if scenario is None else scenario)
+        self.config = scenario
         self.params = self.config.params
         self.seed = int(seed)
         self.streams = Streams(self.seed)
