@@ -128,13 +128,15 @@ def compare(households: int, months: int, seeds: int, p: float, q: float) -> dic
       follows the synchronous network Bass rule gives |z| < 2 in 95% of checks).
     """
     from sanisim.ladder import Rung
+    from sanisim.streams import replicate_seed
 
     curves = {"sanisim": np.zeros((seeds, months + 1)), "mesa": np.zeros((seeds, months + 1))}
     excess = {"sanisim": [0.0, 0.0], "mesa": [0.0, 0.0]}  # realised - expected, variance
     for seed in range(seeds):
         model = sanisim_bass_model(households, p, q, seed)
         network = model.network
-        mesa_model = MesaBass(graph_from_sanisim(network), p, q, seed=10_000 + seed)
+        # the Mesa model's own seed, derived from (never typed beside) the replicate's
+        mesa_model = MesaBass(graph_from_sanisim(network), p, q, seed=replicate_seed(seed, 0))
         states = {"sanisim": lambda m=model: m.households.rung >= Rung.BASIC,
                   "mesa": mesa_model.adopted}
         steps = {"sanisim": model.step, "mesa": mesa_model.step}

@@ -5,13 +5,18 @@ Import stays light: the model, runner and analysis load on first use.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 # ``run_scenario`` (not ``run``): ``sanisim.run`` is the module of that name once imported.
 __all__ = ["SanitationModel", "load_results", "load_scenario", "run_scenario", "__version__"]
 
 
 def __getattr__(name: str):
+    if name == "__version__":  # the installed distribution's (pyproject.toml), read on use
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("sanisim")
+        except PackageNotFoundError:  # pragma: no cover - a source tree not installed
+            return "0+unknown"
     if name == "SanitationModel":
         from sanisim.model import SanitationModel
 

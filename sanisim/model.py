@@ -1,7 +1,8 @@
 """SanitationModel: the monthly step order and the collected outputs.
 
-One month is the phases of :data:`STEP_ORDER`, in order. Each phase is a method ``_<phase>``
-acting on whole household arrays; active strategies then get ``on_<phase>(model)``.
+One month is the phases of :data:`STEP_ORDER` (:mod:`sanisim.phases`), in order. Each phase is a
+method ``_<phase>`` acting on whole household arrays; active strategies then get
+``on_<phase>(model)``. ``print(model.plan())`` shows the month with the strategies acting.
 """
 
 from __future__ import annotations
@@ -26,27 +27,12 @@ from sanisim.behaviour import (
 )
 from sanisim.community import Communities
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
+from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import owned_facility, synthesise
-from sanisim.scenario import Scenario, default_scenario
+from sanisim.scenario import Scenario
+from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle
 from sanisim.streams import Streams
-
-#: The monthly step, in order. Each name is a method ``_<name>`` of the model.
-STEP_ORDER: tuple[str, ...] = (
-    "income",        # savings accrue and are drawn down; income shocks halve some savings
-    "decay",         # factor gains from visits and campaigns relax toward baseline
-    "programmes",    # strategies act (triggering, media, grants, ...) via on_programmes
-    "sanitarians",   # sanitarians visit households below basic; visits raise factors
-    "decide",        # decision hazard (Bass + factors) turns into an intention to build
-    "finance",       # intentions paid from savings, or a loan application, or a cheaper step
-    "cooperatives",  # instalments collected, arrears, write-offs; applications approved
-    "construction",  # building progresses; finished facilities raise the rung
-    "desludging",    # septic tanks emptied -> safely managed; lapsed emptying -> basic
-    "failure",       # facilities fail (or are repaired at once); households slip down
-    "use",           # sharing fees and lost access, abandonment, households stop/resume use
-    "communities",   # ODF status of each RT (no household at open defecation)
-    "record",        # monthly outputs
-)
 
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
 
@@ -77,9 +63,13 @@ class SanitationModel(mesa.Model):
     """Sanitation adoption in a district: households on a network, sanitarians, cooperatives.
 
     Args:
-        scenario: validated parameters and strategy definitions (default: registry defaults),
-            kept as ``model.config`` (``model.scenario`` is Mesa's own scenario object).
-        seed: run seed; every random stream derives from it (see :class:`Streams`).
+        scenario: validated parameters and strategy definitions, or the name or path of a
+            scenario file (default: the shipped ``default`` scenario, whose parameters are the
+            registry defaults and whose bundles are the shipped strategies), kept as
+            ``model.config`` (``model.scenario`` is Mesa's own scenario object).
+        seed: run seed; every random stream derives from it (see :class:`Streams`). ``None``
+            (as ``mesa.batch_run`` passes) draws a fresh seed from the operating system and
+            keeps it as ``model.seed``.
         households: override the scenario's household count.
         bundle: name of the scenario's strategy bundle to run ("baseline": none).
         strategies: strategy objects to run instead of a named bundle.
@@ -87,12 +77,16 @@ class SanitationModel(mesa.Model):
             skipped for very large benchmark runs; the array model is unaffected).
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, seed: int = 0,
+    def __init__(self, scenario: Scenario | str | None = None, *, seed: int | None = 0,
                  households: int | None = None, bundle: str = "baseline",
                  strategies: list[Strategy] | None = None,
                  household_agents: bool = True) -> None:
+        if seed is None:  # a fresh run seed, recorded (mesa.batch_run passes seed=None)
+            seed = int(np.random.SeedSequence().generate_state(1)[0])
         super().__init__(rng=int(seed))
-        self.config = scenario or default_scenario()
+        if scenario is None or isinstance(scenario, str):
+            scenario = load_scenario("default" if scenario is None else scenario)
+        self.config = scenario
         self.params = self.config.params
         self.seed = int(seed)
         self.streams = Streams(self.seed)
@@ -242,6 +236,16 @@ class SanitationModel(mesa.Model):
 
     def active_strategies(self) -> list[Strategy]:
         return [s for s in self.strategies if s.active(self.month)]
+
+    def plan(self, month: int | None = None) -> Plan:
+        """The monthly step: the phases of :data:`STEP_ORDER` in order, each with the
+        strategies whose hook runs after it (``print(model.plan())`` shows it). With
+        ``month``, only the strategies active that month."""
+        strategies = (self.strategies if month is None
+                      else [s for s in self.strategies if s.active(month)])
+        when = "every month" if month is None else f"month {month}"
+        return plan_of(strategies, f"monthly plan of {self.config.name} / {self.bundle} "
+                                   f"({when})")
 
     # ------------------------------------------------------------------ the step
     def step(self) -> None:

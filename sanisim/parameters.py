@@ -11,8 +11,11 @@ Sources are cited by short name; the full references are in ``docs/model.md``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Any
+
+from sanisim.errors import InputError
 
 RUNGS_KEYS = ("open_defecation", "unimproved", "limited", "basic", "safely_managed")
 
@@ -51,6 +54,50 @@ class Param:
             what = "an integer" if self.kind is int else "a number"
             return f"{what} in [{lo}, {hi}]"
         return {int: "an integer", float: "a number", str: "a string"}.get(self.kind, "a value")
+
+    def renamed(self, key: str) -> Param:
+        """The same record under another dotted key (e.g. ``strategies.NAME.start``)."""
+        return replace(self, key=key)
+
+    def check(self, value: Any, source: str) -> Any:
+        """``value`` validated against this record and returned in its proper type.
+
+        Booleans and strings must have the default's type (strings one of ``choices`` when
+        given); numbers must be finite, whole for an integer record, and within
+        ``low``..``high``. Any other value is an :class:`~sanisim.errors.InputError` naming
+        ``source`` and :attr:`key` and saying what is allowed.
+        """
+        fail = InputError(source, self.key,
+                          f"got {value!r} ({type(value).__name__}); allowed: {self.allowed()}")
+        kind = self.kind
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise fail
+            return value
+        if kind is str:
+            if not isinstance(value, str):
+                raise fail
+            if self.choices and value not in self.choices:
+                raise fail
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise fail
+        if kind is int:
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise fail
+                value = int(value)
+        else:
+            try:
+                value = float(value)
+            except OverflowError:  # an integer too large for a float
+                raise fail from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise fail
+        if (self.low is not None and value < self.low) or (
+                self.high is not None and value > self.high):
+            raise fail
+        return value
 
 
 def _p(key, default, unit, meaning, source, low=None, high=None, choices=None) -> Param:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,7 +21,8 @@ from typing import Any
 
 from sanisim import mechanisms
 from sanisim.errors import InputError
-from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE, Param
+from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE
+from sanisim.strategies import parse_strategy_tables
 
 META_KEYS = ("name", "description", "extends")
 STRATEGY_KEYS = ("strategies", "bundles")
@@ -73,6 +73,23 @@ class Scenario:
 
     def __hash__(self) -> int:
         return hash(self.config_hash)
+
+    def __reduce__(self):
+        """Pickle as plain dicts (a ``MappingProxyType`` cannot be pickled); the copy is
+        frozen again by :func:`_unpickle`, equal to this one, and runs the same numbers."""
+        strategies = {name: dict(config) for name, config in self.strategies.items()}
+        return (_unpickle, (self.name, dict(self.params), self.description, strategies,
+                            dict(self.bundles), self.path))
+
+
+def _unpickle(name: str, params: dict[str, Any], description: str,
+              strategies: dict[str, dict[str, Any]], bundles: dict[str, tuple[str, ...]],
+              path: str | None) -> Scenario:
+    """The :class:`Scenario` of :meth:`Scenario.__reduce__` (already validated once)."""
+    frozen = MappingProxyType({name_: MappingProxyType(config)
+                               for name_, config in strategies.items()})
+    return Scenario(name, MappingProxyType(params), description, frozen,
+                    MappingProxyType(bundles), path)
 
 
 # --------------------------------------------------------------------------- loading
@@ -199,8 +216,6 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
         params[key] = check_value(key, value, source)
     check_shares(params, source)
 
-    from sanisim.strategies import parse_strategy_tables  # local: strategies import scenario
-
     strategies, bundles = parse_strategy_tables(
         strategy_raw.get("strategies", {}), strategy_raw.get("bundles", {}), source)
     return Scenario(name, MappingProxyType(params), description, strategies, bundles,
@@ -250,41 +265,7 @@ def check_value(key: str, value: Any, source: str) -> Any:
             err = InputError(source, key, f"{err.message} (top-level keys: "
                              "name, description, extends, strategies, bundles, or a section)")
         raise err
-    return _coerce(param, value, source)
-
-
-def _coerce(param: Param, value: Any, source: str) -> Any:
-    fail = InputError(source, param.key,
-                      f"got {value!r} ({type(value).__name__}); allowed: {param.allowed()}")
-    kind = param.kind
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise fail
-        return value
-    if kind is str:
-        if not isinstance(value, str):
-            raise fail
-        if param.choices and value not in param.choices:
-            raise fail
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise fail
-    if kind is int:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise fail
-            value = int(value)
-    else:
-        try:
-            value = float(value)
-        except OverflowError:  # an integer too large for a float
-            raise fail from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise fail
-    if (param.low is not None and value < param.low) or (
-            param.high is not None and value > param.high):
-        raise fail
-    return value
+    return param.check(value, source)
 
 
 def check_shares(params: Mapping[str, Any], source: str) -> None:
@@ -306,39 +287,36 @@ def _set_nested(tree: dict[str, Any], dotted: str, value: Any) -> None:
     tree[last] = value
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:_}" if abs(value) >= 10_000 else str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) >= 1e4:
-            return f"{int(value):_}.0"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
 def to_toml(tree: Mapping[str, Any], comments: Mapping[str, str] | None = None) -> str:
-    """Write nested data as TOML (tables after scalars), with optional per-key comments."""
+    """Write nested data as TOML (tables after scalars), with optional per-key comments.
+
+    Keys, table headers and values are written by ``tomli-w`` (so a strategy named
+    ``"bcc v2"`` gets a quoted key); a comment (by dotted key) ends its key's first line.
+    """
+    import tomli_w
+
     comments = comments or {}
     lines: list[str] = []
 
-    def emit(table: Mapping[str, Any], prefix: str) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
-        tables = {k: v for k, v in table.items() if isinstance(v, dict)}
-        if prefix and scalars:
-            lines.append(f"\n[{prefix}]")
+    def emit(table: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        scalars = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
+        tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
+        if path and scalars:
+            header: dict[str, Any] = {"_": 0}
+            for part in reversed(path):
+                header = {part: header}
+            lines.append("\n" + tomli_w.dumps(header).splitlines()[0])
         for key, value in scalars.items():
-            note = comments.get(f"{prefix}.{key}" if prefix else key)
-            lines.append(f"{key} = {_toml_value(value)}" + (f"  # {note}" if note else ""))
+            text = tomli_w.dumps({key: value}).rstrip("\n")
+            note = comments.get(".".join((*path, key)))
+            if note:
+                first, newline, rest = text.partition("\n")
+                text = f"{first}  # {' '.join(str(note).split())}{newline}{rest}"
+            lines.append(text)
         for key, value in tables.items():
-            emit(value, f"{prefix}.{key}" if prefix else key)
+            emit(value, (*path, key))
 
-    emit(tree, "")
+    emit(tree, ())
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

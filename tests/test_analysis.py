@@ -80,6 +80,26 @@ def test_censored_quantile_is_nan_where_runs_never_reach():
     assert math.isnan(analysis.censored_quantile(np.array([10.0, 12.0, inf]), 0.975))
 
 
+def test_censored_quantile_is_kaplan_meier_with_each_runs_horizon():
+    inf = math.inf
+    # a run stopped at month 5 without reaching the target leaves the risk set there: half
+    # of the runs still observed reach it by month 10 (the old rule, counting it as later
+    # than every event, said 20)
+    assert analysis.censored_quantile(np.array([inf, 10.0, 20.0]), 0.5,
+                                      np.array([5.0, 60.0, 60.0])) == 15.0
+    # censored at the end: the median is the second of three; the 97.5th percentile falls
+    # among the runs that never reached the target
+    assert analysis.censored_quantile(np.array([inf, 10.0, 20.0]), 0.5, 60.0) == 20.0
+    assert math.isnan(analysis.censored_quantile(np.array([inf, 10.0, 20.0]), 0.975, 60.0))
+    assert math.isnan(analysis.censored_quantile(np.array([inf, inf]), 0.5, 60.0))
+
+
+def test_bootstrap_ratio_resamples_pairs_together():
+    gained = np.random.default_rng(2).normal(20, 5, 15)
+    low, high = analysis.bootstrap_ratio(3.0 * gained, gained)  # every pair's ratio is 3
+    assert low == pytest.approx(3.0) and high == pytest.approx(3.0)
+
+
 def test_efficient_frontier_drops_dominated_and_extendedly_dominated_options():
     gain = np.array([10.0, 20.0, 12.0, 30.0, -5.0, 15.0])
     cost = np.array([10.0, 20.0, 30.0, 60.0, 5.0, 40.0])

@@ -20,12 +20,8 @@ import sanisim.analysis
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: Imports allowed to close a cycle for now, each with the change that removes it.
-KNOWN_CYCLE_IMPORTS = {
-    # strategies.base takes its value check from scenario._coerce (scenario imports the
-    # strategies to parse their tables); the check moves beside Param with issue 10
-    ("sanisim.strategies.base", "sanisim.scenario"),
-}
+#: Imports allowed to close a cycle (none: add one only with the change that removes it).
+KNOWN_CYCLE_IMPORTS: set[tuple[str, str]] = set()
 
 #: Old module path -> new one (aliases kept for one release).
 MOVED = {

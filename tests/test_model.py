@@ -254,6 +254,83 @@ def test_step_runs_the_written_phases_in_order(monkeypatch):
     assert STEP_ORDER[-1] == "record" and "decide" in STEP_ORDER
 
 
+def test_plan_prints_the_phases_in_order_with_the_strategies_acting_in_each():
+    from sanisim.scenario import load
+
+    scenario = load("default").with_params({"population.households": 300})
+    model = SanitationModel(scenario, seed=1, bundle="full_package")
+    plan = model.plan()
+    assert tuple(phase for phase, _ in plan.steps) == STEP_ORDER
+    assert plan.acting("sanitarians") == ("bcc", "microcredit")  # bundle order
+    assert plan.acting("finance") == ("microcredit",)
+    assert "accompanied_subsidy" in plan.acting("programmes")
+    assert plan.acting("income") == () and plan.acting("record") == ()
+    text = str(plan).splitlines()
+    assert text[0] == "monthly plan of default / full_package (every month):"
+    assert [line.split()[1] for line in text[1:]] == list(STEP_ORDER)
+    micro = scenario.strategies["microcredit"]
+    assert text[1 + STEP_ORDER.index("finance")].endswith(
+        f"<- microcredit (months {micro['start']}-{micro['end']})")
+    assert text[1 + STEP_ORDER.index("income")] == "  1. income"
+    # a month before the subsidy starts: the plan of the hooks the step will call
+    start = scenario.strategies["accompanied_subsidy"]["start"]
+    assert start > 1
+    assert "accompanied_subsidy" not in model.plan(month=start - 1).acting("programmes")
+    assert "accompanied_subsidy" in model.plan(month=start).acting("programmes")
+    baseline = SanitationModel(default_scenario(), seed=1, households=300).plan()
+    assert all(not names for _, names in baseline.steps)
+
+
+@pytest.fixture
+def keep_start_method():
+    """mesa.batch_run forces the "spawn" start method process-wide; put it back after."""
+    import multiprocessing
+
+    before = multiprocessing.get_start_method(allow_none=True)
+    yield
+    multiprocessing.set_start_method(before, force=True)
+
+
+def test_mesa_batch_run_runs_the_default_scenario(keep_start_method):
+    import warnings
+
+    import mesa
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Mesa deprecates `iterations`
+        rows = mesa.batch_run(SanitationModel, {"households": 300,
+                                                "bundle": ["baseline", "bcc"]},
+                              iterations=2, max_steps=3, number_processes=1,
+                              display_progress=False)
+    assert len(rows) == 4  # 2 bundles x 2 iterations, the last month of each
+    assert {(r["bundle"], r["iteration"]) for r in rows} == {
+        (b, i) for b in ("baseline", "bcc") for i in (0, 1)}
+    for row in rows:
+        assert row["month"] == 3 and row["Step"] == 3
+        assert sum(row[c] for c in RUNG_COLUMNS) == pytest.approx(1.0)
+    # seeds given (Mesa's rng list): the same numbers as the model built by hand
+    seeded = mesa.batch_run(SanitationModel, {"households": 300, "bundle": "bcc"},
+                            rng=[5], max_steps=3, number_processes=1, display_progress=False)
+    model = SanitationModel(households=300, bundle="bcc", seed=5)
+    model.run(3)
+    last = model.monthly_table().iloc[-1]
+    assert all(seeded[0][c] == last[c] for c in OUTPUT_COLUMNS)
+
+
+def test_model_without_a_scenario_runs_the_shipped_default_with_its_bundles():
+    from sanisim.scenario import load
+
+    model = SanitationModel(seed=None, households=300, bundle="bcc")
+    assert 0 <= model.seed < 2**32 and [s.name for s in model.strategies] == ["bcc"]
+    assert model.config == load("default")
+    assert dict(model.config.params) == dict(default_scenario().params)
+    by_name = SanitationModel("default", seed=2, households=300)
+    by_default = SanitationModel(default_scenario(), seed=2, households=300)
+    for built in (by_name, by_default):
+        built.run(2)
+    assert by_name.monthly_table().equals(by_default.monthly_table())
+
+
 def test_monthly_table_columns():
     model = small_model(households=300)
     model.run(2)

@@ -340,6 +340,40 @@ def test_toml_writer_round_trip_keeps_hash(tmp_path):
     assert tomllib.loads(path.read_text())["costs"]["toilet"] == 1_234_567.5
 
 
+def test_scenario_pickles_to_an_equal_scenario_that_runs_the_same_numbers():
+    import pickle
+
+    from sanisim.model import SanitationModel
+
+    scenario = load("default").with_params({"population.households": 400})
+    again = pickle.loads(pickle.dumps(scenario))
+    assert again == scenario and again.config_hash == scenario.config_hash
+    assert again.path == scenario.path and again.bundles == scenario.bundles
+    with pytest.raises(TypeError):  # still frozen
+        again.params["run.months"] = 3
+    with pytest.raises(TypeError):
+        again.strategies["bcc"]["start"] = 3
+    tables = []
+    for config in (scenario, again):
+        model = SanitationModel(config, seed=11, bundle="full_package")
+        model.run(6)
+        tables.append(model.monthly_table())
+    assert tables[0].equals(tables[1])
+
+
+def test_toml_writer_quotes_a_strategy_name_with_a_space(tmp_path):
+    scenario = from_dict({"name": "spaced", "strategies": {"bcc v2": {"type": "bcc",
+                                                                       "start": 3}},
+                          "bundles": {"v2": ["bcc v2"]}}, source="spaced")
+    text = to_toml(scenario.to_dict(), comments={"strategies.bcc v2.start": "month 3"})
+    data = tomllib.loads(text)
+    assert data["strategies"]["bcc v2"]["start"] == 3
+    assert data["bundles"]["v2"] == ["bcc v2"]
+    path = tmp_path / "spaced.toml"
+    path.write_text(text)
+    assert load(path).config_hash == scenario.config_hash
+
+
 def test_config_hash_tracks_parameters_not_description():
     base = default_scenario()
     assert base.with_params({"behaviour.q_imitation": 0.031}).config_hash != base.config_hash

@@ -551,3 +551,33 @@ def test_parameter_tables_in_docs_match_the_records(kind):
     params = COMMON_PARAMS if kind == "common" else STRATEGY_TYPES[kind].PARAMS
     assert markdown_table(params) in text, (
         f"regenerate the {kind} table: sanisim.parameters.markdown_table(PARAMS)")
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def test_a_hook_for_no_phase_is_an_error_when_the_class_is_defined():
+    from sanisim.strategies import Strategy, register
+
+    with pytest.raises(TypeError, match=r"on_decid is not the hook of a phase.*on_decide\?"):
+        class Misspelt(Strategy):
+            type_name = "misspelt"
+
+            def on_decid(self, model) -> None:  # never called: the phase is "decide"
+                pass
+
+    class Duck:  # registered without deriving from Strategy: checked by register
+        type_name = "duck"
+
+        def on_weekend(self, model) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="on_weekend is not the hook of a phase"):
+        register(Duck)
+
+    class Fine(Strategy):  # hooks of real phases, and non-hook attributes, are accepted
+        type_name = "fine"
+        on_call = "not a method"
+
+        def on_decide(self, model) -> None:
+            pass

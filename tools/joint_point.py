@@ -1,6 +1,7 @@
 """Evaluate one parameter point on every setting of a joint calibration file (a quick look).
 
     python tools/joint_point.py experiments/joint_calibration.toml [key=value ...] [--seeds N]
+        [--seed S]
 
 Prints each target's simulated mean over N seeds beside the published value and its z-score;
 values not given keep the settings' own (the registry defaults unless a setting sets them).
@@ -17,6 +18,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sanisim.evidence import joint  # noqa: E402
+from sanisim.streams import replicate_seeds  # noqa: E402
 
 
 def main() -> None:
@@ -24,14 +26,16 @@ def main() -> None:
     parser.add_argument("file")
     parser.add_argument("values", nargs="*")
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="base seed; look r runs with its r-th derived seed")
     args = parser.parse_args()
     spec = joint.load(args.file)
     point = {}
     for item in args.values:
         key, value = item.split("=", 1)
         point[key] = float(value)
-    sims = [joint.simulate_point(spec.settings, point, 1000 + seed, 1)
-            for seed in range(args.seeds)]
+    sims = [joint.simulate_point(spec.settings, point, seed, 1)
+            for seed in replicate_seeds(args.seed, args.seeds)]
     z2 = []
     for setting in spec.settings:
         for target in setting.targets:

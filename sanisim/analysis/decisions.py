@@ -60,6 +60,7 @@ def time_to_target(results: Results, targets: Sequence[Target] = TARGETS,
         for arm_key, group in per_run.groupby(keys, dropna=False, sort=False):
             months = group[f"month_{target.name}"].to_numpy(float)
             times = np.where(np.isnan(months), np.inf, months)
+            horizons = group["horizon"].to_numpy(float)  # never reached: censored there
             reached = np.isfinite(times)
             end_mean, end_low, end_high = t_interval(group[target.measure].to_numpy(float))
             rows.append({
@@ -69,9 +70,9 @@ def time_to_target(results: Results, targets: Sequence[Target] = TARGETS,
                 "threshold": target.threshold, "runs": int(times.size),
                 "reached": int(reached.sum()), "never_reached": int((~reached).sum()),
                 "share_reached": float(reached.mean()),
-                "median": censored_quantile(times, 0.5),
-                "p2_5": censored_quantile(times, 0.025),
-                "p97_5": censored_quantile(times, 0.975),
+                "median": censored_quantile(times, 0.5, horizons),
+                "p2_5": censored_quantile(times, 0.025, horizons),
+                "p97_5": censored_quantile(times, 0.975, horizons),
                 "first": float(times[reached].min()) if reached.any() else math.nan,
                 "last": float(times[reached].max()) if reached.any() else math.nan,
                 "horizon": int(group["horizon"].max()),

@@ -53,7 +53,8 @@ from sanisim.ledger import cumulative_costs as cumulative_costs  # its old home
 from sanisim.model import FUNDERS, SanitationModel
 from sanisim.runs.cli_options import at_least, positive
 from sanisim.runs.replicates import run_all
-from sanisim.scenario import Scenario, from_dict, load
+from sanisim.scenario import Scenario, load
+from sanisim.streams import replicate_seeds
 
 log = logging.getLogger(__name__)
 
@@ -134,11 +135,9 @@ def run_arm(scenario: Scenario, bundle: str, seed: int, months: int,
     return model.monthly_table(), model
 
 
-def _replicate(scenario: Scenario | dict, bundles: Sequence[str], seed: int, months: int,
+def _replicate(scenario: Scenario, bundles: Sequence[str], seed: int, months: int,
                households: int | None) -> list[Pair]:
     """One seed: the baseline arm once, then every bundle against it."""
-    if isinstance(scenario, dict):  # sent to a worker process as plain data
-        scenario = from_dict(scenario, source="<outcomes worker>")
     baseline, model = run_arm(scenario, "baseline", seed, months, households)
     sizes, n = group_sizes(model), model.households.n
     pairs = []
@@ -153,8 +152,7 @@ def paired_runs(scenario: Scenario, bundles: Sequence[str], seeds: Iterable[int]
                 months: int, households: int | None = None,
                 executor: Executor | None = None) -> list[Pair]:
     """Run every bundle and the baseline for every seed (one task per seed)."""
-    sent = scenario if executor is None else scenario.to_dict()  # plain data to a worker
-    tasks = [(sent, tuple(bundles), int(s), months, households) for s in seeds]
+    tasks = [(scenario, tuple(bundles), int(s), months, households) for s in seeds]
     results = run_all(_replicate, tasks, executor)
     return [pair for replicate in results for pair in replicate]
 
@@ -200,11 +198,14 @@ def summarise_pairs(table: pd.DataFrame, months: Sequence[int]) -> pd.DataFrame:
 
 def rank(scenario: Scenario, bundles: Sequence[str] | None = None, replicates: int = 10,
          months: Sequence[int] = (24, 60), households: int | None = None,
-         first_seed: int = 0, workers: int = 1) -> pd.DataFrame:
-    """Bundles ranked by additional households at basic or better, at each month given."""
+         seed: int = 0, workers: int = 1) -> pd.DataFrame:
+    """Bundles ranked by additional households at basic or better, at each month given.
+
+    Replicate r runs every bundle and the baseline with ``replicate_seed(seed, r)``.
+    """
     bundles = [b for b in (bundles or scenario.bundles) if b != "baseline"]
     horizon = max(months)
-    seeds = range(first_seed, first_seed + replicates)
+    seeds = replicate_seeds(seed, replicates)
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             pairs = paired_runs(scenario, bundles, seeds, horizon, households, pool)
@@ -268,8 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ranking.add_argument("scenario", help="scenario file or shipped scenario name")
     ranking.add_argument("--replicates", type=positive, default=10,
                          help="paired seeds (default 10)")
-    ranking.add_argument("--first-seed", type=at_least(0), default=0,
-                         help="first seed (default 0)")
+    ranking.add_argument("--seed", type=at_least(0), default=0,
+                         help="base seed; replicate r runs with its r-th derived seed "
+                              "(default 0)")
     ranking.add_argument("--at", type=at_least(0), nargs="+", default=[24, 60],
                          help="months at which to rank (default 24 60)")
     ranking.add_argument("--households", type=at_least(10), default=None,
@@ -289,11 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sanisim.analysis.outcomes: error: {err}", file=sys.stderr)
         return 2
     summary = rank(scenario, args.bundles, args.replicates, args.at, args.households,
-                   args.first_seed, args.workers)
+                   args.seed, args.workers)
     if args.csv:
         summary.to_csv(args.csv, index=False)
-    print(f"{scenario.name}: {args.replicates} paired replicates (seeds {args.first_seed}.."
-          f"{args.first_seed + args.replicates - 1}), "
+    print(f"{scenario.name}: {args.replicates} paired replicates (seeds derived from base "
+          f"seed {args.seed}), "
           f"{args.households or scenario['population.households']:,} households")
     print(markdown(summary))
     print()

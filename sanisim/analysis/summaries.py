@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.special import stdtrit
 
 from sanisim import i18n
@@ -47,6 +49,7 @@ from sanisim.model import FUNDERS
 from sanisim.runs.posterior import POSTERIOR_DRAW
 from sanisim.runs.posterior import interval_holds as holds_text
 from sanisim.runs.results import PARAM_PREFIX, Results
+from sanisim.streams import seed_stream
 
 log = logging.getLogger(__name__)
 
@@ -242,43 +245,67 @@ def describe_long(long: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     return out[[*keys, "measure", *SUMMARY_COLUMNS]]
 
 
-def censored_quantile(times: np.ndarray, q: float) -> float:
-    """Quantile (linear interpolation) of event months where ``inf`` means never reached.
+def censored_quantile(times: np.ndarray, q: float,
+                      censored_at: np.ndarray | float | None = None) -> float:
+    """Quantile of event months where ``inf`` (or NaN) means the run never reached the target.
 
-    NaN when the quantile falls among (or next to) runs that never reached the target.
+    The quantile of the Kaplan-Meier estimate of the event-time distribution
+    (:func:`scipy.stats.ecdf` of :class:`scipy.stats.CensoredData`): the first month at which
+    the estimated share of runs that reached the target is at least ``q``, or the midpoint to
+    the next event month when the estimate equals ``q`` there (so the median of an even
+    number of runs that all reach it is the mean of the middle two). A run that never reached
+    the target counts as censored at ``censored_at`` (its horizon, scalar or one per run;
+    default: after every event). NaN when the estimate never reaches ``q``: the quantile falls
+    among (or next to) runs that never reached the target.
     """
-    times = np.sort(np.asarray(times, float))
-    if times.size == 0:
+    times = np.asarray(times, float)
+    reached = np.isfinite(times)
+    if not reached.any():
         return math.nan
-    pos = q * (times.size - 1)
-    lo, hi = math.floor(pos), math.ceil(pos)
-    if not math.isfinite(times[hi]):
+    if censored_at is None:
+        censored_at = times[reached].max()
+    right = np.broadcast_to(np.asarray(censored_at, float), times.shape)[~reached]
+    cdf = stats.ecdf(stats.CensoredData(uncensored=times[reached], right=right)).cdf
+    months, share = cdf.quantiles, cdf.probabilities
+    tolerance = 1e-9
+    at = np.flatnonzero(share >= q - tolerance)
+    if at.size == 0:
         return math.nan
-    return float(times[lo] + (times[hi] - times[lo]) * (pos - lo))
+    first = at[0]
+    if share[first] > q + tolerance:
+        return float(months[first])
+    later = np.flatnonzero(share > share[first] + tolerance)  # the next event month
+    return float((months[first] + months[later[0]]) / 2) if later.size else math.nan
 
 
 def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, samples: int =
                     BOOTSTRAP_SAMPLES, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of mean(numerator) / mean(denominator) over pairs.
 
-    Resamples with a non-positive denominator count as an unbounded ratio; a bound that falls
-    among them is NaN (not estimable).
+    :func:`scipy.stats.bootstrap` with paired resampling (a pair keeps its numerator and
+    denominator together), ``samples`` resamples drawn from the seed's stream
+    ``"sanisim.analysis.bootstrap"``. Resamples with a non-positive denominator count as an
+    unbounded ratio; a bound that falls among them is NaN (not estimable).
     """
     numerator = np.asarray(numerator, float)
     denominator = np.asarray(denominator, float)
-    n = numerator.size
-    if n < 2:
+    if numerator.size < 2:
         return math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, n, size=(samples, n))
-    num = numerator[idx].mean(axis=1)
-    den = denominator[idx].mean(axis=1)
-    ratio = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.inf)
-    ratio.sort()
-    low = ratio[int(math.floor(0.025 * (samples - 1)))]
-    high = ratio[int(math.ceil(0.975 * (samples - 1)))]
-    return (float(low) if math.isfinite(low) else math.nan,
-            float(high) if math.isfinite(high) else math.nan)
+
+    def ratio(num: np.ndarray, den: np.ndarray, axis: int = -1) -> np.ndarray:
+        num_mean, den_mean = num.mean(axis=axis), den.mean(axis=axis)
+        positive = den_mean > 0
+        return np.where(positive, num_mean / np.where(positive, den_mean, 1.0), np.inf)
+
+    with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        interval = stats.bootstrap(
+            (numerator, denominator), ratio, n_resamples=samples, vectorized=True,
+            paired=True, confidence_level=0.95, method="percentile",
+            rng=seed_stream(seed, "sanisim.analysis.bootstrap")).confidence_interval
+    low, high = float(interval.low), float(interval.high)
+    return (low if math.isfinite(low) else math.nan,
+            high if math.isfinite(high) else math.nan)
 
 
 # --------------------------------------------------------------------------- replicates

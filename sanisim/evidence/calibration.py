@@ -78,6 +78,7 @@ from sanisim.runs.replicates import run_all
 from sanisim.runs.run import git_commit
 from sanisim.scenario import _set_nested, to_toml
 from sanisim.scenario import load as load_scenario
+from sanisim.streams import seed_stream
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +216,7 @@ def search(objective: Objective) -> Evaluation:
     """Minimise chi2 within the budget; returns the best evaluation."""
     spec = objective.spec
     d = len(spec.parameters)
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(7,)))
+    rng = seed_stream(spec.seed, "sanisim.calibration.search")
     if spec.method == "differential_evolution":
         popsize = max(2, min(8, spec.budget // (4 * d)))
         generations = max(1, spec.budget // (popsize * d) - 1)

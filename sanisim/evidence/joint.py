@@ -80,6 +80,7 @@ from sanisim.runs.run import git_commit, package_version
 from sanisim.scenario import from_dict as scenario_from_dict
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies import build_bundle
+from sanisim.streams import seed_stream
 
 log = logging.getLogger(__name__)
 
@@ -748,7 +749,7 @@ def read_posterior(path: Path, spec: JointSpec) -> pd.DataFrame:
 
 def predictive_draws(spec: JointSpec, posterior: pd.DataFrame) -> list[dict[str, float]]:
     """``predictive_draws`` points drawn from the weighted posterior (fixed by the seed)."""
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(1,)))
+    rng = seed_stream(spec.seed, "sanisim.joint.predictive")
     weights = posterior["weight"].to_numpy(float)
     rows = rng.choice(len(posterior), size=spec.predictive_draws, p=weights / weights.sum())
     return [{p.key: p.value(posterior[p.key].iloc[i]) for p in spec.parameters} for i in rows]

@@ -75,7 +75,7 @@ from sanisim.model import SanitationModel
 from sanisim.parameters import BY_KEY
 from sanisim.runs.cli_options import add_executor_options, positive
 from sanisim.runs.executors import chosen_backend, open_executor
-from sanisim.runs.experiment import canonical_json, run_seed
+from sanisim.runs.experiment import canonical_json
 from sanisim.runs.points import record_of as record_of  # re-exported (its old home)
 from sanisim.runs.points import scenario_at
 from sanisim.runs.replicates import run_all
@@ -83,6 +83,7 @@ from sanisim.scenario import Scenario
 from sanisim.scenario import from_dict as scenario_from_dict
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies.base import STRATEGY_TYPES, Strategy
+from sanisim.streams import replicate_seed
 
 UNITS = ("household", "rt", "rw", "village")
 POPULATIONS = ("all", "without_toilet")
@@ -758,7 +759,7 @@ class TrialResult:
 
 
 def replicate_seeds(design: TrialDesign, replicates: int | None = None) -> list[int]:
-    return [run_seed(design.seed, r) for r in range(replicates or design.replicates)]
+    return [replicate_seed(design.seed, r) for r in range(replicates or design.replicates)]
 
 
 def run_replicates(design: TrialDesign, executor: Executor, *, replicates: int | None = None,

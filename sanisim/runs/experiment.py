@@ -37,14 +37,12 @@ import hashlib
 import itertools
 import json
 import math
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
@@ -64,6 +62,7 @@ from sanisim.runs.results import PARAM_PREFIX
 from sanisim.runs.store import load_results as load_results
 from sanisim.scenario import Scenario, check_value, read_toml_text
 from sanisim.scenario import load as load_scenario
+from sanisim.streams import replicate_seed, seed_stream
 
 __all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "run_seed"]
 
@@ -74,19 +73,15 @@ LHS_KEYS = ("samples", "ranges")
 
 MAX_REPLICATES = 100_000
 MAX_RUNS = 10_000_000
-#: Spawn key of the Latin-hypercube stream: two entries, so it never equals a replicate's
-#: one-entry key ``(replicate,)``.
-LHS_SPAWN_KEY = (zlib.crc32(b"sanisim.experiment.lhs"), 0)
 
 
 def run_seed(experiment_seed: int, replicate: int) -> int:
     """The seed of every run of ``replicate``: depends on nothing else (common random numbers).
 
-    ``SeedSequence(experiment_seed, spawn_key=(replicate,)).generate_state(1)[0]``, a 32-bit
-    integer; the model then spawns its named streams from it (:mod:`sanisim.streams`).
+    :func:`sanisim.streams.replicate_seed`, the one rule; the model then spawns its named
+    streams from it (:mod:`sanisim.streams`).
     """
-    sequence = np.random.SeedSequence(experiment_seed, spawn_key=(replicate,))
-    return int(sequence.generate_state(1)[0])
+    return replicate_seed(experiment_seed, replicate)
 
 
 def canonical_json(value: Any) -> str:
@@ -294,8 +289,7 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
     """
     if not samples or not ranges:
         return []
-    rng = np.random.Generator(np.random.PCG64(
-        np.random.SeedSequence(experiment_seed, spawn_key=LHS_SPAWN_KEY)))
+    rng = seed_stream(experiment_seed, "sanisim.experiment.lhs")
     unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
     points = []
     for row in unit:

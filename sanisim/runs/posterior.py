@@ -16,8 +16,8 @@ and every value lies inside the parameter's recorded bounds (integer parameters 
 
 **Drawing** (:meth:`Posterior.draws`): ``n`` draws are chosen by weighted sampling *without
 replacement* (Efraimidis & Spirakis 2006): draw ``i`` gets the key ``E_i / weight_i`` with
-``E_i ~ Exponential(1)`` from a stream of the seed, ``SeedSequence(seed,
-spawn_key=SPAWN_KEY)``, and the ``n`` smallest keys are chosen, in key order. This is
+``E_i ~ Exponential(1)`` from the seed's stream ``"sanisim.posterior.draws"``
+(:func:`sanisim.streams.seed_stream`), and the ``n`` smallest keys are chosen, in key order. This is
 successive sampling proportional to weight: the first pick is draw ``i`` with probability
 ``weight_i``, each later pick is proportional to weight among the draws not yet picked. So a
 draw with weight near 1 is always picked first, draws of zero weight never, and ``draws(n,
@@ -43,7 +43,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -57,6 +56,7 @@ from sanisim.errors import InputError
 from sanisim.runs.points import record_of
 from sanisim.scenario import Scenario
 from sanisim.scenario import load as load_scenario
+from sanisim.streams import seed_stream
 
 __all__ = ["Posterior", "applicable", "default_path", "draws", "interval_holds", "load",
            "median_point"]
@@ -67,9 +67,6 @@ DRAW, WEIGHT = "draw", "weight"
 POSTERIOR_DRAW = "posterior_draw"
 POSTERIOR_PREFIX = "posterior:"
 WEIGHT_TOLERANCE = 1e-6
-#: Spawn key of the stream that picks posterior draws: two entries, so it never equals a
-#: replicate's one-entry key ``(replicate,)``; distinct from the Latin-hypercube key.
-SPAWN_KEY = (zlib.crc32(b"sanisim.posterior.draws"), 0)
 MAKE_ONE = "sanisim joint experiments/joint_calibration.toml"
 
 
@@ -133,8 +130,7 @@ class Posterior:
             raise InputError(self.path, None, f"{n!r} draws asked of a posterior with "
                              f"{len(self)} draws ({self.usable} of positive weight); "
                              f"allowed: 1..{self.usable}")
-        rng = np.random.Generator(np.random.PCG64(
-            np.random.SeedSequence(seed, spawn_key=SPAWN_KEY)))
+        rng = seed_stream(seed, "sanisim.posterior.draws")
         weights = np.asarray(self.weights, float)
         exponential = rng.exponential(size=weights.size)
         keys = np.full(weights.size, np.inf)

@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from sanisim.runs.results import PARAM_PREFIX, Results
 from sanisim.runs.run import run
 from sanisim.scenario import Scenario, load
+from sanisim.streams import replicate_seeds
 
 BASELINE = "baseline"
 
@@ -70,12 +70,11 @@ def run_comparison(scenario: Any = "default", bundles: Sequence[str] = (BASELINE
     """Run ``bundles`` × ``replicates`` in this process, paired by replicate, as Results.
 
     Replicate r uses the same seed (hence population and network) in every bundle; seeds are
-    derived from ``seed`` through ``numpy.random.SeedSequence``. For quick looks; use
+    derived from ``seed`` by :func:`sanisim.streams.replicate_seed`. For quick looks; use
     ``sanisim batch`` for anything larger.
     """
     config = scenario if isinstance(scenario, Scenario) else load(scenario)
-    seeds = [int(child.generate_state(1)[0])
-             for child in np.random.SeedSequence(seed).spawn(replicates)]
+    seeds = replicate_seeds(seed, replicates)
     tasks = [(bundle, replicate, run_seed) for bundle in bundles
              for replicate, run_seed in enumerate(seeds)]
     results = run_all(lambda bundle, replicate, run_seed: run(

@@ -36,16 +36,62 @@ def package_version() -> str:
 
 @cache
 def git_commit() -> str:
-    """The commit of the sanisim source tree, or 'unknown' outside a git checkout."""
-    root = Path(__file__).resolve().parent.parent
+    """The commit of the sanisim source this process runs, or 'unknown'.
+
+    From sanisim's own git checkout (:func:`commit_of`, with ``-dirty`` when the package's
+    files differ from it), else the commit pip recorded when it installed sanisim from a git
+    URL (:func:`installed_commit`), else ``"unknown"``. A venv inside another repository
+    never records that repository's commit.
+    """
+    return commit_of(Path(__file__).resolve().parent) or installed_commit() or "unknown"
+
+
+def is_own_checkout(package_dir: Path, toplevel: str | Path | None) -> bool:
+    """Whether git's top-level directory ``toplevel`` is sanisim's own source tree: the
+    directory holding ``package_dir`` and a ``pyproject.toml`` of the project "sanisim"."""
+    if not toplevel:
+        return False
+    root = Path(package_dir).resolve().parent
+    if Path(toplevel).resolve() != root:
+        return False
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                             text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--", "sanisim"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return out + ("-dirty" if dirty else "")
+        import tomllib
+
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return project.get("project", {}).get("name") == "sanisim"
+
+
+def commit_of(package_dir: Path) -> str | None:
+    """The commit of the checkout holding ``package_dir``, if it is sanisim's own (see
+    :func:`is_own_checkout`); ``-dirty`` when the package's files differ from it."""
+    root = Path(package_dir).resolve().parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+
+    try:
+        if not is_own_checkout(package_dir, git("rev-parse", "--show-toplevel")):
+            return None
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--", Path(package_dir).name)
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return None
+    return commit + ("-dirty" if dirty else "")
+
+
+def installed_commit() -> str | None:
+    """The commit pip recorded when it installed sanisim from git (``direct_url.json``)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        text = distribution("sanisim").read_text("direct_url.json")
+        commit = json.loads(text or "{}").get("vcs_info", {}).get("commit_id")
+    except (PackageNotFoundError, ValueError, AttributeError):
+        return None
+    return str(commit) if commit else None
 
 
 def manifest(scenario: Scenario, seed: int, months: int, households: int, bundle: str,

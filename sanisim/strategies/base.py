@@ -8,7 +8,8 @@ strategies that run together.
 At run time each strategy gets its own random stream (``model.streams.strategy(name)``),
 so adding a strategy never shifts the draws of the baseline or of another strategy. The model
 calls ``on_<phase>(model)`` after each phase of the monthly step (see
-:data:`sanisim.model.STEP_ORDER`) while the strategy is active.
+:data:`sanisim.phases.STEP_ORDER`) while the strategy is active; a method ``on_<name>`` for no
+phase is an error when the class is defined.
 
 **Reach.** A strategy acts on the households of its *reach*, a boolean mask over household
 rows (``None``, the default: everyone). A virtual trial (:mod:`sanisim.trial`) gives each
@@ -30,6 +31,7 @@ import numpy as np
 
 from sanisim.errors import InputError, did_you_mean
 from sanisim.parameters import Param
+from sanisim.phases import check_hooks
 
 if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Callable
@@ -49,7 +51,12 @@ COMMON_PARAMS: tuple[Param, ...] = (
 
 
 def register(cls: type[Strategy]) -> type[Strategy]:
-    """Class decorator: make a strategy type available to scenario files by its name."""
+    """Class decorator: make a strategy type available to scenario files by its name.
+
+    A method ``on_<name>`` whose name is not a phase of the step order is a
+    :class:`TypeError` (it would never be called).
+    """
+    check_hooks(cls)
     STRATEGY_TYPES[cls.type_name] = cls
     return cls
 
@@ -61,6 +68,11 @@ class Strategy:
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     #: Extra columns this strategy adds to the monthly table (values from :meth:`outputs`).
     output_columns: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check the hooks when a strategy class is defined (:func:`check_hooks`)."""
+        super().__init_subclass__(**kwargs)
+        check_hooks(cls)
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         self.name = name
@@ -129,14 +141,11 @@ class Strategy:
 
 
 def _check_param(param: Param, value: Any, source: str, key: str) -> Any:
-    from sanisim.scenario import _coerce  # one coercion rule for all parameters
-
-    renamed = Param(key, param.default, param.unit, param.meaning, param.source,
-                    param.low, param.high, param.choices)
+    """One strategy value, checked by its record (:meth:`Param.check`) under its full key."""
     if isinstance(param.default, float) and math.isinf(param.default) and (
             value == "inf" or (isinstance(value, float) and value == math.inf)):
         return math.inf  # "no limit": the default, TOML's inf, or the string "inf"
-    return _coerce(renamed, value, source)
+    return param.renamed(key).check(value, source)
 
 
 def parse_strategy_tables(tables: Any, bundles: Any, source: str
