@@ -19,6 +19,7 @@ from sanisim.batch import run_batch
 from sanisim.cli import main
 from sanisim.executors import SerialExecutor
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.report import prose
 
 BUNDLES = ["baseline", "bcc", "bcc_plus_credit", "top_down_subsidy"]
 EXPERIMENT = f"""
@@ -196,7 +197,7 @@ def test_first_screen_answers_the_three_questions(english):
     page = (english / "report.html").read_text()
     head = page[:page.index("<h2 class=section>")]  # before the figures
     cards = re.findall(r"<section class=finding><h2>(.*?)</h2><p>(.*?)</p></section>", head)
-    assert [q for q, _ in cards] == [i18n.t(k) for k in ("q_first", "q_cost", "q_equity")]
+    assert [q for q, _ in cards] == [prose.text(k) for k in ("q_first", "q_cost", "q_equity")]
     first, cost, equity = (p for _, p in cards)
     assert "month" in first and re.search(r"\d", first)
     assert "Rp" in cost and ("per additional household" in cost or "no cost" in cost)
@@ -206,7 +207,7 @@ def test_first_screen_answers_the_three_questions(english):
 def test_indonesian_report_uses_indonesian_names(indonesian):
     page = (indonesian / "laporan.html").read_text()
     assert '<html lang="id">' in page
-    assert i18n.t("q_first", "id") in page and "BABS" in page and "akses layak" in page.lower()
+    assert prose.text("q_first", "id") in page and "BABS" in page and "akses layak" in page.lower()
     assert "KPP" in page and "termiskin" in page and "juta" in page
     assert "Which strategy" not in page
     assert (indonesian / "figures_id" / "ladder.png").exists()
@@ -273,13 +274,13 @@ def test_a_batch_without_draws_says_its_intervals_hold_seed_noise_only(english, 
         page = (english / name).read_text()
         assert sentence in page
         assert page.index(sentence) < page.index("<section class=finding>")  # near the top
-        note = i18n.interval_note("seed noise", lang)
-        assert note in page and i18n.holds("seed noise", lang) in page
+        note = prose.interval_note("seed noise", lang)
+        assert note in page and prose.holds("seed noise", lang) in page
         captions = _captions(page)
         assert all(note in captions[k] for k in report.INTERVAL_FIGURES if k in captions)
         assert sum(note in c for c in re.findall(r"<figcaption>(Tab.*?)</figcaption>",
                                                  page)) == 4  # tables 1-4 (5 has no interval)
-        assert i18n.HOLDS["posterior"][lang].split("(")[0] not in page
+        assert prose.prose(lang)["holds"]["posterior"].split("(")[0] not in page
 
 
 def test_a_batch_with_draws_says_its_intervals_hold_parameter_uncertainty(posterior_pages):
@@ -296,12 +297,12 @@ def test_a_batch_with_draws_says_its_intervals_hold_parameter_uncertainty(poster
         page = (posterior_pages / name).read_text()
         assert sentence in page
         assert page.index(sentence) < page.index("<section class=finding>")
-        note = i18n.interval_note(holds, lang)
+        note = prose.interval_note(holds, lang)
         captions = _captions(page)
         assert all(note in captions[k] for k in report.INTERVAL_FIGURES)
         assert sum(note in c for c in re.findall(r"<figcaption>(Tab.*?)</figcaption>",
                                                  page)) == 4
-        assert i18n.holds("seed noise", lang) not in page
+        assert prose.holds("seed noise", lang) not in page
         assert "random seeds only" not in page and "karena kebetulan, dari" not in page
     tables = pd.read_csv(posterior_pages / "tables" / "ladder_end.csv")
     assert set(tables["interval_holds"]) == {holds} and set(tables["n"]) == {4}
