@@ -1,8 +1,9 @@
 """Words for people: English and Bahasa Indonesia names of rungs, programmes, funders, groups.
 
 One place for the names every layer shows (rungs, strategy bundles, programmes, funders,
-groups, measures, targets: the analysis labels arms with them, the dashboard its legends), so the
-two languages stay in step. Numbers are formatted here too (Indonesian uses a decimal comma and a
+groups, measures, targets: the analysis labels arms with them, the dashboard its legends), read
+from one file per language, ``sanisim/data/names.<lang>.toml`` (same keys), so the two languages
+stay in step. Numbers are formatted here too (Indonesian uses a decimal comma and a
 thousands dot). The report's own prose (sentences, captions, figure labels) is in
 :mod:`sanisim.report.prose` and its files ``sanisim/report/lang/<lang>.toml``.
 
@@ -16,108 +17,52 @@ akses aman).
 from __future__ import annotations
 
 import math
+import tomllib
 from collections.abc import Mapping
+from importlib.resources import files
 
 from sanisim.ladder import RUNG_COLUMNS, RUNG_LABELS_EN, RUNG_LABELS_ID
 
 LANGUAGES: tuple[str, ...] = ("en", "id")
 
+
+def _read_names(lang: str) -> dict:
+    return tomllib.loads(files("sanisim").joinpath("data", f"names.{lang}.toml")
+                         .read_text(encoding="utf-8"))
+
+
+#: The parsed names files ``sanisim/data/names.<lang>.toml``, by language (same keys).
+NAMES: dict[str, dict] = {lang: _read_names(lang) for lang in LANGUAGES}
+
+
+def _by_key(section: str) -> dict[str, dict[str, str]]:
+    """A names table as {key: {language: name}}, in the order of the English file."""
+    return {key: {lang: NAMES[lang][section][key] for lang in LANGUAGES}
+            for key in NAMES["en"][section]}
+
+
 #: Short rung names for legends and table headers (the long ones are in :mod:`sanisim.ladder`).
-RUNG_SHORT: dict[str, tuple[str, ...]] = {
-    "en": ("Open defecation", "Unimproved", "Limited (shared)", "Basic", "Safely managed"),
-    "id": ("BABS", "Belum layak", "Numpang / MCK bersama", "Akses dasar (layak)", "Akses aman"),
-}
-
+RUNG_SHORT: dict[str, tuple[str, ...]] = {lang: tuple(NAMES[lang]["rungs"])
+                                          for lang in LANGUAGES}
 RUNG_LONG: dict[str, tuple[str, ...]] = {"en": RUNG_LABELS_EN, "id": RUNG_LABELS_ID}
-
 #: Display names of the strategy bundles of the shipped scenarios.
-BUNDLES: dict[str, dict[str, str]] = {
-    "baseline": {"en": "Baseline (routine services only)",
-                 "id": "Tanpa program tambahan (layanan rutin)"},
-    "bcc": {"en": "Behaviour change communication (BCC)",
-            "id": "Komunikasi perubahan perilaku (KPP) oleh sanitarian"},
-    "demand_creation": {"en": "Demand creation (community triggering, media)",
-                        "id": "Penciptaan kebutuhan (pemicuan STBM, media)"},
-    "bcc_plus_credit": {"en": "BCC + toilet loans",
-                        "id": "KPP + kredit jamban"},
-    "top_down_subsidy": {"en": "Top-down hardware subsidy",
-                         "id": "Bantuan jamban dari atas (subsidi fisik)"},
-    "bcc_before_hardware": {"en": "BCC before hardware",
-                            "id": "KPP dulu, baru bantuan fisik"},
-    "full_package": {"en": "Full package (BCC, triggering, loans, supply, desludging)",
-                     "id": "Paket lengkap (KPP, pemicuan, kredit jamban, WUS, LLTT)"},
-    "microcredit": {"en": "Toilet loans (cooperatives)", "id": "Kredit jamban (koperasi)"},
-    "supply": {"en": "Sanitation entrepreneurs (supply)",
-               "id": "Wirausaha sanitasi (WUS) / penyedia jasa"},
-    "desludging": {"en": "Scheduled desludging (LLTT)",
-                   "id": "LLTT (layanan lumpur tinja terjadwal)"},
-    "communal": {"en": "Communal treatment plants (SANIMAS)",
-                 "id": "SANIMAS / IPAL komunal"},
-}
-
+BUNDLES: dict[str, dict[str, str]] = _by_key("bundles")
 #: Short bundle names for figure legends and axes.
-BUNDLES_SHORT: dict[str, dict[str, str]] = {
-    "baseline": {"en": "Baseline", "id": "Tanpa program"},
-    "bcc": {"en": "BCC", "id": "KPP"},
-    "demand_creation": {"en": "Demand creation", "id": "Pemicuan"},
-    "bcc_plus_credit": {"en": "BCC + loans", "id": "KPP + kredit"},
-    "top_down_subsidy": {"en": "Top-down subsidy", "id": "Subsidi fisik"},
-    "bcc_before_hardware": {"en": "BCC before hardware", "id": "KPP dulu, fisik kemudian"},
-    "full_package": {"en": "Full package", "id": "Paket lengkap"},
-    "microcredit": {"en": "Toilet loans", "id": "Kredit jamban"},
-    "supply": {"en": "Entrepreneurs", "id": "WUS"},
-    "desludging": {"en": "Desludging (LLTT)", "id": "LLTT"},
-    "communal": {"en": "SANIMAS", "id": "SANIMAS"},
-}
-
+BUNDLES_SHORT: dict[str, dict[str, str]] = _by_key("bundles_short")
 #: Names of strategy types (programmes), for text that explains a bundle.
-PROGRAMMES: dict[str, dict[str, str]] = {
-    "bcc": {"en": "behaviour change communication", "id": "komunikasi perubahan perilaku"},
-    "demand_creation": {"en": "community triggering and mass media",
-                        "id": "pemicuan STBM dan media massa"},
-    "microcredit": {"en": "toilet loans (cooperatives)", "id": "kredit jamban (koperasi)"},
-    "subsidy": {"en": "hardware subsidy", "id": "bantuan stimulan jamban"},
-    "supply": {"en": "sanitation entrepreneurs", "id": "wirausaha sanitasi (WUS)"},
-    "desludging": {"en": "scheduled desludging", "id": "LLTT (layanan lumpur tinja terjadwal)"},
-    "communal": {"en": "communal treatment plants", "id": "SANIMAS / IPAL komunal"},
-}
-
-FUNDERS: dict[str, dict[str, str]] = {
-    "households": {"en": "households", "id": "rumah tangga"},
-    "government": {"en": "government", "id": "pemerintah"},
-    "cooperatives": {"en": "cooperatives (net)", "id": "koperasi (neto)"},
-    "donors": {"en": "donors", "id": "donor"},
-    "total": {"en": "total", "id": "total"},
-}
-
-GROUPS: dict[str, dict[str, str]] = {
-    "q1": {"en": "Poorest fifth", "id": "20% termiskin"},
-    "q2": {"en": "Second fifth", "id": "Kuintil 2"},
-    "q3": {"en": "Middle fifth", "id": "Kuintil 3"},
-    "q4": {"en": "Fourth fifth", "id": "Kuintil 4"},
-    "q5": {"en": "Richest fifth", "id": "20% terkaya"},
-    "female": {"en": "Woman decides", "id": "Perempuan pengambil keputusan"},
-    "male": {"en": "Man decides", "id": "Laki-laki pengambil keputusan"},
-}
-
+PROGRAMMES: dict[str, dict[str, str]] = _by_key("programmes")
+FUNDERS: dict[str, dict[str, str]] = _by_key("funders")
+GROUPS: dict[str, dict[str, str]] = _by_key("groups")
 #: Measures shown in figures and tables.
 MEASURES: dict[str, dict[str, str]] = {
-    **{col: {"en": RUNG_SHORT["en"][i], "id": RUNG_SHORT["id"][i]}
+    **{col: {lang: RUNG_SHORT[lang][i] for lang in LANGUAGES}
        for i, col in enumerate(RUNG_COLUMNS)},
-    "basic_or_better": {"en": "Basic or better", "id": "Akses layak (dasar + aman)"},
-    "odf_communities": {"en": "ODF communities (RT)", "id": "RT SBS (stop BABS)"},
-    "odf_share": {"en": "Share of RTs ODF", "id": "Persentase RT SBS"},
-    "odf_slipped_total": {"en": "RTs that slipped back (total)",
-                          "id": "RT yang kembali BABS (total)"},
-}
-
-TARGETS: dict[str, dict[str, str]] = {
-    "zero_open_defecation": {"en": "0% open defecation", "id": "0% BABS"},
-    "basic_90": {"en": "90% basic or better", "id": "90% akses layak"},
-}
+    **_by_key("measures")}
+TARGETS: dict[str, dict[str, str]] = _by_key("targets")
 
 #: How a missing number reads, in every language.
 NA = "–"
+
 
 def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
@@ -185,8 +130,7 @@ def points(diff: float, lang: str = "en", digits: int = 1) -> str:
     if diff is None or not math.isfinite(diff):
         return NA
     sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    unit = " pp" if lang == "en" else " poin"
-    return sign + number(abs(100 * diff), lang, digits) + unit
+    return sign + number(abs(100 * diff), lang, digits) + NAMES[lang]["units"]["points"]
 
 
 def rupiah(amount: float, lang: str = "en") -> str:
@@ -196,9 +140,9 @@ def rupiah(amount: float, lang: str = "en") -> str:
     sign = "−" if amount < 0 else ""
     amount = abs(amount)
     if amount >= 1e9:
-        scaled, unit = amount / 1e9, {"en": "billion", "id": "miliar"}[lang]
+        scaled, unit = amount / 1e9, NAMES[lang]["units"]["billion"]
     elif amount >= 1e6:
-        scaled, unit = amount / 1e6, {"en": "million", "id": "juta"}[lang]
+        scaled, unit = amount / 1e6, NAMES[lang]["units"]["million"]
     else:
         return f"{sign}Rp {number(round(amount, -3), lang)}"
     digits = 1 if scaled < 100 else 0

@@ -355,6 +355,11 @@ def test_every_prose_key_and_field_exists_in_both_languages():
     for other in others:
         assert other.keys() == en.keys()
         assert {k: v for k, v in other.items() if v != en[k]} == {}  # same {fields}
+    names = {lang: {(section, key) for section, table in i18n.NAMES[lang].items()
+                    for key in (table if isinstance(table, dict) else [None])}
+             for lang in i18n.LANGUAGES}  # sanisim/data/names.<lang>.toml
+    assert all(keys == names["en"] for keys in names.values())
+    assert all(len(i18n.NAMES[lang]["rungs"]) == len(RUNG_COLUMNS) for lang in i18n.LANGUAGES)
     templates = Path(report.__file__).parent / "templates"
     assert {p.name for p in templates.glob("method.*.html.j2")} == {
         f"method.{lang}.html.j2" for lang in i18n.LANGUAGES}
