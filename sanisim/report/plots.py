@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from sanisim import i18n
 from sanisim.ladder import RUNG_COLUMNS
 from sanisim.report import prose
+from sanisim.report.tables import isna
 
 #: Okabe-Ito colours, from open defecation (vermillion) to safely managed (dark blue).
 RUNG_COLOURS: dict[str, str] = {
@@ -169,7 +170,7 @@ class Arms:
         for key in self.design:
             value = arm[key]
             column = frame[key]
-            mask &= (column.isna().to_numpy() if _isna(value)
+            mask &= (column.isna().to_numpy() if isna(value)
                      else (column == value).to_numpy())
         return frame[mask]
 
@@ -180,13 +181,6 @@ class Arms:
             k = int(np.flatnonzero((same_bundle["arm"] == arm["arm"]).to_numpy())[0])
             style = {**style, "linestyle": LINESTYLES[k % len(LINESTYLES)]}
         return style
-
-
-def _isna(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 class _ShareFormatter(matplotlib.ticker.Formatter):
@@ -371,15 +365,15 @@ def time_to_target_figure(targets: pd.DataFrame, arms: Arms) -> Figure:
                 continue
             row = part.iloc[0]
             colour = arms.style(arm)["color"]
-            low = row["p2_5"] if not _isna(row["p2_5"]) else row["first"]
+            low = row["p2_5"] if not isna(row["p2_5"]) else row["first"]
             high = row["p97_5"]
             if row["reached"] > 0:
-                end = high if not _isna(high) else horizon
+                end = high if not isna(high) else horizon
                 ax.plot([low, end], [yk, yk], color=colour, linewidth=3, solid_capstyle="butt")
-                if _isna(high):
+                if isna(high):
                     ax.annotate("", xy=(horizon * 1.04, yk), xytext=(end, yk),
                                 arrowprops={"arrowstyle": "->", "color": colour, "lw": 2})
-            if not _isna(row["median"]):
+            if not isna(row["median"]):
                 ax.plot(row["median"], yk, "o", color=colour, markersize=10,
                         markeredgecolor="white")
             text = (prose.text("reached_in", lang, k=int(row["reached"]), n=int(row["runs"]))
@@ -484,7 +478,7 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
 def _err(row: pd.Series, prefix: str, scale: float = 1.0) -> np.ndarray | None:
     centre = row[f"{prefix}_mean"] if f"{prefix}_mean" in row else row["cost_per_household"]
     low, high = row[f"{prefix}_low"], row[f"{prefix}_high"]
-    if _isna(low) or _isna(high):
+    if isna(low) or isna(high):
         return None
     return np.array([[max(centre - low, 0.0)], [max(high - centre, 0.0)]]) / scale
 
