@@ -26,11 +26,11 @@ def __getattr__(name: str):
 
         return load
     if name == "run_scenario":
-        from sanisim.run import run
+        from sanisim.runs.run import run
 
         return run
     if name == "load_results":
-        from sanisim.store import load_results
+        from sanisim.runs.store import load_results
 
         return load_results
     raise AttributeError(f"module 'sanisim' has no attribute {name!r}")

@@ -13,7 +13,7 @@ Rp 0.5-10 M). Mesa's "Reset" button builds a new :class:`DashboardModel` from th
 through :func:`make_model`'s keywords; slider values override the scenario's values.
 
 Components (a function of the model each, redrawn after every step): the ladder shares over
-time (stacked, the house rung colours of :mod:`sanisim.plots`), ODF communities and loans
+time (stacked, the house rung colours of :mod:`sanisim.report.plots`), ODF communities and loans
 (Mesa's ``make_plot_component`` over the model's data collector), a network view of a sample of
 households coloured by rung (the RTs of the first RW, at most :data:`NETWORK_SAMPLE`
 households, laid out from the RT/RW structure: no force-directed layout), and the run's inputs.
@@ -37,7 +37,7 @@ from sanisim import i18n
 from sanisim.ladder import RUNG_COLUMNS
 from sanisim.model import SanitationModel
 from sanisim.parameters import BY_KEY, Param
-from sanisim.plots import ARM_PALETTE, RUNG_COLOURS, house_style
+from sanisim.report.plots import ARM_PALETTE, RUNG_COLOURS, house_style
 from sanisim.scenario import SCENARIO_DIR, load
 
 TITLE = "sanisim: the sanitation ladder of a small district"

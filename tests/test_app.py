@@ -17,7 +17,7 @@ pytest.importorskip("solara", reason="the dashboard extra (solara) is not instal
 from sanisim import app  # noqa: E402
 from sanisim.ladder import RUNG_COLUMNS  # noqa: E402
 from sanisim.parameters import BY_KEY  # noqa: E402
-from sanisim.plots import RUNG_COLOURS  # noqa: E402
+from sanisim.report.plots import RUNG_COLOURS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")

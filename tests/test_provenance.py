@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sanisim import run
+from sanisim.runs import run
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 

@@ -16,6 +16,7 @@ from scipy import stats
 from sanisim import i18n, report
 from sanisim.cli import main
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.report import prose
 from sanisim.runs import experiment as exp
 from sanisim.runs.batch import run_batch
 from sanisim.runs.executors import SerialExecutor
@@ -196,7 +197,7 @@ def test_first_screen_answers_the_three_questions(english):
     page = (english / "report.html").read_text()
     head = page[:page.index("<h2 class=section>")]  # before the figures
     cards = re.findall(r"<section class=finding><h2>(.*?)</h2><p>(.*?)</p></section>", head)
-    assert [q for q, _ in cards] == [i18n.t(k) for k in ("q_first", "q_cost", "q_equity")]
+    assert [q for q, _ in cards] == [prose.text(k) for k in ("q_first", "q_cost", "q_equity")]
     first, cost, equity = (p for _, p in cards)
     assert "month" in first and re.search(r"\d", first)
     assert "Rp" in cost and ("per additional household" in cost or "no cost" in cost)
@@ -206,7 +207,7 @@ def test_first_screen_answers_the_three_questions(english):
 def test_indonesian_report_uses_indonesian_names(indonesian):
     page = (indonesian / "laporan.html").read_text()
     assert '<html lang="id">' in page
-    assert i18n.t("q_first", "id") in page and "BABS" in page and "akses layak" in page.lower()
+    assert prose.text("q_first", "id") in page and "BABS" in page and "akses layak" in page.lower()
     assert "KPP" in page and "termiskin" in page and "juta" in page
     assert "Which strategy" not in page
     assert (indonesian / "figures_id" / "ladder.png").exists()
@@ -273,13 +274,13 @@ def test_a_batch_without_draws_says_its_intervals_hold_seed_noise_only(english, 
         page = (english / name).read_text()
         assert sentence in page
         assert page.index(sentence) < page.index("<section class=finding>")  # near the top
-        note = i18n.interval_note("seed noise", lang)
-        assert note in page and i18n.holds("seed noise", lang) in page
+        note = prose.interval_note("seed noise", lang)
+        assert note in page and prose.holds("seed noise", lang) in page
         captions = _captions(page)
         assert all(note in captions[k] for k in report.INTERVAL_FIGURES if k in captions)
         assert sum(note in c for c in re.findall(r"<figcaption>(Tab.*?)</figcaption>",
                                                  page)) == 4  # tables 1-4 (5 has no interval)
-        assert i18n.HOLDS["posterior"][lang].split("(")[0] not in page
+        assert prose.prose(lang)["holds"]["posterior"].split("(")[0] not in page
 
 
 def test_a_batch_with_draws_says_its_intervals_hold_parameter_uncertainty(posterior_pages):
@@ -296,12 +297,85 @@ def test_a_batch_with_draws_says_its_intervals_hold_parameter_uncertainty(poster
         page = (posterior_pages / name).read_text()
         assert sentence in page
         assert page.index(sentence) < page.index("<section class=finding>")
-        note = i18n.interval_note(holds, lang)
+        note = prose.interval_note(holds, lang)
         captions = _captions(page)
         assert all(note in captions[k] for k in report.INTERVAL_FIGURES)
         assert sum(note in c for c in re.findall(r"<figcaption>(Tab.*?)</figcaption>",
                                                  page)) == 4
-        assert i18n.holds("seed noise", lang) not in page
+        assert prose.holds("seed noise", lang) not in page
         assert "random seeds only" not in page and "karena kebetulan, dari" not in page
     tables = pd.read_csv(posterior_pages / "tables" / "ladder_end.csv")
     assert set(tables["interval_holds"]) == {holds} and set(tables["n"]) == {4}
+
+
+# --------------------------------------------------------------------------- escaping and prose
+
+HOSTILE = '<script>alert("x")</script> & <b>Co</b>'
+
+
+def test_names_with_markup_come_out_escaped(store, tmp_path, monkeypatch):
+    """A strategy or experiment name is text, never HTML: every value on the page is escaped."""
+    for table in (i18n.BUNDLES, i18n.BUNDLES_SHORT):
+        monkeypatch.setitem(table, "bcc", {"en": f"BCC {HOSTILE}", "id": f"KPP {HOSTILE}"})
+    results = exp.load_results(store)
+    monkeypatch.setitem(results.manifest, "experiment", f"run {HOSTILE}")
+    for lang in ("en", "id"):
+        page = report.write_report(results, tmp_path, lang=lang, network=False).read_text()
+        assert "<script" not in page.lower() and "<b>Co</b>" not in page
+        escaped = "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;Co&lt;/b&gt;"
+        assert page.count(escaped) >= 1 + 5 + 1  # title, subtitle, provenance; tables; finding
+        assert f"<title>{prose.text('report_title', lang)} – run {escaped}</title>" in page
+        cells = re.findall(r"<td>([^<]*(?:<span class=ci>[^<]*</span>)?)</td>", page)
+        assert sum(escaped in c for c in cells) == 5  # one row in each of the five tables
+        assert not re.search(r"&(?!(amp|lt|gt|#34|#39|#\d+);)", page.split("<style>")[0]
+                             + page.split("</style>")[1])  # no bare ampersand
+
+
+def test_finding_sentences_escape_their_values_and_keep_their_markup():
+    text = prose.sentence("target90_first", "en", name=HOSTILE, median="12")
+    assert str(text).startswith("For 90% basic or better, &lt;script&gt;")
+    bold = prose.sentence("cost_no_gain", "id", name="A & B", horizon=60)
+    assert str(bold).startswith("<b>A &amp; B</b> rata-rata")
+
+
+def test_every_prose_key_and_field_exists_in_both_languages():
+    fields = {}
+    for lang in i18n.LANGUAGES:
+        table = prose.prose(lang)
+        flat = {}
+        for key in prose.keys(lang):
+            value = table
+            for part in key.split("."):
+                value = value[part]
+            assert isinstance(value, str) and value.strip(), (lang, key)
+            flat[key] = set(re.findall(r"\{(\w+)", value))
+        fields[lang] = flat
+    en, *others = fields.values()
+    assert len(en) > 100
+    for other in others:
+        assert other.keys() == en.keys()
+        assert {k: v for k, v in other.items() if v != en[k]} == {}  # same {fields}
+    names = {lang: {(section, key) for section, table in i18n.NAMES[lang].items()
+                    for key in (table if isinstance(table, dict) else [None])}
+             for lang in i18n.LANGUAGES}  # sanisim/data/names.<lang>.toml
+    assert all(keys == names["en"] for keys in names.values())
+    assert all(len(i18n.NAMES[lang]["rungs"]) == len(RUNG_COLUMNS) for lang in i18n.LANGUAGES)
+    templates = Path(report.__file__).parent / "templates"
+    assert {p.name for p in templates.glob("method.*.html.j2")} == {
+        f"method.{lang}.html.j2" for lang in i18n.LANGUAGES}
+
+
+def test_old_import_paths_still_work_with_a_deprecation_warning(monkeypatch):
+    import importlib
+    import sys
+
+    monkeypatch.delitem(sys.modules, "sanisim.plots", raising=False)
+    with pytest.warns(DeprecationWarning, match="sanisim.report.plots"):
+        old = importlib.import_module("sanisim.plots")
+    from sanisim.report import plots
+
+    assert old.RUNG_COLOURS is plots.RUNG_COLOURS and old.compare_figure is plots.compare_figure
+    with pytest.warns(DeprecationWarning, match="sanisim.report.prose"):
+        assert i18n.t("q_first", "id") == prose.text("q_first", "id")
+    with pytest.warns(DeprecationWarning):
+        assert i18n.FIGURES["cost"]["en"] == prose.figure("cost", "en")

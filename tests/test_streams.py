@@ -34,7 +34,8 @@ def test_replicate_seed_is_the_spawned_child_of_the_base_seed():
 
 
 def test_every_place_that_derives_replicate_seeds_uses_the_one_rule():
-    from sanisim import experiment, trial
+    from sanisim.evidence import trial
+    from sanisim.runs import experiment
 
     assert [experiment.run_seed(7, r) for r in range(3)] == replicate_seeds(7, 3)
     design = SimpleNamespace(seed=7, replicates=3)  # the fields replicate_seeds reads

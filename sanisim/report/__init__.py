@@ -1,0 +1,43 @@
+"""The policy report: one self-contained HTML file, its figures (PNG, SVG) and tables (CSV).
+
+``sanisim report RESULTS_DIR [--out DIR] [--lang en|id]`` reads a results store and writes::
+
+    OUT/report.html          (laporan.html with --lang id) figures embedded, CSS inline,
+                             no script, no external resource; opens offline
+    OUT/figures_<lang>/*.png, *.svg
+    OUT/tables/*.csv         the analysis tables in raw units (shares 0-1, rupiah, months)
+
+The first screen answers three questions in plain language, one paragraph each: which
+strategy ends open defecation first (or comes closest), what it costs per additional household
+and who pays, and who is left behind (poorest fifth, women decision makers). ``docs/report.md``
+explains every figure and table.
+
+The package, one job per module:
+
+- :mod:`~sanisim.report.tables`: the analysis tables (raw, for CSV) and their readable form;
+- :mod:`~sanisim.report.findings`: the numbers and sentences of the three findings;
+- :mod:`~sanisim.report.figures`: the report's figures (drawn by :mod:`~sanisim.report.plots`,
+  the house-style figure library, also used by notebooks and the dashboard);
+- :mod:`~sanisim.report.prose`: the words, from ``lang/en.toml`` and ``lang/id.toml``;
+- :mod:`~sanisim.report.page`: the page (``templates/*.html.j2``, ``templates/style.css``,
+  rendered by Jinja2 with autoescaping) and writing it all to a folder;
+- :mod:`~sanisim.report.command`: the ``sanisim report`` verb.
+"""
+
+from sanisim.report.command import cmd_report, register
+from sanisim.report.figures import (
+    FIGURE_ORDER,
+    INTERVAL_FIGURES,
+    NETWORK_HOUSEHOLDS,
+    figure_png,
+    make_figures,
+    network_figure,
+)
+from sanisim.report.findings import diff_phrase, findings, leading_arm
+from sanisim.report.page import HTML_NAME, load, render_html, report, write_report
+from sanisim.report.tables import BASELINE, Tables, compute_tables, html_tables, rupiah_range
+
+__all__ = ["BASELINE", "FIGURE_ORDER", "HTML_NAME", "INTERVAL_FIGURES", "NETWORK_HOUSEHOLDS",
+           "Tables", "cmd_report", "compute_tables", "diff_phrase", "figure_png", "findings",
+           "html_tables", "leading_arm", "load", "make_figures", "network_figure", "register",
+           "render_html", "report", "rupiah_range", "write_report"]
