@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Mapping
 from importlib.resources import files
 
+from sanisim.errors import InputError
 from sanisim.ladder import RUNG_COLUMNS, RUNG_LABELS_EN, RUNG_LABELS_ID
 
 LANGUAGES: tuple[str, ...] = ("en", "id")
@@ -66,8 +67,6 @@ NA = "–"
 
 def check_lang(lang: str) -> str:
     if lang not in LANGUAGES:
-        from sanisim.errors import InputError
-
         raise InputError("--lang", None, f"unknown language {lang!r}; allowed: "
                          + ", ".join(LANGUAGES))
     return lang

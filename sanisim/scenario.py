@@ -19,6 +19,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import tomli_w
+
 from sanisim import mechanisms
 from sanisim.errors import InputError
 from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE
@@ -293,8 +295,6 @@ def to_toml(tree: Mapping[str, Any], comments: Mapping[str, str] | None = None) 
     Keys, table headers and values are written by ``tomli-w`` (so a strategy named
     ``"bcc v2"`` gets a quoted key); a comment (by dotted key) ends its key's first line.
     """
-    import tomli_w
-
     comments = comments or {}
     lines: list[str] = []
 

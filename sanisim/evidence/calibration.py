@@ -170,7 +170,6 @@ class Objective:
     def __init__(self, spec: CalibrationSpec, executor: Executor) -> None:
         self.spec = spec
         self.executor = executor
-        self.plain = spec.trial.to_plain()
         self.seeds = replicate_seeds(spec.trial, spec.replicates)
         self.cache: dict[tuple[float, ...], Evaluation] = {}
         self.history: list[Evaluation] = []
@@ -183,7 +182,7 @@ class Objective:
         """Evaluate several points at once (all their replicates in flight together)."""
         keys = [tuple(point[p.key] for p in self.spec.parameters) for point in points]
         todo = {k: dict(pt) for k, pt in zip(keys, points, strict=True) if k not in self.cache}
-        tasks = [(self.plain, r, seed, pt, False) for pt in todo.values()
+        tasks = [(self.spec.trial, r, seed, pt, False) for pt in todo.values()
                  for r, seed in enumerate(self.seeds)]
         results = run_all(replicate_job, tasks, self.executor)
         for index, key in enumerate(todo):

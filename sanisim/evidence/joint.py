@@ -77,7 +77,6 @@ from sanisim.runs.executors import available_cpus, open_executor
 from sanisim.runs.points import scenario_at
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import git_commit, package_version
-from sanisim.scenario import from_dict as scenario_from_dict
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies import build_bundle
 from sanisim.streams import seed_stream
@@ -255,21 +254,25 @@ class Prior:
 class Setting:
     """A published setting: a virtual trial or a plain run, with its targets.
 
-    Held as plain data (scenarios are rebuilt on each worker, see :meth:`built`), so that a
-    setting travels to a process or a Dask worker.
+    A setting travels to a process or a Dask worker as it is (its scenario pickles as plain
+    data).
     """
 
     name: str
     kind: str  # "trial" | "run"
     targets: tuple[Target, ...]
-    plain: Mapping[str, Any]  # trial: TrialDesign.to_plain(); run: the scenario's to_dict()
+    design: Any  # trial: its TrialDesign; run: its Scenario
     held_out: bool = False
-    scenario_path: str | None = None
     bundle: str = "baseline"
     months: int = 0
     households: int | None = None
     strategies: tuple[str, ...] = ()
     description: str = ""
+
+    @property
+    def scenario(self) -> Any:
+        """The setting's scenario (a trial's own, or the run's)."""
+        return self.design.scenario if self.kind == "trial" else self.design
 
     def applies(self, key: str) -> bool:
         """A registry key applies everywhere; ``strategies.NAME.KEY`` where NAME exists."""
@@ -394,7 +397,6 @@ def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
         design = trial.load(file_beside(table["trial"], base, source, f"{where}.trial",
                                         "trial file"))
         scenario = design.scenario
-        plain = design.to_plain()
         kind, extra = "trial", {"months": design.survey_month}
     else:
         run = table["run"]
@@ -414,21 +416,21 @@ def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
         months = integer(run.get("months", int(scenario["run.months"])), source,
                          f"{where}.run.months", 1)
         households = integer(run.get("households"), source, f"{where}.run.households", 10)
-        plain = scenario.to_dict()
+        design = scenario
         kind, extra = "run", {"bundle": bundle, "months": months, "households": households}
     targets = _targets(table.get("targets"), kind, source, where, scenario,
-                       plain if kind == "trial" else None, extra)
-    return Setting(kind=kind, targets=targets, plain=plain, scenario_path=scenario.path,
+                       design if kind == "trial" else None, extra)
+    return Setting(kind=kind, targets=targets, design=design,
                    strategies=tuple(scenario.strategies), **common, **extra)
 
 
 def _targets(table: Any, kind: str, source: str, where: str, scenario: Any,
-             trial_plain: Mapping[str, Any] | None, extra: Mapping[str, Any]
+             design: trial.TrialDesign | None, extra: Mapping[str, Any]
              ) -> tuple[Target, ...]:
     where = f"{where}.targets"
     if not isinstance(table, dict) or not table:
         raise InputError(source, where, "needs a targets table: NAME = {value, se, source}")
-    known = _estimate_names(trial_plain) if trial_plain is not None else []
+    known = list(trial.estimate_names(design)) if design is not None else []
     columns = _columns(scenario, extra.get("bundle", "baseline")) if kind == "run" else []
     targets = []
     for name, target in table.items():
@@ -442,21 +444,21 @@ def _targets(table: Any, kind: str, source: str, where: str, scenario: Any,
                 choices = [*known, *forms(kind)]
                 raise InputError(source, key, f"unknown {'estimate or ' if known else ''}"
                                  f"measure{hint} (allowed: {', '.join(choices)})")
-            _check_measure(parsed, kind, columns, extra, trial_plain, source, key)
+            _check_measure(parsed, kind, columns, extra, design, source, key)
         targets.append(target_from_table(name, target, source, key))
     return tuple(targets)
 
 
 def _check_measure(parsed: ParsedMeasure, kind: str, columns: Sequence[str],
-                   extra: Mapping[str, Any], trial_plain: Mapping[str, Any] | None,
+                   extra: Mapping[str, Any], design: trial.TrialDesign | None,
                    source: str, key: str) -> None:
     args = dict(parsed.args)
     if "column" in args and args["column"] not in columns:
         raise InputError(source, key, f"no monthly column {args['column']!r}"
                          f"{did_you_mean(args['column'], columns)} (columns: "
                          f"{', '.join(columns)})")
-    if "arm" in args and trial_plain is not None:
-        arms = [a[0] for a in trial_plain["arms"]]
+    if "arm" in args and design is not None:
+        arms = [a.name for a in design.arms]
         if args["arm"] not in arms:
             raise InputError(source, key, f"no arm {args['arm']!r}"
                              f"{did_you_mean(args['arm'], arms)} (arms: {', '.join(arms)})")
@@ -473,17 +475,10 @@ def _columns(scenario: Any, bundle: str) -> list[str]:
     return [c for c in (*OUTPUT_COLUMNS, *extra) if c != "month"]
 
 
-def _estimate_names(trial_plain: Mapping[str, Any]) -> list[str]:
-    return list(trial.estimate_names(trial.from_plain(trial_plain)))
-
-
 def _priors(table: Any, settings: Sequence[Setting], source: str) -> list[Prior]:
     if not isinstance(table, dict) or not table:
         raise InputError(source, "parameters", "needs a [parameters] table: key = [low, high]")
-    scenarios = {}
-    for setting in settings:
-        data = setting.plain["scenario"] if setting.kind == "trial" else setting.plain
-        scenarios[setting.name] = scenario_from_dict(data, source=setting.name)
+    scenarios = {setting.name: setting.scenario for setting in settings}
     priors = []
     for key, bounds in parameter_keys(table):
         where = f"parameters.{key}"
@@ -510,37 +505,17 @@ def run_seed(seed: int, point: Mapping[str, float], setting: str, replicate: int
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
-_BUILT: dict[int, tuple[Any, Any]] = {}
-
-
-def _built(setting: Setting) -> Any:
-    """The setting's TrialDesign or Scenario, rebuilt from plain data once per process."""
-    cached = _BUILT.get(id(setting.plain))
-    if cached is not None and cached[0] is setting.plain:
-        return cached[1]
-    if setting.kind == "trial":
-        built = trial.from_plain(setting.plain)
-    else:
-        path = setting.scenario_path
-        built = scenario_from_dict(dict(setting.plain), source=path or setting.name,
-                          path=Path(path) if path else None)
-    if len(_BUILT) > 256:
-        _BUILT.clear()
-    _BUILT[id(setting.plain)] = (setting.plain, built)
-    return built
-
-
 def simulate_setting(setting: Setting, point: Mapping[str, float], seed: int
                      ) -> dict[str, float]:
     """One run of a setting at ``point`` (the parameters it has): every target's value."""
     sub = {k: v for k, v in point.items() if setting.applies(k)}
     if setting.kind == "trial":
-        design = _built(setting)
+        design = setting.design
         frame = trial.simulate(design, seed, sub)
         estimates = trial.point_estimates(frame, design)
         return {t.name: float(estimates[t.name]) if t.name in estimates
                 else parse_measure(t.name, "trial")(frame) for t in setting.targets}
-    scenario = scenario_at(_built(setting), sub, setting.name)
+    scenario = scenario_at(setting.design, sub, setting.name)
     parsed = [parse_measure(t.name, "run") for t in setting.targets]
     wanted = sorted({m for p in parsed for m in p.snapshot_months()})
     model = SanitationModel(scenario, seed=seed, households=setting.households,
@@ -871,7 +846,7 @@ def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(), "numpy": np.__version__, "pyabc": pyabc_version,
         "settings": {s.name: {"kind": s.kind, "held_out": s.held_out,
-                              "scenario": s.scenario_path} for s in spec.settings},
+                              "scenario": s.scenario.path} for s in spec.settings},
         **extra}
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return path

@@ -75,12 +75,10 @@ from sanisim.model import SanitationModel
 from sanisim.parameters import BY_KEY
 from sanisim.runs.cli_options import add_executor_options, positive
 from sanisim.runs.executors import chosen_backend, open_executor
-from sanisim.runs.experiment import canonical_json
 from sanisim.runs.points import record_of as record_of  # re-exported (its old home)
 from sanisim.runs.points import scenario_at
 from sanisim.runs.replicates import run_all
 from sanisim.scenario import Scenario
-from sanisim.scenario import from_dict as scenario_from_dict
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies.base import STRATEGY_TYPES, Strategy
 from sanisim.streams import replicate_seed
@@ -233,52 +231,6 @@ class TrialDesign:
 
     def with_scenario(self, scenario: Scenario) -> TrialDesign:
         return replace(self, scenario=scenario)
-
-    def to_plain(self) -> dict[str, Any]:
-        """Plain data for a worker on another machine (see :func:`from_plain`)."""
-        return {"name": self.name, "scenario": self.scenario.to_dict(),
-                "scenario_path": self.scenario.path,
-                "arms": [(a.name, a.bundle, a.share, a.lottery, a.eligible,
-                          None if a.targeted is None else list(a.targeted))
-                         for a in self.arms],
-                "unit": self.unit,
-                "clusters": self.clusters, "survey_month": self.survey_month,
-                "survey_per_cluster": self.survey_per_cluster, "population": self.population,
-                "seed": self.seed, "replicates": self.replicates,
-                "households": self.households, "source": self.source,
-                "outcome": self.outcome, "survey_months": list(self.survey_months),
-                "outcomes": list(self.outcomes), "eligible": self.eligible,
-                "description": self.description}
-
-
-_PLAIN_CACHE: dict[str, TrialDesign] = {}
-
-
-def from_plain(data: Mapping[str, Any]) -> TrialDesign:
-    """The design of :meth:`TrialDesign.to_plain` (cached per worker)."""
-    key = canonical_json(data) if len(_PLAIN_CACHE) < 64 else None
-    if key is not None and key in _PLAIN_CACHE:
-        return _PLAIN_CACHE[key]
-    path = data.get("scenario_path")
-    scenario = scenario_from_dict(data["scenario"], source=path or data["source"],
-                         path=Path(path) if path else None)
-    design = TrialDesign(
-        data["name"], scenario, tuple(_plain_arm(*a) for a in data["arms"]), data["unit"],
-        data["clusters"], data["survey_month"], data["survey_per_cluster"],
-        data["population"], data["seed"], data["replicates"], data["households"],
-        source=data["source"], outcome=data.get("outcome", "built"),
-        survey_months=tuple(data.get("survey_months", ())),
-        outcomes=tuple(data.get("outcomes", ())), eligible=data.get("eligible", "all"),
-        description=data.get("description", ""))
-    if key is not None:
-        _PLAIN_CACHE[key] = design
-    return design
-
-
-def _plain_arm(name: str, bundle: str, share: float, lottery: float = 1.0,
-               eligible: str | None = None, targeted: Sequence[str] | None = None) -> Arm:
-    return Arm(name, bundle, share, lottery, eligible,
-               None if targeted is None else tuple(targeted))
 
 
 # --------------------------------------------------------------------------- the model side
@@ -735,10 +687,9 @@ def _ols(name: str, y: np.ndarray, indicator: np.ndarray | None,
 # --------------------------------------------------------------------------- replicates
 
 
-def replicate_job(plain: Mapping[str, Any], replicate: int, seed: int,
+def replicate_job(design: TrialDesign, replicate: int, seed: int,
                   point: Mapping[str, Any] | None, with_se: bool) -> dict[str, Any]:
     """One replicate, on a worker: census point estimates and (optionally) the sampled ones."""
-    design = from_plain(plain)
     frame = simulate(design, seed, point)
     census = point_estimates(frame, design)
     result: dict[str, Any] = {"replicate": replicate, "seed": seed, "census": census,
@@ -766,9 +717,8 @@ def run_replicates(design: TrialDesign, executor: Executor, *, replicates: int |
                    point: Mapping[str, Any] | None = None, with_se: bool = True
                    ) -> list[dict[str, Any]]:
     """Submit every replicate to ``executor`` and return their results in replicate order."""
-    plain = design.to_plain()
     point = dict(point or {})
-    return run_all(replicate_job, [(plain, r, seed, point, with_se) for r, seed
+    return run_all(replicate_job, [(design, r, seed, point, with_se) for r, seed
                                    in enumerate(replicate_seeds(design, replicates))], executor)
 
 

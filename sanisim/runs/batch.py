@@ -41,30 +41,19 @@ from sanisim.runs.store import (
     load_results,
     now,
 )
-from sanisim.scenario import Scenario, from_dict
+from sanisim.scenario import Scenario
 
 log = logging.getLogger(__name__)
 
 # --------------------------------------------------------------------------- one run (worker)
 
-_SCENARIOS: dict[str, Scenario] = {}
-
-
 def _scenario(spec: RunSpec) -> Scenario:
-    """The run's scenario, rebuilt once per worker from the plain data in the spec."""
-    scenario = _SCENARIOS.get(spec.config_hash)
-    if scenario is None:
-        path = Path(spec.scenario_path) if spec.scenario_path else None
-        scenario = from_dict(spec.scenario_data, source=spec.scenario_path or spec.scenario,
-                             path=path)
-        if scenario.config_hash != spec.config_hash:
-            raise RuntimeError(f"scenario {spec.scenario!r} did not round-trip (config hash "
-                               f"{scenario.config_hash} != {spec.config_hash})")
-        _SCENARIOS[spec.config_hash] = scenario
-    applied = spec.applied  # the parameter point's values, then the posterior draw's
+    """The run's scenario: the spec's, with the parameter point's values, then the posterior
+    draw's."""
+    applied = spec.applied
     if applied:
-        scenario = _configured(scenario, applied, source=f"run {spec.run_key}")
-    return scenario
+        return _configured(spec.config, applied, source=f"run {spec.run_key}")
+    return spec.config
 
 
 def _one_line(err: BaseException) -> str:

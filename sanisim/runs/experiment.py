@@ -95,9 +95,9 @@ def short_hash(value: Any, length: int = 16) -> str:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One row of the run table: everything a worker needs to do the run, as plain data.
+    """One row of the run table: everything a worker needs to do the run.
 
-    The scenario travels as plain nested data (:meth:`Scenario.to_dict`) so that a worker on
+    The scenario travels with it (a :class:`Scenario` pickles as plain data), so a worker on
     another machine needs only the sanisim package, not the scenario files.
     """
 
@@ -109,9 +109,7 @@ class RunSpec:
     months: int
     households: int
     params: tuple[tuple[str, Any], ...]
-    scenario_data: Mapping[str, Any] = field(repr=False, compare=False)
-    scenario_path: str | None = field(default=None, repr=False, compare=False)
-    config_hash: str = field(default="", repr=False, compare=False)
+    config: Scenario = field(repr=False, compare=False)  # before the point and draw
     posterior_draw: int | None = None
     posterior_params: tuple[tuple[str, Any], ...] = ()
 
@@ -202,7 +200,6 @@ class Experiment:
         nesting order. The seed depends on the replicate only (common random numbers)."""
         specs = []
         for scenario in self.scenarios:
-            data = scenario.to_dict()
             for point in self.points:
                 for draw, drawn in self.draws:
                     drawn = applicable(drawn, scenario)
@@ -217,8 +214,7 @@ class Experiment:
                                           months, households, draw, drawn)
                             specs.append(RunSpec(key, scenario.name, bundle, replicate, seed,
                                                  months, households, tuple(point.items()),
-                                                 data, scenario.path, scenario.config_hash,
-                                                 draw, tuple(drawn.items())))
+                                                 scenario, draw, tuple(drawn.items())))
         keys = [s.run_key for s in specs]
         if len(set(keys)) != len(keys):  # pragma: no cover - 48-bit keys; would be a bug
             raise RuntimeError("run keys collide; the design repeats a point")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+import sanisim
 from sanisim.ladder import RUNG_COLUMNS
 from sanisim.ledger import cumulative_costs
 from sanisim.model import FUNDERS, SanitationModel
@@ -29,9 +32,8 @@ class RunResult:
 
 
 def package_version() -> str:
-    from sanisim import __version__
-
-    return __version__
+    """The installed distribution's version (``sanisim.__version__``)."""
+    return sanisim.__version__
 
 
 @cache
@@ -55,8 +57,6 @@ def is_own_checkout(package_dir: Path, toplevel: str | Path | None) -> bool:
     if Path(toplevel).resolve() != root:
         return False
     try:
-        import tomllib
-
         project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
         return False
@@ -84,8 +84,6 @@ def commit_of(package_dir: Path) -> str | None:
 
 def installed_commit() -> str | None:
     """The commit pip recorded when it installed sanisim from git (``direct_url.json``)."""
-    from importlib.metadata import PackageNotFoundError, distribution
-
     try:
         text = distribution("sanisim").read_text("direct_url.json")
         commit = json.loads(text or "{}").get("vcs_info", {}).get("commit_id")
