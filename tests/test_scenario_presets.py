@@ -117,7 +117,7 @@ def test_solo_kelurahan_planning_reaches_the_worst_covered_kelurahan_first():
         for bundle in ("citywide_visits", "kelurahan_planning"):
             model = SanitationModel(load("solo"), seed=seed, bundle=bundle,
                                     household_agents=False)
-            team = model.strategies[0].promoters
+            team = model.strategies[0].promoters.to_list()
             assert len(team) == 1 and team[0].capacity == 12 * 15  # one pooled team
             assert team[0].catchment.size == model.households.n
             hh = model.households

@@ -174,14 +174,13 @@ def _record(scenario: Scenario, key: str, path: str):
 
 
 def _check_value(param, value: Any, path: str, key: str, draw: int) -> None:
-    bad = not isinstance(value, int | float) or not math.isfinite(value)
-    if not bad and param.kind is int and not float(value).is_integer():
-        bad = True
-    if not bad and ((param.low is not None and value < param.low)
-                    or (param.high is not None and value > param.high)):
-        bad = True
-    if bad:
-        raise InputError(path, key, f"draw {draw}: got {value!r}; allowed: {param.allowed()}")
+    """A draw's value checked by its parameter record (:meth:`Param.check`), the error naming
+    the column and the draw."""
+    try:
+        param.check(value, path)
+    except InputError:
+        raise InputError(path, key, f"draw {draw}: got {value!r}; allowed: "
+                         f"{param.allowed()}") from None
 
 
 def load(path: str | Path | None = None, scenario: Scenario | None = None) -> Posterior:
@@ -248,16 +247,23 @@ def load(path: str | Path | None = None, scenario: Scenario | None = None) -> Po
     return Posterior(source, ids, weights, values, digest)
 
 
-def _draw_ids(column, source: str) -> tuple[int, ...]:
-    ids = []
+def _numbers(column, source: str, key: str, whole: bool) -> list[float]:
+    """A column's cells as finite numbers >= 0 (whole numbers when ``whole``)."""
+    numbers = []
     for raw in column:
         try:
             number = float(raw)
         except (TypeError, ValueError):
             number = math.nan
-        if not math.isfinite(number) or not number.is_integer() or number < 0:
-            raise InputError(source, DRAW, f"got {raw!r}; allowed: a whole number >= 0")
-        ids.append(int(number))
+        if not math.isfinite(number) or number < 0 or (whole and not number.is_integer()):
+            allowed = "a whole number >= 0" if whole else "a number >= 0"
+            raise InputError(source, key, f"got {raw!r}; allowed: {allowed}")
+        numbers.append(number)
+    return numbers
+
+
+def _draw_ids(column, source: str) -> tuple[int, ...]:
+    ids = [int(number) for number in _numbers(column, source, DRAW, whole=True)]
     if len(set(ids)) != len(ids):
         twice = next(i for i in ids if ids.count(i) > 1)
         raise InputError(source, DRAW, f"draw {twice} appears twice; draw ids are unique")
@@ -265,15 +271,7 @@ def _draw_ids(column, source: str) -> tuple[int, ...]:
 
 
 def _weights(column, source: str) -> tuple[float, ...]:
-    weights = []
-    for raw in column:
-        try:
-            number = float(raw)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not math.isfinite(number) or number < 0:
-            raise InputError(source, WEIGHT, f"got {raw!r}; allowed: a number >= 0")
-        weights.append(number)
+    weights = _numbers(column, source, WEIGHT, whole=False)
     total = math.fsum(weights)
     if abs(total - 1.0) > WEIGHT_TOLERANCE:
         raise InputError(source, WEIGHT, f"weights sum to {total:.9g}; allowed: a sum of 1 "
