@@ -12,7 +12,7 @@ calls ``on_<phase>(model)`` after each phase of the monthly step (see
 phase is an error when the class is defined.
 
 **Reach.** A strategy acts on the households of its *reach*, a boolean mask over household
-rows (``None``, the default: everyone). A virtual trial (:mod:`sanisim.trial`) gives each
+rows (``None``, the default: everyone). A virtual trial (:mod:`sanisim.evidence.trial`) gives each
 arm's strategies the households of that arm's clusters; every strategy's targeting and
 eligibility take only households in reach (:meth:`Strategy.within_reach`), and RT-level
 programmes only RTs with a household in reach (:meth:`Strategy.reached_rts`). Set
