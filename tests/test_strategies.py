@@ -179,7 +179,9 @@ def test_demand_creation_raises_adoption_beyond_noise():
 def test_triggering_raises_norm_and_commitment_of_attendees_only():
     strategy = make("demand_creation", sessions_per_month=2, media_every_months=0,
                     attendance=0.5)
-    scenario = default_scenario().with_params({"sanitarians.count": 0})
+    # without community dynamics: a session without a plan would lower the norm (backfire)
+    scenario = default_scenario().with_params({"sanitarians.count": 0,
+                                               "mechanisms.community": False})
     model = SanitationModel(scenario, seed=4, households=HOUSEHOLDS, strategies=[strategy],
                             household_agents=False)
     hh = model.households
