@@ -79,13 +79,13 @@ def choose(workers: int) -> tuple[int, float, list[tuple[int, float]]]:
     ensemble = posterior.load()
     points = [ensemble.point(i) for i in range(len(ensemble))]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        first = run_all(_distance, [(spec, p, d, 1) for d, p in zip(ensemble.ids, points)],
-                        pool)
+        tasks = [(spec, p, d, 1) for d, p in zip(ensemble.ids, points, strict=True)]
+        first = run_all(_distance, tasks, pool)
         order = np.argsort(first)[:FINALISTS]
         more = run_all(_distance, [(spec, points[i], 10_000 + ensemble.ids[i], REPLICATES)
                                    for i in order], pool)
     finalists = [(ensemble.ids[i], (first[i] + REPLICATES * m) / (1 + REPLICATES))
-                 for i, m in zip(order, more)]
+                 for i, m in zip(order, more, strict=True)]
     best = min(finalists, key=lambda item: item[1])
     return best[0], best[1], finalists
 
@@ -100,7 +100,8 @@ def main() -> None:
         lines = "\n".join(f"#   draw {d}: {x:.3f}" for d, x in sorted(finalists,
                                                                       key=lambda f: f[1]))
         RECORD.write_text(
-            "# The posterior draw that is the model's default behaviour (tools/apply_posterior.py):\n"
+            "# The posterior draw that is the model's default behaviour "
+            "(tools/apply_posterior.py):\n"
             "# of every draw of sanisim/data/posterior.csv run once on fresh seeds, the "
             f"{FINALISTS} best,\n# run {REPLICATES} times more; the smallest mean distance "
             "(root mean squared z over the\n# fitted targets of experiments/"
