@@ -153,7 +153,8 @@ class Arms:
 
     @classmethod
     def from_results(cls, results, lang: str = "en", baseline: str = "baseline") -> Arms:
-        """The arms of ``results`` (a :class:`sanisim.runs.results.Results`), labelled in ``lang``."""
+        """The arms of ``results`` (a :class:`sanisim.runs.results.Results`), labelled in
+        ``lang``."""
 
         table = analysis.arms(results, baseline)
         table["arm"] = analysis.arm_labels(table, results, lang)
