@@ -144,7 +144,7 @@ def test_supply_books_balance():
     an entrepreneur's job.
     """
     tables = {"supply": {**SUPPLY, "capacity": 4, "max_capacity": 4, "discount": 0.25,
-                         "budget": 80_000_000.0, "funder": "donors"}}
+                         "budget": 40_000_000.0, "funder": "donors"}}
     scenario = scenario_with(tables, **{"cooperatives.count": 0, "costs.pit": 0.0})
     model = model_for(scenario, "supply", seed=2)
     supply = strategy(model)
