@@ -61,7 +61,13 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from sanisim.errors import InputError, did_you_mean, main_table
-from sanisim.evidence.targets import Target, fit_range, parameter_keys, target_from_table
+from sanisim.evidence.targets import (
+    FittedParameter,
+    Target,
+    fit_range,
+    parameter_keys,
+    target_from_table,
+)
 from sanisim.evidence.trial import (
     TrialDesign,
     estimate_names,
@@ -93,23 +99,8 @@ POLISH_ROUNDS = 2
 POLISH_GAIN = 0.05
 
 
-@dataclass(frozen=True)
-class FitParameter:
-    """A parameter to fit and its search range (inside its record's bounds)."""
-
-    key: str
-    low: float
-    high: float
-    integer: bool = False
-    start: float = math.nan  # the scenario's value
-    unit: str = ""
-
-    def from_unit(self, u: float) -> float:
-        value = self.low + float(np.clip(u, 0.0, 1.0)) * (self.high - self.low)
-        return float(round(value)) if self.integer else value
-
-    def to_unit(self, value: float) -> float:
-        return (value - self.low) / (self.high - self.low)
+#: A parameter to fit and its search range (the shared record of fitted parameters).
+FitParameter = FittedParameter
 
 
 @dataclass(frozen=True)
@@ -473,8 +464,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
     for key, bounds in parameter_keys(ranges):
         record, low, high = fit_range(design.scenario, key, bounds, source, whole=True)
         start = design.scenario.params[key] if key in design.scenario.params else record.default
-        parameters.append(FitParameter(key, low, high, record.kind is int, float(start),
-                                       record.unit))
+        parameters.append(FittedParameter(key, low, high, record.kind is int, record.unit,
+                                          float(start)))
 
     targets_table = raw.get("targets")
     if not isinstance(targets_table, dict) or not targets_table:

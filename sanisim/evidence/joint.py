@@ -68,7 +68,13 @@ from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.evidence import trial
-from sanisim.evidence.targets import Target, fit_range, parameter_keys, target_from_table
+from sanisim.evidence.targets import (
+    FittedParameter,
+    Target,
+    fit_range,
+    parameter_keys,
+    target_from_table,
+)
 from sanisim.inputs import file_beside, integer, peek_toml, read_toml, resolve_scenario
 from sanisim.ladder import OWN_FACILITY
 from sanisim.model import OUTPUT_COLUMNS, SanitationModel
@@ -236,18 +242,8 @@ def forms(kind: str) -> list[str]:
 # --------------------------------------------------------------------------- the file
 
 
-@dataclass(frozen=True)
-class Prior:
-    """A fitted parameter: uniform prior on [low, high] (inside its recorded bounds)."""
-
-    key: str
-    low: float
-    high: float
-    integer: bool = False
-    unit: str = ""
-
-    def value(self, raw: float) -> float | int:
-        return int(round(raw)) if self.integer else float(raw)
+#: A fitted parameter with a uniform prior on [low, high] (the shared record).
+Prior = FittedParameter
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from sanisim.errors import InputError, check_keys, finite_number
 from sanisim.parameters import Param
 from sanisim.runs.points import record_of
@@ -51,6 +53,33 @@ def parameter_keys(table: Mapping[str, Any], prefix: str = "") -> Iterator[tuple
             yield from parameter_keys(value, f"{prefix}{key}.")
         else:
             yield f"{prefix}{key}", value
+
+
+@dataclass(frozen=True)
+class FittedParameter:
+    """A fitted parameter and its range ``[low, high]`` inside its record's bounds: a point
+    calibration's search range (:mod:`~sanisim.evidence.calibration`, which starts at
+    ``start``, the scenario's value) or a joint fit's uniform prior
+    (:mod:`~sanisim.evidence.joint`)."""
+
+    key: str
+    low: float
+    high: float
+    integer: bool = False
+    unit: str = ""
+    start: float = math.nan
+
+    def value(self, raw: float) -> float | int:
+        """A raw number as this parameter's value (whole for an integer parameter)."""
+        return int(round(raw)) if self.integer else float(raw)
+
+    def from_unit(self, u: float) -> float:
+        """The value at ``u`` in [0, 1] of the range (clipped)."""
+        value = self.low + float(np.clip(u, 0.0, 1.0)) * (self.high - self.low)
+        return float(round(value)) if self.integer else value
+
+    def to_unit(self, value: float) -> float:
+        return (value - self.low) / (self.high - self.low)
 
 
 def fit_range(scenario: Scenario, key: str, bounds: Any, source: str, what: str = "range",
