@@ -4,6 +4,7 @@ reproducibility, and one-line errors for bad files."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 pytest.importorskip("pyabc")
 
+from sanisim.cli import main  # noqa: E402
 from sanisim.errors import InputError  # noqa: E402
 from sanisim.evidence import joint  # noqa: E402
 
@@ -190,6 +192,31 @@ def test_abc_smc_recovers_known_bass_parameters(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_stopped_fit_resumes_to_more_generations(tmp_path, capsys):
+    text = bass_joint_text({6: 0.1, 12: 0.3}, population=12, generations=2)
+    path = write_joint(tmp_path, text)
+    spec = joint.load(path)
+    out = tmp_path / "out"
+    first = joint.fit(spec, out, workers=1)
+    assert list(first.generations["generation"]) == [0, 1]
+    longer = replace(spec, generations=3)
+    resumed = joint.fit(longer, out, workers=1, resume=True)
+    generations = resumed.generations
+    assert list(generations["generation"]) == [0, 1, 2]
+    assert generations["epsilon"].iloc[2] <= generations["epsilon"].iloc[1]
+    # the first two generations are the ones of the stopped fit, untouched
+    pd.testing.assert_frame_equal(generations.iloc[:2].drop(columns="walltime_s"),
+                                  first.generations.drop(columns="walltime_s"))
+    # nothing to resume: as many generations as asked for, or no database: one line, exit 2
+    assert main(["joint", str(path), "--out", str(out), "--resume", "--generations", "3",
+                 "--step", "fit"]) == 2
+    assert "already holds 3 generations" in capsys.readouterr().err
+    assert main(["joint", str(path), "--out", str(tmp_path / "none"), "--resume",
+                 "--step", "fit"]) == 2
+    assert "no completed generation" in capsys.readouterr().err
+
+
+@pytest.mark.slow
 def test_same_seed_gives_the_same_posterior_single_core(tmp_path):
     text = bass_joint_text({6: 0.1, 12: 0.3}, population=12, generations=2)
     spec = joint.load(write_joint(tmp_path, text))
@@ -203,8 +230,6 @@ def test_same_seed_gives_the_same_posterior_single_core(tmp_path):
 
 
 def test_cli_fit_then_predictive_writes_every_output(tmp_path):
-    from sanisim.cli import main
-
     path = write_joint(tmp_path, bass_joint_text({6: 0.1, 12: 0.3}, population=8,
                                                  generations=1))
     text = path.read_text().replace('predictive_draws = 8',
@@ -270,8 +295,6 @@ def test_bad_input_names_file_and_key(tmp_path, extra, replace, key, words):
 
 
 def test_cli_bad_file_is_one_line_and_exit_code_2(tmp_path, capsys):
-    from sanisim.cli import main
-
     path = write_joint(tmp_path, bass_joint_text({6: 0.1}).replace("seed = 7",
                                                                     "seed = 7\nsed = 1"))
     assert main(["joint", str(path)]) == 2
@@ -282,8 +305,6 @@ def test_cli_bad_file_is_one_line_and_exit_code_2(tmp_path, capsys):
 
 
 def test_validate_recognises_joint_files(capsys):
-    from sanisim.cli import main
-
     assert main(["validate", str(ROOT / "experiments" / "joint_calibration.toml")]) == 0
     out = capsys.readouterr().out
     assert "joint calibration 'joint'" in out and "2 held out" in out

@@ -55,6 +55,7 @@ import os
 import platform
 import re
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -616,9 +617,14 @@ def _sampler(workers: int, scheduler: str | None):
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
 
 
-def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None = None
-        ) -> FitResult:
-    """Run ABC-SMC and write ``posterior.csv``, ``generations.csv`` and ``abc.db``."""
+def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None = None,
+        resume: bool = False) -> FitResult:
+    """Run ABC-SMC and write ``posterior.csv``, ``generations.csv`` and ``abc.db``.
+
+    With ``resume``, a fit stopped early continues from the last complete generation in
+    ``out/abc.db`` up to ``spec.generations`` generations in all (pyabc's ``ABCSMC.load``;
+    the particles of the continued generations come from new draws, so a resumed fit is not
+    draw for draw the fit that was never stopped)."""
     try:
         import pyabc
     except ImportError:
@@ -629,11 +635,18 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
             logging.getLogger(name).setLevel(logging.WARNING)
     out.mkdir(parents=True, exist_ok=True)
     db = out / "abc.db"
-    if db.exists():
+    done = _complete_generations(db) if resume else 0
+    if resume and done == 0:
+        raise InputError(str(db), None, "no completed generation to resume from (run the fit "
+                         "without --resume)")
+    if resume and done >= spec.generations:
+        raise InputError(str(db), None, f"already holds {done} generations, as many as "
+                         f"joint.generations ({spec.generations}); raise --generations to go on")
+    if db.exists() and not resume:
         db.unlink()  # one fit per folder: pyabc would otherwise append a second run
     prior = pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.low, p.high - p.low)
                                   for p in spec.parameters})
-    np.random.seed(spec.seed)  # noqa: NPY002 - pyabc draws from numpy's global RNG
+    np.random.seed(spec.seed + done)  # noqa: NPY002 - pyabc draws from numpy's global RNG
     sampler = _sampler(workers, scheduler)
     transition = pyabc.MultivariateNormalTransition(scaling=spec.transition_scaling)
     abc = pyabc.ABCSMC(JointModel(spec, spec.held_out_in_fit), prior, JointDistance(spec),
@@ -641,10 +654,13 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
                        transitions=transition,
                        eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile))
     started = time.perf_counter()
-    history = abc.new(f"sqlite:///{db.resolve()}", observed(spec))
+    if resume:
+        history = abc.load(f"sqlite:///{db.resolve()}", 1)
+    else:
+        history = abc.new(f"sqlite:///{db.resolve()}", observed(spec))
     try:
         history = abc.run(minimum_epsilon=spec.min_epsilon,
-                          max_nr_populations=spec.generations)
+                          max_nr_populations=spec.generations - done)
     finally:
         client = getattr(sampler, "sanisim_client", None)
         if client is not None:
@@ -653,6 +669,15 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
     posterior, generations = export(spec, out, history)
     return FitResult(posterior, generations, seconds,
                      int(history.get_all_populations()["samples"].sum()))
+
+
+def _complete_generations(db: Path) -> int:
+    """Generations completed in a fit's database (0 when there is none)."""
+    if not db.is_file():
+        return 0
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        (last,) = connection.execute("SELECT MAX(t) FROM populations").fetchone()
+    return 0 if last is None or last < 0 else int(last) + 1
 
 
 def export(spec: JointSpec, out: Path, history=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -859,7 +884,8 @@ def cmd_joint(args: argparse.Namespace) -> int:
         print(f"ABC-SMC: {spec.population_size} particles, up to {spec.generations} "
               f"generations, {workers if not args.scheduler else args.scheduler} "
               f"worker(s)", flush=True)
-        result = fit(spec, out, workers=workers, scheduler=args.scheduler)
+        result = fit(spec, out, workers=workers, scheduler=args.scheduler,
+                     resume=args.resume)
         print(result.generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"fit: {result.samples} particles simulated in {result.seconds:.1f} s "
               f"({result.seconds / max(result.samples, 1) * max(workers, 1):.2f} s per particle "
@@ -925,4 +951,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="fit, the posterior-predictive check of a finished fit, both "
                              "(all), or export: the posterior of the last complete generation "
                              "of a fit stopped early or interrupted")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a fit stopped early from the last complete generation "
+                             "in DIR/abc.db, up to --generations in all")
     parser.set_defaults(func=cmd_joint)
