@@ -304,8 +304,10 @@ class SanitationModel(mesa.Model):
         if community is not None and p["mechanisms.saving"]:
             # the same draw splits the decision by its route: below the community part of
             # the hazard the community pressed it (purchase module docs)
-            pressed = community if multiplier is None else community * multiplier
-            hh.pressed[deciding] = draws[deciding] < pressed[deciding]
+            rows = np.flatnonzero(deciding)  # few rows: the route only where a decision fell
+            pressed = community[rows] if multiplier is None else (
+                community[rows] * multiplier[rows])
+            hh.pressed[rows] = draws[rows] < pressed
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
@@ -453,7 +455,7 @@ class SanitationModel(mesa.Model):
             purchase.pay_and_check_sharing(self)
         if p["mechanisms.use"]:
             facilities.update_use(self)
-        self._rung_before = hh.rung.copy()
+        np.copyto(self._rung_before, hh.rung)
 
     def _communities(self) -> None:
         self._update_communities()

@@ -28,7 +28,6 @@ import argparse
 import re
 import subprocess
 import sys
-import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sanisim.evidence import joint  # noqa: E402
+from sanisim.inputs import read_toml  # noqa: E402
 from sanisim.parameters import BY_KEY  # noqa: E402
 from sanisim.runs import posterior  # noqa: E402
 from sanisim.runs.replicates import run_all  # noqa: E402
@@ -55,7 +55,7 @@ def rounded(key: str, value: float):
 
 
 def recorded_draw() -> int:
-    return int(tomllib.loads(RECORD.read_text())["draw"])
+    return int(read_toml(RECORD)["draw"])
 
 
 def calibrated_defaults(draw: int | None = None) -> dict[str, float]:

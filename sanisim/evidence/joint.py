@@ -55,7 +55,6 @@ import os
 import platform
 import re
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -672,12 +671,13 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
 
 
 def _complete_generations(db: Path) -> int:
-    """Generations completed in a fit's database (0 when there is none)."""
+    """Generations completed in a fit's database (0 when there is none); pyabc must be
+    importable (the caller, :func:`fit`, has imported it)."""
+    import pyabc
+
     if not db.is_file():
         return 0
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        (last,) = connection.execute("SELECT MAX(t) FROM populations").fetchone()
-    return 0 if last is None or last < 0 else int(last) + 1
+    return int(pyabc.History(f"sqlite:///{db.resolve()}").max_t) + 1
 
 
 def export(spec: JointSpec, out: Path, history=None) -> tuple[pd.DataFrame, pd.DataFrame]:
