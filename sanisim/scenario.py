@@ -2,9 +2,11 @@
 
 A scenario file holds parameter sections (``[population]``, ``[behaviour]``, ...; the keys
 and their bounds are the records in :mod:`sanisim.parameters`), optional ``name``,
-``description`` and ``extends`` keys, and the strategy definitions ``[strategies.NAME]`` and
-``[bundles]`` (validated by :mod:`sanisim.strategies`). Every mistake is an
-:class:`~sanisim.errors.InputError` naming the file and the key.
+``description`` and ``extends`` keys, the strategy definitions ``[strategies.NAME]`` and
+``[bundles]`` (validated by :mod:`sanisim.strategies`), and the display names of those
+strategies and bundles in English and Indonesian (``[names.bundles]``,
+``[names.strategies]``: ``key = {en = "...", id = "..."}``; they do not change results). Every
+mistake is an :class:`~sanisim.errors.InputError` naming the file and the key.
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ from sanisim.errors import InputError
 from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE
 from sanisim.strategies import parse_strategy_tables
 
-META_KEYS = ("name", "description", "extends")
+META_KEYS = ("name", "description", "extends", "names")
 STRATEGY_KEYS = ("strategies", "bundles")
+#: Languages of the display names in ``[names]`` (the languages of :mod:`sanisim.i18n`).
+NAME_LANGUAGES: tuple[str, ...] = ("en", "id")
+#: What ``[names]`` names: the scenario's bundles and its strategies.
+NAME_KINDS: tuple[str, ...] = ("bundles", "strategies")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -43,6 +49,9 @@ class Scenario:
         default_factory=lambda: MappingProxyType({"baseline": ()})
     )
     path: str | None = None
+    #: display names: {"bundles" | "strategies": {key: {"en": ..., "id": ...}}}
+    names: Mapping[str, Mapping[str, Mapping[str, str]]] = field(
+        default_factory=lambda: MappingProxyType({}), compare=False)
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
@@ -54,7 +63,18 @@ class Scenario:
             params[key] = check_value(key, value, source)
         check_shares(params, source)
         return Scenario(self.name, MappingProxyType(params), self.description,
-                        self.strategies, self.bundles, self.path)
+                        self.strategies, self.bundles, self.path, self.names)
+
+    def display_name(self, kind: str, key: str, lang: str) -> str | None:
+        """The name ``[names.<kind>]`` gives ``key`` in ``lang`` (None when not declared)."""
+        entry = self.names.get(kind, {}).get(key)
+        return entry[lang] if entry else None
+
+    def unnamed(self) -> list[str]:
+        """Bundles and strategies without display names, as ``"bundles.KEY"``."""
+        declared = {"bundles": self.bundles, "strategies": self.strategies}
+        return [f"{kind}.{key}" for kind in NAME_KINDS for key in declared[kind]
+                if key not in self.names.get(kind, {})]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain nested data (round-trips through :func:`from_dict`)."""
@@ -64,12 +84,16 @@ class Scenario:
         if self.strategies:
             nested["strategies"] = {k: dict(v) for k, v in self.strategies.items()}
         nested["bundles"] = {k: list(v) for k, v in self.bundles.items()}
+        if self.names:
+            nested["names"] = {kind: {k: dict(v) for k, v in table.items()}
+                               for kind, table in self.names.items()}
         return nested
 
     @property
     def config_hash(self) -> str:
         """SHA-256 of the canonical JSON of everything that affects results."""
-        payload = {k: v for k, v in self.to_dict().items() if k not in ("description",)}
+        payload = {k: v for k, v in self.to_dict().items()
+                   if k not in ("description", "names")}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -80,18 +104,27 @@ class Scenario:
         """Pickle as plain dicts (a ``MappingProxyType`` cannot be pickled); the copy is
         frozen again by :func:`_unpickle`, equal to this one, and runs the same numbers."""
         strategies = {name: dict(config) for name, config in self.strategies.items()}
+        names = {kind: {k: dict(v) for k, v in table.items()}
+                 for kind, table in self.names.items()}
         return (_unpickle, (self.name, dict(self.params), self.description, strategies,
-                            dict(self.bundles), self.path))
+                            dict(self.bundles), self.path, names))
 
 
 def _unpickle(name: str, params: dict[str, Any], description: str,
               strategies: dict[str, dict[str, Any]], bundles: dict[str, tuple[str, ...]],
-              path: str | None) -> Scenario:
+              path: str | None, names: dict[str, Any] | None = None) -> Scenario:
     """The :class:`Scenario` of :meth:`Scenario.__reduce__` (already validated once)."""
     frozen = MappingProxyType({name_: MappingProxyType(config)
                                for name_, config in strategies.items()})
     return Scenario(name, MappingProxyType(params), description, frozen,
-                    MappingProxyType(bundles), path)
+                    MappingProxyType(bundles), path, _frozen_names(names or {}))
+
+
+def _frozen_names(names: Mapping[str, Mapping[str, Mapping[str, str]]]
+                  ) -> Mapping[str, Mapping[str, Mapping[str, str]]]:
+    return MappingProxyType({kind: MappingProxyType({k: MappingProxyType(dict(v))
+                                                     for k, v in table.items()})
+                             for kind, table in names.items()})
 
 
 # --------------------------------------------------------------------------- loading
@@ -211,6 +244,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
     name = raw.pop("name", Path(source).stem if path else "scenario")
     description = raw.pop("description", "")
     raw.pop("extends", None)
+    names_raw = raw.pop("names", {})
     strategy_raw = {k: raw.pop(k) for k in STRATEGY_KEYS if k in raw}
 
     params = {p.key: p.default for p in PARAMETERS}
@@ -220,8 +254,41 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
 
     strategies, bundles = parse_strategy_tables(
         strategy_raw.get("strategies", {}), strategy_raw.get("bundles", {}), source)
+    names = parse_names(names_raw, {"bundles": bundles, "strategies": strategies}, source)
     return Scenario(name, MappingProxyType(params), description, strategies, bundles,
-                    str(path) if path else None)
+                    str(path) if path else None, names)
+
+
+def parse_names(raw: Any, declared: Mapping[str, Mapping[str, Any]], source: str
+                ) -> Mapping[str, Mapping[str, Mapping[str, str]]]:
+    """Check ``[names]``: per kind (bundles, strategies) a table ``key = {en = ..., id = ...}``
+    for keys the scenario declares; every name a non-empty string in every language."""
+    if not isinstance(raw, dict):
+        raise InputError(source, "names", "must be a table with [names.bundles] and/or "
+                         "[names.strategies]")
+    names: dict[str, dict[str, dict[str, str]]] = {}
+    for kind, table in raw.items():
+        if kind not in NAME_KINDS:
+            raise InputError(source, f"names.{kind}", "unknown key; allowed: "
+                             + ", ".join(NAME_KINDS))
+        if not isinstance(table, dict):
+            raise InputError(source, f"names.{kind}", "must be a table: KEY = {en = \"...\", "
+                             "id = \"...\"}")
+        for key, entry in table.items():
+            where = f"names.{kind}.{key}"
+            if key not in declared[kind]:
+                near = difflib.get_close_matches(key, list(declared[kind]), n=1, cutoff=0.6)
+                hint = (f"did you mean {near[0]!r}?" if near else
+                        "allowed: " + (", ".join(declared[kind]) or "none declared"))
+                raise InputError(source, where, f"names no {kind[:-1]} of this scenario; "
+                                 + hint)
+            if not isinstance(entry, dict) or set(entry) != set(NAME_LANGUAGES) or not all(
+                    isinstance(v, str) and v.strip() for v in entry.values()):
+                raise InputError(source, where, "must be {en = \"English name\", "
+                                 "id = \"Indonesian name\"} (both non-empty text)")
+            names.setdefault(kind, {})[key] = {lang: entry[lang].strip()
+                                               for lang in NAME_LANGUAGES}
+    return _frozen_names(names)
 
 
 def _flatten(raw: Mapping[str, Any], source: str, prefix: str = ""):
@@ -265,7 +332,7 @@ def check_value(key: str, value: Any, source: str) -> Any:
         err = _unknown(key, source)
         if key.count(".") == 0:
             err = InputError(source, key, f"{err.message} (top-level keys: "
-                             "name, description, extends, strategies, bundles, or a section)")
+                             "name, description, extends, names, strategies, bundles, or a section)")
         raise err
     return param.check(value, source)
 
