@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import textwrap
@@ -16,10 +17,12 @@ from scipy import stats
 from sanisim import i18n, report
 from sanisim.cli import main
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.report import names as report_names
 from sanisim.report import prose
 from sanisim.runs import experiment as exp
 from sanisim.runs.batch import run_batch
 from sanisim.runs.executors import SerialExecutor
+from sanisim.scenario import load as load_scenario
 
 BUNDLES = ["baseline", "bcc", "bcc_plus_credit", "top_down_subsidy"]
 EXPERIMENT = f"""
@@ -315,8 +318,11 @@ HOSTILE = '<script>alert("x")</script> & <b>Co</b>'
 
 def test_names_with_markup_come_out_escaped(store, tmp_path, monkeypatch):
     """A strategy or experiment name is text, never HTML: every value on the page is escaped."""
-    for table in (i18n.BUNDLES, i18n.BUNDLES_SHORT):
-        monkeypatch.setitem(table, "bcc", {"en": f"BCC {HOSTILE}", "id": f"KPP {HOSTILE}"})
+    default = load_scenario("default")
+    names = {kind: dict(table) for kind, table in default.names.items()}
+    names["bundles"]["bcc"] = {"en": f"BCC {HOSTILE}", "id": f"KPP {HOSTILE}"}
+    hostile = dataclasses.replace(default, names=names)
+    monkeypatch.setattr(report_names, "scenario_of", lambda results, name: hostile)
     results = exp.load_results(store)
     monkeypatch.setitem(results.manifest, "experiment", f"run {HOSTILE}")
     for lang in ("en", "id"):

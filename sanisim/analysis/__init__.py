@@ -12,6 +12,7 @@ Every name of the former module ``sanisim.analysis`` is still importable from he
 """
 
 from sanisim.analysis.decisions import (
+    COST_MEASURES,
     LOAN_METRICS,
     ODF_METRICS,
     costs,
@@ -54,7 +55,7 @@ from sanisim.analysis.summaries import (
 from sanisim.runs.replicates import results_from_runs, run_comparison
 
 __all__ = [
-    "BASELINE", "BOOTSTRAP_SAMPLES", "COST_FUNDERS", "EQUITY_GROUPS", "FUNDERS",
+    "BASELINE", "BOOTSTRAP_SAMPLES", "COST_FUNDERS", "COST_MEASURES", "EQUITY_GROUPS", "FUNDERS",
     "LADDER_MEASURES", "LOAN_METRICS", "ODF_METRICS", "SUMMARY_COLUMNS", "TARGETS", "Target",
     "arm_labels", "arms", "bootstrap_ratio", "bundle_order", "censored_quantile", "costs",
     "default_measures", "describe", "describe_long", "design_keys", "efficient_frontier",

@@ -89,9 +89,16 @@ def time_to_target(results: Results, targets: Sequence[Target] = TARGETS,
 # --------------------------------------------------------------------------- costs
 
 
+#: Outcomes a cost per additional household can be taken of: the households at this rung (or
+#: better) at the horizon (a :func:`run_metrics` column ``households_<measure>_end``).
+COST_MEASURES: tuple[str, ...] = ("basic_or_better", "safely_managed")
+
+
 def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | None = None,
-          seed: int = 0) -> pd.DataFrame:
-    """Cost per additional household at basic or better, by funder, against the baseline.
+          seed: int = 0, measure: str = "basic_or_better") -> pd.DataFrame:
+    """Cost per additional household at basic or better (or, with ``measure`` =
+    "safely_managed", per additional safely managed household), by funder, against the
+    baseline.
 
     Per strategy arm and funder (households, government, cooperatives (net), donors, total):
     ``pairs``; additional households at the horizon (``households_mean/low/high``, paired
@@ -102,19 +109,21 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
     against households gained (baseline at the origin; dominated and extendedly dominated arms
     are off it).
     """
+    if measure not in COST_MEASURES:
+        raise ValueError(f"measure must be one of {COST_MEASURES}, not {measure!r}")
     metrics = run_metrics(results) if metrics is None else metrics
     keys = pair_keys(results)
     design = design_keys(results)
     cost_cols = [f"cost_{f}" for f in COST_FUNDERS]
+    households = f"households_{measure}_end"
     base = metrics[metrics["bundle"] == baseline]
     arm = metrics[metrics["bundle"] != baseline]
-    cols = ["households_basic_or_better_end", *cost_cols]
+    cols = [households, *cost_cols]
     joined = arm[[*keys, "bundle", *cols]].merge(base[[*keys, *cols]], on=keys,
                                                  suffixes=("", "__base"))
     rows = []
     for arm_id, (arm_key, group) in enumerate(joined.groupby(design, dropna=False, sort=False)):
-        gained = (group["households_basic_or_better_end"]
-                  - group["households_basic_or_better_end__base"]).to_numpy(float)
+        gained = (group[households] - group[f"{households}__base"]).to_numpy(float)
         g_mean, g_low, g_high = t_interval(gained)
         for funder in COST_FUNDERS:
             extra = (group[f"cost_{funder}"] - group[f"cost_{funder}__base"]).to_numpy(float)
@@ -123,7 +132,8 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
             cph_low, cph_high = (bootstrap_ratio(extra, gained, seed=seed) if g_mean > 0
                                  else (math.nan, math.nan))
             rows.append({**dict(zip(design, _as_tuple(arm_key), strict=True)),
-                         "baseline": baseline, "funder": funder, "pairs": int(gained.size),
+                         "baseline": baseline, "measure": measure, "funder": funder,
+                         "pairs": int(gained.size),
                          "households_mean": g_mean, "households_low": g_low,
                          "households_high": g_high, "cost_mean": c_mean, "cost_low": c_low,
                          "cost_high": c_high, "cost_per_household": cph,

@@ -373,6 +373,9 @@ def run_metrics(results: Results) -> pd.DataFrame:
     out["basic_or_better_end"] = last["basic_or_better"]
     out["households_basic_or_better_end"] = (last["basic_or_better"] * hh).round()
     out["households_gained"] = ((last["basic_or_better"] - first["basic_or_better"]) * hh).round()
+    out["safely_managed_start"] = first["safely_managed"]
+    out["safely_managed_end"] = last["safely_managed"]
+    out["households_safely_managed_end"] = (last["safely_managed"] * hh).round()
     repaid = total["loan_repayments"] if "loan_repayments" in total else 0.0
     injected = last["funds_injected"] if "funds_injected" in last else 0.0
     cost = funder_costs({funder: total[f"spending_{funder}"] for funder in BOOKED},

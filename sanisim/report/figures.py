@@ -35,7 +35,7 @@ def make_figures(results: Results, tables: Tables, lang: str = "en", network: bo
                  baseline: str = BASELINE) -> dict[str, Any]:
     """Every report figure, by name (see :data:`FIGURE_ORDER`)."""
 
-    arms = plots.Arms(labelled(tables.arms, results, lang), analysis.design_keys(results),
+    arms = plots.Arms(labelled(tables, results, lang), analysis.design_keys(results),
                       lang, holds=tables.interval_holds)
     figures = {
         "ladder": plots.ladder_figure(tables.ladder_over_time, arms),

@@ -23,8 +23,17 @@ if TYPE_CHECKING:
 
 
 def leading_arm(tables: Tables, baseline: str = BASELINE) -> pd.Series | None:
-    """The strategy arm that ends open defecation first (lowest median month), or, when none
-    does in most runs, the one with the least open defecation at the horizon."""
+    """The strategy arm the findings speak of.
+
+    Where the headline outcome is safely managed sanitation (``tables.focus``): the strategy
+    arm with the largest paired gain in safely managed households at the horizon. Else the
+    arm that ends open defecation first (lowest median month), or, when none does in most
+    runs, the one with the least open defecation at the horizon.
+    """
+    if tables.focus == "safely_managed":
+        best = _most_safely_managed(tables, baseline)
+        if best is not None:
+            return _arm_row(tables, best)
     ttt = tables.time_to_target
     if ttt.empty:
         return None
@@ -36,6 +45,10 @@ def leading_arm(tables: Tables, baseline: str = BASELINE) -> pd.Series | None:
     else:
         best = candidates.sort_values(["end_mean", "share_reached"], ascending=[True, False],
                                       kind="stable").iloc[0]
+    return _arm_row(tables, best)
+
+
+def _arm_row(tables: Tables, best: pd.Series) -> pd.Series | None:
     keys = [c for c in tables.arms.columns if c not in ("runs", "arm")]
     rows = tables.arms
     for key in keys:
@@ -43,24 +56,33 @@ def leading_arm(tables: Tables, baseline: str = BASELINE) -> pd.Series | None:
     return rows.iloc[0] if len(rows) else None
 
 
+def _most_safely_managed(tables: Tables, baseline: str) -> pd.Series | None:
+    """The strategy arm with the largest mean paired gain in safely managed sanitation at the
+    horizon (None without strategy arms)."""
+    paired = tables.paired_end[tables.paired_end["measure"] == "safely_managed"]
+    paired = paired[paired["bundle"] != baseline]
+    if paired.empty:
+        return None
+    return paired.sort_values("mean", ascending=False, kind="stable").iloc[0]
+
+
 def findings(results: Results, tables: Tables, lang: str = "en",
              baseline: str = BASELINE) -> list[tuple[str, Markup]]:
     """The three plain-language findings: (question, paragraph) pairs; each paragraph is
-    HTML with every value escaped."""
+    HTML with every value escaped. An arm has one name throughout (its scenario's)."""
 
-    labels = labelled(tables.arms, results, lang)
-    short = labelled(tables.arms, results, lang, short=True)
+    labels = labelled(tables, results, lang)
     design = analysis.design_keys(results)
     lead = leading_arm(tables, baseline)
-    lead_long = lead_short = None
-    if lead is not None:  # the full name once, in the first finding; short names after it
-        lead_long = match(labels, lead, design).iloc[0]
-        lead_short = match(short, lead, design).iloc[0]
-    return [(prose.text("q_first", lang),
-             _finding_first(tables, short, lead_long, design, lang, baseline)),
-            (prose.text("q_cost", lang), _finding_cost(tables, short, lead_short, design, lang)),
+    named = match(labels, lead, design).iloc[0] if lead is not None else None
+    safely = tables.focus == "safely_managed"
+    first = (_finding_safely(tables, labels, named, design, lang, baseline) if safely
+             else _finding_first(tables, labels, named, design, lang, baseline))
+    return [(prose.text("q_first_safely" if safely else "q_first", lang), first),
+            (prose.text("q_cost_safely" if safely else "q_cost", lang),
+             _finding_cost(tables, labels, named, design, lang)),
             (prose.text("q_equity", lang),
-             _finding_equity(tables, short, lead_short, design, lang, baseline))]
+             _finding_equity(tables, labels, named, design, lang, baseline))]
 
 
 def _sentences(parts: list[Markup | str]) -> Markup:
@@ -84,7 +106,10 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
     paired = match(tables.paired_end[tables.paired_end["measure"] == "open_defecation"],
                    lead, design)
     parts: list[Markup | str] = []
-    if not isna(row["median"]):
+    if not isna(row["median"]) and row["median"] == 0:
+        # already at 0% at the start in most runs: no strategy is "fastest"
+        parts.append(say("first_at_start", reached=int(row["reached"]), runs=int(row["runs"])))
+    elif not isna(row["median"]):
         span = ""
         if not isna(row["p2_5"]) and not isna(row["p97_5"]):
             span = say("first_range", held=prose.holds(tables.interval_holds, lang, short=True),
@@ -114,6 +139,36 @@ def _finding_first(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
     if len(paired):
         parts.append(say("paired_od", phrase=_pp_phrase(paired.iloc[0], lang),
                          horizon=horizon))
+    parts.append(_target_90_sentence(tables, labels, design, lang))
+    return _sentences(parts)
+
+
+def _finding_safely(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
+                    design: list[str], lang: str, baseline: str) -> Markup:
+    """The first finding where desludging or communal plants are in play: which strategy
+    makes most households safely managed, against routine services."""
+    if lead is None:
+        return Markup.escape(prose.text("no_baseline", lang).capitalize() + ".")
+    say = lambda key, **values: prose.sentence(key, lang, **values)  # noqa: E731
+    pct = lambda v: i18n.percent(v, lang)  # noqa: E731
+    end = tables.ladder_end[tables.ladder_end["measure"] == "safely_managed"]
+    row = match(end, lead, design)
+    metrics = match(tables.run_metrics, lead, design)
+    paired = match(tables.paired_end[tables.paired_end["measure"] == "safely_managed"],
+                   lead, design)
+    parts: list[Markup | str] = [say(
+        "safely_first", name=arm_name(lead), share=pct(row.iloc[0]["mean"]) if len(row) else "–",
+        start=pct(metrics["safely_managed_start"].mean()) if len(metrics) else "–",
+        horizon=tables.horizon)]
+    if len(paired):
+        parts.append(say("safely_paired", phrase=_pp_phrase(paired.iloc[0], lang)))
+    others = tables.paired_end[(tables.paired_end["measure"] == "safely_managed")
+                               & (tables.paired_end["bundle"] != baseline)
+                               & (tables.paired_end["bundle"] != lead["bundle"])]
+    if len(others):
+        nxt = others.sort_values("mean", ascending=False, kind="stable").iloc[0]
+        parts.append(say("safely_next", name=arm_name(match(labels, nxt, design).iloc[0]),
+                         points=i18n.points(nxt["mean"], lang)))
     parts.append(_target_90_sentence(tables, labels, design, lang))
     return _sentences(parts)
 
@@ -168,6 +223,8 @@ def _target_90_sentence(tables: Tables, labels: pd.DataFrame, design: list[str],
     if b90.empty:
         return ""
     reached = b90[b90["median"].notna()].sort_values("median")
+    if len(reached) and reached.iloc[0]["median"] == 0:  # met at the start: nobody is first
+        return prose.sentence("target90_at_start", lang)
     if len(reached):
         row = reached.iloc[0]
         return prose.sentence("target90_first", lang,
@@ -181,7 +238,8 @@ def _target_90_sentence(tables: Tables, labels: pd.DataFrame, design: list[str],
 
 def _finding_cost(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
                   design: list[str], lang: str) -> Markup:
-    costs = tables.costs
+    costs = tables.headline_costs
+    kind = "_safely" if tables.focus == "safely_managed" else ""
     if costs.empty or lead is None:
         if set(tables.arms["bundle"]) == {BASELINE}:
             return Markup.escape(prose.text("only_baseline", lang))
@@ -209,15 +267,17 @@ def _finding_cost(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None,
             if not isna(total["cph_low"]) and not isna(total["cph_high"]):
                 ci = say("cost_ci", label=_ci_label(lang, total.get("interval_holds")),
                          range=rupiah_range(total["cph_low"], total["cph_high"], lang))
-            parts.append(say("cost_gain", name=arm_name(lead), gained=i18n.number(gained, lang),
+            parts.append(say("cost_gain" + kind, name=arm_name(lead),
+                             gained=i18n.number(gained, lang),
                              horizon=horizon, cost=rp(total["cost_per_household"]), ci=ci,
                              parts=who))
         else:
-            parts.append(say("cost_no_gain", name=arm_name(lead), horizon=horizon))
+            parts.append(say("cost_no_gain" + kind, name=arm_name(lead), horizon=horizon))
     total = costs[(costs["funder"] == "total") & costs["cost_per_household"].notna()]
     if len(total):
         cheapest = total.sort_values("cost_per_household").iloc[0]
-        parts.append(say("cheapest", name=arm_name(match(labels, cheapest, design).iloc[0]),
+        parts.append(say("cheapest" + kind,
+                         name=arm_name(match(labels, cheapest, design).iloc[0]),
                          cost=rp(cheapest["cost_per_household"])))
         frontier = [arm_name(match(labels, r, design).iloc[0])
                     for _, r in total[total["frontier"]].sort_values(

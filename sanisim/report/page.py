@@ -83,7 +83,7 @@ def render_html(results: Results, tables: Tables, images: dict[str, bytes], lang
     """The report page as one string: inline CSS, figures (PNG bytes by figure name) embedded
     as base64, no script."""
     check_lang(lang)
-    labels = labelled(tables.arms, results, lang)
+    labels = labelled(tables, results, lang)
     design = analysis.design_keys(results)
     runs = analysis.finished_runs(results)
     horizon = tables.horizon

@@ -11,6 +11,7 @@ the same colours (:data:`RUNG_COLOURS`) and a bundle always has the same colour 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from functools import wraps
@@ -233,7 +234,8 @@ def _interval_note(fig: Figure, arms: Arms) -> None:
 
 
 def _legend_below(fig: Figure, handles, labels, ncol: int | None = None) -> None:
-    ncol = ncol or min(len(labels), 4)
+    longest = max((len(str(label)) for label in labels), default=0)
+    ncol = ncol or min(len(labels), 4 if longest <= 22 else 3 if longest <= 30 else 2)
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol)
 
 
@@ -263,8 +265,7 @@ def ladder_figure(summary: pd.DataFrame, arms: Arms) -> Figure:
                   for c in stack]
         ax.stackplot(months, values, colors=[RUNG_COLOURS[c] for c in stack],
                      edgecolor="white", linewidth=0.4)
-        ax.set_title(i18n.bundle_name(str(arm["bundle"]), lang, short=True)
-                     + _param_suffix(arm, arms), fontsize=12.5)
+        ax.set_title(_wrap(str(arm["arm"]), 28), fontsize=12.5)
         ax.set_ylim(0, 1)
         ax.set_xlim(months.min(), months.max())
         _percent_axis(ax)
@@ -279,9 +280,9 @@ def ladder_figure(summary: pd.DataFrame, arms: Arms) -> Figure:
     return fig
 
 
-def _param_suffix(arm: pd.Series, arms: Arms) -> str:
-    label, short = str(arm["arm"]), i18n.bundle_name(str(arm["bundle"]), arms.lang)
-    return label[len(short):] if label.startswith(short) else ""
+def _wrap(text: str, width: int = 30) -> str:
+    """A long arm name over several lines (figure titles, axis labels)."""
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 @styled
@@ -318,8 +319,7 @@ def _band_panels(axes, table: pd.DataFrame, arms: Arms, shown: list, measures: S
                             alpha=0.18, linewidth=0)
             if ax is axes[0]:
                 handles.append(line)
-                labels.append(i18n.bundle_name(str(arm["bundle"]), lang, short=True)
-                              + _param_suffix(arm, arms))
+                labels.append(str(arm["arm"]))
         ax.set_title(i18n.measure_name(measure, lang))
         ax.set_xlabel(prose.text("month", lang))
     return handles, labels
@@ -355,8 +355,7 @@ def time_to_target_figure(targets: pd.DataFrame, arms: Arms) -> Figure:
     names = list(dict.fromkeys(targets["target"])) if not targets.empty else []
     fig = new_figure((FIGSIZE[0], max(3.0, 0.55 * len(arms) + 2.2)))
     axes = fig.subplots(1, max(len(names), 1), sharey=True, squeeze=False).ravel()
-    labels = [i18n.bundle_name(str(a["bundle"]), lang, short=True) + _param_suffix(a, arms)
-              for a in arms]
+    labels = [_wrap(str(a["arm"])) for a in arms]
     y = np.arange(len(arms))[::-1]
     for ax, name in zip(axes, names, strict=False):
         rows = targets[targets["target"] == name]
@@ -409,7 +408,10 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
     left.axhline(0, color="#999999", linewidth=1)
     left.axvline(0, color="#999999", linewidth=1)
     left.plot(0, 0, "s", color=BASELINE_COLOUR, markersize=9)
-    left.annotate(i18n.bundle_name("baseline", lang, short=True), (0, 0),
+    base_rows = arms.table[arms.table["bundle"] == "baseline"]
+    base_name = (str(base_rows.iloc[0]["arm"]) if len(base_rows)
+                 else i18n.bundle_name("baseline", lang, short=True))
+    left.annotate(_wrap(base_name, 24), (0, 0),
                   textcoords="offset points", xytext=(6, -14), fontsize=10.5)
     frontier = [(0.0, 0.0)]
     order = total.sort_values("households_mean")["households_mean"].tolist()
@@ -423,8 +425,7 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
         x, yv = row["households_mean"], row["cost_mean"] / 1e6
         left.errorbar(x, yv, xerr=_err(row, "households"), yerr=_err(row, "cost", 1e6),
                       fmt="o", color=colour, markersize=10, capsize=3, linewidth=1.5)
-        left.annotate(i18n.bundle_name(str(arm["bundle"]), lang, short=True)
-                      + _param_suffix(arm, arms), (x, yv),
+        left.annotate(_wrap(str(arm["arm"]), 24), (x, yv),
                       textcoords="offset points", xytext=(8, -16 if below else 6),
                       fontsize=10.5)
         if bool(row["frontier"]):
@@ -467,8 +468,7 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
                        fmt="D", color="black", markersize=7, capsize=3, linewidth=1.3,
                        label=i18n.funder_name("total", lang) if k == 0 else None)
     right.axvline(0, color="#999999", linewidth=1)
-    right.set_yticks(y, [i18n.bundle_name(str(a["bundle"]), lang, short=True)
-                         + _param_suffix(a, arms) for a in gaining])
+    right.set_yticks(y, [_wrap(str(a["arm"])) for a in gaining])
     right.set_xlabel(prose.text("cost_per_household_axis", lang))
     right.grid(axis="y", visible=False)
     handles, labels = right.get_legend_handles_labels()
@@ -513,8 +513,7 @@ def equity_figure(equity: pd.DataFrame, arms: Arms) -> Figure:
                                        linestyle=style["linestyle"] if panel is left else "none")
             if panel is left:
                 handles.append(container)
-                labels.append(i18n.bundle_name(str(arm["bundle"]), lang, short=True)
-                              + _param_suffix(arm, arms))
+                labels.append(str(arm["arm"]))
         start = rows.groupby("group")["start"].mean().reindex(groups)
         panel.plot(x, start, "_", color="#777777", markersize=34, markeredgewidth=2.5)
         panel.set_xticks(x, [i18n.group_name(g, lang) for g in groups],

@@ -16,11 +16,17 @@ import pandas as pd
 
 from sanisim import analysis, i18n
 from sanisim.report import prose
+from sanisim.report.names import Names
+from sanisim.runs.results import PARAM_PREFIX
 
 if TYPE_CHECKING:
     from sanisim.runs.results import Results
 
 BASELINE = "baseline"  # the arm strategies are compared with
+#: Strategy types that exist to make sanitation safely managed: where a district's batch runs
+#: one, its headline outcome is safely managed sanitation (and cost per safely managed
+#: household), not the end of open defecation.
+SAFELY_MANAGED_TYPES: frozenset[str] = frozenset({"desludging", "communal"})
 
 
 @dataclass
@@ -40,14 +46,28 @@ class Tables:
     run_metrics: pd.DataFrame
     #: what every interval holds (:func:`sanisim.analysis.interval_holds`)
     interval_holds: str = "seed noise"
+    #: the scenarios and the display names of their arms
+    names: Names = field(default_factory=lambda: Names({}))
+    #: the headline outcome: "open_defecation" (time to 0%) or "safely_managed"
+    focus: str = "open_defecation"
+    #: cost per additional safely managed household (computed when ``focus`` is it)
+    costs_safely: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def csv_tables(self) -> dict[str, pd.DataFrame]:
-        return {"arms": self.arms, "ladder_end": self.ladder_end,
-                "ladder_over_time": self.ladder_over_time, "paired_end": self.paired_end,
-                "paired_over_time": self.paired_over_time,
-                "time_to_target": self.time_to_target, "cost_per_household": self.costs,
-                "equity": self.equity, "odf": self.odf, "loan_fund": self.loan_fund,
-                "run_metrics": self.run_metrics}
+        tables = {"arms": self.arms, "ladder_end": self.ladder_end,
+                  "ladder_over_time": self.ladder_over_time, "paired_end": self.paired_end,
+                  "paired_over_time": self.paired_over_time,
+                  "time_to_target": self.time_to_target, "cost_per_household": self.costs,
+                  "equity": self.equity, "odf": self.odf, "loan_fund": self.loan_fund,
+                  "run_metrics": self.run_metrics}
+        if not self.costs_safely.empty:
+            tables["cost_per_safely_managed_household"] = self.costs_safely
+        return tables
+
+    @property
+    def headline_costs(self) -> pd.DataFrame:
+        """The cost table of the headline outcome."""
+        return self.costs_safely if self.focus == "safely_managed" else self.costs
 
     @property
     def horizon(self) -> int:
@@ -55,7 +75,20 @@ class Tables:
         return int(self.run_metrics["horizon"].max())
 
 
-def compute_tables(results: Results, baseline: str = BASELINE) -> Tables:
+def focus_of(results: Results, names: Names) -> str:
+    """The headline outcome of a district's batch: "safely_managed" when one of its bundles
+    runs desludging (LLTT) or communal plants, else "open_defecation"."""
+    runs = results.runs[["scenario", "bundle"]].drop_duplicates()
+    for scenario, bundle in runs.itertuples(index=False):
+        if names.strategy_types(str(scenario), str(bundle)) & SAFELY_MANAGED_TYPES:
+            return "safely_managed"
+    return "open_defecation"
+
+
+def compute_tables(results: Results, baseline: str = BASELINE,
+                   names: Names | None = None) -> Tables:
+    names = names if names is not None else Names.of(results)
+    focus = focus_of(results, names)
     metrics = analysis.run_metrics(results)
     over_time_measures = [m for m in (*analysis.LADDER_MEASURES, "odf_communities")
                           if m in results.monthly.columns]
@@ -73,16 +106,38 @@ def compute_tables(results: Results, baseline: str = BASELINE) -> Tables:
         loan_fund=analysis.loan_fund(results, baseline, metrics),
         run_metrics=metrics,
         interval_holds=analysis.interval_holds(results),
+        names=names,
+        focus=focus,
+        costs_safely=(analysis.costs(results, baseline, metrics, measure="safely_managed")
+                      if focus == "safely_managed" else pd.DataFrame()),
     )
 
 
 # --------------------------------------------------------------------------- rows and arms
 
 
-def labelled(arms_table: pd.DataFrame, results: Results, lang: str,
-             short: bool = False) -> pd.DataFrame:
-    """The arms table with each arm's display name in column ``arm``."""
-    return arms_table.assign(arm=analysis.arm_labels(arms_table, results, lang, short=short))
+def labelled(tables: Tables, results: Results, lang: str) -> pd.DataFrame:
+    """The arms table with each arm's display name in column ``arm``: the name its scenario
+    file declares (one name per arm in every table, figure and sentence), the district when
+    the table holds several, and the parameter values when they vary."""
+    frame = tables.arms
+    if frame.empty:
+        return frame.assign(arm=pd.Series([], dtype=str))
+    districts = frame["scenario"].nunique() > 1
+    params = [c for c in results.param_columns if results.runs[c].nunique(dropna=False) > 1]
+
+    def label(row: pd.Series) -> str:
+        name = tables.names.bundle(str(row["scenario"]), str(row["bundle"]), lang)
+        extra = [tables.names.title(str(row["scenario"]))] if districts else []
+        extra += [f"{c.removeprefix(PARAM_PREFIX).split('.')[-1]}="
+                  f"{_fmt_param(row[c])}" for c in params]
+        return name + (f" ({', '.join(extra)})" if extra else "")
+
+    return frame.assign(arm=frame.apply(label, axis=1))
+
+
+def _fmt_param(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def isna(value: Any) -> bool:
