@@ -5,6 +5,7 @@
 - :mod:`sanisim.analysis.paired`: paired differences from the baseline arm;
 - :mod:`sanisim.analysis.decisions`: time to target, cost per additional household, equity,
   ODF communities, loan funds;
+- :mod:`sanisim.analysis.sweeps`: outcomes against each swept parameter (grid, LHS);
 - :mod:`sanisim.analysis.outcomes`: paired model runs of strategy arms against the baseline
   arm, and the strategy ranking.
 
@@ -52,6 +53,12 @@ from sanisim.analysis.summaries import (
     summarise_metrics,
     t_interval,
 )
+from sanisim.analysis.sweeps import (
+    SWEEP_OUTCOMES,
+    outcome_range,
+    sweep_table,
+    swept_parameters,
+)
 from sanisim.runs.replicates import results_from_runs, run_comparison
 
 __all__ = [
@@ -62,5 +69,6 @@ __all__ = [
     "equity", "finished_runs", "interval_holds", "ladder_end", "loan_fund", "odf", "pair_keys",
     "paired_differences", "paired_metrics", "paired_runs", "posterior_draws",
     "replicate_summary", "results_from_runs", "run_comparison", "run_metrics",
-    "summarise_metrics", "t_interval", "time_to_target",
+    "summarise_metrics", "SWEEP_OUTCOMES", "outcome_range", "swept_parameters",
+    "sweep_table", "t_interval", "time_to_target",
 ]

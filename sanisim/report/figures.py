@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from matplotlib.text import Text
 
 from sanisim import analysis
 from sanisim.errors import InputError
 from sanisim.model import SanitationModel
-from sanisim.report import plots
+from sanisim.report import plots, prose
 from sanisim.report.findings import leading_arm
+from sanisim.report.names import scenario_of
 from sanisim.report.tables import BASELINE, Tables, isna, labelled
 from sanisim.runs.experiment import _configured
 from sanisim.runs.posterior import POSTERIOR_PREFIX
 from sanisim.runs.results import PARAM_PREFIX
-from sanisim.scenario import load as load_scenario
 
 if TYPE_CHECKING:
     from sanisim.runs.results import Results
@@ -32,34 +36,77 @@ NETWORK_HOUSEHOLDS = 480  # households of the small run drawn in the network fig
 
 
 def make_figures(results: Results, tables: Tables, lang: str = "en", network: bool = True,
-                 baseline: str = BASELINE) -> dict[str, Any]:
-    """Every report figure, by name (see :data:`FIGURE_ORDER`)."""
+                 baseline: str = BASELINE) -> dict[str, Callable[[], Any]]:
+    """Every report figure, by name (see :data:`FIGURE_ORDER`), as a function that draws it
+    (called once for the wide and once for the phone-width image)."""
 
     arms = plots.Arms(labelled(tables, results, lang), analysis.design_keys(results),
                       lang, holds=tables.interval_holds)
-    figures = {
-        "ladder": plots.ladder_figure(tables.ladder_over_time, arms),
-        "compare": plots.compare_figure(tables.ladder_over_time, arms),
-        "paired": plots.paired_figure(tables.paired_over_time, arms),
-        "time_to_target": plots.time_to_target_figure(tables.time_to_target, arms),
-        "cost": plots.cost_figure(tables.costs, arms),
-        "equity": plots.equity_figure(tables.equity, arms),
+    figures: dict[str, Callable[[], Any]] = {
+        "ladder": lambda: plots.ladder_figure(tables.ladder_over_time, arms),
+        "compare": lambda: plots.compare_figure(tables.ladder_over_time, arms),
+        "paired": lambda: plots.paired_figure(tables.paired_over_time, arms),
+        "time_to_target": lambda: plots.time_to_target_figure(tables.time_to_target, arms),
+        "cost": lambda: plots.cost_figure(tables.headline_costs, arms,
+                                          _cost_axis(tables, lang)),
+        "equity": lambda: plots.equity_figure(tables.equity, arms),
     }
     if network:
-        fig = network_figure(results, tables, lang, baseline)
-        if fig is not None:
-            figures["network"] = fig
+        model = network_run(results, tables, baseline)
+        if model is not None:
+            figures["network"] = lambda: plots.network_figure(*model, lang,
+                                                              max_households=NETWORK_HOUSEHOLDS)
     return figures
 
 
-def network_figure(results: Results, tables: Tables, lang: str = "en",
-                   baseline: str = BASELINE, households: int = NETWORK_HOUSEHOLDS):
-    """Re-run one small run of the leading arm and draw its network (None if impossible)."""
+def _cost_axis(tables: Tables, lang: str) -> str:
+    """The x axis of the cost figure: additional households at the headline outcome."""
+    key = "additional_safely" if tables.focus == "safely_managed" else "additional_households"
+    return prose.text(key, lang)
+
+
+@dataclass(frozen=True)
+class Image:
+    """A figure drawn twice: wide (desktop, print) and narrow (phones), with the smallest
+    text size in each (points at :data:`plots.DPI`), and the wide one as SVG."""
+
+    png: bytes
+    narrow_png: bytes
+    svg: bytes
+    text_pt: float
+    narrow_text_pt: float
+
+
+def smallest_text(fig) -> float:
+    """The smallest font size (points) of any visible, non-empty text of a figure."""
+    sizes = [t.get_fontsize() for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip()]
+    return float(min(sizes)) if sizes else 0.0
+
+
+def render_image(draw: Callable[[], Any]) -> Image:
+    """Draw a figure wide and narrow (:func:`plots.narrow_layout`) and render both."""
+    fig = draw()
+    svg = io.BytesIO()
+    with plots.house_style():
+        fig.savefig(svg, format="svg", dpi=plots.DPI, metadata={"Date": None})
+    wide, wide_pt = figure_png(fig), smallest_text(fig)
+    with plots.narrow_layout():
+        small = draw()
+        narrow, narrow_pt = figure_png(small), smallest_text(small)
+    return Image(wide, narrow, svg.getvalue(), wide_pt, narrow_pt)
+
+
+def network_run(results: Results, tables: Tables, baseline: str = BASELINE,
+                households: int = NETWORK_HOUSEHOLDS) -> tuple | None:
+    """Re-run one small run of the leading arm: the arguments of
+    :func:`plots.network_figure` before ``lang`` (None if impossible)."""
 
     arm = leading_arm(tables, baseline)
     if arm is None:
         return None
-    scenario = _scenario_for(results, str(arm["scenario"]))
+    scenario = tables.names.scenarios.get(str(arm["scenario"])) or scenario_of(
+        results, str(arm["scenario"]))
     if scenario is None:
         return None
 
@@ -88,25 +135,20 @@ def network_figure(results: Results, tables: Tables, lang: str = "en",
     rung_start = model.households.rung.copy()
     model.run(months)
     hh = model.households
-    return plots.network_figure(model.network.to_networkx(), hh.rt, hh.rw, rung_start,
-                                hh.rung.copy(), months, lang, max_households=households)
+    return (model.network.to_networkx(), hh.rt, hh.rw, rung_start, hh.rung.copy(), months)
+
+
+def network_figure(results: Results, tables: Tables, lang: str = "en",
+                   baseline: str = BASELINE, households: int = NETWORK_HOUSEHOLDS):
+    """Re-run one small run of the leading arm and draw its network (None if impossible)."""
+    model = network_run(results, tables, baseline, households)
+    if model is None:
+        return None
+    return plots.network_figure(*model, lang, max_households=households)
 
 
 def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
-
-
-def _scenario_for(results: Results, name: str):
-
-    candidates = [s.get("path") for s in results.manifest.get("scenarios", [])
-                  if isinstance(s, dict) and s.get("name") == name and s.get("path")]
-    for ref in [*candidates, name]:
-        try:
-            return load_scenario(ref)
-        except InputError:
-            continue
-    log.warning("network figure skipped: scenario %r not found", name)
-    return None
 
 
 def figure_png(fig) -> bytes:

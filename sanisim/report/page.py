@@ -1,27 +1,50 @@
 """The report page: read a results store, compute tables, draw figures, render the HTML page
 from ``templates/report.html.j2`` (Jinja2, autoescaping on) and write everything to a folder.
+
+What the page holds depends on the batch's design (``docs/report.md``):
+
+- **one district** (one scenario): the district's name and description, the three findings
+  on its headline outcome, the figures and the tables;
+- **several districts** (scenarios): a comparison part first (small multiples of every
+  district, one cost-effectiveness panel and frontier per district, a table of the headline
+  outcomes), then one section per district as above; no frontier is ever drawn across
+  districts;
+- **a parameter sweep** (a grid or Latin hypercube): the sweep part, each outcome against each
+  swept parameter per strategy; parameter points are not ranked as if they were strategies.
 """
 
 from __future__ import annotations
 
-import base64
+import logging
+import os
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import jinja2
+import pandas as pd
 
 from sanisim import analysis, i18n
 from sanisim.errors import InputError
 from sanisim.i18n import check_lang
-from sanisim.report import plots, prose
-from sanisim.report.figures import FIGURE_ORDER, INTERVAL_FIGURES, figure_png, make_figures
+from sanisim.report import prose
+from sanisim.report.comparison import comparison_part, results_of
+from sanisim.report.figures import FIGURE_ORDER, make_figures
 from sanisim.report.findings import findings
-from sanisim.report.tables import BASELINE, Tables, compute_tables, html_tables, labelled
+from sanisim.report.names import Names
+from sanisim.report.sections import Images, Section, figure_entry
+from sanisim.report.spreadsheets import write_tables
+from sanisim.report.sweeps import sweep_part
+from sanisim.report.tables import (
+    BASELINE,
+    Tables,
+    compute_tables,
+    html_tables,
+    labelled,
+)
 from sanisim.runs.experiment import load_results
+from sanisim.runs.results import Results
 
-if TYPE_CHECKING:
-    from sanisim.runs.results import Results
+log = logging.getLogger(__name__)
 
 HTML_NAME = {"en": "report.html", "id": "laporan.html"}
 #: Manifest fields listed under "Provenance" (values that are not tables or lists).
@@ -29,7 +52,10 @@ PROVENANCE_KEYS: tuple[str, ...] = ("experiment", "experiment_hash", "experiment
                                     "runs", "sanisim_version", "git_commit", "created", "source")
 #: Keys of the prose file's ``[text]`` table that the page template uses as ``text.<key>``.
 PAGE_TEXT: tuple[str, ...] = ("key_findings", "figures", "tables", "download", "method",
-                              "provenance")
+                              "provenance", "rests_on_title", "districts_title",
+                              "comparison_title", "sweep_title", "strategies_title")
+#: The validation page of the source tree (linked from the page when it exists).
+VALIDATION_PAGE = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
 
 
 def load(results_dir: str | Path) -> Results:
@@ -62,8 +88,9 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True)
 
 
-def _data_url(png: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def subset(results: Results, scenario: str) -> Results:
+    """The runs of one scenario (district) of a batch, as a :class:`Results` of their own."""
+    return results_of(results, scenario)
 
 
 def _range_text(values, lang: str) -> str:
@@ -78,45 +105,96 @@ def _count_text(counts) -> str:
     return str(counts.iloc[0]) if counts.nunique() == 1 else f"{counts.min()}–{counts.max()}"
 
 
-def render_html(results: Results, tables: Tables, images: dict[str, bytes], lang: str = "en",
-                baseline: str = BASELINE) -> str:
-    """The report page as one string: inline CSS, figures (PNG bytes by figure name) embedded
-    as base64, no script."""
-    check_lang(lang)
+def _strategy_list(names: Names, tables: Tables, lang: str) -> list[tuple[str, str]]:
+    """Each arm's name and what it runs (its strategies' names)."""
+    rows = []
+    for _, arm in tables.arms.drop_duplicates(["scenario", "bundle"]).iterrows():
+        scenario, bundle = str(arm["scenario"]), str(arm["bundle"])
+        runs = names.strategies(scenario, bundle, lang)
+        rows.append((names.bundle(scenario, bundle, lang),
+                     ", ".join(runs) if runs else prose.text("routine_only", lang)))
+    return rows
+
+
+def district_section(results: Results, tables: Tables, images: Images, lang: str,
+                     baseline: str, network: bool, prefix: str = "",
+                     several: bool = False) -> Section:
+    """A district's part of the page: findings, strategies, figures and tables."""
+    scenario = str(tables.arms["scenario"].iloc[0])
+    names = tables.names
+    section = Section(anchor=f"district-{scenario}", title=names.title(scenario),
+                      description=names.description(scenario))
+    focus = "focus_safely" if tables.focus == "safely_managed" else "focus_od"
+    section.notes.append(prose.text(focus, lang))
+    section.findings = findings(results, tables, lang, baseline)
+    section.strategies = _strategy_list(names, tables, lang)
+    drawn = make_figures(results, tables, lang, network, baseline)
+    for key in FIGURE_ORDER:
+        if key in drawn:
+            image = images.save(prefix + key, drawn[key])
+            section.figures.append(figure_entry(key, image, tables.interval_holds, lang))
     labels = labelled(tables, results, lang)
+    section.tables = html_tables(tables, labels, analysis.design_keys(results), lang)
+    return section
+
+
+def _subtitle(results: Results, tables_list: list[Tables], lang: str) -> tuple[str, str]:
+    """The subtitle (runs, arms, replicates, households, months) and the sentence on what
+    the bands hold."""
     design = analysis.design_keys(results)
     runs = analysis.finished_runs(results)
-    horizon = tables.horizon
+    holds = analysis.interval_holds(results)
+    horizon = int(max(t.horizon for t in tables_list))
     reps_text = _count_text(runs.groupby(design, dropna=False).size())
     seeds_text = _count_text(runs.groupby(design, dropna=False)["replicate"].nunique())
-    draws = prose.draws_held(tables.interval_holds)
+    draws = prose.draws_held(holds)
+    arms = runs.groupby(design, dropna=False).ngroups
     subtitle = prose.text("subtitle_draws" if draws else "subtitle", lang, runs=len(runs),
-                          arms=len(labels), reps=seeds_text if draws else reps_text,
-                          draws=draws, households=_range_text(runs["households"].astype(float),
-                                                              lang),
+                          arms=arms, reps=seeds_text if draws else reps_text, draws=draws,
+                          households=_range_text(runs["households"].astype(float), lang),
                           months=horizon, years=prose.years(horizon, lang))
-    figures = []
-    for key in FIGURE_ORDER:
-        if key not in images:
-            continue
-        title, caption = prose.figure(key, lang)
-        if key in INTERVAL_FIGURES:
-            caption += " " + prose.interval_note(tables.interval_holds, lang) + "."
-        figures.append({"key": key, "title": title, "caption": caption,
-                        "src": _data_url(images[key])})
+    return subtitle, prose.uncertainty_sentence(holds, seeds_text, reps_text, lang)
+
+
+def _validation_link(out: Path) -> str:
+    """A relative link from the output folder to the validation page, if the source tree
+    holds it ('' otherwise: the box then names the page without a link)."""
+    if not VALIDATION_PAGE.exists():
+        return ""
+    try:
+        return Path(os.path.relpath(VALIDATION_PAGE, out.resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return ""
+
+
+def render_html(results: Results, sections: list[Section], lang: str = "en",
+                out: Path | None = None, kind: str = "single",
+                tables_list: list[Tables] | None = None) -> str:
+    """The report page as one string: inline CSS, figures embedded as base64 PNG (a narrow
+    one for phones), no script."""
+    check_lang(lang)
+    tables_list = tables_list or []
+    subtitle, uncertainty = _subtitle(results, tables_list, lang) if tables_list else ("", "")
     manifest = results.manifest
     experiment = manifest.get("experiment")
+    names = tables_list[0].names if tables_list else Names({})
+    undeclared = sorted(f"{s}: {b}" for s, b in names.undeclared)
+    holds = analysis.interval_holds(results)
     return environment().get_template("report.html.j2").render(
         lang=lang,
+        kind=kind,
         title=prose.text("report_title", lang),
         experiment=str(experiment) if experiment else "",
         subtitle=subtitle,
-        uncertainty=prose.uncertainty_sentence(tables.interval_holds, seeds_text, reps_text,
-                                               lang),
+        uncertainty=uncertainty,
+        rests_on=prose.text("rests_on_posterior" if prose.draws_held(holds)
+                            else "rests_on_seed", lang),
+        validation=prose.text("validation_link", lang),
+        validation_href=_validation_link(out) if out is not None else "",
+        undeclared=(prose.text("names_undeclared", lang, keys="; ".join(undeclared))
+                    if undeclared else ""),
         text={key: prose.text(key, lang) for key in PAGE_TEXT},
-        findings=findings(results, tables, lang, baseline),
-        figures=figures,
-        tables=html_tables(tables, labels, design, lang),
+        sections=sections,
         provenance=[(key, str(manifest[key])) for key in PROVENANCE_KEYS
                     if key in manifest and not isinstance(manifest[key], dict | list)],
     )
@@ -128,23 +206,47 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
     check_lang(lang)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    tables = compute_tables(results, baseline)
-    table_dir = out / "tables"
-    table_dir.mkdir(exist_ok=True)
-    for name, frame in tables.csv_tables().items():
-        frame.to_csv(table_dir / f"{name}.csv", index=False)
-    figures = make_figures(results, tables, lang, network, baseline)
-
-    figure_dir = out / f"figures_{lang}"
-    figure_dir.mkdir(exist_ok=True)
-    images = {}
-    for key, fig in figures.items():
-        images[key] = figure_png(fig)
-        (figure_dir / f"{key}.png").write_bytes(images[key])
-        plots.save(fig, figure_dir / key, formats=("svg",))
+    names = Names.of(results)
+    images = Images(out / f"figures_{lang}")
+    districts = list(dict.fromkeys(analysis.finished_runs(results)["scenario"].astype(str)))
+    swept = analysis.swept_parameters(results)
+    sections: list[Section] = []
+    if swept:
+        kind = "sweep"
+        tables = compute_tables(results, baseline, names)
+        sweep = analysis.sweep_table(results, tables.run_metrics)
+        csv = {**tables.csv_tables(), "sweep": sweep}
+        for district in districts:
+            part = subset(results, district)
+            sections.append(sweep_part(part, sweep[sweep["scenario"] == district], names,
+                                       images, lang, swept,
+                                       prefix=f"{district}/" if len(districts) > 1 else ""))
+        tables_list = [tables]
+    else:
+        per = {d: compute_tables(subset(results, d), baseline, names) for d in districts}
+        several = len(districts) > 1
+        kind = "districts" if several else "single"
+        if several:
+            sections.append(comparison_part(per, results, images, lang, baseline))
+        for district, tables in per.items():
+            sections.append(district_section(
+                subset(results, district), tables, images, lang, baseline, network,
+                prefix=f"{district}/" if several else "", several=several))
+        csv = _concat([t.csv_tables() for t in per.values()])
+        tables_list = list(per.values())
+    write_tables(csv, out, lang)
     page = out / HTML_NAME[lang]
-    page.write_text(render_html(results, tables, images, lang, baseline), encoding="utf-8")
+    page.write_text(render_html(results, sections, lang, out, kind, tables_list),
+                    encoding="utf-8")
     return page
+
+
+def _concat(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Tables of several districts, one table per name (districts in order)."""
+    names = list(dict.fromkeys(name for part in parts for name in part))
+    return {name: pd.concat([p[name] for p in parts if name in p and not p[name].empty]
+                            or [parts[0].get(name, pd.DataFrame())], ignore_index=True)
+            for name in names}
 
 
 def report(results_dir: str | Path, out: str | Path | None = None, lang: str = "en",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
@@ -76,6 +76,27 @@ HOUSE_STYLE: dict[str, Any] = {
 }
 FIGSIZE = (11.0, 6.0)  # inches; 16:9-ish for slides, readable when printed at A4 width
 DPI = 150
+#: Width (inches) of the phone layout: drawn at this width, the smallest text (10.5 pt) is
+#: still about 10 px when the image is shown 360 px wide on a 390 px phone.
+NARROW_WIDTH = 5.2
+_LAYOUT = {"narrow": False}
+
+
+@contextmanager
+def narrow_layout():
+    """Context in which figures are drawn for a phone screen: :data:`NARROW_WIDTH` inches
+    wide, panels and legends in fewer columns, the same type sizes (so text stays readable
+    when the image is shown at the width of a phone)."""
+    before = _LAYOUT["narrow"]
+    _LAYOUT["narrow"] = True
+    try:
+        yield
+    finally:
+        _LAYOUT["narrow"] = before
+
+
+def is_narrow() -> bool:
+    return bool(_LAYOUT["narrow"])
 
 
 @contextmanager
@@ -95,8 +116,12 @@ def styled(draw: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 def new_figure(figsize: tuple[float, float] = FIGSIZE) -> Figure:
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig
+    """A figure in constrained layout; in the phone layout at most :data:`NARROW_WIDTH`
+    inches wide and a little taller, so its panels keep their room."""
+    if is_narrow():
+        width = min(figsize[0], NARROW_WIDTH)
+        figsize = (width, figsize[1] * max(1.0, 0.6 * figsize[0] / width))
+    return Figure(figsize=figsize, layout="constrained")
 
 
 def save(fig: Figure, stem: Path, formats: Sequence[str] = ("png", "svg")) -> list[Path]:
@@ -229,13 +254,16 @@ def _note(ax, text: str) -> None:
 def _interval_note(fig: Figure, arms: Arms) -> None:
     """A line at the top of the figure saying what its 95% intervals hold."""
     if arms.holds:
-        fig.suptitle(prose.interval_note(arms.holds, arms.lang), fontsize=11, x=0.01,
+        note = prose.interval_note(arms.holds, arms.lang)
+        fig.suptitle(_wrap(note, 60) if is_narrow() else note, fontsize=11, x=0.01,
                      ha="left", color="#555555")
 
 
 def _legend_below(fig: Figure, handles, labels, ncol: int | None = None) -> None:
     longest = max((len(str(label)) for label in labels), default=0)
     ncol = ncol or min(len(labels), 4 if longest <= 22 else 3 if longest <= 30 else 2)
+    if is_narrow():
+        ncol = min(ncol, 1 if longest > 22 else 2)
     fig.legend(handles, labels, loc="outside lower center", ncol=ncol)
 
 
@@ -250,7 +278,7 @@ def ladder_figure(summary: pd.DataFrame, arms: Arms) -> Figure:
     """
     lang = arms.lang
     n = len(arms)
-    ncol = min(4, n)
+    ncol = min(2 if is_narrow() else 4, n)
     nrow = math.ceil(n / ncol)
     fig = new_figure((FIGSIZE[0], max(3.3 * nrow + 1.2, 4.5)))
     axes = np.atleast_1d(fig.subplots(nrow, ncol, sharex=True, sharey=True, squeeze=False)
@@ -353,8 +381,13 @@ def time_to_target_figure(targets: pd.DataFrame, arms: Arms) -> Figure:
     """Median month each target is reached, with the range of 95% of runs, per arm."""
     lang = arms.lang
     names = list(dict.fromkeys(targets["target"])) if not targets.empty else []
-    fig = new_figure((FIGSIZE[0], max(3.0, 0.55 * len(arms) + 2.2)))
-    axes = fig.subplots(1, max(len(names), 1), sharey=True, squeeze=False).ravel()
+    height = max(3.0, 0.55 * len(arms) + 2.2)
+    if is_narrow():  # targets one above the other
+        fig = new_figure((NARROW_WIDTH, height * max(len(names), 1) * 0.8))
+        axes = fig.subplots(max(len(names), 1), 1, sharey=True, squeeze=False).ravel()
+    else:
+        fig = new_figure((FIGSIZE[0], height))
+        axes = fig.subplots(1, max(len(names), 1), sharey=True, squeeze=False).ravel()
     labels = [_wrap(str(a["arm"])) for a in arms]
     y = np.arange(len(arms))[::-1]
     for ax, name in zip(axes, names, strict=False):
@@ -380,26 +413,34 @@ def time_to_target_figure(targets: pd.DataFrame, arms: Arms) -> Figure:
             text = (prose.text("reached_in", lang, k=int(row["reached"]), n=int(row["runs"]))
                     if row["reached"] else prose.text("not_reached_end", lang,
                                                    v=i18n.percent(row["end_mean"], lang)))
-            ax.text(horizon * 1.07, yk, text, va="center", fontsize=10.5, color="#444444")
+            if not is_narrow():  # on a phone the counts are in Table 2 only
+                ax.text(horizon * 1.07, yk, text, va="center", fontsize=10.5, color="#444444")
         ax.axvline(horizon, color="#888888", linewidth=1, linestyle=":")
-        ax.set_xlim(0, horizon * 1.55)
+        ax.set_xlim(0, horizon * (1.12 if is_narrow() else 1.55))
         ax.set_xticks([t for t in ax.get_xticks() if 0 <= t <= horizon])
         ax.set_title(i18n.target_name(name, lang))
         ax.set_xlabel(prose.text("months_to_target", lang))
         ax.grid(axis="y", visible=False)
-    axes[0].set_yticks(y, labels)
+    for ax in axes if is_narrow() else axes[:1]:
+        ax.set_yticks(y, labels)
+        ax.tick_params(axis="y", labelleft=True)
     axes[0].set_ylim(-0.7, len(arms) - 0.3)
     _interval_note(fig, arms)
     return fig
 
 
 @styled
-def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
+def cost_figure(costs: pd.DataFrame, arms: Arms, x_label: str | None = None) -> Figure:
     """Cost-effectiveness: extra cost vs extra households (frontier marked), and cost per
-    additional household split by funder."""
+    additional household split by funder. ``x_label`` names the households counted
+    (default: additional households at basic or better)."""
     lang = arms.lang
-    fig = new_figure()
-    left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
+    if is_narrow():  # the two panels one above the other
+        fig = new_figure((NARROW_WIDTH, 10.0))
+        left, right = fig.subplots(2, 1)
+    else:
+        fig = new_figure()
+        left, right = fig.subplots(1, 2, width_ratios=[1.1, 1])
     if costs.empty:
         _note(left, prose.text("no_baseline", lang))
         _note(right, prose.text("no_baseline", lang))
@@ -435,8 +476,8 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
     left.plot(fx, fy, color="#555555", linewidth=1.5, linestyle="-", zorder=0,
               label=prose.text("frontier", lang))
     left.legend(loc="upper left")
-    left.set_xlabel(prose.text("additional_households", lang)
-                    + f" ({prose.text('vs_baseline', lang)})")
+    left.set_xlabel(_wrap((x_label or prose.text("additional_households", lang))
+                          + f" ({prose.text('vs_baseline', lang)})", 40))
     left.set_ylabel(prose.text("incremental_cost", lang))
 
     gaining = [a for a in arms if a["bundle"] != "baseline"
@@ -472,8 +513,8 @@ def cost_figure(costs: pd.DataFrame, arms: Arms) -> Figure:
     right.set_xlabel(prose.text("cost_per_household_axis", lang))
     right.grid(axis="y", visible=False)
     handles, labels = right.get_legend_handles_labels()
-    right.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
-                 fontsize=10.5)
+    right.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+                 ncol=2 if is_narrow() else 3, fontsize=10.5)
     return fig
 
 
@@ -591,6 +632,130 @@ def network_figure(graph, rt: np.ndarray, rw: np.ndarray, rung_start: np.ndarray
         ax.set_aspect("equal")
         ax.set_axis_off()
     handles = [Patch(facecolor=RUNG_COLOURS[c], edgecolor="#333333") for c in RUNG_COLUMNS]
-    fig.suptitle(prose.text("network_title", lang, n=n), fontsize=12.5, x=0.02, ha="left")
+    title = prose.text("network_title", lang, n=n)
+    fig.suptitle(_wrap(title, 50) if is_narrow() else title, fontsize=12.5, x=0.02,
+                 ha="left")
     _legend_below(fig, handles, list(i18n.rung_names(lang)), ncol=5)
+    return fig
+
+
+# --------------------------------------------------------------------------- sweeps, districts
+
+
+@styled
+def sweep_figure(sweep: pd.DataFrame, arms: Arms, parameters: Sequence[str],
+                 outcomes: Sequence[str], labels: Mapping[str, str]) -> Figure:
+    """Each outcome (rows) against each swept parameter (columns): one line per strategy, the
+    mean over the runs at a level with its 95% band.
+
+    ``sweep``: :func:`sanisim.analysis.sweep_table` of one scenario; ``labels``: outcome
+    column -> axis label.
+    """
+    ncol, nrow = len(parameters), len(outcomes)
+    fig = new_figure((FIGSIZE[0], 2.9 * nrow + 1.2))
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharex="col", sharey="row")
+    handles, names = [], []
+    bundles = list(dict.fromkeys(arms.table["bundle"]))
+    for j, parameter in enumerate(parameters):
+        for i, outcome in enumerate(outcomes):
+            ax = axes[i, j]
+            part = sweep[(sweep["parameter"] == parameter) & (sweep["outcome"] == outcome)]
+            for bundle in bundles:
+                rows = part[part["bundle"] == bundle].sort_values("value")
+                if rows.empty:
+                    continue
+                arm = arms.table[arms.table["bundle"] == bundle].iloc[0]
+                style = arm_style(str(bundle), bundles)
+                (line,) = ax.plot(rows["value"], rows["mean"], marker="o", markersize=5,
+                                  **style)
+                ax.fill_between(rows["value"], rows["low"], rows["high"],
+                                color=style["color"], alpha=0.18, linewidth=0)
+                if i == 0 and j == 0:
+                    handles.append(line)
+                    names.append(str(arm["arm"]))
+            _percent_axis(ax)
+            if j == 0:
+                ax.set_ylabel(_wrap(labels.get(outcome, outcome), 22))
+            if i == nrow - 1:
+                ax.set_xlabel(_wrap(parameter, 26))
+    _legend_below(fig, handles, names)
+    _interval_note(fig, arms)
+    return fig
+
+
+@styled
+def districts_figure(panels: Sequence[tuple[str, pd.DataFrame, Arms]],
+                     measures: Sequence[str] = ("basic_or_better", "open_defecation",
+                                                "safely_managed")) -> Figure:
+    """Small multiples: one column per district, one row per measure, one line per strategy
+    of that district (mean with its 95% band); rows share their y axis.
+
+    ``panels``: (district title, :func:`sanisim.analysis.replicate_summary` of the district,
+    its :class:`Arms`).
+    """
+    lang = panels[0][2].lang
+    ncol, nrow = len(panels), len(measures)
+    fig = new_figure((FIGSIZE[0], 2.8 * nrow + 2.6))
+    axes = fig.subplots(nrow, ncol, squeeze=False, sharex=True, sharey="row")
+    for j, (title, summary, arms) in enumerate(panels):
+        column = axes[:, j]
+        handles, labels = _band_panels(column, summary, arms, list(arms), measures)
+        for ax in column:
+            ax.set_title("")
+        column[0].set_title(_wrap(title, 20), fontsize=12.5)
+        for ax in column:
+            _percent_axis(ax)
+            if ax is not column[-1]:
+                ax.set_xlabel("")
+        column[-1].legend(handles, [_wrap(label, 26) for label in labels], loc="upper center",
+                          bbox_to_anchor=(0.5, -0.32), fontsize=10.5, ncol=1)
+    for i, measure in enumerate(measures):
+        axes[i, 0].set_ylabel(_wrap(i18n.measure_name(measure, lang), 20))
+    _interval_note(fig, panels[0][2])
+    return fig
+
+
+@styled
+def frontiers_figure(panels: Sequence[tuple[str, pd.DataFrame, Arms]], x_label: str
+                     ) -> Figure:
+    """One cost-effectiveness panel per district: additional cost against additional
+    households (the district's headline outcome), with that district's own efficient
+    frontier. Districts never share a frontier: their baselines, populations and prices
+    differ.
+
+    ``panels``: (district title, the district's cost table (funder ``total`` rows used), its
+    :class:`Arms`).
+    """
+    ncol = len(panels)
+    fig = new_figure((FIGSIZE[0], 5.2))
+    axes = fig.subplots(1, ncol, squeeze=False).ravel()
+    for ax, (title, costs, arms) in zip(axes, panels, strict=True):
+        ax.set_title(_wrap(title, 24), fontsize=12.5)
+        total = costs[costs["funder"] == "total"] if not costs.empty else costs
+        if total.empty:
+            _note(ax, prose.text("no_baseline", arms.lang))
+            continue
+        ax.axhline(0, color="#999999", linewidth=1)
+        ax.axvline(0, color="#999999", linewidth=1)
+        ax.plot(0, 0, "s", color=BASELINE_COLOUR, markersize=8)
+        frontier = [(0.0, 0.0)]
+        for arm in arms:
+            part = arms.rows_of(total, arm)
+            if part.empty:
+                continue
+            row = part.iloc[0]
+            x, y = row["households_mean"], row["cost_mean"] / 1e6
+            ax.errorbar(x, y, xerr=_err(row, "households"), yerr=_err(row, "cost", 1e6),
+                        fmt="o", color=arms.style(arm)["color"], markersize=8, capsize=3,
+                        linewidth=1.3)
+            ax.annotate(_wrap(str(arm["arm"]), 18), (x, y), textcoords="offset points",
+                        xytext=(6, 4), fontsize=10.5)
+            if bool(row["frontier"]):
+                frontier.append((x, y))
+        frontier.sort()
+        fx, fy = zip(*frontier, strict=True)
+        ax.plot(fx, fy, color="#555555", linewidth=1.4, zorder=0)
+        ax.set_xlabel(_wrap(x_label, 30))
+    axes[0].set_ylabel(prose.text("incremental_cost", panels[0][2].lang))
+    _interval_note(fig, panels[0][2])
     return fig

@@ -1,0 +1,81 @@
+"""The parts a report page is made of: sections (a district, the comparison of districts, a
+sweep), their figures (a wide image and a phone-width one, embedded as data URLs) and the
+folder the figure files are written to.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sanisim.report import prose
+from sanisim.report.figures import INTERVAL_FIGURES, Image, render_image
+from sanisim.report.tables import TableView
+
+
+def data_url(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+@dataclass
+class Figure:
+    """A figure on the page: its images (wide and narrow) and words."""
+
+    key: str
+    title: str
+    caption: str
+    image: Image
+
+    @property
+    def src(self) -> str:
+        return data_url(self.image.png)
+
+    @property
+    def src_narrow(self) -> str:
+        return data_url(self.image.narrow_png)
+
+
+@dataclass
+class Section:
+    """One part of the page: a district, the comparison of districts, or a sweep."""
+
+    anchor: str
+    title: str
+    description: str = ""
+    notes: list[str] = field(default_factory=list)
+    findings: list[tuple[str, Any]] = field(default_factory=list)
+    strategies: list[tuple[str, str]] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[TableView] = field(default_factory=list)
+
+
+def figure_entry(key: str, image: Image, holds: str, lang: str,
+                 intervals: bool | None = None) -> Figure:
+    """A figure with its title and caption (prose ``[figure.KEY]``); figures with intervals
+    say what they hold."""
+    title, caption = prose.figure(key, lang)
+    if intervals if intervals is not None else key in INTERVAL_FIGURES:
+        caption += " " + prose.interval_note(holds, lang) + "."
+    return Figure(key, title, caption, image)
+
+
+class Images:
+    """Draws figures, writes them into the figure folder (``NAME.png``, ``NAME.svg`` and the
+    phone-width ``NAME.narrow.png``) and keeps their bytes for the page."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def save(self, name: str, draw: Callable[[], Any]) -> Image:
+        """``draw()`` returns a matplotlib figure; ``name`` may hold a subfolder."""
+        image = render_image(draw)
+        stem = self.folder / name
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        (stem.parent / f"{stem.name}.png").write_bytes(image.png)
+        (stem.parent / f"{stem.name}.narrow.png").write_bytes(image.narrow_png)
+        (stem.parent / f"{stem.name}.svg").write_bytes(image.svg)
+        return image

@@ -1,0 +1,74 @@
+"""The report's tables as files: CSV in raw units for analysis, and CSV that Indonesian-locale
+spreadsheets read as they are.
+
+``tables/NAME.csv`` (every report): comma-separated, decimal point, English column names, raw
+units (shares 0-1, rupiah, months) — for pandas, R and English-locale spreadsheets.
+
+``tabel/NAME.csv`` (the Indonesian report, ``--lang id``): the same numbers for Excel or
+LibreOffice set to Indonesian: semicolon-separated, decimal comma (Excel in the Indonesian
+locale uses "," as the decimal sign and ";" as the list separator, so a comma-separated file
+with decimal points opens as text in one column), UTF-8 with a byte-order mark (so Excel reads
+the characters right), Indonesian column names (``lang/columns.id.toml``; a parameter column
+``param:KEY`` reads ``parameter:KEY``) and Indonesian words for what an interval holds.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+
+import pandas as pd
+
+from sanisim.report import prose
+from sanisim.runs.posterior import POSTERIOR_PREFIX
+from sanisim.runs.results import PARAM_PREFIX
+
+ENGLISH_FOLDER = "tables"
+INDONESIAN_FOLDER = "tabel"
+#: Indonesian-locale spreadsheet CSV: list separator and decimal sign.
+ID_SEPARATOR, ID_DECIMAL = ";", ","
+
+
+@cache
+def indonesian_columns() -> dict[str, str]:
+    """Column name -> Indonesian column name (``lang/columns.id.toml``)."""
+    text = files(__package__).joinpath("lang", "columns.id.toml").read_text(encoding="utf-8")
+    return dict(tomllib.loads(text)["columns"])
+
+
+def indonesian_header(column: str) -> str:
+    """The Indonesian name of a table column (a KeyError names a column left untranslated)."""
+    if column.startswith(PARAM_PREFIX):
+        return "parameter:" + column.removeprefix(PARAM_PREFIX)
+    if column.startswith(POSTERIOR_PREFIX):
+        return "posterior:" + column.removeprefix(POSTERIOR_PREFIX)
+    return indonesian_columns()[column]
+
+
+def indonesian(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with Indonesian column names and interval descriptions."""
+    out = frame.copy()
+    if "interval_holds" in out.columns:
+        out["interval_holds"] = [prose.holds(str(v), "id") if isinstance(v, str) else v
+                                 for v in out["interval_holds"]]
+    return out.rename(columns={c: indonesian_header(c) for c in out.columns})
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out: Path, lang: str) -> Path:
+    """Write every table as ``out/tables/NAME.csv``, and for ``lang`` "id" also as
+    ``out/tabel/NAME.csv`` for Indonesian-locale spreadsheets; returns the folder of ``lang``.
+    """
+    folder = out / ENGLISH_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    if lang != "id":
+        return folder
+    folder_id = out / INDONESIAN_FOLDER
+    folder_id.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        indonesian(frame).to_csv(folder_id / f"{name}.csv", index=False, sep=ID_SEPARATOR,
+                                 decimal=ID_DECIMAL, encoding="utf-8-sig")
+    return folder_id
