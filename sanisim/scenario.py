@@ -331,8 +331,8 @@ def check_value(key: str, value: Any, source: str) -> Any:
     if param is None:
         err = _unknown(key, source)
         if key.count(".") == 0:
-            err = InputError(source, key, f"{err.message} (top-level keys: "
-                             "name, description, extends, names, strategies, bundles, or a section)")
+            err = InputError(source, key, f"{err.message} (top-level keys: name, description, "
+                             "extends, names, strategies, bundles, or a section)")
         raise err
     return param.check(value, source)
 
