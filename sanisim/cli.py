@@ -1,8 +1,8 @@
 """The ``sanisim`` command. Exit 0 on success, 2 with one line on a user's mistake.
 
 Each verb is a function ``cmd_<verb>(args)`` registered in :func:`build_parser`; the verbs of
-the layers below (batch, trial, calibrate, sensitivity, joint, report) are registered by their
-own modules' ``register``.
+the layers below (batch, trial, calibrate, sensitivity, joint, report, compare) are registered
+by their own modules' ``register``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sanisim.errors import InputError
 from sanisim.evidence import calibration, joint, sensitivity, trial
 from sanisim.evidence.files import describe_evidence_file
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.report import compare as compare_batches
 from sanisim.runs import batch
 from sanisim.runs import run as runner
 from sanisim.runs.cli_options import at_least
@@ -155,7 +156,7 @@ def build_parser() -> _Parser:
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    for module in (batch, report, trial, calibration, sensitivity, joint):
+    for module in (batch, report, compare_batches, trial, calibration, sensitivity, joint):
         module.register(verbs)
     for register in EXTRA_VERBS:
         register(verbs)
