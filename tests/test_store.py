@@ -139,8 +139,9 @@ def test_refuses_a_folder_of_another_experiment(tmp_path, tiny, capsys):
     other.write_text(textwrap.dedent(TINY).replace('"tiny"', '"other"'))
     assert main(["batch", str(other), "--out", str(out), "--quiet"]) == 2
     assert_one_line(capsys.readouterr().err, str(out), "'tiny'", "another folder")
-    changed = tmp_path / "changed.toml"  # same name, another design
-    changed.write_text(textwrap.dedent(TINY).replace("replicates = 2", "replicates = 3"))
+    # same name, another design (more replicates alone would grow the store instead)
+    changed = tmp_path / "changed.toml"
+    changed.write_text(textwrap.dedent(TINY).replace("seed = 11", "seed = 12"))
     assert main(["batch", str(changed), "--out", str(out), "--resume"]) == 2
     assert_one_line(capsys.readouterr().err, str(out), "earlier version", "design changed")
 
