@@ -129,6 +129,10 @@ def compare_figure(table: pd.DataFrame, labels: dict[tuple[str, str], str], name
         ax.set_visible(False)
     handles, names = axes[0].get_legend_handles_labels()
     plots._legend_below(fig, handles, names, ncol=2)
+    holds = [name.split(":")[0] + ": "
+             + prose.interval_note(table[f"interval_holds_{side}"].iloc[0], lang)
+             for side, name in (("a", name_a), ("b", name_b))]
+    fig.suptitle("; ".join(holds), fontsize=11, x=0.01, ha="left", color="#555555")
     return fig
 
 

@@ -644,13 +644,15 @@ def network_figure(graph, rt: np.ndarray, rw: np.ndarray, rung_start: np.ndarray
 
 @styled
 def sweep_figure(sweep: pd.DataFrame, arms: Arms, parameters: Sequence[str],
-                 outcomes: Sequence[str], labels: Mapping[str, str]) -> Figure:
+                 outcomes: Sequence[str], labels: Mapping[str, str],
+                 axes_names: Mapping[str, str] | None = None) -> Figure:
     """Each outcome (rows) against each swept parameter (columns): one line per strategy, the
     mean over the runs at a level with its 95% band.
 
     ``sweep``: :func:`sanisim.analysis.sweep_table` of one scenario; ``labels``: outcome
-    column -> axis label.
+    column -> axis label; ``axes_names``: parameter -> x-axis label (default the key).
     """
+    axes_names = axes_names or {}
     ncol, nrow = len(parameters), len(outcomes)
     fig = new_figure((FIGSIZE[0], 2.9 * nrow + 1.2))
     axes = fig.subplots(nrow, ncol, squeeze=False, sharex="col", sharey="row")
@@ -677,7 +679,7 @@ def sweep_figure(sweep: pd.DataFrame, arms: Arms, parameters: Sequence[str],
             if j == 0:
                 ax.set_ylabel(_wrap(labels.get(outcome, outcome), 22))
             if i == nrow - 1:
-                ax.set_xlabel(_wrap(parameter, 26))
+                ax.set_xlabel(_wrap(axes_names.get(parameter, parameter), 26))
     _legend_below(fig, handles, names)
     _interval_note(fig, arms)
     return fig

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from sanisim import analysis, i18n
 from sanisim.analysis.sweeps import LHS_BINS
+from sanisim.parameters import BY_KEY
 from sanisim.report import plots, prose
 from sanisim.report.names import Names
 from sanisim.report.sections import Figure, Images, Section
@@ -63,13 +64,15 @@ def sweep_part(results: Results, sweep: pd.DataFrame, names: Names, images: Imag
                     "others (a marginal view)", len(parameters), ", ".join(parameters))
     arms = sweep_arms(results, names, lang, holds)
     labels = {o: i18n.measure_name(m, lang) for o, m in OUTCOMES.items()}
+    axes_names = {p: f"{p} ({BY_KEY[p].unit})" if p in BY_KEY and BY_KEY[p].unit else p
+                  for p in parameters}
     title, caption = prose.figure("sweep", lang)
     caption += " " + prose.interval_note(holds, lang) + "."
     for start in range(0, len(parameters), PER_FIGURE):
         chunk = parameters[start:start + PER_FIGURE]
         key = "sweep" if start == 0 else f"sweep_{start // PER_FIGURE + 1}"
         image = images.save(prefix + key, lambda chunk=chunk: plots.sweep_figure(
-            sweep, arms, chunk, list(OUTCOMES), labels))
+            sweep, arms, chunk, list(OUTCOMES), labels, axes_names))
         section.figures.append(Figure(key, title, caption, image))
     section.findings = [(prose.text("sweep_question", lang, parameter=p),
                          _finding(sweep, p, arms, lang, horizon)) for p in parameters]
