@@ -4,6 +4,7 @@ names from the scenario files, Indonesian spreadsheets, and the page on a phone.
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import os
 import re
@@ -133,6 +134,10 @@ def test_several_districts_get_a_comparison_and_a_section_each(districts):
     assert "fig-comparison-cost" not in comparison  # no one cost figure across districts
     for name in ("blitar", "takalar"):
         assert (districts / "figures_en" / name / "cost.png").exists()
+    manifest = json.loads((districts / "manifest.json").read_text())
+    assert manifest["results"]["experiment"] == "two_districts"
+    assert manifest["reports"]["en"]["kind"] == "districts"
+    assert manifest["reports"]["en"]["districts"] == ["blitar", "takalar"]
 
 
 def test_no_frontier_runs_across_districts(districts):
@@ -182,6 +187,9 @@ def test_indonesian_folder_holds_csv_for_indonesian_spreadsheets(sweep):
     assert "rerata" in indo.columns and "mean" not in indo.columns
     np.testing.assert_allclose(indo["rerata"], english["mean"])
     assert set(indo["isi_selang"]) == {prose.holds("seed noise", "id")}
+    arms = pd.read_csv(out / "tabel" / "arms.csv", sep=";", encoding="utf-8-sig")
+    assert arms["strategi"].str.startswith(load("default").display_name(
+        "bundles", "baseline", "id")).any()  # the arms' Indonesian names
     for path in (out / "tables").glob("*.csv"):  # every table is there, translated
         assert (out / "tabel" / path.name).exists()
 

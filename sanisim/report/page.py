@@ -15,6 +15,7 @@ What the page holds depends on the batch's design (``docs/report.md``):
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from functools import cache
@@ -42,7 +43,9 @@ from sanisim.report.tables import (
     labelled,
 )
 from sanisim.runs.experiment import load_results
-from sanisim.runs.results import Results
+from sanisim.runs.results import PARAM_PREFIX, Results
+from sanisim.runs.run import git_commit, package_version
+from sanisim.runs.store import now
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +217,7 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
     if swept:
         kind = "sweep"
         tables = compute_tables(results, baseline, names)
+        local = {"arms": labelled(tables, results, lang)}
         sweep = analysis.sweep_table(results, tables.run_metrics)
         csv = {**tables.csv_tables(), "sweep": sweep}
         for district in districts:
@@ -233,12 +237,39 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
                 subset(results, district), tables, images, lang, baseline, network,
                 prefix=f"{district}/" if several else "", several=several))
         csv = _concat([t.csv_tables() for t in per.values()])
+        local = {"arms": pd.concat([labelled(t, subset(results, d), lang)
+                                    for d, t in per.items()], ignore_index=True)}
         tables_list = list(per.values())
-    write_tables(csv, out, lang)
+    write_tables(csv, out, lang, local)
+    write_manifest(results, out, lang, kind, districts, swept)
     page = out / HTML_NAME[lang]
     page.write_text(render_html(results, sections, lang, out, kind, tables_list),
                     encoding="utf-8")
     return page
+
+
+def write_manifest(results: Results, out: Path, lang: str, kind: str, districts: list[str],
+                   swept: list[str]) -> Path:
+    """``out/manifest.json``: the store the report was made from (experiment, hash, commit)
+    and, per language written, the sanisim version and commit that wrote it, when, and what the
+    page holds."""
+    path = out / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        manifest = {}
+    source = results.manifest
+    manifest["results"] = {key: source.get(key) for key in (
+        "experiment", "experiment_hash", "experiment_file", "seed", "git_commit",
+        "sanisim_version", "created")}
+    manifest["results"]["runs_reported"] = int(len(analysis.finished_runs(results)))
+    manifest.setdefault("reports", {})[lang] = {
+        "page": HTML_NAME[lang], "kind": kind, "districts": districts,
+        "swept": [c.removeprefix(PARAM_PREFIX) for c in swept],
+        "interval_holds": analysis.interval_holds(results),
+        "sanisim_version": package_version(), "git_commit": git_commit(), "created": now()}
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
 
 
 def _concat(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:

@@ -56,9 +56,11 @@ def indonesian(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={c: indonesian_header(c) for c in out.columns})
 
 
-def write_tables(tables: dict[str, pd.DataFrame], out: Path, lang: str) -> Path:
+def write_tables(tables: dict[str, pd.DataFrame], out: Path, lang: str,
+                 localised: dict[str, pd.DataFrame] | None = None) -> Path:
     """Write every table as ``out/tables/NAME.csv``, and for ``lang`` "id" also as
-    ``out/tabel/NAME.csv`` for Indonesian-locale spreadsheets; returns the folder of ``lang``.
+    ``out/tabel/NAME.csv`` for Indonesian-locale spreadsheets (``localised`` replaces tables
+    there, e.g. the arms with their Indonesian names); returns the folder of ``lang``.
     """
     folder = out / ENGLISH_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,7 +70,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out: Path, lang: str) -> Path:
         return folder
     folder_id = out / INDONESIAN_FOLDER
     folder_id.mkdir(parents=True, exist_ok=True)
-    for name, frame in tables.items():
+    for name, frame in {**tables, **(localised or {})}.items():
         indonesian(frame).to_csv(folder_id / f"{name}.csv", index=False, sep=ID_SEPARATOR,
                                  decimal=ID_DECIMAL, encoding="utf-8-sig")
     return folder_id

@@ -93,7 +93,7 @@ def compute_tables(results: Results, baseline: str = BASELINE,
     over_time_measures = [m for m in (*analysis.LADDER_MEASURES, "odf_communities")
                           if m in results.monthly.columns]
     paired_measures = ["basic_or_better", "open_defecation", "safely_managed"]
-    return Tables(
+    tables = Tables(
         arms=analysis.arms(results, baseline),
         ladder_end=analysis.ladder_end(results),
         ladder_over_time=analysis.replicate_summary(results, over_time_measures),
@@ -111,6 +111,8 @@ def compute_tables(results: Results, baseline: str = BASELINE,
         costs_safely=(analysis.costs(results, baseline, metrics, measure="safely_managed")
                       if focus == "safely_managed" else pd.DataFrame()),
     )
+    tables.arms = labelled(tables, results, "en")  # the declared names in the CSV too
+    return tables
 
 
 # --------------------------------------------------------------------------- rows and arms
