@@ -244,8 +244,8 @@ def _percent_axis(ax, axis: str = "y", signed: bool = False) -> None:
 
 
 def _note(ax, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
-            fontsize=13, color="#555555")
+    ax.text(0.5, 0.5, _wrap(text, 18 if is_narrow() else 30), transform=ax.transAxes,
+            ha="center", va="center", fontsize=13, color="#555555")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
