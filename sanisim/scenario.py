@@ -5,7 +5,8 @@ and their bounds are the records in :mod:`sanisim.parameters`), optional ``name`
 ``description`` and ``extends`` keys, the strategy definitions ``[strategies.NAME]`` and
 ``[bundles]`` (validated by :mod:`sanisim.strategies`), and the display names of those
 strategies and bundles in English and Indonesian (``[names.bundles]``,
-``[names.strategies]``: ``key = {en = "...", id = "..."}``; they do not change results). Every
+``[names.strategies]``: ``key = {en = "...", id = "..."}``; optionally ``[names]
+description = {en = "...", id = "..."}``; they do not change results). Every
 mistake is an :class:`~sanisim.errors.InputError` naming the file and the key.
 """
 
@@ -69,6 +70,14 @@ class Scenario:
         """The name ``[names.<kind>]`` gives ``key`` in ``lang`` (None when not declared)."""
         entry = self.names.get(kind, {}).get(key)
         return entry[lang] if entry else None
+
+    def describe(self, lang: str) -> str:
+        """The description in ``lang``: from ``[names.description]`` when its English text is
+        this scenario's ``description`` (a translation inherited through ``extends`` from a
+        file with another description is not used), else ``description``."""
+        own = " ".join(self.description.split())
+        entry = self.names.get("description", {}).get("text")
+        return entry[lang] if entry and entry["en"] == own else own
 
     def unnamed(self) -> list[str]:
         """Bundles and strategies without display names, as ``"bundles.KEY"``."""
@@ -269,8 +278,11 @@ def parse_names(raw: Any, declared: Mapping[str, Mapping[str, Any]], source: str
     names: dict[str, dict[str, dict[str, str]]] = {}
     for kind, table in raw.items():
         if kind not in NAME_KINDS:
+            if kind == "description":  # the description in every language
+                names["description"] = {"text": _entry(table, source, "names.description")}
+                continue
             raise InputError(source, f"names.{kind}", "unknown key; allowed: "
-                             + ", ".join(NAME_KINDS))
+                             + ", ".join((*NAME_KINDS, "description")))
         if not isinstance(table, dict):
             raise InputError(source, f"names.{kind}", "must be a table: KEY = {en = \"...\", "
                              "id = \"...\"}")
@@ -282,13 +294,17 @@ def parse_names(raw: Any, declared: Mapping[str, Mapping[str, Any]], source: str
                         "allowed: " + (", ".join(declared[kind]) or "none declared"))
                 raise InputError(source, where, f"names no {kind[:-1]} of this scenario; "
                                  + hint)
-            if not isinstance(entry, dict) or set(entry) != set(NAME_LANGUAGES) or not all(
-                    isinstance(v, str) and v.strip() for v in entry.values()):
-                raise InputError(source, where, "must be {en = \"English name\", "
-                                 "id = \"Indonesian name\"} (both non-empty text)")
-            names.setdefault(kind, {})[key] = {lang: entry[lang].strip()
-                                               for lang in NAME_LANGUAGES}
+            names.setdefault(kind, {})[key] = _entry(entry, source, where)
     return _frozen_names(names)
+
+
+def _entry(entry: Any, source: str, where: str) -> dict[str, str]:
+    """One ``{en = "...", id = "..."}`` of ``[names]``, checked."""
+    if not isinstance(entry, dict) or set(entry) != set(NAME_LANGUAGES) or not all(
+            isinstance(v, str) and v.strip() for v in entry.values()):
+        raise InputError(source, where, "must be {en = \"English text\", "
+                         "id = \"Indonesian text\"} (both non-empty)")
+    return {lang: " ".join(entry[lang].split()) for lang in NAME_LANGUAGES}
 
 
 def _flatten(raw: Mapping[str, Any], source: str, prefix: str = ""):

@@ -71,3 +71,20 @@ def test_names_travel_with_a_pickled_scenario_and_leave_its_hash_alone(write_sce
     other = load(renamed)
     assert other.display_name("bundles", "lltt", "en") == "Other"
     assert other.config_hash == scenario.config_hash
+
+
+PRESETS = sorted(SCENARIO_DIR.glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
+def test_every_district_preset_describes_itself_in_indonesian(path):
+    scenario = load(path)
+    english = " ".join(scenario.description.split())
+    assert scenario.describe("en") == english
+    assert scenario.describe("id") != english, f"{path.name}: no [names.description] id"
+
+
+def test_an_inherited_translation_of_another_description_is_not_used(write_scenario):
+    path = write_scenario(f'extends = "{SCENARIO_DIR / "default.toml"}"\n'
+                          'description = "My own district."\n')
+    assert load(path).describe("id") == "My own district."

@@ -80,9 +80,10 @@ class Names:
         """A district's title: its scenario name as words ('kulon_progo' -> 'Kulon progo')."""
         return " ".join(part.capitalize() for part in scenario.split("_"))
 
-    def description(self, scenario: str) -> str:
+    def description(self, scenario: str, lang: str = "en") -> str:
+        """The district's description in ``lang`` (its scenario file's)."""
         declared = self.scenarios.get(scenario)
-        return " ".join(declared.description.split()) if declared else ""
+        return declared.describe(lang) if declared else ""
 
     def strategy_types(self, scenario: str, bundle: str) -> set[str]:
         """The strategy types (programmes) a bundle runs."""

@@ -126,7 +126,7 @@ def district_section(results: Results, tables: Tables, images: Images, lang: str
     scenario = str(tables.arms["scenario"].iloc[0])
     names = tables.names
     section = Section(anchor=f"district-{scenario}", title=names.title(scenario),
-                      description=names.description(scenario))
+                      description=names.description(scenario, lang))
     focus = "focus_safely" if tables.focus == "safely_managed" else "focus_od"
     section.notes.append(prose.text(focus, lang))
     section.findings = findings(results, tables, lang, baseline)

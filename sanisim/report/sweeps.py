@@ -50,7 +50,7 @@ def sweep_part(results: Results, sweep: pd.DataFrame, names: Names, images: Imag
     scenario = str(results.runs["scenario"].iloc[0])
     section = Section(anchor=f"sweep-{scenario}",
                       title=f"{prose.text('sweep_title', lang)} · {names.title(scenario)}",
-                      description=names.description(scenario))
+                      description=names.description(scenario, lang))
     parameters = [c.removeprefix(PARAM_PREFIX) for c in swept]
     holds = analysis.interval_holds(results)
     horizon = int(results.runs["months"].max())
