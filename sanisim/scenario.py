@@ -96,6 +96,8 @@ class Scenario:
         if self.names:
             nested["names"] = {kind: {k: dict(v) for k, v in table.items()}
                                for kind, table in self.names.items()}
+            if "description" in nested["names"]:  # as written: {en = ..., id = ...}
+                nested["names"]["description"] = nested["names"]["description"]["text"]
         return nested
 
     @property

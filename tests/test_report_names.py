@@ -10,7 +10,7 @@ from conftest import assert_one_line
 from sanisim import i18n
 from sanisim.cli import main
 from sanisim.errors import InputError
-from sanisim.scenario import NAME_LANGUAGES, SCENARIO_DIR, load
+from sanisim.scenario import NAME_LANGUAGES, SCENARIO_DIR, from_dict, load
 
 SHIPPED = sorted(SCENARIO_DIR.rglob("*.toml"))
 
@@ -88,3 +88,9 @@ def test_an_inherited_translation_of_another_description_is_not_used(write_scena
     path = write_scenario(f'extends = "{SCENARIO_DIR / "default.toml"}"\n'
                           'description = "My own district."\n')
     assert load(path).describe("id") == "My own district."
+
+
+def test_names_round_trip_through_plain_data():
+    scenario = load("blitar")
+    again = from_dict(scenario.to_dict(), "<round trip>")
+    assert again.names == scenario.names and again.describe("id") == scenario.describe("id")
