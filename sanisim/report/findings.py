@@ -156,8 +156,10 @@ def _finding_safely(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None
     metrics = match(tables.run_metrics, lead, design)
     paired = match(tables.paired_end[tables.paired_end["measure"] == "safely_managed"],
                    lead, design)
+    gain = paired.iloc[0]["mean"] if len(paired) else 0.0
     parts: list[Markup | str] = [say(
-        "safely_first", name=arm_name(lead), share=pct(row.iloc[0]["mean"]) if len(row) else "–",
+        "safely_first" if gain > 0 else "safely_none", name=arm_name(lead),
+        share=pct(row.iloc[0]["mean"]) if len(row) else "–",
         start=pct(metrics["safely_managed_start"].mean()) if len(metrics) else "–",
         horizon=tables.horizon)]
     if len(paired):
@@ -165,7 +167,7 @@ def _finding_safely(tables: Tables, labels: pd.DataFrame, lead: pd.Series | None
     others = tables.paired_end[(tables.paired_end["measure"] == "safely_managed")
                                & (tables.paired_end["bundle"] != baseline)
                                & (tables.paired_end["bundle"] != lead["bundle"])]
-    if len(others):
+    if len(others) and gain > 0:
         nxt = others.sort_values("mean", ascending=False, kind="stable").iloc[0]
         parts.append(say("safely_next", name=arm_name(match(labels, nxt, design).iloc[0]),
                          points=i18n.points(nxt["mean"], lang)))
