@@ -14,7 +14,6 @@ change (a scenario, a bundle, a value, the seed, fewer replicates) still refuses
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 from pathlib import Path
 
@@ -56,9 +55,7 @@ def grow_replicates(root: str | Path, experiment: Experiment) -> tuple[int, int]
         return None  # keys of the stored runs are not all kept: never mix designs
     store._lock()
     try:
-        buffer = io.BytesIO()
-        experiment.run_frame().to_parquet(buffer, index=False)
-        atomic_write(store.root / RUNS, buffer.getvalue())
+        store._write_runs(experiment)  # the store's own writer of its run table
         atomic_write(store.root / "experiment.toml", experiment.text.encode())
         manifest.setdefault("grown", []).append({
             "at": now(), "replicates_before": before, "replicates_after": experiment.replicates,
