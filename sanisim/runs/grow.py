@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sanisim.errors import InputError
 from sanisim.runs.experiment import Experiment
 from sanisim.runs.store import RUNS, Store, atomic_write, now
 
@@ -41,8 +42,11 @@ def grow_replicates(root: str | Path, experiment: Experiment) -> tuple[int, int]
     store = Store(root)
     if not store.manifest_path.exists():
         return None
-    manifest = store.manifest()
-    if manifest.get("experiment_hash") == experiment.hash:
+    try:
+        manifest = store.manifest()
+    except (InputError, ValueError):  # damaged: opening the store for the batch deals with it
+        return None
+    if not isinstance(manifest, dict) or manifest.get("experiment_hash") == experiment.hash:
         return None
     before = stored_replicates(store.root)
     if before is None or before >= experiment.replicates:
