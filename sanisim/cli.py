@@ -156,8 +156,9 @@ def build_parser() -> _Parser:
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    for module in (batch, report, compare_batches, trial, calibration, sensitivity, joint):
+    for module in (batch, report, trial, calibration, sensitivity, joint):
         module.register(verbs)
+    compare_batches.register(verbs)  # sanisim compare A B
     for register in EXTRA_VERBS:
         register(verbs)
     return parser
