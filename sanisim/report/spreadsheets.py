@@ -39,12 +39,19 @@ def indonesian_columns() -> dict[str, str]:
 
 
 def indonesian_header(column: str) -> str:
-    """The Indonesian name of a table column (a KeyError names a column left untranslated)."""
+    """The Indonesian name of a table column (a column not in ``columns.id.toml`` keeps its
+    name: a new output column never stops a report)."""
     if column.startswith(PARAM_PREFIX):
         return "parameter:" + column.removeprefix(PARAM_PREFIX)
     if column.startswith(POSTERIOR_PREFIX):
         return "posterior:" + column.removeprefix(POSTERIOR_PREFIX)
-    return indonesian_columns()[column]
+    return indonesian_columns().get(column, column)
+
+
+def untranslated(columns) -> list[str]:
+    """Columns that keep their English name in the Indonesian folder."""
+    return [c for c in columns if not c.startswith((PARAM_PREFIX, POSTERIOR_PREFIX))
+            and c not in indonesian_columns()]
 
 
 def indonesian(frame: pd.DataFrame) -> pd.DataFrame:
