@@ -640,7 +640,7 @@ EQUITY_COLUMNS: tuple[str, ...] = (
 #: Use, ownership, sharing and community columns (:meth:`SanitationModel._mechanism_outputs`).
 MECHANISM_COLUMNS: tuple[str, ...] = (
     "practising_od", "not_in_use", "own_facility", "ever_owned", "sharing_with_host",
-    "awaiting_repair", "rts_planning", "rts_monitored",
+    "awaiting_repair", "pit_toilet", "rts_planning", "rts_monitored",
 )
 
 #: Columns of the monthly table, in order (strategies may add their own).
