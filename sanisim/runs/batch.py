@@ -216,11 +216,7 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
         report = BatchReport(experiment.name, out, len(experiment.runs),
                              skipped=len(experiment.runs) - len(todo),
                              interval_holds=experiment.interval_holds, damaged=store.damaged)
-        for damage in store.damaged[:5]:
-            log.warning("%s; running it again", damage)
-        if len(store.damaged) > 5:
-            log.warning("... and %d more damaged runs; running them again",
-                        len(store.damaged) - 5)
+        _announce_damage(store.damaged, progress)
         manifest = store.manifest()
         if manifest.get("git_commit") not in (None, git_commit()):
             log.warning("%s was started at commit %s; this session runs %s", out,
@@ -258,6 +254,19 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     finally:
         store.close()
     return report
+
+
+def _announce_damage(damaged: list[Damage], progress: str) -> None:
+    """One line per damaged run found on resume (at most five, then a count): on stderr with
+    the progress output, else in the log."""
+    lines = [f"{damage}; running it again" for damage in damaged[:5]]
+    if len(damaged) > 5:
+        lines.append(f"... and {len(damaged) - 5} more damaged runs; running them again")
+    for line in lines:
+        if progress == "none":
+            log.warning("%s", line)
+        else:
+            print(f"sanisim batch: {line}", file=sys.stderr, flush=True)
 
 
 @contextmanager
