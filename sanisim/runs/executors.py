@@ -220,11 +220,13 @@ def _dask_executor(workers: int | None, scheduler: str | None,
         label = f"Dask scheduler {scheduler}"
     else:
         count = workers or available_cpus()
-        # host and dashboard on the loopback interface only: a Dask scheduler has no
+        # scheduler, workers and every HTTP server (a worker's too, which otherwise listens
+        # on all interfaces) on the loopback interface only: a Dask scheduler has no
         # authentication, and a shared machine's other users must not reach it
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
-                               host=LOCAL_HOST if processes else None,
-                               dashboard_address=f"{LOCAL_HOST}:0")
+                               host=LOCAL_HOST if processes else None,  # threads: in-process
+                               dashboard_address=f"{LOCAL_HOST}:0",
+                               worker_dashboard_address=f"{LOCAL_HOST}:0")
         client = Client(cluster)
         label = f"local Dask cluster of {count} worker{'s' if count > 1 else ''}"
         log.info("Dask dashboard: %s", client.dashboard_link)
