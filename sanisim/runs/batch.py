@@ -29,12 +29,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from sanisim.errors import InputError
 from sanisim.runs import run as runner
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import ExecutorHandle, chosen_backend, open_executor
 from sanisim.runs.experiment import Experiment, RunSpec, _configured, load
 from sanisim.runs.run import git_commit, package_version
-from sanisim.errors import InputError
 from sanisim.runs.store import (
     DONE,
     FAILED,
