@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import assert_one_line
 
+from sanisim.cli import main
 from sanisim.runs.executors import open_executor
 from sanisim.runs.store import load_results
 
@@ -185,3 +188,54 @@ def test_a_local_dask_cluster_listens_on_the_loopback_interface_only(processes):
         opened = ours() - before
     assert opened, "the cluster opened no listening socket (its dashboard at least)"
     assert {address for address, _ in opened} <= {"127.0.0.1", "::1"}, opened
+
+
+def make_credentials(folder: Path) -> dict[str, str]:
+    """A private CA and one certificate signed by it (openssl), as in docs/cluster.md."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl to make TLS credentials")
+    folder.mkdir()
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=test-ca")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
+        "-subj", "/CN=test-node")
+    run("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "node.pem", "-days", "2")
+    return {name: str(folder / name) for name in ("ca.pem", "node.pem", "node.key")}
+
+
+def test_a_tls_scheduler_serves_the_driver_with_credentials_only(tmp_path, capsys):
+    """docs/cluster.md's recipe: a scheduler with mutual TLS runs a batch for a driver whose
+    Dask configuration holds the client certificate, and one line refuses a driver without."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    from distributed.security import Security
+
+    tls = make_credentials(tmp_path / "tls")
+    node = {"cert": tls["node.pem"], "key": tls["node.key"]}
+    security = Security(tls_ca_file=tls["ca.pem"], require_encryption=True,
+                        **{f"tls_{role}_{part}": path for role in ("scheduler", "worker", "client")
+                           for part, path in node.items()})
+    path = tmp_path / "tiny.toml"
+    path.write_text(textwrap.dedent(BATCH).replace("replicates = 12", "replicates = 1")
+                    .replace("months = 24", "months = 3"))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tls://", host="127.0.0.1", security=security,
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        code = main(["batch", str(path), "--scheduler", address, "--out", str(tmp_path / "a")])
+        assert code == 2
+        assert_one_line(capsys.readouterr().err, "--scheduler", "TLS credentials")
+        with dask.config.set({"distributed.comm.tls.ca-file": tls["ca.pem"],
+                              "distributed.comm.tls.client.cert": node["cert"],
+                              "distributed.comm.tls.client.key": node["key"]}):
+            code = main(["batch", str(path), "--scheduler", address, "--out",
+                         str(tmp_path / "b"), "--quiet"])
+    assert code == 0
+    assert len(load_results(tmp_path / "b").summary) == 2

@@ -213,6 +213,12 @@ def _dask_executor(workers: int | None, scheduler: str | None,
 
             client = Client(scheduler, timeout=dask.config.get(
                 "distributed.comm.timeouts.connect", "30s"))
+        except TypeError:  # distributed's word for a tls:// address without a context
+            if not scheduler.startswith("tls://"):
+                raise
+            raise InputError("--scheduler", None, f"{scheduler!r} needs TLS credentials: set "
+                             "distributed.comm.tls.ca-file, .client.cert and .client.key in "
+                             "the Dask configuration (see docs/cluster.md)") from None
         except (OSError, TimeoutError, ValueError) as err:
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise InputError("--scheduler", None,
