@@ -276,8 +276,10 @@ def stop_requests() -> Iterator[threading.Event]:
 
     The driver looks at the event between runs and stops cleanly; an exception raised in the
     middle of starting a worker process would leave that process half-started (it then
-    prints a traceback when the pool's semaphores are gone). Signals left at their default
-    or ignored are not touched; outside the main thread nothing is changed.
+    prints a traceback when the pool's semaphores are gone). A second signal raises
+    ``KeyboardInterrupt`` at once (a long run in this process, ``--backend serial``, is not
+    waited for). Signals left at their default or ignored are not touched; outside the main
+    thread nothing is changed.
     """
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
@@ -285,6 +287,8 @@ def stop_requests() -> Iterator[threading.Event]:
         return
 
     def request(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
         stop.set()
 
     previous = {}
@@ -352,7 +356,7 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
                 land(outcome)
         if stop.is_set() and (pending or next(queue, None) is not None):
             report.interrupted = True
-    except KeyboardInterrupt:  # signals not deferred (another thread set them, or none)
+    except KeyboardInterrupt:  # a second Ctrl-C, or signals not deferred (not main thread)
         report.interrupted = True
     except BaseException:  # a run that cannot be landed (a full disk): stop the workers too
         abandon()

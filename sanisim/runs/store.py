@@ -202,7 +202,7 @@ class Store:
             raise InputError(str(self.root), None, "not a sanisim results store "
                              "(no manifest.json)")
         raise InputError(str(self.manifest_path), None, (
-            f"{problem}; the runs are intact, rebuild it with: "
+            f"{problem}; rebuild it from the run table with: "
             f"{repair_command(self.root, self.runs_identity()[1])}"))
 
     def looks_like_store(self) -> bool:
@@ -425,6 +425,7 @@ class Store:
         file first, so that it counts as pending and the batch runs it again."""
         expected = {spec.run_key: spec.months + 1 for spec in experiment.runs}
         records, damaged = self._scan_statuses()
+        damaged = [damage for damage in damaged if damage.run_key in expected]
         for key, record in records.items():
             if record["status"] == DONE and key in expected:
                 problem = self.check_run(key, expected[key])
