@@ -194,6 +194,26 @@ def test_a_lost_or_damaged_manifest_is_rebuilt(straight, copy, capsys, damage):
     assert load_results(copy).manifest["experiment_hash"] == original["experiment_hash"]
 
 
+def test_a_store_written_before_the_run_table_named_its_experiment(straight, copy, capsys):
+    """A run table without the experiment hash (older stores): the manifest is rebuilt when
+    the run keys and the stored experiment file are the experiment's, and the run table is
+    rewritten with the hash."""
+    path, reference = straight
+    exp.load(path).run_frame().to_parquet(copy / "runs.parquet", index=False)
+    assert Store(copy).runs_identity() == (None, None)
+    (copy / "manifest.json").unlink()
+    code, err = resume(path, copy, capsys)
+    assert code == 0, err
+    assert json.loads((copy / "manifest.json").read_text())["rebuilt"]
+    assert Store(copy).runs_identity()[0] == exp.load(path).hash
+
+    (copy / "manifest.json").unlink()  # the same run keys, another experiment text: refused
+    exp.load(path).run_frame().to_parquet(copy / "runs.parquet", index=False)
+    (copy / "experiment.toml").write_text("# edited\n" + path.read_text())
+    with pytest.raises(InputError, match="not those of experiment 'heal'"):
+        run_batch(path, copy, executor=SerialExecutor(), progress="none", resume=True)
+
+
 def test_a_manifest_is_not_rebuilt_for_another_experiment(straight, copy, tmp_path):
     path, _ = straight
     (copy / "manifest.json").unlink()
