@@ -228,7 +228,7 @@ def _dask_executor(workers: int | None, scheduler: str | None,
         count = workers or available_cpus()
         # scheduler, workers and every HTTP server (a worker's too, which otherwise listens
         # on all interfaces) on the loopback interface only: a Dask scheduler has no
-        # authentication, and a shared machine's other users must not reach it
+        # authentication, and other machines must not reach it (docs/cluster.md)
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
                                host=LOCAL_HOST if processes else None,  # threads: in-process
                                dashboard_address=f"{LOCAL_HOST}:0",
