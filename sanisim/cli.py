@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sanisim import report
 from sanisim.decisions import decide as decisions
+from sanisim.decisions import optimise
 from sanisim.errors import InputError
 from sanisim.evidence import calibration, joint, sensitivity, trial
 from sanisim.evidence.files import describe_evidence_file
@@ -156,7 +157,8 @@ def build_parser() -> _Parser:
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    for module in (batch, report, trial, calibration, sensitivity, joint, decisions):
+    for module in (batch, report, trial, calibration, sensitivity, joint, decisions,
+                   optimise):
         module.register(verbs)
     for register in EXTRA_VERBS:
         register(verbs)

@@ -39,9 +39,9 @@ def paired_differences(outcomes: pd.DataFrame, columns: Sequence[str],
     draw and seed (``d_<column>``)."""
     keys = list(PAIR)
     frame = outcomes.assign(draw=outcomes["draw"].fillna(-1))
-    base = frame[frame["bundle"] == baseline].set_index(keys)[list(columns)]
+    base = frame.loc[frame["bundle"] == baseline, [*keys, *columns]]
     others = frame[frame["bundle"] != baseline]
-    joined = others.join(base, on=keys, rsuffix="_baseline")
+    joined = others.merge(base, on=keys, how="left", suffixes=("", "_baseline"))
     out = joined[["bundle", *keys]].copy()
     for column in columns:
         out[f"d_{column}"] = joined[column] - joined[f"{column}_baseline"]

@@ -11,7 +11,7 @@ task order, whatever the executor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -63,7 +63,8 @@ class Task:
 
 
 def run_task(task: Task) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Run one task; return its outcome row and its yearly costs per budget (long)."""
+    """Run one task; return its outcome row and its yearly costs per budget (long; the column
+    ``programme_cost`` holds the part spent by the bundle's strategies, undiscounted)."""
     point = applicable(dict(task.point), task.scenario)
     scenario = scenario_at(task.scenario, point, source=f"draw {task.draw}") if point \
         else task.scenario
@@ -81,6 +82,9 @@ def run_task(task: Task) -> tuple[dict[str, Any], pd.DataFrame]:
               if name in task.splits}
     budgets = budget_costs(accounts, splits)
     yearly = yearly_budget_costs(budgets, task.discount_rate)
+    programmes = account_costs_of(accounts, [s.name for s in strategies])
+    yearly["programme_cost"] = yearly_budget_costs(budget_costs(programmes, splits),
+                                                   task.discount_rate)["cost"]
     recorded = float(cumulative_costs(monthly)["total"].iloc[-1])
     booked = float(yearly["cost"].sum())
     if not np.isclose(booked, recorded, rtol=1e-9, atol=1.0):  # the rule of sanisim.ledger
@@ -109,6 +113,12 @@ def run_task(task: Task) -> tuple[dict[str, Any], pd.DataFrame]:
     yearly.insert(1, "draw", task.draw)
     yearly.insert(2, "replicate", task.replicate)
     return row, yearly
+
+
+def account_costs_of(accounts: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """The accounts of the strategies ``names`` only: the programmes' own spending, which
+    budgets constrain (routine spending, households and cooperatives left out)."""
+    return accounts[["month", *names]]
 
 
 def _first_month(monthly: pd.DataFrame, target: Target, months: int) -> int:
@@ -144,10 +154,14 @@ class Evaluation:
                 [["cost", "cost_discounted"]].mean().reset_index())
 
 
-def evaluate(tasks: Sequence[Task], executor: Executor | None = None) -> Evaluation:
-    """Run every task (on ``executor``, or in this process) and gather the results."""
-    results = run_all(run_task, [(task,) for task in tasks], executor)
-    outcomes = pd.DataFrame([row for row, _ in results])
-    yearly = pd.concat([frame for _, frame in results], ignore_index=True)
+def evaluate(tasks: Sequence[Task], executor: Executor | None = None,
+             runner: Callable[[Task], tuple[dict[str, Any], pd.DataFrame]] = run_task
+             ) -> Evaluation:
+    """Run every task with ``runner`` (on ``executor``, or in this process) and gather the
+    results; the column ``task`` of both tables is the task's position in ``tasks``."""
+    results = run_all(runner, [(task,) for task in tasks], executor)
+    outcomes = pd.DataFrame([{**row, "task": i} for i, (row, _) in enumerate(results)])
+    yearly = pd.concat([frame.assign(task=i) for i, (_, frame) in enumerate(results)],
+                       ignore_index=True)
     yearly["budget"] = pd.Categorical(yearly["budget"], BUDGETS)
     return Evaluation(outcomes, yearly)
