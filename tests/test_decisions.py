@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import assert_one_line
 
-from sanisim.analysis import costs, uncertainty
+from sanisim.analysis import economics, uncertainty
 from sanisim.cli import main
 from sanisim.decisions.evaluate import Task, run_task
 from sanisim.decisions.settings import DEFAULT_TARGETS
@@ -121,12 +121,12 @@ def test_acceptability_curve_by_hand():
     (-5.0, 10.0, "cost-saving"), (5.0, -1.0, "dominated"), (5.0, 0.0, "dominated"),
     (-5.0, -2.0, "saves money, fewer households"), (8.0, 2.0, "costs more, more households")])
 def test_no_negative_ratio_is_printed(d_cost, d_effect, kind):
-    assert costs.classify(d_cost, d_effect) == kind
-    text = costs.ratio_text(d_cost, d_effect)
+    assert economics.classify(d_cost, d_effect) == kind
+    text = economics.ratio_text(d_cost, d_effect)
     assert "-" not in text.replace("cost-saving", "")
     outcomes = _outcomes({"baseline": [0, 0], "a": [d_effect, d_effect]},
                          {"baseline": [0, 0], "a": [d_cost, d_cost]})
-    table = costs.cost_effectiveness(outcomes)
+    table = economics.cost_effectiveness(outcomes)
     ratio = table["ratio"].iloc[0]
     assert (ratio == 4.0) if kind == "costs more, more households" else np.isnan(ratio)
 

@@ -1,7 +1,7 @@
 """Outcomes over uncertainty: how sure a comparison is, over posterior draws x seeds.
 
 Every function takes an outcomes table (one row per run: ``bundle``, ``draw``, ``replicate``
-and outcome columns; see :mod:`sanisim.analysis.costs`). Runs pair across bundles by draw and
+and outcome columns; see :mod:`sanisim.analysis.economics`). Runs pair across bundles by draw and
 seed (common random numbers), so a probability is over pairs: the share of (draw, seed) pairs
 in which something holds. Intervals are named for what they contain.
 
@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sanisim.analysis.costs import PAIR, paired_differences
+from sanisim.analysis.economics import PAIR, paired_differences
 
 
 def _wide(outcomes: pd.DataFrame, outcome: str) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sanisim.analysis import costs, uncertainty
+from sanisim.analysis import economics, uncertainty
 from sanisim.decisions import figures
 from sanisim.decisions.evaluate import OUTCOMES, Evaluation, evaluate, tasks_for
 from sanisim.decisions.settings import SETTING_KEYS, Setting, bundle_names, read_setting
@@ -100,8 +100,8 @@ def write_outputs(evaluation: Evaluation, setting: Setting, bundles, out: Path,
     years = int(np.ceil(setting.months / 12))
     tables: dict[str, pd.DataFrame] = {
         "outcomes": outcomes,
-        "costs_by_year": costs.budget_years(evaluation.yearly),
-        "cost_effectiveness": costs.cost_effectiveness(outcomes, baseline=baseline),
+        "costs_by_year": economics.budget_years(evaluation.yearly),
+        "cost_effectiveness": economics.cost_effectiveness(outcomes, baseline=baseline),
         "p_beats": uncertainty.beats_table(outcomes, OUTCOMES, bundles),
         "targets_by_year": uncertainty.target_by_year(
             outcomes, [t.name for t in setting.targets], years),
