@@ -195,7 +195,12 @@ def test_costs_per_additional_household_by_funder_without_double_counting():
     expected["total"] = sum(expected.values())
     for funder, extra in expected.items():
         assert table.loc[funder, "cost_mean"] == pytest.approx(extra)
-        assert table.loc[funder, "cost_per_household"] == pytest.approx(extra / 10)
+        if extra > 0:
+            assert table.loc[funder, "cost_per_household"] == pytest.approx(extra / 10)
+            assert table.loc[funder, "cost_class"] == "more households at a cost"
+        else:  # the cooperatives gain money: said in words, never as a negative ratio
+            assert np.isnan(table.loc[funder, "cost_per_household"])
+            assert table.loc[funder, "cost_class"] == "cost-saving"
     assert table["frontier"].all()
 
 

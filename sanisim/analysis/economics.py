@@ -8,12 +8,12 @@ gives). A bundle is compared with the baseline pair by pair (same draw, same see
 **Cost-effectiveness.** With the mean extra public cost ``dc`` and the mean extra effect ``de``
 (households) against the baseline, a bundle is
 
-* ``cost-saving`` when ``dc <= 0`` and ``de > 0`` (more households for less money: no ratio);
+* ``cost-saving`` when ``dc < 0`` and ``de > 0`` (more households for less money: no ratio);
 * ``dominated`` when ``dc > 0`` and ``de <= 0`` (more money, no more households: no ratio);
 * ``saves money, fewer households`` when ``dc <= 0`` and ``de <= 0``: the ratio is
   rupiah saved per household given up, reported as such;
-* otherwise ``costs more, more households`` with the ratio ``dc / de`` (rupiah per
-  additional household), which is then positive.
+* otherwise (``dc >= 0``, ``de > 0``) ``more households at a cost`` with the ratio
+  ``dc / de`` (rupiah per additional household), which is then never negative.
 
 **Equal budgets.** Bundles with budgets 8x apart are compared per Rp 1 billion of public money
 (discounted): extra households at basic or better per Rp billion. The rate is an average over
@@ -50,19 +50,19 @@ def paired_differences(outcomes: pd.DataFrame, columns: Sequence[str],
 
 def classify(d_cost: float, d_effect: float) -> str:
     """The plain-words class of a cost and effect difference (module docs)."""
-    if d_cost <= 0 and d_effect > 0:
+    if d_cost < 0 and d_effect > 0:
         return "cost-saving"
     if d_cost > 0 and d_effect <= 0:
         return "dominated"
-    if d_cost <= 0:
+    if d_effect <= 0:
         return "saves money, fewer households"
-    return "costs more, more households"
+    return "more households at a cost"
 
 
 def ratio_text(d_cost: float, d_effect: float) -> str:
     """The ratio in words: never a negative number."""
     kind = classify(d_cost, d_effect)
-    if kind == "costs more, more households":
+    if kind == "more households at a cost":
         return f"Rp {d_cost / d_effect:,.0f} per additional household"
     if kind == "saves money, fewer households":
         if d_effect == 0:
@@ -98,7 +98,7 @@ def cost_effectiveness(outcomes: pd.DataFrame, effect: str = "basic_or_better",
             "extra_public_cost_high": group[f"d_{cost}"].quantile(high),
             "extra_household_cost": group["d_household_cost"].mean(),
             "class": kind,
-            "ratio": d_cost / d_effect if kind == "costs more, more households" else np.nan,
+            "ratio": d_cost / d_effect if kind == "more households at a cost" else np.nan,
             "ratio_text": ratio_text(d_cost, d_effect),
             "public_cost": spent,
             "households_per_billion": (d_effect / (spent / BILLION) if spent > 0 else np.nan),
