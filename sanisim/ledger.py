@@ -20,6 +20,14 @@ counted once. A run's summary (:func:`sanisim.runs.run.summarise`), the per-run 
 results store (:func:`sanisim.analysis.run_metrics`) and the paired comparisons of
 :mod:`sanisim.analysis.outcomes` all use :func:`funder_costs` (month by month:
 :func:`cumulative_costs`).
+
+**Budgets.** A district plans with other names than the model's accounts: :data:`BUDGETS`
+(APBD, DAK, BAZNAS, donors, cooperatives, households). :func:`account_costs` takes a run's
+monthly table and each strategy's spending month by month and gives the cost of every account
+(each strategy, the government's routine spending, households, cooperatives);
+:func:`budget_costs` splits the accounts among budgets (:func:`account_splits`, defaults in
+:data:`DEFAULT_SPLITS`, documented in docs/decisions.md); :func:`yearly_budget_costs` sums them
+by programme year, discounted. Summed over budgets and years the cost equals ``total`` above.
 """
 
 from __future__ import annotations

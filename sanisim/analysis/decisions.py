@@ -101,9 +101,9 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
     bootstrap interval over pairs (``cph_low``, ``cph_high``), only where the arm costs the
     funder more and gains households on average; otherwise NaN, and ``cost_class`` says why
     in words (``cost-saving``, ``dominated``, ``saves money, fewer households``; see
-    :func:`sanisim.analysis.economics.classify`): a negative ratio is never given. ``frontier`` marks arms on the efficient frontier of total cost
-    against households gained (baseline at the origin; dominated and extendedly dominated arms
-    are off it).
+    :func:`sanisim.analysis.economics.classify`): a negative ratio is never given.
+    ``frontier`` marks arms on the efficient frontier of total cost against households gained
+    (baseline at the origin; dominated and extendedly dominated arms are off it).
     """
     metrics = run_metrics(results) if metrics is None else metrics
     keys = pair_keys(results)

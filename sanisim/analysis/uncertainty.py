@@ -7,7 +7,7 @@ in which something holds. Intervals are named for what they contain.
 
 * :func:`prob_beats`: P(A beats B) on one outcome: the share of pairs where A is better
   (higher, or lower for an outcome where less is better), ties counting one half (the
-  probability of superiority, Vargha & Delaney 2000's A statistic for paired data).
+  probability of superiority: the paired analogue of Vargha & Delaney 2000's A).
 * :func:`target_by_year`: P(a target is reached by the end of year y): the share of runs whose
   first month at the target is at most 12 y.
 * :func:`acceptability`: the cost-effectiveness acceptability curve (Fenwick, Claxton &

@@ -45,7 +45,6 @@ from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import chosen_backend, open_executor
 from sanisim.runs.run import manifest as run_manifest
 from sanisim.runs.run import package_version
-from sanisim.scenario import Scenario
 
 DECIDE_KEYS = (*SETTING_KEYS, "name", "bundles", "baseline", "willingness_to_pay",
                "ceac_points")
@@ -171,7 +170,3 @@ def register(verbs: argparse._SubParsersAction) -> None:
                         help="output folder (default results/decisions/NAME)")
     add_executor_options(parser)
     parser.set_defaults(func=cmd_decide)
-
-
-def scenario_of(spec: DecideFile) -> Scenario:
-    return spec.setting.scenario

@@ -29,8 +29,8 @@ from sanisim.ledger import (
     yearly_budget_costs,
 )
 from sanisim.model import SanitationModel
-from sanisim.runs.posterior import applicable
 from sanisim.runs.points import scenario_at
+from sanisim.runs.posterior import applicable
 from sanisim.runs.replicates import run_all
 from sanisim.scenario import Scenario
 from sanisim.streams import replicate_seeds

@@ -97,7 +97,10 @@ def tradeoff_figure(front: pd.DataFrame, objectives: Mapping[str, bool], x: str,
     fig = Figure(figsize=(6.5, 4.5), layout="constrained")
     ax = fig.subplots()
     rest, best = front[~front["pareto"]], front[front["pareto"]]
-    ax.scatter(rest[x], rest[y], s=12, color="#BBBBBB", label="evaluated")
+    over = rest[~rest["feasible"]]
+    rest = rest[rest["feasible"]]
+    ax.scatter(rest[x], rest[y], s=12, color="#BBBBBB", label="evaluated, within budgets")
+    ax.scatter(over[x], over[y], s=14, color="#BBBBBB", marker="x", label="over a budget")
     points = ax.scatter(best[x], best[y], s=36, c=best[colour] if colour else "#0072B2",
                         cmap="viridis", label="Pareto set", edgecolor="black", linewidth=0.5)
     if colour:
