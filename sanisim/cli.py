@@ -19,6 +19,7 @@ from pathlib import Path
 from sanisim import report
 from sanisim.decisions import decide as decisions
 from sanisim.decisions import optimise
+from sanisim.decisions.files import describe_decision_file
 from sanisim.errors import InputError
 from sanisim.evidence import calibration, joint, sensitivity, trial
 from sanisim.evidence.files import describe_evidence_file
@@ -77,7 +78,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
-        described = describe_evidence_file(path)  # joint, trial, calibration, sensitivity
+        described = (describe_evidence_file(path)  # joint, trial, calibration, sensitivity
+                     or describe_decision_file(path))  # decide, optimise
         if described is not None:
             print(f"ok: {path} ({described})")
             continue

@@ -190,3 +190,11 @@ def test_bad_decide_files_get_one_line_and_exit_2(tmp_path, capsys, text, names)
     assert code == 2
     assert "Traceback" not in err
     assert_one_line(err, str(Path(path)), *names)
+
+
+def test_validate_describes_decide_and_optimise_files(capsys):
+    root = Path(__file__).resolve().parent.parent / "experiments"
+    files = [root / "decisions" / "decide_blitar.toml", root / "optimise_blitar.toml"]
+    assert main(["validate", *map(str, files)]) == 0
+    out = capsys.readouterr().out
+    assert "decide 'blitar': 5 bundles" in out and "optimise 'blitar': 2 strategies" in out
