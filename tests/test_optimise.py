@@ -142,6 +142,17 @@ def test_a_tiny_run_of_the_model_resumes_and_writes_runnable_mixes(tmp_path, cap
     assert_one_line(capsys.readouterr().err, "another optimise file")
 
 
+def test_the_same_search_on_any_executor(tmp_path):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY)
+    tables = []
+    for options in (["--backend", "serial"], ["--workers", "2"]):
+        out = tmp_path / options[-1]
+        assert main(["optimise", str(path), "--out", str(out), "--trials", "3", *options]) == 0
+        tables.append(pd.read_csv(out / "trials.csv"))
+    pd.testing.assert_frame_equal(*tables)
+
+
 @pytest.mark.parametrize(("text", "names"), [
     (TINY.replace('"home_visits"]', '"home_visit"]'), ("optimise.strategies", "home_visits")),
     (TINY.replace("APBD = 300_000_000", "APBN = 300_000_000"), ("budgets.APBN", "APBD")),

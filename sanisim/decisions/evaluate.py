@@ -147,12 +147,6 @@ class Evaluation:
     outcomes: pd.DataFrame
     yearly: pd.DataFrame
 
-    def public_budget_years(self) -> pd.DataFrame:
-        """Mean cost per bundle, year and budget over the runs (rupiah, undiscounted and
-        discounted)."""
-        return (self.yearly.groupby(["bundle", "year", "budget"], sort=False)
-                [["cost", "cost_discounted"]].mean().reset_index())
-
 
 def evaluate(tasks: Sequence[Task], executor: Executor | None = None,
              runner: Callable[[Task], tuple[dict[str, Any], pd.DataFrame]] = run_task

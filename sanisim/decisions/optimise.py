@@ -56,10 +56,10 @@ from sanisim.decisions.settings import SETTING_KEYS, Setting, read_setting
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.inputs import choice, integer, name_list, read_toml
 from sanisim.ledger import PUBLIC_BUDGETS
-from sanisim.runs.cli_options import add_executor_options
+from sanisim.runs.cli_options import add_executor_options, positive
 from sanisim.runs.executors import chosen_backend, open_executor
 from sanisim.runs.experiment import short_hash
-from sanisim.runs.run import git_commit, package_version
+from sanisim.runs.run import manifest as run_manifest
 from sanisim.scenario import Scenario
 from sanisim.streams import seed_stream
 
@@ -358,7 +358,11 @@ def write_outputs(problem: Problem, study, out: Path) -> pd.DataFrame:
         colour = problem.objectives[1] if len(problem.objectives) > 2 else None
         fig = figures.tradeoff_figure(table, dict(OUTCOMES), x, y, colour)
         fig.savefig(out / "tradeoffs.png", dpi=110, bbox_inches="tight")
-    manifest = {"kind": "sanisim optimise", "name": problem.name, "file": problem.path,
+    setting = problem.setting
+    manifest = {**run_manifest(setting.scenario, setting.seed, setting.months,
+                               setting.households or int(setting.scenario[
+                                   "population.households"]), CANDIDATE),
+                "kind": "sanisim optimise", "name": problem.name, "file": problem.path,
                 "file_text": problem.text, "digest": problem.digest,
                 "scenario": problem.setting.scenario.name,
                 "config_hash": problem.setting.scenario.config_hash,
@@ -374,7 +378,9 @@ def write_outputs(problem: Problem, study, out: Path) -> pd.DataFrame:
                 "optimiser": "optuna NSGA-II", "seed": problem.setting.seed,
                 "population": problem.population, "mixes": len(table),
                 "pareto": front["bundle"].tolist(),
-                "sanisim_version": package_version(), "git_commit": git_commit()}
+                "funding_splits": {k: {"shares": dict(v),
+                                       "source": getattr(v, "source", "declared")}
+                                   for k, v in setting.splits.items()}}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n")
     return front
 
@@ -433,7 +439,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default=None,
                         help="output folder (default results/optimise/NAME); an existing "
                              "search there is continued")
-    parser.add_argument("--trials", type=int, default=None,
+    parser.add_argument("--trials", type=positive, default=None,
                         help="mixes to evaluate in all (default: the file's trials)")
     add_executor_options(parser)
     parser.set_defaults(func=cmd_optimise)
