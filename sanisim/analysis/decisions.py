@@ -98,10 +98,13 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
     ``pairs``; additional households at the horizon (``households_mean/low/high``, paired
     difference, t-based CI); additional cost in rupiah over the horizon (``cost_mean/low/high``);
     ``cost_per_household`` = mean extra cost / mean extra households, with a 95% percentile
-    bootstrap interval over pairs (``cph_low``, ``cph_high``), only where the arm costs the
-    funder more and gains households on average; otherwise NaN, and ``cost_class`` says why
-    in words (``cost-saving``, ``dominated``, ``saves money, fewer households``; see
-    :func:`sanisim.analysis.economics.classify`): a negative ratio is never given.
+    bootstrap interval over pairs (``cph_low``, ``cph_high``), only where the arm costs more
+    in total and gains households on average; the funders' rows then split that positive
+    total (a funder's negative share is what it saves). Otherwise NaN in every row of the arm,
+    and ``cost_class`` says in words what the arm (row ``total``) or the funder does:
+    ``cost-saving``, ``dominated``, ``saves money, fewer households`` or ``more households at
+    a cost`` (:func:`sanisim.analysis.economics.classify`). The total's ratio is never
+    negative.
     ``frontier`` marks arms on the efficient frontier of total cost against households gained
     (baseline at the origin; dominated and extendedly dominated arms are off it).
     """
@@ -119,11 +122,14 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
         gained = (group["households_basic_or_better_end"]
                   - group["households_basic_or_better_end__base"]).to_numpy(float)
         g_mean, g_low, g_high = t_interval(gained)
+        extra_total = (group["cost_total"] - group["cost_total__base"]).to_numpy(float)
+        # a ratio only where the arm costs more in total and gains households; each funder's
+        # share of it then splits the total (a funder's negative share is its saving)
+        ratio = classify(extra_total.mean(), g_mean) == "more households at a cost"
         for funder in COST_FUNDERS:
             extra = (group[f"cost_{funder}"] - group[f"cost_{funder}__base"]).to_numpy(float)
             c_mean, c_low, c_high = t_interval(extra)
             kind = classify(c_mean, g_mean)
-            ratio = kind == "more households at a cost"  # else no ratio is meaningful
             cph = c_mean / g_mean if ratio else math.nan
             cph_low, cph_high = (bootstrap_ratio(extra, gained, seed=seed) if ratio
                                  else (math.nan, math.nan))
