@@ -105,6 +105,7 @@ households = 100
 samples = 2
 [lhs.ranges]
 "costs.toilet" = [1.5e6, 3.5e6]
+"strategies.bcc.cadres" = [5, 30]
 """
 
 
@@ -117,6 +118,8 @@ def test_experiment_designs_take_strategy_and_context_parameters(tmp_path, capsy
     configured = scenario_at(spec.config, spec.applied)
     assert configured.strategies["bcc"]["budget"] == 1e8
     assert sum(configured[k] for k in SHARES) == pytest.approx(1.0)
+    cadres = {dict(spec.applied)["strategies.bcc.cadres"] for spec in experiment.runs}
+    assert all(isinstance(c, int) and 5 <= c <= 30 for c in cadres) and len(cadres) == 2
     for bad, names in (('"strategies.bcx.budget"', ("grid.strategies.bcx.budget", "bcc")),
                        ('"strategies.bcc.budgt"', ("grid.strategies.bcc.budgt", "budget"))):
         path.write_text(EXPERIMENT.replace('"strategies.bcc.budget"', bad))

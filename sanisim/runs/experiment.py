@@ -281,7 +281,8 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
                experiment_seed: int) -> list[dict[str, Any]]:
     """Latin-hypercube points over ``ranges``, drawn from a stream of the experiment seed.
 
-    Integer parameters take whole values, each of ``low..high`` equally likely.
+    Integer parameters (their ranges given as two integers, as :func:`_parse_lhs` keeps
+    them) take whole values, each of ``low..high`` equally likely.
     """
     if not samples or not ranges:
         return []
@@ -291,7 +292,7 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
     for row in unit:
         point: dict[str, Any] = {}
         for u, (key, (low, high)) in zip(row, ranges.items(), strict=True):
-            if BY_KEY[key].kind is int:
+            if isinstance(low, int) and isinstance(high, int):
                 point[key] = int(min(math.floor(low + u * (high - low + 1)), high))
             else:
                 point[key] = float(low + u * (high - low))
