@@ -84,7 +84,7 @@ def _outcomes(values: dict[str, list[float]], costs_: dict[str, list[float]] | N
     rows = []
     for bundle, series in values.items():
         for i, value in enumerate(series):
-            rows.append({"bundle": bundle, "draw": i // 2, "replicate": i % 2,
+            rows.append({"bundle": bundle, "point": 0, "draw": i // 2, "replicate": i % 2,
                          "basic_or_better": value,
                          "public_cost": (costs_ or {}).get(bundle, [0.0] * len(series))[i],
                          "household_cost": 0.0})
@@ -100,7 +100,7 @@ def test_p_a_beats_b_equals_a_hand_computed_case():
 
 
 def test_target_by_year_counts_runs_reaching_it_in_time():
-    outcomes = pd.DataFrame({"bundle": "a", "draw": 0, "replicate": range(4),
+    outcomes = pd.DataFrame({"bundle": "a", "point": 0, "draw": 0, "replicate": range(4),
                              "month_x": [5, 12, 13, 61]})
     table = uncertainty.target_by_year(outcomes, ["x"], 2).set_index("year")
     assert table["probability"].tolist() == [0.5, 0.75]
@@ -198,3 +198,67 @@ def test_validate_describes_decide_and_optimise_files(capsys):
     assert main(["validate", *map(str, files)]) == 0
     out = capsys.readouterr().out
     assert "decide 'blitar': 5 bundles" in out and "optimise 'blitar': 2 strategies" in out
+
+
+# --------------------------------------------------------------------------- where it flips
+
+
+def test_prim_recovers_a_constructed_box():
+    pytest.importorskip("ema_workbench")
+    from sanisim.analysis.discovery import find_box, input_ranges
+
+    rng = np.random.default_rng(7)
+    x = pd.DataFrame({"open_defecation": rng.uniform(0, 0.4, 800),
+                      "poverty": rng.uniform(0, 0.5, 800), "noise": rng.uniform(0, 1, 800)})
+    inside = (x["open_defecation"] > 0.2) & (x["poverty"] < 1 / 3 * 0.5 * 2)
+    box = find_box(x, inside.to_numpy())
+    assert set(box.limits) == {"open_defecation", "poverty"}  # noise is left free
+    assert box.limits["open_defecation"][0] == pytest.approx(0.2, abs=0.02)
+    assert box.limits["poverty"][1] == pytest.approx(1 / 3, abs=0.02)
+    assert box.coverage >= 0.8 and box.density >= 0.95
+    words = box.sentence("A beats B", input_ranges(x))
+    assert "open_defecation is above 0.2" in words and "poverty is below 0.3" in words
+    assert find_box(x, np.ones(800, bool)) is None  # nothing to discover
+
+
+def test_decide_over_district_context_says_where_the_advice_flips(tmp_path, capsys):
+    pytest.importorskip("ema_workbench")
+    path = tmp_path / "context.toml"
+    path.write_text(DECIDE.replace("posterior = 2\nreplicates = 2", "posterior = 2\n"
+                                   "replicates = 1") + """
+[context]
+samples = 6
+[context.ranges]
+"ladder.open_defecation" = [0.0, 0.3]
+"strategies.bcc.budget" = [1e8, 1e9]
+
+[discovery]
+a = "top_down_subsidy"
+b = "bcc"
+""")
+    out = tmp_path / "out"
+    assert main(["decide", str(path), "--out", str(out), "--backend", "serial"]) == 0
+    printed = capsys.readouterr().out
+    assert "where the advice flips: top_down_subsidy beats bcc on basic_or_better" in printed
+    outcomes = pd.read_csv(out / "outcomes.csv")
+    assert len(outcomes) == 6 * 2 * 1 * 3  # context points x draws x seeds x bundles
+    assert outcomes["input:ladder.open_defecation"].nunique() == 6
+    assert "district context (6 points)" in pd.read_csv(out / "intervals.csv")["interval"][0]
+    assert (out / "discovery.csv").is_file()
+    assert json.loads((out / "manifest.json").read_text())["discovery"].startswith(
+        "top_down_subsidy beats bcc")
+
+
+@pytest.mark.parametrize(("extra", "names"), [
+    ("[context]\nsamples = 2\n[context.ranges]\n\"ladder.basc\" = [0.0, 0.3]\n",
+     ("context.ranges.ladder.basc", "basic")),
+    ("[context]\nsamples = 2\n[context.ranges]\n\"costs.toilet\" = [3.0, 1.0]\n",
+     ("context.ranges.costs.toilet",)),
+    ("[discovery]\na = \"bcc\"\nb = \"bcx\"\n", ("discovery.b", "bcc")),
+    ("[discovery]\na = \"bcc\"\nb = \"bcc\"\n", ("discovery.b", "differ")),
+])
+def test_bad_context_and_discovery_tables(tmp_path, capsys, extra, names):
+    path = tmp_path / "bad.toml"
+    path.write_text(DECIDE + extra)
+    assert main(["decide", str(path), "--out", str(tmp_path / "o"), "--backend", "serial"]) == 2
+    assert_one_line(capsys.readouterr().err, *names)

@@ -2,8 +2,9 @@
 that never prints a negative ratio, and effects per Rp billion of public money.
 
 The tables take an *outcomes table*: one row per run with ``bundle``, the pairing columns
-``draw`` and ``replicate`` and outcome columns (as :func:`sanisim.decisions.evaluate.evaluate`
-gives). A bundle is compared with the baseline pair by pair (same draw, same seed).
+``point`` (context point), ``draw`` and ``replicate`` and outcome columns (as
+:func:`sanisim.decisions.evaluate.evaluate` gives). A bundle is compared with the baseline
+pair by pair (same context point, draw and seed).
 
 **Cost-effectiveness.** With the mean extra public cost ``dc`` and the mean extra effect ``de``
 (households) against the baseline, a bundle is
@@ -28,15 +29,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-#: Columns that pair runs across bundles: the same posterior draw and seed.
-PAIR: tuple[str, ...] = ("draw", "replicate")
+#: Columns that pair runs across bundles: the same context point, posterior draw and seed.
+PAIR: tuple[str, ...] = ("point", "draw", "replicate")
 BILLION = 1e9
 
 
 def paired_differences(outcomes: pd.DataFrame, columns: Sequence[str],
                        baseline: str = "baseline") -> pd.DataFrame:
     """Per run of every bundle but the baseline: ``columns`` minus the baseline's of the same
-    draw and seed (``d_<column>``)."""
+    context point, draw and seed (``d_<column>``)."""
     keys = list(PAIR)
     frame = outcomes.assign(draw=outcomes["draw"].fillna(-1))
     base = frame.loc[frame["bundle"] == baseline, [*keys, *columns]]

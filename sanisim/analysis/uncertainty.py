@@ -1,9 +1,9 @@
 """Outcomes over uncertainty: how sure a comparison is, over posterior draws x seeds.
 
-Every function takes an outcomes table (one row per run: ``bundle``, ``draw``, ``replicate``
-and outcome columns; see :mod:`sanisim.analysis.economics`). Runs pair across bundles by draw and
-seed (common random numbers), so a probability is over pairs: the share of (draw, seed) pairs
-in which something holds. Intervals are named for what they contain.
+Every function takes an outcomes table (one row per run: ``bundle``, ``point``, ``draw``,
+``replicate`` and outcome columns; see :mod:`sanisim.analysis.economics`). Runs pair across
+bundles by context point, draw and seed (common random numbers), so a probability is over
+pairs: the share of pairs in which something holds. Intervals are named for what they contain.
 
 * :func:`prob_beats`: P(A beats B) on one outcome: the share of pairs where A is better
   (higher, or lower for an outcome where less is better), ties counting one half (the
@@ -27,7 +27,7 @@ from sanisim.analysis.economics import PAIR, paired_differences
 
 
 def _wide(outcomes: pd.DataFrame, outcome: str) -> pd.DataFrame:
-    """One row per (draw, seed) pair, one column per bundle, values of ``outcome``."""
+    """One row per (point, draw, seed) pair, one column per bundle, values of ``outcome``."""
     frame = outcomes.assign(draw=outcomes["draw"].fillna(-1))
     return frame.pivot_table(index=list(PAIR), columns="bundle", values=outcome,
                              sort=False, dropna=False)

@@ -52,7 +52,7 @@ class Task:
     scenario: Scenario
     bundle: str
     draw: int | None
-    point: tuple[tuple[str, Any], ...]
+    point: tuple[tuple[str, Any], ...]  # the draw's parameters, then the context point's
     replicate: int
     seed: int
     months: int
@@ -60,6 +60,11 @@ class Task:
     discount_rate: float
     splits: Mapping[str, Mapping[str, float]]
     targets: tuple[Target, ...]
+    context: int = 0  # which context point (0 without a context design)
+
+
+#: Prefix of the outcome columns holding the parameters a run set (draw and context).
+INPUT_PREFIX = "input:"
 
 
 def run_task(task: Task) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -94,7 +99,8 @@ def run_task(task: Task) -> tuple[dict[str, Any], pd.DataFrame]:
     last = monthly.iloc[-1]
     by_budget = yearly.groupby("budget")[["cost", "cost_discounted"]].sum()
     row: dict[str, Any] = {
-        "bundle": task.bundle, "draw": task.draw, "replicate": task.replicate,
+        "bundle": task.bundle, "point": task.context, "draw": task.draw,
+        "replicate": task.replicate,
         "seed": task.seed, "households": n, "months": task.months,
         "basic_or_better": float(last["basic_or_better"]) * n,
         "safely_managed": float(last["safely_managed"]) * n,
@@ -109,9 +115,11 @@ def run_task(task: Task) -> tuple[dict[str, Any], pd.DataFrame]:
     }
     for target in task.targets:
         row[f"month_{target.name}"] = _first_month(monthly, target, task.months)
+    row.update({INPUT_PREFIX + key: value for key, value in task.point})
     yearly.insert(0, "bundle", task.bundle)
-    yearly.insert(1, "draw", task.draw)
-    yearly.insert(2, "replicate", task.replicate)
+    yearly.insert(1, "point", task.context)
+    yearly.insert(2, "draw", task.draw)
+    yearly.insert(3, "replicate", task.replicate)
     return row, yearly
 
 
@@ -127,14 +135,16 @@ def _first_month(monthly: pd.DataFrame, target: Target, months: int) -> int:
     return int(hit.iloc[0]) if len(hit) else months + 1
 
 
-def tasks_for(setting: Setting, bundles: Sequence[str], scenario: Scenario | None = None
-              ) -> list[Task]:
-    """Every (draw, replicate, bundle) of a setting; seeds shared across bundles and draws."""
+def tasks_for(setting: Setting, bundles: Sequence[str], scenario: Scenario | None = None,
+              contexts: Sequence[Mapping[str, Any]] = ({},)) -> list[Task]:
+    """Every (context point, draw, replicate, bundle) of a setting; seeds shared across
+    bundles, draws and context points (common random numbers)."""
     scenario = scenario or setting.scenario
     seeds = replicate_seeds(setting.seed, setting.replicates)
-    return [Task(scenario, bundle, draw, tuple(point.items()), replicate, seed,
+    return [Task(scenario, bundle, draw, (*point.items(), *context.items()), replicate, seed,
                  setting.months, setting.households, setting.discount_rate,
-                 dict(setting.splits), setting.targets)
+                 dict(setting.splits), setting.targets, number)
+            for number, context in enumerate(contexts)
             for draw, point in setting.draws
             for replicate, seed in enumerate(seeds)
             for bundle in bundles]

@@ -79,10 +79,9 @@ def costs_figure(costs: pd.DataFrame) -> Figure:
     return fig
 
 
-def decision_figures(tables: Mapping[str, pd.DataFrame], setting, out: Path
+def decision_figures(tables: Mapping[str, pd.DataFrame], holds: str, out: Path
                      ) -> dict[str, Path]:
-    """The figures of ``sanisim decide`` saved into ``out``."""
-    holds = setting.interval_holds
+    """The figures of ``sanisim decide`` saved into ``out``; ``holds``: what the runs span."""
     return {
         "ceac_png": _save(ceac_figure(tables["ceac"], holds), out / "ceac.png"),
         "targets_png": _save(targets_figure(tables["targets_by_year"], holds),
