@@ -64,7 +64,9 @@ class Box:
 def find_box(x: pd.DataFrame, y: np.ndarray, min_coverage: float = 0.8) -> Box | None:
     """The PRIM box of the cases ``y`` (bool per row of ``x``, numeric inputs); None when
     ``y`` never or always holds (nothing to discover)."""
-    from ema_workbench.analysis import prim  # noqa: PLC0415 - optional extra
+    with warnings.catch_warnings():  # the workbench warns of evaluators it does not need
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim  # noqa: PLC0415 - optional extra
 
     y = np.asarray(y, bool)
     if y.all() or not y.any():

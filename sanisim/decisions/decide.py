@@ -39,6 +39,7 @@ Outputs (CSV and PNG, and ``manifest.json``): see docs/decisions.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -159,11 +160,9 @@ def read_discovery(table: Any, bundles: Sequence[str], source: str) -> dict[str,
     if coverage > 1:
         raise InputError(source, "discovery.min_coverage", f"got {coverage:g}; allowed: a "
                          "share between 0 and 1")
-    try:
-        import ema_workbench  # noqa: F401, PLC0415 - optional extra: checked before any run
-    except ImportError:
+    if importlib.util.find_spec("ema_workbench") is None:  # optional: checked before runs
         raise InputError(source, "discovery", "needs the EMA workbench: pip install -e "
-                         "'.[discovery]'") from None
+                         "'.[discovery]'")
     return {"a": table["a"], "b": table["b"], "outcome": outcome, "min_coverage": coverage}
 
 
@@ -279,11 +278,13 @@ def cmd_decide(args: argparse.Namespace) -> int:
     with open_executor(chosen_backend(args.backend, args.scheduler), args.workers,
                        args.scheduler) as handle:
         decide(spec, out, handle.executor)
-    print(f"sanisim decide: {spec.name}: {len(spec.bundles)} bundles x "
+    context = (f"{len(spec.contexts)} context points x " if len(spec.contexts) > 1 else "")
+    print(f"sanisim decide: {spec.name}: {len(spec.bundles)} bundles x {context}"
           f"{max(spec.setting.posterior_draws, 1)} draw(s) x {spec.setting.replicates} "
           f"seed(s) -> {out}")
+    holds = pd.read_csv(out / "intervals.csv")["interval"].iloc[0].split(": ", 1)[-1]
     print(f"against {spec.baseline}, extra households at basic or better "
-          f"(central 90% of runs: {spec.setting.interval_holds}):")
+          f"(central 90% of runs: {holds}):")
     for line in summary_lines(out, spec.baseline):
         print(line)
     if spec.discovery:
