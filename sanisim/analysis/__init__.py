@@ -10,7 +10,8 @@
 - :mod:`sanisim.analysis.economics`: cost-effectiveness in words (never a negative ratio),
   effects per Rp billion of public money, costs per budget and year;
 - :mod:`sanisim.analysis.uncertainty`: P(A beats B), P(target by year), acceptability curves
-  over posterior draws x seeds.
+  over posterior draws x seeds;
+- :mod:`sanisim.analysis.discovery`: where the advice flips (PRIM boxes in plain words).
 
 Every name of the former module ``sanisim.analysis`` is still importable from here.
 """
