@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sanisim import report
+from sanisim.decisions import decide as decisions
+from sanisim.decisions import optimise
+from sanisim.decisions.files import describe_decision_file
 from sanisim.errors import InputError
 from sanisim.evidence import calibration, joint, sensitivity, trial
 from sanisim.evidence.files import describe_evidence_file
@@ -75,7 +78,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
-        described = describe_evidence_file(path)  # joint, trial, calibration, sensitivity
+        described = (describe_evidence_file(path)  # joint, trial, calibration, sensitivity
+                     or describe_decision_file(path))  # decide, optimise
         if described is not None:
             print(f"ok: {path} ({described})")
             continue
@@ -155,7 +159,8 @@ def build_parser() -> _Parser:
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    for module in (batch, report, trial, calibration, sensitivity, joint):
+    for module in (batch, report, trial, calibration, sensitivity, joint, decisions,
+                   optimise):
         module.register(verbs)
     for register in EXTRA_VERBS:
         register(verbs)

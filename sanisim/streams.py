@@ -63,6 +63,7 @@ SEED_STREAMS: dict[str, str] = {
     "sanisim.calibration.search": "start points and moves of a calibration search",
     "sanisim.joint.predictive": "posterior points of a joint posterior-predictive check",
     "sanisim.analysis.bootstrap": "resamples of a bootstrap interval over pairs",
+    "sanisim.optimise.search": "the seed of a multi-objective search (NSGA-II)",
 }
 
 

@@ -55,11 +55,12 @@ from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, did_you_mean, main_table
 from sanisim.inputs import choice, integer, resolve_scenario
-from sanisim.parameters import BY_KEY
+from sanisim.parameters import BY_KEY, Param
 from sanisim.runs.batch import run_batch
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import chosen_backend
 from sanisim.runs.experiment import Experiment, canonical_json, short_hash
+from sanisim.runs.points import record_of, scenario_at
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import run
 from sanisim.runs.store import load_results
@@ -83,9 +84,15 @@ DRIVES_SHARE = 0.25
 
 
 def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = None,
-            source: str = "<sensitivity>") -> dict[str, Any]:
-    """The SALib problem (plain data) of registry parameters: names and recorded bounds.
+            source: str = "<sensitivity>", scenario: Scenario | None = None
+            ) -> dict[str, Any]:
+    """The SALib problem (plain data) of parameters: names and recorded bounds.
 
+    Registry parameters (``behaviour.p_innovation``, district context such as
+    ``population.poverty_rate``, ``costs.toilet``) and, given the ``scenario``, one rung of
+    the starting ladder (``ladder.open_defecation``, the others rescaled, see
+    :func:`sanisim.runs.points.with_ladder`) and parameters of its strategies
+    (``strategies.NAME.KEY``, e.g. ``strategies.bcc.budget``).
     ``bounds`` may narrow a parameter's range, inside its recorded bounds; a parameter whose
     record has no finite bound needs one here.
     """
@@ -96,9 +103,8 @@ def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = 
                              "analysed; add it to parameters")
     names, ranges = [], []
     for key in keys:
-        record = BY_KEY.get(key)
+        record = _record(key, scenario, source)
         if record is None:
-
             hint = did_you_mean(key, BY_KEY)
             raise InputError(source, "parameters", f"unknown parameter {key!r}{hint} (see "
                              "'python -m sanisim.parameters')")
@@ -125,6 +131,16 @@ def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = 
     return {"num_vars": len(names), "names": names, "bounds": ranges}
 
 
+def _record(key: str, scenario: Scenario | None, source: str) -> Param | None:
+    """The record of a registry key, or of ``ladder.RUNG`` or ``strategies.NAME.KEY`` of the
+    scenario."""
+    if key in BY_KEY:
+        return BY_KEY[key]
+    if scenario is not None and key.startswith(("strategies.", "ladder.")):
+        return record_of(scenario, key, f"{source}: parameters")
+    return None
+
+
 def sample(problem_: Mapping[str, Any], method: str, samples: int, seed: int,
            levels: int = 4) -> np.ndarray:
     """SALib sample: Morris trajectories (``samples`` x (D + 1) rows) or Sobol' points
@@ -141,11 +157,12 @@ def sample(problem_: Mapping[str, Any], method: str, samples: int, seed: int,
     raise ValueError(f"unknown method {method!r}")
 
 
-def sample_frame(problem_: Mapping[str, Any], values: np.ndarray) -> pd.DataFrame:
+def sample_frame(problem_: Mapping[str, Any], values: np.ndarray,
+                 scenario: Scenario | None = None) -> pd.DataFrame:
     """The sample as a table, integer parameters rounded (the values the model will run)."""
     frame = pd.DataFrame(values, columns=problem_["names"])
     for name in problem_["names"]:
-        record = BY_KEY.get(name)
+        record = _record(name, scenario, "<sample>")
         if record is not None and record.kind is int:
             frame[name] = frame[name].round().astype("int64")
     return frame
@@ -209,7 +226,7 @@ class SensitivitySpec:
 
     @property
     def problem(self) -> dict[str, Any]:
-        return problem(self.parameters, self.bounds, self.source)
+        return problem(self.parameters, self.bounds, self.source, self.scenario)
 
     def outputs(self) -> list[str]:
         """Output columns: the outcome per bundle, then every pairwise difference, a later
@@ -246,7 +263,7 @@ def experiment_of(spec: SensitivitySpec, frame: pd.DataFrame) -> SampleExperimen
     """The batch that evaluates the sample: distinct points x replicates x bundles."""
     points, _ = unique_points(spec, frame)
     for number, point in enumerate(points, 1):  # every point must make a valid scenario
-        spec.scenario.with_params(dict(point), source=f"{spec.source}: sample point {number}")
+        scenario_at(spec.scenario, dict(point), source=f"{spec.source}: sample point {number}")
     text = (spec.text + f"\n# sample: {len(frame)} rows, {len(points)} distinct points, "
             f"digest {short_hash([list(p) for p in points], 16)}\n")
     return SampleExperiment(
@@ -423,7 +440,7 @@ def step_sample(spec: SensitivitySpec, out: Path) -> pd.DataFrame:
     out.mkdir(parents=True, exist_ok=True)
     problem_ = spec.problem
     values = sample(problem_, spec.method, spec.samples, spec.seed, spec.levels)
-    frame = sample_frame(problem_, values)
+    frame = sample_frame(problem_, values, spec.scenario)
     (out / "problem.json").write_text(json.dumps({**problem_, "method": spec.method,
                                                   "samples": spec.samples,
                                                   "levels": spec.levels, "seed": spec.seed},

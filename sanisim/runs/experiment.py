@@ -37,7 +37,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -48,9 +48,9 @@ from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.inputs import integer, name_list, peek_toml, resolve_scenario
-from sanisim.parameters import BY_KEY, PARAMETERS
+from sanisim.parameters import BY_KEY, PARAMETERS, Param
 from sanisim.runs import posterior as posterior_module
-from sanisim.runs.points import scenario_at
+from sanisim.runs.points import record_of, scenario_at
 from sanisim.runs.posterior import (
     POSTERIOR_DRAW,
     POSTERIOR_PREFIX,
@@ -281,7 +281,8 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
                experiment_seed: int) -> list[dict[str, Any]]:
     """Latin-hypercube points over ``ranges``, drawn from a stream of the experiment seed.
 
-    Integer parameters take whole values, each of ``low..high`` equally likely.
+    Integer parameters (their ranges given as two integers, as :func:`_parse_lhs` keeps
+    them) take whole values, each of ``low..high`` equally likely.
     """
     if not samples or not ranges:
         return []
@@ -291,7 +292,7 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
     for row in unit:
         point: dict[str, Any] = {}
         for u, (key, (low, high)) in zip(row, ranges.items(), strict=True):
-            if BY_KEY[key].kind is int:
+            if isinstance(low, int) and isinstance(high, int):
                 point[key] = int(min(math.floor(low + u * (high - low + 1)), high))
             else:
                 point[key] = float(low + u * (high - low))
@@ -315,17 +316,37 @@ def load(path: str | Path) -> Experiment:
 
 
 def _flatten(table: Mapping[str, Any], source: str, prefix: str, section: str):
-    """Dotted parameter keys of a ``[grid]`` or ``[lhs.ranges]`` table (nested or quoted)."""
+    """Dotted parameter keys of a ``[grid]`` or ``[lhs.ranges]`` table (nested or quoted):
+    registry keys, ``ladder.RUNG`` and ``strategies.NAME.KEY`` (checked against the scenarios
+    by :func:`_record`)."""
     for key, value in table.items():
         dotted = f"{prefix}{key}"
+        head = dotted.split(".")[0]
+        strategy, ladder = head == "strategies", head == "ladder"
         if isinstance(value, dict):
-            if not any(k.startswith(dotted + ".") for k in BY_KEY):
+            if not (any(k.startswith(dotted + ".") for k in BY_KEY)
+                    or (strategy and dotted.count(".") < 2) or dotted == "ladder"):
                 raise _unknown_param(dotted, source, section)
             yield from _flatten(value, source, dotted + ".", section)
         else:
-            if dotted not in BY_KEY:
+            if dotted not in BY_KEY and not ((strategy and dotted.count(".") == 2)
+                                             or (ladder and dotted.count(".") == 1)):
                 raise _unknown_param(dotted, source, section)
             yield dotted, value
+
+
+def _record(key: str, scenarios: Sequence[Scenario], source: str, where: str) -> Param:
+    """The record of a design parameter: the registry's, or the strategy's in every scenario
+    (:func:`sanisim.runs.points.record_of`; each scenario must have the strategy)."""
+    if key in BY_KEY:
+        return BY_KEY[key]
+    records = []
+    for scenario in scenarios:
+        try:
+            records.append(record_of(scenario, key, source))
+        except InputError as err:
+            raise InputError(source, where, err.message) from None
+    return records[0]
 
 
 def _unknown_param(key: str, source: str, section: str) -> InputError:
@@ -381,8 +402,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
                     f"{did_you_mean(bundle, list(scenario.bundles))} (defined: "
                     f"{', '.join(scenario.bundles)})"))
 
-    grid = _parse_grid(raw.get("grid", {}), source)
-    samples, ranges = _parse_lhs(raw.get("lhs"), source)
+    grid = _parse_grid(raw.get("grid", {}), source, scenarios)
+    samples, ranges = _parse_lhs(raw.get("lhs"), source, scenarios)
     for key in grid:
         if key in ranges:
             raise InputError(source, f"lhs.ranges.{key}", "already varied in [grid]; vary a "
@@ -445,19 +466,22 @@ def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
     return posterior, count
 
 
-def _parse_grid(table: Any, source: str) -> dict[str, tuple[Any, ...]]:
+def _parse_grid(table: Any, source: str, scenarios: Sequence[Scenario] = ()
+                ) -> dict[str, tuple[Any, ...]]:
     if not isinstance(table, dict):
         raise InputError(source, "grid", "must be a table of parameter = [values]")
     grid: dict[str, tuple[Any, ...]] = {}
     for key, values in _flatten(table, source, "", "grid"):
         where = f"grid.{key}"
+        record = _record(key, scenarios, source, where)
         if not isinstance(values, list) or not values:
             raise InputError(source, where, f"got {values!r}; allowed: a non-empty list of "
-                             f"values, each {BY_KEY[key].allowed()}")
+                             f"values, each {record.allowed()}")
         checked = []
         for value in values:
             try:
-                checked.append(check_value(key, value, source))
+                checked.append(check_value(key, value, source) if key in BY_KEY
+                               else record.check(value, source))
             except InputError as err:
                 raise InputError(source, where, err.message) from None
         if len(set(map(canonical_json, checked))) != len(checked):
@@ -466,7 +490,8 @@ def _parse_grid(table: Any, source: str) -> dict[str, tuple[Any, ...]]:
     return grid
 
 
-def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, float]]]:
+def _parse_lhs(table: Any, source: str, scenarios: Sequence[Scenario] = ()
+               ) -> tuple[int, dict[str, tuple[float, float]]]:
     if table is None:
         return 0, {}
     if not isinstance(table, dict):
@@ -482,7 +507,8 @@ def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, flo
                          "parameter = [low, high]")
     ranges: dict[str, tuple[float, float]] = {}
     for key, bounds in _flatten(table["ranges"], source, "", "lhs.ranges"):
-        param, where = BY_KEY[key], f"lhs.ranges.{key}"
+        where = f"lhs.ranges.{key}"
+        param = _record(key, scenarios, source, where)
         if param.kind not in (int, float):
             raise InputError(source, where, f"is {param.allowed()}; a Latin hypercube needs a "
                              "numeric parameter (use [grid] for choices)")
