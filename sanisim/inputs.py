@@ -5,17 +5,30 @@ one reader (:func:`read_toml`, built on :func:`sanisim.scenario.read_toml_text`:
 cannot be read or parsed is a one-line :class:`~sanisim.errors.InputError`). Values are checked
 by the few typed checks here, each raising an :class:`~sanisim.errors.InputError` that names
 the file, the key and what is allowed; unknown keys by :func:`sanisim.errors.check_keys`.
+
+Every number has an upper bound: a count of something (replicates, samples, generations) its
+own, an integer without one at most :data:`MAX_SEED` (it must fit the int64 columns of the
+run tables), and a value that is a model parameter under another name (a trial's
+``households``, a sensitivity ``months``) is checked by that parameter's record
+(:func:`recorded`), the same record that checks scenario files and command-line overrides.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sanisim.errors import InputError, did_you_mean
-from sanisim.scenario import SCENARIO_DIR, read_toml_text
+from sanisim.parameters import BY_KEY
+from sanisim.scenario import SCENARIO_DIR, decode_toml, read_toml_text
+
+#: The largest seed (and the largest integer any input may hold): seeds are stored in int64
+#: columns of the run tables.
+MAX_SEED = 2**63 - 1
+
+#: The most replicates of one design point any file or command line may ask for.
+MAX_REPLICATES = 100_000
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -30,8 +43,7 @@ def peek_toml(path: str | Path, suffix: str | None = ".toml") -> dict[str, Any] 
     if not path.is_file() or (suffix is not None and path.suffix != suffix):
         return None
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return decode_toml(path.read_bytes())
     except (OSError, ValueError):  # unreadable, not UTF-8, not TOML: not ours to describe
         return None
 
@@ -39,15 +51,29 @@ def peek_toml(path: str | Path, suffix: str | None = ".toml") -> dict[str, Any] 
 def integer(value: Any, source: str, key: str, low: int, high: int | None = None) -> Any:
     """``value`` if it is an integer in ``[low, high]`` (None passes: an absent optional key).
 
-    Booleans are not integers here (TOML ``true`` is not 1).
+    ``high`` left out is :data:`MAX_SEED`. Booleans are not integers here (TOML ``true`` is
+    not 1).
     """
     if value is None:
         return None
+    high = MAX_SEED if high is None else high
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (
             high is not None and value > high):
         upper = f", at most {high:,}" if high is not None else ""
         raise InputError(source, key, f"got {value!r}; allowed: an integer >= {low}{upper}")
     return value
+
+
+def recorded(value: Any, source: str, where: str, key: str) -> Any:
+    """``value`` checked by the record of parameter ``key`` (type, bounds), reported under
+    ``where`` (None passes: an absent optional key). For inputs that set a parameter under
+    another name: ``experiment.households``, ``trial.households``, ``--months``."""
+    if value is None:
+        return None
+    try:
+        return BY_KEY[key].check(value, source)
+    except InputError as err:
+        raise InputError(source, where, f"{err.message} (the bounds of {key})") from None
 
 
 def choice(value: Any, source: str, key: str, choices: Sequence[str]) -> Any:
