@@ -15,9 +15,15 @@ run tables), and a value that is a model parameter under another name (a trial's
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+try:
+    import psutil  # optional: memory not used by others, a better figure than the total
+except ImportError:  # pragma: no cover - psutil absent
+    psutil = None
 
 from sanisim.errors import InputError, did_you_mean
 from sanisim.parameters import BY_KEY
@@ -123,3 +129,68 @@ def resolve_scenario(ref: Any, base: Path, source: str, key: str) -> Path:
     known = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
     raise InputError(source, key, f"no scenario {ref!r}: not a file beside {source} nor a "
                      f"shipped scenario (shipped: {known})")
+
+
+# --------------------------------------------------------------------------- sizes
+
+#: Peak bytes per household of a run apart from its ties: state arrays (106 B), the
+#: ``Household`` view agents (about 150 B) and building temporaries; measured peak minus
+#: interpreter baseline at 1,000,000 households is 666 B at mean degree 9 (docs/performance.md).
+BYTES_PER_HOUSEHOLD = 300
+
+#: Peak bytes per tie of a household while the network is built (int64 tie lists before they
+#: become the CSR adjacency; same measurement).
+BYTES_PER_TIE = 40
+
+#: Bytes of the interpreter and libraries of a worker (145 MiB measured), and the room kept
+#: free for the rest of the machine.
+BASE_BYTES = 160 * 2**20
+
+
+def mean_degree(params) -> float:
+    """Ties per household the scenario's network will hold (an upper estimate)."""
+    kind = params["network.kind"]
+    if kind == "community":
+        return float(params["network.rt_degree"] + params["network.rw_degree"]
+                     + params["network.long_degree"])
+    if kind in ("watts_strogatz", "erdos_renyi"):
+        return float(params["network.mean_degree"])
+    return 0.0  # complete: no adjacency is stored; edgelist: counted from its file
+
+
+def run_bytes(params, households: int, edgelist_bytes: int = 0) -> int:
+    """Estimated peak memory of one run of ``households`` households (bytes): per-household
+    state, ties (at least 4 bytes a line of an edge-list file make one tie, both ends stored),
+    and the interpreter."""
+    ties = households * mean_degree(params) + edgelist_bytes / 2
+    return int(BASE_BYTES + households * BYTES_PER_HOUSEHOLD + ties * BYTES_PER_TIE)
+
+
+def memory_available() -> int:
+    """Bytes of memory this machine can give a run: psutil's ``available`` when psutil is
+    installed, else the physical memory (``os.sysconf``); 0 when neither says."""
+    if psutil is not None:
+        return int(psutil.virtual_memory().available)
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 0
+
+
+def check_size(scenario, households: int | None, source: str, key: str,
+               copies: int = 1) -> int:
+    """The estimated bytes of ``copies`` simultaneous runs of ``scenario`` at ``households``
+    (None: the scenario's own), refused with one line when more than the machine has."""
+    params = scenario.params
+    households = int(households if households is not None else params["population.households"])
+    files = scenario.referenced_files()
+    edgelist = sum(p.stat().st_size for p in files.values() if p.is_file())
+    need = run_bytes(params, households, edgelist) * max(1, copies)
+    have = memory_available()
+    if have and need > have:
+        raise InputError(source, key, f"{households:,} households ({params['network.kind']} "
+                         f"network, about {mean_degree(params) or edgelist / 2 / households:.3g} "
+                         f"ties each) need about {need / 2**30:.1f} GiB; this machine has "
+                         f"{have / 2**30:.1f} GiB available; allowed: fewer households or "
+                         "ties")
+    return need

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sanisim.errors import OutputError, check_name
+from sanisim.errors import NAME_RULE, InputError, OutputError, check_name, is_name
 
 #: Where results go unless ``--out`` says otherwise (relative to the working directory).
 RESULTS_ROOT = Path("results")
@@ -56,13 +56,14 @@ def output_folder(path: str | Path, key: str = "--out") -> Path:
     is left in it.
     """
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise OutputError(path, f"is a file, not a folder; give {key} a folder for the outputs")
-    blocking = _blocking_file(path)
-    if blocking is not None:
-        raise OutputError(path, f"lies below {blocking}, which is a file, not a folder; give "
-                                f"{key} another folder")
     try:
+        if path.exists() and not path.is_dir():
+            raise OutputError(path, f"is a file, not a folder; give {key} a folder for the "
+                                    "outputs")
+        blocking = _blocking_file(path)
+        if blocking is not None:
+            raise OutputError(path, f"lies below {blocking}, which is a file, not a folder; "
+                                    f"give {key} another folder")
         path.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise OutputError(path, f"cannot create the folder ({_reason(err)}); give {key} "
@@ -134,3 +135,24 @@ def os_error(err: OSError, path: str | Path | None = None) -> OutputError:
     where = err.filename if err.filename else path
     return OutputError(where if where is not None else "output", f"cannot write "
                        f"({_reason(err)})")
+
+
+def named_output_file(ref: object, base: Path, source: str, key: str, suffix: str) -> Path:
+    """A file an input file (or a command line) names for sanisim to write, e.g. the
+    calibrated scenario of ``calibration.out``: a ``suffix`` file whose name follows the one
+    name rule, inside the project (the working directory) or beside the input (``base``, the
+    input file's folder, and below), never elsewhere. (Whether it can be written is asked by
+    :func:`output_file` when the verb starts; loading a file creates nothing.)"""
+    if not isinstance(ref, str) or not ref:
+        raise InputError(source, key, f"got {ref!r}; allowed: the path of a {suffix} file, "
+                         "relative to this file")
+    path = Path(os.path.normpath(base / ref))
+    if path.suffix != suffix or not is_name(path.stem):
+        raise InputError(source, key, f"got {ref!r}; allowed: a {suffix} file named with "
+                         f"{NAME_RULE}")
+    resolved = path.resolve()
+    roots = (Path.cwd().resolve(), base.resolve())
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise InputError(source, key, f"got {ref!r}, which is {resolved}; allowed: a file "
+                         f"inside the project ({roots[0]}) or beside {source} ({roots[1]})")
+    return path

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sanisim.errors import InputError
 from sanisim.i18n import LANGUAGES
+from sanisim.outputs import output_folder, writing
 from sanisim.report.page import report
 
 
 def cmd_report(args) -> int:
     """``sanisim report RESULTS_DIR [--out DIR] [--lang en|id]``."""
-    page = report(args.results_dir, args.out, args.lang, network=not args.no_network)
+    if not Path(args.results_dir).is_dir():
+        raise InputError(args.results_dir, None, "no such results folder (the --out of "
+                         "'sanisim batch')")
+    out = output_folder(Path(args.out) if args.out else Path(args.results_dir) / "report")
+    with writing(out):
+        page = report(args.results_dir, out, args.lang, network=not args.no_network)
     folder = page.parent
     print(f"sanisim report: {page}  (figures in {folder / f'figures_{args.lang}'}, "
           f"tables in {folder / 'tables'})")
