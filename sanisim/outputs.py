@@ -151,8 +151,26 @@ def named_output_file(ref: object, base: Path, source: str, key: str, suffix: st
         raise InputError(source, key, f"got {ref!r}; allowed: a {suffix} file named with "
                          f"{NAME_RULE}")
     resolved = path.resolve()
-    roots = (Path.cwd().resolve(), base.resolve())
+    roots = [Path.cwd().resolve(), base.resolve()]
+    project = project_of(base)
+    if project is not None:
+        roots.append(project)
     if not any(resolved.is_relative_to(root) for root in roots):
         raise InputError(source, key, f"got {ref!r}, which is {resolved}; allowed: a file "
-                         f"inside the project ({roots[0]}) or beside {source} ({roots[1]})")
+                         f"inside the project ({' or '.join(str(r) for r in roots[::2])}) or "
+                         f"beside {source} ({roots[1]})")
     return path
+
+
+#: What marks the top folder of a project (a git checkout or a Python project).
+PROJECT_MARKERS = (".git", "pyproject.toml")
+
+
+def project_of(folder: Path) -> Path | None:
+    """The project ``folder`` belongs to: its nearest ancestor (itself included) holding a
+    ``.git`` or ``pyproject.toml``; None if there is none."""
+    folder = folder.resolve()
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return None

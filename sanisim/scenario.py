@@ -202,7 +202,8 @@ def load(name_or_path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file."""
     path = resolve_path(name_or_path)
     raw = _read_with_extends(path, chain=())
-    return from_dict(raw, source=str(path), path=path)
+    own = _read_toml(path)  # the warnings speak of what this file itself says
+    return from_dict(raw, source=str(path), path=path, own=own)
 
 
 def decode_toml(data: bytes) -> dict[str, Any]:
@@ -292,8 +293,12 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
-              path: Path | None = None) -> Scenario:
-    """Validate nested scenario data (as read from TOML) into a :class:`Scenario`."""
+              path: Path | None = None, own: Mapping[str, Any] | None = None) -> Scenario:
+    """Validate nested scenario data (as read from TOML) into a :class:`Scenario`.
+
+    ``own``: the tables of the file itself, before ``extends`` merged its ancestors in; the
+    warnings (:func:`_warn_idle`) speak only of the strategies and bundles it defines
+    (None: all of them)."""
     raw = dict(raw)
     if "description" in raw and not isinstance(raw["description"], str):
         raise InputError(source, "description", "must be a string")
@@ -323,9 +328,17 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
         check_name(bundle, source, f"bundles.{bundle}", "a bundle names a results folder of "
                    "'sanisim run'")
     check_references(params, path, source)
-    _warn_idle(strategies, bundles, strategy_raw.get("bundles", {}), params, source)
+    own = strategy_raw if own is None else own
+    _warn_idle({k: v for k, v in strategies.items() if k in _table(own, "strategies")},
+               {k: v for k, v in bundles.items() if k in _table(own, "bundles")},
+               _table(own, "bundles"), params, source)
     return Scenario(name, MappingProxyType(params), description, strategies, bundles,
                     str(path) if path else None)
+
+
+def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _warn_idle(strategies: Mapping[str, Any], bundles: Mapping[str, tuple[str, ...]],
@@ -345,7 +358,7 @@ def _warn_idle(strategies: Mapping[str, Any], bundles: Mapping[str, tuple[str, .
             log.warning("%s: bundles.%s: lists %s more than once; a strategy acts once a "
                         "month however often it is listed", source, bundle,
                         ", ".join(map(repr, twice)))
-    if isinstance(raw_bundles, dict) and raw_bundles.get("baseline"):
+    if raw_bundles.get("baseline") and "baseline" in bundles:
         log.warning("%s: bundles.baseline: redefined with programmes (%s); every paired "
                     "difference is taken against this bundle", source,
                     ", ".join(bundles["baseline"]))
