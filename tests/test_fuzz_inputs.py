@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import signal
 import tempfile
@@ -131,9 +132,10 @@ def _like(value: Any) -> st.SearchStrategy:
         return st.booleans()
     if isinstance(value, int):
         return st.one_of(st.sampled_from([v for v in TRICKY_NUMBERS if isinstance(v, int)]),
-                         st.integers(-3, 2 * abs(value) + 3))
+                         st.integers(-3, min(2 * abs(value) + 3, 2**64)))
     if isinstance(value, float):
-        return st.one_of(st.sampled_from(TRICKY_NUMBERS), st.floats(-1.0, 2.0 * abs(value) + 1))
+        top = 2.0 * abs(value) + 1 if math.isfinite(value) and abs(value) < 1e300 else 1.0
+        return st.one_of(st.sampled_from(TRICKY_NUMBERS), st.floats(-1.0, top))
     if isinstance(value, str):
         return st.sampled_from(TRICKY_STRINGS)
     if isinstance(value, list) and value:
@@ -360,9 +362,10 @@ def cli_property(command: tuple[list[str], str | None], scenario: bytes) -> None
         if out is not None:
             outputs.append((work / out).resolve())
 
-        def allowed(path: Path) -> bool:
+        def allowed(path: Path) -> bool:  # inside an output folder, or a folder above one
             path = path.resolve()
-            return any(path == o or path.is_relative_to(o) for o in outputs)
+            return any(path.is_relative_to(o) or (path.is_dir() and o.is_relative_to(path))
+                       for o in outputs)
 
         assume(all(o.is_relative_to(root.parent.resolve()) for o in outputs))
         check_command(argv, work, root.parent, allowed)

@@ -7,6 +7,7 @@ from pathlib import Path
 from sanisim.errors import InputError
 from sanisim.i18n import LANGUAGES
 from sanisim.outputs import output_folder, writing
+from sanisim.runs.store import Store
 from sanisim.report.page import report
 
 
@@ -15,6 +16,7 @@ def cmd_report(args) -> int:
     if not Path(args.results_dir).is_dir():
         raise InputError(args.results_dir, None, "no such results folder (the --out of "
                          "'sanisim batch')")
+    Store(args.results_dir).manifest()  # not a results store: one line, before any output
     out = output_folder(Path(args.out) if args.out else Path(args.results_dir) / "report")
     with writing(out):
         page = report(args.results_dir, out, args.lang, network=not args.no_network)
