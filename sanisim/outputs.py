@@ -92,7 +92,11 @@ def output_file(path: str | Path, key: str) -> Path:
     path = Path(path)
     if path.is_dir():
         raise OutputError(path, f"is a folder; give {key} a file name")
-    output_folder(path.parent if str(path.parent) else Path("."), key)
+    blocking = _blocking_file(path)
+    if blocking is not None:
+        raise OutputError(path, f"lies below {blocking}, which is a file, not a folder; give "
+                                f"{key} another file")
+    output_folder(path.parent, key)
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputError(path, f"exists and is read-only; give {key} another file")
     return path

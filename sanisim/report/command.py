@@ -7,8 +7,8 @@ from pathlib import Path
 from sanisim.errors import InputError
 from sanisim.i18n import LANGUAGES
 from sanisim.outputs import output_folder, writing
-from sanisim.runs.store import Store
 from sanisim.report.page import report
+from sanisim.runs.store import Store
 
 
 def cmd_report(args) -> int:
