@@ -65,9 +65,6 @@ class Scenario:
         for key, value in overrides.items():
             params[key] = check_value(key, value, source)
         check_shares(params, source)
-        if any(key.startswith("network.") or key == "population.households"
-               for key in overrides):
-            check_references(params, self.path, source)
         return Scenario(self.name, MappingProxyType(params), self.description,
                         self.strategies, self.bundles, self.path)
 

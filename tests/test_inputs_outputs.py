@@ -154,6 +154,7 @@ def test_every_verb_refuses_an_out_that_is_a_file_before_the_work(verb, a_file, 
 
 def test_report_refuses_an_out_below_a_file(tmp_path, a_file, capsys):
     (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "manifest.json").write_text("{}\n")  # enough to be read as a store
     failure(capsys, ["report", tmp_path / "store", "--out", a_file / "r"], "lies below")
 
 

@@ -13,10 +13,14 @@ from sanisim.runs.store import Store
 
 def cmd_report(args) -> int:
     """``sanisim report RESULTS_DIR [--out DIR] [--lang en|id]``."""
-    if not Path(args.results_dir).is_dir():
-        raise InputError(args.results_dir, None, "no such results folder (the --out of "
+    results = Path(args.results_dir)
+    if not results.exists():
+        raise InputError(str(results), None, "no such results folder (the --out of "
                          "'sanisim batch')")
-    Store(args.results_dir).manifest()  # not a results store: one line, before any output
+    if not results.is_dir():
+        raise InputError(str(results), None, "is a file, not a results folder (the --out of "
+                         "'sanisim batch')")
+    Store(results).manifest()  # not a results store: one line, before any output
     out = output_folder(Path(args.out) if args.out else Path(args.results_dir) / "report")
     with writing(out):
         page = report(args.results_dir, out, args.lang, network=not args.no_network)

@@ -68,7 +68,7 @@ from sanisim.runs.posterior import (
 )
 from sanisim.runs.results import PARAM_PREFIX
 from sanisim.runs.store import load_results as load_results
-from sanisim.scenario import Scenario, check_value, read_toml_text
+from sanisim.scenario import Scenario, check_references, check_value, read_toml_text
 from sanisim.scenario import load as load_scenario
 from sanisim.streams import replicate_seed, seed_stream
 
@@ -546,6 +546,11 @@ def _check_points(experiment: Experiment, source: str) -> None:
                     where = f"at point {number} ({label})" if point else ""
                     if draw is not None:
                         where += f"{' and ' if where else 'at '}posterior draw {draw}"
-                    _configured(scenario, {**point, **applicable(drawn, scenario)},
-                                source=f"{source}: scenario {scenario.name!r} {where}")
+                    where = f"{source}: scenario {scenario.name!r} {where}"
+                    configured = _configured(scenario, {**point, **applicable(drawn, scenario)},
+                                             source=where)
+                    if configured.params.get("network.kind") == "edgelist":  # as it will run
+                        params = {**configured.params, "population.households":
+                                  experiment.households or configured["population.households"]}
+                        check_references(params, scenario.path, where)
 
