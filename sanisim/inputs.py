@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - psutil absent
 
 from sanisim.errors import InputError, did_you_mean
 from sanisim.parameters import BY_KEY
-from sanisim.scenario import SCENARIO_DIR, decode_toml, read_toml_text
+from sanisim.scenario import SCENARIO_DIR, check_references, decode_toml, read_toml_text
 
 #: The largest seed (and the largest integer any input may hold): seeds are stored in int64
 #: columns of the run tables.
@@ -180,9 +180,13 @@ def memory_available() -> int:
 def check_size(scenario, households: int | None, source: str, key: str,
                copies: int = 1) -> int:
     """The estimated bytes of ``copies`` simultaneous runs of ``scenario`` at ``households``
-    (None: the scenario's own), refused with one line when more than the machine has."""
+    (None: the scenario's own), refused with one line when more than the machine has; the
+    files the scenario names are checked again at that household count."""
     params = scenario.params
     households = int(households if households is not None else params["population.households"])
+    if households != params["population.households"]:  # the files, read as this run reads them
+        check_references({**params, "population.households": households}, scenario.path,
+                         source)
     files = scenario.referenced_files()
     edgelist = sum(p.stat().st_size for p in files.values() if p.is_file())
     need = run_bytes(params, households, edgelist) * max(1, copies)
