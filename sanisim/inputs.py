@@ -187,7 +187,7 @@ def check_size(scenario, households: int | None, source: str, key: str,
     if households != params["population.households"]:  # the files, read as this run reads them
         check_references({**params, "population.households": households}, scenario.path,
                          source)
-    files = scenario.referenced_files()
+    files = scenario.referenced_files() if params["network.kind"] == "edgelist" else {}
     edgelist = sum(p.stat().st_size for p in files.values() if p.is_file())
     need = run_bytes(params, households, edgelist) * max(1, copies)
     have = memory_available()

@@ -69,7 +69,20 @@ def output_folder(path: str | Path, key: str = "--out") -> Path:
         raise OutputError(path, f"cannot create the folder ({_reason(err)}); give {key} "
                                 "another folder") from None
     _probe(path, key)
+    _refuse_links_out(path, key)
     return path
+
+
+def _refuse_links_out(folder: Path, key: str) -> None:
+    """Refuse a folder holding a symbolic link that leads out of it: writing through the link
+    (a table file that is a link to somewhere else) would change a file outside."""
+    base = folder.resolve()
+    for parent, dirs, files in os.walk(folder):  # links are not followed
+        for name in (*dirs, *files):
+            entry = Path(parent) / name
+            if entry.is_symlink() and not entry.resolve().is_relative_to(base):
+                raise OutputError(entry, f"is a link leading out of the output folder "
+                                         f"{folder}; remove it or give {key} another folder")
 
 
 def _probe(folder: Path, key: str) -> None:

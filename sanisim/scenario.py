@@ -90,8 +90,8 @@ class Scenario:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def referenced_files(self) -> dict[str, Path]:
-        """The files the scenario's parameters name, by key (the edge list of an
-        ``edgelist`` network), resolved beside the scenario file."""
+        """The files the scenario's parameters name, by key (the edge list), resolved beside
+        the scenario file."""
         return referenced_files(self.params, self.path)
 
     def __hash__(self) -> int:
@@ -106,8 +106,10 @@ class Scenario:
 
 
 def referenced_files(params: Mapping[str, Any], path: str | Path | None) -> dict[str, Path]:
-    """The files ``params`` name (see :meth:`Scenario.referenced_files`)."""
-    if params.get("network.kind") != "edgelist" or not params.get(EDGELIST):
+    """The files ``params`` name (see :meth:`Scenario.referenced_files`): the edge list
+    whenever a path is given, also when another network is chosen (a design may switch
+    ``network.kind`` to it)."""
+    if not params.get(EDGELIST):
         return {}
     base = Path(path).parent if path else Path(".")
     return {EDGELIST: base / params[EDGELIST]}

@@ -112,6 +112,20 @@ def test_default_folder_and_inside_never_leave_the_folder(tmp_path):
     assert inside(tmp_path / "out", "a.csv") == tmp_path / "out" / "a.csv"
 
 
+def test_a_link_out_of_the_output_folder_is_refused(tmp_path, capsys):
+    victim = tmp_path / "precious.csv"
+    victim.write_text("keep me\n")
+    out = tmp_path / "out" / "sub"
+    out.mkdir(parents=True)
+    (out / "monthly.csv").symlink_to(victim)
+    failure(capsys, ["run", "default", "--months", "1", "--households", "10", "--out",
+                     tmp_path / "out"], "link leading out")
+    assert victim.read_text() == "keep me\n"
+    (out / "monthly.csv").unlink()
+    (out / "inner.csv").symlink_to(out / "other.csv")  # a link inside the folder is fine
+    assert output_folder(tmp_path / "out") == tmp_path / "out"
+
+
 def test_named_output_file_rule(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     base = tmp_path / "experiments"
