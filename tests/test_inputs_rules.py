@@ -301,3 +301,13 @@ def test_trial_arm_bundle_given_as_a_list(tmp_path, capsys):
     text = (ROOT / "experiments" / "east_java_trial.toml").read_text().replace(
         'bundle = "ra"', 'bundle = ["ra"]')
     failure(capsys, ["validate", write(tmp_path, "t.toml", text)], "arms.ra.bundle")
+
+
+def test_joint_setting_bundle_given_as_a_list(tmp_path, capsys):
+    """Found by the property suite: a list where a bundle name goes was a TypeError."""
+    write(tmp_path, "s.toml", 'name = "s"\n[population]\nhouseholds = 60\n')
+    path = write(tmp_path, "j.toml", '[joint]\nname = "j"\n[parameters]\n'
+                 '"behaviour.p_innovation" = [0.001, 0.02]\n[settings.a.run]\n'
+                 'scenario = "s.toml"\nmonths = 3\nbundle = []\n'
+                 '[settings.a.targets."level:basic_or_better@3"]\nvalue = 0.5\nse = 0.1\n')
+    failure(capsys, ["validate", path], "settings.a.run.bundle")

@@ -422,9 +422,10 @@ def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
         scenario = load_scenario(resolve_scenario(run["scenario"], base, source,
                                                   f"{where}.run.scenario"))
         bundle = run.get("bundle", "baseline")
-        if bundle not in scenario.bundles:
+        if not isinstance(bundle, str) or bundle not in scenario.bundles:
+            hint = did_you_mean(bundle, scenario.bundles) if isinstance(bundle, str) else ""
             raise InputError(source, f"{where}.run.bundle", f"got {bundle!r}"
-                             f"{did_you_mean(bundle, scenario.bundles)}; allowed: a bundle of "
+                             f"{hint}; allowed: a bundle of "
                              f"scenario {scenario.name!r} ({', '.join(scenario.bundles)})")
         months = recorded(run.get("months", int(scenario["run.months"])), source,
                           f"{where}.run.months", "run.months")
