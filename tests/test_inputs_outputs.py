@@ -168,7 +168,8 @@ def test_every_verb_refuses_an_out_that_is_a_file_before_the_work(verb, a_file, 
 
 def test_report_refuses_an_out_below_a_file(tmp_path, a_file, capsys):
     (tmp_path / "store").mkdir()
-    (tmp_path / "store" / "manifest.json").write_text("{}\n")  # enough to be read as a store
+    (tmp_path / "store" / "manifest.json").write_text(  # enough to be read as a store
+        '{"experiment": "x", "experiment_hash": "0123456789abcdef"}\n')
     failure(capsys, ["report", tmp_path / "store", "--out", a_file / "r"], "lies below")
 
 
