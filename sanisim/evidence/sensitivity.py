@@ -54,12 +54,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, did_you_mean, main_table
-from sanisim.inputs import choice, integer, resolve_scenario
+from sanisim.inputs import MAX_REPLICATES, check_size, choice, integer, recorded, resolve_scenario
+from sanisim.outputs import default_folder, output_folder
 from sanisim.parameters import BY_KEY, Param
 from sanisim.runs.batch import run_batch
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import chosen_backend
-from sanisim.runs.experiment import Experiment, canonical_json, short_hash
+from sanisim.runs.experiment import MAX_RUNS, Experiment, canonical_json, short_hash
 from sanisim.runs.points import record_of, scenario_at
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import run
@@ -78,6 +79,11 @@ CONF_LEVEL = 0.95
 #: A parameter "drives" a bundle difference when its index is at least this share of the
 #: largest one (and its interval excludes zero).
 DRIVES_SHARE = 0.25
+#: Bounds of the sample: Morris trajectories or Sobol' base points, Morris grid levels, and
+#: the seed (SALib seeds numpy's legacy generator, which takes 32 bits).
+MAX_SAMPLES = 100_000
+MAX_LEVELS = 100
+MAX_SA_SEED = 2**32 - 1
 
 
 # --------------------------------------------------------------------------- step 1: sample
@@ -524,7 +530,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
     method = table.get("method", "morris")
     choice(method, source, "sensitivity.method", METHODS)
     names = table["parameters"]
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
         raise InputError(source, "sensitivity.parameters", "must be a list of parameter keys")
     bounds_table = table.get("bounds", {})
     if not isinstance(bounds_table, dict):
@@ -553,20 +559,29 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
         raise InputError(source, "sensitivity.outcome", f"{outcome!r} is not a summary field"
                          + did_you_mean(outcome, fields) + f" (fields: {', '.join(fields)})")
     prefix = "sensitivity."
-    samples = integer(table.get("samples", 8), source, f"{prefix}samples", 2)
+    samples = integer(table.get("samples", 8), source, f"{prefix}samples", 2, MAX_SAMPLES)
     if method == "sobol" and samples & (samples - 1):
         raise InputError(source, "sensitivity.samples", f"got {samples}; Sobol' sampling needs "
                          "a power of 2 (e.g. 64, 128, 256)")
-    months = BY_KEY["run.months"]
+    replicates = integer(table.get("replicates", 1), source, f"{prefix}replicates", 1,
+                         MAX_REPLICATES)
+    rows = samples * (len(names) + (1 if method == "morris" else 2))
+    if rows * replicates * len(bundles) > MAX_RUNS:  # before anything is sampled
+        raise InputError(source, f"{prefix}samples", f"{samples} samples x {rows // samples} "
+                         f"rows each x {replicates} replicate(s) x {len(bundles)} bundle(s) "
+                         f"is more than {MAX_RUNS:,} runs; allowed: fewer samples")
+    households = recorded(table.get("households", 2000), source, f"{prefix}households",
+                          "population.households")
+    check_size(scenario, households, source, f"{prefix}households")
     spec = SensitivitySpec(
         name=str(table["name"]), scenario=scenario, method=method, samples=samples,
         parameters=tuple(names), bounds=bounds,
-        levels=integer(table.get("levels", 4), source, f"{prefix}levels", 2),
-        seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0),
-        replicates=integer(table.get("replicates", 1), source, f"{prefix}replicates", 1),
-        months=min(integer(table.get("months", int(scenario["run.months"])), source,
-                           f"{prefix}months", 1), int(months.high)),
-        households=integer(table.get("households", 2000), source, f"{prefix}households", 10),
+        levels=integer(table.get("levels", 4), source, f"{prefix}levels", 2, MAX_LEVELS),
+        seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0, MAX_SA_SEED),
+        replicates=replicates,
+        months=recorded(table.get("months", int(scenario["run.months"])), source,
+                        f"{prefix}months", "run.months"),
+        households=households,
         bundles=tuple(bundles), outcome=outcome,
         description=str(table.get("description", "")), source=source, text=text)
     spec.problem  # noqa: B018 - validate names and bounds now, with the file's name
@@ -578,7 +593,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     spec = load(args.file)
-    out = Path(args.out) if args.out else Path("results") / f"sensitivity_{spec.name}"
+    out = output_folder(Path(args.out) if args.out else
+                        default_folder(f"sensitivity_{spec.name}"))
     steps = ("sample", "evaluate", "analyse") if args.step == "all" else (args.step,)
     if "sample" in steps:
         frame = step_sample(spec, out)

@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from sanisim.errors import InputError
+from sanisim.outputs import default_folder, output_folder
 from sanisim.runs import run as runner
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import ExecutorHandle, chosen_backend, open_executor
@@ -381,7 +382,7 @@ def _write_summary_csv(root: Path) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     backend = chosen_backend(args.backend, args.scheduler)
     experiment = load(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / experiment.name
+    out = output_folder(Path(args.out) if args.out else default_folder(experiment.name))
 
     def terminate(signum, frame):  # a scheduler's time limit: stop like Ctrl-C
         raise KeyboardInterrupt

@@ -47,7 +47,15 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
-from sanisim.inputs import integer, name_list, peek_toml, resolve_scenario
+from sanisim.inputs import (
+    MAX_REPLICATES,
+    check_size,
+    integer,
+    name_list,
+    peek_toml,
+    recorded,
+    resolve_scenario,
+)
 from sanisim.parameters import BY_KEY, PARAMETERS, Param
 from sanisim.runs import posterior as posterior_module
 from sanisim.runs.points import record_of, scenario_at
@@ -60,7 +68,7 @@ from sanisim.runs.posterior import (
 )
 from sanisim.runs.results import PARAM_PREFIX
 from sanisim.runs.store import load_results as load_results
-from sanisim.scenario import Scenario, check_value, read_toml_text
+from sanisim.scenario import Scenario, check_references, check_value, read_toml_text
 from sanisim.scenario import load as load_scenario
 from sanisim.streams import replicate_seed, seed_stream
 
@@ -71,8 +79,12 @@ EXPERIMENT_KEYS = ("name", "description", "seed", "replicates", "months", "house
                    "scenarios", "bundles", "posterior", "posterior_file")
 LHS_KEYS = ("samples", "ranges")
 
-MAX_REPLICATES = 100_000
-MAX_RUNS = 10_000_000
+#: The most runs one experiment may hold. The run table is built in memory before anything
+#: runs (about 80 us and 1 kB a run): a million runs is a minute and a gigabyte, and days of
+#: simulation; a larger design is split into several experiments.
+MAX_RUNS = 1_000_000
+#: The most Latin-hypercube samples.
+MAX_LHS_SAMPLES = MAX_RUNS
 
 
 def run_seed(experiment_seed: int, replicate: int) -> int:
@@ -371,18 +383,12 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
     description = table.get("description", "")
     if not isinstance(description, str):
         raise InputError(source, "experiment.description", "must be a string")
-    seed = integer(table["seed"], source, "experiment.seed", 0)
+    seed = integer(table["seed"], source, "experiment.seed", 0)  # at most MAX_SEED
     replicates = integer(table.get("replicates", 1), source, "experiment.replicates", 1,
                           MAX_REPLICATES)
-    months = households = None
-    if "months" in table:
-        param = BY_KEY["run.months"]
-        months = integer(table["months"], source, "experiment.months", int(param.low),
-                          int(param.high))
-    if "households" in table:
-        param = BY_KEY["population.households"]
-        households = integer(table["households"], source, "experiment.households",
-                              int(param.low), int(param.high))
+    months = recorded(table.get("months"), source, "experiment.months", "run.months")
+    households = recorded(table.get("households"), source, "experiment.households",
+                          "population.households")
 
     base = path.parent if path is not None else Path(".")
     refs = name_list(table["scenarios"], source, "experiment.scenarios")
@@ -415,6 +421,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
                              f"varies {key}; remove one of them")
 
     posterior, count = _parse_posterior(table, source, base, scenarios)
+    _check_count(len(scenarios), grid, samples, count, replicates, len(bundles), source)
     if posterior is not None:
         for key in posterior.keys:
             section = "grid" if key in grid else "lhs.ranges" if key in ranges else None
@@ -432,11 +439,36 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
     experiment = Experiment(name, source, text, seed, replicates, months, households,
                             scenarios, bundles, grid, samples, ranges, description,
                             posterior, count)
-    if (len(experiment.points) * len(experiment.draws) * len(scenarios) * replicates
-            * len(bundles) > MAX_RUNS):
-        raise InputError(source, None, f"more than {MAX_RUNS:,} runs; split the experiment")
     _check_points(experiment, source)
+    _check_sizes(experiment, source)
     return experiment
+
+
+def _check_count(scenarios: int, grid: Mapping[str, tuple[Any, ...]], samples: int,
+                 draws: int, replicates: int, bundles: int, source: str) -> None:
+    """The number of runs, computed from the design's sizes before any point is made: more
+    than :data:`MAX_RUNS` is one line, not an hour of enumerating."""
+    sizes = [("scenario(s)", scenarios), *((f"values of {k}", len(v)) for k, v in grid.items()),
+             ("lhs samples", samples or 1), ("posterior draws", draws or 1),
+             ("replicates", replicates), ("bundle(s)", bundles)]
+    runs = math.prod(size for _, size in sizes)
+    if runs > MAX_RUNS:
+        shown = " x ".join(f"{size:,} {what}" for what, size in sizes if size > 1)
+        raise InputError(source, None, f"{shown} = {runs:,} runs; allowed: at most "
+                         f"{MAX_RUNS:,} runs in one experiment (split it)")
+
+
+def _check_sizes(experiment: Experiment, source: str) -> None:
+    """The largest run of the design must fit this machine's memory (one line if not)."""
+    for scenario in experiment.scenarios:
+        sizes = experiment.grid.get("population.households") or (
+            (experiment.lhs_ranges["population.households"][1],)
+            if "population.households" in experiment.lhs_ranges else (None,))
+        largest = experiment.households or max(
+            int(size if size is not None else scenario["population.households"])
+            for size in sizes)
+        check_size(scenario, largest, source, "experiment.households" if experiment.households
+                   else f"experiment.scenarios ({scenario.name})")
 
 
 def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
@@ -501,7 +533,7 @@ def _parse_lhs(table: Any, source: str, scenarios: Sequence[Scenario] = ()
         missing = "samples" if "samples" not in table else "ranges"
         raise InputError(source, f"lhs.{missing}", "missing: [lhs] needs samples = N and "
                          "[lhs.ranges] with parameter = [low, high]")
-    samples = integer(table["samples"], source, "lhs.samples", 1, 1_000_000)
+    samples = integer(table["samples"], source, "lhs.samples", 1, MAX_LHS_SAMPLES)
     if not isinstance(table["ranges"], dict) or not table["ranges"]:
         raise InputError(source, "lhs.ranges", "must be a non-empty table of "
                          "parameter = [low, high]")
@@ -540,6 +572,11 @@ def _check_points(experiment: Experiment, source: str) -> None:
                     where = f"at point {number} ({label})" if point else ""
                     if draw is not None:
                         where += f"{' and ' if where else 'at '}posterior draw {draw}"
-                    _configured(scenario, {**point, **applicable(drawn, scenario)},
-                                source=f"{source}: scenario {scenario.name!r} {where}")
+                    where = f"{source}: scenario {scenario.name!r} {where}"
+                    configured = _configured(scenario, {**point, **applicable(drawn, scenario)},
+                                             source=where)
+                    if configured.params.get("network.kind") == "edgelist":  # as it will run
+                        params = {**configured.params, "population.households":
+                                  experiment.households or configured["population.households"]}
+                        check_references(params, scenario.path, where)
 
