@@ -4,7 +4,7 @@ VENV      := .venv
 BIN       := $(VENV)/bin
 STAMP     := $(VENV)/.installed-stamp
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean decisions-blitar
 
 $(STAMP): pyproject.toml
 	$(PYTHON312) -m venv $(VENV)
@@ -19,6 +19,16 @@ run: $(STAMP)
 	$(BIN)/sanisim batch experiments/compare_strategies.toml --out results/compare_strategies --resume
 	$(BIN)/sanisim report results/compare_strategies --out results/compare_strategies/report
 	$(BIN)/sanisim report results/compare_strategies --out results/compare_strategies/laporan --lang id
+
+## the Blitar decision example of docs/decisions.md: compare, optimise, copy the figures to docs/
+decisions-blitar: $(STAMP)
+	$(BIN)/sanisim decide experiments/decisions/decide_blitar.toml --out results/decisions/blitar --workers 2
+	$(BIN)/sanisim optimise experiments/optimise_blitar.toml --out results/optimise/blitar --workers 2
+	mkdir -p docs/figures/decisions
+	cp results/decisions/blitar/ceac.png docs/figures/decisions/blitar_ceac.png
+	cp results/decisions/blitar/targets_by_year.png docs/figures/decisions/blitar_targets.png
+	cp results/decisions/blitar/costs_by_year.png docs/figures/decisions/blitar_costs.png
+	cp results/optimise/blitar/tradeoffs.png docs/figures/decisions/blitar_tradeoffs.png
 
 ## full test suite on 2 workers
 test: $(STAMP)

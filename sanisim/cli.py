@@ -17,14 +17,19 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sanisim import report
+from sanisim.decisions import decide as decisions
+from sanisim.decisions import optimise
+from sanisim.decisions.files import describe_decision_file
 from sanisim.errors import InputError
 from sanisim.evidence import calibration, joint, sensitivity, trial
 from sanisim.evidence.files import describe_evidence_file
+from sanisim.inputs import check_size
 from sanisim.ladder import RUNG_COLUMNS
+from sanisim.outputs import default_folder, os_error, output_folder, writing
 from sanisim.report import compare as compare_batches
 from sanisim.runs import batch
 from sanisim.runs import run as runner
-from sanisim.runs.cli_options import at_least
+from sanisim.runs.cli_options import parameter, port, seed
 from sanisim.runs.experiment import is_experiment_file
 from sanisim.runs.experiment import load as load_experiment
 from sanisim.scenario import SCENARIO_DIR, load
@@ -47,12 +52,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load(args.scenario)
     if args.strategy not in scenario.bundles:
         build_bundle(scenario, args.strategy)  # raises the one-line error
-    if args.households is not None and args.households < 10:
-        raise InputError("--households", None, "must be at least 10")
+    if args.households is not None:
+        scenario.with_params({"population.households": args.households}, "--households")
+    check_size(scenario, args.households, "--households" if args.households else str(
+        scenario.path or scenario.name), None if args.households else "population.households")
+    out = output_folder(Path(args.out) if args.out else default_folder(scenario.name,
+                                                                       args.strategy))
     result = runner.run(scenario, seed=args.seed, months=args.months,
                         households=args.households, bundle=args.strategy)
-    out = Path(args.out) if args.out else Path("results") / scenario.name / args.strategy
-    runner.write(result, out)
+    with writing(out):
+        runner.write(result, out)
     s = result.summary
     print(f"sanisim run: {scenario.name} / {args.strategy}, seed {args.seed}, "
           f"{s['households']:,} households, {s['months']} months -> {out}")
@@ -76,11 +85,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
                   f"{experiment.describe()})")
             continue
-        described = describe_evidence_file(path)  # joint, trial, calibration, sensitivity
+        described = (describe_evidence_file(path)  # joint, trial, calibration, sensitivity
+                     or describe_decision_file(path))  # decide, optimise
         if described is not None:
             print(f"ok: {path} ({described})")
             continue
         scenario = load(path)
+        check_size(scenario, None, path, "population.households")
         bundles = ", ".join(scenario.bundles)
         print(f"ok: {path} (scenario {scenario.name!r}, hash {scenario.config_hash}, "
               f"bundles: {bundles})")
@@ -127,11 +138,13 @@ def build_parser() -> _Parser:
 
     run = verbs.add_parser("run", help="run one scenario and write its outputs")
     run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
-    run.add_argument("--seed", type=at_least(0), default=0, help="run seed (>= 0)")
-    run.add_argument("--months", type=at_least(1), default=None,
-                     help="months to simulate (default: the scenario's run.months)")
-    run.add_argument("--households", type=at_least(10), default=None,
-                     help="override the number of households (>= 10)")
+    run.add_argument("--seed", type=seed, default=0, help="run seed (>= 0)")
+    run.add_argument("--months", type=parameter("run.months"), default=None,
+                     help="months to simulate (default: the scenario's run.months; bounds "
+                          "of run.months)")
+    run.add_argument("--households", type=parameter("population.households"), default=None,
+                     help="override the number of households (bounds of "
+                          "population.households)")
     run.add_argument("--strategy", default="baseline",
                      help="strategy bundle of the scenario (see 'sanisim strategies')")
     run.add_argument("--out", default=None,
@@ -150,13 +163,14 @@ def build_parser() -> _Parser:
     strategies.set_defaults(func=cmd_strategies)
 
     dashboard = verbs.add_parser("dashboard", help="start the interactive dashboard (browser)")
-    dashboard.add_argument("--port", type=at_least(1), default=8765,
+    dashboard.add_argument("--port", type=port, default=8765,
                            help="port on 127.0.0.1 (default 8765)")
     dashboard.add_argument("--print", dest="print_only", action="store_true",
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)
 
-    for module in (batch, report, trial, calibration, sensitivity, joint):
+    for module in (batch, report, trial, calibration, sensitivity, joint, decisions,
+                   optimise):
         module.register(verbs)
     compare_batches.register(verbs)  # sanisim compare A B
     for register in EXTRA_VERBS:
@@ -181,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.func(args)
     except InputError as err:
         print(f"sanisim: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # writing an output (no space left, file too large, ...)
+        print(f"sanisim: error: {os_error(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sanisim: interrupted", file=sys.stderr)

@@ -29,6 +29,11 @@ its state is a few arrays over RTs, and each household reads its RT's values by 
   those still practising open defecation. ``T`` rises steeply around the threshold, so the
   fewer households of an RT still defecate in the open, the stronger the pull on them: the
   decisions are strategic complements and an RT can tip.
+* **Own latrines and mutual help** (in ``finance``): while an RT's plan runs, a household
+  falling back off open defecation prefers sharing only with probability
+  ``sharing.preference * (1 - community.own_latrine)`` (the plan is a latrine per household),
+  and one that cannot pay for a pit gets one built by its neighbours with probability
+  ``community.mutual_help`` (gotong royong; :meth:`SanitationModel._plan_help`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,29 @@ class InputError(Exception):
         self.key = key
         self.message = message
         where = ": ".join(part for part in (source, key) if part)
-        super().__init__(f"{where}: {message}" if where else message)
+        super().__init__(_one_line(f"{where}: {message}" if where else message))
+
+    def __reduce__(self):
+        """Pickle by the three fields, so that an error found in a worker process (a process
+        pool or a Dask worker) comes back to the driver as the same one line."""
+        return (type(self), (self.source, self.key, self.message))
+
+
+class OutputError(InputError):
+    """An output location that cannot be written (a file where a folder is wanted, a
+    read-only folder, a full disk, a name too long, ...): one line naming the path."""
+
+    def __init__(self, path: object, message: str) -> None:
+        super().__init__(str(path), None, message)
+
+    def __reduce__(self):
+        return (type(self), (self.source, self.message))
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line (a file name or a value may hold a newline)."""
+    lines = text.splitlines()
+    return " ".join(line.strip() for line in lines) if len(lines) > 1 else text
 
 
 def did_you_mean(word: object, candidates) -> str:
@@ -47,24 +69,47 @@ def finite_number(value, source: str | None, key: str | None,
     return float(value)
 
 
-#: A name that may become a folder name: letters, digits, '_', '-', '.'; no path separators.
+#: A name that may become a folder or file name: letters, digits, '_', '-', '.'; no path
+#: separators, not starting with '.' (so never '..' or a hidden file).
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+#: The longest such name: well inside every file system's 255-byte limit on one path
+#: component, with room for the prefixes and suffixes sanisim adds (``trial_NAME``, ``.toml``).
+MAX_NAME_LENGTH = 100
+
+NAME_RULE = (f"1 to {MAX_NAME_LENGTH} letters, digits, '_', '-' and '.', starting with a letter "
+             "or digit")
+
+
+def is_name(value: object) -> bool:
+    """Whether ``value`` may name a results folder or file (:data:`NAME_PATTERN`)."""
+    return (isinstance(value, str) and len(value) <= MAX_NAME_LENGTH
+            and re.fullmatch(NAME_PATTERN, value) is not None)
+
+
+def check_name(value: object, source: str | None, key: str | None,
+               why: str = "it names the results folder") -> str:
+    """``value`` if it may become a path component (:func:`is_name`), else an
+    :class:`InputError`. The one rule for every name that becomes a folder or file name:
+    scenario, bundle, experiment, trial, calibration, sensitivity and joint names."""
+    if not is_name(value):
+        shown = value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
+        raise InputError(source, key, f"got {shown!r}; allowed: {NAME_RULE} ({why})")
+    return value  # type: ignore[return-value]
 
 
 def main_table(raw, name: str, top_keys, keys, required, source: str | None) -> dict:
     """The ``[name]`` table of an input file, checked: only ``top_keys`` at the top, only
     ``keys`` inside, every ``required`` key present, and its ``name`` (which names the
-    default output folder) made of letters, digits, '_', '-' and '.' only."""
+    default output folder) following the one name rule (:func:`check_name`)."""
     check_keys(raw, top_keys, source)
     table = raw.get(name)
     if not isinstance(table, dict):
         raise InputError(source, name, f"missing [{name}] table (with {', '.join(required)})")
     check_keys(table, keys, source, f"{name}.")
 
-    label = table.get("name")
-    if "name" in table and not (isinstance(label, str) and re.match(NAME_PATTERN, label)):
-        raise InputError(source, f"{name}.name", f"got {label!r}; allowed: letters, digits, "
-                         "'_', '-' and '.' (it names the results folder)")
+    if "name" in table:
+        check_name(table["name"], source, f"{name}.name")
     for key in required:
         if key not in table:
             raise InputError(source, f"{name}.{key}", "missing (required)")

@@ -58,14 +58,15 @@ def update_use(model: SanitationModel) -> None:
 def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
     """Of the failing own toilets ``toilets``, those repaired at once (paid, booked)."""
     p, hh = model.params, model.households
-    cost = p["costs.toilet"] * p["costs.repair_share"]
+    cost = model.toilet_price(hh.pit_toilet[toilets]) * p["costs.repair_share"]
     draws = model.streams["repair"].random(toilets.size)
     able = hh.savings[toilets] >= cost if p["behaviour.money_constraint"] else np.ones(
         toilets.size, bool)
-    repaired = toilets[able & (draws < p["failure.repair_prob"])]
+    chosen = able & (draws < p["failure.repair_prob"])
+    repaired = toilets[chosen]
     if p["behaviour.money_constraint"]:
-        hh.savings[repaired] -= cost
-    model.book("households", "repairs", cost * repaired.size)
+        hh.savings[repaired] -= cost[chosen]
+    model.book("households", "repairs", cost[chosen].sum())
     return repaired
 
 

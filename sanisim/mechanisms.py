@@ -16,6 +16,7 @@ switch                       module
 ``sharing``                  :mod:`sanisim.purchase` (hosts with room, a fee)
 ``use``                      :mod:`sanisim.facilities` (owning is not using)
 ``repair``                   :mod:`sanisim.facilities` (repair at once, or abandon)
+``technology``               :mod:`sanisim.purchase` (a septic toilet or a cheaper pit toilet)
 ============================ ===============================================================
 """
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MECHANISMS: tuple[str, ...] = (
     "community", "willingness_to_pay", "point_of_sale", "saving", "sharing", "use", "repair",
+    "technology",
 )
 
 

@@ -195,20 +195,30 @@ class SanitationModel(mesa.Model):
 
         An open builder (see :class:`Builder`) may quote its own price for the rows it serves.
         """
-        p = self.params
-        share = np.where(self.households.repair_due[rows], p["costs.repair_share"], 1.0)
-        price = p["costs.toilet"] * share
+        p, hh = self.params, self.households
+        due = hh.repair_due[rows]
+        price = np.where(due, p["costs.repair_share"] * self.toilet_price(hh.pit_toilet[rows]),
+                         p["costs.toilet"])
         for builder in self.open_builders():
             price = builder.quote(self, rows, price)
         return price
+
+    def toilet_price(self, pit_toilet: np.ndarray) -> np.ndarray:
+        """Price (rupiah) of a new toilet of each technology: septic tank or pit toilet."""
+        p = self.params
+        return np.where(pit_toilet, p["costs.basic_pit"], p["costs.toilet"])
 
     def open_builders(self) -> list[Builder]:
         """The construction services taking orders this month (none in the baseline)."""
         return [b for b in self.builders if b.active(self.month)] if self.builders else []
 
     def start_building(self, rows: np.ndarray, target: int,
-                       paid_by_household: np.ndarray | float = 0.0) -> None:
+                       paid_by_household: np.ndarray | float = 0.0,
+                       pit_toilet: np.ndarray | bool = False) -> None:
         """Rows start building a facility of rung ``target``; households pay their part.
+
+        ``pit_toilet``: whether a toilet built is a pour-flush toilet on a pit rather than one
+        with a contained septic tank (``mechanisms.technology``).
 
         Without open builders the work starts at once (local masons, no capacity limit). An
         open builder may take rows as orders instead: they pay now, wait with
@@ -222,14 +232,16 @@ class SanitationModel(mesa.Model):
             hh.savings[rows] -= paid
         hh.build_left[rows] = self.params["construction.months"]
         hh.build_target[rows] = target
+        hh.build_pit[rows] = pit_toilet  # a toilet (target basic) has a septic tank unless said
         hh.intent[rows] = 0
         hh.applying[rows] = False
         hh.referred[rows] = False  # a referral serves one decision to build
         builders = self.open_builders()
-        if builders:
+        if builders:  # builders sell septic toilets; local masons build pits and pit toilets
             free = np.ones(rows.size, bool)
             for builder in builders:
-                free[free] = ~builder.order(self, rows[free], target, paid[free])
+                ask = free & ~hh.build_pit[rows]
+                free[ask] = ~builder.order(self, rows[ask], target, paid[ask])
             hh.queued[rows[~free]] = True
             paid = paid[free]
         self.book("households", "construction", paid.sum())
@@ -318,8 +330,10 @@ class SanitationModel(mesa.Model):
             return
         willing = purchase.willing(self, rows, price)
         own = willing & (hh.savings[rows] >= price)  # applicants too: savings may have grown
-        self.start_building(rows[own], Rung.BASIC, paid_by_household=price[own])
-        unwilling = rows[~willing]
+        pit = hh.repair_due[rows] & hh.pit_toilet[rows]  # a repair keeps the technology
+        self.start_building(rows[own], Rung.BASIC, paid_by_household=price[own],
+                            pit_toilet=pit[own])
+        unwilling = self._pit_toilet(rows[~willing])
         fresh = willing & ~own & ~hh.applying[rows]  # waiting applications stay in their queue
         rows, price = rows[fresh], price[fresh]
 
@@ -340,10 +354,13 @@ class SanitationModel(mesa.Model):
             give_up = self.streams["purchase:fallback"].random(at_od.size) < p[
                 "purchase.fallback"]
             at_od = at_od[give_up | hh.pressed[at_od]]
+        at_od = self._pit_toilet(at_od)
+        planned, helped = self._plan_help(at_od)
+        can_dig = (hh.savings[at_od] >= p["costs.pit"]) | helped
         if p["mechanisms.sharing"]:  # share by preference, or when a pit is out of reach
-            prefer = self.streams["sharing:choice"].random(at_od.size) < p["sharing.preference"]
-            seekers = at_od[(hh.savings[at_od] >= p["sharing.fee"])
-                            & (prefer | (hh.savings[at_od] < p["costs.pit"]))]
+            preference = p["sharing.preference"] * (1.0 - p["community.own_latrine"] * planned)
+            prefer = self.streams["sharing:choice"].random(at_od.size) < preference
+            seekers = at_od[(hh.savings[at_od] >= p["sharing.fee"]) & (prefer | ~can_dig)]
             host = purchase.find_hosts(self, seekers)
             sharers = seekers[host >= 0]
             hh.host[sharers] = host[host >= 0]
@@ -352,15 +369,50 @@ class SanitationModel(mesa.Model):
             share = self.neighbour_adopted[at_od] > 0
         hh.rung[at_od[share]] = Rung.LIMITED
         hh.intent[at_od[share]] = 0
-        diggers = at_od[~share]
-        diggers = diggers[hh.savings[diggers] >= p["costs.pit"]]
-        self.start_building(diggers, Rung.UNIMPROVED, paid_by_household=p["costs.pit"])
+        diggers, helped = at_od[~share & can_dig], helped[~share & can_dig]
+        self.start_building(diggers, Rung.UNIMPROVED,
+                            paid_by_household=np.where(helped, 0.0, p["costs.pit"]))
+        if helped.any():  # the neighbours' labour and materials
+            self.book("households", "mutual help", p["costs.pit"] * np.count_nonzero(helped))
 
         waiting = (hh.intent > 0) & (hh.build_left < 0)
         hh.intent[waiting] -= 1
         done = hh.intent == 0
         hh.applying[done] = False
         hh.pressed[done] = False
+
+    def _pit_toilet(self, rows: np.ndarray) -> np.ndarray:
+        """Rows that buy the cheaper improved toilet (a pour-flush pit toilet) now, when
+        ``mechanisms.technology`` is on and it is within their willingness to pay and savings;
+        returns the other rows. Failed toilets waiting for repair are not offered it."""
+        p, hh = self.params, self.households
+        if not p["mechanisms.technology"] or rows.size == 0:
+            return rows
+        price = p["costs.basic_pit"]
+        able = ~hh.repair_due[rows]
+        if p["mechanisms.willingness_to_pay"]:
+            able &= hh.wtp[rows] >= price
+        if p["behaviour.money_constraint"]:
+            able &= hh.savings[rows] >= price
+        self.start_building(rows[able], Rung.BASIC, paid_by_household=price,
+                            pit_toilet=True)
+        return rows[~able]
+
+    def _plan_help(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For ``rows`` taking the cheap way off open defecation: whether their RT's plan is
+        running, and whether neighbours build them a pit they cannot pay for (gotong royong,
+        ``community.mutual_help``; drawn only for those rows)."""
+        planned = np.zeros(rows.size, bool)
+        helped = np.zeros(rows.size, bool)
+        if self.communities is None or rows.size == 0:
+            return planned, helped
+        planned = self.communities.plan_until[self.households.rt[rows]] >= self.month
+        rate = self.params["community.mutual_help"]
+        if rate > 0:
+            poor = np.flatnonzero(planned & (self.households.savings[rows]
+                                             < self.params["costs.pit"]))
+            helped[poor[self.streams["community:help"].random(poor.size) < rate]] = True
+        return planned, helped
 
     def _cooperatives(self) -> None:
         n = self.households.n
@@ -380,7 +432,8 @@ class SanitationModel(mesa.Model):
         done = building[left == 0]
         target = hh.build_target[done]
         hh.rung[done] = np.maximum(hh.rung[done], target)
-        septic = done[target >= Rung.BASIC]
+        septic = done[target >= Rung.BASIC]  # a toilet: with a septic tank or on a pit
+        hh.pit_toilet[septic] = hh.build_pit[septic]
         hh.repair_due[septic] = False
         hh.last_emptied[septic] = self.month
         hh.build_left[done] = -1
@@ -393,7 +446,7 @@ class SanitationModel(mesa.Model):
             self.streams["desludging"].random(hh.n, np.float32) < rate) if rate > 0 else (
             np.zeros(0, np.intp))
         emptying = emptying[(hh.rung[emptying] >= Rung.BASIC) & (hh.savings[emptying] >= fee)
-                            & ~hh.connected[emptying]]
+                            & ~hh.connected[emptying] & ~hh.pit_toilet[emptying]]
         self.empty_tanks(emptying, funder="households")
         lapsed = np.flatnonzero(hh.rung == Rung.SAFELY_MANAGED)
         lapsed = lapsed[~hh.connected[lapsed] & (
@@ -545,6 +598,7 @@ class SanitationModel(mesa.Model):
             "ever_owned": np.count_nonzero(hh.ever_owned) / n,
             "sharing_with_host": np.count_nonzero(hh.host >= 0) / n,
             "awaiting_repair": np.count_nonzero(hh.repair_due) / n,
+            "pit_toilet": np.count_nonzero((hh.rung >= Rung.BASIC) & hh.pit_toilet) / n,
             "rts_planning": communities.planning(self.month) if communities else 0,
             "rts_monitored": communities.monitored(self.month) if communities else 0,
         }
@@ -586,7 +640,7 @@ EQUITY_COLUMNS: tuple[str, ...] = (
 #: Use, ownership, sharing and community columns (:meth:`SanitationModel._mechanism_outputs`).
 MECHANISM_COLUMNS: tuple[str, ...] = (
     "practising_od", "not_in_use", "own_facility", "ever_owned", "sharing_with_host",
-    "awaiting_repair", "rts_planning", "rts_monitored",
+    "awaiting_repair", "pit_toilet", "rts_planning", "rts_monitored",
 )
 
 #: Columns of the monthly table, in order (strategies may add their own).

@@ -230,6 +230,11 @@ PARAMETERS: tuple[Param, ...] = (
     _p("costs.pit", 500_000.0, "rupiah",
        "Price of a simple unimproved pit latrine (open defecation to unimproved).",
        "assumption: materials for a simple pit and slab", 0.0, 1e7),
+    _p("costs.basic_pit", 1_000_000.0, "rupiah",
+       "Price of an own improved toilet without a contained tank: a pour-flush (gooseneck) "
+       "pan over a lined pit (basic, not safely managed; mechanisms.technology).",
+       "assumption: a pan, a slab and a lined pit, about 40% of the septic package (Susenas "
+       "counts such a pit as 'layak' in rural areas)", 0.0, 5e7),
     _p("costs.repair_share", 0.3, "share of toilet price",
        "Cost of bringing a failed own toilet back into use, as a share of its price.",
        "assumption", 0.0, 1.0),
@@ -287,6 +292,13 @@ PARAMETERS: tuple[Param, ...] = (
     _p("mechanisms.sharing", True, "",
        "Sharing a neighbour's toilet needs a host with room and costs a monthly fee.",
        "model switch (false: any neighbour's toilet, free, without limit)"),
+    _p("mechanisms.technology", True, "",
+       "Two improved technologies: a toilet with a contained septic tank (costs.toilet; can be "
+       "emptied and become safely managed) and a cheaper pour-flush toilet on a pit "
+       "(costs.basic_pit; basic, never safely managed). A household whose willingness to pay "
+       "or savings fall short of the tank, or that gives up saving for it, builds the pit "
+       "toilet when it can pay for it.",
+       "model switch (false: one improved technology, the septic toilet)"),
     _p("mechanisms.use", True, "",
        "Owning is not using: households stop and resume using their facility.",
        "model switch (false: every facility is used)"),
@@ -333,6 +345,19 @@ PARAMETERS: tuple[Param, ...] = (
     _p("community.tipping_width", 0.1, "share of RT households",
        "Width of the logistic tipping curve around the threshold (small = sharp tipping).",
        "assumption", 0.01, 1.0),
+    _p("community.own_latrine", 0.0, "share",
+       "How far an RT's running plan replaces sharing by own latrines: a household pressed "
+       "off open defecation in such an RT prefers sharing with probability "
+       "sharing.preference * (1 - own_latrine).",
+       "fitted jointly (docs/calibration.md); Kar & Chambers 2008 (CLTS handbook): the plan "
+       "is a latrine for every household; Harter, Inauen & Mosler 2020: triggering raised own "
+       "latrines in Ghana", 0.0, 1.0),
+    _p("community.mutual_help", 0.0, "probability",
+       "Chance that a household pressed off open defecation in an RT whose plan is running, "
+       "and that cannot pay for a pit, gets one built with its neighbours' labour and "
+       "materials (gotong royong); the neighbours pay (booked to households).",
+       "fitted jointly (docs/calibration.md); Kar & Chambers 2008: the better-off and natural "
+       "leaders help the poorest build; gotong royong is the STBM term for it", 0.0, 1.0),
     _p("community.backfire_effect", 0.391, "share of norm",
        "Share of an attendee's injunctive norm and self-regulation (commitment) lost when a "
        "triggering session ends without a collective plan, scaled by (1 - social capital) "

@@ -65,6 +65,8 @@ class Households:
     landless: np.ndarray  # bool, no land of its own to build on (an eligibility group)
     failed_month: np.ndarray  # int16 month the own toilet last failed (-1: never)
     pressed: np.ndarray  # bool, the current decision was pressed by the community (plan, sanction)
+    pit_toilet: np.ndarray  # bool, the own toilet is a pour-flush toilet on a pit (no tank)
+    build_pit: np.ndarray  # bool, the toilet being built is a pit toilet
 
     @property
     def n(self) -> int:
@@ -170,6 +172,8 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         in_use=rung >= 1, owned=owned_facility(rung), ever_owned=owned_facility(rung) > 0,
         host=np.full(n, -1, np.int32), wtp=np.full(n, np.inf), landless=np.zeros(n, bool),
         failed_month=np.full(n, -1, np.int16), pressed=np.zeros(n, bool),
+        pit_toilet=np.zeros(n, bool),  # assumption: the starting toilets have septic tanks
+        build_pit=np.zeros(n, bool),
     )
 
 

@@ -30,6 +30,13 @@ toilet while its intention lasts, giving up and taking the cheap option with pro
 ``purchase.fallback`` a month (open defecation falls slowly without a programme: Patil et al.
 2014 control arm; Yeboah-Antwi et al. 2019). Off, every decider who cannot pay falls back at once.
 
+**Technology** (``mechanisms.technology``). Two improved technologies reach basic: a toilet
+with a contained septic tank (``costs.toilet``; it can be emptied and become safely managed)
+and a cheaper pour-flush toilet over a lined pit (``costs.basic_pit``; ``households.pit_toilet``,
+never safely managed), built by local masons. A household unwilling to pay the septic price, or
+falling back at open defecation, builds the pit toilet when it is within its willingness to pay
+and savings (:meth:`SanitationModel._pit_toilet`).
+
 **Sharing** (``mechanisms.sharing``). A household at open defecation that does not buy a
 toilet shares (with probability ``sharing.preference``, or always when it cannot afford a pit;
 otherwise it digs its own pit) the toilet of a household in its own RT that has a working

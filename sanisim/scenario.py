@@ -15,6 +15,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import logging
+import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,9 +27,12 @@ from typing import Any
 import tomli_w
 
 from sanisim import mechanisms
-from sanisim.errors import InputError
+from sanisim.errors import InputError, check_name, is_name
+from sanisim.network import from_edgelist
 from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE
 from sanisim.strategies import parse_strategy_tables
+
+log = logging.getLogger(__name__)
 
 META_KEYS = ("name", "description", "extends", "names")
 STRATEGY_KEYS = ("strategies", "bundles")
@@ -36,6 +41,13 @@ NAME_LANGUAGES: tuple[str, ...] = ("en", "id")
 #: What ``[names]`` names: the scenario's bundles and its strategies.
 NAME_KINDS: tuple[str, ...] = ("bundles", "strategies")
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+#: The longest chain of ``extends`` (a scenario extending one that extends another ...).
+MAX_EXTENDS = 16
+
+#: The key of the one parameter that names a file (read when the scenario is loaded, its
+#: content part of the configuration hash).
+EDGELIST = "network.edgelist"
 
 
 @dataclass(frozen=True)
@@ -105,8 +117,17 @@ class Scenario:
         """SHA-256 of the canonical JSON of everything that affects results."""
         payload = {k: v for k, v in self.to_dict().items()
                    if k not in ("description", "names")}
+        referenced = self.referenced_files()
+        if referenced:  # absent otherwise: hashes of scenarios without files stay as they were
+            payload["referenced_files"] = {key: _file_digest(path)
+                                           for key, path in referenced.items()}
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def referenced_files(self) -> dict[str, Path]:
+        """The files the scenario's parameters name, by key (the edge list), resolved beside
+        the scenario file."""
+        return referenced_files(self.params, self.path)
 
     def __hash__(self) -> int:
         return hash(self.config_hash)
@@ -119,6 +140,37 @@ class Scenario:
                  for kind, table in self.names.items()}
         return (_unpickle, (self.name, dict(self.params), self.description, strategies,
                             dict(self.bundles), self.path, names))
+
+
+def referenced_files(params: Mapping[str, Any], path: str | Path | None) -> dict[str, Path]:
+    """The files ``params`` name (see :meth:`Scenario.referenced_files`): the edge list
+    whenever a path is given, also when another network is chosen (a design may switch
+    ``network.kind`` to it)."""
+    if not params.get(EDGELIST):
+        return {}
+    base = Path(path).parent if path else Path(".")
+    return {EDGELIST: base / params[EDGELIST]}
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (``"unreadable"`` if it cannot be read)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "unreadable"
+
+
+def check_references(params: Mapping[str, Any], path: str | Path | None, source: str) -> None:
+    """Every file the parameters name exists and parses, as a run would read it: an
+    ``edgelist`` network needs its file, two household indices per line, each inside the
+    scenario's households (a run with another household count checks again)."""
+    if params.get("network.kind") != "edgelist":
+        return
+    if not params.get(EDGELIST):
+        raise InputError(source, EDGELIST, "kind 'edgelist' needs a file path (relative to "
+                         "the scenario file)")
+    for file in referenced_files(params, path).values():
+        from_edgelist(file, int(params["population.households"]), source)
 
 
 def _unpickle(name: str, params: dict[str, Any], description: str,
@@ -193,15 +245,23 @@ def load(name_or_path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario file."""
     path = resolve_path(name_or_path)
     raw = _read_with_extends(path, chain=())
-    return from_dict(raw, source=str(path), path=path)
+    own = _read_toml(path)  # the warnings speak of what this file itself says
+    return from_dict(raw, source=str(path), path=path, own=own)
+
+
+def decode_toml(data: bytes) -> dict[str, Any]:
+    """The tables of TOML ``data``: UTF-8, a leading byte-order mark (as Notepad writes it)
+    accepted. Raises ``UnicodeDecodeError`` or ``tomllib.TOMLDecodeError``."""
+    return tomllib.loads(data.decode("utf-8").removeprefix("\ufeff"))
 
 
 def read_toml_text(path: str | Path) -> tuple[dict[str, Any], str]:
     """Parse a TOML input file; return its tables and its text. Every failure (missing,
-    unreadable, not UTF-8, not TOML) is one :class:`InputError` naming the file."""
+    unreadable, not UTF-8, not TOML) is one :class:`InputError` naming the file; a UTF-8
+    byte-order mark is accepted (and left out of the text)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
         return tomllib.loads(text), text
     except FileNotFoundError:
         raise InputError(str(path), None, "no such file") from None
@@ -209,8 +269,10 @@ def read_toml_text(path: str | Path) -> tuple[dict[str, Any], str]:
         raise InputError(str(path), None, "not valid TOML (the file is not UTF-8 text)") from None
     except tomllib.TOMLDecodeError as err:
         raise InputError(str(path), None, f"not valid TOML ({err})") from None
+    except IsADirectoryError:
+        raise InputError(str(path), None, "is a folder, not a file") from None
     except OSError as err:
-        raise InputError(str(path), None, f"cannot read file ({err.strerror})") from None
+        raise InputError(str(path), None, f"cannot read file ({err.strerror or err})") from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -218,21 +280,49 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _read_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    resolved = path.resolve()
-    if resolved in chain:
-        cycle = " -> ".join(p.name for p in (*chain, resolved))
-        raise InputError(str(path), "extends", f"circular extends ({cycle})")
-    raw = _read_toml(path)
-    parent_ref = raw.pop("extends", None)
-    if parent_ref is None:
+    """The tables of ``path`` merged over those of the scenario it ``extends`` (and so on, at
+    most :data:`MAX_EXTENDS` files deep; a circle is refused)."""
+    files: list[tuple[Path, dict[str, Any]]] = []
+    current = path
+    while True:
+        resolved = current.resolve()
+        if resolved in chain:
+            cycle = " -> ".join(p.name for p in (*chain, resolved))
+            raise InputError(str(current), "extends", f"circular extends ({cycle})")
+        if len(chain) >= MAX_EXTENDS:
+            raise InputError(str(path), "extends", f"a chain of more than {MAX_EXTENDS} "
+                             f"scenario files (stopped at {current}); allowed: at most "
+                             f"{MAX_EXTENDS} files, each extending the next")
+        chain = (*chain, resolved)
+        raw = _read_toml(current)
+        parent_ref = raw.pop("extends", None)
+        files.append((current, raw))
+        if parent_ref is None:
+            break
+        if not isinstance(parent_ref, str) or not parent_ref:
+            raise InputError(str(current), "extends", f"got {parent_ref!r}; allowed: the name "
+                             "of a scenario file beside it")
+        parent_path = current.parent / parent_ref
+        if not parent_path.is_file():
+            raise InputError(str(current), "extends", f"file {parent_ref!r} not found beside it")
+        current = parent_path
+    merged: dict[str, Any] = {}
+    for file, raw in reversed(files):  # the farthest ancestor first
+        merged = _rebase(merged, file, path)
+        merged = _merge(merged, _rebase(raw, file, path))
+    return merged
+
+
+def _rebase(raw: dict[str, Any], file: Path, target: Path) -> dict[str, Any]:
+    """``raw`` read from ``file`` with the file path it names (the edge list, relative to
+    ``file``) made relative to ``target``, whose folder the merged scenario resolves from."""
+    network = raw.get("network")
+    if file == target or not isinstance(network, dict) or not isinstance(
+            network.get("edgelist"), str) or not network["edgelist"] or Path(
+            network["edgelist"]).is_absolute():
         return raw
-    if not isinstance(parent_ref, str):
-        raise InputError(str(path), "extends", "must be a string: a scenario file name")
-    parent_path = (path.parent / parent_ref)
-    if not parent_path.is_file():
-        raise InputError(str(path), "extends", f"file {parent_ref!r} not found beside it")
-    parent = _read_with_extends(parent_path, (*chain, resolved))
-    return _merge(parent, raw)
+    moved = os.path.relpath(file.parent / network["edgelist"], target.parent)
+    return {**raw, "network": {**network, "edgelist": moved}}
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -246,13 +336,26 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
-              path: Path | None = None) -> Scenario:
-    """Validate nested scenario data (as read from TOML) into a :class:`Scenario`."""
+              path: Path | None = None, own: Mapping[str, Any] | None = None) -> Scenario:
+    """Validate nested scenario data (as read from TOML) into a :class:`Scenario`.
+
+    ``own``: the tables of the file itself, before ``extends`` merged its ancestors in; the
+    warnings (:func:`_warn_idle`) speak only of the strategies and bundles it defines
+    (None: all of them)."""
     raw = dict(raw)
-    for key in ("name", "description"):
-        if key in raw and not isinstance(raw[key], str):
-            raise InputError(source, key, "must be a string")
-    name = raw.pop("name", Path(source).stem if path else "scenario")
+    if "description" in raw and not isinstance(raw["description"], str):
+        raise InputError(source, "description", "must be a string")
+    if "name" in raw:
+        name = check_name(raw.pop("name"), source, "name", "it names the results folder of "
+                          "'sanisim run' and the scenario in every table")
+    elif path and is_name(Path(source).stem):
+        name = Path(source).stem
+    elif path:
+        raise InputError(source, "name", f"missing, and the file name {Path(source).stem!r} "
+                         "cannot name a results folder; add name = \"...\" (letters, digits, "
+                         "'_', '-' and '.')")
+    else:
+        name = "scenario"
     description = raw.pop("description", "")
     raw.pop("extends", None)
     names_raw = raw.pop("names", {})
@@ -266,6 +369,14 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
     strategies, bundles = parse_strategy_tables(
         strategy_raw.get("strategies", {}), strategy_raw.get("bundles", {}), source)
     names = parse_names(names_raw, {"bundles": bundles, "strategies": strategies}, source)
+    for bundle in bundles:
+        check_name(bundle, source, f"bundles.{bundle}", "a bundle names a results folder of "
+                   "'sanisim run'")
+    check_references(params, path, source)
+    own = strategy_raw if own is None else own
+    _warn_idle({k: v for k, v in strategies.items() if k in _table(own, "strategies")},
+               {k: v for k, v in bundles.items() if k in _table(own, "bundles")},
+               _table(own, "bundles"), params, source)
     return Scenario(name, MappingProxyType(params), description, strategies, bundles,
                     str(path) if path else None, names)
 
@@ -307,6 +418,34 @@ def _entry(entry: Any, source: str, where: str) -> dict[str, str]:
         raise InputError(source, where, "must be {en = \"English text\", "
                          "id = \"Indonesian text\"} (both non-empty)")
     return {lang: " ".join(entry[lang].split()) for lang in NAME_LANGUAGES}
+
+
+def _table(raw: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = raw.get(key) if isinstance(raw, Mapping) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _warn_idle(strategies: Mapping[str, Any], bundles: Mapping[str, tuple[str, ...]],
+               raw_bundles: Any, params: Mapping[str, Any], source: str) -> None:
+    """Warnings (not errors) for what is allowed but most likely a slip: a strategy that
+    starts after the horizon, a strategy listed twice in a bundle, and ``baseline`` given
+    programmes (it is the comparison arm every paired difference is taken against)."""
+    horizon = int(params["run.months"])
+    for name, config in strategies.items():
+        if config["start"] > horizon:
+            log.warning("%s: strategies.%s.start: month %d is after the horizon (run.months = "
+                        "%d); the strategy never acts in a run of that length", source, name,
+                        config["start"], horizon)
+    for bundle, members in bundles.items():
+        twice = sorted({m for m in members if members.count(m) > 1})
+        if twice:
+            log.warning("%s: bundles.%s: lists %s more than once; a strategy acts once a "
+                        "month however often it is listed", source, bundle,
+                        ", ".join(map(repr, twice)))
+    if raw_bundles.get("baseline") and "baseline" in bundles:
+        log.warning("%s: bundles.baseline: redefined with programmes (%s); every paired "
+                    "difference is taken against this bundle", source,
+                    ", ".join(bundles["baseline"]))
 
 
 def _flatten(raw: Mapping[str, Any], source: str, prefix: str = ""):

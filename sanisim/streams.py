@@ -35,6 +35,7 @@ RUN_STREAMS: dict[str, str] = {
     "purchase:fallback": "savers at open defecation who give up waiting for a toilet",
     "community": "social capital of each RT",
     "community:commit": "whether a triggered RT commits to a plan",
+    "community:help": "pressed households whose neighbours build them a pit (gotong royong)",
     "income": "income shocks",
     "adoption": "decisions to build (the decision hazard)",
     "sharing": "which neighbour hosts a sharing household",
@@ -62,6 +63,7 @@ SEED_STREAMS: dict[str, str] = {
     "sanisim.calibration.search": "start points and moves of a calibration search",
     "sanisim.joint.predictive": "posterior points of a joint posterior-predictive check",
     "sanisim.analysis.bootstrap": "resamples of a bootstrap interval over pairs",
+    "sanisim.optimise.search": "the seed of a multi-objective search (NSGA-II)",
 }
 
 

@@ -195,8 +195,24 @@ def test_costs_per_additional_household_by_funder_without_double_counting():
     expected["total"] = sum(expected.values())
     for funder, extra in expected.items():
         assert table.loc[funder, "cost_mean"] == pytest.approx(extra)
+        # the total costs more: each funder's share splits it (the cooperatives' is a saving)
         assert table.loc[funder, "cost_per_household"] == pytest.approx(extra / 10)
+    assert table.loc["total", "cost_class"] == "more households at a cost"
+    assert table.loc["cooperatives", "cost_class"] == "cost-saving"
     assert table["frontier"].all()
+
+
+def test_a_cost_saving_arm_has_no_negative_ratio():
+    # bcc gains 10 households while the households spend 1 M less than in the baseline
+    res = synthetic({
+        "baseline": {"basic_or_better": lambda r, m, k: 0.6,
+                     "spending_households": lambda r, m, k: 1e6 * (m == 1)},
+        "bcc": {"basic_or_better": lambda r, m, k: 0.6 + 0.1 * (m == 3)},
+    })
+    table = analysis.costs(res).set_index("funder")
+    assert table.loc["total", "cost_mean"] == pytest.approx(-1e6)
+    assert table["cost_per_household"].isna().all()
+    assert table.loc["total", "cost_class"] == "cost-saving"
 
 
 def test_costs_have_no_ratio_when_nothing_is_gained():

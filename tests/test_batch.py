@@ -122,26 +122,32 @@ def test_common_random_numbers_across_arms(serial_smoke):
 # --------------------------------------------------------------------------- failures
 
 
-def test_failing_runs_are_recorded_and_the_rest_finish(tmp_path, capsys):
-    """network.kind = "edgelist" passes validation but cannot run without an edge list."""
+def test_failing_runs_are_recorded_and_the_rest_finish(tmp_path):
+    """Runs of the edge-list network fail in the workers when its file has gone after the
+    design was checked; the others finish."""
+    (tmp_path / "ties.txt").write_text("0 1\n1 2\n")
+    (tmp_path / "ties.toml").write_text('name = "ties"\n[network]\nedgelist = "ties.txt"\n')
     path = tmp_path / "fails.toml"
     path.write_text(SMOKE.read_text().replace('name = "smoke"', 'name = "fails"').replace(
-        '"behaviour.q_imitation" = [0.03, 0.06]', 'network.kind = ["community", "edgelist"]'))
+        '"behaviour.q_imitation" = [0.03, 0.06]', 'network.kind = ["community", "edgelist"]')
+        .replace('scenarios = ["default"]', 'scenarios = ["ties.toml"]'))
+    experiment = exp.load(path)
+    (tmp_path / "ties.txt").unlink()
     out = tmp_path / "out"
-    assert main(["batch", str(path), "--out", str(out), "--workers", "2", "--quiet"]) == 1
-    printed = capsys.readouterr().out
-    assert "4 done, 4 failed" in printed and "edgelist" in printed
+    report = run_batch(experiment, out, workers=2, progress="none")
+    assert (report.done, report.failed) == (4, 4)
+    assert all("edgelist" in error for _, error in report.failures)
     results = load_results(out)
     runs = results.runs.set_index("run_key")
     failed = runs[runs["status"] == "failed"]
     assert (failed["param:network.kind"] == "edgelist").all() and len(failed) == 4
-    assert failed["error"].str.contains("needs a file path").all()
+    assert failed["error"].str.contains("not found").all()
     assert (runs.loc[runs["status"] == "done", "param:network.kind"] == "community").all()
     assert set(results.summary["run_key"]) == set(runs.index[runs["status"] == "done"])
     first = status_records(out)
     assert all("Traceback" in r["traceback"] for r in first.values() if r["status"] == "failed")
 
-    assert main(["batch", str(path), "--out", str(out), "--resume", "--quiet"]) == 1
+    assert run_batch(experiment, out, resume=True, progress="none").failed == 4
     second = status_records(out)
     for key, record in second.items():
         if record["status"] == "done":

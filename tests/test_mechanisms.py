@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sanisim.ladder import Rung
-from sanisim.mechanisms import MECHANISMS, all_off, key
+from sanisim.mechanisms import MECHANISMS, all_off, key, without
 from sanisim.model import SanitationModel
 from sanisim.population import owned_facility
 from sanisim.purchase import guests_per_host
@@ -285,3 +285,46 @@ def test_household_records_hold_every_month(low):
         assert (hh.savings >= -1e-6).all()
         od = model.practising_od()
         assert np.array_equal(od, (hh.rung == Rung.OPEN_DEFECATION) | ~hh.in_use)
+
+
+def test_pit_toilets_bring_basic_within_reach_of_the_poor(default):
+    """Two improved technologies: households whose willingness to pay or savings fall short
+    of the septic toilet build the cheaper pit toilet, so more of the poorest reach basic;
+    pit toilets are never emptied to safely managed."""
+    poor_default = default.with_params({"population.poverty_rate": 0.4})
+
+    def lower_half_basic(scenario, seed):
+        row = run(scenario, seed, 36).monthly_table().iloc[-1]
+        return row["basic_or_better_q2"] + row["basic_or_better_q3"]
+
+    mean, se = paired(poor_default, without(poor_default, "technology"), lower_half_basic)
+    assert mean > 3 * se and mean > 0.01, (mean, se)
+
+    model = SanitationModel(poor_default, seed=3, households=2000, household_agents=False)
+    for _ in range(36):
+        model.step()
+        hh = model.households
+        assert not (hh.pit_toilet & (hh.rung == Rung.SAFELY_MANAGED)).any()
+        assert not (hh.pit_toilet & (hh.rung < Rung.BASIC) & ~hh.repair_due).any()
+    assert model.monthly_table()["pit_toilet"].iloc[-1] > 0
+
+
+def test_a_plan_for_own_latrines_and_mutual_help_raise_own_latrines(low):
+    """In an RT whose plan is running, households pressed off open defecation dig their own
+    pit rather than share (community.own_latrine), and neighbours build one for those who
+    cannot pay (community.mutual_help): own latrines rise after capable triggering."""
+    trigger = lambda: [strategy("demand_creation", sessions_per_month=40, facilitation=0.9,  # noqa: E731
+                                media_every_months=0)]
+
+    def own(scenario, seed):
+        return run(scenario, seed, 24, trigger).monthly_table()["own_facility"].iloc[-1]
+
+    none = {"community.own_latrine": 0.0, "community.mutual_help": 0.0}
+    for name in ("community.own_latrine", "community.mutual_help"):
+        on = low.with_params({**none, name: 1.0})
+        mean, se = paired(on, low.with_params(none), own)
+        assert mean > 3 * se and mean > 0.01, (name, mean, se)
+    # at zero they draw nothing and change nothing
+    base = run(low.with_params(none), 1, 24, trigger).monthly_table()
+    off = run(without(low, "community").with_params(none), 1, 24, trigger).monthly_table()
+    assert not base.equals(off)  # the community mechanism itself still acts

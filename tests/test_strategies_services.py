@@ -80,9 +80,10 @@ def test_supply_starts_no_more_jobs_than_capacity_in_any_month():
     busiest = longest = 0
     for _ in range(36):
         model.step()
-        # jobs started this month: building, not queued, with one month still to go
+        # the entrepreneurs' jobs started this month: building a septic toilet, not queued,
+        # with one month still to go (local masons build pit toilets)
         started = np.flatnonzero((hh.build_left == 0) & ~hh.queued
-                                 & (hh.build_target >= Rung.BASIC))
+                                 & (hh.build_target >= Rung.BASIC) & ~hh.build_pit)
         per_builder = np.bincount(supply.owner[started], minlength=supply.entrepreneurs)
         capacity = np.array([a.capacity_this_month for a in supply.entrepreneur_agents])
         assert np.all(per_builder <= capacity)
@@ -140,12 +141,13 @@ def test_impatient_households_drop_out_with_their_money_back():
 def test_supply_books_balance():
     """Entrepreneurs' revenue (list prices) = household payments + discounts paid by the funder.
 
-    No cooperatives and free pits, so every household construction payment is a deposit for
-    an entrepreneur's job.
+    No cooperatives, free pits and no pit toilets (local masons' work), so every household
+    construction payment is a deposit for an entrepreneur's job.
     """
     tables = {"supply": {**SUPPLY, "capacity": 4, "max_capacity": 4, "discount": 0.25,
                          "budget": 40_000_000.0, "funder": "donors"}}
-    scenario = scenario_with(tables, **{"cooperatives.count": 0, "costs.pit": 0.0})
+    scenario = scenario_with(tables, **{"cooperatives.count": 0, "costs.pit": 0.0,
+                                        "mechanisms.technology": False})
     model = model_for(scenario, "supply", seed=2)
     supply = strategy(model)
     for _ in range(48):

@@ -7,7 +7,12 @@
   ODF communities, loan funds;
 - :mod:`sanisim.analysis.sweeps`: outcomes against each swept parameter (grid, LHS);
 - :mod:`sanisim.analysis.outcomes`: paired model runs of strategy arms against the baseline
-  arm, and the strategy ranking.
+  arm, and the strategy ranking;
+- :mod:`sanisim.analysis.economics`: cost-effectiveness in words (never a negative ratio),
+  effects per Rp billion of public money, costs per budget and year;
+- :mod:`sanisim.analysis.uncertainty`: P(A beats B), P(target by year), acceptability curves
+  over posterior draws x seeds;
+- :mod:`sanisim.analysis.discovery`: where the advice flips (PRIM boxes in plain words).
 
 Every name of the former module ``sanisim.analysis`` is still importable from here.
 """

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sanisim.analysis.economics import classify
 from sanisim.analysis.paired import paired_metrics
 from sanisim.analysis.summaries import (
     BASELINE,
@@ -104,10 +105,15 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
     ``pairs``; additional households at the horizon (``households_mean/low/high``, paired
     difference, t-based CI); additional cost in rupiah over the horizon (``cost_mean/low/high``);
     ``cost_per_household`` = mean extra cost / mean extra households, with a 95% percentile
-    bootstrap interval over pairs (``cph_low``, ``cph_high``; NaN when the strategy gains no
-    household on average). ``frontier`` marks arms on the efficient frontier of total cost
-    against households gained (baseline at the origin; dominated and extendedly dominated arms
-    are off it).
+    bootstrap interval over pairs (``cph_low``, ``cph_high``), only where the arm costs more
+    in total and gains households on average; the funders' rows then split that positive
+    total (a funder's negative share is what it saves). Otherwise NaN in every row of the arm,
+    and ``cost_class`` says in words what the arm (row ``total``) or the funder does:
+    ``cost-saving``, ``dominated``, ``saves money, fewer households`` or ``more households at
+    a cost`` (:func:`sanisim.analysis.economics.classify`). The total's ratio is never
+    negative.
+    ``frontier`` marks arms on the efficient frontier of total cost against households gained
+    (baseline at the origin; dominated and extendedly dominated arms are off it).
     """
     if measure not in COST_MEASURES:
         raise ValueError(f"measure must be one of {COST_MEASURES}, not {measure!r}")
@@ -125,11 +131,16 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
     for arm_id, (arm_key, group) in enumerate(joined.groupby(design, dropna=False, sort=False)):
         gained = (group[households] - group[f"{households}__base"]).to_numpy(float)
         g_mean, g_low, g_high = t_interval(gained)
+        extra_total = (group["cost_total"] - group["cost_total__base"]).to_numpy(float)
+        # a ratio only where the arm costs more in total and gains households; each funder's
+        # share of it then splits the total (a funder's negative share is its saving)
+        ratio = classify(extra_total.mean(), g_mean) == "more households at a cost"
         for funder in COST_FUNDERS:
             extra = (group[f"cost_{funder}"] - group[f"cost_{funder}__base"]).to_numpy(float)
             c_mean, c_low, c_high = t_interval(extra)
-            cph = c_mean / g_mean if g_mean > 0 else math.nan
-            cph_low, cph_high = (bootstrap_ratio(extra, gained, seed=seed) if g_mean > 0
+            kind = classify(c_mean, g_mean)
+            cph = c_mean / g_mean if ratio else math.nan
+            cph_low, cph_high = (bootstrap_ratio(extra, gained, seed=seed) if ratio
                                  else (math.nan, math.nan))
             rows.append({**dict(zip(design, _as_tuple(arm_key), strict=True)),
                          "baseline": baseline, "measure": measure, "funder": funder,
@@ -137,7 +148,8 @@ def costs(results: Results, baseline: str = BASELINE, metrics: pd.DataFrame | No
                          "households_mean": g_mean, "households_low": g_low,
                          "households_high": g_high, "cost_mean": c_mean, "cost_low": c_low,
                          "cost_high": c_high, "cost_per_household": cph,
-                         "cph_low": cph_low, "cph_high": cph_high, "_arm": arm_id})
+                         "cph_low": cph_low, "cph_high": cph_high, "cost_class": kind,
+                         "_arm": arm_id})
     out = pd.DataFrame(rows)
     if out.empty:
         return out

@@ -49,9 +49,11 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError
+from sanisim.inputs import check_size
 from sanisim.ledger import cumulative_costs as cumulative_costs  # its old home
 from sanisim.model import FUNDERS, SanitationModel
-from sanisim.runs.cli_options import at_least, positive
+from sanisim.outputs import output_file, writing
+from sanisim.runs import cli_options
 from sanisim.runs.replicates import run_all
 from sanisim.scenario import Scenario, load
 from sanisim.streams import replicate_seeds
@@ -267,18 +269,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     verbs = parser.add_subparsers(dest="verb", required=True)
     ranking = verbs.add_parser("rank", help="rank a scenario's bundles at given months")
     ranking.add_argument("scenario", help="scenario file or shipped scenario name")
-    ranking.add_argument("--replicates", type=positive, default=10,
+    ranking.add_argument("--replicates", type=cli_options.replicates, default=10,
                          help="paired seeds (default 10)")
-    ranking.add_argument("--seed", type=at_least(0), default=0,
+    ranking.add_argument("--seed", type=cli_options.seed, default=0,
                          help="base seed; replicate r runs with its r-th derived seed "
                               "(default 0)")
-    ranking.add_argument("--at", type=at_least(0), nargs="+", default=[24, 60],
+    ranking.add_argument("--at", type=cli_options.parameter("run.months"), nargs="+",
+                         default=[24, 60],
                          help="months at which to rank (default 24 60)")
-    ranking.add_argument("--households", type=at_least(10), default=None,
+    ranking.add_argument("--households", default=None,
+                         type=cli_options.parameter("population.households"),
                          help="override the scenario's household count")
     ranking.add_argument("--bundles", nargs="+", default=None,
                          help="bundles to compare (default: all of the scenario's)")
-    ranking.add_argument("--workers", type=positive, default=1, help="worker processes")
+    ranking.add_argument("--workers", default=1,
+                         type=cli_options.at_least(1, cli_options.MAX_WORKERS),
+                         help="worker processes")
     ranking.add_argument("--csv", default=None, help="also write the summary to this CSV file")
     args = parser.parse_args(argv)
     try:
@@ -287,13 +293,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             if bundle not in scenario.bundles:
                 raise InputError("--bundles", bundle, "unknown bundle (bundles: "
                                  + ", ".join(scenario.bundles) + ")")
+        check_size(scenario, args.households, "--households", None, args.workers)
+        if args.csv:
+            output_file(args.csv, "--csv")
     except InputError as err:
         print(f"sanisim.analysis.outcomes: error: {err}", file=sys.stderr)
         return 2
     summary = rank(scenario, args.bundles, args.replicates, args.at, args.households,
                    args.seed, args.workers)
     if args.csv:
-        summary.to_csv(args.csv, index=False)
+        try:
+            with writing(args.csv):
+                summary.to_csv(args.csv, index=False)
+        except InputError as err:
+            print(f"sanisim.analysis.outcomes: error: {err}", file=sys.stderr)
+            return 2
     print(f"{scenario.name}: {args.replicates} paired replicates (seeds derived from base "
           f"seed {args.seed}), "
           f"{args.households or scenario['population.households']:,} households")

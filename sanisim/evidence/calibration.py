@@ -69,16 +69,32 @@ from sanisim.evidence.targets import (
     target_from_table,
 )
 from sanisim.evidence.trial import (
+    PartialTable,
     TrialDesign,
     estimate_names,
     replicate_job,
     replicate_seeds,
     run_trial,
     split_estimate_key,
+    write_manifest,
 )
 from sanisim.evidence.trial import load as load_trial
-from sanisim.inputs import choice, file_beside, integer, read_toml, resolve_scenario
-from sanisim.runs.cli_options import add_executor_options, positive, with_options
+from sanisim.inputs import (
+    MAX_REPLICATES,
+    choice,
+    file_beside,
+    integer,
+    read_toml,
+    resolve_scenario,
+)
+from sanisim.outputs import (
+    default_folder,
+    named_output_file,
+    output_file,
+    output_folder,
+    writing,
+)
+from sanisim.runs.cli_options import add_executor_options, at_least, replicates, with_options
 from sanisim.runs.executors import chosen_backend, open_executor
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import git_commit
@@ -97,6 +113,12 @@ PROFILE_RISE = 3.841
 #: chi2 gain that makes it move.
 POLISH_ROUNDS = 2
 POLISH_GAIN = 0.05
+#: The most candidate points of a search (``budget``, ``start_points``) and of one profile.
+MAX_BUDGET = 100_000
+MAX_PROFILE_POINTS = 1_000
+#: The evaluations done so far, while ``sanisim calibrate`` runs (removed when the whole
+#: ``evaluations.csv`` is written).
+PARTIAL_EVALUATIONS = "evaluations.partial.csv"
 
 
 #: A parameter to fit and its search range (the shared record of fitted parameters).
@@ -158,9 +180,11 @@ class Objective:
     points are the parameters' effects, not new draws.
     """
 
-    def __init__(self, spec: CalibrationSpec, executor: Executor) -> None:
+    def __init__(self, spec: CalibrationSpec, executor: Executor,
+                 partial: PartialTable | None = None) -> None:
         self.spec = spec
         self.executor = executor
+        self.partial = partial
         self.seeds = replicate_seeds(spec.trial, spec.replicates)
         self.cache: dict[tuple[float, ...], Evaluation] = {}
         self.history: list[Evaluation] = []
@@ -182,6 +206,8 @@ class Objective:
             evaluation = self._score(todo[key], census, stage)
             self.cache[key] = evaluation
             self.history.append(evaluation)
+            if self.partial is not None:
+                self.partial.add([evaluation_row(evaluation, self.spec)])
             log.info("calibration %s: chi2 %.3f at %s", stage, evaluation.chi2, todo[key])
         return [self.cache[k] for k in keys]
 
@@ -197,6 +223,12 @@ class Objective:
 
     def __call__(self, unit: np.ndarray) -> float:
         return self.evaluate_points([self.point(unit)], "search")[0].chi2
+
+
+def evaluation_row(evaluation: Evaluation, spec: CalibrationSpec) -> dict[str, Any]:
+    """One row of ``evaluations.csv``: stage, point, chi2 and the simulated targets."""
+    return {"stage": evaluation.stage, **evaluation.point, "chi2": evaluation.chi2,
+            **{f"sim:{t.name}": evaluation.mean.get(t.name) for t in spec.targets}}
 
 
 # --------------------------------------------------------------------------- the fit
@@ -320,13 +352,15 @@ def rounded(value: float, integer: bool) -> float:
 def calibrate(spec: CalibrationSpec, *, executor: Executor | None = None,
               backend: str = "processes", workers: int | None = None,
               scheduler: str | None = None, write: bool = True,
-              final_check: bool = True) -> CalibrationResult:
-    """Fit, profile, write the calibrated scenario and check it (see the module docs)."""
+              final_check: bool = True, partial: PartialTable | None = None
+              ) -> CalibrationResult:
+    """Fit, profile, write the calibrated scenario and check it (see the module docs);
+    ``partial`` receives every evaluation as soon as it is done."""
     if executor is None:
         with open_executor(backend, workers, scheduler) as handle:
             return calibrate(spec, executor=handle.executor, write=write,
-                             final_check=final_check)
-    objective = Objective(spec, executor)
+                             final_check=final_check, partial=partial)
+    objective = Objective(spec, executor, partial)
     best = search(objective)
     profiles = pd.DataFrame(columns=["parameter", "value", "chi2"])
     for _ in range(POLISH_ROUNDS + 1):
@@ -367,9 +401,7 @@ def calibrate(spec: CalibrationSpec, *, executor: Executor | None = None,
         trial_summary = run_trial(design, replicates=spec.final_replicates,
                                   point=fitted_point, executor=executor).summary
     fit = fit_table(spec, at_fit, trial_summary)
-    evaluations = pd.DataFrame([{"stage": e.stage, **e.point, "chi2": e.chi2,
-                                 **{f"sim:{t.name}": e.mean.get(t.name) for t in spec.targets}}
-                                for e in objective.history])
+    evaluations = pd.DataFrame([evaluation_row(e, spec) for e in objective.history])
     return CalibrationResult(spec, fitted, at_fit.chi2, parameters, fit, evaluations, profiles,
                              trial_summary, scenario_path)
 
@@ -430,8 +462,9 @@ def write_scenario(spec: CalibrationSpec, fitted: Mapping[str, float], at_fit: E
         "# Target-by-target fit and the reproducing command: docs/validation.md.",
         "",
     ]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(header) + to_toml(tree, comments))
+    with writing(out):
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(header) + to_toml(tree, comments))
     return out
 
 
@@ -453,6 +486,9 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
     design = load_trial(trial_path, (resolve_scenario(table["scenario"], base, source,
                                                       "calibration.scenario")
                                      if "scenario" in table else None))
+    out = table.get("out")
+    if out is not None:
+        out = named_output_file(out, base, source, "calibration.out", ".toml")
     method = table.get("method", "nelder-mead")
     choice(method, source, "calibration.method", METHODS)
 
@@ -482,19 +518,20 @@ def from_dict(raw: Mapping[str, Any], source: str = "<calibration>",
         targets.append(target_from_table(name, target, source, where))
 
     prefix = "calibration."
-    out = table.get("out")
     spec = CalibrationSpec(
         name=str(table["name"]), trial=design, parameters=tuple(parameters),
         targets=tuple(targets),
-        replicates=integer(table.get("replicates", 8), source, f"{prefix}replicates", 2),
+        replicates=integer(table.get("replicates", 8), source, f"{prefix}replicates", 2,
+                           MAX_REPLICATES),
         seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0), method=method,
-        budget=integer(table.get("budget", 60), source, f"{prefix}budget", 1),
-        start_points=integer(table.get("start_points", 16), source, f"{prefix}start_points", 1),
+        budget=integer(table.get("budget", 60), source, f"{prefix}budget", 1, MAX_BUDGET),
+        start_points=integer(table.get("start_points", 16), source, f"{prefix}start_points", 1,
+                             MAX_BUDGET),
         profile_points=integer(table.get("profile_points", 7), source,
-                               f"{prefix}profile_points", 0),
+                               f"{prefix}profile_points", 0, MAX_PROFILE_POINTS),
         final_replicates=integer(table.get("final_replicates", 40), source,
-                                 f"{prefix}final_replicates", 1),
-        out=Path(os.path.normpath(base / out)) if isinstance(out, str) else None,
+                                 f"{prefix}final_replicates", 1, MAX_REPLICATES),
+        out=out,
         description=str(table.get("description", "")), source=source)
     return spec
 
@@ -531,7 +568,9 @@ def format_result(result: CalibrationResult) -> str:
 
 def write_outputs(result: CalibrationResult, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths = [write_manifest(out, result.spec.trial, calibration=result.spec.name,
+                            calibration_file=result.spec.source, chi2=result.chi2,
+                            fitted=result.fitted, scenario_written=result.scenario_path)]
     for name, table in (("parameters", result.parameters), ("fit", result.fit),
                         ("evaluations", result.evaluations), ("profile", result.profile)):
         path = out / f"{name}.csv"
@@ -568,16 +607,26 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     spec = with_options(load(args.calibration), args,
                         ("replicates", "budget", "final_replicates"))
     if args.write:
-        spec = replace(spec, out=Path(args.write))
+        spec = replace(spec, out=named_output_file(args.write, Path("."), "--write", "--write",
+                                                   ".toml"))
     if args.no_write:
         spec = replace(spec, out=None)
-    out = Path(args.out) if args.out else Path("results") / f"calibration_{spec.name}"
+    out = output_folder(Path(args.out) if args.out else
+                        default_folder(f"calibration_{spec.name}"))
+    if spec.out is not None:
+        output_file(spec.out, "calibration.out" if not args.write else "--write")
     print(f"sanisim calibrate: {spec.name}: {len(spec.parameters)} parameters, "
           f"{len(spec.targets)} targets, {spec.method} with a budget of {spec.budget} points x "
           f"{spec.replicates} replicates -> {out}", flush=True)
+    if spec.out is not None:
+        print(f"sanisim calibrate: the calibrated scenario will be written to {spec.out}",
+              flush=True)
+    partial = PartialTable(out / PARTIAL_EVALUATIONS)
     result = calibrate(spec, backend=chosen_backend(args.backend, args.scheduler),
-                       workers=args.workers, scheduler=args.scheduler)
-    write_outputs(result, out)
+                       workers=args.workers, scheduler=args.scheduler, partial=partial)
+    with writing(out):
+        write_outputs(result, out)
+    partial.done()
     print(format_result(result))
     if result.scenario_path is not None:
         print(f"calibrated scenario: {result.scenario_path}")
@@ -595,11 +644,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
                     "calibrated scenario (see docs/validation.md).")
     parser.add_argument("calibration", help="calibration TOML file "
                         "(e.g. experiments/east_java_calibration.toml)")
-    parser.add_argument("--replicates", type=positive, default=None,
+    parser.add_argument("--replicates", type=at_least(2, MAX_REPLICATES), default=None,
                         help="replicates per candidate point (default: the file's)")
-    parser.add_argument("--budget", type=positive, default=None,
+    parser.add_argument("--budget", type=at_least(1, MAX_BUDGET), default=None,
                         help="candidate points for the search (default: the file's)")
-    parser.add_argument("--final-replicates", type=positive, default=None,
+    parser.add_argument("--final-replicates", type=replicates, default=None,
                         help="replicates of the sampled trial at the fit (default: the file's)")
     parser.add_argument("--write", default=None, metavar="TOML",
                         help="write the calibrated scenario here (default: the file's out)")

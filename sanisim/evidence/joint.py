@@ -51,7 +51,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import platform
 import re
 import shutil
@@ -75,10 +74,20 @@ from sanisim.evidence.targets import (
     parameter_keys,
     target_from_table,
 )
-from sanisim.inputs import file_beside, integer, peek_toml, read_toml, resolve_scenario
+from sanisim.inputs import (
+    MAX_REPLICATES,
+    check_size,
+    file_beside,
+    integer,
+    peek_toml,
+    read_toml,
+    recorded,
+    resolve_scenario,
+)
 from sanisim.ladder import OWN_FACILITY
 from sanisim.model import OUTPUT_COLUMNS, SanitationModel
-from sanisim.runs.cli_options import add_executor_options, positive, with_options
+from sanisim.outputs import default_folder, named_output_file, output_file, output_folder
+from sanisim.runs.cli_options import add_executor_options, at_least, with_options
 from sanisim.runs.executors import available_cpus, open_executor
 from sanisim.runs.points import scenario_at
 from sanisim.runs.replicates import run_all
@@ -94,6 +103,11 @@ JOINT_KEYS = ("name", "description", "seed", "population_size", "generations", "
               "predictive_draws", "held_out_in_fit")
 SETTING_KEYS = ("trial", "run", "held_out", "description", "targets")
 RUN_KEYS = ("scenario", "bundle", "months", "households")
+#: Bounds of a fit: particles per generation (and posterior-predictive draws), generations,
+#: and the seed (generation g seeds numpy's legacy generator, 32 bits, with seed + g).
+MAX_POPULATION = 100_000
+MAX_GENERATIONS = 1_000
+MAX_JOINT_SEED = 2**32 - 1 - MAX_GENERATIONS
 STEPS = ("fit", "predictive", "all", "export")
 #: z-score standing in for a target the simulation could not compute (e.g. no ODF community).
 MISSING_Z = 1000.0
@@ -357,20 +371,23 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
         raise InputError(source, "joint.transition_scaling", f"got {scaling!r}; allowed: a "
                          "number in (0, 100]")
     out = table.get("posterior_out")
-    if out is not None and not isinstance(out, str):
-        raise InputError(source, "joint.posterior_out", "must be a file path (string)")
+    if out is not None:
+        out = named_output_file(out, base, source, "joint.posterior_out", ".csv")
     w = "joint."
     return JointSpec(
         name=table["name"], parameters=tuple(parameters), settings=tuple(settings),
-        seed=integer(table.get("seed", 0), source, f"{w}seed", 0),
-        population_size=integer(table.get("population_size", 64), source, f"{w}population_size", 2),
-        generations=integer(table.get("generations", 6), source, f"{w}generations", 1),
+        seed=integer(table.get("seed", 0), source, f"{w}seed", 0, MAX_JOINT_SEED),
+        population_size=integer(table.get("population_size", 64), source, f"{w}population_size", 2,
+                                MAX_POPULATION),
+        generations=integer(table.get("generations", 6), source, f"{w}generations", 1,
+                            MAX_GENERATIONS),
         min_epsilon=finite_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
         epsilon_quantile=quantile, transition_scaling=scaling,
-        replicates=integer(table.get("replicates", 1), source, f"{w}replicates", 1),
+        replicates=integer(table.get("replicates", 1), source, f"{w}replicates", 1,
+                           MAX_REPLICATES),
         predictive_draws=integer(table.get("predictive_draws", 40), source,
-                                 f"{w}predictive_draws", 1),
-        posterior_out=Path(os.path.normpath(base / out)) if out else None,
+                                 f"{w}predictive_draws", 1, MAX_POPULATION),
+        posterior_out=out,
         held_out_in_fit=held_out_in_fit, description=str(table.get("description", "")),
         source=source)
 
@@ -405,13 +422,16 @@ def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
         scenario = load_scenario(resolve_scenario(run["scenario"], base, source,
                                                   f"{where}.run.scenario"))
         bundle = run.get("bundle", "baseline")
-        if bundle not in scenario.bundles:
+        if not isinstance(bundle, str) or bundle not in scenario.bundles:
+            hint = did_you_mean(bundle, scenario.bundles) if isinstance(bundle, str) else ""
             raise InputError(source, f"{where}.run.bundle", f"got {bundle!r}"
-                             f"{did_you_mean(bundle, scenario.bundles)}; allowed: a bundle of "
+                             f"{hint}; allowed: a bundle of "
                              f"scenario {scenario.name!r} ({', '.join(scenario.bundles)})")
-        months = integer(run.get("months", int(scenario["run.months"])), source,
-                         f"{where}.run.months", 1)
-        households = integer(run.get("households"), source, f"{where}.run.households", 10)
+        months = recorded(run.get("months", int(scenario["run.months"])), source,
+                          f"{where}.run.months", "run.months")
+        households = recorded(run.get("households"), source, f"{where}.run.households",
+                              "population.households")
+        check_size(scenario, households, source, f"{where}.run.households")
         design = scenario
         kind, extra = "run", {"bundle": bundle, "months": months, "households": households}
     targets = _targets(table.get("targets"), kind, source, where, scenario,
@@ -875,7 +895,9 @@ def write_manifest(spec: JointSpec, out: Path, **extra: Any) -> Path:
 
 def cmd_joint(args: argparse.Namespace) -> int:
     spec = with_options(load(args.joint), args, ("population_size", "generations"))
-    out = Path(args.out) if args.out else Path("results") / f"joint_{spec.name}"
+    out = output_folder(Path(args.out) if args.out else default_folder(f"joint_{spec.name}"))
+    if spec.posterior_out is not None:
+        output_file(spec.posterior_out, "joint.posterior_out")
     workers = args.workers or available_cpus()
     print(f"sanisim joint: {spec.name}: {len(spec.parameters)} parameters, "
           f"{len(spec.settings)} settings, {len(spec.targets('fitted'))} fitted and "
@@ -943,9 +965,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
                          "available; 1: single core, reproducible)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="results folder (default results/joint_NAME)")
-    parser.add_argument("--population-size", type=positive, default=None,
+    parser.add_argument("--population-size", type=at_least(2, MAX_POPULATION), default=None,
                         help="ABC-SMC particles per generation (default: the file's)")
-    parser.add_argument("--generations", type=positive, default=None,
+    parser.add_argument("--generations", type=at_least(1, MAX_GENERATIONS), default=None,
                         help="maximum generations (default: the file's)")
     parser.add_argument("--step", choices=STEPS, default="all",
                         help="fit, the posterior-predictive check of a finished fit, both "

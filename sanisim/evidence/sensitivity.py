@@ -54,12 +54,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sanisim.errors import InputError, did_you_mean, main_table
-from sanisim.inputs import choice, integer, resolve_scenario
-from sanisim.parameters import BY_KEY
+from sanisim.inputs import MAX_REPLICATES, check_size, choice, integer, recorded, resolve_scenario
+from sanisim.outputs import default_folder, output_folder
+from sanisim.parameters import BY_KEY, Param
 from sanisim.runs.batch import run_batch
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import chosen_backend
-from sanisim.runs.experiment import Experiment, canonical_json, short_hash
+from sanisim.runs.experiment import MAX_RUNS, Experiment, canonical_json, short_hash
+from sanisim.runs.points import record_of, scenario_at
 from sanisim.runs.replicates import run_all
 from sanisim.runs.run import run
 from sanisim.runs.store import load_results
@@ -77,15 +79,26 @@ CONF_LEVEL = 0.95
 #: A parameter "drives" a bundle difference when its index is at least this share of the
 #: largest one (and its interval excludes zero).
 DRIVES_SHARE = 0.25
+#: Bounds of the sample: Morris trajectories or Sobol' base points, Morris grid levels, and
+#: the seed (SALib seeds numpy's legacy generator, which takes 32 bits).
+MAX_SAMPLES = 100_000
+MAX_LEVELS = 100
+MAX_SA_SEED = 2**32 - 1
 
 
 # --------------------------------------------------------------------------- step 1: sample
 
 
 def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = None,
-            source: str = "<sensitivity>") -> dict[str, Any]:
-    """The SALib problem (plain data) of registry parameters: names and recorded bounds.
+            source: str = "<sensitivity>", scenario: Scenario | None = None
+            ) -> dict[str, Any]:
+    """The SALib problem (plain data) of parameters: names and recorded bounds.
 
+    Registry parameters (``behaviour.p_innovation``, district context such as
+    ``population.poverty_rate``, ``costs.toilet``) and, given the ``scenario``, one rung of
+    the starting ladder (``ladder.open_defecation``, the others rescaled, see
+    :func:`sanisim.runs.points.with_ladder`) and parameters of its strategies
+    (``strategies.NAME.KEY``, e.g. ``strategies.bcc.budget``).
     ``bounds`` may narrow a parameter's range, inside its recorded bounds; a parameter whose
     record has no finite bound needs one here.
     """
@@ -96,9 +109,8 @@ def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = 
                              "analysed; add it to parameters")
     names, ranges = [], []
     for key in keys:
-        record = BY_KEY.get(key)
+        record = _record(key, scenario, source)
         if record is None:
-
             hint = did_you_mean(key, BY_KEY)
             raise InputError(source, "parameters", f"unknown parameter {key!r}{hint} (see "
                              "'python -m sanisim.parameters')")
@@ -125,6 +137,16 @@ def problem(keys: Sequence[str], bounds: Mapping[str, Sequence[float]] | None = 
     return {"num_vars": len(names), "names": names, "bounds": ranges}
 
 
+def _record(key: str, scenario: Scenario | None, source: str) -> Param | None:
+    """The record of a registry key, or of ``ladder.RUNG`` or ``strategies.NAME.KEY`` of the
+    scenario."""
+    if key in BY_KEY:
+        return BY_KEY[key]
+    if scenario is not None and key.startswith(("strategies.", "ladder.")):
+        return record_of(scenario, key, f"{source}: parameters")
+    return None
+
+
 def sample(problem_: Mapping[str, Any], method: str, samples: int, seed: int,
            levels: int = 4) -> np.ndarray:
     """SALib sample: Morris trajectories (``samples`` x (D + 1) rows) or Sobol' points
@@ -141,11 +163,12 @@ def sample(problem_: Mapping[str, Any], method: str, samples: int, seed: int,
     raise ValueError(f"unknown method {method!r}")
 
 
-def sample_frame(problem_: Mapping[str, Any], values: np.ndarray) -> pd.DataFrame:
+def sample_frame(problem_: Mapping[str, Any], values: np.ndarray,
+                 scenario: Scenario | None = None) -> pd.DataFrame:
     """The sample as a table, integer parameters rounded (the values the model will run)."""
     frame = pd.DataFrame(values, columns=problem_["names"])
     for name in problem_["names"]:
-        record = BY_KEY.get(name)
+        record = _record(name, scenario, "<sample>")
         if record is not None and record.kind is int:
             frame[name] = frame[name].round().astype("int64")
     return frame
@@ -209,7 +232,7 @@ class SensitivitySpec:
 
     @property
     def problem(self) -> dict[str, Any]:
-        return problem(self.parameters, self.bounds, self.source)
+        return problem(self.parameters, self.bounds, self.source, self.scenario)
 
     def outputs(self) -> list[str]:
         """Output columns: the outcome per bundle, then every pairwise difference, a later
@@ -246,7 +269,7 @@ def experiment_of(spec: SensitivitySpec, frame: pd.DataFrame) -> SampleExperimen
     """The batch that evaluates the sample: distinct points x replicates x bundles."""
     points, _ = unique_points(spec, frame)
     for number, point in enumerate(points, 1):  # every point must make a valid scenario
-        spec.scenario.with_params(dict(point), source=f"{spec.source}: sample point {number}")
+        scenario_at(spec.scenario, dict(point), source=f"{spec.source}: sample point {number}")
     text = (spec.text + f"\n# sample: {len(frame)} rows, {len(points)} distinct points, "
             f"digest {short_hash([list(p) for p in points], 16)}\n")
     return SampleExperiment(
@@ -423,7 +446,7 @@ def step_sample(spec: SensitivitySpec, out: Path) -> pd.DataFrame:
     out.mkdir(parents=True, exist_ok=True)
     problem_ = spec.problem
     values = sample(problem_, spec.method, spec.samples, spec.seed, spec.levels)
-    frame = sample_frame(problem_, values)
+    frame = sample_frame(problem_, values, spec.scenario)
     (out / "problem.json").write_text(json.dumps({**problem_, "method": spec.method,
                                                   "samples": spec.samples,
                                                   "levels": spec.levels, "seed": spec.seed},
@@ -507,7 +530,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
     method = table.get("method", "morris")
     choice(method, source, "sensitivity.method", METHODS)
     names = table["parameters"]
-    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
         raise InputError(source, "sensitivity.parameters", "must be a list of parameter keys")
     bounds_table = table.get("bounds", {})
     if not isinstance(bounds_table, dict):
@@ -536,20 +559,29 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
         raise InputError(source, "sensitivity.outcome", f"{outcome!r} is not a summary field"
                          + did_you_mean(outcome, fields) + f" (fields: {', '.join(fields)})")
     prefix = "sensitivity."
-    samples = integer(table.get("samples", 8), source, f"{prefix}samples", 2)
+    samples = integer(table.get("samples", 8), source, f"{prefix}samples", 2, MAX_SAMPLES)
     if method == "sobol" and samples & (samples - 1):
         raise InputError(source, "sensitivity.samples", f"got {samples}; Sobol' sampling needs "
                          "a power of 2 (e.g. 64, 128, 256)")
-    months = BY_KEY["run.months"]
+    replicates = integer(table.get("replicates", 1), source, f"{prefix}replicates", 1,
+                         MAX_REPLICATES)
+    rows = samples * (len(names) + (1 if method == "morris" else 2))
+    if rows * replicates * len(bundles) > MAX_RUNS:  # before anything is sampled
+        raise InputError(source, f"{prefix}samples", f"{samples} samples x {rows // samples} "
+                         f"rows each x {replicates} replicate(s) x {len(bundles)} bundle(s) "
+                         f"is more than {MAX_RUNS:,} runs; allowed: fewer samples")
+    households = recorded(table.get("households", 2000), source, f"{prefix}households",
+                          "population.households")
+    check_size(scenario, households, source, f"{prefix}households")
     spec = SensitivitySpec(
         name=str(table["name"]), scenario=scenario, method=method, samples=samples,
         parameters=tuple(names), bounds=bounds,
-        levels=integer(table.get("levels", 4), source, f"{prefix}levels", 2),
-        seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0),
-        replicates=integer(table.get("replicates", 1), source, f"{prefix}replicates", 1),
-        months=min(integer(table.get("months", int(scenario["run.months"])), source,
-                           f"{prefix}months", 1), int(months.high)),
-        households=integer(table.get("households", 2000), source, f"{prefix}households", 10),
+        levels=integer(table.get("levels", 4), source, f"{prefix}levels", 2, MAX_LEVELS),
+        seed=integer(table.get("seed", 0), source, f"{prefix}seed", 0, MAX_SA_SEED),
+        replicates=replicates,
+        months=recorded(table.get("months", int(scenario["run.months"])), source,
+                        f"{prefix}months", "run.months"),
+        households=households,
         bundles=tuple(bundles), outcome=outcome,
         description=str(table.get("description", "")), source=source, text=text)
     spec.problem  # noqa: B018 - validate names and bounds now, with the file's name
@@ -561,7 +593,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<sensitivity>", base: Path 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     spec = load(args.file)
-    out = Path(args.out) if args.out else Path("results") / f"sensitivity_{spec.name}"
+    out = output_folder(Path(args.out) if args.out else
+                        default_folder(f"sensitivity_{spec.name}"))
     steps = ("sample", "evaluate", "analyse") if args.step == "all" else (args.step,)
     if "sample" in steps:
         frame = step_sample(spec, out)

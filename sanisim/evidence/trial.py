@@ -57,11 +57,14 @@ the trial's power (share of replicates with p < 0.05) are reported, beside the *
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import platform
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +72,25 @@ import numpy as np
 import pandas as pd
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
-from sanisim.inputs import choice, integer, read_toml, resolve_scenario
+from sanisim.inputs import (
+    MAX_REPLICATES,
+    check_size,
+    choice,
+    integer,
+    read_toml,
+    recorded,
+    resolve_scenario,
+)
 from sanisim.ladder import Rung
 from sanisim.model import SanitationModel
+from sanisim.outputs import default_folder, output_folder, writing
 from sanisim.parameters import BY_KEY
-from sanisim.runs.cli_options import add_executor_options, positive
+from sanisim.runs.cli_options import add_executor_options, replicates
 from sanisim.runs.executors import chosen_backend, open_executor
 from sanisim.runs.points import record_of as record_of  # re-exported (its old home)
 from sanisim.runs.points import scenario_at
 from sanisim.runs.replicates import run_all
+from sanisim.runs.run import git_commit, package_version
 from sanisim.scenario import Scenario
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies.base import STRATEGY_TYPES, Strategy
@@ -714,38 +727,72 @@ def replicate_seeds(design: TrialDesign, replicates: int | None = None) -> list[
 
 
 def run_replicates(design: TrialDesign, executor: Executor, *, replicates: int | None = None,
-                   point: Mapping[str, Any] | None = None, with_se: bool = True
+                   point: Mapping[str, Any] | None = None, with_se: bool = True,
+                   each: Callable[[dict[str, Any]], None] | None = None
                    ) -> list[dict[str, Any]]:
-    """Submit every replicate to ``executor`` and return their results in replicate order."""
+    """Submit every replicate to ``executor`` and return their results in replicate order
+    (``each`` sees every result as it comes in, in that order)."""
     point = dict(point or {})
     return run_all(replicate_job, [(design, r, seed, point, with_se) for r, seed
-                                   in enumerate(replicate_seeds(design, replicates))], executor)
+                                   in enumerate(replicate_seeds(design, replicates))], executor,
+                   each)
+
+
+def estimate_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The rows of ``estimates.csv`` of one replicate's result (its estimates with the census
+    value of the same contrast)."""
+    census = result["census"]
+    return [{"replicate": result["replicate"], "seed": result["seed"], **row,
+             "census": census.get(estimate_key(row["estimate"], row["outcome"], row["month"]),
+                                  math.nan)}
+            for row in result["estimates"]]
+
+
+class PartialTable:
+    """A CSV file that grows by a few rows at a time (a long verb's results as they come in),
+    so that a failure at the end loses nothing already done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.columns: list[str] | None = None
+        path.unlink(missing_ok=True)
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        frame = pd.DataFrame(list(rows))
+        if self.columns is None:
+            self.columns = list(frame.columns)
+        with writing(self.path):
+            frame.reindex(columns=self.columns).to_csv(
+                self.path, mode="a", header=not self.path.exists(), index=False)
+
+    def done(self) -> None:
+        """The complete table has been written elsewhere: remove the partial one."""
+        self.path.unlink(missing_ok=True)
 
 
 def run_trial(design: TrialDesign, *, replicates: int | None = None,
               point: Mapping[str, Any] | None = None, executor: Executor | None = None,
               backend: str = "processes", workers: int | None = None,
-              scheduler: str | None = None) -> TrialResult:
+              scheduler: str | None = None,
+              partial: PartialTable | None = None) -> TrialResult:
     """Run the virtual trial over replicates and summarise its estimates.
 
     ``executor`` (any ``concurrent.futures`` executor) runs the replicates; without one, one is
     opened with :func:`sanisim.runs.executors.open_executor` (``backend``, ``workers``,
     ``scheduler``). ``point`` changes parameters (registry or ``strategies.NAME.KEY``).
+    ``partial`` receives each replicate's estimates as soon as it is in.
     """
+    each = None if partial is None else (lambda result: partial.add(estimate_rows(result)))
     if executor is None:
         with open_executor(backend, workers, scheduler) as handle:
             results = run_replicates(design, handle.executor, replicates=replicates,
-                                     point=point)
+                                     point=point, each=each)
     else:
-        results = run_replicates(design, executor, replicates=replicates, point=point)
-    rows = []
-    for result in results:
-        census = result["census"]
-        for row in result["estimates"]:
-            rows.append({"replicate": result["replicate"], "seed": result["seed"], **row,
-                         "census": census.get(estimate_key(row["estimate"], row["outcome"],
-                                                           row["month"]), math.nan)})
-    estimates = pd.DataFrame(rows)
+        results = run_replicates(design, executor, replicates=replicates, point=point,
+                                 each=each)
+    estimates = pd.DataFrame([row for result in results for row in estimate_rows(result)])
     return TrialResult(design, estimates, summarise(estimates))
 
 
@@ -850,8 +897,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
             raise InputError(source, f"arms.{name}", "must be a table with bundle and share")
         check_keys(arm, ARM_KEYS, source, where)
         bundle = arm.get("bundle")
-        if bundle not in scenario.bundles:
-            hint = did_you_mean(str(bundle), scenario.bundles)
+        if not isinstance(bundle, str) or bundle not in scenario.bundles:
+            hint = did_you_mean(bundle, scenario.bundles) if isinstance(bundle, str) else ""
             raise InputError(source, f"{where}bundle", f"got {bundle!r}{hint}; allowed: a "
                              f"bundle of scenario {scenario.name!r} "
                              f"({', '.join(scenario.bundles)})")
@@ -882,19 +929,24 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
 
     survey_month, survey_months = _survey_months(table, source)
     outcome, outcomes = _outcomes(table, source)
+    households = recorded(table.get("households"), source, "trial.households",
+                          "population.households")
+    size = households or int(scenario["population.households"])
+    check_size(scenario, households, source, "trial.households" if households else
+               "trial.scenario")
     design = TrialDesign(
         name=table["name"], scenario=scenario, arms=tuple(arms),
         unit=choice(table.get("unit", "village"), source, "trial.unit", UNITS),
-        clusters=integer(table.get("clusters", 0), source, "trial.clusters", 0),
+        clusters=integer(table.get("clusters", 0), source, "trial.clusters", 0, size),
         survey_month=survey_month, survey_months=survey_months,
         survey_per_cluster=integer(table.get("survey_per_cluster", 0), source,
-                                   "trial.survey_per_cluster", 0),
+                                   "trial.survey_per_cluster", 0, size),
         population=choice(table.get("population", "all"), source, "trial.population",
                           POPULATIONS),
         seed=integer(table.get("seed", 0), source, "trial.seed", 0),
-        replicates=integer(table.get("replicates", 20), source, "trial.replicates", 1),
-        households=integer(table.get("households"), source, "trial.households",
-                           int(BY_KEY["population.households"].low)),
+        replicates=integer(table.get("replicates", 20), source, "trial.replicates", 1,
+                           MAX_REPLICATES),
+        households=households,
         description=str(table.get("description", "")), source=source,
         path=source, outcome=outcome, outcomes=outcomes,
         eligible=choice(table.get("eligible", "all"), source, "trial.eligible",
@@ -906,6 +958,29 @@ def from_dict(raw: Mapping[str, Any], source: str = "<trial>", base: Path | None
 
 
 # --------------------------------------------------------------------------- command line
+
+
+#: The estimates of the replicates done so far, while ``sanisim trial`` runs (removed when the
+#: whole ``estimates.csv`` is written).
+PARTIAL_ESTIMATES = "estimates.partial.csv"
+
+
+def write_manifest(out: Path, design: TrialDesign, **fields: Any) -> Path:
+    """``manifest.json`` beside a trial's (or a calibration's) tables: the file, its scenario
+    and configuration hash, the seed, versions, commit and time."""
+    scenario = design.scenario
+    manifest = {
+        "trial": design.name, "file": design.source, "seed": design.seed,
+        "scenario": scenario.name, "scenario_path": scenario.path,
+        "config_hash": scenario.config_hash, "households": design.households,
+        **fields,
+        "sanisim_version": package_version(), "git_commit": git_commit(),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "numpy": np.__version__, "pandas": pd.__version__,
+    }
+    path = out / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+    return path
 
 
 def months_text(design: TrialDesign) -> str:
@@ -933,16 +1008,19 @@ def format_summary(summary: pd.DataFrame) -> str:
 def cmd_trial(args: argparse.Namespace) -> int:
     design = load(args.trial, args.scenario)
     replicates = args.replicates or design.replicates
-    out = Path(args.out) if args.out else Path("results") / f"trial_{design.name}"
+    out = output_folder(Path(args.out) if args.out else default_folder(f"trial_{design.name}"))
     print(f"sanisim trial: {design.name}: {len(design.arms)} arms "
           f"({', '.join(a.name for a in design.arms)}) by {design.unit}, survey at "
           f"{months_text(design)}, {replicates} replicates -> {out}", flush=True)
+    partial = PartialTable(out / PARTIAL_ESTIMATES)
     result = run_trial(design, replicates=replicates,
                        backend=chosen_backend(args.backend, args.scheduler),
-                       workers=args.workers, scheduler=args.scheduler)
-    out.mkdir(parents=True, exist_ok=True)
-    result.estimates.to_csv(out / "estimates.csv", index=False)
-    result.summary.to_csv(out / "summary.csv", index=False)
+                       workers=args.workers, scheduler=args.scheduler, partial=partial)
+    with writing(out):
+        result.estimates.to_csv(out / "estimates.csv", index=False)
+        result.summary.to_csv(out / "summary.csv", index=False)
+        write_manifest(out, design, replicates=replicates)
+    partial.done()
     print(format_summary(result.summary))
     print(f"(per-replicate estimates: {out / 'estimates.csv'}; summary: {out / 'summary.csv'})")
     return 0
@@ -961,7 +1039,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--scenario", default=None,
                         help="run the trial on this scenario instead of the file's (e.g. a "
                              "calibrated one)")
-    parser.add_argument("--replicates", type=positive, default=None,
+    parser.add_argument("--replicates", type=replicates, default=None,
                         help="replicates (default: the file's)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="results folder (default results/trial_NAME)")

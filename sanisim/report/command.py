@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sanisim.errors import InputError
 from sanisim.i18n import LANGUAGES
+from sanisim.outputs import output_folder, writing
 from sanisim.report.page import report
+from sanisim.runs.store import Store
 
 
 def cmd_report(args) -> int:
     """``sanisim report RESULTS_DIR [--out DIR] [--lang en|id]``."""
-    page = report(args.results_dir, args.out, args.lang, network=not args.no_network)
+    results = Path(args.results_dir)
+    if not results.exists():
+        raise InputError(str(results), None, "no such results folder (the --out of "
+                         "'sanisim batch')")
+    if not results.is_dir():
+        raise InputError(str(results), None, "is a file, not a results folder (the --out of "
+                         "'sanisim batch')")
+    Store(results).manifest()  # not a results store: one line, before any output
+    out = output_folder(Path(args.out) if args.out else Path(args.results_dir) / "report")
+    with writing(out):
+        page = report(args.results_dir, out, args.lang, network=not args.no_network)
     folder = page.parent
     print(f"sanisim report: {page}  (figures in {folder / f'figures_{args.lang}'}, "
           f"tables in {folder / 'tables'})")

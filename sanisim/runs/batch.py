@@ -18,7 +18,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, wait
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from sanisim.errors import InputError
+from sanisim.outputs import default_folder, output_folder
 from sanisim.runs import run as runner
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import ExecutorHandle, chosen_backend, open_executor
@@ -36,6 +40,7 @@ from sanisim.runs.run import git_commit, package_version
 from sanisim.runs.store import (
     DONE,
     FAILED,
+    Damage,
     RunOutcome,
     Store,
     atomic_write,
@@ -45,6 +50,9 @@ from sanisim.runs.store import (
 from sanisim.scenario import Scenario
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two looks at a stop request while runs are in flight.
+STOP_POLL_SECONDS = 0.2
 
 # --------------------------------------------------------------------------- one run (worker)
 
@@ -127,6 +135,8 @@ class BatchReport:
     interrupted: bool = False
     broken: bool = False
     interval_holds: str = "seed noise"
+    #: Finished runs whose files were found damaged on resume, run again in this session.
+    damaged: list[Damage] = field(default_factory=list)
 
     @property
     def finished(self) -> int:
@@ -210,7 +220,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
         attempts = {k: int(s.get("attempt", 1)) for k, s in statuses.items()}
         report = BatchReport(experiment.name, out, len(experiment.runs),
                              skipped=len(experiment.runs) - len(todo),
-                             interval_holds=experiment.interval_holds)
+                             interval_holds=experiment.interval_holds, damaged=store.damaged)
+        _announce_damage(store.damaged, progress)
         manifest = store.manifest()
         if manifest.get("git_commit") not in (None, git_commit()):
             log.warning("%s was started at commit %s; this session runs %s", out,
@@ -218,17 +229,27 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
         session = store.add_session({"started": now(), "host": socket.gethostname(),
                                      "pid": os.getpid(), "git_commit": git_commit(),
                                      "sanisim_version": package_version(),
-                                     "to_run": len(todo)})
+                                     "to_run": len(todo),
+                                     **({"damaged_runs": [d.run_key for d in store.damaged]}
+                                        if store.damaged else {})})
         clock = time.monotonic()
-        if todo:
-            if executor is None:
-                with open_executor(backend, workers, scheduler,
-                                   dask_processes=dask_processes) as handle:
-                    _drive(handle, todo, attempts, store, report, progress)
-            else:
-                handle = executor if isinstance(executor, ExecutorHandle) else ExecutorHandle(
-                    executor, type(executor).__name__, workers or 1)
-                _drive(handle, todo, attempts, store, report, progress, owned=False)
+        try:
+            if todo:
+                with stop_requests() as stop:
+                    if executor is None:
+                        with open_executor(backend, workers, scheduler,
+                                           dask_processes=dask_processes) as handle:
+                            _drive(handle, todo, attempts, store, report, progress, stop)
+                    else:
+                        handle = executor if isinstance(executor, ExecutorHandle) else (
+                            ExecutorHandle(executor, type(executor).__name__, workers or 1))
+                        _drive(handle, todo, attempts, store, report, progress, stop,
+                               owned=False)
+        except InputError as err:  # a store file that cannot be written (a full disk)
+            with suppress(InputError):  # the manifest may not be writable either
+                store.update_session(session, stopped=now(), error=str(err),
+                                     done=report.done, failed=report.failed)
+            raise
         report.elapsed_seconds = time.monotonic() - clock
         store.update_session(session, finished=now(), executor=report.executor,
                              done=report.done, failed=report.failed,
@@ -240,9 +261,58 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     return report
 
 
+def _announce_damage(damaged: list[Damage], progress: str) -> None:
+    """One line per damaged run found on resume (at most five, then a count): on stderr with
+    the progress output, else in the log."""
+    lines = [f"{damage}; running it again" for damage in damaged[:5]]
+    if len(damaged) > 5:
+        lines.append(f"... and {len(damaged) - 5} more damaged runs; running them again")
+    for line in lines:
+        if progress == "none":
+            log.warning("%s", line)
+        else:
+            print(f"sanisim batch: {line}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stop_requests() -> Iterator[threading.Event]:
+    """While runs are in flight, Ctrl-C (SIGINT), and SIGTERM when a handler is set for it,
+    set the returned event instead of raising ``KeyboardInterrupt`` wherever the driver is.
+
+    The driver looks at the event between runs and stops cleanly; an exception raised in the
+    middle of starting a worker process would leave that process half-started (it then
+    prints a traceback when the pool's semaphores are gone). A second signal raises
+    ``KeyboardInterrupt`` at once (a long run in this process, ``--backend serial``, is not
+    waited for). Signals left at their default or ignored are not touched; outside the main
+    thread nothing is changed.
+    """
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def request(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if callable(signal.getsignal(signum)):
+            previous[signum] = signal.signal(signum, request)
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int], store,
-           report: BatchReport, progress: str, owned: bool = True) -> None:
-    """Submit runs (a bounded window of them) and land each outcome as it completes."""
+           report: BatchReport, progress: str, stop: threading.Event | None = None,
+           owned: bool = True) -> None:
+    """Submit runs (a bounded window of them) and land each outcome as it completes, until
+    every run has landed or ``stop`` is set (Ctrl-C: the runs in flight are abandoned)."""
+    stop = stop or threading.Event()
     report.executor = handle.label
     log.info("%s: %d runs to do on %s", report.experiment, len(todo), handle.label)
     window = 2 * handle.slots + 2
@@ -260,17 +330,24 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
             report.done += 1
         bar.update(report.done, report.failed)
 
+    def abandon() -> None:
+        for future in pending:
+            future.cancel()
+        if owned:
+            handle.stop_now()
+
     try:
-        while True:
-            while not report.broken and len(pending) < window:
+        while not stop.is_set():
+            while not report.broken and len(pending) < window and not stop.is_set():
                 spec = next(queue, None)
                 if spec is None:
                     break
                 pending[handle.executor.submit(execute, spec)] = spec
             if not pending:
                 break
-            completed, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in completed:
+            completed, _ = wait(pending, timeout=STOP_POLL_SECONDS,
+                                return_when=FIRST_COMPLETED)
+            for future in completed:  # landed even when a stop was asked meanwhile
                 spec = pending.pop(future)
                 try:
                     outcome = future.result()
@@ -282,15 +359,18 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
                     outcome = RunOutcome(spec.run_key, FAILED, error=_one_line(err),
                                          finished=now())
                 land(outcome)
-    except KeyboardInterrupt:
+        if stop.is_set() and (pending or next(queue, None) is not None):
+            report.interrupted = True
+    except KeyboardInterrupt:  # a second Ctrl-C, or signals not deferred (not main thread)
         report.interrupted = True
-        for future in pending:
-            future.cancel()
-        if owned:
-            handle.stop_now()
-        log.info("%s: interrupted; %d runs were in flight", report.experiment, len(pending))
+    except BaseException:  # a run that cannot be landed (a full disk): stop the workers too
+        abandon()
+        raise
     finally:
         bar.close()
+    if report.interrupted:
+        abandon()
+        log.info("%s: interrupted; %d runs were in flight", report.experiment, len(pending))
 
 
 def _write_summary_csv(root: Path) -> None:
@@ -306,7 +386,7 @@ def _write_summary_csv(root: Path) -> None:
 def cmd_batch(args: argparse.Namespace) -> int:
     backend = chosen_backend(args.backend, args.scheduler)
     experiment = load(args.experiment)
-    out = Path(args.out) if args.out else Path("results") / experiment.name
+    out = output_folder(Path(args.out) if args.out else default_folder(experiment.name))
 
     def terminate(signum, frame):  # a scheduler's time limit: stop like Ctrl-C
         raise KeyboardInterrupt

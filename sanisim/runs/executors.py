@@ -5,14 +5,24 @@
 Kubernetes, ...; see ``docs/cluster.md``), or an in-process executor for debugging. The batch
 driver only calls ``submit`` and waits on the futures, so results never depend on which one
 ran them.
+
+Local processes never outlive their driver: the fork server is started with Ctrl-C ignored
+(the driver handles it and stops the pool), and every worker watches the driver's process and
+exits as soon as it is gone (a killed driver leaves no worker, fork server or resource tracker
+behind). Local servers (a local Dask cluster's scheduler and dashboard) listen on 127.0.0.1
+only; ``docs/cluster.md`` says how to reach or secure a cluster on other machines.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -26,6 +36,10 @@ log = logging.getLogger(__name__)
 BACKENDS = ("processes", "dask", "serial")
 #: Modules a pool's fork server imports once, so that each worker starts warm.
 PRELOAD = ["sanisim.runs.run", "sanisim.runs.batch"]
+#: The interface local servers (a local Dask cluster's scheduler and dashboard) listen on.
+LOCAL_HOST = "127.0.0.1"
+#: Seconds between two looks at the driver where the kernel cannot signal its end (no pidfd).
+DRIVER_POLL_SECONDS = 0.5
 
 
 def available_cpus() -> int:
@@ -57,9 +71,45 @@ class SerialExecutor(Executor):
         return future
 
 
-def _ignore_interrupt() -> None:
-    """Worker initialiser: Ctrl-C is the driver's to handle; workers are stopped by it."""
+def _wait_for_exit(pid: int) -> None:
+    """Return when process ``pid`` has ended: a pidfd that becomes readable when it ends
+    (Linux 5.3+), else a look every :data:`DRIVER_POLL_SECONDS`."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return  # already gone
+    except (AttributeError, OSError):  # pragma: no cover - no pidfd: older kernel, not Linux
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            except PermissionError:  # alive, owned by someone else
+                pass
+            time.sleep(DRIVER_POLL_SECONDS)
+    try:
+        select.select([fd], [], [])
+    finally:
+        os.close(fd)
+
+
+def _exit_with(driver: int) -> None:
+    """End this process as soon as process ``driver`` has ended (a daemon thread)."""
+    _wait_for_exit(driver)
+    os._exit(1)
+
+
+def _init_worker(driver: int) -> None:
+    """Worker initialiser: Ctrl-C is the driver's to handle (workers are stopped by it), and a
+    worker ends with its driver, however the driver ended (even ``kill -9``).
+
+    A worker's parent is the fork server, not the driver, so the kernel's parent-death signal
+    would not fire when the driver dies; the worker watches the driver itself. Once the
+    workers are gone the fork server and the resource tracker see their pipes close and end.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with, args=(driver,), name="sanisim-driver-watch",
+                     daemon=True).start()
 
 
 def process_context() -> multiprocessing.context.BaseContext:
@@ -67,8 +117,27 @@ def process_context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
+        _start_forkserver()
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
+
+
+def _start_forkserver() -> None:
+    """Start the fork server (if not running) with Ctrl-C ignored from its first instruction.
+
+    The fork server ignores SIGINT only once its preloaded modules are imported (seconds);
+    a Ctrl-C before that (it reaches the whole process group) would end it with a traceback.
+    An ignored signal stays ignored across ``exec``, so the driver ignores SIGINT for the
+    moment it takes to start the server (a few milliseconds) and restores its handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        multiprocessing.forkserver.ensure_running()  # signals belong to the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def chosen_backend(backend: str | None, scheduler: str | None) -> str:
@@ -102,7 +171,7 @@ def open_executor(backend: str = "processes", workers: int | None = None,
     if backend == "processes":
         count = workers or available_cpus()
         pool = ProcessPoolExecutor(max_workers=count, mp_context=process_context(),
-                                   initializer=_ignore_interrupt)
+                                   initializer=_init_worker, initargs=(os.getpid(),))
 
         def stop_now() -> None:
             processes = list((getattr(pool, "_processes", None) or {}).values())
@@ -144,6 +213,12 @@ def _dask_executor(workers: int | None, scheduler: str | None,
 
             client = Client(scheduler, timeout=dask.config.get(
                 "distributed.comm.timeouts.connect", "30s"))
+        except TypeError:  # distributed's word for a tls:// address without a context
+            if not scheduler.startswith("tls://"):
+                raise
+            raise InputError("--scheduler", None, f"{scheduler!r} needs TLS credentials: set "
+                             "distributed.comm.tls.ca-file, .client.cert and .client.key in "
+                             "the Dask configuration (see docs/cluster.md)") from None
         except (OSError, TimeoutError, ValueError) as err:
             message = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise InputError("--scheduler", None,
@@ -151,8 +226,13 @@ def _dask_executor(workers: int | None, scheduler: str | None,
         label = f"Dask scheduler {scheduler}"
     else:
         count = workers or available_cpus()
+        # scheduler, workers and every HTTP server (a worker's too, which otherwise listens
+        # on all interfaces) on the loopback interface only: a Dask scheduler has no
+        # authentication, and other machines must not reach it (docs/cluster.md)
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
-                               dashboard_address=":0")
+                               host=LOCAL_HOST if processes else None,  # threads: in-process
+                               dashboard_address=f"{LOCAL_HOST}:0",
+                               worker_dashboard_address=f"{LOCAL_HOST}:0")
         client = Client(cluster)
         label = f"local Dask cluster of {count} worker{'s' if count > 1 else ''}"
         log.info("Dask dashboard: %s", client.dashboard_link)

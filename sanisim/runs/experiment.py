@@ -37,7 +37,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -47,10 +47,18 @@ import pandas as pd
 from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
-from sanisim.inputs import integer, name_list, peek_toml, resolve_scenario
-from sanisim.parameters import BY_KEY, PARAMETERS
+from sanisim.inputs import (
+    MAX_REPLICATES,
+    check_size,
+    integer,
+    name_list,
+    peek_toml,
+    recorded,
+    resolve_scenario,
+)
+from sanisim.parameters import BY_KEY, PARAMETERS, Param
 from sanisim.runs import posterior as posterior_module
-from sanisim.runs.points import scenario_at
+from sanisim.runs.points import record_of, scenario_at
 from sanisim.runs.posterior import (
     POSTERIOR_DRAW,
     POSTERIOR_PREFIX,
@@ -60,7 +68,7 @@ from sanisim.runs.posterior import (
 )
 from sanisim.runs.results import PARAM_PREFIX
 from sanisim.runs.store import load_results as load_results
-from sanisim.scenario import Scenario, check_value, read_toml_text
+from sanisim.scenario import Scenario, check_references, check_value, read_toml_text
 from sanisim.scenario import load as load_scenario
 from sanisim.streams import replicate_seed, seed_stream
 
@@ -71,8 +79,12 @@ EXPERIMENT_KEYS = ("name", "description", "seed", "replicates", "months", "house
                    "scenarios", "bundles", "posterior", "posterior_file")
 LHS_KEYS = ("samples", "ranges")
 
-MAX_REPLICATES = 100_000
-MAX_RUNS = 10_000_000
+#: The most runs one experiment may hold. The run table is built in memory before anything
+#: runs (about 80 us and 1 kB a run): a million runs is a minute and a gigabyte, and days of
+#: simulation; a larger design is split into several experiments.
+MAX_RUNS = 1_000_000
+#: The most Latin-hypercube samples.
+MAX_LHS_SAMPLES = MAX_RUNS
 
 
 def run_seed(experiment_seed: int, replicate: int) -> int:
@@ -281,7 +293,8 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
                experiment_seed: int) -> list[dict[str, Any]]:
     """Latin-hypercube points over ``ranges``, drawn from a stream of the experiment seed.
 
-    Integer parameters take whole values, each of ``low..high`` equally likely.
+    Integer parameters (their ranges given as two integers, as :func:`_parse_lhs` keeps
+    them) take whole values, each of ``low..high`` equally likely.
     """
     if not samples or not ranges:
         return []
@@ -291,7 +304,7 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
     for row in unit:
         point: dict[str, Any] = {}
         for u, (key, (low, high)) in zip(row, ranges.items(), strict=True):
-            if BY_KEY[key].kind is int:
+            if isinstance(low, int) and isinstance(high, int):
                 point[key] = int(min(math.floor(low + u * (high - low + 1)), high))
             else:
                 point[key] = float(low + u * (high - low))
@@ -315,17 +328,37 @@ def load(path: str | Path) -> Experiment:
 
 
 def _flatten(table: Mapping[str, Any], source: str, prefix: str, section: str):
-    """Dotted parameter keys of a ``[grid]`` or ``[lhs.ranges]`` table (nested or quoted)."""
+    """Dotted parameter keys of a ``[grid]`` or ``[lhs.ranges]`` table (nested or quoted):
+    registry keys, ``ladder.RUNG`` and ``strategies.NAME.KEY`` (checked against the scenarios
+    by :func:`_record`)."""
     for key, value in table.items():
         dotted = f"{prefix}{key}"
+        head = dotted.split(".")[0]
+        strategy, ladder = head == "strategies", head == "ladder"
         if isinstance(value, dict):
-            if not any(k.startswith(dotted + ".") for k in BY_KEY):
+            if not (any(k.startswith(dotted + ".") for k in BY_KEY)
+                    or (strategy and dotted.count(".") < 2) or dotted == "ladder"):
                 raise _unknown_param(dotted, source, section)
             yield from _flatten(value, source, dotted + ".", section)
         else:
-            if dotted not in BY_KEY:
+            if dotted not in BY_KEY and not ((strategy and dotted.count(".") == 2)
+                                             or (ladder and dotted.count(".") == 1)):
                 raise _unknown_param(dotted, source, section)
             yield dotted, value
+
+
+def _record(key: str, scenarios: Sequence[Scenario], source: str, where: str) -> Param:
+    """The record of a design parameter: the registry's, or the strategy's in every scenario
+    (:func:`sanisim.runs.points.record_of`; each scenario must have the strategy)."""
+    if key in BY_KEY:
+        return BY_KEY[key]
+    records = []
+    for scenario in scenarios:
+        try:
+            records.append(record_of(scenario, key, source))
+        except InputError as err:
+            raise InputError(source, where, err.message) from None
+    return records[0]
 
 
 def _unknown_param(key: str, source: str, section: str) -> InputError:
@@ -350,18 +383,12 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
     description = table.get("description", "")
     if not isinstance(description, str):
         raise InputError(source, "experiment.description", "must be a string")
-    seed = integer(table["seed"], source, "experiment.seed", 0)
+    seed = integer(table["seed"], source, "experiment.seed", 0)  # at most MAX_SEED
     replicates = integer(table.get("replicates", 1), source, "experiment.replicates", 1,
                           MAX_REPLICATES)
-    months = households = None
-    if "months" in table:
-        param = BY_KEY["run.months"]
-        months = integer(table["months"], source, "experiment.months", int(param.low),
-                          int(param.high))
-    if "households" in table:
-        param = BY_KEY["population.households"]
-        households = integer(table["households"], source, "experiment.households",
-                              int(param.low), int(param.high))
+    months = recorded(table.get("months"), source, "experiment.months", "run.months")
+    households = recorded(table.get("households"), source, "experiment.households",
+                          "population.households")
 
     base = path.parent if path is not None else Path(".")
     refs = name_list(table["scenarios"], source, "experiment.scenarios")
@@ -381,8 +408,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
                     f"{did_you_mean(bundle, list(scenario.bundles))} (defined: "
                     f"{', '.join(scenario.bundles)})"))
 
-    grid = _parse_grid(raw.get("grid", {}), source)
-    samples, ranges = _parse_lhs(raw.get("lhs"), source)
+    grid = _parse_grid(raw.get("grid", {}), source, scenarios)
+    samples, ranges = _parse_lhs(raw.get("lhs"), source, scenarios)
     for key in grid:
         if key in ranges:
             raise InputError(source, f"lhs.ranges.{key}", "already varied in [grid]; vary a "
@@ -394,6 +421,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
                              f"varies {key}; remove one of them")
 
     posterior, count = _parse_posterior(table, source, base, scenarios)
+    _check_count(len(scenarios), grid, samples, count, replicates, len(bundles), source)
     if posterior is not None:
         for key in posterior.keys:
             section = "grid" if key in grid else "lhs.ranges" if key in ranges else None
@@ -411,11 +439,36 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
     experiment = Experiment(name, source, text, seed, replicates, months, households,
                             scenarios, bundles, grid, samples, ranges, description,
                             posterior, count)
-    if (len(experiment.points) * len(experiment.draws) * len(scenarios) * replicates
-            * len(bundles) > MAX_RUNS):
-        raise InputError(source, None, f"more than {MAX_RUNS:,} runs; split the experiment")
     _check_points(experiment, source)
+    _check_sizes(experiment, source)
     return experiment
+
+
+def _check_count(scenarios: int, grid: Mapping[str, tuple[Any, ...]], samples: int,
+                 draws: int, replicates: int, bundles: int, source: str) -> None:
+    """The number of runs, computed from the design's sizes before any point is made: more
+    than :data:`MAX_RUNS` is one line, not an hour of enumerating."""
+    sizes = [("scenario(s)", scenarios), *((f"values of {k}", len(v)) for k, v in grid.items()),
+             ("lhs samples", samples or 1), ("posterior draws", draws or 1),
+             ("replicates", replicates), ("bundle(s)", bundles)]
+    runs = math.prod(size for _, size in sizes)
+    if runs > MAX_RUNS:
+        shown = " x ".join(f"{size:,} {what}" for what, size in sizes if size > 1)
+        raise InputError(source, None, f"{shown} = {runs:,} runs; allowed: at most "
+                         f"{MAX_RUNS:,} runs in one experiment (split it)")
+
+
+def _check_sizes(experiment: Experiment, source: str) -> None:
+    """The largest run of the design must fit this machine's memory (one line if not)."""
+    for scenario in experiment.scenarios:
+        sizes = experiment.grid.get("population.households") or (
+            (experiment.lhs_ranges["population.households"][1],)
+            if "population.households" in experiment.lhs_ranges else (None,))
+        largest = experiment.households or max(
+            int(size if size is not None else scenario["population.households"])
+            for size in sizes)
+        check_size(scenario, largest, source, "experiment.households" if experiment.households
+                   else f"experiment.scenarios ({scenario.name})")
 
 
 def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
@@ -445,19 +498,22 @@ def _parse_posterior(table: Mapping[str, Any], source: str, base: Path,
     return posterior, count
 
 
-def _parse_grid(table: Any, source: str) -> dict[str, tuple[Any, ...]]:
+def _parse_grid(table: Any, source: str, scenarios: Sequence[Scenario] = ()
+                ) -> dict[str, tuple[Any, ...]]:
     if not isinstance(table, dict):
         raise InputError(source, "grid", "must be a table of parameter = [values]")
     grid: dict[str, tuple[Any, ...]] = {}
     for key, values in _flatten(table, source, "", "grid"):
         where = f"grid.{key}"
+        record = _record(key, scenarios, source, where)
         if not isinstance(values, list) or not values:
             raise InputError(source, where, f"got {values!r}; allowed: a non-empty list of "
-                             f"values, each {BY_KEY[key].allowed()}")
+                             f"values, each {record.allowed()}")
         checked = []
         for value in values:
             try:
-                checked.append(check_value(key, value, source))
+                checked.append(check_value(key, value, source) if key in BY_KEY
+                               else record.check(value, source))
             except InputError as err:
                 raise InputError(source, where, err.message) from None
         if len(set(map(canonical_json, checked))) != len(checked):
@@ -466,7 +522,8 @@ def _parse_grid(table: Any, source: str) -> dict[str, tuple[Any, ...]]:
     return grid
 
 
-def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, float]]]:
+def _parse_lhs(table: Any, source: str, scenarios: Sequence[Scenario] = ()
+               ) -> tuple[int, dict[str, tuple[float, float]]]:
     if table is None:
         return 0, {}
     if not isinstance(table, dict):
@@ -476,13 +533,14 @@ def _parse_lhs(table: Any, source: str) -> tuple[int, dict[str, tuple[float, flo
         missing = "samples" if "samples" not in table else "ranges"
         raise InputError(source, f"lhs.{missing}", "missing: [lhs] needs samples = N and "
                          "[lhs.ranges] with parameter = [low, high]")
-    samples = integer(table["samples"], source, "lhs.samples", 1, 1_000_000)
+    samples = integer(table["samples"], source, "lhs.samples", 1, MAX_LHS_SAMPLES)
     if not isinstance(table["ranges"], dict) or not table["ranges"]:
         raise InputError(source, "lhs.ranges", "must be a non-empty table of "
                          "parameter = [low, high]")
     ranges: dict[str, tuple[float, float]] = {}
     for key, bounds in _flatten(table["ranges"], source, "", "lhs.ranges"):
-        param, where = BY_KEY[key], f"lhs.ranges.{key}"
+        where = f"lhs.ranges.{key}"
+        param = _record(key, scenarios, source, where)
         if param.kind not in (int, float):
             raise InputError(source, where, f"is {param.allowed()}; a Latin hypercube needs a "
                              "numeric parameter (use [grid] for choices)")
@@ -514,6 +572,11 @@ def _check_points(experiment: Experiment, source: str) -> None:
                     where = f"at point {number} ({label})" if point else ""
                     if draw is not None:
                         where += f"{' and ' if where else 'at '}posterior draw {draw}"
-                    _configured(scenario, {**point, **applicable(drawn, scenario)},
-                                source=f"{source}: scenario {scenario.name!r} {where}")
+                    where = f"{source}: scenario {scenario.name!r} {where}"
+                    configured = _configured(scenario, {**point, **applicable(drawn, scenario)},
+                                             source=where)
+                    if configured.params.get("network.kind") == "edgelist":  # as it will run
+                        params = {**configured.params, "population.households":
+                                  experiment.households or configured["population.households"]}
+                        check_references(params, scenario.path, where)
 

@@ -27,13 +27,22 @@ BASELINE = "baseline"
 
 
 def run_all[T](job: Callable[..., T], tasks: Iterable[Sequence[Any]],
-            executor: Executor | None = None) -> list[T]:
+            executor: Executor | None = None,
+            each: Callable[[T], None] | None = None) -> list[T]:
     """``job(*task)`` for every task, on ``executor`` (all submitted at once) or in this
-    process, results in task order."""
+    process, results in task order. ``each`` is called with every result as soon as it and
+    all before it are in (to write partial results as they are produced)."""
     if executor is None:
-        return [job(*task) for task in tasks]
-    futures = [executor.submit(job, *task) for task in tasks]
-    return [future.result() for future in futures]
+        results = (job(*task) for task in tasks)
+    else:
+        futures = [executor.submit(job, *task) for task in tasks]
+        results = (future.result() for future in futures)
+    collected = []
+    for result in results:
+        if each is not None:
+            each(result)
+        collected.append(result)
+    return collected
 
 
 def results_from_runs(items: Iterable[tuple[Mapping[str, Any], Any]],

@@ -77,7 +77,7 @@ class ScheduledDesludging(Programme):
         self.household_paid_this_month = self.funder_paid_this_month = 0.0
         rows = np.flatnonzero(hh.last_emptied <= model.month - self.interval_months)
         rows = self.within_reach(rows[(hh.rung[rows] >= Rung.BASIC) & ~hh.connected[rows]
-                                      & (hh.build_left[rows] < 0)])
+                                      & ~hh.pit_toilet[rows] & (hh.build_left[rows] < 0)])
         self.due_this_month = rows.size
         share = self.fee * self.household_share
         part = np.full(rows.size, share)

@@ -1,0 +1,242 @@
+"""Processes: a killed driver leaves nothing behind, Ctrl-C at any moment is one line and no
+traceback, and local servers listen on the loopback interface only."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from conftest import assert_one_line
+
+from sanisim.cli import main
+from sanisim.runs.executors import open_executor
+from sanisim.runs.store import load_results
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="reads /proc; Linux process semantics")
+
+#: 24 runs of 300 households x 24 months: a few seconds on two workers.
+BATCH = """
+[experiment]
+name = "procs"
+seed = 2
+replicates = 12
+months = 24
+households = 300
+scenarios = ["default"]
+bundles = ["baseline", "bcc"]
+"""
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("procs") / "procs.toml"
+    path.write_text(textwrap.dedent(BATCH))
+    return path
+
+
+def start(path: Path, out: Path) -> subprocess.Popen:
+    """``sanisim batch`` as its own session (its process group is what Ctrl-C reaches)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sanisim", "batch", str(path), "--out", str(out),
+         "--workers", "2", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def session_processes(session: int) -> list[int]:
+    """Living (not zombie) processes of a session, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_until(condition, timeout: float, what: str, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"batch ended before {what}: {process.communicate()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        time.sleep(0.01)
+
+
+def importing(pid: int) -> bool:
+    """Whether the program has got past Python's own start-up into sanisim's imports (numpy
+    is mapped): from there on, Ctrl-C is the program's to handle."""
+    try:
+        return "_multiarray_umath" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def test_a_killed_driver_leaves_no_process_behind(experiment, tmp_path):
+    out = tmp_path / "out"
+    process = start(experiment, out)
+    try:
+        wait_until(lambda: any((out / "status").glob("*.json")), 90, "finished run", process)
+        helpers = [pid for pid in session_processes(process.pid) if pid != process.pid]
+        assert len(helpers) >= 3  # resource tracker, fork server, workers
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        killed = time.monotonic()
+        wait_until(lambda: not session_processes(process.pid), 5, "end of every helper")
+        assert time.monotonic() - killed < 5
+    finally:
+        for pid in session_processes(process.pid):  # never leave anything to the next test
+            os.kill(pid, signal.SIGKILL)
+
+
+def forkserver_started(session: int) -> bool:
+    """Whether the batch's fork server has started (it then imports sanisim for a second or
+    two before it sets up its own signal handling)."""
+    for pid in session_processes(session):
+        try:
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def interrupt_and_check(path: Path, out: Path, ready, moment: float, context: str) -> None:
+    """Start a batch, wait until ``ready(pid)``, then ``moment`` seconds, send SIGINT to its
+    process group, and check the end: no traceback, one line, finished runs kept."""
+    process = start(path, out)
+    try:
+        wait_until(lambda: ready(process.pid), 60, "the moment to interrupt", process)
+        time.sleep(moment)
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    context = f"{context}: exit {process.returncode}, {stderr!r}"
+    assert "Traceback" not in stderr and "Error" not in stderr, context
+    problems = [line for line in stderr.splitlines() if not line.startswith("INFO ")]
+    if process.returncode == 0:  # every run had landed
+        assert not problems, context
+    else:
+        assert process.returncode in (130, -signal.SIGINT), context
+        assert len(problems) <= 1 and all("interrupted" in line for line in problems), context
+    if (out / "manifest.json").exists():
+        assert load_results(out).runs["status"].isin(["done", "pending"]).all()
+    # a fork server still importing its preloaded modules ends once it has imported them
+    wait_until(lambda: not session_processes(process.pid), 20, "end of every helper")
+
+
+def test_ctrl_c_at_random_moments_prints_no_traceback(experiment, tmp_path):
+    """SIGINT to the batch's whole process group (what Ctrl-C in a terminal does) at random
+    moments of its first seconds, while it imports, starts the fork server and workers, and
+    runs: exit 130 with one line (or, once every run has landed, a normal end), no traceback
+    from the driver, the fork server or a worker; finished runs kept. Then once more just
+    after the fork server started (it imports sanisim before it sets up its own handling of
+    SIGINT). ``SANISIM_TEST_SEED`` repeats a failure's moments; ``SANISIM_CTRL_C_TRIALS``
+    (default 4) searches longer."""
+    seed = int(os.environ.get("SANISIM_TEST_SEED", time.time_ns() % 10**6))
+    trials = int(os.environ.get("SANISIM_CTRL_C_TRIALS", "4"))  # more: a longer search
+    rng = random.Random(seed)
+    for number in range(trials):
+        moment = rng.uniform(3.0 * number / trials, 3.0 * (number + 1) / trials)  # 0 to 3 s
+        interrupt_and_check(experiment, tmp_path / f"out{number}", importing, moment,
+                            f"seed {seed}, SIGINT {moment:.2f} s after the imports began")
+    moment = rng.uniform(0.05, 0.5)
+    interrupt_and_check(experiment, tmp_path / "forkserver", forkserver_started, moment,
+                        f"SIGINT {moment:.2f} s after the fork server started")
+
+
+def listening(pids: list[int]) -> set[tuple[str, int]]:
+    """(address, port) of every listening TCP socket of these processes."""
+    psutil = pytest.importorskip("psutil")
+    found = set()
+    for pid in pids:
+        try:
+            connections = psutil.Process(pid).net_connections(kind="inet")
+        except psutil.Error:
+            continue
+        found |= {(c.laddr.ip, c.laddr.port) for c in connections
+                  if c.status == psutil.CONN_LISTEN}
+    return found
+
+
+@pytest.mark.parametrize("processes", [False, True], ids=["threads", "processes"])
+def test_a_local_dask_cluster_listens_on_the_loopback_interface_only(processes):
+    pytest.importorskip("distributed")
+    psutil = pytest.importorskip("psutil")
+    me = psutil.Process()
+
+    def ours() -> set[tuple[str, int]]:
+        return listening([me.pid, *(child.pid for child in me.children(recursive=True))])
+
+    before = ours()
+    with open_executor("dask", 1, dask_processes=processes) as handle:
+        assert handle.executor.submit(sum, [1, 2]).result(timeout=60) == 3
+        opened = ours() - before
+    assert opened, "the cluster opened no listening socket (its dashboard at least)"
+    assert {address for address, _ in opened} <= {"127.0.0.1", "::1"}, opened
+
+
+def make_credentials(folder: Path) -> dict[str, str]:
+    """A private CA and one certificate signed by it (openssl), as in docs/cluster.md."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl to make TLS credentials")
+    folder.mkdir()
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=folder, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "2", "-subj", "/CN=test-ca")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "node.key", "-out", "node.csr",
+        "-subj", "/CN=test-node")
+    run("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "node.pem", "-days", "2")
+    return {name: str(folder / name) for name in ("ca.pem", "node.pem", "node.key")}
+
+
+def test_a_tls_scheduler_serves_the_driver_with_credentials_only(tmp_path, capsys):
+    """docs/cluster.md's recipe: a scheduler with mutual TLS runs a batch for a driver whose
+    Dask configuration holds the client certificate, and one line refuses a driver without."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    from distributed.security import Security
+
+    tls = make_credentials(tmp_path / "tls")
+    node = {"cert": tls["node.pem"], "key": tls["node.key"]}
+    security = Security(tls_ca_file=tls["ca.pem"], require_encryption=True,
+                        **{f"tls_{role}_{part}": path for role in ("scheduler", "worker", "client")
+                           for part, path in node.items()})
+    path = tmp_path / "tiny.toml"
+    path.write_text(textwrap.dedent(BATCH).replace("replicates = 12", "replicates = 1")
+                    .replace("months = 24", "months = 3"))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tls://", host="127.0.0.1", security=security,
+                                  dashboard_address="127.0.0.1:0") as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        code = main(["batch", str(path), "--scheduler", address, "--out", str(tmp_path / "a")])
+        assert code == 2
+        assert_one_line(capsys.readouterr().err, "--scheduler", "TLS credentials")
+        with dask.config.set({"distributed.comm.tls.ca-file": tls["ca.pem"],
+                              "distributed.comm.tls.client.cert": node["cert"],
+                              "distributed.comm.tls.client.key": node["key"]}):
+            code = main(["batch", str(path), "--scheduler", address, "--out",
+                         str(tmp_path / "b"), "--quiet"])
+    assert code == 0
+    assert len(load_results(tmp_path / "b").summary) == 2
