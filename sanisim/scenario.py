@@ -28,7 +28,20 @@ from sanisim.strategies import parse_strategy_tables
 
 META_KEYS = ("name", "description", "extends")
 STRATEGY_KEYS = ("strategies", "bundles")
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def shipped_folder(folder: str) -> Path:
+    """A folder of shipped input files: ``scenarios`` or ``experiments``.
+
+    In a clone (and an editable install) the repository's own folder, the copy people edit; in
+    an installed wheel the copy the build put inside the package (``sanisim/shipped/``, see
+    ``setup.py`` and docs/dashboard.md, "Installing").
+    """
+    packaged = Path(__file__).resolve().parent / "shipped" / folder
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
+
+
+SCENARIO_DIR = shipped_folder("scenarios")
 
 
 @dataclass(frozen=True)
