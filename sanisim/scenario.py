@@ -35,7 +35,7 @@ def shipped_folder(folder: str) -> Path:
 
     In a clone (and an editable install) the repository's own folder, the copy people edit; in
     an installed wheel the copy the build put inside the package (``sanisim/shipped/``, see
-    ``setup.py`` and docs/dashboard.md, "Installing").
+    ``setup.py`` and docs/installing.md).
     """
     packaged = Path(__file__).resolve().parent / "shipped" / folder
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
