@@ -293,11 +293,16 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
 
 @needs_linux
 def test_killed_command_takes_its_server_along():
-    """kill -9 of `sanisim dashboard` itself: the server gets SIGTERM (parent-death signal)."""
+    """The server runs without telemetry or update check; kill -9 of `sanisim dashboard`
+    itself takes the server along (parent-death signal)."""
     port = _free_port()
     server = _start_dashboard(port)
     try:
         assert _listening(port) == ["127.0.0.1"]
+        (pid,) = _server_pids(port)
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        assert b"SOLARA_TELEMETRY_MIXPANEL_ENABLE=False" in environ  # no telemetry
+        assert b"--no-check-version" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         server.kill()
         server.wait(timeout=5)
         assert _gone(port), f"a server still holds port {port}: {_server_pids(port)}"
@@ -385,7 +390,8 @@ def _check_sliders(page) -> None:
     page.locator(".sanisim-slider-behaviour__q_imitation .v-slider__thumb-container").focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "([sel, old]) => document.querySelector(sel).innerText !== old",
+        "([sel, old]) => { const el = document.querySelector(sel);"
+        " return el !== null && el.innerText !== old; }",
         arg=[".sanisim-slider-behaviour__q_imitation .sanisim-slider-label", before])
     assert _slider_text(page, "behaviour__q_imitation") != before
     page.get_by_text("press Reset").wait_for(timeout=10_000)  # not applied until Reset
@@ -408,8 +414,9 @@ def _check_preset_and_play(page) -> None:
     start = time.monotonic()
     page.get_by_role("button", name="▶", exact=True).click()
     page.wait_for_function(
-        "() => /month (1[2-9]|[2-9]\\d|1\\d\\d) of/.test("
-        "document.querySelector('.sanisim-run').innerText)", timeout=60_000)
+        "() => { const el = document.querySelector('.sanisim-run');"
+        " return el !== null && /month (1[2-9]|[2-9]\\d|1\\d\\d) of/.test(el.innerText); }",
+        timeout=60_000)
     page.get_by_role("button", name="❚❚", exact=True).click()
     elapsed = time.monotonic() - start
     time.sleep(0.5)
