@@ -28,7 +28,7 @@ from sanisim.runs import run as runner
 from sanisim.runs.cli_options import at_least
 from sanisim.runs.experiment import is_experiment_file
 from sanisim.runs.experiment import load as load_experiment
-from sanisim.scenario import SCENARIO_DIR, load
+from sanisim.scenario import SCENARIO_DIR, load, shipped_folder
 from sanisim.strategies import build_bundle
 
 log = logging.getLogger("sanisim")
@@ -89,10 +89,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+    if args.where:
+        for folder in ("scenarios", "experiments"):
+            print(f"{folder}: {shipped_folder(folder)}")
+        return 0
+    paths = sorted(SCENARIO_DIR.glob("*.toml"))
+    width = max((len(p.stem) for p in paths), default=0)
+    for path in paths:
         scenario = load(path)
         first_line = scenario.description.splitlines()[0] if scenario.description else ""
-        print(f"{path.stem:14} {first_line}")
+        print(f"{path.stem:{width}}  {first_line}")
     return 0
 
 
@@ -205,6 +211,8 @@ def build_parser() -> _Parser:
     validate.set_defaults(func=cmd_validate)
 
     scenarios = verbs.add_parser("scenarios", help="list the shipped scenarios")
+    scenarios.add_argument("--where", action="store_true",
+                           help="print the folders of the shipped scenarios and experiments")
     scenarios.set_defaults(func=cmd_scenarios)
 
     strategies = verbs.add_parser("strategies", help="list a scenario's strategy bundles")

@@ -1,13 +1,14 @@
 """The package as a user installs it: a wheel in a new venv, run from a folder outside the repo.
 
 What this proves: the wheel built from the project's files (those git tracks, copied to a
-temporary folder as in a fresh clone) holds everything `sanisim scenarios`, `sanisim strategies`,
-`sanisim validate` of a shipped experiment and `sanisim run default` need, and its declared
-dependencies are enough: it is installed with ``pip install --no-index`` into an empty venv
-(``python -m venv`` from the base interpreter, no system site-packages), from a wheelhouse that
-``pip download`` fills with the wheel's own dependencies, pinned to the versions of the
-project's venv (``pip freeze``), so nothing of the repository or of the development venv can be
-imported. What it does not prove: newer dependency releases, other platforms, the extras.
+temporary folder as in a fresh clone) holds everything `sanisim scenarios` (and `--where`),
+`sanisim strategies`, `sanisim validate` of a shipped experiment and `sanisim run default`
+need, and its declared dependencies are enough: it is installed with
+``pip install --no-index`` into an empty venv (``python -m venv`` from the base interpreter,
+no system site-packages), from a wheelhouse that ``pip download`` fills with the wheel's own
+dependencies, pinned to the versions of the project's venv (``pip freeze``), so nothing of the
+repository or of the development venv can be imported. What it does not prove: newer
+dependency releases, other platforms, the extras.
 
 The wheelhouse is kept between runs (``$SANISIM_WHEELHOUSE``, default
 ``~/.cache/sanisim/wheelhouse``); the first run downloads about 140 MB from the package index.
@@ -53,6 +54,14 @@ def _clean_copy(target: Path) -> Path:
     return target
 
 
+def test_scenarios_where_names_the_repository_folders_in_a_clone(capsys):
+    from sanisim.cli import main
+
+    assert main(["scenarios", "--where"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"scenarios: {ROOT / 'scenarios'}", f"experiments: {ROOT / 'experiments'}"]
+
+
 def test_wheel_installed_in_an_empty_venv_runs_the_shipped_scenarios(tmp_path):
     source = _clean_copy(tmp_path / "clone")
     pip = [sys.executable, "-m", "pip"]
@@ -84,7 +93,11 @@ def test_wheel_installed_in_an_empty_venv_runs_the_shipped_scenarios(tmp_path):
     shipped = sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml"))
     assert [line.split()[0] for line in listed.splitlines()] == shipped
     assert "lltt_plus_commitment" in _run([sanisim, "strategies", "blitar"], cwd=user).stdout
-    experiment = Path(where[1]).parent / "experiments" / "compare_strategies.toml"
+    folders = dict(line.split(": ", 1) for line in
+                   _run([sanisim, "scenarios", "--where"], cwd=user).stdout.splitlines())
+    assert folders["scenarios"] == where[1]
+    assert Path(folders["experiments"]).is_relative_to(venv)
+    experiment = Path(folders["experiments"]) / "compare_strategies.toml"
     assert "ok:" in _run([sanisim, "validate", experiment], cwd=user).stdout
 
     out = _run([sanisim, "run", "default", "--months", "6"], cwd=user).stdout
