@@ -451,10 +451,10 @@ def Chart(option: dict[str, Any], name: str):
 @solara.component
 def Charts(model: DashboardModel, lang: str):
     update_counter.get()  # redrawn whenever Mesa's controller steps the model
-    with solara.Columns([1, 1]):
+    with solara.ColumnsResponsive(12, large=6):  # side by side on a wide screen, else stacked
         Chart(ladder_option(model, lang), "ladder")
         Chart(network_option(model, lang), "network")
-    with solara.Columns([1, 1]):
+    with solara.ColumnsResponsive(12, large=6):
         Chart(lines_option(model, i18n.dashboard_word("odf", lang), odf_measures(lang), lang),
               "odf")
         Chart(lines_option(model, i18n.dashboard_word("loans", lang), loan_measures(lang),
