@@ -24,6 +24,8 @@ from sanisim.report.plots import RUNG_COLOURS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+#: How long the browser test waits for the page to answer (a loaded 2-core machine is slow).
+WAIT_MS = 60_000
 #: Play speed the browser test requires at 3,000 households (simulated months per second).
 MIN_MONTHS_PER_SECOND = 3.0
 
@@ -338,6 +340,7 @@ def test_dashboard_in_a_headless_browser(tmp_path):
                       "--disable-component-update", "--disable-sync", "--no-first-run"])
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(WAIT_MS)
                 page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
                         if m.type == "error" else None)
                 page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -346,11 +349,11 @@ def test_dashboard_in_a_headless_browser(tmp_path):
                 page.on("request", lambda r: problems.append(f"outside request {r.url}")
                         if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1",
                                                  "data:", "blob:")) else None)
-                page.goto(url, timeout=60_000)
-                page.get_by_text(app.TITLE).first.wait_for(timeout=60_000)
+                page.goto(url, timeout=WAIT_MS)
+                page.get_by_text(app.TITLE).first.wait_for(timeout=WAIT_MS)
                 for chart in ("ladder", "network", "odf", "loans"):
                     page.locator(f".sanisim-chart-{chart} canvas").first.wait_for(
-                        timeout=30_000)
+                        timeout=WAIT_MS)
                 _check_sliders(page)
                 _check_preset_and_play(page)
                 page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
@@ -392,9 +395,10 @@ def _check_sliders(page) -> None:
     page.wait_for_function(
         "([sel, old]) => { const el = document.querySelector(sel);"
         " return el !== null && el.innerText !== old; }",
-        arg=[".sanisim-slider-behaviour__q_imitation .sanisim-slider-label", before])
+        arg=[".sanisim-slider-behaviour__q_imitation .sanisim-slider-label", before],
+        timeout=WAIT_MS)
     assert _slider_text(page, "behaviour__q_imitation") != before
-    page.get_by_text("press Reset").wait_for(timeout=10_000)  # not applied until Reset
+    page.get_by_text("press Reset").wait_for(timeout=WAIT_MS)  # not applied until Reset
 
 
 def _check_preset_and_play(page) -> None:
@@ -402,27 +406,27 @@ def _check_preset_and_play(page) -> None:
     page.locator(".sanisim-select-scenario").click()
     page.get_by_role("option", name="Blitar").click()
     page.get_by_text("Price of a toilet with septic tank: Rp 3,500,000").wait_for(
-        timeout=10_000)
+        timeout=WAIT_MS)
     page.locator(".sanisim-slider-population__households .v-slider__thumb-container").focus()
     page.keyboard.press("End")  # the largest district the dashboard runs: 3,000 households
-    page.get_by_text("Households: 3,000 households").wait_for(timeout=10_000)
+    page.get_by_text("Households: 3,000 households").wait_for(timeout=WAIT_MS)
     page.get_by_role("button", name="Reset", exact=True).click()
-    page.get_by_text("Scenario blitar").wait_for(timeout=30_000)
-    page.get_by_text("3,000 households, ").wait_for(timeout=30_000)
+    page.get_by_text("Scenario blitar").wait_for(timeout=WAIT_MS)
+    page.get_by_text("3,000 households, ").wait_for(timeout=WAIT_MS)
     assert "Changed from the scenario file" not in page.locator(".sanisim-run").inner_text()
 
-    page.get_by_text("press Reset").wait_for(state="hidden", timeout=30_000)  # Reset applied
+    page.get_by_text("press Reset").wait_for(state="hidden", timeout=WAIT_MS)  # Reset applied
     start = time.monotonic()
     page.get_by_role("button", name="▶", exact=True).click()
-    page.get_by_role("button", name="❚❚", exact=True).wait_for(timeout=30_000)  # playing
+    page.get_by_role("button", name="❚❚", exact=True).wait_for(timeout=WAIT_MS)  # playing
     page.wait_for_function(
         "() => { const el = document.querySelector('.sanisim-run');"
         " return el !== null && /month (1[2-9]|[2-9]\\d|1\\d\\d) of/.test(el.innerText); }",
-        timeout=60_000)
+        timeout=WAIT_MS)
     page.get_by_role("button", name="❚❚", exact=True).click()
     elapsed = time.monotonic() - start
     months = _month(page)
-    page.get_by_role("button", name="▶", exact=True).wait_for(timeout=30_000)  # paused
+    page.get_by_role("button", name="▶", exact=True).wait_for(timeout=WAIT_MS)  # paused
     deadline, last = time.monotonic() + 10, -1
     while _month(page) != last:  # paused: the month stops moving (a step in flight may land)
         assert time.monotonic() < deadline, "the run does not pause"
@@ -440,7 +444,7 @@ def _check_preset_and_play(page) -> None:
 def _check_indonesian(page) -> None:
     page.locator(".sanisim-select-language").click()
     page.get_by_role("option", name="Bahasa Indonesia").click()
-    page.get_by_text(i18n.dashboard_word("title", "id")).first.wait_for(timeout=10_000)
+    page.get_by_text(i18n.dashboard_word("title", "id")).first.wait_for(timeout=WAIT_MS)
     assert _slider_text(page, "behaviour__q_imitation").startswith("Meniru tetangga (q): ")
     assert _slider_text(page, "costs__toilet") == \
         "Harga jamban dengan tangki septik: Rp 3.500.000"
