@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,6 +193,15 @@ def start_inputs(scenario_name: str = "default", bundle: str = "baseline",
             **{arg: spec["value"] for arg, spec in scenario_sliders(scenario_name).items()}}
 
 
+@dataclass(frozen=True)
+class View:
+    """The model at one moment, as the charts draw it."""
+
+    month: int
+    table: pd.DataFrame     # the monthly table so far (SanitationModel.monthly_table)
+    rungs: np.ndarray       # rung of each household of the network sample
+
+
 class DashboardModel(SanitationModel):
     """A :class:`SanitationModel` built from the dashboard's flat inputs.
 
@@ -231,11 +241,21 @@ class DashboardModel(SanitationModel):
         super().__init__(file_scenario.with_params(overrides, source="dashboard"), seed=seed,
                          bundle=bundle, household_agents=False)
         self.sample = network_sample(self)
+        # Mesa's controller steps the model in a thread while the page draws it: a step and a
+        # view never overlap (a view read mid-step has tables of different lengths).
+        self.lock = threading.Lock()
 
     def step(self) -> None:
-        super().step()
-        if self.month >= self.params["run.months"]:
-            self.running = False
+        with self.lock:
+            super().step()
+            if self.month >= self.params["run.months"]:
+                self.running = False
+
+    def view(self) -> View:
+        """What the charts show, read at one moment between steps."""
+        with self.lock:
+            return View(self.month, self.monthly_table(),
+                        self.households.rung[self.sample.rows].copy())
 
 
 # Mesa's controller rebuilds the model from its keywords ("Reset"); name every input (and no
@@ -326,10 +346,10 @@ def network_sample(model: SanitationModel, limit: int = NETWORK_SAMPLE) -> Netwo
     return NetworkSample(rows, xy, edges)
 
 
-def network_frame(model: DashboardModel) -> pd.DataFrame:
+def network_frame(model: DashboardModel, view: View) -> pd.DataFrame:
     """One row per drawn household: row, RT, x, y, rung and its colour."""
     sample = model.sample
-    rung = model.households.rung[sample.rows]
+    rung = view.rungs
     colours = np.array([RUNG_COLOURS[c] for c in RUNG_COLUMNS])
     return pd.DataFrame({"row": sample.rows, "rt": model.households.rt[sample.rows],
                          "x": sample.xy[:, 0], "y": sample.xy[:, 1], "rung": rung,
@@ -340,9 +360,9 @@ def network_frame(model: DashboardModel) -> pd.DataFrame:
 # ECharts options (plain data, drawn in the browser). No animation: a month replaces the last.
 
 
-def ladder_frame(model: SanitationModel) -> pd.DataFrame:
+def ladder_frame(view: View) -> pd.DataFrame:
     """Month and the five rung shares, one row per month so far."""
-    return model.monthly_table()[["month", *RUNG_COLUMNS]]
+    return view.table[["month", *RUNG_COLUMNS]]
 
 
 def _frame(title: str) -> dict[str, Any]:
@@ -357,9 +377,9 @@ LEGEND = {"bottom": 0, "itemWidth": 14, "itemHeight": 10, "itemGap": 8,
           "textStyle": {"fontSize": 11}}
 
 
-def ladder_option(model: SanitationModel, lang: str = "en") -> dict[str, Any]:
+def ladder_option(view: View, lang: str = "en") -> dict[str, Any]:
     """The ladder shares over time, stacked, in the house rung colours (percent)."""
-    frame = ladder_frame(model)
+    frame = ladder_frame(view)
     months = [int(m) for m in frame["month"]]
     series = [{"name": name, "type": "line", "stack": "ladder", "areaStyle": {"opacity": 1},
                "lineStyle": {"width": 0}, "symbol": "none", "color": RUNG_COLOURS[col],
@@ -374,10 +394,10 @@ def ladder_option(model: SanitationModel, lang: str = "en") -> dict[str, Any]:
             "series": series}
 
 
-def lines_option(model: SanitationModel, title: str, measures: dict[str, tuple[str, str]],
+def lines_option(view: View, title: str, measures: dict[str, tuple[str, str]],
                  lang: str = "en") -> dict[str, Any]:
     """Measures of the monthly table by month, one line each (``col: (name, colour)``)."""
-    frame = model.monthly_table()
+    frame = view.table
     return {**_frame(title),
             "xAxis": {"type": "category", "data": [int(m) for m in frame["month"]],
                       "boundaryGap": False, "name": i18n.dashboard_word("month", lang),
@@ -399,9 +419,9 @@ def loan_measures(lang: str = "en") -> dict[str, tuple[str, str]]:
                                    ARM_PALETTE, strict=False)}
 
 
-def network_option(model: DashboardModel, lang: str = "en") -> dict[str, Any]:
+def network_option(model: DashboardModel, view: View, lang: str = "en") -> dict[str, Any]:
     """The network sample as an ECharts graph: fixed positions, households coloured by rung."""
-    frame = network_frame(model)
+    frame = network_frame(model, view)
     nodes = [{"x": round(float(x), 4), "y": round(float(-y), 4), "category": int(r)}
              for x, y, r in zip(frame["x"], frame["y"], frame["rung"], strict=True)]
     links = [{"source": int(a), "target": int(b)} for a, b in model.sample.edges]
@@ -418,12 +438,12 @@ def network_option(model: DashboardModel, lang: str = "en") -> dict[str, Any]:
                         "itemStyle": {"borderColor": "#444444", "borderWidth": 0.3}}]}
 
 
-def run_lines(model: DashboardModel, lang: str = "en") -> list[str]:
+def run_lines(model: DashboardModel, view: View, lang: str = "en") -> list[str]:
     """What the run is: scenario, bundle, seed, size, month, and the sliders' effect."""
     lines = [i18n.dashboard_word(
         "run", lang, scenario=model.scenario_name,
         bundle=i18n.bundle_name(model.bundle, lang), seed=model.seed,
-        households=i18n.number(model.households.n, lang), rts=model.n_rt, month=model.month,
+        households=i18n.number(model.households.n, lang), rts=model.n_rt, month=view.month,
         months=model.params["run.months"])]
     changed = [f"{i18n.parameter_name(key, lang)} {format_value(key, value, lang)} "
                f"({format_value(key, model.file_values[key], lang)})"
@@ -451,16 +471,17 @@ def Chart(option: dict[str, Any], name: str):
 @solara.component
 def Charts(model: DashboardModel, lang: str):
     update_counter.get()  # redrawn whenever Mesa's controller steps the model
+    view = model.view()
     with solara.ColumnsResponsive(12, large=6):  # side by side on a wide screen, else stacked
-        Chart(ladder_option(model, lang), "ladder")
-        Chart(network_option(model, lang), "network")
+        Chart(ladder_option(view, lang), "ladder")
+        Chart(network_option(model, view, lang), "network")
     with solara.ColumnsResponsive(12, large=6):
-        Chart(lines_option(model, i18n.dashboard_word("odf", lang), odf_measures(lang), lang),
+        Chart(lines_option(view, i18n.dashboard_word("odf", lang), odf_measures(lang), lang),
               "odf")
-        Chart(lines_option(model, i18n.dashboard_word("loans", lang), loan_measures(lang),
+        Chart(lines_option(view, i18n.dashboard_word("loans", lang), loan_measures(lang),
                            lang), "loans")
     with solara.Div(classes=["sanisim-run"]):
-        for line in run_lines(model, lang):
+        for line in run_lines(model, view, lang):
             solara.Text(line)
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -96,7 +97,7 @@ def test_a_preset_keeps_its_own_values(name):
     for key in app.SLIDERS:
         if key != "population.households":
             assert model.params[key] == own[key]
-    assert not any("Changed" in line for line in app.run_lines(model))
+    assert not any("Changed" in line for line in app.run_lines(model, model.view()))
 
 
 def test_blitar_keeps_its_toilet_cost_and_a_window_widens_for_a_preset():
@@ -120,47 +121,66 @@ def test_model_gets_the_inputs_and_the_charts_follow_it():
         assert model.params[key] == value
     assert model.households.n == 1200
     assert [s.capacity for s in model.sanitarians] == [120] * len(model.sanitarians)
-    assert any(line.startswith("Changed from the scenario file") for line in
-               app.run_lines(model))
-    assert "Rp 3,500,000" in "\n".join(app.run_lines(model))  # the file's own toilet cost
+    lines = app.run_lines(model, model.view())
+    assert any(line.startswith("Changed from the scenario file") for line in lines)
+    assert "Rp 3,500,000" in "\n".join(lines)  # the file's own toilet cost
 
     months = 4
     for _ in range(months):
         model.step()  # what the controller's "Step" calls
+    view = model.view()
     table = model.monthly_table()
+    assert view.month == months and view.table.equals(table)
+    assert "month 4 of" in app.run_lines(model, view)[0]
 
-    ladder = app.ladder_option(model)
+    ladder = app.ladder_option(view)
     assert ladder["xAxis"]["data"] == list(range(months + 1))
     shares = np.array([s["data"] for s in ladder["series"]])
     np.testing.assert_allclose(shares.sum(axis=0), 100.0, atol=0.05)
     np.testing.assert_allclose(shares[3], 100 * table["basic"], atol=0.006)
     assert [s["color"] for s in ladder["series"]] == [RUNG_COLOURS[c] for c in RUNG_COLUMNS]
-    assert [s["name"] for s in app.ladder_option(model, "id")["series"]] == \
+    assert [s["name"] for s in app.ladder_option(view, "id")["series"]] == \
         list(i18n.rung_names("id"))
 
-    odf = app.lines_option(model, "ODF", app.odf_measures())
+    odf = app.lines_option(view, "ODF", app.odf_measures())
     assert odf["series"][0]["data"] == list(table["odf_communities"])
     assert all(0 <= v <= model.n_rt for v in odf["series"][0]["data"])
-    loans = app.lines_option(model, "loans", app.loan_measures("id"), "id")
+    loans = app.lines_option(view, "loans", app.loan_measures("id"), "id")
     assert [s["name"] for s in loans["series"]] == ["berjalan", "menunggak",
                                                     "diberikan bulan ini"]
     assert loans["series"][2]["data"] == list(table["loans_issued"])
 
-    net = app.network_frame(model)
+    net = app.network_frame(model, view)
     assert 0 < len(net) <= app.NETWORK_SAMPLE
     assert (model.households.rw[net["row"]] == model.households.rw.min()).all()  # one RW
     np.testing.assert_array_equal(net["rung"], model.households.rung[net["row"]])
-    graph = app.network_option(model)["series"][0]
+    graph = app.network_option(model, view)["series"][0]
     assert [n["category"] for n in graph["data"]] == list(net["rung"])
     assert len(graph["links"]) == len(model.sample.edges) > 0
     assert max(max(link["source"], link["target"]) for link in graph["links"]) < len(net)
+
+
+def test_views_taken_while_the_model_steps_are_whole():
+    """Mesa's controller steps in a thread while the page draws: a view is never mid-step."""
+    model = app.make_model(population__households=500)
+    stepper = threading.Thread(target=lambda: [model.step() for _ in range(40)])
+    stepper.start()
+    views = []
+    while stepper.is_alive():
+        views.append(model.view())
+    stepper.join()
+    views.append(model.view())
+    assert views[-1].month == 40 and len(views) > 1
+    for view in views:
+        assert list(view.table["month"]) == list(range(view.month + 1))
+        assert len(view.rungs) == len(model.sample.rows)
 
 
 def test_unknown_bundle_runs_the_baseline_and_says_so():
     model = app.make_model(scenario_name="default", bundle="serasi")
     assert model.bundle == "baseline" and model.strategies == []
     assert "'serasi' is not defined in scenario 'default'" in model.note
-    assert "Bundle serasi is not defined" in app.run_lines(model)[-1]
+    assert "Bundle serasi is not defined" in app.run_lines(model, model.view())[-1]
 
 
 def test_run_stops_at_the_scenario_horizon():
@@ -252,7 +272,7 @@ def _start_dashboard(port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "HOST": "0.0.0.0", "PYTHONPATH": str(ROOT)}
     env.pop("SOLARA_TELEMETRY_MIXPANEL_ENABLE", None)  # the command must turn it off itself
     server = subprocess.Popen(
-        [sys.executable, "-m", "sanisim.cli", "dashboard", "--port", str(port), "--no-open",
+        [sys.executable, "-m", "sanisim", "dashboard", "--port", str(port), "--no-open",
          *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     deadline = time.monotonic() + 60
