@@ -272,7 +272,7 @@ def _start_dashboard(port: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "HOST": "0.0.0.0", "PYTHONPATH": str(ROOT)}
     env.pop("SOLARA_TELEMETRY_MIXPANEL_ENABLE", None)  # the command must turn it off itself
     server = subprocess.Popen(
-        [sys.executable, "-m", "sanisim", "dashboard", "--port", str(port), "--no-open",
+        [sys.executable, "-m", "sanisim.cli", "dashboard", "--port", str(port), "--no-open",
          *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         text=True)
     deadline = time.monotonic() + 60
