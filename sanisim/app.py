@@ -1,49 +1,65 @@
-"""Interactive dashboard: one small district, month by month, in the browser (Mesa SolaraViz).
+"""Interactive dashboard: one small district, month by month, in the browser (Mesa + Solara).
 
-Start it with ``solara run sanisim/app.py`` (or ``sanisim dashboard``); it needs the
-``dashboard`` extra (``pip install -e '.[dashboard]'``). This is the only module that imports
+Start it with ``sanisim dashboard`` (or ``solara run sanisim/app.py``); it needs the
+``dashboard`` extra (``pip install 'sanisim[dashboard]'``). This is the only module that imports
 solara and Mesa's visualization, so ``import sanisim`` stays light.
 
-The sidebar's inputs are ``MODEL_PARAMS`` (Mesa's ``model_params``): the shipped scenario, the
-strategy bundle, the seed and the sliders of :data:`SLIDERS`, each generated from its record in
-:mod:`sanisim.parameters` (label with unit, default, bounds, int or float). A slider's range is
-the record's bounds narrowed to a dashboard window, so a slider stays usable (the costs of a
-toilet may be anything from Rp 100,000 to Rp 50 M in a scenario file, but the dashboard offers
-Rp 0.5-10 M). Mesa's "Reset" button builds a new :class:`DashboardModel` from the inputs
-through :func:`make_model`'s keywords; slider values override the scenario's values.
+The page (:func:`Page`) is built from Mesa's visualization parts: Mesa's ``ModelController``
+(Reset, play/pause, Step) drives a :class:`DashboardModel`, and every chart subscribes to Mesa's
+``update_counter``, so it is redrawn when the controller steps the model. Around them:
 
-Components (a function of the model each, redrawn after every step): the ladder shares over
-time (stacked, the house rung colours of :mod:`sanisim.report.plots`), ODF communities and loans
-(Mesa's ``make_plot_component`` over the model's data collector), a network view of a sample of
-households coloured by rung (the RTs of the first RW, at most :data:`NETWORK_SAMPLE`
-households, laid out from the RT/RW structure: no force-directed layout), and the run's inputs.
+- **Inputs** (:func:`Inputs`): a shipped scenario (district preset), one of *its* strategy
+  bundles, the seed and the sliders of :data:`SLIDERS`. A slider's label is the parameter's
+  display name in the chosen language (:func:`sanisim.i18n.parameter_name`, from
+  ``sanisim/data/names.<lang>.toml``), its value is written beside the label, and its range is
+  the parameter record's bounds narrowed to a dashboard window (:class:`Window`). Choosing a
+  preset moves every slider to *that preset's* value (widening a window when a preset's value
+  lies outside it), so a run starts from the district as its file describes it; "Reset" builds
+  the model from the inputs (Mesa's convention), and the page says when inputs wait for it.
+- **Charts**, drawn in the browser by ECharts (``solara.FigureEcharts``, served from the local
+  ``solara-assets`` package): the ladder shares over time (stacked), the social network of a
+  sample of households coloured by rung (the RTs of the first RW, at most
+  :data:`NETWORK_SAMPLE` households, laid out from the RT/RW structure), ODF communities and
+  toilet loans by month. The server sends only the numbers (a few kB a month), which keeps
+  play at many months a second (``docs/dashboard.md``, "Speed").
+- **The run**: scenario, bundle, seed, size, month, and every value that differs from the
+  scenario file.
+
+English and Bahasa Indonesia: the language selector switches every label, legend and note.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import math
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import solara
-from matplotlib.collections import LineCollection
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from mesa.visualization import SolaraViz, make_plot_component
+from mesa.visualization.solara_viz import ModelController
+from mesa.visualization.utils import update_counter
 
 from sanisim import i18n
 from sanisim.ladder import RUNG_COLUMNS
 from sanisim.model import SanitationModel
 from sanisim.parameters import BY_KEY, Param
-from sanisim.report.plots import ARM_PALETTE, RUNG_COLOURS, house_style
-from sanisim.scenario import SCENARIO_DIR, load
+from sanisim.report.plots import ARM_PALETTE, RUNG_COLOURS
+from sanisim.scenario import SCENARIO_DIR, Scenario, load
 
-TITLE = "sanisim: the sanitation ladder of a small district"
+TITLE = i18n.dashboard_word("title", "en")
 
 #: Households drawn in the network view (the RTs of the first RW, up to this many).
 NETWORK_SAMPLE = 320
+
+#: The controller's start: milliseconds between months while playing, months between redraws.
+PLAY_INTERVAL_MS = 20
+RENDER_INTERVAL = 1
+
+LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
 
 
 @dataclass(frozen=True)
@@ -53,7 +69,7 @@ class Window:
     low: float
     high: float
     step: float
-    value: float | None = None  # the slider's start; None: the record's default
+    value: float | None = None  # the slider's start; None: the chosen scenario's value
 
 
 #: The dashboard's sliders: parameter key -> window. Everything else comes from the record.
@@ -76,17 +92,13 @@ def arg_name(key: str) -> str:
     return key.replace(".", "__")
 
 
-def slider(param: Param, window: Window) -> dict[str, Any]:
-    """A Mesa ``model_params`` entry for one parameter, from its record and a window."""
-    low = window.low if param.low is None else max(window.low, param.low)
-    high = window.high if param.high is None else min(window.high, param.high)
-    value = param.default if window.value is None else window.value
-    value = min(max(value, low), high)
-    integer = param.kind is int
-    cast = int if integer else float
-    unit = f" [{param.unit}]" if param.unit else ""
-    return {"type": "SliderInt" if integer else "SliderFloat", "label": f"{param.key}{unit}",
-            "value": cast(value), "min": cast(low), "max": cast(high), "step": cast(window.step)}
+ARG_KEYS: dict[str, str] = {arg_name(key): key for key in SLIDERS}
+
+
+@functools.cache
+def scenario(name: str) -> Scenario:
+    """A shipped scenario (read once per server process)."""
+    return load(name)
 
 
 def shipped_scenarios() -> list[str]:
@@ -97,82 +109,200 @@ def known_bundles() -> list[str]:
     """Every bundle of the shipped scenarios (the default scenario's first)."""
     names: list[str] = []
     for name in ["default", *shipped_scenarios()]:
-        names += [b for b in load(name).bundles if b not in names]
+        names += [b for b in scenario(name).bundles if b not in names]
     return names
 
 
-def model_params() -> dict[str, Any]:
-    """Mesa's ``model_params`` for :class:`DashboardModel` (user inputs and fixed values)."""
-    params: dict[str, Any] = {
-        "scenario_name": {"type": "Select", "label": "Scenario", "value": "default",
-                          "values": shipped_scenarios()},
-        "bundle": {"type": "Select", "label": "Strategy bundle", "value": "baseline",
-                   "values": known_bundles()},
-        "seed": {"type": "SliderInt", "label": "Seed", "value": 1, "min": 0, "max": 99,
-                 "step": 1},
+def preset_value(key: str, scenario_name: str) -> float:
+    """Where a slider starts for a scenario: the scenario's own value.
+
+    The one exception is the number of households: presets describe whole districts, the
+    dashboard runs a small one (the window's start, or the preset's size when smaller).
+    """
+    window, own = SLIDERS[key], scenario(scenario_name)[key]
+    if window.value is not None:
+        return min(window.value, own)
+    return own
+
+
+def slider(param: Param, window: Window, value: float | None = None,
+           lang: str = "en") -> dict[str, Any]:
+    """A Mesa ``model_params`` entry for one parameter, from its record and a window.
+
+    ``value`` is where the slider starts (default: the window's start, else the record's
+    default); the range always reaches it, widened within the record's bounds if need be.
+    """
+    if value is None:
+        value = param.default if window.value is None else window.value
+    low = window.low if param.low is None else max(window.low, param.low)
+    high = window.high if param.high is None else min(window.high, param.high)
+    low, high = min(low, value), max(high, value)
+    integer = param.kind is int
+    cast = int if integer else float
+    step = window.step if integer else fine_step(window.step, value, low)
+    return {"type": "SliderInt" if integer else "SliderFloat",
+            "label": i18n.parameter_name(param.key, lang),
+            "unit": i18n.parameter_unit(param.key, lang),
+            "value": cast(value), "min": cast(low), "max": cast(high), "step": cast(step)}
+
+
+#: The finest slider step: the browser's slider rounds to the step's decimals (written out,
+#: so never below 1e-6).
+FINEST_STEP = 1e-6
+
+
+def fine_step(step: float, value: float, low: float = 0.0) -> float:
+    """A step (the window's, or a tenth of it, a hundredth, ...) on which ``value`` lies.
+
+    The browser's slider snaps its value to ``low + k * step`` and would silently move a
+    preset's own value (``behaviour.p_innovation = 0.00722``) to the window's grid (0.0070).
+    """
+    while step > FINEST_STEP:
+        k = (value - low) / step
+        if math.isclose(k, round(k), rel_tol=0, abs_tol=1e-6):
+            break
+        step /= 10
+    return float(f"{max(step, FINEST_STEP):.0e}") if step < 1 else step
+
+
+def scenario_sliders(scenario_name: str = "default", lang: str = "en") -> dict[str, dict]:
+    """The sliders for a scenario: keyword -> Mesa ``model_params`` entry at its values."""
+    return {arg_name(key): slider(BY_KEY[key], window, preset_value(key, scenario_name), lang)
+            for key, window in SLIDERS.items()}
+
+
+def model_params(scenario_name: str = "default", lang: str = "en") -> dict[str, Any]:
+    """Mesa's ``model_params`` for :class:`DashboardModel`, starting from a scenario."""
+    return {
+        "scenario_name": {"type": "Select", "label": i18n.dashboard_word("scenario", lang),
+                          "value": scenario_name, "values": shipped_scenarios()},
+        "bundle": {"type": "Select", "label": i18n.dashboard_word("bundle", lang),
+                   "value": "baseline", "values": list(scenario(scenario_name).bundles)},
+        "seed": {"type": "SliderInt", "label": i18n.dashboard_word("seed", lang), "value": 1,
+                 "min": 0, "max": 99, "step": 1},
+        **scenario_sliders(scenario_name, lang),
     }
-    for key, window in SLIDERS.items():
-        params[arg_name(key)] = slider(BY_KEY[key], window)
-    return params
+
+
+def start_inputs(scenario_name: str = "default", bundle: str = "baseline",
+                 seed: int = 1) -> dict[str, Any]:
+    """The model's keywords when a preset is chosen: its bundle (if it has it) and values."""
+    if bundle not in scenario(scenario_name).bundles:
+        bundle = "baseline"
+    return {"scenario_name": scenario_name, "bundle": bundle, "seed": seed,
+            **{arg: spec["value"] for arg, spec in scenario_sliders(scenario_name).items()}}
+
+
+@dataclass(frozen=True)
+class View:
+    """The model at one moment, as the charts draw it."""
+
+    month: int
+    table: pd.DataFrame     # the monthly table so far (SanitationModel.monthly_table)
+    rungs: np.ndarray       # rung of each household of the network sample
 
 
 class DashboardModel(SanitationModel):
     """A :class:`SanitationModel` built from the dashboard's flat inputs.
 
     Keywords: ``scenario_name`` (a shipped scenario), ``bundle``, ``seed`` and one keyword per
-    slider (:func:`arg_name` of its key) overriding the scenario's value. A bundle the scenario
-    does not define runs as the baseline and says so in :attr:`note`. The run stops
-    (``running = False``) after the scenario's ``run.months``.
+    slider (:func:`arg_name` of its key). A slider keyword left out (or ``None``) keeps the
+    scenario's own value (:func:`preset_value`). A bundle the scenario does not define runs as
+    the baseline and says so in :attr:`note`. The run stops (``running = False``) after the
+    scenario's ``run.months``.
     """
 
     def __init__(self, scenario_name: str = "default", bundle: str = "baseline", seed: int = 1,
                  **values: Any) -> None:
-        names = {arg_name(key): key for key in SLIDERS}
-        unknown = sorted(set(values) - set(names))
+        unknown = sorted(set(values) - set(ARG_KEYS))
         if unknown:
             raise TypeError(f"DashboardModel got unknown inputs {unknown}; "
-                            f"allowed: {sorted(names)}")
-        overrides = {key: values.get(arg, slider(BY_KEY[key], SLIDERS[key])["value"])
-                     for arg, key in names.items()}
+                            f"allowed: {sorted(ARG_KEYS)}")
+        file_scenario = scenario(scenario_name)
+        overrides = {key: preset_value(key, scenario_name) if values.get(arg) is None
+                     else values[arg] for arg, key in ARG_KEYS.items()}
         households = int(overrides["population.households"])
         if households > MAX_HOUSEHOLDS:
             raise ValueError(f"the dashboard runs at most {MAX_HOUSEHOLDS} households, "
                              f"not {households}; use 'sanisim run' for larger districts")
-        file_scenario = load(scenario_name)
         self.scenario_name = scenario_name
         self.requested_bundle = bundle
+        self.missing_bundle = bundle not in file_scenario.bundles
         self.note = ""
-        if bundle not in file_scenario.bundles:
+        if self.missing_bundle:
             self.note = (f"Bundle {bundle!r} is not defined in scenario {scenario_name!r} "
                          f"(its bundles: {', '.join(file_scenario.bundles)}): "
                          "showing the baseline.")
             bundle = "baseline"
         self.overrides = overrides
         self.file_values = {key: file_scenario[key] for key in overrides}
+        self.inputs = {"scenario_name": scenario_name, "bundle": self.requested_bundle,
+                       "seed": seed, **{arg: overrides[key] for arg, key in ARG_KEYS.items()}}
         super().__init__(file_scenario.with_params(overrides, source="dashboard"), seed=seed,
                          bundle=bundle, household_agents=False)
         self.sample = network_sample(self)
+        # Mesa's controller steps the model in a thread while the page draws it: a step and a
+        # view never overlap (a view read mid-step has tables of different lengths).
+        self.lock = threading.Lock()
 
     def step(self) -> None:
-        super().step()
-        if self.month >= self.params["run.months"]:
-            self.running = False
+        with self.lock:
+            super().step()
+            if self.month >= self.params["run.months"]:
+                self.running = False
+
+    def view(self) -> View:
+        """What the charts show, read at one moment between steps."""
+        with self.lock:
+            return View(self.month, self.monthly_table(),
+                        self.households.rung[self.sample.rows].copy())
 
 
-# Mesa's visualization reads the model's keywords from its signature: name every input (and
-# no **kwargs, which would make Mesa pass its own scenario object on "Reset").
+# Mesa's controller rebuilds the model from its keywords ("Reset"); name every input (and no
+# **kwargs, which would make Mesa pass its own scenario object).
 DashboardModel.__init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
     [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=spec["value"])
-       for name, spec in model_params().items()])
+    + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=value)
+       for name, value in {"scenario_name": "default", "bundle": "baseline", "seed": 1,
+                           **dict.fromkeys(ARG_KEYS)}.items()])
 
 
 def make_model(**inputs: Any) -> DashboardModel:
-    """The dashboard's model from its inputs (what Mesa's "Reset" does with the sidebar)."""
+    """The dashboard's model from its inputs (what "Reset" does with the sidebar)."""
     return DashboardModel(**inputs)
 
 
-# --------------------------------------------------------------------------- network view
+# --------------------------------------------------------------------------- values as text
+
+
+def value_digits(value: float, step: float) -> int:
+    """Decimals that show a value on a slider of this step: at least the step's own
+    (0.0005 -> 4, 100 -> 0), more only when the value needs them (0.00722 -> 5)."""
+    least = 0 if step >= 1 else max(0, -math.floor(math.log10(step) + 1e-9))
+    digits = least
+    while digits < 8 and not math.isclose(round(value, digits), value, rel_tol=0,
+                                          abs_tol=1e-12):
+        digits += 1
+    return digits
+
+
+def format_value(key: str, value: float, lang: str = "en") -> str:
+    """A slider's value as people read it: "Rp 2,500,000", "3.43%", "0.0582 chance per month"."""
+    unit = i18n.parameter_unit(key, lang)
+    step = SLIDERS[key].step
+    if unit == "Rp":
+        return f"Rp {i18n.number(value, lang)}"
+    if BY_KEY[key].unit.startswith("share"):
+        percent = 100 * value
+        return f"{i18n.number(percent, lang, value_digits(percent, 100 * step))}% {unit}"
+    return f"{i18n.number(value, lang, value_digits(value, step))} {unit}".rstrip()
+
+
+def slider_text(label: str, value_text: str) -> str:
+    return f"{label}: {value_text}"
+
+
+# --------------------------------------------------------------------------- network sample
 
 
 @dataclass(frozen=True)
@@ -216,122 +346,242 @@ def network_sample(model: SanitationModel, limit: int = NETWORK_SAMPLE) -> Netwo
     return NetworkSample(rows, xy, edges)
 
 
-def network_frame(model: DashboardModel) -> pd.DataFrame:
+def network_frame(model: DashboardModel, view: View) -> pd.DataFrame:
     """One row per drawn household: row, RT, x, y, rung and its colour."""
     sample = model.sample
-    rung = model.households.rung[sample.rows]
+    rung = view.rungs
     colours = np.array([RUNG_COLOURS[c] for c in RUNG_COLUMNS])
     return pd.DataFrame({"row": sample.rows, "rt": model.households.rt[sample.rows],
                          "x": sample.xy[:, 0], "y": sample.xy[:, 1], "rung": rung,
                          "colour": colours[rung]})
 
 
-def rung_legend(ax, loc: str = "upper left") -> None:
-    handles = [Patch(facecolor=RUNG_COLOURS[c], edgecolor="none") for c in RUNG_COLUMNS]
-    ax.legend(handles, i18n.rung_names("en"), loc=loc, fontsize=9)
+# --------------------------------------------------------------------------- chart options
+# ECharts options (plain data, drawn in the browser). No animation: a month replaces the last.
 
 
-def network_figure(model: DashboardModel) -> Figure:
-    frame = network_frame(model)
-    sample = model.sample
-    with house_style():
-        fig = Figure(figsize=(6.5, 5.5), layout="constrained")
-        ax = fig.subplots()
-        if len(sample.edges):
-            segments = sample.xy[sample.edges]
-            ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.4,
-                                             alpha=0.6, zorder=1))
-        ax.scatter(frame["x"], frame["y"], c=frame["colour"], s=22, edgecolors="#444444",
-                   linewidths=0.3, zorder=2)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        ax.set_title(f"Social network, {len(frame)} households of "
-                     f"{frame['rt'].nunique()} RTs (month {model.month})")
-        rung_legend(ax, loc="center")
-    return fig
-
-
-def NetworkView(model: DashboardModel):
-    return solara.FigureMatplotlib(network_figure(model), format="png")
-
-
-# --------------------------------------------------------------------------- ladder and text
-
-
-def ladder_frame(model: SanitationModel) -> pd.DataFrame:
+def ladder_frame(view: View) -> pd.DataFrame:
     """Month and the five rung shares, one row per month so far."""
-    return model.monthly_table()[["month", *RUNG_COLUMNS]]
+    return view.table[["month", *RUNG_COLUMNS]]
 
 
-def ladder_figure(model: SanitationModel) -> Figure:
-    frame = ladder_frame(model)
-    with house_style():
-        fig = Figure(figsize=(7.5, 4.5), layout="constrained")
-        ax = fig.subplots()
-        ax.stackplot(frame["month"], frame[list(RUNG_COLUMNS)].T.to_numpy(),
-                     colors=[RUNG_COLOURS[c] for c in RUNG_COLUMNS])
-        ax.set_xlim(0, max(int(frame["month"].iloc[-1]), 1))
-        ax.set_ylim(0, 1)
-        ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-        ax.set_xlabel("Month")
-        ax.set_title("Households by rung of the sanitation ladder")
-        rung_legend(ax, loc="lower left")
-    return fig
+def _frame(title: str) -> dict[str, Any]:
+    return {"animation": False,
+            "title": {"text": title, "left": 0, "textStyle": {"fontSize": 14}},
+            "tooltip": {"trigger": "axis"},
+            "grid": {"left": 48, "right": 16, "top": 40, "bottom": 72},
+            "legend": LEGEND}
 
 
-def LadderChart(model: SanitationModel):
-    return solara.FigureMatplotlib(ladder_figure(model), format="png")
+LEGEND = {"bottom": 0, "itemWidth": 14, "itemHeight": 10, "itemGap": 8,
+          "textStyle": {"fontSize": 11}}
 
 
-def run_lines(model: DashboardModel) -> list[str]:
+def ladder_option(view: View, lang: str = "en") -> dict[str, Any]:
+    """The ladder shares over time, stacked, in the house rung colours (percent)."""
+    frame = ladder_frame(view)
+    months = [int(m) for m in frame["month"]]
+    series = [{"name": name, "type": "line", "stack": "ladder", "areaStyle": {"opacity": 1},
+               "lineStyle": {"width": 0}, "symbol": "none", "color": RUNG_COLOURS[col],
+               "data": [round(100 * float(v), 2) for v in frame[col]]}
+              for col, name in zip(RUNG_COLUMNS, i18n.rung_names(lang), strict=True)]
+    return {**_frame(i18n.dashboard_word("ladder", lang)),
+            "xAxis": {"type": "category", "data": months, "boundaryGap": False,
+                      "name": i18n.dashboard_word("month", lang), "nameLocation": "middle",
+                      "nameGap": 24},
+            "yAxis": {"type": "value", "min": 0, "max": 100,
+                      "axisLabel": {"formatter": "{value}%"}},
+            "series": series}
+
+
+def lines_option(view: View, title: str, measures: dict[str, tuple[str, str]],
+                 lang: str = "en") -> dict[str, Any]:
+    """Measures of the monthly table by month, one line each (``col: (name, colour)``)."""
+    frame = view.table
+    return {**_frame(title),
+            "xAxis": {"type": "category", "data": [int(m) for m in frame["month"]],
+                      "boundaryGap": False, "name": i18n.dashboard_word("month", lang),
+                      "nameLocation": "middle", "nameGap": 24},
+            "yAxis": {"type": "value", "minInterval": 1},
+            "series": [{"name": name, "type": "line", "symbol": "none", "color": colour,
+                        "data": [int(v) for v in frame[col]]}
+                       for col, (name, colour) in measures.items()]}
+
+
+def odf_measures(lang: str = "en") -> dict[str, tuple[str, str]]:
+    return {"odf_communities": (i18n.measure_name("odf_communities", lang), "#009E73"),
+            "odf_slipped_total": (i18n.measure_name("odf_slipped_total", lang), "#D55E00")}
+
+
+def loan_measures(lang: str = "en") -> dict[str, tuple[str, str]]:
+    return {col: (i18n.dashboard_word(col, lang), colour)
+            for col, colour in zip(("loans_outstanding", "loans_in_arrears", "loans_issued"),
+                                   ARM_PALETTE, strict=False)}
+
+
+def network_option(model: DashboardModel, view: View, lang: str = "en") -> dict[str, Any]:
+    """The network sample as an ECharts graph: fixed positions, households coloured by rung."""
+    frame = network_frame(model, view)
+    nodes = [{"x": round(float(x), 4), "y": round(float(-y), 4), "category": int(r)}
+             for x, y, r in zip(frame["x"], frame["y"], frame["rung"], strict=True)]
+    links = [{"source": int(a), "target": int(b)} for a, b in model.sample.edges]
+    names = i18n.rung_names(lang)
+    title = i18n.dashboard_word("network", lang, households=len(frame),
+                                rts=frame["rt"].nunique())
+    return {**_frame(title), "tooltip": {"show": False},
+            "legend": {**LEGEND, "data": list(names)},
+            "series": [{"type": "graph", "layout": "none", "symbolSize": 7, "silent": True,
+                        "data": nodes, "links": links,
+                        "categories": [{"name": name, "itemStyle": {"color": RUNG_COLOURS[col]}}
+                                       for col, name in zip(RUNG_COLUMNS, names, strict=True)],
+                        "lineStyle": {"color": "#bbbbbb", "width": 0.5, "opacity": 0.6},
+                        "itemStyle": {"borderColor": "#444444", "borderWidth": 0.3}}]}
+
+
+def run_lines(model: DashboardModel, view: View, lang: str = "en") -> list[str]:
     """What the run is: scenario, bundle, seed, size, month, and the sliders' effect."""
-    lines = [f"Scenario **{model.scenario_name}**, bundle **{model.bundle}**, "
-             f"seed {model.seed}, {model.households.n:,} households, "
-             f"{model.n_rt} RTs; month {model.month} of {model.params['run.months']}."]
-    changed = [f"`{key}` = {value:g} (scenario file: {model.file_values[key]:g})"
-               for key, value in model.overrides.items() if value != model.file_values[key]]
+    lines = [i18n.dashboard_word(
+        "run", lang, scenario=model.scenario_name,
+        bundle=i18n.bundle_name(model.bundle, lang), seed=model.seed,
+        households=i18n.number(model.households.n, lang), rts=model.n_rt, month=view.month,
+        months=model.params["run.months"])]
+    changed = [f"{i18n.parameter_name(key, lang)} {format_value(key, value, lang)} "
+               f"({format_value(key, model.file_values[key], lang)})"
+               for key, value in model.overrides.items()
+               if value != model.file_values[key] and key != "population.households"]
     if changed:
-        lines.append("Changed by the sliders: " + "; ".join(changed) + ".")
-    if model.note:
-        lines.append(model.note)
+        lines.append(i18n.dashboard_word("changed", lang, changes="; ".join(changed)))
+    if model.missing_bundle:
+        lines.append(i18n.dashboard_word("missing_bundle", lang, scenario=model.scenario_name,
+                                         bundle=model.requested_bundle))
     return lines
 
 
-def RunInfo(model: DashboardModel):
-    with solara.Column() as column:
-        for line in run_lines(model):
-            solara.Markdown(line)
-    return column
+# --------------------------------------------------------------------------- components
+
+CHART_STYLE = {"style": "height: 380px; width: 100%;"}
 
 
-# --------------------------------------------------------------------------- Mesa plots
+@solara.component
+def Chart(option: dict[str, Any], name: str):
+    with solara.Div(classes=["sanisim-chart", f"sanisim-chart-{name}"]):
+        solara.FigureEcharts(option=option, attributes=CHART_STYLE, responsive=True)
 
 
-def _titled(title: str, labels: dict[str, str], percent: bool = False):
-    def post_process(ax) -> None:
-        ax.set_title(title, loc="left", fontweight="bold")
-        handles, names = ax.get_legend_handles_labels()
-        ax.legend(handles, [labels.get(n, n) for n in names], loc="upper left", frameon=False)
-        if percent:
-            ax.yaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    return post_process
+@solara.component
+def Charts(model: DashboardModel, lang: str):
+    update_counter.get()  # redrawn whenever Mesa's controller steps the model
+    view = model.view()
+    with solara.ColumnsResponsive(12, large=6):  # side by side on a wide screen, else stacked
+        Chart(ladder_option(view, lang), "ladder")
+        Chart(network_option(model, view, lang), "network")
+    with solara.ColumnsResponsive(12, large=6):
+        Chart(lines_option(view, i18n.dashboard_word("odf", lang), odf_measures(lang), lang),
+              "odf")
+        Chart(lines_option(view, i18n.dashboard_word("loans", lang), loan_measures(lang),
+                           lang), "loans")
+    with solara.Div(classes=["sanisim-run"]):
+        for line in run_lines(model, view, lang):
+            solara.Text(line)
 
 
-ODF_MEASURES = {"odf_communities": "#009E73", "odf_slipped_total": "#D55E00"}
-LOAN_MEASURES = {"loans_outstanding": ARM_PALETTE[0], "loans_in_arrears": ARM_PALETTE[1],
-                 "loans_issued": ARM_PALETTE[2]}
+@solara.component
+def LabelledSlider(label: str, value_text: str, value: float, spec: dict[str, Any],
+                   on_value, name: str):
+    """A slider under a line "label: value" (the label never squeezes the track)."""
+    integer = spec["type"] == "SliderInt"
+    widget = solara.SliderInt if integer else solara.SliderFloat
+    with solara.Column(gap="0px", classes=["sanisim-slider", f"sanisim-slider-{name}"]):
+        solara.Text(slider_text(label, value_text), classes=["sanisim-slider-label"])
+        widget("", value=value, min=spec["min"], max=spec["max"], step=spec["step"],
+               on_value=on_value, thumb_label=False)
 
-ODF_PLOT = make_plot_component(
-    ODF_MEASURES, post_process=_titled("ODF communities (RT) by month", {
-        "odf_communities": "ODF RTs", "odf_slipped_total": "RTs that slipped back (total)"}))
-LOAN_PLOT = make_plot_component(
-    LOAN_MEASURES, post_process=_titled("Toilet loans (kredit jamban) by month", {
-        "loans_outstanding": "outstanding", "loans_in_arrears": "in arrears",
-        "loans_issued": "issued this month"}))
 
-COMPONENTS = [LadderChart, NetworkView, ODF_PLOT, LOAN_PLOT, RunInfo]
+@solara.component
+def Choice(label: str, value: str, items: list[tuple[str, str]], on_value, name: str):
+    """A drop-down of (value, display name) pairs."""
+    solara.v.Select(label=label, v_model=value, on_v_model=on_value,
+                    items=[{"value": v, "text": text} for v, text in items],
+                    class_=f"sanisim-select-{name}")
+
+
+def scenario_title(name: str) -> str:
+    return name.replace("_", " ").title()
+
+
+@solara.component
+def Inputs(inputs: solara.Reactive[dict], lang: str):
+    """Scenario, bundle, seed and the parameter sliders, written into ``inputs``."""
+    current = inputs.value
+    chosen = current["scenario_name"]
+    sliders = scenario_sliders(chosen, lang)
+
+    def choose_scenario(name: str) -> None:
+        inputs.set(start_inputs(name, current["bundle"], current["seed"]))
+
+    def setter(arg: str):
+        return lambda value: inputs.set({**inputs.value, arg: value})
+
+    Choice(i18n.dashboard_word("scenario", lang), chosen,
+           [(name, scenario_title(name)) for name in shipped_scenarios()], choose_scenario,
+           "scenario")
+    Choice(i18n.dashboard_word("bundle", lang), current["bundle"],
+           [(b, i18n.bundle_name(b, lang)) for b in scenario(chosen).bundles],
+           setter("bundle"), "bundle")
+    seed = {"type": "SliderInt", "min": 0, "max": 99, "step": 1}
+    LabelledSlider(i18n.dashboard_word("seed", lang), str(current["seed"]), current["seed"],
+                   seed, setter("seed"), "seed")
+    for arg, key in ARG_KEYS.items():
+        spec = {**sliders[arg]}
+        value = current[arg]
+        spec["min"], spec["max"] = min(spec["min"], value), max(spec["max"], value)
+        LabelledSlider(spec["label"], format_value(key, value, lang), value, spec, setter(arg),
+                       arg)
+
+
+STYLE = """
+.sanisim-slider { margin-bottom: 4px; }
+.sanisim-slider-label { font-size: 0.9rem; }
+.sanisim-slider .v-input__slot { min-width: 160px; }
+.sanisim-run { margin-top: 8px; }
+"""
+
+
+@solara.component
+def Page():
+    lang = solara.use_reactive("en")
+    inputs = solara.use_reactive(solara.use_memo(start_inputs, []))
+    first = solara.use_memo(lambda: make_model(**inputs.value), [])
+    model = solara.use_reactive(first)
+    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
+    render_interval = solara.use_reactive(RENDER_INTERVAL)
+    use_threads = solara.use_reactive(False)  # Mesa's controller takes reactives only
+    words = functools.partial(i18n.dashboard_word, lang=lang.value)
+
+    solara.Style(STYLE)
+    solara.Title(words("title"))
+    with solara.AppBar():
+        solara.AppBarTitle(words("title"))
+    with solara.Sidebar(), solara.Column():
+        Choice(words("language"), lang.value, list(LANGUAGE_NAMES.items()), lang.set,
+               "language")
+        with solara.Card(words("controls")):
+            LabelledSlider(words("play_interval"),
+                           f"{play_interval.value} {words('milliseconds')}",
+                           play_interval.value, {"type": "SliderInt", "min": 0, "max": 500,
+                                                 "step": 10}, play_interval.set, "play")
+            LabelledSlider(words("render_interval"),
+                           f"{render_interval.value} {words('months')}",
+                           render_interval.value, {"type": "SliderInt", "min": 1, "max": 24,
+                                                   "step": 1}, render_interval.set, "render")
+            ModelController(model, model_parameters=inputs, play_interval=play_interval,
+                            render_interval=render_interval, use_threads=use_threads)
+            if inputs.value != model.value.inputs:
+                solara.Info(words("pending"), dense=True)
+        with solara.Card(words("inputs")):
+            Inputs(inputs, lang.value)
+    Charts(model.value, lang.value)
+
+
+#: Mesa's ``model_params`` of the default scenario (what the sidebar offers first).
 MODEL_PARAMS = model_params()
-
-model = make_model()
-page = SolaraViz(model, components=COMPONENTS, model_params=MODEL_PARAMS, name=TITLE,
-                 play_interval=150)

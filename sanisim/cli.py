@@ -8,9 +8,11 @@ by their own modules' ``register``.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib.util
 import logging
-import shutil
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -32,7 +34,7 @@ from sanisim.runs import run as runner
 from sanisim.runs.cli_options import parameter, port, seed
 from sanisim.runs.experiment import is_experiment_file
 from sanisim.runs.experiment import load as load_experiment
-from sanisim.scenario import SCENARIO_DIR, load
+from sanisim.scenario import SCENARIO_DIR, load, shipped_folder
 from sanisim.strategies import build_bundle
 
 log = logging.getLogger("sanisim")
@@ -99,10 +101,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
-    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+    if args.where:
+        for folder in ("scenarios", "experiments"):
+            print(f"{folder}: {shipped_folder(folder)}")
+        return 0
+    paths = sorted(SCENARIO_DIR.glob("*.toml"))
+    width = max((len(p.stem) for p in paths), default=0)
+    for path in paths:
         scenario = load(path)
         first_line = scenario.description.splitlines()[0] if scenario.description else ""
-        print(f"{path.stem:14} {first_line}")
+        print(f"{path.stem:{width}}  {first_line}")
     return 0
 
 
@@ -115,17 +123,67 @@ def cmd_strategies(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The dashboard server's environment: no telemetry (Solara would send a machine fingerprint
+#: to Mixpanel) and no update check against PyPI at start (also ``--no-check-version``).
+DASHBOARD_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+#: Where the dashboard listens unless ``--host`` says otherwise (never ``$HOST``).
+DASHBOARD_HOST = "127.0.0.1"
+#: Seconds the server has to stop after SIGTERM before it is killed.
+STOP_GRACE = 5.0
+
+
+def dashboard_command(args: argparse.Namespace) -> list[str]:
+    """``python -m solara run sanisim.app`` with an explicit host and port, offline."""
+    command = [sys.executable, "-m", "solara", "run", "sanisim.app",
+               "--host", args.host or DASHBOARD_HOST, "--port", str(args.port),
+               "--production", "--no-check-version"]
+    return command + (["--no-open"] if args.no_open else [])
+
+
+def _stop_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Linux: the server gets SIGTERM when ``sanisim dashboard`` dies, even by kill -9."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def stop_server(server: subprocess.Popen, grace: float = STOP_GRACE) -> None:
+    """SIGTERM, then SIGKILL after ``grace`` seconds: the server and its port are gone."""
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    app = Path(__file__).with_name("app.py")
-    solara = shutil.which("solara", path=str(Path(sys.executable).parent)) or shutil.which(
-        "solara")
-    if importlib.util.find_spec("solara") is None or solara is None:
-        print("sanisim: error: install the dashboard extra: pip install -e '.[dashboard]'",
-              file=sys.stderr)
+    if importlib.util.find_spec("solara") is None:
+        print("sanisim: error: install the dashboard extra: pip install 'sanisim[dashboard]' "
+              "(in a clone: pip install -e '.[dashboard]')", file=sys.stderr)
         return 2
-    command = [solara, "run", str(app), "--port", str(args.port)]
-    print(" ".join(command))
-    return 0 if args.print_only else subprocess.call(command)
+    command = dashboard_command(args)
+    print(" ".join(command), flush=True)
+    if args.print_only:
+        return 0
+
+    def terminated(signum, frame):  # SIGTERM / SIGHUP: stop like Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, terminated) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    server = subprocess.Popen(command, env={**os.environ, **DASHBOARD_ENV},
+                              preexec_fn=_stop_with_parent)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the stop
+        stop_server(server)
+        print(f"sanisim dashboard: stopped; port {args.port} is free", file=sys.stderr)
+        return 0
+    finally:
+        stop_server(server)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 # --------------------------------------------------------------------------- parser
@@ -156,15 +214,24 @@ def build_parser() -> _Parser:
     validate.set_defaults(func=cmd_validate)
 
     scenarios = verbs.add_parser("scenarios", help="list the shipped scenarios")
+    scenarios.add_argument("--where", action="store_true",
+                           help="print the folders of the shipped scenarios and experiments")
     scenarios.set_defaults(func=cmd_scenarios)
 
     strategies = verbs.add_parser("strategies", help="list a scenario's strategy bundles")
     strategies.add_argument("scenario", help="scenario file or shipped scenario name")
     strategies.set_defaults(func=cmd_strategies)
 
-    dashboard = verbs.add_parser("dashboard", help="start the interactive dashboard (browser)")
+    dashboard = verbs.add_parser(
+        "dashboard", help="start the interactive dashboard (browser)",
+        description="Serve the dashboard on 127.0.0.1 (this machine only) until Ctrl-C.")
     dashboard.add_argument("--port", type=port, default=8765,
-                           help="port on 127.0.0.1 (default 8765)")
+                           help="port, 1-65535 (default 8765)")
+    dashboard.add_argument("--host", default=None,
+                           help=f"address to listen on (default {DASHBOARD_HOST}: this machine "
+                           "only; the environment's HOST is not used)")
+    dashboard.add_argument("--no-open", action="store_true",
+                           help="do not open a browser window")
     dashboard.add_argument("--print", dest="print_only", action="store_true",
                            help="only print the command that starts it")
     dashboard.set_defaults(func=cmd_dashboard)

@@ -60,6 +60,11 @@ MEASURES: dict[str, dict[str, str]] = {
        for i, col in enumerate(RUNG_COLUMNS)},
     **_by_key("measures")}
 TARGETS: dict[str, dict[str, str]] = _by_key("targets")
+#: Parameters as people name them (the dashboard's sliders), and their units.
+PARAMETERS: dict[str, dict[str, str]] = _by_key("parameters")
+PARAMETER_UNITS: dict[str, dict[str, str]] = _by_key("parameter_units")
+#: The dashboard's own words (titles, inputs, legends, notes; some with {fields}).
+DASHBOARD: dict[str, dict[str, str]] = _by_key("dashboard")
 
 #: How a missing number reads, in every language.
 NA = "–"
@@ -98,6 +103,22 @@ def measure_name(measure: str, lang: str = "en") -> str:
 
 def target_name(target: str, lang: str = "en") -> str:
     return _lookup(TARGETS, target, lang)
+
+
+def parameter_name(key: str, lang: str = "en") -> str:
+    """Display name of a parameter (``behaviour.q_imitation`` -> "Imitation of neighbours (q)")."""
+    return _lookup(PARAMETERS, key, lang)
+
+
+def parameter_unit(key: str, lang: str = "en") -> str:
+    """The unit shown beside a parameter's value ("" when none is named)."""
+    entry = PARAMETER_UNITS.get(key)
+    return entry[lang] if entry is not None else ""
+
+
+def dashboard_word(key: str, lang: str = "en", **fields: object) -> str:
+    """One of the dashboard's words or sentences, its ``{fields}`` filled in."""
+    return DASHBOARD[key][lang].format(**fields)
 
 
 def rung_names(lang: str = "en", short: bool = True) -> tuple[str, ...]:

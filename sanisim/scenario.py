@@ -40,7 +40,20 @@ STRATEGY_KEYS = ("strategies", "bundles")
 NAME_LANGUAGES: tuple[str, ...] = ("en", "id")
 #: What ``[names]`` names: the scenario's bundles and its strategies.
 NAME_KINDS: tuple[str, ...] = ("bundles", "strategies")
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def shipped_folder(folder: str) -> Path:
+    """A folder of shipped input files: ``scenarios`` or ``experiments``.
+
+    In a clone (and an editable install) the repository's own folder, the copy people edit; in
+    an installed wheel the copy the build put inside the package (``sanisim/shipped/``, see
+    ``setup.py`` and docs/installing.md).
+    """
+    packaged = Path(__file__).resolve().parent / "shipped" / folder
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / folder
+
+
+SCENARIO_DIR = shipped_folder("scenarios")
 
 #: The longest chain of ``extends`` (a scenario extending one that extends another ...).
 MAX_EXTENDS = 16
