@@ -235,7 +235,7 @@ def test_dashboard_port_is_bounded(port, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "--port" in lines[0] and "1-65535" in lines[0], lines
+    assert len(lines) == 1 and "--port" in lines[0] and "65,535" in lines[0], lines
 
 
 # --------------------------------------------------------------------------- the server
