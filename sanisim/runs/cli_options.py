@@ -29,7 +29,8 @@ def at_least(low: int, high: int = MAX_SEED) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text[:40]!r}") from None
+            raise argparse.ArgumentTypeError(f"got {text[:40]!r}; allowed: an integer in "
+                                             f"[{low}, {high:,}]") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"got {value}; allowed: an integer in "
                                              f"[{low}, {high:,}]")
