@@ -84,6 +84,9 @@ class Target:
             return values <= self.threshold + eps
         return values >= self.threshold - eps
 
+    def describe(self) -> str:
+        return f"{self.measure} {'<=' if self.at_most else '>='} {self.threshold:g}"
+
 
 TARGETS: tuple[Target, ...] = (
     Target("zero_open_defecation", "open_defecation", 0.0, at_most=True),

@@ -131,7 +131,7 @@ def account_costs_of(accounts: pd.DataFrame, names: Sequence[str]) -> pd.DataFra
 
 def _first_month(monthly: pd.DataFrame, target: Target, months: int) -> int:
     """First month (>= 0) the target holds; ``months + 1`` when it never does by the horizon."""
-    hit = monthly.loc[target.holds(monthly[target.measure]), "month"]
+    hit = monthly.loc[target.reached(monthly[target.measure].to_numpy(float)), "month"]
     return int(hit.iloc[0]) if len(hit) else months + 1
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sanisim.analysis.summaries import Target
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number
 from sanisim.inputs import integer, name_list, resolve_scenario
 from sanisim.ledger import ROUTINE, account_splits, check_split
@@ -30,22 +31,6 @@ DEFAULT_DISCOUNT_RATE = 0.09
 #: Monthly measures a target may be set on (shares of households).
 TARGET_MEASURES: tuple[str, ...] = ("open_defecation", "practising_od", "basic_or_better",
                                     "safely_managed", "basic_or_better_q1")
-
-
-@dataclass(frozen=True)
-class Target:
-    """A district target on a monthly measure: reached in the first month the test holds."""
-
-    name: str
-    measure: str
-    threshold: float
-    at_most: bool  # True: measure <= threshold; False: measure >= threshold
-
-    def holds(self, values: Any) -> Any:
-        return values <= self.threshold if self.at_most else values >= self.threshold
-
-    def describe(self) -> str:
-        return f"{self.measure} {'<=' if self.at_most else '>='} {self.threshold:g}"
 
 
 #: Default targets: the national "100-0-100" medium-term targets as set in the RPJMN
