@@ -34,6 +34,7 @@ from sanisim.runs import run as runner
 from sanisim.runs.cli_options import parameter, port, seed
 from sanisim.runs.experiment import is_experiment_file
 from sanisim.runs.experiment import load as load_experiment
+from sanisim.runs.run import git_commit, package_version
 from sanisim.scenario import SCENARIO_DIR, load, shipped_folder
 from sanisim.strategies import build_bundle
 
@@ -189,9 +190,29 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+def version_line() -> str:
+    """``sanisim VERSION (commit COMMIT)``: the installed distribution's version and the
+    commit of the source that runs (:func:`sanisim.runs.run.git_commit`; ``unknown`` outside
+    a checkout and without a recorded one)."""
+    return f"sanisim {package_version()} (commit {git_commit()})"
+
+
+class _Version(argparse.Action):
+    """``--version``: print :func:`version_line` and exit 0 (git is asked only when used)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit(0)
+
+
 def build_parser() -> _Parser:
     parser = _Parser(prog="sanisim", description="Sanitation adoption simulation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action=_Version,
+                        help="print the version and the source's git commit, and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
 
     run = verbs.add_parser("run", help="run one scenario and write its outputs")

@@ -77,6 +77,8 @@ def test_wheel_installed_in_an_empty_venv_runs_the_shipped_scenarios(tmp_path):
     constraints.write_text("\n".join(line for line in frozen.splitlines()
                                      if "==" in line and not line.startswith("sanisim")))
     WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    for stale in WHEELHOUSE.glob("sanisim-*.whl"):  # pip would read its (older) dependencies
+        stale.unlink()
     _run([*pip, "download", "--quiet", "--dest", WHEELHOUSE, "--constraint", constraints, wheel],
          cwd=tmp_path)
 

@@ -35,7 +35,8 @@ households = 400
 scenarios = ["default"]
 bundles = {BUNDLES!r}
 """
-FIGURES = {"ladder", "compare", "paired", "time_to_target", "cost", "equity", "network"}
+FIGURES = {"ladder", "compare", "paired", "time_to_target", "cost", "equity", "network",
+           "budget"}
 
 
 @pytest.fixture(scope="module")
@@ -333,7 +334,8 @@ def test_names_with_markup_come_out_escaped(store, tmp_path, monkeypatch):
         assert page.count(escaped) >= 1 + 5 + 1  # title, subtitle, provenance; tables; finding
         assert f"<title>{prose.text('report_title', lang)} – run {escaped}</title>" in page
         cells = re.findall(r"<td>([^<]*(?:<span class=ci>[^<]*</span>)?)</td>", page)
-        assert sum(escaped in c for c in cells) == 5  # one row in each of the five tables
+        # one row in each of the five tables and in the budget table
+        assert sum(escaped in c for c in cells) == 6
         assert not re.search(r"&(?!(amp|lt|gt|#34|#39|#\d+);)", page.split("<style>")[0]
                              + page.split("</style>")[1])  # no bare ampersand
 

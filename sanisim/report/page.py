@@ -28,6 +28,7 @@ from sanisim import analysis, i18n
 from sanisim.errors import InputError
 from sanisim.i18n import check_lang
 from sanisim.report import prose
+from sanisim.report.budget import budget_view, yearly_costs
 from sanisim.report.comparison import comparison_part, results_of
 from sanisim.report.figures import FIGURE_ORDER, make_figures
 from sanisim.report.findings import findings
@@ -121,8 +122,9 @@ def _strategy_list(names: Names, tables: Tables, lang: str) -> list[tuple[str, s
 
 def district_section(results: Results, tables: Tables, images: Images, lang: str,
                      baseline: str, network: bool, prefix: str = "",
-                     several: bool = False) -> Section:
-    """A district's part of the page: findings, strategies, figures and tables."""
+                     several: bool = False, budget: pd.DataFrame | None = None) -> Section:
+    """A district's part of the page: findings, strategies, figures, tables and the budget
+    view (``budget``: :func:`sanisim.report.budget.yearly_costs` of the district)."""
     scenario = str(tables.arms["scenario"].iloc[0])
     names = tables.names
     section = Section(anchor=f"district-{scenario}", title=names.title(scenario),
@@ -138,6 +140,8 @@ def district_section(results: Results, tables: Tables, images: Images, lang: str
             section.figures.append(figure_entry(key, image, tables.interval_holds, lang))
     labels = labelled(tables, results, lang)
     section.tables = html_tables(tables, labels, analysis.design_keys(results), lang)
+    if budget is not None:
+        section.budget = budget_view(results, budget, tables, images, lang, prefix)
     return section
 
 
@@ -219,7 +223,7 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
         tables = compute_tables(results, baseline, names)
         local = {"arms": labelled(tables, results, lang)}
         sweep = analysis.sweep_table(results, tables.run_metrics)
-        csv = {**tables.csv_tables(), "sweep": sweep}
+        csv = {**tables.csv_tables(), "sweep": sweep, "budget": yearly_costs(results)}
         for district in districts:
             part = subset(results, district)
             sections.append(sweep_part(part, sweep[sweep["scenario"] == district], names,
@@ -228,6 +232,7 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
         tables_list = [tables]
     else:
         per = {d: compute_tables(subset(results, d), baseline, names) for d in districts}
+        budgets = {d: yearly_costs(subset(results, d)) for d in districts}
         several = len(districts) > 1
         kind = "districts" if several else "single"
         if several:
@@ -235,8 +240,10 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
         for district, tables in per.items():
             sections.append(district_section(
                 subset(results, district), tables, images, lang, baseline, network,
-                prefix=f"{district}/" if several else "", several=several))
-        csv = _concat([t.csv_tables() for t in per.values()])
+                prefix=f"{district}/" if several else "", several=several,
+                budget=budgets[district]))
+        csv = {**_concat([t.csv_tables() for t in per.values()]),
+               "budget": pd.concat(budgets.values(), ignore_index=True)}
         local = {"arms": pd.concat([labelled(t, subset(results, d), lang)
                                     for d, t in per.items()], ignore_index=True)}
         tables_list = list(per.values())

@@ -80,6 +80,9 @@ DPI = 150
 #: still about 10 px when the image is shown 360 px wide on a 390 px phone.
 NARROW_WIDTH = 5.2
 _LAYOUT = {"narrow": False}
+#: One colour per funder (Paul Tol's "bright"), in the cost and budget figures alike.
+FUNDER_COLOURS = {"government": "#4477AA", "households": "#CCBB44",
+                  "cooperatives": "#228833", "donors": "#AA3377"}
 
 
 @contextmanager
@@ -488,11 +491,9 @@ def cost_figure(costs: pd.DataFrame, arms: Arms, x_label: str | None = None) -> 
         _note(right, prose.text("no_baseline", lang))
         return fig
     y = np.arange(len(gaining))[::-1]
-    funder_colours = {"government": "#4477AA", "households": "#CCBB44",
-                      "cooperatives": "#228833", "donors": "#AA3377"}
     pos_left = np.zeros(len(gaining))
     neg_left = np.zeros(len(gaining))
-    for funder, colour in funder_colours.items():
+    for funder, colour in FUNDER_COLOURS.items():
         rows = costs[costs["funder"] == funder]
         widths = np.nan_to_num(np.array([
             arms.rows_of(rows, a).iloc[0]["cost_per_household"] / 1e6

@@ -39,6 +39,17 @@ class Figure:
 
 
 @dataclass
+class Budget:
+    """A district's budget view (:mod:`sanisim.report.budget`): a sentence per arm, a figure
+    and a table."""
+
+    title: str
+    sentences: list[str]
+    figure: Figure
+    table: TableView
+
+
+@dataclass
 class Section:
     """One part of the page: a district, the comparison of districts, or a sweep."""
 
@@ -50,6 +61,7 @@ class Section:
     strategies: list[tuple[str, str]] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
     tables: list[TableView] = field(default_factory=list)
+    budget: Budget | None = None
 
 
 def figure_entry(key: str, image: Image, holds: str, lang: str,

@@ -10,11 +10,19 @@ locale uses "," as the decimal sign and ";" as the list separator, so a comma-se
 with decimal points opens as text in one column), UTF-8 with a byte-order mark (so Excel reads
 the characters right), Indonesian column names (``lang/columns.id.toml``; a parameter column
 ``param:KEY`` reads ``parameter:KEY``) and Indonesian words for what an interval holds.
+
+``tables/tables.xlsx`` and ``tabel/tabel.xlsx``: every table of the folder as one sheet of an
+Excel workbook (openpyxl), numbers stored as numbers (so any locale shows its own decimal
+sign), with the folder's column names. Excel allows at most 31 characters in a sheet name: a
+longer table name is cut to 31 (and cut shorter and given ``~2``, ``~3`` ... should two cut
+names meet); the CSV files keep the full names.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -29,6 +37,10 @@ ENGLISH_FOLDER = "tables"
 INDONESIAN_FOLDER = "tabel"
 #: Indonesian-locale spreadsheet CSV: list separator and decimal sign.
 ID_SEPARATOR, ID_DECIMAL = ";", ","
+#: The workbook of each folder.
+WORKBOOK = {ENGLISH_FOLDER: "tables.xlsx", INDONESIAN_FOLDER: "tabel.xlsx"}
+#: Excel's longest sheet name.
+SHEET_NAME_MAX = 31
 
 
 @cache
@@ -63,21 +75,52 @@ def indonesian(frame: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={c: indonesian_header(c) for c in out.columns})
 
 
+def sheet_names(names: Iterable[str]) -> dict[str, str]:
+    """Table name -> sheet name: at most :data:`SHEET_NAME_MAX` characters, unique ignoring
+    case (Excel's rule), without the characters Excel refuses (``[]:*?/\\``)."""
+    sheets: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in names:
+        clean = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "table"
+        sheet, n = clean[:SHEET_NAME_MAX], 1
+        while sheet.lower() in taken:
+            n += 1
+            suffix = f"~{n}"
+            sheet = clean[:SHEET_NAME_MAX - len(suffix)] + suffix
+        taken.add(sheet.lower())
+        sheets[name] = sheet
+    return sheets
+
+
+def write_workbook(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """All ``tables`` in one ``.xlsx`` workbook at ``path``, one sheet per table (in order),
+    header row frozen."""
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, sheet in sheet_names(tables).items():
+            tables[name].to_excel(writer, sheet_name=sheet, index=False, freeze_panes=(1, 0))
+    return path
+
+
 def write_tables(tables: dict[str, pd.DataFrame], out: Path, lang: str,
                  localised: dict[str, pd.DataFrame] | None = None) -> Path:
-    """Write every table as ``out/tables/NAME.csv``, and for ``lang`` "id" also as
-    ``out/tabel/NAME.csv`` for Indonesian-locale spreadsheets (``localised`` replaces tables
+    """Write every table as ``out/tables/NAME.csv`` and a sheet of ``out/tables/tables.xlsx``,
+    and for ``lang`` "id" also as ``out/tabel/NAME.csv`` and ``out/tabel/tabel.xlsx`` for
+    Indonesian-locale spreadsheets (``localised`` replaces tables
     there, e.g. the arms with their Indonesian names); returns the folder of ``lang``.
     """
     folder = out / ENGLISH_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in tables.items():
         frame.to_csv(folder / f"{name}.csv", index=False)
+    write_workbook(tables, folder / WORKBOOK[ENGLISH_FOLDER])
     if lang != "id":
         return folder
     folder_id = out / INDONESIAN_FOLDER
     folder_id.mkdir(parents=True, exist_ok=True)
-    for name, frame in {**tables, **(localised or {})}.items():
-        indonesian(frame).to_csv(folder_id / f"{name}.csv", index=False, sep=ID_SEPARATOR,
-                                 decimal=ID_DECIMAL, encoding="utf-8-sig")
+    translated = {name: indonesian(frame)
+                  for name, frame in {**tables, **(localised or {})}.items()}
+    for name, frame in translated.items():
+        frame.to_csv(folder_id / f"{name}.csv", index=False, sep=ID_SEPARATOR,
+                     decimal=ID_DECIMAL, encoding="utf-8-sig")
+    write_workbook(translated, folder_id / WORKBOOK[INDONESIAN_FOLDER])
     return folder_id

@@ -45,7 +45,8 @@ def git_commit() -> str:
     URL (:func:`installed_commit`), else ``"unknown"``. A venv inside another repository
     never records that repository's commit.
     """
-    return commit_of(Path(__file__).resolve().parent) or installed_commit() or "unknown"
+    return (commit_of(Path(sanisim.__file__).resolve().parent) or installed_commit()
+            or "unknown")
 
 
 def is_own_checkout(package_dir: Path, toplevel: str | Path | None) -> bool:

@@ -1,0 +1,135 @@
+"""The report's tables beyond the page: the budget view (totals and programme years by funder)
+and the ``.xlsx`` workbooks of the English and Indonesian table folders."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from sanisim.cli import main
+from sanisim.report.spreadsheets import SHEET_NAME_MAX, indonesian_header, sheet_names
+from sanisim.runs import experiment as exp
+from sanisim.runs.batch import run_batch
+from sanisim.runs.executors import SerialExecutor
+
+EXPERIMENT = """
+[experiment]
+name = "budget_test"
+seed = 5
+replicates = 2
+months = 18
+households = 300
+scenarios = ["blitar"]
+bundles = ["baseline", "bcc", "desludging"]
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("budget")
+    path = root / "e.toml"
+    path.write_text(textwrap.dedent(EXPERIMENT))
+    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
+    return root / "store"
+
+
+@pytest.fixture(scope="module")
+def out(store) -> Path:
+    folder = store.parent / "out"
+    assert main(["report", str(store), "--out", str(folder), "--no-network"]) == 0
+    assert main(["report", str(store), "--out", str(folder), "--lang", "id",
+                 "--no-network"]) == 0
+    return folder
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+def test_sheet_names_fit_excel():
+    long = "cost_per_safely_managed_household"
+    names = sheet_names([long, long + "_too", "a[b]:c?", "arms", "ARMS"])
+    assert all(len(s) <= SHEET_NAME_MAX for s in names.values())
+    assert len({s.lower() for s in names.values()}) == 5
+    assert names["arms"] == "arms" and names["a[b]:c?"] == "a_b__c_"
+
+
+@pytest.mark.parametrize("folder, book, sep, decimal", [
+    ("tables", "tables.xlsx", ",", "."), ("tabel", "tabel.xlsx", ";", ",")])
+def test_workbook_holds_every_table_of_its_folder(out, folder, book, sep, decimal):
+    workbook = openpyxl.load_workbook(out / folder / book, read_only=True)
+    csvs = sorted(p.stem for p in (out / folder).glob("*.csv"))
+    expected = sheet_names(csvs)
+    assert sorted(workbook.sheetnames) == sorted(expected.values())
+    assert all(len(name) <= SHEET_NAME_MAX for name in workbook.sheetnames)
+    workbook.close()
+    for name in ("ladder_end", "cost_per_household"):
+        table = pd.read_csv(out / folder / f"{name}.csv", sep=sep, decimal=decimal,
+                            encoding="utf-8-sig")
+        sheet = pd.read_excel(out / folder / book, sheet_name=expected[name])
+        assert list(sheet.columns) == list(table.columns)
+        assert len(sheet) == len(table)
+        numeric = table.select_dtypes("number").columns
+        pd.testing.assert_frame_equal(sheet[numeric], table[numeric], check_dtype=False,
+                                      rtol=1e-12)
+
+
+def test_indonesian_workbook_uses_indonesian_headers(out):
+    english = pd.read_excel(out / "tables" / "tables.xlsx", sheet_name="ladder_end")
+    indo = pd.read_excel(out / "tabel" / "tabel.xlsx", sheet_name="ladder_end")
+    assert list(indo.columns) == [indonesian_header(c) for c in english.columns]
+    assert list(indo.columns) != list(english.columns)
+    numeric = english.select_dtypes("number").columns
+    assert (indo[[indonesian_header(c) for c in numeric]].to_numpy()
+            == english[numeric].to_numpy()).all()
+
+
+# --------------------------------------------------------------------------- budget view
+
+
+def test_budget_years_add_up_to_each_arms_total_cost(out):
+    budget = pd.read_csv(out / "tables" / "budget.csv")
+    metrics = pd.read_csv(out / "tables" / "run_metrics.csv")
+    assert sorted(budget["year"].unique()) == [1, 2]  # 18 months: months 0-12, 13-18
+    spans = budget.groupby("year")[["first_month", "last_month"]].agg(["min", "max"])
+    assert spans.loc[1].tolist() == [0, 0, 12, 12] and spans.loc[2].tolist() == [13, 13, 18, 18]
+    summed = budget.groupby(["bundle", "funder"])["cost"].sum()
+    for funder in ("households", "government", "cooperatives", "donors", "total"):
+        total = metrics.groupby("bundle")[f"cost_{funder}"].mean()
+        for bundle, value in total.items():
+            assert summed[(bundle, funder)] == pytest.approx(value, rel=1e-9, abs=1e-3), \
+                (bundle, funder)
+    per_year = budget.pivot_table(index=["bundle", "year"], columns="funder", values="cost")
+    parts = per_year[["households", "government", "cooperatives", "donors"]].sum(axis=1)
+    assert parts.to_numpy() == pytest.approx(per_year["total"].to_numpy(), abs=1e-3)
+    assert (budget["runs"] == 2).all()
+    assert budget.loc[budget["funder"] == "total", "cost"].sum() > 0
+
+
+@pytest.mark.parametrize("page, lang, unit, decimal", [
+    ("report.html", "en", "billion", "."), ("laporan.html", "id", "miliar", ",")])
+def test_budget_section_in_words_figure_and_table(out, page, lang, unit, decimal):
+    html = (out / page).read_text(encoding="utf-8")
+    section = re.search(r'<section class=budget id="budget-district-blitar">(.*?)</section>',
+                        html, re.S)
+    assert section, "budget section missing"
+    body = section.group(1)
+    sentences = re.findall(r"<p class=budget-sentence>(.*?)</p>", body)
+    assert len(sentences) == 3  # one per bundle
+    metrics = pd.read_csv(out / "tables" / "run_metrics.csv")
+    total = metrics.groupby("bundle")["cost_total"].mean() / 1e9
+    for sentence in sentences:
+        amounts = re.findall(rf"Rp (−?-?[\d.,]+) {unit}", sentence)
+        assert len(amounts) >= 1 + 4 + 2  # total, four funders, two years
+    expected = sorted(round(v, 3 if abs(v) < 1 else 2) for v in total)
+    shown = sorted(float(re.findall(rf"Rp (-?[\d.,]+) {unit}", s)[0].replace(
+        "." if decimal == "," else ",", "").replace(",", ".")) for s in sentences)
+    assert shown == pytest.approx(expected, abs=1e-9)
+    assert 'id=fig-budget>' in body and "data:image/png;base64," in body
+    assert (out / f"figures_{lang}" / "budget.png").read_bytes()[:4] == b"\x89PNG"
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    assert len(rows) == 1 + 3 * 5  # header; strategies x (four funders and the total)
