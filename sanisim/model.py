@@ -193,14 +193,16 @@ class SanitationModel(mesa.Model):
     def price_to_basic(self, rows: np.ndarray) -> np.ndarray:
         """Price (rupiah) for each row to reach basic: a new toilet, or a repair.
 
-        An open builder (see :class:`Builder`) may quote its own price for the rows it serves.
+        An open builder (see :class:`Builder`) may quote its own price for the rows it serves;
+        builders sell septic toilets, so a failed pit toilet keeps the local masons' price.
         """
         p, hh = self.params, self.households
-        due = hh.repair_due[rows]
-        price = np.where(due, p["costs.repair_share"] * self.toilet_price(hh.pit_toilet[rows]),
+        pit = hh.repair_due[rows] & hh.pit_toilet[rows]
+        price = np.where(hh.repair_due[rows], p["costs.repair_share"] * self.toilet_price(pit),
                          p["costs.toilet"])
+        septic = ~pit
         for builder in self.open_builders():
-            price = builder.quote(self, rows, price)
+            price[septic] = builder.quote(self, rows[septic], price[septic])
         return price
 
     def toilet_price(self, pit_toilet: np.ndarray) -> np.ndarray:

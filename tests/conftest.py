@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from sanisim.cli import main as cli_main
 from sanisim.model import SanitationModel
 from sanisim.scenario import Scenario, default_scenario
 
@@ -65,3 +66,13 @@ def assert_one_line(message: str, *must_contain: str) -> None:
     assert "\n" not in message.strip(), f"message spans several lines: {message!r}"
     for part in must_contain:
         assert part in message, f"{part!r} not named in {message!r}"
+
+
+def cli_failure(capsys, argv, *must_name: str) -> str:
+    """Run the command line on ``argv``: exit 2, no traceback, one line naming every part."""
+    code = cli_main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert_one_line(err, *must_name)
+    return err

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import assert_one_line
+from conftest import cli_failure as failure
 
 from sanisim.cli import main
 from sanisim.errors import InputError, OutputError
@@ -35,15 +36,6 @@ share = 0.5
 bundle = "bcc"
 share = 0.5
 """
-
-
-def failure(capsys, argv, *must_name) -> str:
-    code = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err
-    assert_one_line(err, *must_name)
-    return err
 
 
 @pytest.fixture

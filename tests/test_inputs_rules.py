@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line
+from conftest import cli_failure as failure
 
 from sanisim.cli import main
 from sanisim.errors import MAX_NAME_LENGTH, InputError, OutputError
@@ -18,15 +18,6 @@ from sanisim.runs.executors import open_executor
 from sanisim.scenario import MAX_EXTENDS, load
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def failure(capsys, argv, *must_name) -> str:
-    code = main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err
-    assert_one_line(err, *must_name)
-    return err
 
 
 def write(folder: Path, name: str, text: str) -> Path:

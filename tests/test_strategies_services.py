@@ -362,3 +362,20 @@ def test_strategy_starting_at_month_24_leaves_earlier_months_identical(table):
     shared = list(b.columns)
     assert a.loc[:23, shared].equals(b.loc[:23, shared])
     assert not a.loc[24:, shared].equals(b.loc[24:, shared])
+
+
+def test_entrepreneurs_quote_septic_toilets_not_pit_toilet_repairs():
+    """An entrepreneur's package price applies to septic toilets only: a failed pit toilet in
+    its service area is repaired at the local masons' price."""
+    model = model_for(scenario_with({"supply": {**SUPPLY, "discount": 0.25}}), "supply", seed=4)
+    for _ in range(2):
+        model.step()
+    supply = strategy(model)
+    hh, p = model.households, model.params
+    served = np.flatnonzero(supply.owner >= 0)[:20]
+    assert served.size == 20
+    hh.repair_due[served] = True
+    hh.pit_toilet[served[:10]] = True
+    price = model.price_to_basic(served)
+    assert np.allclose(price[:10], p["costs.repair_share"] * p["costs.basic_pit"])
+    assert not np.allclose(price[10:], p["costs.repair_share"] * p["costs.toilet"])
