@@ -327,7 +327,8 @@ def test_a_plan_for_own_latrines_and_mutual_help_raise_own_latrines(low):
         on = low.with_params({**none, name: 1.0})
         mean, se = paired(on, low.with_params(none), own)
         assert mean > 3 * se and mean > 0.01, (name, mean, se)
-    # at zero they draw nothing and change nothing
-    base = run(low.with_params(none), 1, 24, trigger).monthly_table()
-    off = run(without(low, "community").with_params(none), 1, 24, trigger).monthly_table()
-    assert not base.equals(off)  # the community mechanism itself still acts
+    # the neighbours' help is booked to households, and only when the rate is above zero
+    helped = run(low.with_params({**none, "community.mutual_help": 1.0}), 1, 24, trigger)
+    unhelped = run(low.with_params(none), 1, 24, trigger)
+    assert helped.totals[("households", "mutual help")] > 0
+    assert unhelped.totals.get(("households", "mutual help"), 0.0) == 0.0
