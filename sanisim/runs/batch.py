@@ -35,7 +35,7 @@ from sanisim.runs import run as runner
 from sanisim.runs.cli_options import add_executor_options
 from sanisim.runs.executors import ExecutorHandle, chosen_backend, open_executor
 from sanisim.runs.experiment import Experiment, RunSpec, _configured, load
-from sanisim.runs.grow import grow_replicates
+from sanisim.runs.grow import grow
 from sanisim.runs.run import git_commit, package_version
 from sanisim.runs.store import (
     DONE,
@@ -200,7 +200,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
         backend, workers, scheduler, dask_processes: see
             :func:`sanisim.runs.executors.open_executor`.
         resume: continue a store of the same experiment: skip its done runs, retry failed ones;
-            with more replicates than the store has (and nothing else changed), extend it.
+            with a design that adds replicates, grid values, bundles, scenarios or posterior
+            draws to the store's (and changes none of its runs), extend it.
         progress: "bar" (tqdm on stderr), "log" (INFO log lines) or "none".
         executor: run on this executor instead of opening one (it is not shut down).
 
@@ -210,8 +211,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     if not isinstance(experiment, Experiment):
         experiment = load(experiment)
     out = Path(out) if out is not None else Path("results") / experiment.name
-    if resume:  # more replicates than the store has: extend it (sanisim.runs.grow)
-        grow_replicates(out, experiment)
+    if resume:  # a design that adds to the store's: extend it (sanisim.runs.grow)
+        grow(out, experiment)
     store = Store.open_for_batch(out, experiment, resume)
     try:
         statuses = store.statuses()
@@ -435,8 +436,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
                        help="results folder (default: results/EXPERIMENT_NAME)")
     batch.add_argument("--resume", action="store_true",
                        help="continue the batch in --out: skip finished runs, retry failed "
-                            "ones; with more replicates in the experiment file than in the "
-                            "store, run only the new replicates")
+                            "ones; when the experiment file adds replicates, grid values, "
+                            "bundles, scenarios or posterior draws, run only the new runs")
     batch.add_argument("--quiet", action="store_true",
                        help="no progress bar; occasional progress lines for log files")
     batch.set_defaults(func=cmd_batch)
