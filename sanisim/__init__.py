@@ -11,12 +11,9 @@ __all__ = ["SanitationModel", "load_results", "load_scenario", "run_scenario", "
 
 def __getattr__(name: str):
     if name == "__version__":  # the installed distribution's (pyproject.toml), read on use
-        from importlib.metadata import PackageNotFoundError, version
+        from sanisim.provenance import package_version
 
-        try:
-            return version("sanisim")
-        except PackageNotFoundError:  # pragma: no cover - a source tree not installed
-            return "0+unknown"
+        return package_version()
     if name == "SanitationModel":
         from sanisim.model import SanitationModel
 

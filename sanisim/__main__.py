@@ -1,11 +1,12 @@
 """The ``sanisim`` program (``python -m sanisim``): the command line of :mod:`sanisim.cli`,
 stopped by Ctrl-C at any moment with one line and exit code 130, never a traceback.
 
-Importing the command's modules takes a second or two, and Python ends by joining the
-threads and processes a batch opened; a Ctrl-C during either would otherwise print a
-traceback. So this entry imports the command inside the guard (the one reason for an import
-in a function here), and once the command has returned, a Ctrl-C ends the process at once:
-everything a command writes has landed by then (results are written whole or not at all).
+Importing a verb's module takes a second or two (the command loads it only once the verb is
+known, :data:`sanisim.cli.VERBS`), and Python ends by joining the threads and processes a
+batch opened; a Ctrl-C during either would otherwise print a traceback. So this entry imports
+the command inside the guard (the one reason for an import in a function here), and once the
+command has returned, a Ctrl-C ends the process at once: everything a command writes has
+landed by then (results are written whole or not at all).
 """
 
 from __future__ import annotations

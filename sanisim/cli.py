@@ -1,14 +1,21 @@
 """The ``sanisim`` command. Exit 0 on success, 2 with one line on a user's mistake.
 
-Each verb is a function ``cmd_<verb>(args)`` registered in :func:`build_parser`; the verbs of
-the layers below (batch, trial, calibrate, sensitivity, joint, report, compare) are registered
-by their own modules' ``register``.
+The verbs are listed in a static table (:data:`VERBS`: name, the module that registers it,
+one line of help), so that ``sanisim --help``, ``sanisim --version`` and a mistyped verb load
+no model (about 0.05 s instead of 2 s). ``sanisim VERB ...`` imports VERB's module alone and
+lets its ``register(verbs)`` add the full sub-parser (every option, ``sanisim VERB --help``).
+``tests/test_cli_speed.py`` keeps the table and the modules in step.
+
+This module imports only the standard library and the light modules below it
+(:mod:`sanisim.errors`, :mod:`sanisim.outputs`, :mod:`sanisim.provenance`); the dashboard's
+server process is started and stopped here, with the standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import importlib
 import importlib.util
 import logging
 import os
@@ -16,27 +23,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from typing import NamedTuple
 
-from sanisim import report
-from sanisim.decisions import decide as decisions
-from sanisim.decisions import optimise
-from sanisim.decisions.files import describe_decision_file
 from sanisim.errors import InputError
-from sanisim.evidence import calibration, joint, sensitivity, trial
-from sanisim.evidence.files import describe_evidence_file
-from sanisim.inputs import check_size
-from sanisim.ladder import RUNG_COLUMNS
-from sanisim.outputs import default_folder, os_error, output_folder, writing
-from sanisim.report import compare as compare_batches
-from sanisim.runs import batch
-from sanisim.runs import run as runner
-from sanisim.runs.cli_options import parameter, port, seed
-from sanisim.runs.experiment import is_experiment_file
-from sanisim.runs.experiment import load as load_experiment
-from sanisim.runs.run import git_commit, package_version
-from sanisim.scenario import SCENARIO_DIR, load, shipped_folder
-from sanisim.strategies import build_bundle
+from sanisim.outputs import os_error
+from sanisim.provenance import git_commit, package_version
 
 log = logging.getLogger("sanisim")
 
@@ -48,80 +39,45 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(self.prog, None, f"{message} (see '{self.prog} --help')")
 
 
-# --------------------------------------------------------------------------- verbs
+class Verb(NamedTuple):
+    """A verb of the command: the module whose ``register(verbs)`` adds it, and the line
+    ``sanisim --help`` shows for it (the same as the module's own ``help=``)."""
+
+    module: str
+    help: str
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    scenario = load(args.scenario)
-    if args.strategy not in scenario.bundles:
-        build_bundle(scenario, args.strategy)  # raises the one-line error
-    if args.households is not None:
-        scenario.with_params({"population.households": args.households}, "--households")
-    check_size(scenario, args.households, "--households" if args.households else str(
-        scenario.path or scenario.name), None if args.households else "population.households")
-    out = output_folder(Path(args.out) if args.out else default_folder(scenario.name,
-                                                                       args.strategy))
-    result = runner.run(scenario, seed=args.seed, months=args.months,
-                        households=args.households, bundle=args.strategy)
-    with writing(out):
-        runner.write(result, out)
-    s = result.summary
-    print(f"sanisim run: {scenario.name} / {args.strategy}, seed {args.seed}, "
-          f"{s['households']:,} households, {s['months']} months -> {out}")
-    print(f"{'':24}{'start':>10}{'end':>10}")
-    for col in (*RUNG_COLUMNS, "basic_or_better"):
-        print(f"{col:24}{s[f'{col}_start']:>10.1%}{s[f'{col}_end']:>10.1%}")
-    print(f"{'ODF communities':24}{s['odf_communities_start']:>10}{s['odf_communities_end']:>10}"
-          f"  (of {s['communities']})")
-    print(f"loans issued {s['loans_issued']:,}, written off {s['loans_written_off']:,}; "
-          f"sanitarian visits {s['sanitarian_visits']:,}")
-    print("spending (Rp million): " + ", ".join(
-        f"{f} {s[f'spending_{f}'] / 1e6:,.0f}"
-        for f in ("households", "government", "cooperatives", "donors")))
-    return 0
+#: Every verb of ``sanisim``, in the order ``sanisim --help`` lists them.
+VERBS: dict[str, Verb] = {
+    "run": Verb("sanisim.commands", "run one scenario and write its outputs"),
+    "validate": Verb("sanisim.commands", "check scenario and experiment files"),
+    "scenarios": Verb("sanisim.commands", "list the shipped scenarios"),
+    "strategies": Verb("sanisim.commands", "list a scenario's strategy bundles"),
+    "dashboard": Verb("sanisim.commands", "start the interactive dashboard (browser)"),
+    "batch": Verb("sanisim.runs.batch",
+                  "run an experiment file (a batch of runs) into a results store"),
+    "report": Verb("sanisim.report.command",
+                   "write the policy report (HTML, figures, tables) for a results folder"),
+    "trial": Verb("sanisim.evidence.trial",
+                  "run a virtual trial (randomised arms in one district) over replicates"),
+    "calibrate": Verb("sanisim.evidence.calibration",
+                      "fit parameters to a trial's published estimates"),
+    "sensitivity": Verb("sanisim.evidence.sensitivity",
+                        "Morris screening or Sobol indices over recorded parameter bounds"),
+    "joint": Verb("sanisim.evidence.joint",
+                  "fit shared behaviour to several published settings (ABC-SMC)"),
+    "decide": Verb("sanisim.decisions.decide",
+                   "compare bundles over uncertainty: costs per budget and year, P(A beats B), "
+                   "targets by year, CEAC"),
+    "optimise": Verb("sanisim.decisions.optimise",
+                     "search mix, intensity and timing of strategies for budgets per funder "
+                     "and year (NSGA-II)"),
+    "compare": Verb("sanisim.report.compare",
+                    "compare the same outcomes of two results folders side by side"),
+}
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    for path in args.files:
-        if is_experiment_file(path):
-            experiment = load_experiment(path)
-            print(f"ok: {path} (experiment {experiment.name!r}, hash {experiment.hash}, "
-                  f"{experiment.describe()})")
-            continue
-        described = (describe_evidence_file(path)  # joint, trial, calibration, sensitivity
-                     or describe_decision_file(path))  # decide, optimise
-        if described is not None:
-            print(f"ok: {path} ({described})")
-            continue
-        scenario = load(path)
-        check_size(scenario, None, path, "population.households")
-        bundles = ", ".join(scenario.bundles)
-        print(f"ok: {path} (scenario {scenario.name!r}, hash {scenario.config_hash}, "
-              f"bundles: {bundles})")
-    return 0
-
-
-def cmd_scenarios(args: argparse.Namespace) -> int:
-    if args.where:
-        for folder in ("scenarios", "experiments"):
-            print(f"{folder}: {shipped_folder(folder)}")
-        return 0
-    paths = sorted(SCENARIO_DIR.glob("*.toml"))
-    width = max((len(p.stem) for p in paths), default=0)
-    for path in paths:
-        scenario = load(path)
-        first_line = scenario.description.splitlines()[0] if scenario.description else ""
-        print(f"{path.stem:{width}}  {first_line}")
-    return 0
-
-
-def cmd_strategies(args: argparse.Namespace) -> int:
-    scenario = load(args.scenario)
-    for bundle, members in scenario.bundles.items():
-        parts = [f"{m} ({scenario.strategies[m]['type']}, months {scenario.strategies[m]['start']}"
-                 f"-{scenario.strategies[m]['end']})" for m in members]
-        print(f"{bundle:22} {', '.join(parts) if parts else '(no programme)'}")
-    return 0
+# --------------------------------------------------------------------------- dashboard
 
 
 #: The dashboard server's environment: no telemetry (Solara would send a machine fingerprint
@@ -192,8 +148,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def version_line() -> str:
     """``sanisim VERSION (commit COMMIT)``: the installed distribution's version and the
-    commit of the source that runs (:func:`sanisim.runs.run.git_commit`; ``unknown`` outside
-    a checkout and without a recorded one)."""
+    commit of the source that runs (:func:`sanisim.provenance.git_commit`; ``unknown``
+    outside a checkout and without a recorded one)."""
     return f"sanisim {package_version()} (commit {git_commit()})"
 
 
@@ -208,72 +164,48 @@ class _Version(argparse.Action):
         parser.exit(0)
 
 
-def build_parser() -> _Parser:
+def chosen_verb(argv: Sequence[str]) -> str | None:
+    """The verb of a command line: its first word that is not an option (the command's own
+    options take no value), or None."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(verb: str | None = None) -> _Parser:
+    """The ``sanisim`` parser. Every verb of :data:`VERBS` is listed; ``verb`` (and the other
+    verbs its module registers) gets its full sub-parser from its module, which is imported
+    now; the others stay one line of help, their modules not imported."""
     parser = _Parser(prog="sanisim", description="Sanitation adoption simulation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("--version", action=_Version,
                         help="print the version and the source's git commit, and exit")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
-
-    run = verbs.add_parser("run", help="run one scenario and write its outputs")
-    run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
-    run.add_argument("--seed", type=seed, default=0, help="run seed (>= 0)")
-    run.add_argument("--months", type=parameter("run.months"), default=None,
-                     help="months to simulate (default: the scenario's run.months; bounds "
-                          "of run.months)")
-    run.add_argument("--households", type=parameter("population.households"), default=None,
-                     help="override the number of households (bounds of "
-                          "population.households)")
-    run.add_argument("--strategy", default="baseline",
-                     help="strategy bundle of the scenario (see 'sanisim strategies')")
-    run.add_argument("--out", default=None,
-                     help="output folder (default results/SCENARIO/STRATEGY)")
-    run.set_defaults(func=cmd_run)
-
-    validate = verbs.add_parser("validate", help="check scenario and experiment files")
-    validate.add_argument("files", nargs="+", help="scenario or experiment TOML files")
-    validate.set_defaults(func=cmd_validate)
-
-    scenarios = verbs.add_parser("scenarios", help="list the shipped scenarios")
-    scenarios.add_argument("--where", action="store_true",
-                           help="print the folders of the shipped scenarios and experiments")
-    scenarios.set_defaults(func=cmd_scenarios)
-
-    strategies = verbs.add_parser("strategies", help="list a scenario's strategy bundles")
-    strategies.add_argument("scenario", help="scenario file or shipped scenario name")
-    strategies.set_defaults(func=cmd_strategies)
-
-    dashboard = verbs.add_parser(
-        "dashboard", help="start the interactive dashboard (browser)",
-        description="Serve the dashboard on 127.0.0.1 (this machine only) until Ctrl-C.")
-    dashboard.add_argument("--port", type=port, default=8765,
-                           help="port, 1-65535 (default 8765)")
-    dashboard.add_argument("--host", default=None,
-                           help=f"address to listen on (default {DASHBOARD_HOST}: this machine "
-                           "only; the environment's HOST is not used)")
-    dashboard.add_argument("--no-open", action="store_true",
-                           help="do not open a browser window")
-    dashboard.add_argument("--print", dest="print_only", action="store_true",
-                           help="only print the command that starts it")
-    dashboard.set_defaults(func=cmd_dashboard)
-
-    for module in (batch, report, trial, calibration, sensitivity, joint, decisions,
-                   optimise):
-        module.register(verbs)
-    compare_batches.register(verbs)  # sanisim compare A B
+    chosen = VERBS[verb].module if verb in VERBS else None
+    for name, entry in VERBS.items():
+        if name in verbs.choices:
+            continue  # registered with another verb of its module
+        if entry.module == chosen:
+            importlib.import_module(entry.module).register(verbs)
+        else:
+            verbs.add_parser(name, help=entry.help, add_help=False)
     for register in EXTRA_VERBS:
         register(verbs)
     return parser
 
 
-#: Functions ``register(subparsers)`` adding verbs from other modules (batch, report, ...).
+#: Functions ``register(subparsers)`` adding verbs from outside the table (always called).
 EXTRA_VERBS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser()
+        parser = build_parser(chosen_verb(argv))
         args = parser.parse_args(argv)
         if args.verbose:
             logging.getLogger("sanisim").setLevel(logging.INFO)

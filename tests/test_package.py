@@ -2,8 +2,10 @@
 
 What this proves: the wheel built from the project's files (those git tracks, copied to a
 temporary folder as in a fresh clone) holds everything `sanisim scenarios` (and `--where`),
-`sanisim strategies`, `sanisim validate` of a shipped experiment and `sanisim run default`
-need, and its declared dependencies are enough: it is installed with
+`sanisim strategies`, `sanisim validate` of a shipped experiment, `sanisim run default` and
+`make run`'s job by name (`sanisim batch compare_strategies`, smaller from the command line,
+then `sanisim report` in English and Indonesian) need, that `sanisim --help` answers at once
+there, and its declared dependencies are enough: it is installed with
 ``pip install --no-index`` into an empty venv (``python -m venv --without-pip`` from the base
 interpreter, no system site-packages; the project venv's pip installs into it with
 ``--python``), from a wheelhouse that ``pip download`` fills with the wheel's own dependencies,
@@ -132,3 +134,27 @@ def _check_installed(venv: Path, wheel: Path, pip: list, tmp_path: Path) -> None
     assert {"manifest.json", "monthly.csv", "monthly.parquet"} <= {
         p.name for p in results.iterdir()}
     assert len((results / "monthly.csv").read_text().splitlines()) == 1 + 7  # months 0-6
+
+    _check_make_run_job(sanisim, user)
+
+
+#: ``make run``'s job (Makefile), by the shipped experiment's name, made small: 7 runs of 150
+#: households over 6 months instead of 210 runs of 10,000 over 60.
+SMALLER = ["--replicates", "1", "--posterior", "1", "--months", "6", "--households", "150"]
+
+
+def _check_make_run_job(sanisim: Path, user: Path) -> None:
+    helped = _run([sanisim, "--help"], cwd=user).stdout
+    assert "batch" in helped and "report" in helped
+    out = user / "results" / "compare_strategies"
+    done = _run([sanisim, "batch", "compare_strategies", "--out", out, "--resume", *SMALLER,
+                 "--workers", "1", "--quiet"], cwd=user).stdout
+    assert "7 runs: 7 done, 0 failed" in done
+    first = (out / "experiment.toml").read_text().splitlines()[0]  # the wheel's own copy
+    assert "sanisim/shipped/experiments/compare_strategies.toml with" in first, first
+    _run([sanisim, "report", out, "--out", out / "report"], cwd=user)
+    _run([sanisim, "report", out, "--out", out / "laporan", "--lang", "id", "--no-network"],
+         cwd=user)  # the network figure was drawn once above
+    assert {"report.html", "tables", "figures_en"} <= {p.name for p in (out / "report").iterdir()}
+    assert {"laporan.html", "figures_id"} <= {p.name for p in (out / "laporan").iterdir()}
+    assert len((out / "summary.csv").read_text().splitlines()) == 1 + 7

@@ -32,10 +32,18 @@ from tqdm import tqdm
 from sanisim.errors import InputError
 from sanisim.outputs import default_folder, output_folder
 from sanisim.runs import run as runner
-from sanisim.runs.cli_options import add_executor_options
+from sanisim.runs.cli_options import add_executor_options, at_least, parameter, replicates
 from sanisim.runs.executors import ExecutorHandle, chosen_backend, open_executor
-from sanisim.runs.experiment import Experiment, RunSpec, _configured, load
-from sanisim.runs.grow import grow_replicates
+from sanisim.runs.experiment import (
+    MAX_RUNS,
+    OVERRIDABLE,
+    Experiment,
+    RunSpec,
+    _configured,
+    load,
+    resolve,
+)
+from sanisim.runs.grow import grow
 from sanisim.runs.run import git_commit, package_version
 from sanisim.runs.store import (
     DONE,
@@ -200,7 +208,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
         backend, workers, scheduler, dask_processes: see
             :func:`sanisim.runs.executors.open_executor`.
         resume: continue a store of the same experiment: skip its done runs, retry failed ones;
-            with more replicates than the store has (and nothing else changed), extend it.
+            with a design that adds replicates, grid values, bundles, scenarios or posterior
+            draws to the store's (and changes none of its runs), extend it.
         progress: "bar" (tqdm on stderr), "log" (INFO log lines) or "none".
         executor: run on this executor instead of opening one (it is not shut down).
 
@@ -210,8 +219,8 @@ def run_batch(experiment: Experiment | str | Path, out: str | Path | None = None
     if not isinstance(experiment, Experiment):
         experiment = load(experiment)
     out = Path(out) if out is not None else Path("results") / experiment.name
-    if resume:  # more replicates than the store has: extend it (sanisim.runs.grow)
-        grow_replicates(out, experiment)
+    if resume:  # a design that adds to the store's: extend it (sanisim.runs.grow)
+        grow(out, experiment)
     store = Store.open_for_batch(out, experiment, resume)
     try:
         statuses = store.statuses()
@@ -385,7 +394,8 @@ def _write_summary_csv(root: Path) -> None:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     backend = chosen_backend(args.backend, args.scheduler)
-    experiment = load(args.experiment)
+    overrides = {key: getattr(args, key) for key in OVERRIDABLE}
+    experiment = load(resolve(args.experiment), overrides)
     out = output_folder(Path(args.out) if args.out else default_folder(experiment.name))
 
     def terminate(signum, frame):  # a scheduler's time limit: stop like Ctrl-C
@@ -405,7 +415,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGTERM, previous)
     if report.interrupted:
         print(f"sanisim batch: interrupted; {report.finished} of {report.total} runs are in "
-              f"{out}; continue with: sanisim batch {args.experiment} --out {out} --resume",
+              f"{out}; continue with: sanisim batch {args.experiment}"
+              f"{_override_options(overrides)} --out {out} --resume",
               file=sys.stderr)
         return 130
     print(f"sanisim batch: {report.total} runs: {report.done} done, {report.failed} failed, "
@@ -422,6 +433,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _override_options(overrides: dict[str, Any]) -> str:
+    """The command-line options that set ``overrides`` (`` --months 12``), for a hint."""
+    return "".join(f" --{key} {value}" for key, value in overrides.items() if value is not None)
+
+
 def register(verbs: argparse._SubParsersAction) -> None:
     """Add the ``batch`` verb to the ``sanisim`` command."""
     batch = verbs.add_parser(
@@ -429,14 +445,25 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Run every run of an experiment file on local processes or a Dask "
                     "cluster; each finished run lands in the results folder at once, so an "
                     "interrupted batch continues with --resume. Exit 1 if a run failed.")
-    batch.add_argument("experiment", help="experiment TOML file (see docs/experiments.md)")
+    batch.add_argument("experiment", help="experiment TOML file (see docs/experiments.md), or "
+                       "the name of a shipped experiment (compare_strategies, smoke, ...)")
     add_executor_options(batch)
+    batch.add_argument("--replicates", type=replicates, default=None,
+                       help="replicates (default: the file's experiment.replicates)")
+    batch.add_argument("--months", type=parameter("run.months"), default=None,
+                       help="months of every run (default: the file's experiment.months; "
+                            "bounds of run.months)")
+    batch.add_argument("--households", type=parameter("population.households"), default=None,
+                       help="households of every run (default: the file's "
+                            "experiment.households; bounds of population.households)")
+    batch.add_argument("--posterior", type=at_least(1, MAX_RUNS), default=None, metavar="N",
+                       help="posterior draws (default: the file's experiment.posterior)")
     batch.add_argument("--out", default=None, metavar="DIR",
                        help="results folder (default: results/EXPERIMENT_NAME)")
     batch.add_argument("--resume", action="store_true",
                        help="continue the batch in --out: skip finished runs, retry failed "
-                            "ones; with more replicates in the experiment file than in the "
-                            "store, run only the new replicates")
+                            "ones; when the experiment file adds replicates, grid values, "
+                            "bundles, scenarios or posterior draws, run only the new runs")
     batch.add_argument("--quiet", action="store_true",
                        help="no progress bar; occasional progress lines for log files")
     batch.set_defaults(func=cmd_batch)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import tomli_w
 from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
@@ -68,11 +69,18 @@ from sanisim.runs.posterior import (
 )
 from sanisim.runs.results import PARAM_PREFIX
 from sanisim.runs.store import load_results as load_results
-from sanisim.scenario import Scenario, check_references, check_value, read_toml_text
+from sanisim.scenario import (
+    Scenario,
+    check_references,
+    check_value,
+    read_toml_text,
+    shipped_folder,
+)
 from sanisim.scenario import load as load_scenario
 from sanisim.streams import replicate_seed, seed_stream
 
-__all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "run_seed"]
+__all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results", "resolve",
+           "run_seed", "shipped_experiments"]
 
 TOP_KEYS = ("experiment", "grid", "lhs")
 EXPERIMENT_KEYS = ("name", "description", "seed", "replicates", "months", "households",
@@ -320,10 +328,50 @@ def is_experiment_file(path: str | Path) -> bool:
     return isinstance((peek_toml(path, suffix=None) or {}).get("experiment"), dict)
 
 
-def load(path: str | Path) -> Experiment:
-    """Read and validate an experiment file; every mistake is a one-line :class:`InputError`."""
+def shipped_experiments() -> dict[str, Path]:
+    """The shipped experiment files by name (``compare_strategies``, ``smoke``, ...): the
+    experiment files of the repository's ``experiments/`` folder, or of the installed
+    package's copy (:func:`sanisim.scenario.shipped_folder`)."""
+    folder = shipped_folder("experiments")
+    return {path.stem: path for path in sorted(folder.glob("*.toml"))
+            if is_experiment_file(path)}
+
+
+def resolve(ref: str | Path) -> Path:
+    """The experiment file ``ref`` names: a path as given, else the name of a shipped
+    experiment (``compare_strategies`` or ``compare_strategies.toml``); else one line naming
+    the shipped ones."""
+    path = Path(ref)
+    if path.exists():
+        return path
+    shipped = shipped_experiments()
+    if path.parent == Path(".") and path.suffix in ("", ".toml") and path.stem in shipped:
+        return shipped[path.stem]
+    raise InputError(str(ref), None, "no such file, nor the name of a shipped experiment "
+                     f"(shipped: {', '.join(shipped) or 'none'})")
+
+
+#: What the command line may set in ``[experiment]`` (``sanisim batch --months 12 ...``).
+OVERRIDABLE = ("replicates", "months", "households", "posterior")
+
+
+def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Experiment:
+    """Read and validate an experiment file; every mistake is a one-line :class:`InputError`.
+
+    ``overrides`` (keys of :data:`OVERRIDABLE`) replace the file's ``[experiment]`` values
+    before it is checked, as if the file said so; the experiment's text (kept in the results
+    store) is then the file's tables with the new values, headed by a comment naming them.
+    """
     path = Path(path)
     raw, text = read_toml_text(path)
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    unknown = sorted(set(overrides) - set(OVERRIDABLE))
+    if unknown:
+        raise ValueError(f"cannot override {unknown}; allowed: {OVERRIDABLE}")
+    if overrides and isinstance(raw.get("experiment"), dict):
+        raw = {**raw, "experiment": {**raw["experiment"], **overrides}}
+        said = ", ".join(f"{key} = {value}" for key, value in overrides.items())
+        text = f"# {path} with {said} from the command line\n{tomli_w.dumps(raw)}"
     return from_dict(raw, str(path), path, text)
 
 

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +13,13 @@ import mesa
 import numpy as np
 import pandas as pd
 
-import sanisim
 from sanisim.ladder import RUNG_COLUMNS
 from sanisim.ledger import cumulative_costs
 from sanisim.model import FUNDERS, SanitationModel
+from sanisim.provenance import commit_of as commit_of
+from sanisim.provenance import git_commit, package_version
+from sanisim.provenance import installed_commit as installed_commit
+from sanisim.provenance import is_own_checkout as is_own_checkout
 from sanisim.scenario import Scenario
 
 
@@ -29,68 +28,6 @@ class RunResult:
     monthly: pd.DataFrame
     summary: dict[str, Any]
     manifest: dict[str, Any]
-
-
-def package_version() -> str:
-    """The installed distribution's version (``sanisim.__version__``)."""
-    return sanisim.__version__
-
-
-@cache
-def git_commit() -> str:
-    """The commit of the sanisim source this process runs, or 'unknown'.
-
-    From sanisim's own git checkout (:func:`commit_of`, with ``-dirty`` when the package's
-    files differ from it), else the commit pip recorded when it installed sanisim from a git
-    URL (:func:`installed_commit`), else ``"unknown"``. A venv inside another repository
-    never records that repository's commit.
-    """
-    return (commit_of(Path(sanisim.__file__).resolve().parent) or installed_commit()
-            or "unknown")
-
-
-def is_own_checkout(package_dir: Path, toplevel: str | Path | None) -> bool:
-    """Whether git's top-level directory ``toplevel`` is sanisim's own source tree: the
-    directory holding ``package_dir`` and a ``pyproject.toml`` of the project "sanisim"."""
-    if not toplevel:
-        return False
-    root = Path(package_dir).resolve().parent
-    if Path(toplevel).resolve() != root:
-        return False
-    try:
-        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False
-    return project.get("project", {}).get("name") == "sanisim"
-
-
-def commit_of(package_dir: Path) -> str | None:
-    """The commit of the checkout holding ``package_dir``, if it is sanisim's own (see
-    :func:`is_own_checkout`); ``-dirty`` when the package's files differ from it."""
-    root = Path(package_dir).resolve().parent
-
-    def git(*args: str) -> str:
-        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
-                              timeout=5, check=True).stdout.strip()
-
-    try:
-        if not is_own_checkout(package_dir, git("rev-parse", "--show-toplevel")):
-            return None
-        commit = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--", Path(package_dir).name)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return commit + ("-dirty" if dirty else "")
-
-
-def installed_commit() -> str | None:
-    """The commit pip recorded when it installed sanisim from git (``direct_url.json``)."""
-    try:
-        text = distribution("sanisim").read_text("direct_url.json")
-        commit = json.loads(text or "{}").get("vcs_info", {}).get("commit_id")
-    except (PackageNotFoundError, ValueError, AttributeError):
-        return None
-    return str(commit) if commit else None
 
 
 def manifest(scenario: Scenario, seed: int, months: int, households: int, bundle: str,

@@ -260,7 +260,7 @@ class Store:
             if manifest is None:
                 manifest = store._rebuild_manifest(experiment, problem or "damaged")
             if manifest.get("experiment_hash") != experiment.hash:
-                raise InputError(str(root), "--out", _mismatch(manifest, experiment))
+                raise InputError(str(root), "--out", mismatch(manifest, experiment))
             finished = store.statuses()
             if finished and not resume:
                 raise InputError(str(root), "--out", f"already holds {len(finished)} of "
@@ -512,8 +512,9 @@ def _only_store_skeleton(root: Path) -> bool:
     return True
 
 
-def _mismatch(manifest: dict[str, Any], experiment) -> str:
-    """Why a folder's results are not this experiment's, in one line."""
+def mismatch(manifest: dict[str, Any], experiment, detail: str = "") -> str:
+    """Why a folder's results are not this experiment's, in one line (``detail``: why, when
+    the caller knows better than a comparison of the scenarios)."""
     name = manifest.get("experiment")
     if name != experiment.name:
         return (f"holds results of experiment {name!r} (hash {manifest.get('experiment_hash')}),"
@@ -522,11 +523,13 @@ def _mismatch(manifest: dict[str, Any], experiment) -> str:
                if {"name": s.name, "config_hash": s.config_hash} not in [
                    {"name": m.get("name"), "config_hash": m.get("config_hash")}
                    for m in manifest.get("scenarios", [])]]
-    why = (f"scenario {', '.join(map(repr, changed))} changed" if changed
-           else "the experiment's design changed")
+    why = detail or (f"scenario {', '.join(map(repr, changed))} changed" if changed
+                     else "the experiment's design changed")
     return (f"holds results of an earlier version of experiment {name!r} (hash "
             f"{manifest.get('experiment_hash')}, now {experiment.hash}: {why}); results of two "
-            "designs cannot be mixed; choose another folder")
+            "designs cannot be mixed (with --resume, a design that only adds replicates, grid "
+            "values, bundles, scenarios or posterior draws grows the store); choose another "
+            "folder")
 
 
 # --------------------------------------------------------------------------- reading
