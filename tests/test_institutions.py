@@ -280,3 +280,28 @@ def test_monitoring_catches_broken_plants_sooner(kulon_progo):
 def test_a_bad_group_value_is_one_line_naming_file_and_key(capsys, write_scenario, text, key):
     path = write_scenario('name = "bad"\n' + text)
     cli_failure(capsys, ["validate", path], str(path), key)
+
+
+def test_plants_fill_and_are_emptied_only_when_their_group_pays(kulon_progo):
+    """Without a schedule a plant is emptied when full, paid from fees; a group without fees
+    cannot pay, so its plants fill and stay full."""
+    fast = kulon_progo.with_params({"groups.fill_months": 6.0})
+    paying = run(fast, 5, communal(fast, "sanimas", desludge_every=0, **MANY_PLANTS),
+                 months=36)
+    assert paying.monthly_table()["sanimas_desludging_paid"].sum() > 0
+    ksm = paying.strategies[0].ksm
+    built = ksm.built_month[: ksm.n] >= 0
+    assert np.any(ksm.last_emptied[: ksm.n][built] > ksm.built_month[: ksm.n][built])
+
+    strategy = communal(fast, "sanimas", desludge_every=0, fee=0.0, om_cost=0.0, **MANY_PLANTS)
+    model = SanitationModel(fast, seed=5, households=HOUSEHOLDS, strategies=[strategy],
+                            household_agents=False)
+    fill = np.zeros(model.n_rt)
+    for _ in range(36):
+        model.step()
+        running = strategy.ksm.at(Stage.OPERATING)
+        assert np.all(strategy.ksm.fill[running] >= fill[running])
+        fill = strategy.ksm.fill.copy()
+    table = model.monthly_table()
+    assert table["sanimas_desludging_paid"].sum() == 0
+    assert table["sanimas_plants_full"].iloc[-1] > 0
