@@ -46,6 +46,9 @@ class Builder(Protocol):
     ``order`` takes rows as orders and returns a bool mask of the rows taken
     (:meth:`SanitationModel.start_building`), and ``build`` starts queued orders within
     capacity at the start of the construction phase (clearing ``households.queued``).
+    A builder serves septic toilets only (entrepreneurs sell them; local masons build pit
+    toilets) unless its class sets ``any_technology = True``: a price reduction that a
+    household takes to whichever toilet it builds (a voucher).
     """
 
     def active(self, month: int) -> bool: ...
@@ -200,9 +203,22 @@ class SanitationModel(mesa.Model):
         pit = hh.repair_due[rows] & hh.pit_toilet[rows]
         price = np.where(hh.repair_due[rows], p["costs.repair_share"] * self.toilet_price(pit),
                          p["costs.toilet"])
-        septic = ~pit
+        return self._quoted(rows, price, pit)
+
+    def price_of_pit_toilet(self, rows: np.ndarray) -> np.ndarray:
+        """Price (rupiah) for each row of a new pour-flush pit toilet: the local masons'
+        price, less what a price reduction the row holds pays (a voucher)."""
+        price = np.full(rows.size, self.params["costs.basic_pit"])
+        return self._quoted(rows, price, np.ones(rows.size, bool))
+
+    def _quoted(self, rows: np.ndarray, price: np.ndarray, pit: np.ndarray) -> np.ndarray:
+        """``price`` as the open builders quote it: septic toilets (``~pit``) by every
+        builder, pit toilets only by those serving any technology (:class:`Builder`)."""
         for builder in self.open_builders():
-            price[septic] = builder.quote(self, rows[septic], price[septic])
+            served = np.ones(rows.size, bool) if getattr(builder, "any_technology", False) \
+                else ~pit
+            if served.any():
+                price[served] = builder.quote(self, rows[served], price[served])
         return price
 
     def toilet_price(self, pit_toilet: np.ndarray) -> np.ndarray:
@@ -242,7 +258,8 @@ class SanitationModel(mesa.Model):
         if builders:  # builders sell septic toilets; local masons build pits and pit toilets
             free = np.ones(rows.size, bool)
             for builder in builders:
-                ask = free & ~hh.build_pit[rows]
+                ask = free if getattr(builder, "any_technology", False) else (
+                    free & ~hh.build_pit[rows])
                 free[ask] = ~builder.order(self, rows[ask], target, paid[ask])
             hh.queued[rows[~free]] = True
             paid = paid[free]
@@ -335,7 +352,7 @@ class SanitationModel(mesa.Model):
         pit = hh.repair_due[rows] & hh.pit_toilet[rows]  # a repair keeps the technology
         self.start_building(rows[own], Rung.BASIC, paid_by_household=price[own],
                             pit_toilet=pit[own])
-        unwilling = self._pit_toilet(rows[~willing])
+        unwilling = self.buy_pit_toilet(rows[~willing])
         fresh = willing & ~own & ~hh.applying[rows]  # waiting applications stay in their queue
         rows, price = rows[fresh], price[fresh]
 
@@ -356,7 +373,7 @@ class SanitationModel(mesa.Model):
             give_up = self.streams["purchase:fallback"].random(at_od.size) < p[
                 "purchase.fallback"]
             at_od = at_od[give_up | hh.pressed[at_od]]
-        at_od = self._pit_toilet(at_od)
+        at_od = self.buy_pit_toilet(at_od)
         planned, helped = self._plan_help(at_od)
         can_dig = (hh.savings[at_od] >= p["costs.pit"]) | helped
         if p["mechanisms.sharing"]:  # share by preference, or when a pit is out of reach
@@ -383,20 +400,20 @@ class SanitationModel(mesa.Model):
         hh.applying[done] = False
         hh.pressed[done] = False
 
-    def _pit_toilet(self, rows: np.ndarray) -> np.ndarray:
+    def buy_pit_toilet(self, rows: np.ndarray) -> np.ndarray:
         """Rows that buy the cheaper improved toilet (a pour-flush pit toilet) now, when
         ``mechanisms.technology`` is on and it is within their willingness to pay and savings;
         returns the other rows. Failed toilets waiting for repair are not offered it."""
         p, hh = self.params, self.households
         if not p["mechanisms.technology"] or rows.size == 0:
             return rows
-        price = p["costs.basic_pit"]
+        price = self.price_of_pit_toilet(rows)
         able = ~hh.repair_due[rows]
         if p["mechanisms.willingness_to_pay"]:
             able &= hh.wtp[rows] >= price
         if p["behaviour.money_constraint"]:
             able &= hh.savings[rows] >= price
-        self.start_building(rows[able], Rung.BASIC, paid_by_household=price,
+        self.start_building(rows[able], Rung.BASIC, paid_by_household=price[able],
                             pit_toilet=True)
         return rows[~able]
 

@@ -175,6 +175,12 @@ PARAMETERS: tuple[Param, ...] = (
     _p("population.start_shares.safely_managed", 0.0742, "share of households",
        "Starting share with safely managed sanitation (rung 4).", f"{_SUSENAS}: 7.42%",
        0.0, 1.0),
+    _p("population.start_pit_toilets", 0.0, "share of starting basic toilets",
+       "Share of the starting own improved toilets (basic) that are pour-flush toilets on a "
+       "pit without a tank (the technology of mechanisms.technology), given to the poorest "
+       "owners; the rest have septic tanks.",
+       "assumption: Indonesian 'layak' toilets counted with a tank; settings where improved "
+       "means a pit latrine with a slab (Zambia, rural India, Ghana) set 1", 0.0, 1.0),
     # --- psychosocial factors (RANAS) -----------------------------------------
     _p("factors.risk", 0.5, "index 0-1", "Mean perceived risk (vulnerability, severity).",
        "assumption: index scaled to 0-1 (Mosler 2012 RANAS blocks)", 0.0, 1.0),

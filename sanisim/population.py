@@ -172,9 +172,20 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
         in_use=rung >= 1, owned=owned_facility(rung), ever_owned=owned_facility(rung) > 0,
         host=np.full(n, -1, np.int32), wtp=np.full(n, np.inf), landless=np.zeros(n, bool),
         failed_month=np.full(n, -1, np.int16), pressed=np.zeros(n, bool),
-        pit_toilet=np.zeros(n, bool),  # assumption: the starting toilets have septic tanks
+        pit_toilet=_starting_pit_toilets(rung, income, params["population.start_pit_toilets"]),
         build_pit=np.zeros(n, bool),
     )
+
+
+def _starting_pit_toilets(rung: np.ndarray, income: np.ndarray, share: float) -> np.ndarray:
+    """Which starting toilets at basic are pour-flush pit toilets (no tank): ``share`` of
+    them, the poorest owners' (no random draw, so a share of 0 changes nothing)."""
+    pit = np.zeros(rung.size, bool)
+    basic = np.flatnonzero(rung == 3)
+    count = int(round(share * basic.size))
+    if count:
+        pit[basic[np.argsort(income[basic], kind="stable")[:count]]] = True
+    return pit
 
 
 def owned_facility(rung: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ with a contained septic tank (``costs.toilet``; it can be emptied and become saf
 and a cheaper pour-flush toilet over a lined pit (``costs.basic_pit``; ``households.pit_toilet``,
 never safely managed), built by local masons. A household unwilling to pay the septic price, or
 falling back at open defecation, builds the pit toilet when it is within its willingness to pay
-and savings (:meth:`SanitationModel._pit_toilet`).
+and savings (:meth:`SanitationModel.buy_pit_toilet`).
 
 **Sharing** (``mechanisms.sharing``). A household at open defecation that does not buy a
 toilet shares (with probability ``sharing.preference``, or always when it cannot afford a pit;
@@ -85,13 +85,16 @@ def willing(model: SanitationModel, rows: np.ndarray, price: np.ndarray) -> np.n
     return model.households.wtp[rows] >= price
 
 
-def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False) -> np.ndarray:
+def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
+          any_technology: bool = False) -> np.ndarray:
     """A sales offer in person to ``rows``: who decides on the spot (rows returned).
 
     The price is the one the row would be quoted now (:meth:`price_to_basic`). With ``loan``
     the offer comes with a loan (the cooperative's terms decide, as for any application);
-    without, the household must pay from its savings. Does nothing when the point-of-sale
-    mechanism is off.
+    without, the household must pay from its savings. With ``any_technology`` (a voucher, not
+    an entrepreneur's septic toilet) a household that cannot take the septic toilet may take
+    the cheaper pit toilet at its reduced price on the spot (``mechanisms.technology``). Does
+    nothing when the point-of-sale mechanism is off.
     """
     p, hh = model.params, model.households
     if not p["mechanisms.point_of_sale"] or rows.size == 0:
@@ -101,16 +104,18 @@ def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False) -> np.nd
                 & (hh.build_left[rows] < 0) & ~hh.applying[rows]]
     price = model.price_to_basic(rows)
     keep = willing(model, rows, price)
-    rows, price = rows[keep], price[keep]
-    cash = hh.savings[rows] >= price if p["behaviour.money_constraint"] else np.ones(
-        rows.size, bool)
+    cash = keep & (hh.savings[rows] >= price) if p["behaviour.money_constraint"] else keep
     model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash])
+    decided = cash.copy()
+    if any_technology:  # the cheaper toilet the offer also pays for, when within reach
+        rest = rows[~cash]
+        decided[~cash] = ~np.isin(rest, model.buy_pit_toilet(rest), assume_unique=True)
     if not loan:
-        return rows[cash]
-    borrowers = rows[~cash]
+        return rows[decided]
+    borrowers = rows[keep & ~decided]
     hh.intent[borrowers] = np.maximum(hh.intent[borrowers], p["behaviour.intent_months"])
     hh.referred[borrowers] = True  # first in the cooperative's queue
-    return rows
+    return rows[keep | decided]
 
 
 # --------------------------------------------------------------------------- sharing

@@ -332,3 +332,61 @@ def test_a_plan_for_own_latrines_and_mutual_help_raise_own_latrines(low):
     unhelped = run(low.with_params(none), 1, 24, trigger)
     assert helped.totals[("households", "mutual help")] > 0
     assert unhelped.totals.get(("households", "mutual help"), 0.0) == 0.0
+
+
+def test_a_voucher_pays_for_a_pit_toilet_too(low):
+    """A voucher that covers any toilet (``covers = "any"``) brings the pit toilet within reach
+    of holders who cannot take the septic toilet: more of them reach basic, and vouchers are
+    redeemed on pit toilets at the pit price; ``covers = "septic"`` never pays for one."""
+    def vouchers(covers):
+        return lambda: [strategy("voucher", vouchers_per_month=300, value_share=0.75,
+                                 poor_only=True, covers=covers)]
+
+    def poor_basic(covers):
+        def measure(scenario, seed):
+            hh = run(scenario, seed, 12, vouchers(covers)).households
+            return float((hh.rung[hh.poor] >= Rung.BASIC).mean())
+        return measure
+
+    mean, se = mean_and_se(np.array([poor_basic("any")(low, s) - poor_basic("septic")(low, s)
+                                     for s in SEEDS]))
+    assert mean > 3 * se and mean > 0.01, (mean, se)
+
+    for covers in ("any", "septic"):
+        model = SanitationModel(low, seed=2, households=2000, strategies=vouchers(covers)(),
+                                household_agents=False)
+        v, hh = model.strategies[0], model.households
+        on_pits = []  # (rows redeemed on a pit toilet, value booked to each)
+        redeem = v._redeem
+
+        def recording(model, rows, value, redeem=redeem):
+            pit = hh.build_pit[rows]
+            on_pits.append((rows[pit], np.broadcast_to(value, rows.shape)[pit]))
+            redeem(model, rows, value)
+
+        v._redeem = recording
+        model.run(12)
+        rows = np.concatenate([r for r, _ in on_pits])
+        values = np.concatenate([x for _, x in on_pits])
+        if covers == "any":
+            assert rows.size > 0 and hh.poor[rows].all()
+            np.testing.assert_allclose(values, 0.75 * low["costs.basic_pit"])
+        else:
+            assert rows.size == 0
+
+
+def test_starting_pit_toilets_are_the_poorest_owners_and_zero_changes_nothing(default):
+    """``population.start_pit_toilets`` makes that share of the starting basic toilets pit
+    toilets (the poorest owners'); at 0 the population is the one without the key."""
+    share = 0.5
+    model = SanitationModel(default.with_params({"population.start_pit_toilets": share}),
+                            seed=4, households=3000, household_agents=False)
+    hh = model.households
+    basic = hh.rung == Rung.BASIC
+    assert hh.pit_toilet[basic].mean() == pytest.approx(share, abs=1e-3)
+    assert not hh.pit_toilet[~basic].any()
+    assert hh.income[basic & hh.pit_toilet].max() <= hh.income[basic & ~hh.pit_toilet].min()
+    plain = SanitationModel(default, seed=4, households=3000, household_agents=False)
+    assert not plain.households.pit_toilet.any()
+    np.testing.assert_array_equal(plain.households.rung, hh.rung)
+    np.testing.assert_array_equal(plain.households.savings, hh.savings)

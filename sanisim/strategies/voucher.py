@@ -10,7 +10,8 @@ Each month (phase ``programmes``) up to ``vouchers_per_month`` eligible househol
 basic, not building, without a voucher so far (poor only if ``poor_only``) — receive one,
 chosen by ``targeting``, as far as the budget not yet promised covers its value. A voucher
 pays ``value_share`` of the price of the toilet (a new one or a repair, whatever the builder
-quotes) and is valid for ``valid_months``. While valid the strategy is a
+quotes; with ``covers = "any"`` a toilet with a septic tank or the cheaper pour-flush pit
+toilet of ``mechanisms.technology``, whichever the household builds) and is valid for ``valid_months``. While valid the strategy is a
 :class:`~sanisim.model.Builder` that quotes the reduced price to its holders; when a holder
 builds, the voucher is redeemed and its value booked to the funder (the household pays the
 rest). With ``mechanisms.point_of_sale`` the voucher is handed over in person: a decision on
@@ -57,7 +58,19 @@ class Voucher(Programme):
               "model switch", choices=("poorest_first", "lottery", "whole_community")),
         Param("poor_only", False, "",
               "Whether only households below the poverty line are eligible.", "model switch"),
+        Param("covers", "any", "",
+              "Which toilets the voucher pays its share of: any (a toilet with a septic tank or "
+              "the pour-flush pit toilet of mechanisms.technology, whichever the household "
+              "builds) or septic (a contained tank only, as a programme aiming at safely "
+              "managed sanitation may require).",
+              "model switch; Guiteras, Levinsohn & Mobarak 2015 and the Total Sanitation "
+              "Campaign (Patil et al. 2014) paid for pit latrines", choices=("any", "septic")),
     )
+
+    @property
+    def any_technology(self) -> bool:
+        """Whether the voucher reduces the price of a pit toilet too (:class:`Builder`)."""
+        return self.covers == "any"
 
     def setup(self, model: SanitationModel) -> None:
         super().setup(model)
@@ -139,7 +152,7 @@ class Voucher(Programme):
         self.promised += chosen.size * value
         self.counts["issued"] = chosen.size
         self.issued_total += chosen.size
-        purchase.offer(model, chosen)
+        purchase.offer(model, chosen, any_technology=self.any_technology)
 
     def _redeem(self, model: SanitationModel, rows: np.ndarray, value: np.ndarray) -> None:
         if rows.size == 0:
