@@ -107,6 +107,8 @@ def _p(key, default, unit, meaning, source, low=None, high=None, choices=None) -
 _CJ = "Cameron, Olivia & Shah 2019"
 _SUSENAS = "BPS Susenas via Bappenas/Kemenkes (2018)"
 _HARTER = "Harter, Inauen & Mosler 2020"
+_KP = "SANIMAS Kulon Progo"
+_PLAN = "SANIMAS planning guide"
 
 PARAMETERS: tuple[Param, ...] = (
     # --- run -------------------------------------------------------------------
@@ -311,6 +313,11 @@ PARAMETERS: tuple[Param, ...] = (
     _p("mechanisms.repair", True, "",
        "A failed toilet is repaired at once when affordable, or abandoned after a while.",
        "model switch (false: a failed toilet waits for a new decision to build)"),
+    _p("mechanisms.community_groups", False, "",
+       "Communal plants are planned, built and run by community groups (KSM/KPP) with "
+       "capacities on four aspects, participatory planning gates, co-management, monitoring "
+       "and a service chain (sanisim.institutions; docs/model.md 7.15).",
+       "model switch (false: the communal strategy's groups only collect fees and pay O&M)"),
     # --- community dynamics ---------------------------------------------------
     _p("community.social_capital", 0.571, "index 0-1",
        "Mean social capital of an RT (collective action, trust, leaders who follow up); "
@@ -422,6 +429,100 @@ PARAMETERS: tuple[Param, ...] = (
        "Months after which a failed facility not repaired is abandoned (a rebuild costs the "
        "full price).", "assumption: collapsed pits and superstructures decay (Delaire et al. "
        "2022)", 1, 600),
+    # --- community groups running communal plants (mechanisms.community_groups) ---
+    _p("groups.socialisation_months", 1, "months",
+       "Shortest social preparation of an RT (socialisation, village and RT/RW meetings).",
+       f"{_PLAN}: the first stage of SANIMAS planning; duration assumption", 1, 60),
+    _p("groups.forming_months", 2, "months",
+       "Shortest time to form and legalise the community group (KSM).",
+       f"{_PLAN}: institutionalisation; duration assumption (a village decree or notary "
+       "deed takes weeks to months)", 1, 60),
+    _p("groups.planning_months", 3, "months",
+       "Shortest planning stage: mapping, identification, the community sanitation "
+       "improvement action plan (CSIAP) and RKM.",
+       f"{_PLAN}: planning stage; duration assumption", 1, 60),
+    _p("groups.approval_months", 3, "months",
+       "Months from a finished plan to its approval and funding (village development "
+       "meeting, musrenbang), before construction can start.",
+       f"{_PLAN}: plans enter the musrenbang; duration assumption", 0, 60),
+    _p("groups.construction_months", 4, "months",
+       "Months to build a communal plant and its piped connections.",
+       "assumption: a small plant and network is one dry-season building job", 1, 60),
+    _p("groups.attendance", 0.6, "probability per meeting",
+       "Chance that a household at the scenario's mean norm (factors.norm) attends a "
+       "planning meeting of its RT; scaled by its own norm / factors.norm (at most 1).",
+       "assumption: well over half of RT households come to a meeting of their own RT", 0.0,
+       1.0),
+    _p("groups.quorum", 0.5, "share of RT households",
+       "Turn-out a planning meeting needs for its stage to be passed.",
+       f"{_PLAN}: decisions are made by the community in meetings; quorum assumption",
+       0.0, 1.0),
+    _p("groups.patience", 6, "months",
+       "Months beyond a planning stage's shortest duration after which a group that has not "
+       "reached the quorum is dropped (no plant).", "assumption", 0, 600),
+    _p("groups.turnout_weight", 0.5, "share",
+       "Weight of the mean turn-out of a group's meetings in its starting capacities: "
+       "c0 = (1 - w) x the strategy's aspect + w x turn-out.",
+       f"assumption: {_KP} ties sustainability to participation in planning", 0.0, 1.0),
+    _p("groups.participation_effect", 0.1, "share of gap to 1",
+       "Share of the gap to 1 closed in a household's injunctive norm (commitment) and "
+       "self-regulation (upkeep) by each planning meeting it attends.",
+       "assumption: participation builds ownership (SANIMAS planning guide); exposed to "
+       "sensitivity analysis", 0.0, 1.0),
+    _p("groups.capacity_decay", 0.015, "share per month",
+       "Monthly loss of a group's capacities (members leave, routines lapse), times "
+       "1 + institutional_lapse x (1 - institutional capacity).",
+       f"assumption: half-life near four years without support ({_KP}: groups weaken "
+       "without co-management)", 0.0, 1.0),
+    _p("groups.comanagement_upkeep", 0.03, "share of gap to 1 per month",
+       "Share of the gap to 1 of each capacity that full co-management by village and "
+       "district restores a month (training, supervision; scaled by the strategy's "
+       "comanagement level).",
+       f"{_KP}: co-management with village and district sustains groups; value assumption "
+       "(full co-management holds capacities near two thirds)", 0.0, 1.0),
+    _p("groups.institutional_lapse", 0.3, "probability per month",
+       "Chance that a group without institutional capacity skips a month's fee collection "
+       "(scaled by 1 - institutional capacity); also speeds the loss of capacities.",
+       f"assumption after {_KP}: weak institutions let collection and upkeep lapse", 0.0,
+       1.0),
+    _p("groups.collection_gap", 0.5, "share",
+       "Share of members' payments lost by a group with no financial and governance "
+       "capacity: the payment chance is multiplied by 1 - gap x (1 - sqrt(financial x "
+       "governance)).",
+       f"assumption after {_KP}: fees depend on financial and governance capacity", 0.0,
+       1.0),
+    _p("groups.fill_months", 36.0, "months",
+       "Months for a plant with every planned household connected to fill with sludge.",
+       "assumption: communal plants are designed to be desludged every 2-3 years", 1.0,
+       600.0),
+    _p("groups.desludging_share", 0.25, "share of costs.desludging_fee",
+       "Cost of emptying a full plant per connection, as a share of one household tank's "
+       "emptying fee.",
+       "assumption: about 0.6 m3 of sludge per household in three years, against a 2-3 m3 "
+       "truckload for one household tank", 0.0, 10.0),
+    _p("groups.breakdown", 0.03, "probability per month",
+       "Monthly chance that a working plant breaks down (blocked pipes, broken pump, "
+       "damaged chamber) when its group has no technical capacity.",
+       "assumption; exposed to sensitivity analysis", 0.0, 1.0),
+    _p("groups.technical_protection", 0.8, "share",
+       "Share of the breakdown hazard that full technical capacity prevents.",
+       f"assumption after {_KP}: technical capacity keeps plants working", 0.0, 1.0),
+    _p("groups.full_multiplier", 3.0, "ratio",
+       "Breakdown hazard multiplier for a plant full of sludge.",
+       "assumption: full tanks are a main failure cause (Delaire et al. 2022)", 1.0, 100.0),
+    _p("groups.detection", 0.2, "probability per month",
+       "Monthly chance that a broken plant is noticed and reported without monitoring.",
+       f"assumption; {_KP}: routine monitoring and evaluation catch failing plants", 0.0,
+       1.0),
+    _p("groups.repair_cost", 10_000.0, "rupiah per connection",
+       "Bill of one repair of a plant, per household it was built for.",
+       "assumption: minor works (pipes, pump, manholes), half a month of fees", 0.0, 1e9),
+    _p("groups.broken_fail_after", 6, "months",
+       "Months a plant may stay broken before its group gives it up.",
+       "assumption: households go back to their old toilets within months", 1, 600),
+    _p("groups.disband_below", 0.15, "index 0-1",
+       "Institutional capacity below which a group disbands and its plant fails.",
+       "assumption", 0.0, 1.0),
     # --- social network --------------------------------------------------------
     _p("network.kind", "community", "", "Social network generator.", "model switch",
        choices=("community", "watts_strogatz", "erdos_renyi", "complete", "edgelist")),
