@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure

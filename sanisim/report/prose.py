@@ -26,8 +26,9 @@ from markupsafe import Markup
 
 from sanisim.i18n import LANGUAGES, check_lang, number
 
-__all__ = ["LANGUAGES", "check_lang", "draws_held", "figure", "fund", "holds", "interval_note", "keys",
-           "prose", "sentence", "table_caption", "text", "uncertainty_sentence", "word", "years"]
+__all__ = ["LANGUAGES", "check_lang", "draws_held", "figure", "fund", "holds", "interval_note",
+           "keys", "prose", "sentence", "table_caption", "text", "uncertainty_sentence", "word",
+           "years"]
 
 
 @cache

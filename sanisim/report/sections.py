@@ -1,6 +1,6 @@
 """The parts a report page is made of: sections (a district, the comparison of districts, a
-sweep, what to fund), their figures (a wide image and a phone-width one, embedded as data URLs) and the
-folder the figure files are written to.
+sweep, what to fund), their figures (a wide image and a phone-width one, embedded as data
+URLs) and the folder the figure files are written to.
 """
 
 from __future__ import annotations
