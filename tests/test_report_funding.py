@@ -262,6 +262,18 @@ def test_an_optimise_folder_alone_gives_the_robust_choices(outputs, tmp_path):
     assert prose.fund("sure_title", "en") not in page
 
 
+def test_an_empty_pareto_set_is_said_in_words(outputs, tmp_path):
+    search = _copy(outputs, tmp_path, "optimise")
+    pareto = pd.read_csv(search / "pareto.csv")
+    pareto.iloc[:0].to_csv(search / "pareto.csv", index=False)  # no mix within the budgets
+    for lang in i18n.LANGUAGES:
+        part = _part(funding_section(read_outputs(None, search), Images(tmp_path / "f"), lang),
+                     "fund-choices")
+        assert part.tables == []
+        assert part.sentences[-1] == prose.fund("choices_none", lang, mixes=4,
+                                                share=i18n.percent(0.9, lang, 0))
+
+
 # --------------------------------------------------------------------------- bad input
 
 

@@ -163,7 +163,9 @@ def _manifest(path: Path, kind: str, option: str, command: str,
     return manifest
 
 
-def _table(file: Path, columns: tuple[str, ...], command: str) -> pd.DataFrame:
+def _table(file: Path, columns: tuple[str, ...], command: str, empty: bool = False
+           ) -> pd.DataFrame:
+    """A CSV output with ``columns``; ``empty``: it may have no rows (an empty Pareto set)."""
     if not file.is_file():
         raise InputError(str(file), None, f"missing; expected the file '{command}' writes")
     try:
@@ -174,7 +176,7 @@ def _table(file: Path, columns: tuple[str, ...], command: str) -> pd.DataFrame:
     if missing:
         raise InputError(str(file), None, f"lacks column(s) {', '.join(missing)}; expected "
                          f"the table '{command}' writes with columns {', '.join(columns)}")
-    if table.empty:
+    if table.empty and not empty:
         raise InputError(str(file), None, f"has no rows; expected the table '{command}' "
                          "writes")
     return table
@@ -222,7 +224,8 @@ def read_optimise(path: str | Path) -> OptimiseOutput:
     if not objectives:
         raise InputError(str(folder / "manifest.json"), "objectives", "expected a table of "
                          "objective: maximise or minimise")
-    pareto = _table(folder / "pareto.csv", (*PARETO_COLUMNS, *objectives), "sanisim optimise")
+    pareto = _table(folder / "pareto.csv", (*PARETO_COLUMNS, *objectives), "sanisim optimise",
+                    empty=True)  # no mix within the budgets: said so on the page
     files = {}
     for bundle in pareto["bundle"].astype(str):
         file = folder / "pareto" / f"{bundle}.toml"

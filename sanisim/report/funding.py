@@ -166,6 +166,9 @@ def choices_part(search: OptimiseOutput, labels: Labels, lang: str) -> Part:
     part.sentences.append(word("choices_search", lang, mixes=int(manifest["mixes"]),
                                n=len(front), share=share, runs=int(manifest["runs_per_mix"]),
                                holds=holds_text(manifest["interval_holds"], lang)))
+    if front.empty:
+        part.sentences[-1] = word("choices_none", lang, mixes=int(manifest["mixes"]), share=share)
+        return part
     benefit = next((o for o, more in objectives.items() if more), None)
 
     def described(row: pd.Series) -> str:
