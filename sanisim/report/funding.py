@@ -314,9 +314,9 @@ def sure_part(decide: DecideOutput, labels: Labels, images: Images, lang: str) -
                                    b=labels.option(b), pairs=pairs,
                                    p=percent(beats(decide, "basic_or_better", a, b), lang),
                                    q=percent(beats(decide, "public_cost", a, b), lang)))
-    segments = [word("ceac_segment", lang, low=i18n.rupiah(lo, lang),
-                     high=i18n.rupiah(hi, lang), option=labels.option(b),
-                     p=_range(pl, ph, lang))
+    segments = [word("ceac_segment" if hi > lo else "ceac_point", lang,
+                     low=i18n.rupiah(lo, lang), high=i18n.rupiah(hi, lang),
+                     option=labels.option(b), p=_range(pl, ph, lang))
                 for lo, hi, b, pl, ph in ceac_segments(decide)]
     part.sentences.append(word("ceac_sentence", lang, segments="; ".join(segments)))
     view = TableView(word("sure_table", lang, pairs=pairs, holds=holds),
