@@ -67,8 +67,7 @@ def cmd_report(args) -> int:
 def register(verbs) -> None:
     """Add the ``report`` verb to the ``sanisim`` command."""
     parser = verbs.add_parser(
-        "report", help="write the policy report (HTML, figures, tables) for a results folder "
-                       "and/or decision outputs",
+        "report", help="write the policy report (HTML, figures, tables) for a results folder",
         description="Read a results folder written by 'sanisim batch' and write one "
                     "self-contained HTML report (figures embedded, opens offline), the figures "
                     "as PNG and SVG and the tables as CSV. With --decisions (the output folder "
