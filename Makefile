@@ -20,7 +20,8 @@ run: $(STAMP)
 	$(BIN)/sanisim report results/compare_strategies --out results/compare_strategies/report
 	$(BIN)/sanisim report results/compare_strategies --out results/compare_strategies/laporan --lang id
 
-## the Blitar decision example of docs/decisions.md: compare, optimise, copy the figures to docs/
+## the Blitar decision example of docs/decisions.md: compare, optimise, copy the figures to docs/,
+## write the what-to-fund page (results/decisions/blitar/report/report.html, laporan.html)
 decisions-blitar: $(STAMP)
 	$(BIN)/sanisim decide experiments/decisions/decide_blitar.toml --out results/decisions/blitar --workers 2
 	$(BIN)/sanisim optimise experiments/optimise_blitar.toml --out results/optimise/blitar --workers 2
@@ -29,6 +30,8 @@ decisions-blitar: $(STAMP)
 	cp results/decisions/blitar/targets_by_year.png docs/figures/decisions/blitar_targets.png
 	cp results/decisions/blitar/costs_by_year.png docs/figures/decisions/blitar_costs.png
 	cp results/optimise/blitar/tradeoffs.png docs/figures/decisions/blitar_tradeoffs.png
+	$(BIN)/sanisim report --decisions results/decisions/blitar --optimise results/optimise/blitar --out results/decisions/blitar/report
+	$(BIN)/sanisim report --decisions results/decisions/blitar --optimise results/optimise/blitar --out results/decisions/blitar/report --lang id
 
 ## full test suite on 2 workers
 test: $(STAMP)

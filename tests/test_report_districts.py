@@ -100,6 +100,47 @@ def _sweep(root: Path) -> None:
     (root / "warnings.txt").write_text("\n".join(r.getMessage() for r in handler.records))
 
 
+def _funding(root: Path) -> None:
+    """The "what to fund" page of a tiny decide and optimise run of Blitar, both languages."""
+    (root / "decide.toml").write_text(textwrap.dedent("""
+        [decide]
+        scenario = "blitar"
+        bundles = ["baseline", "lltt", "commitment", "lltt_plus_commitment", "city_package"]
+        posterior = 2
+        replicates = 1
+        months = 24
+        households = 200
+        ceac_points = 5
+        """))
+    (root / "optimise.toml").write_text(textwrap.dedent("""
+        [optimise]
+        scenario = "blitar"
+        strategies = ["commitment", "home_visits"]
+        objectives = ["basic_or_better", "safely_managed", "public_cost"]
+        months = 12
+        households = 200
+        trials = 4
+        population = 2
+        [budgets]
+        APBD = 300_000_000
+        DAK = 300_000_000
+        """))
+    assert main(["decide", str(root / "decide.toml"), "--out", str(root / "decide"),
+                 "--backend", "serial"]) == 0
+    assert main(["optimise", str(root / "optimise.toml"), "--out", str(root / "optimise"),
+                 "--backend", "serial"]) == 0
+    for lang in ("en", "id"):
+        assert main(["report", "--decisions", str(root / "decide"), "--optimise",
+                     str(root / "optimise"), "--out", str(root / "out"), "--lang", lang]) == 0
+
+
+@pytest.fixture(scope="module")
+def funding(tmp_path_factory) -> Path:
+    """The what-to-fund pages (report.html, laporan.html) of decision outputs alone."""
+    pytest.importorskip("optuna")
+    return built_once(tmp_path_factory, "funding", _funding) / "out"
+
+
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> tuple[Path, list[str]]:
     """A two-parameter grid, reported in English and Indonesian."""
@@ -303,9 +344,11 @@ PAGE_CHECK = """() => {
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium for the browser test")
 @pytest.mark.parametrize("width", [390, 1366])
-def test_pages_fit_the_screen_and_figure_text_stays_readable(districts, sweep, width):
+def test_pages_fit_the_screen_and_figure_text_stays_readable(districts, sweep, funding,
+                                                             width):
     playwright = pytest.importorskip("playwright.sync_api")
-    pages = [districts / "report.html", sweep[0] / "report.html", sweep[0] / "laporan.html"]
+    pages = [districts / "report.html", sweep[0] / "report.html", sweep[0] / "laporan.html",
+             funding / "report.html", funding / "laporan.html"]
     with playwright.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM),
                                      args=["--no-sandbox", "--disable-gpu"])

@@ -1,6 +1,7 @@
 """The policy report: one self-contained HTML file, its figures (PNG, SVG) and tables (CSV).
 
-``sanisim report RESULTS_DIR [--out DIR] [--lang en|id]`` reads a results store and writes::
+``sanisim report RESULTS_DIR [--out DIR] [--lang en|id] [--decisions DIR] [--optimise DIR]``
+reads a results store (and, when given, decision outputs) and writes::
 
     OUT/report.html          (laporan.html with --lang id) figures embedded, CSS inline,
                              no script, no external resource; opens offline
@@ -27,6 +28,9 @@ The package, one job per module:
 - :mod:`~sanisim.report.prose`: the words, from ``lang/en.toml`` and ``lang/id.toml``;
 - :mod:`~sanisim.report.comparison`: several districts side by side;
 - :mod:`~sanisim.report.sweeps`: a parameter sweep (outcomes against each swept parameter);
+- :mod:`~sanisim.report.decision_outputs`: the output folders of ``sanisim decide`` and
+  ``sanisim optimise``, read and checked;
+- :mod:`~sanisim.report.funding`: the "what to fund" section of a district, from them;
 - :mod:`~sanisim.report.sections`: the parts of the page and their figure files;
 - :mod:`~sanisim.report.page`: the page (``templates/*.html.j2``, ``templates/style.css``,
   rendered by Jinja2 with autoescaping) and writing it all to a folder;

@@ -11,6 +11,11 @@ What the page holds depends on the batch's design (``docs/report.md``):
   districts;
 - **a parameter sweep** (a grid or Latin hypercube): the sweep part, each outcome against each
   swept parameter per strategy; parameter points are not ranked as if they were strategies.
+
+Given decision outputs (the folder of ``sanisim decide``, and optionally of ``sanisim
+optimise``), the page ends with the district's "what to fund" section
+(:mod:`sanisim.report.funding`); with decision outputs alone, the page is that section
+(:func:`write_decisions_report`).
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ from sanisim.i18n import check_lang
 from sanisim.report import prose
 from sanisim.report.budget import budget_view, yearly_costs
 from sanisim.report.comparison import comparison_part, results_of
+from sanisim.report.decision_outputs import DecisionOutputs
 from sanisim.report.figures import FIGURE_ORDER, make_figures
 from sanisim.report.findings import findings
+from sanisim.report.funding import funding_section, manifest_entry
 from sanisim.report.names import Names
-from sanisim.report.sections import Images, Section, figure_entry
+from sanisim.report.sections import Funding, Images, Section, figure_entry
 from sanisim.report.spreadsheets import write_tables
 from sanisim.report.sweeps import sweep_part
 from sanisim.report.tables import (
@@ -54,6 +61,11 @@ HTML_NAME = {"en": "report.html", "id": "laporan.html"}
 #: Manifest fields listed under "Provenance" (values that are not tables or lists).
 PROVENANCE_KEYS: tuple[str, ...] = ("experiment", "experiment_hash", "experiment_file", "seed",
                                     "runs", "sanisim_version", "git_commit", "created", "source")
+#: Manifest fields of a decide (or optimise) folder listed under "Provenance" of a page that
+#: shows decision outputs alone.
+DECISION_PROVENANCE: tuple[str, ...] = ("name", "scenario", "config_hash", "seed",
+                                        "posterior_file_sha256", "sanisim_version",
+                                        "git_commit", "created")
 #: Keys of the prose file's ``[text]`` table that the page template uses as ``text.<key>``.
 PAGE_TEXT: tuple[str, ...] = ("key_findings", "figures", "tables", "download", "method",
                               "provenance", "rests_on_title", "districts_title",
@@ -176,9 +188,9 @@ def _validation_link(out: Path) -> str:
 
 def render_html(results: Results, sections: list[Section], lang: str = "en",
                 out: Path | None = None, kind: str = "single",
-                tables_list: list[Tables] | None = None) -> str:
+                tables_list: list[Tables] | None = None, funding: Funding | None = None) -> str:
     """The report page as one string: inline CSS, figures embedded as base64 PNG (a narrow
-    one for phones), no script."""
+    one for phones), no script; ``funding``: the "what to fund" section, at the end."""
     check_lang(lang)
     tables_list = tables_list or []
     subtitle, uncertainty = _subtitle(results, tables_list, lang) if tables_list else ("", "")
@@ -202,14 +214,18 @@ def render_html(results: Results, sections: list[Section], lang: str = "en",
                     if undeclared else ""),
         text={key: prose.text(key, lang) for key in PAGE_TEXT},
         sections=sections,
+        funding=funding,
+        funding_sources_title=prose.fund("sources_title", lang),
         provenance=[(key, str(manifest[key])) for key in PROVENANCE_KEYS
                     if key in manifest and not isinstance(manifest[key], dict | list)],
     )
 
 
 def write_report(results: Results, out: str | Path, lang: str = "en",
-                 baseline: str = BASELINE, network: bool = True) -> Path:
-    """Write the HTML report, its figures and tables into ``out``; return the HTML path."""
+                 baseline: str = BASELINE, network: bool = True,
+                 decisions: DecisionOutputs | None = None) -> Path:
+    """Write the HTML report, its figures and tables into ``out``; return the HTML path.
+    ``decisions``: decision outputs of a district, shown as the "what to fund" section."""
     check_lang(lang)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -247,16 +263,60 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
         local = {"arms": pd.concat([labelled(t, subset(results, d), lang)
                                     for d, t in per.items()], ignore_index=True)}
         tables_list = list(per.values())
+    funding = funding_section(decisions, images, lang) if decisions else None
     write_tables(csv, out, lang, local)
-    write_manifest(results, out, lang, kind, districts, swept)
+    write_manifest(results, out, lang, kind, districts, swept, decisions)
     page = out / HTML_NAME[lang]
-    page.write_text(render_html(results, sections, lang, out, kind, tables_list),
+    page.write_text(render_html(results, sections, lang, out, kind, tables_list, funding),
                     encoding="utf-8")
     return page
 
 
+def write_decisions_report(decisions: DecisionOutputs, out: str | Path, lang: str = "en"
+                           ) -> Path:
+    """A page holding only the "what to fund" section of the decision outputs (no results
+    store), its figures and ``manifest.json``; return the HTML path."""
+    check_lang(lang)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    funding = funding_section(decisions, Images(out / f"figures_{lang}"), lang)
+    manifest = (decisions.decide or decisions.optimise).manifest
+    page = out / HTML_NAME[lang]
+    page.write_text(environment().get_template("report.html.j2").render(
+        lang=lang, kind="decisions", title=funding.title,
+        experiment=str(manifest.get("name") or ""), subtitle=", ".join(
+            f"sanisim {c}" for c, f in (("decide", decisions.decide),
+                                        ("optimise", decisions.optimise)) if f is not None),
+        uncertainty="", rests_on=prose.text(
+            "rests_on_posterior" if manifest.get("posterior_draws") else "rests_on_seed", lang),
+        validation=prose.text("validation_link", lang),
+        validation_href=_validation_link(out), undeclared="",
+        text={key: prose.text(key, lang) for key in PAGE_TEXT}, sections=[], funding=funding,
+        funding_sources_title=prose.fund("sources_title", lang),
+        provenance=[(key, str(manifest[key])) for key in DECISION_PROVENANCE
+                    if key in manifest]), encoding="utf-8")
+    _write_manifest_entry(out, lang, {"page": HTML_NAME[lang], "kind": "decisions",
+                                      "decisions": manifest_entry(decisions),
+                                      "sanisim_version": package_version(),
+                                      "git_commit": git_commit(), "created": now()})
+    return page
+
+
+def _write_manifest_entry(out: Path, lang: str, entry: dict) -> Path:
+    """Record ``entry`` as the report of ``lang`` in ``out/manifest.json`` (kept per
+    language)."""
+    path = out / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        manifest = {}
+    manifest.setdefault("reports", {})[lang] = entry
+    path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
 def write_manifest(results: Results, out: Path, lang: str, kind: str, districts: list[str],
-                   swept: list[str]) -> Path:
+                   swept: list[str], decisions: DecisionOutputs | None = None) -> Path:
     """``out/manifest.json``: the store the report was made from (experiment, hash, commit)
     and, per language written, the sanisim version and commit that wrote it, when, and what the
     page holds."""
@@ -275,6 +335,8 @@ def write_manifest(results: Results, out: Path, lang: str, kind: str, districts:
         "swept": [c.removeprefix(PARAM_PREFIX) for c in swept],
         "interval_holds": analysis.interval_holds(results),
         "sanisim_version": package_version(), "git_commit": git_commit(), "created": now()}
+    if decisions is not None:
+        manifest["reports"][lang]["decisions"] = manifest_entry(decisions)
     path.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return path
 
@@ -288,10 +350,10 @@ def _concat(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
 
 
 def report(results_dir: str | Path, out: str | Path | None = None, lang: str = "en",
-           network: bool = True) -> Path:
-    """Read the store at ``results_dir`` and write the report (default: ``results_dir/report``).
-    """
+           network: bool = True, decisions: DecisionOutputs | None = None) -> Path:
+    """Read the store at ``results_dir`` and write the report (default: ``results_dir/report``),
+    with the "what to fund" section when ``decisions`` are given."""
     check_lang(lang)
     results = load(results_dir)
     return write_report(results, Path(out) if out else Path(results_dir) / "report", lang,
-                        network=network)
+                        network=network, decisions=decisions)

@@ -26,8 +26,9 @@ from markupsafe import Markup
 
 from sanisim.i18n import LANGUAGES, check_lang, number
 
-__all__ = ["LANGUAGES", "check_lang", "draws_held", "figure", "holds", "interval_note", "keys",
-           "prose", "sentence", "table_caption", "text", "uncertainty_sentence", "word", "years"]
+__all__ = ["LANGUAGES", "check_lang", "draws_held", "figure", "fund", "holds", "interval_note",
+           "keys", "prose", "sentence", "table_caption", "text", "uncertainty_sentence", "word",
+           "years"]
 
 
 @cache
@@ -68,6 +69,11 @@ def paid(funder: str, lang: str = "en", saved: bool = False) -> str:
     """What a funder's share of the cost means ('from government'), or, for a negative extra
     cost, what is saved ('that government saves')."""
     return prose(lang)["saved" if saved else "paid"][funder]
+
+
+def fund(key: str, lang: str = "en", **values: object) -> str:
+    """A phrase of the "what to fund" section (``[fund]``), ``{name}`` fields filled."""
+    return _fill(prose(lang)["fund"][key], values)
 
 
 def table_caption(key: str, lang: str = "en", **values: object) -> str:

@@ -1,6 +1,6 @@
 """The parts a report page is made of: sections (a district, the comparison of districts, a
-sweep), their figures (a wide image and a phone-width one, embedded as data URLs) and the
-folder the figure files are written to.
+sweep, what to fund), their figures (a wide image and a phone-width one, embedded as data
+URLs) and the folder the figure files are written to.
 """
 
 from __future__ import annotations
@@ -62,6 +62,30 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     tables: list[TableView] = field(default_factory=list)
     budget: Budget | None = None
+
+
+@dataclass
+class Part:
+    """A part of the "what to fund" section (:mod:`sanisim.report.funding`): a heading,
+    sentences, figures and tables."""
+
+    anchor: str
+    title: str
+    sentences: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[TableView] = field(default_factory=list)
+
+
+@dataclass
+class Funding:
+    """The "what to fund" section of a district, from its decision outputs: what the
+    probabilities hold, then its parts, then where its numbers come from."""
+
+    title: str
+    district: str
+    holds: str
+    parts: list[Part] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
 
 
 def figure_entry(key: str, image: Image, holds: str, lang: str,
