@@ -248,8 +248,9 @@ class Supply(Programme):
         model.builders.append(self)
         self.built_quality = np.full(n, np.nan, np.float32)  # quality of the last job built
         if self.quality_on:
-            spread = (self.rng.normal(0.0, self.quality_sd, self.entrepreneurs)
-                      if self.quality_sd > 0 else np.zeros(self.entrepreneurs))
+            spread = (self.rng.normal(0.0, self.quality_sd, self.entrepreneurs)  # drawn
+                      if self.quality_sd > 0 and self.quality_weight > 0  # only if it matters
+                      else np.zeros(self.entrepreneurs))
             for agent, delta in zip(self.entrepreneur_agents, spread, strict=True):
                 agent.quality = float(np.clip(self.quality + delta, 0.0, 1.0))
         if self.quality_weight > 0:
