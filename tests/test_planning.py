@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import cli_failure
 
 from sanisim.model import SanitationModel
 from sanisim.scenario import SCENARIO_DIR, load
@@ -72,6 +73,7 @@ def test_takalar_register_saves_visits_and_closes_more_of_the_gap(tmp_path):
             below = model.households.rung < 3
             model.run(36)
             table = model.monthly_table()
+            assert (table[f"{bundle}_spent"] <= 600_000_000.0).all()  # budget never exceeded
             off_target[bundle].append(table[f"{bundle}_wasted"].sum()
                                       / table[f"{bundle}_visits"].sum())
             closed[bundle].append((model.households.rung[below] >= 3).mean())
@@ -211,3 +213,27 @@ def test_build_quality_drives_failure_only_through_its_weight(tmp_path):
     for column in ("basic_or_better", "open_defecation", "awaiting_repair", "kws_started"):
         np.testing.assert_array_equal(a[column], b[column])
     assert "kws_failures" not in b
+
+
+# ---------------------------------------------------------------- user mistakes
+@pytest.mark.parametrize(("table", "key"), [
+    ('[strategies.database_visits]\ninformation = "census"\n', "information"),
+    ('[strategies.database_visits]\nallocation = "by_wealth"\n', "allocation"),
+    ('[strategies.database_visits]\ndatabase_accuracy = 1.5\n', "database_accuracy"),
+])
+def test_a_wrong_mechanism_value_is_one_line_naming_file_and_key(tmp_path, capsys, table, key):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'extends = "{(SCENARIO_DIR / "takalar.toml").as_posix()}"\n'
+                    f'name = "bad"\n{table}')
+    cli_failure(capsys, ["validate", path], "bad.toml", key)
+
+
+@pytest.mark.parametrize(("table", "key"), [
+    ('[strategies.hardware_first]\nuptake = "decree"\n', "uptake"),
+    ('[strategies.hardware_first]\nuptake = true\n', "uptake"),
+])
+def test_a_wrong_uptake_is_one_line(tmp_path, capsys, table, key):
+    path = tmp_path / "bad.toml"
+    path.write_text(f'extends = "{(SCENARIO_DIR / "medan.toml").as_posix()}"\n'
+                    f'name = "bad"\n{table}')
+    cli_failure(capsys, ["validate", path], "bad.toml", key)

@@ -23,9 +23,9 @@ user stops with the use mechanism's hazards (self-regulation and RT coverage), t
 fails with the self-regulation hazard, and a failed toilet waits until the household decides
 to repair it. BCC before the hardware works only through the factors its visits raise.
 
-**Ownership by assumption** (``uptake = "assumed"``, the earlier model): a recipient owns the facility if it had decided to build
-itself (an open intention or loan application at delivery) or was accompanied by BCC. A
-recipient who does not own it
+**Ownership by assumption** (``uptake = "assumed"``, the earlier model): a recipient owns
+the facility if it had decided to build itself (an open intention or loan application at
+delivery) or was accompanied by BCC. A recipient who does not own it
 
 * with probability ``unowned_nonuse`` does not start using it: its rung does not change and
   the facility counts as needing repair (using it later, once the household decides to, costs
