@@ -224,6 +224,55 @@ class HouseholdDatabase:
         return tier
 
 
+#: How a plan splits a programme's resources among planning units (``allocation``).
+ALLOCATIONS = ("none", "uniform", "by_need", "worst_first")
+#: The planning units a plan can allocate among (``plan_unit``).
+PLAN_UNITS = ("village", "rw", "rt")
+
+
+class Plan:
+    """A plan allocating a programme's monthly resources among planning units by need.
+
+    Every ``every`` months (from the first :meth:`update`) the plan measures each unit
+    (village, RW or RT): its households ``n_u`` and its households below basic ``g_u``. Then
+    :meth:`choose` splits ``room`` (visits, grants) among the units of the candidates:
+    'uniform' in proportion to ``n_u``, 'by_need' in proportion to ``g_u`` (:func:`allocate`),
+    'worst_first' unit by unit in decreasing ``g_u / n_u`` (random within a unit).
+    """
+
+    def __init__(self, households, allocation: str, unit: str, every: int) -> None:
+        if allocation not in ALLOCATIONS[1:] or unit not in PLAN_UNITS:
+            raise ValueError(f"no plan {allocation!r} over {unit!r}")
+        self.allocation = allocation
+        self.unit_of = getattr(households, unit).astype(np.int64)
+        self.size = int(self.unit_of.max()) + 1
+        self.households = np.bincount(self.unit_of, minlength=self.size).astype(float)
+        self.weight = np.zeros(self.size)
+        self.every = int(every)
+        self.planned: int | None = None
+
+    def update(self, model: SanitationModel) -> None:
+        """Measure the units' needs when a plan is due."""
+        if self.planned is not None and model.month - self.planned < self.every:
+            return
+        if self.allocation == "uniform":
+            self.weight = self.households.copy()
+        else:
+            below = model.households.rung < 3
+            self.weight = np.bincount(self.unit_of, weights=below, minlength=self.size)
+            if self.allocation == "worst_first":  # the share below basic
+                self.weight /= np.maximum(self.households, 1)
+        self.planned = model.month
+
+    def choose(self, room: int, candidates: np.ndarray, priority: np.ndarray,
+               keys: np.ndarray) -> np.ndarray:
+        """``room`` of ``candidates`` (rows) by the plan; ``priority`` orders a unit's own."""
+        units = self.unit_of[candidates]
+        if self.allocation == "worst_first":
+            return first(-self.weight[units] + 1e-3 * keys, candidates, room)
+        return candidates[allocate(room, units, self.weight, priority)]
+
+
 def allocate(room: int, units: np.ndarray, weights: np.ndarray, priority: np.ndarray
              ) -> np.ndarray:
     """Positions of the candidates a plan serves: ``room`` visits split among planning units.

@@ -109,30 +109,52 @@ def test_allocate_splits_visits_by_weight_and_passes_on_what_a_unit_cannot_use()
 def test_solo_kelurahan_plan_closes_more_of_the_gap_through_its_allocation(tmp_path):
     scenario = load("solo")
     seeds = range(10)
-    city = [gap_closed(scenario, "citywide_visits", s) for s in seeds]
-    planned = [gap_closed(scenario, "kelurahan_planning", s) for s in seeds]
+    city = [gap_closed(scenario, "citywide_visits", s, 48) for s in seeds]
+    planned = [gap_closed(scenario, "kelurahan_planning", s, 48) for s in seeds]
     mean, se = paired(city, planned)
     assert mean > 3 * se, (mean, se)
     # the same team with the plan's allocation switched to uniform: no difference left
     uniform = variant(tmp_path, "solo",
                       '[strategies.kelurahan_planning]\nallocation = "uniform"\n')
-    plain = [gap_closed(uniform, "kelurahan_planning", s) for s in seeds]
+    plain = [gap_closed(uniform, "kelurahan_planning", s, 48) for s in seeds]
     gone, gone_se = paired(city, plain)
     assert abs(gone) < 3 * gone_se + 1e-9 and abs(gone) < mean / 2, (gone, mean)
 
 
-def test_plan_by_need_sends_visits_where_households_below_basic_live():
-    scenario = load("solo")
+def test_plan_by_need_sends_visits_where_households_below_basic_live(tmp_path):
     shares = {}
     for allocation in ("uniform", "by_need"):
+        scenario = variant(tmp_path, "solo", "[strategies.kelurahan_planning]\n"
+                           f'allocation = "{allocation}"\n')
         model = SanitationModel(scenario, seed=0, bundle="kelurahan_planning",
                                 household_agents=False)
-        programme = model.strategies[0]
-        programme.allocation = allocation
         model.run(1)
-        visited = programme.last_visit == 1
+        visited = model.strategies[0].last_visit == 1
+        assert visited.sum() == 12 * 15
         shares[allocation] = (model.households.rung[visited] < 3).mean()
     assert shares["by_need"] > shares["uniform"], shares
+
+
+def test_grants_planned_worst_first_go_to_richer_households_and_crowd_out(tmp_path):
+    """The same grants split by a plan: sent to the worst-covered RTs first, whole RTs at a
+    time, they reach households that would have built themselves (fewer of the poor), so
+    coverage ends lower than with grants split in proportion to households."""
+    runs = {}
+    for allocation in ("uniform", "worst_first"):
+        scenario = variant(tmp_path, "default", "[strategies.top_down_subsidy]\n"
+                           f'allocation = "{allocation}"\nplan_unit = "rt"\n')
+        runs[allocation] = []
+        for seed in range(6):
+            model = SanitationModel(scenario, seed=seed, households=4000,
+                                    bundle="top_down_subsidy", household_agents=False)
+            model.run(36)
+            hh = model.households
+            runs[allocation].append((model.monthly_table().basic_or_better.iloc[-1],
+                                     hh.poor[hh.subsidised].mean()))
+    uniform, worst = np.array(runs["uniform"]), np.array(runs["worst_first"])
+    mean, se = paired(uniform[:, 0], worst[:, 0])
+    assert mean < 0 and -mean > 3 * se, (mean, se)
+    assert (worst[:, 1] < uniform[:, 1]).all()
 
 
 # ---------------------------------------------------------------- Medan: uptake by behaviour

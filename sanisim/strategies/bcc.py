@@ -55,7 +55,16 @@ from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
-from sanisim.targeting import INFORMATION, RULES, HouseholdDatabase, allocate, first, select
+from sanisim.targeting import (
+    ALLOCATIONS,
+    INFORMATION,
+    PLAN_UNITS,
+    RULES,
+    HouseholdDatabase,
+    Plan,
+    first,
+    select,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -198,10 +207,10 @@ class BehaviourChange(Programme):
               "plan), 'worst_first' (the units with the largest share below basic at the "
               "last plan first, whole units at a time); within a unit, targeting order "
               "(worst_first: random).", "model switch",
-              choices=("none", "uniform", "by_need", "worst_first")),
+              choices=ALLOCATIONS),
         Param("plan_unit", "village", "",
               "Planning unit of allocation: village (kelurahan/desa), rw or rt.",
-              "model switch", choices=("village", "rw", "rt")),
+              "model switch", choices=PLAN_UNITS),
         Param("plan_every", 12, "months",
               "Months between plans: the units' needs are measured at each plan (a yearly "
               "plan, as the musrenbang cycle).", "assumption: yearly planning cycle", 1, 600),
@@ -240,10 +249,8 @@ class BehaviourChange(Programme):
             self.database_months, self.database_update_months, self.database_tipping,
             self.rng) if self.information == "database" else None)
         self.database_spent = 0.0
-        if self.allocation != "none":
-            self.unit_of = getattr(hh, self.plan_unit).astype(np.int64)
-            self.unit_weight = np.zeros(int(self.unit_of.max()) + 1)
-            self.planned_month: int | None = None
+        self.plan = (Plan(hh, self.allocation, self.plan_unit, self.plan_every)
+                     if self.allocation != "none" else None)
 
     def _cadre_blocks(self, model: SanitationModel) -> list[Promoter]:
         """One cadre per contiguous block of (reached) RTs."""
@@ -295,22 +302,6 @@ class BehaviourChange(Programme):
                     self.spend(model, cost, "household_database")
                     self.database_spent += cost
 
-    def _plan(self, model: SanitationModel) -> None:
-        """Weights of the planning units, measured every ``plan_every`` months."""
-        if self.planned_month is not None and (
-                model.month - self.planned_month < self.plan_every):
-            return
-        hh = model.households
-        size = self.unit_weight.size
-        if self.allocation in ("by_need", "worst_first"):
-            self.unit_weight = np.bincount(self.unit_of, weights=hh.rung < Rung.BASIC,
-                                           minlength=size)
-            if self.allocation == "worst_first":  # the share below basic of each unit
-                self.unit_weight /= np.maximum(np.bincount(self.unit_of, minlength=size), 1)
-        else:
-            self.unit_weight = np.bincount(self.unit_of, minlength=size).astype(float)
-        self.planned_month = model.month
-
     def choose(self, model: SanitationModel, candidates: np.ndarray, keys: np.ndarray,
                room: int) -> np.ndarray:
         """The first visits of a promoter: ``room`` of its ``candidates`` (see the params
@@ -326,13 +317,9 @@ class BehaviourChange(Programme):
             priority = keys  # no register (yet): nothing to sort by but chance
         else:
             priority = RULES[self.targeting](model, candidates, keys)
-        if self.allocation == "none":
+        if self.plan is None:
             return first(priority, candidates, room)
-        if self.allocation == "worst_first":  # unit by unit, random within a unit
-            return first(-self.unit_weight[self.unit_of[candidates]] + 1e-3 * keys, candidates,
-                         room)
-        return candidates[allocate(room, self.unit_of[candidates], self.unit_weight,
-                                   priority)]
+        return self.plan.choose(room, candidates, priority, keys)
 
     # ---------------------------------------------------------------- the visits
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
@@ -366,8 +353,8 @@ class BehaviourChange(Programme):
         """This month's candidates and due follow-ups (sorted rows), then every promoter."""
         if self.database is not None:
             self._keep_register(model)
-        if self.allocation != "none":
-            self._plan(model)
+        if self.plan is not None:
+            self.plan.update(model)
         self.candidates = self._candidates(model)
         self.keys = self.rng.random(self.candidates.size)  # random order among candidates
         self.pending = np.unique(self.pending[self.follow_up_due[self.pending] != NEVER])

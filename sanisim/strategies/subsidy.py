@@ -14,6 +14,10 @@ ability raised by ``visit_effect``), and ``lead_months`` later a follow-up visit
 regulation raised by ``follow_up_effect``) with the hardware. A household that builds on its
 own in the meantime drops out and its grant is not spent.
 
+**Planning** (``allocation``): a plan made every ``plan_every`` months splits each month's
+grants among planning units by households, by need or worst first
+(:class:`sanisim.targeting.Plan`, as for BCC visits).
+
 **Uptake by behaviour** (``uptake = "behaviour"``): no penalty is assumed. A recipient who
 had decided to build (an open intention or loan application at delivery) uses the toilet; one
 who had not starts using it with probability ``M / (1 + M)``, with ``M`` its motivation
@@ -48,7 +52,7 @@ from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
-from sanisim.targeting import select
+from sanisim.targeting import ALLOCATIONS, PLAN_UNITS, RULES, Plan, select
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -101,6 +105,18 @@ class Subsidy(Programme):
               "probability M/(1+M), M its motivation multiplier, and then uses, keeps and "
               "repairs it as its factors say).", "model switch",
               choices=("assumed", "behaviour")),
+        Param("allocation", "none", "",
+              "How a plan splits each month's grants among planning units: 'none' (the "
+              "earlier model: down the targeting list), 'uniform' (in proportion to "
+              "households), 'by_need' (to households below basic at the last plan), "
+              "'worst_first' (the units with the largest share below basic first); within a "
+              "unit, targeting order.", "model switch", choices=ALLOCATIONS),
+        Param("plan_unit", "village", "",
+              "Planning unit of allocation: village (kelurahan/desa), rw or rt.",
+              "model switch", choices=PLAN_UNITS),
+        Param("plan_every", 12, "months",
+              "Months between plans: the units' needs are measured at each plan.",
+              "assumption: yearly planning cycle (musrenbang)", 1, 600),
         Param("unowned_nonuse", 0.2, "share of recipients",
               "Chance that a recipient who did not decide to build and got no BCC leaves the "
               "toilet unused.",
@@ -125,6 +141,8 @@ class Subsidy(Programme):
         self.dropped_total = 0
         self.visits_total = 0
         self.month_values = dict.fromkeys(self.OUTPUTS, 0)
+        self.plan = (Plan(model.households, self.allocation, self.plan_unit, self.plan_every)
+                     if self.allocation != "none" else None)
         if self.uptake == "behaviour":  # recipients' use is settled when the work is done
             self.lingers = True
             self.awaiting = np.zeros(model.households.n, bool)
@@ -173,7 +191,12 @@ class Subsidy(Programme):
             return 0
         candidates = self._eligible(model)
         keys = self.rng.random(candidates.size)
-        chosen = select(model, self.targeting, candidates, keys, room)
+        if self.plan is None:
+            chosen = select(model, self.targeting, candidates, keys, room)
+        else:
+            self.plan.update(model)
+            chosen = self.plan.choose(min(room, candidates.size), candidates,
+                                      RULES[self.targeting](model, candidates, keys), keys)
         if chosen.size == 0:
             return 0
         self.enrolled_month[chosen] = model.month
