@@ -125,6 +125,9 @@ class SanitationModel(mesa.Model):
         #: Construction services households order from (see :class:`Builder`); strategies
         #: add theirs in ``setup``. Empty in the baseline: local masons, no capacity limit.
         self.builders: list[Builder] = []
+        #: Monthly failure-hazard factors strategies add in ``setup``: each is called as
+        #: ``factor(model, hazard)`` and scales the float32 hazard per row in place.
+        self.hazard_factors: list = []
         self.strategies = strategies if strategies is not None else build_bundle(
             self.config, bundle)
         for strategy in self.strategies:
@@ -496,6 +499,8 @@ class SanitationModel(mesa.Model):
         multiplier = failure_multiplier(hh, p)
         if multiplier is not None:
             hazard *= multiplier
+        for factor in self.hazard_factors:
+            factor(self, hazard)
         overdue = self.month - hh.last_emptied > 2 * p["desludging.interval_months"]
         overdue &= hh.rung >= Rung.BASIC
         overdue &= ~hh.connected

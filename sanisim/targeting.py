@@ -122,9 +122,185 @@ def select(model: SanitationModel, rule_name: str, candidates: np.ndarray, keys:
     k = int(min(k, candidates.size))
     if k <= 0:
         return candidates[:0]
-    priority = RULES[rule_name](model, candidates, keys)
+    return first(RULES[rule_name](model, candidates, keys), candidates, k)
+
+
+def first(priority: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` candidates of lowest ``priority`` (all of them if fewer), in that order."""
+    k = int(min(k, candidates.size))
+    if k <= 0:
+        return candidates[:0]
     if k < candidates.size:
         top = np.argpartition(priority, k - 1)[:k]
     else:
         top = np.arange(candidates.size)
     return candidates[top[np.argsort(priority[top], kind="stable")]]
+
+
+# ---------------------------------------------------------------- what a programme knows
+#: What a promoter knows of a household before the visit (``bcc.information``).
+INFORMATION = ("perfect", "door_to_door", "database")
+#: The order of a register's tiers: movable below basic, other below basic, not listed.
+MOVABLE, BELOW_BASIC, NOT_LISTED = 0, 1, 2
+
+
+class HouseholdDatabase:
+    """A household register (as Takalar keeps one): who is below basic, and who can move.
+
+    A survey lists each household with probability ``coverage`` (the same households every
+    survey, drawn once). It records the household's rung, correct with probability
+    ``accuracy`` (otherwise a rung drawn uniformly from the five), whether it has the means to
+    build (savings at least the price of a pour-flush pit toilet, ``costs.basic_pit``) and the
+    share of its RT at basic or better. A survey costs ``cost`` rupiah per listed household
+    and takes ``build_months`` months: what it records is the state of its first month,
+    usable ``build_months`` later. A new survey starts every ``update_months`` months
+    (0: never again), so between surveys the register goes stale as households change.
+
+    The register sorts the households a promoter may visit (:meth:`tiers`): listed households
+    recorded below basic that are *movable* (with the means, or in an RT whose recorded
+    coverage is at least ``tipping``) first, then the rest recorded below basic, then the
+    households it does not list (found door to door). Households it records at basic or
+    better are skipped: visits the register saves, unless the record is wrong.
+    """
+
+    def __init__(self, n: int, coverage: float, accuracy: float, cost: float,
+                 build_months: int, update_months: int, tipping: float,
+                 rng: np.random.Generator) -> None:
+        self.listed = rng.random(n) < coverage
+        self.rows = np.flatnonzero(self.listed)
+        self.accuracy = float(accuracy)
+        self.cost = float(cost)
+        self.build_months = int(build_months)
+        self.update_months = int(update_months)
+        self.tipping = float(tipping)
+        self.rung = np.full(n, -1, np.int8)  # recorded rung of the published survey
+        self.movable = np.zeros(n, bool)  # recorded: means, or an RT near tipping
+        self.pending: tuple[int, np.ndarray, np.ndarray] | None = None  # (publish, rung, movable)
+        self.surveys = 0
+        self.last_survey: int | None = None
+
+    @property
+    def published(self) -> bool:
+        """Whether a survey has been published (before that the register sorts nobody)."""
+        return self.surveys > 0
+
+    def survey_cost(self) -> float:
+        """What one survey costs (rupiah)."""
+        return self.cost * self.rows.size
+
+    def survey_due(self, month: int) -> bool:
+        if self.last_survey is None:
+            return True
+        return self.update_months > 0 and month - self.last_survey >= self.update_months
+
+    def survey(self, model: SanitationModel, rng: np.random.Generator) -> None:
+        """Record the listed households' state this month; published ``build_months`` later."""
+        hh, rows = model.households, self.rows
+        rung = hh.rung[rows].copy()
+        wrong = rng.random(rows.size) >= self.accuracy
+        rung[wrong] = rng.integers(0, 5, int(wrong.sum()))
+        means = hh.savings[rows] >= model.params["costs.basic_pit"]
+        near = model.rt_coverage[hh.rt[rows]] >= self.tipping
+        self.pending = (model.month + self.build_months, rung, means | near)
+        self.last_survey = model.month
+
+    def publish(self, month: int) -> None:
+        """A survey whose time has come replaces the records."""
+        if self.pending is not None and month >= self.pending[0]:
+            _, rung, movable = self.pending
+            self.rung[self.rows] = rung
+            self.movable[self.rows] = movable
+            self.pending = None
+            self.surveys += 1
+
+    def tiers(self, rows: np.ndarray) -> np.ndarray:
+        """Tier of each of ``rows``: MOVABLE, BELOW_BASIC, NOT_LISTED, or -1 (recorded at
+        basic or better: not to be visited)."""
+        tier = np.full(rows.size, NOT_LISTED, np.int8)
+        recorded = self.rung[rows]
+        listed = recorded >= 0
+        tier[listed] = np.where(recorded[listed] >= 3, -1,
+                                np.where(self.movable[rows[listed]], MOVABLE, BELOW_BASIC))
+        return tier
+
+
+#: How a plan splits a programme's resources among planning units (``allocation``).
+ALLOCATIONS = ("none", "uniform", "by_need", "worst_first")
+#: The planning units a plan can allocate among (``plan_unit``).
+PLAN_UNITS = ("village", "rw", "rt")
+
+
+class Plan:
+    """A plan allocating a programme's monthly resources among planning units by need.
+
+    Every ``every`` months (from the first :meth:`update`) the plan measures each unit
+    (village, RW or RT): its households ``n_u`` and its households below basic ``g_u``. Then
+    :meth:`choose` splits ``room`` (visits, grants) among the units of the candidates:
+    'uniform' in proportion to ``n_u``, 'by_need' in proportion to ``g_u`` (:func:`allocate`),
+    'worst_first' unit by unit in decreasing ``g_u / n_u`` (random within a unit).
+    """
+
+    def __init__(self, households, allocation: str, unit: str, every: int) -> None:
+        if allocation not in ALLOCATIONS[1:] or unit not in PLAN_UNITS:
+            raise ValueError(f"no plan {allocation!r} over {unit!r}")
+        self.allocation = allocation
+        self.unit_of = getattr(households, unit).astype(np.int64)
+        self.size = int(self.unit_of.max()) + 1
+        self.households = np.bincount(self.unit_of, minlength=self.size).astype(float)
+        self.weight = np.zeros(self.size)
+        self.every = int(every)
+        self.planned: int | None = None
+
+    def update(self, model: SanitationModel) -> None:
+        """Measure the units' needs when a plan is due."""
+        if self.planned is not None and model.month - self.planned < self.every:
+            return
+        if self.allocation == "uniform":
+            self.weight = self.households.copy()
+        else:
+            below = model.households.rung < 3
+            self.weight = np.bincount(self.unit_of, weights=below, minlength=self.size)
+            if self.allocation == "worst_first":  # the share below basic
+                self.weight /= np.maximum(self.households, 1)
+        self.planned = model.month
+
+    def choose(self, room: int, candidates: np.ndarray, priority: np.ndarray,
+               keys: np.ndarray) -> np.ndarray:
+        """``room`` of ``candidates`` (rows) by the plan; ``priority`` orders a unit's own."""
+        units = self.unit_of[candidates]
+        if self.allocation == "worst_first":
+            return first(-self.weight[units] + 1e-3 * keys, candidates, room)
+        return candidates[allocate(room, units, self.weight, priority)]
+
+
+def allocate(room: int, units: np.ndarray, weights: np.ndarray, priority: np.ndarray
+             ) -> np.ndarray:
+    """Positions of the candidates a plan serves: ``room`` visits split among planning units.
+
+    ``units`` is each candidate's unit, ``weights`` each unit's weight (its need, or its
+    households), ``priority`` the candidates' order within a unit (lower first). Unit u gets
+    ``room * w_u / sum w`` visits (largest remainders); visits a unit cannot use (fewer
+    candidates than its quota) go to the remaining candidates in priority order.
+    """
+    room = int(min(room, units.size))
+    if room <= 0:
+        return np.zeros(0, np.int64)
+    present = np.unique(units)
+    w = weights[present].astype(float)
+    if w.sum() <= 0:
+        w = np.ones(present.size)
+    exact = room * w / w.sum()
+    quota = np.floor(exact).astype(np.int64)
+    quota[np.argsort(-(exact - quota), kind="stable")[: room - quota.sum()]] += 1
+    quota_of = np.zeros(int(units.max()) + 1, np.int64)
+    quota_of[present] = quota
+    order = np.lexsort((priority, units))
+    sorted_units = units[order]
+    first = np.searchsorted(sorted_units, sorted_units)  # first position of each unit
+    rank = np.arange(order.size) - first
+    taken = order[rank < quota_of[sorted_units]]
+    extra = room - taken.size
+    if extra > 0:
+        rest = np.setdiff1d(np.arange(units.size), taken, assume_unique=True)
+        taken = np.concatenate([taken, rest[np.argsort(priority[rest], kind="stable")[:extra]]])
+    return taken[np.argsort(priority[taken], kind="stable")]

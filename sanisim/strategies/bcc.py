@@ -16,6 +16,24 @@ the strategy's budget; each group's visits are then made together:
    perception*, *attitude* and *ability* (know-how), books a follow-up ``follow_up_after``
    months later and, if ``refer_to_credit``, refers the household to its cooperative.
 
+**What promoters know** (``information``). With 'perfect' (the earlier model) the candidates
+of step 2 are exactly the households below basic and not building. Door to door
+('door_to_door') promoters know nothing before they knock: any household not visited for
+``revisit_after`` months is a candidate, and a visit to one at basic or better, or already
+building, is *wasted* (it costs, and cannot move the household onto the ladder). With a
+household register ('database', :class:`sanisim.targeting.HouseholdDatabase`, as Takalar
+keeps) the programme pays for surveys that take months and go stale, and visits households
+recorded as movable first, skips those recorded at basic or better, and finds unlisted
+households door to door.
+
+**Planning** (``allocation``). A plan made every ``plan_every`` months splits each promoter's
+first visits among planning units (``plan_unit``: village, RW or RT) in proportion to their
+households ('uniform') or to their households below basic at the plan ('by_need'), or sends
+them to the units with the largest share below basic first ('worst_first', as Solo's
+kelurahan-level planning does); within a unit the targeting order decides. With door-to-door
+information, a by-need plan sends visits where households that can still move live, so fewer
+are wasted; with perfect information it only moves visits between units.
+
 Gains fade with the scenario's factor half-life (phase ``decay``). Every visit costs
 ``visit_cost`` rupiah, booked to the strategy's funder; a promoter stops when the budget is
 spent. Random order comes only from the strategy's own stream.
@@ -23,7 +41,8 @@ spent. Random order comes only from the strategy's own stream.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import mesa
 import numpy as np
@@ -36,7 +55,16 @@ from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
-from sanisim.targeting import select
+from sanisim.targeting import (
+    ALLOCATIONS,
+    INFORMATION,
+    PLAN_UNITS,
+    RULES,
+    HouseholdDatabase,
+    Plan,
+    first,
+    select,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -83,8 +111,8 @@ class Promoter(mesa.Agent):
         if due.size > room:
             due = due[np.argsort(programme.follow_up_due[due], kind="stable")[:room]]
         mine = self.own(programme.candidates)
-        chosen = select(self.model, programme.targeting, programme.candidates[mine],
-                        programme.keys[mine], room - due.size)
+        chosen = programme.choose(self.model, programme.candidates[mine],
+                                  programme.keys[mine], room - due.size)
         self.follow_ups_this_month, self.visits_this_month = due.size, chosen.size
         return due, chosen
 
@@ -144,7 +172,53 @@ class BehaviourChange(Programme):
               "(sanitation marketing; point of sale, paid from savings or, when referred "
               "to credit, with a loan application).",
               "model switch; sales meetings in BenYishay et al. 2017", None, None),
+        Param("information", "perfect", "",
+              "What promoters know before a visit: 'perfect' (who is below basic and not "
+              "building, the earlier model), 'door_to_door' (nothing: any household not "
+              "visited for revisit_after months; a visit to one at basic or better or "
+              "building is wasted), 'database' (a household register, see database_*; "
+              "its order replaces targeting).", "model switch", choices=INFORMATION),
+        Param("database_coverage", 0.9, "share of households",
+              "Share of households a register survey lists (information 'database').",
+              "assumption: a village register misses new and absent households", 0.0, 1.0),
+        Param("database_accuracy", 0.9, "probability",
+              "Chance a listed household's recorded rung is right (otherwise a rung drawn "
+              "at random).", "assumption: enumerators' errors", 0.0, 1.0),
+        Param("database_cost", 10_000.0, "rupiah per listed household",
+              "Cost of listing one household in a register survey, booked to the strategy.",
+              "assumption: an enumerator lists about 25 households a day at about Rp 250,000 "
+              "a day", 0.0, 1e8),
+        Param("database_months", 3, "months",
+              "Months a register survey takes: it records the state of its first month and "
+              "is usable this many months later.", "assumption", 0, 60),
+        Param("database_update_months", 12, "months",
+              "Months between register surveys (0: one survey only, the register goes "
+              "stale).", "assumption: a yearly update, as village data are", 0, 600),
+        Param("database_tipping", 0.6, "share of RT at basic+",
+              "A household recorded below basic counts as movable (visited first) if its RT's "
+              "recorded coverage is at least this, or it had the means to build (savings at "
+              "least costs.basic_pit).",
+              "assumption: near-complete RTs tip under the descriptive norm (Bass q)",
+              0.0, 1.0),
+        Param("allocation", "none", "",
+              "How a plan splits the promoters' first visits among planning units: 'none' "
+              "(the earlier model: down the targeting list), 'uniform' (in proportion to "
+              "households), 'by_need' (in proportion to households below basic at the last "
+              "plan), 'worst_first' (the units with the largest share below basic at the "
+              "last plan first, whole units at a time); within a unit, targeting order "
+              "(worst_first: random).", "model switch",
+              choices=ALLOCATIONS),
+        Param("plan_unit", "village", "",
+              "Planning unit of allocation: village (kelurahan/desa), rw or rt.",
+              "model switch", choices=PLAN_UNITS),
+        Param("plan_every", 12, "months",
+              "Months between plans: the units' needs are measured at each plan (a yearly "
+              "plan, as the musrenbang cycle).", "assumption: yearly planning cycle", 1, 600),
     )
+
+    def __init__(self, name: str, config: Mapping[str, Any]) -> None:
+        super().__init__(name, config)
+        self.output_columns += tuple(f"{name}_{column}" for column in self.mechanism_outputs)
 
     def setup(self, model: SanitationModel) -> None:
         super().setup(model)
@@ -169,6 +243,14 @@ class BehaviourChange(Programme):
         self.capacity = sum(p.capacity for p in promoters)
         self.visits_total = self.visits_this_month = 0
         self.follow_ups_total = self.follow_ups_this_month = 0
+        self.wasted_total = self.wasted_this_month = 0
+        self.database = (HouseholdDatabase(
+            hh.n, self.database_coverage, self.database_accuracy, self.database_cost,
+            self.database_months, self.database_update_months, self.database_tipping,
+            self.rng) if self.information == "database" else None)
+        self.database_spent = 0.0
+        self.plan = (Plan(hh, self.allocation, self.plan_unit, self.plan_every)
+                     if self.allocation != "none" else None)
 
     def _cadre_blocks(self, model: SanitationModel) -> list[Promoter]:
         """One cadre per contiguous block of (reached) RTs."""
@@ -184,8 +266,68 @@ class BehaviourChange(Programme):
         return [Promoter(model, self, "cadre", order[bounds[c]:bounds[c + 1]],
                          self.visits_per_cadre) for c in range(self.cadres)]
 
+    # ---------------------------------------------------------------- whom to visit
+    @property
+    def mechanism_outputs(self) -> tuple[str, ...]:
+        """Output columns of the information and planning mechanisms (only when on)."""
+        extra = ("wasted",) if self.information != "perfect" else ()
+        return extra + (("database_spent",) if self.information == "database" else ())
+
+    def _candidates(self, model: SanitationModel) -> np.ndarray:
+        """Rows a promoter may visit first this month, by what promoters know."""
+        hh = model.households
+        if self.information == "perfect":  # who is below basic and not building
+            below = np.flatnonzero(hh.rung < Rung.BASIC)
+            fresh = model.month - self.last_visit[below].astype(np.int32) >= self.revisit_after
+            below = below[fresh]
+            return self.within_reach(below[hh.build_left[below] < 0])
+        fresh = np.flatnonzero(model.month - self.last_visit.astype(np.int32)
+                               >= self.revisit_after)
+        rows = self.within_reach(fresh)
+        if self.database is not None and self.database.published:
+            self.tier = np.full(hh.n, -1, np.int8)
+            self.tier[rows] = self.database.tiers(rows)
+            rows = rows[self.tier[rows] >= 0]  # recorded at basic or better: skipped
+        return rows
+
+    def _keep_register(self, model: SanitationModel) -> None:
+        """Publish a finished survey; start a new one when due and the budget pays for it."""
+        database = self.database
+        database.publish(model.month)
+        if database.survey_due(model.month) and model.month <= self.end:
+            cost = database.survey_cost()
+            if cost <= self.budget_left:
+                database.survey(model, self.rng)
+                if cost > 0:
+                    self.spend(model, cost, "household_database")
+                    self.database_spent += cost
+
+    def choose(self, model: SanitationModel, candidates: np.ndarray, keys: np.ndarray,
+               room: int) -> np.ndarray:
+        """The first visits of a promoter: ``room`` of its ``candidates`` (see the params
+        information and allocation)."""
+        use_register = self.database is not None and self.database.published
+        if self.allocation == "none" and not use_register and self.information == "perfect":
+            return select(model, self.targeting, candidates, keys, room)  # the earlier model
+        if room <= 0 or candidates.size == 0:
+            return candidates[:0]
+        if use_register:  # the register's tiers, random within a tier
+            priority = self.tier[candidates] + keys
+        elif self.targeting == "household_database" and self.information != "perfect":
+            priority = keys  # no register (yet): nothing to sort by but chance
+        else:
+            priority = RULES[self.targeting](model, candidates, keys)
+        if self.plan is None:
+            return first(priority, candidates, room)
+        return self.plan.choose(room, candidates, priority, keys)
+
     # ---------------------------------------------------------------- the visits
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
+        if self.information != "perfect":  # visits to households that could not move
+            hh = model.households
+            wasted = np.count_nonzero((hh.rung[rows] >= Rung.BASIC) | (hh.build_left[rows] >= 0))
+            self.wasted_total += wasted
+            self.wasted_this_month += wasted
         Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS,
               self.refer_to_credit).deliver(model.households, rows)
         if self.sales_offer:
@@ -209,15 +351,15 @@ class BehaviourChange(Programme):
     # ---------------------------------------------------------------- hooks
     def on_sanitarians(self, model: SanitationModel) -> None:
         """This month's candidates and due follow-ups (sorted rows), then every promoter."""
-        hh = model.households
-        below = np.flatnonzero(hh.rung < Rung.BASIC)
-        fresh = model.month - self.last_visit[below].astype(np.int32) >= self.revisit_after
-        below = below[fresh]
-        self.candidates = self.within_reach(below[hh.build_left[below] < 0])
+        if self.database is not None:
+            self._keep_register(model)
+        if self.plan is not None:
+            self.plan.update(model)
+        self.candidates = self._candidates(model)
         self.keys = self.rng.random(self.candidates.size)  # random order among candidates
         self.pending = np.unique(self.pending[self.follow_up_due[self.pending] != NEVER])
         self.due = self.pending[self.follow_up_due[self.pending] <= model.month]
-        self.visits_this_month = self.follow_ups_this_month = 0
+        self.visits_this_month = self.follow_ups_this_month = self.wasted_this_month = 0
         for promoters in self.rounds:
             self._round(model, promoters)
 
@@ -241,9 +383,13 @@ class BehaviourChange(Programme):
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         acting = self.acting(model.month)
-        return self.named({
+        values = {
             "visits": self.visits_this_month if acting else 0,
             "follow_ups": self.follow_ups_this_month if acting else 0,
             "capacity": self.capacity if acting else 0,
             "spent": self.spent,
-        })
+        }
+        extra = {"wasted": self.wasted_this_month if acting else 0,
+                 "database_spent": self.database_spent}
+        values.update((key, extra[key]) for key in self.mechanism_outputs)
+        return self.named(values)

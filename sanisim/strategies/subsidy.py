@@ -14,9 +14,22 @@ ability raised by ``visit_effect``), and ``lead_months`` later a follow-up visit
 regulation raised by ``follow_up_effect``) with the hardware. A household that builds on its
 own in the meantime drops out and its grant is not spent.
 
-**Ownership** ("top-down failed"): a recipient owns the facility if it had decided to build
-itself (an open intention or loan application at delivery) or was accompanied by BCC. A
-recipient who does not own it
+**Planning** (``allocation``): a plan made every ``plan_every`` months splits each month's
+grants among planning units by households, by need or worst first
+(:class:`sanisim.targeting.Plan`, as for BCC visits).
+
+**Uptake by behaviour** (``uptake = "behaviour"``): no penalty is assumed. A recipient who
+had decided to build (an open intention or loan application at delivery) uses the toilet; one
+who had not starts using it with probability ``M / (1 + M)``, with ``M`` its motivation
+multiplier of the decision rule (:func:`sanisim.behaviour.motivation`, 1 at the scenario's
+mean factors: even odds). From then on the model's own rules decide: a non-user resumes and a
+user stops with the use mechanism's hazards (self-regulation and RT coverage), the toilet
+fails with the self-regulation hazard, and a failed toilet waits until the household decides
+to repair it. BCC before the hardware works only through the factors its visits raise.
+
+**Ownership by assumption** (``uptake = "assumed"``, the earlier model): a recipient owns
+the facility if it had decided to build itself (an open intention or loan application at
+delivery) or was accompanied by BCC. A recipient who does not own it
 
 * with probability ``unowned_nonuse`` does not start using it: its rung does not change and
   the facility counts as needing repair (using it later, once the household decides to, costs
@@ -33,13 +46,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sanisim.behaviour import VISIT_FACTORS
+from sanisim.behaviour import VISIT_FACTORS, motivation
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
-from sanisim.targeting import select
+from sanisim.targeting import ALLOCATIONS, PLAN_UNITS, RULES, Plan, select
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -84,6 +97,26 @@ class Subsidy(Programme):
               "assumption, as bcc.follow_up_effect", 0.0, 1.0),
         Param("visit_cost", 25_000.0, "rupiah per visit",
               "Cost of one accompanying visit.", "assumption: as costs.visit", 0.0, 1e8),
+        Param("uptake", "assumed", "",
+              "How a recipient comes to use and keep the toilet: 'assumed' (the earlier model: "
+              "one who did not decide and got no BCC is 'unowned' and pays the constant "
+              "penalties unowned_nonuse and unowned_self_regulation_drop), 'behaviour' (no "
+              "penalty: one who had decided uses it; one who had not starts using it with "
+              "probability M/(1+M), M its motivation multiplier, and then uses, keeps and "
+              "repairs it as its factors say).", "model switch",
+              choices=("assumed", "behaviour")),
+        Param("allocation", "none", "",
+              "How a plan splits each month's grants among planning units: 'none' (the "
+              "earlier model: down the targeting list), 'uniform' (in proportion to "
+              "households), 'by_need' (to households below basic at the last plan), "
+              "'worst_first' (the units with the largest share below basic first); within a "
+              "unit, targeting order.", "model switch", choices=ALLOCATIONS),
+        Param("plan_unit", "village", "",
+              "Planning unit of allocation: village (kelurahan/desa), rw or rt.",
+              "model switch", choices=PLAN_UNITS),
+        Param("plan_every", 12, "months",
+              "Months between plans: the units' needs are measured at each plan.",
+              "assumption: yearly planning cycle (musrenbang)", 1, 600),
         Param("unowned_nonuse", 0.2, "share of recipients",
               "Chance that a recipient who did not decide to build and got no BCC leaves the "
               "toilet unused.",
@@ -108,6 +141,12 @@ class Subsidy(Programme):
         self.dropped_total = 0
         self.visits_total = 0
         self.month_values = dict.fromkeys(self.OUTPUTS, 0)
+        self.plan = (Plan(model.households, self.allocation, self.plan_unit, self.plan_every)
+                     if self.allocation != "none" else None)
+        if self.uptake == "behaviour":  # recipients' use is settled when the work is done
+            self.lingers = True
+            self.awaiting = np.zeros(model.households.n, bool)
+            self.takes_up = np.zeros(model.households.n, bool)
 
     def uncommitted_grants(self, wanted: int) -> int:
         """How many more grants (with their visits) the budget not yet committed pays for."""
@@ -118,6 +157,8 @@ class Subsidy(Programme):
 
     # ---------------------------------------------------------------- hooks
     def on_programmes(self, model: SanitationModel) -> None:
+        if not self.acting(model.month):
+            return
         values = dict.fromkeys(self.OUTPUTS, 0)
         values["grant_capacity"] = self.grants_per_month
         visits_before = self.visits_total
@@ -150,7 +191,12 @@ class Subsidy(Programme):
             return 0
         candidates = self._eligible(model)
         keys = self.rng.random(candidates.size)
-        chosen = select(model, self.targeting, candidates, keys, room)
+        if self.plan is None:
+            chosen = select(model, self.targeting, candidates, keys, room)
+        else:
+            self.plan.update(model)
+            chosen = self.plan.choose(min(room, candidates.size), candidates,
+                                      RULES[self.targeting](model, candidates, keys), keys)
         if chosen.size == 0:
             return 0
         self.enrolled_month[chosen] = model.month
@@ -180,16 +226,19 @@ class Subsidy(Programme):
         self.dropped_total += dropped.size
         if due.size == 0:
             return 0
+        decided = (hh.intent[due] > 0) | hh.applying[due]
         if self.with_bcc:
             Visit(self.follow_up_effect, self.visit_cost, ("self_regulation",)).deliver(hh, due)
             self._visits(model, due.size)
-            owned = np.ones(due.size, bool)
-        else:
-            owned = (hh.intent[due] > 0) | hh.applying[due]
         self.committed -= due.size * self.unit_cost
         self.spend(model, due.size * self.unit_cost, "hardware_grants")
         hh.subsidised[due] = True
         self.grants_total += due.size
+        if self.uptake == "behaviour":
+            self._settle_uptake(model, due, decided)
+            model.start_building(due, Rung.BASIC, paid_by_household=0.0)
+            return due.size
+        owned = np.ones(due.size, bool) if self.with_bcc else decided
 
         unowned = due[~owned]
         unused = unowned[self.rng.random(unowned.size) < self.unowned_nonuse]
@@ -204,3 +253,27 @@ class Subsidy(Programme):
         model.start_building(np.setdiff1d(due, unused, assume_unique=True), Rung.BASIC,
                              paid_by_household=0.0)
         return due.size
+
+    def _settle_uptake(self, model: SanitationModel, due: np.ndarray,
+                       decided: np.ndarray) -> None:
+        """Whether each recipient will use the toilet when it is built: one who had decided
+        to build does; one who had not takes it up with probability M/(1+M), its motivation
+        multiplier M as odds (even odds at the scenario's mean factors)."""
+        multiplier = motivation(model.households, model.params)
+        odds = (np.ones(due.size) if multiplier is None
+                else multiplier[due].astype(float))
+        draws = self.rng.random(due.size)
+        self.takes_up[due] = decided | (draws < odds / (1.0 + odds))
+        self.awaiting[due] = True
+        self.unused_total += int(np.count_nonzero(~self.takes_up[due]))
+
+    def on_use(self, model: SanitationModel) -> None:
+        """Finished grant toilets are used, or not, as their recipients settled; from then on
+        the use, failure and repair rules of the model apply as to any toilet."""
+        if self.uptake != "behaviour":
+            return
+        hh = model.households
+        rows = np.flatnonzero(self.awaiting)
+        done = rows[(hh.build_left[rows] < 0)]
+        hh.in_use[done] = self.takes_up[done] & (hh.rung[done] >= Rung.BASIC)
+        self.awaiting[done] = False

@@ -22,6 +22,15 @@ is a :class:`~sanisim.model.Builder` of the model:
   with ``mechanisms.point_of_sale`` a visit is also an offer at the package price
   (:func:`sanisim.purchase.offer`, paid from savings).
 
+**Build quality** (``quality_weight`` > 0). Each entrepreneur has a build quality ``q`` (0-1;
+``quality``, spread ``quality_sd``); a toilet it builds carries it, and in the failure phase
+its hazard is the model's times ``exp(-quality_weight * (q - mason_quality))`` (local masons'
+work is the reference). Every ``evaluation_every`` months the programme evaluates each
+entrepreneur (``evaluation_cost``) and trains those below ``quality_standard``
+(``training_cost``), closing ``training_effect`` of the gap to 1; toilets built after the
+training carry the new quality. Gender of entrepreneurs or of household decision makers has
+no effect here: no evidence at hand supports one (docs/model.md).
+
 When the strategy ends, orders still waiting are handed over to local masons (the baseline's
 unlimited route) at the agreed price; the funder pays the discounts it promised.
 """
@@ -78,6 +87,7 @@ class SanitationEntrepreneur(mesa.Agent):
         self.idle = 0  # unused build slots last month
         self.queue_length = 0
         self.expansions = 0
+        self.quality = 0.5  # build quality index 0-1 (set by the strategy)
 
     def work(self, queue: np.ndarray, list_price: np.ndarray) -> np.ndarray:
         """Start the first ``capacity`` jobs of ``queue`` (rows, first come first served)."""
@@ -155,15 +165,50 @@ class Supply(Programme):
               "Share of the gap to 1 a marketing visit closes for attitude and ability.",
               "assumption: weaker than a sanitarian's visit (sanitarians.visit_effect 0.15)",
               0.0, 1.0),
+        Param("quality", 0.5, "index 0-1",
+              "Build quality of an entrepreneur's work at the start (mean over entrepreneurs).",
+              "assumption: as local masons (mason_quality)", 0.0, 1.0),
+        Param("quality_sd", 0.0, "index 0-1",
+              "Spread of build quality between entrepreneurs (normal, clipped to 0-1).",
+              "assumption", 0.0, 1.0),
+        Param("quality_weight", 0.0, "log-hazard per unit quality",
+              "How build quality drives failure: a toilet an entrepreneur built fails with "
+              "the model's hazard times exp(-quality_weight * (q - mason_quality)); 0: "
+              "quality changes nothing (the earlier model).",
+              "assumption: the scale of failure.w_self_regulation; the KWS programme "
+              "evaluates build quality because poor work fails", 0.0, 20.0),
+        Param("mason_quality", 0.5, "index 0-1",
+              "Build quality of local masons' work, at which the model's failure hazards "
+              "apply.", "assumption: reference point of the index", 0.0, 1.0),
+        Param("evaluation_every", 0, "months",
+              "Months between evaluations of every entrepreneur's build quality and service "
+              "(0: none).", "assumption: the KWS programme evaluates yearly", 0, 600),
+        Param("evaluation_cost", 1_000_000.0, "rupiah per entrepreneur",
+              "Cost of evaluating one entrepreneur (inspection of a sample of jobs).",
+              "assumption: a few inspector-days", 0.0, 1e10),
+        Param("quality_standard", 0.7, "index 0-1",
+              "An evaluated entrepreneur below this quality is trained.", "assumption",
+              0.0, 1.0),
+        Param("training_effect", 0.3, "share of gap to 1",
+              "Share of the gap to 1 of build quality one training closes.",
+              "assumption: mason training raises workmanship, not to perfection", 0.0, 1.0),
+        Param("training_cost", 5_000_000.0, "rupiah per entrepreneur trained",
+              "Cost of one training (trainer, materials, the team's days).", "assumption",
+              0.0, 1e10),
     )
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
         super().__init__(name, config)
+        self.quality_on = self.quality_weight > 0 or self.evaluation_every > 0
+        if self.quality_on:
+            self.output_columns += tuple(f"{name}_{column}" for column in (
+                "quality", "failures", "trained"))
         self.reserved = 0.0  # discounts promised to queued orders, not yet paid (rupiah)
         self.started_this_month = self.dropouts_this_month = self.handed_over = 0
         self.discounts_this_month = 0.0
         self.started_total = self.dropouts_total = self.cancelled_total = 0
         self.revenue_total = 0.0
+        self.failures_this_month = self.trained_total = 0
 
     # -- set-up -------------------------------------------------------------------------
     def setup(self, model: SanitationModel) -> None:
@@ -201,6 +246,15 @@ class Supply(Programme):
         self._repair_share = p["costs.repair_share"]
         self._money = p["behaviour.money_constraint"]
         model.builders.append(self)
+        self.built_quality = np.full(n, np.nan, np.float32)  # quality of the last job built
+        if self.quality_on:
+            spread = (self.rng.normal(0.0, self.quality_sd, self.entrepreneurs)  # drawn
+                      if self.quality_sd > 0 and self.quality_weight > 0  # only if it matters
+                      else np.zeros(self.entrepreneurs))
+            for agent, delta in zip(self.entrepreneur_agents, spread, strict=True):
+                agent.quality = float(np.clip(self.quality + delta, 0.0, 1.0))
+        if self.quality_weight > 0:
+            model.hazard_factors.append(self.quality_hazard)
 
     # -- the Builder interface ------------------------------------------------------------
     def _list_price(self, model: SanitationModel, rows: np.ndarray) -> np.ndarray:
@@ -267,6 +321,9 @@ class Supply(Programme):
         bounds = np.searchsorted(owner, np.arange(self.entrepreneurs + 1))
         started = [agent.work(rows[bounds[e]:bounds[e + 1]], self.list_price)
                    for e, agent in enumerate(self.entrepreneur_agents)]
+        if self.quality_on:
+            for agent, jobs in zip(self.entrepreneur_agents, started, strict=True):
+                self.built_quality[jobs] = agent.quality
         started = np.concatenate(started) if started else rows[:0]
         self._release(model, started)
         self.started_this_month = started.size
@@ -328,9 +385,47 @@ class Supply(Programme):
         self.dropouts_this_month = rows.size
         self.dropouts_total += rows.size
 
+    # -- quality ----------------------------------------------------------------------------
+    def quality_hazard(self, model: SanitationModel, hazard: np.ndarray) -> None:
+        """Failure phase: scale the hazard of toilets the entrepreneurs built by their build
+        quality; a toilet abandoned (no longer owned) loses its builder's mark."""
+        rows = np.flatnonzero(~np.isnan(self.built_quality))
+        gone = model.households.owned[rows] < 3
+        self.built_quality[rows[gone]] = np.nan
+        rows = rows[~gone]
+        hazard[rows] *= np.exp(np.float32(-self.quality_weight)
+                               * (self.built_quality[rows] - np.float32(self.mason_quality)))
+
+    def on_failure(self, model: SanitationModel) -> None:
+        """Count this month's failures of toilets the entrepreneurs built."""
+        if self.quality_on:
+            hh = model.households
+            self.failures_this_month = int(np.count_nonzero(
+                (hh.failed_month == model.month) & ~np.isnan(self.built_quality)))
+
+    def _evaluate(self, model: SanitationModel) -> None:
+        """Every ``evaluation_every`` months: evaluate each entrepreneur (while the budget
+        pays) and train those below ``quality_standard``."""
+        months = model.month - self.start
+        if self.evaluation_every <= 0 or months <= 0 or months % self.evaluation_every:
+            return
+        for agent in self.entrepreneur_agents:
+            if self.evaluation_cost > self.budget_left:
+                return
+            if self.evaluation_cost > 0:
+                self.spend(model, self.evaluation_cost, "entrepreneur_evaluation")
+            if agent.quality < self.quality_standard and self.training_cost <= self.budget_left:
+                if self.training_cost > 0:
+                    self.spend(model, self.training_cost, "entrepreneur_training")
+                agent.quality += self.training_effect * (1.0 - agent.quality)
+                self.trained_total += 1
+
     # -- marketing --------------------------------------------------------------------------
     def on_programmes(self, model: SanitationModel) -> None:
-        """Entrepreneurs with idle capacity last month market to households below basic."""
+        """Evaluation and training (when on); entrepreneurs with idle capacity last month
+        market to households below basic."""
+        if self.quality_on:
+            self._evaluate(model)
         if self.sales_visits <= 0 or self.sales_effect <= 0:
             return
         hh = model.households
@@ -364,4 +459,7 @@ class Supply(Programme):
             "expansions": int(sum(a.expansions for a in self.entrepreneur_agents)),
             "revenue": self.revenue_total,
             "discounts": self.discounts_this_month if self.active(model.month) else 0.0,
+            **({"quality": float(np.mean([a.quality for a in self.entrepreneur_agents])),
+                "failures": self.failures_this_month, "trained": self.trained_total}
+               if self.quality_on else {}),
         })
