@@ -36,6 +36,7 @@ from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
+from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
 from sanisim.targeting import select
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -144,6 +145,7 @@ class BehaviourChange(Programme):
               "(sanitation marketing; point of sale, paid from savings or, when referred "
               "to credit, with a loan application).",
               "model switch; sales meetings in BenYishay et al. 2017", None, None),
+        ADDRESSES,
     )
 
     def setup(self, model: SanitationModel) -> None:
@@ -188,6 +190,7 @@ class BehaviourChange(Programme):
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
         Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS,
               self.refer_to_credit).deliver(model.households, rows)
+        deliver_to_waste(self, model, rows, VISIT_FACTORS, self.visit_effect)
         if self.sales_offer:
             purchase.offer(model, np.sort(rows), loan=self.refer_to_credit)
         self.last_visit[rows] = model.month
@@ -201,6 +204,7 @@ class BehaviourChange(Programme):
     def follow_up(self, model: SanitationModel, rows: np.ndarray) -> None:
         Visit(self.follow_up_effect, self.visit_cost, ("self_regulation",)).deliver(
             model.households, rows)
+        deliver_to_waste(self, model, rows, ("self_regulation",), self.follow_up_effect)
         self.follow_up_due[rows] = NEVER
         self.follow_ups_total += rows.size
         self.follow_ups_this_month += rows.size
