@@ -43,6 +43,7 @@ from sanisim.report.names import Names
 from sanisim.report.sections import Funding, Images, Section, figure_entry
 from sanisim.report.spreadsheets import write_tables
 from sanisim.report.sweeps import sweep_part
+from sanisim.report import waste_gap
 from sanisim.report.tables import (
     BASELINE,
     Tables,
@@ -154,6 +155,11 @@ def district_section(results: Results, tables: Tables, images: Images, lang: str
     section.tables = html_tables(tables, labels, analysis.design_keys(results), lang)
     if budget is not None:
         section.budget = budget_view(results, budget, tables, images, lang, prefix)
+    monthly = results.monthly.merge(analysis.finished_runs(results), on="run_key")
+    declared = names.scenarios.get(scenario)
+    if declared is not None and waste_gap.has_waste(monthly):
+        section.gaps = waste_gap.gap_view(monthly, declared, lang,
+                                          lambda bundle: names.bundle(scenario, bundle, lang))
     return section
 
 
