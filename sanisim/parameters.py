@@ -657,7 +657,8 @@ def markdown_table(params: tuple[Param, ...] = PARAMETERS) -> str:
     for p in params:
         default = f"{p.default:,}" if isinstance(p.default, int | float) and not isinstance(
             p.default, bool) else repr(p.default).lower() if isinstance(p.default, bool) else (
-            f'"{p.default}"')
+            "[" + ", ".join(f'"{v}"' for v in p.default) + "]"
+            if isinstance(p.default, tuple) else f'"{p.default}"')
         rows.append(
             f"| `{p.key}` | {default} | {p.unit} | {p.allowed()} | {p.meaning} | {p.source} |"
         )
