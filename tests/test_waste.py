@@ -177,3 +177,7 @@ def test_blitar_report_shows_both_sectors_gaps_in_both_languages(tmp_path):
         for word in words:
             assert word in html, (lang, word)
         assert 'class=gaps' in html
+    gaps = pd.read_csv(tmp_path / "en" / "tables" / "waste_gaps.csv")
+    assert set(gaps["sector"]) == {"wastewater", "waste"}
+    assert set(gaps["bundle"]) == {"baseline", "policy_package"}
+    assert (gaps["gap_end"] >= 0).all()

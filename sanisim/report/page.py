@@ -266,6 +266,10 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
                 budget=budgets[district]))
         csv = {**_concat([t.csv_tables() for t in per.values()]),
                "budget": pd.concat(budgets.values(), ignore_index=True)}
+        gaps = [s.gaps.raw.assign(scenario=s.anchor.removeprefix("district-"))
+                for s in sections if getattr(s, "gaps", None) is not None]
+        if gaps:  # districts with the solid-waste ladder: both sectors' 100-0-100 gaps
+            csv["waste_gaps"] = pd.concat(gaps, ignore_index=True)
         local = {"arms": pd.concat([labelled(t, subset(results, d), lang)
                                     for d, t in per.items()], ignore_index=True)}
         tables_list = list(per.values())
