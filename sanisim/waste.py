@@ -30,8 +30,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.behaviour import decay_factor, decision_hazard, motivation, raise_factors, \
-    relax_factors
+from sanisim.behaviour import (
+    decay_factor,
+    decision_hazard,
+    motivation,
+    raise_factors,
+    relax_factors,
+)
 from sanisim.population import FACTORS, Households
 
 if TYPE_CHECKING:  # pragma: no cover

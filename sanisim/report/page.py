@@ -32,7 +32,7 @@ import pandas as pd
 from sanisim import analysis, i18n
 from sanisim.errors import InputError
 from sanisim.i18n import check_lang
-from sanisim.report import prose
+from sanisim.report import prose, waste_gap
 from sanisim.report.budget import budget_view, yearly_costs
 from sanisim.report.comparison import comparison_part, results_of
 from sanisim.report.decision_outputs import DecisionOutputs
@@ -43,7 +43,6 @@ from sanisim.report.names import Names
 from sanisim.report.sections import Funding, Images, Section, figure_entry
 from sanisim.report.spreadsheets import write_tables
 from sanisim.report.sweeps import sweep_part
-from sanisim.report import waste_gap
 from sanisim.report.tables import (
     BASELINE,
     Tables,
