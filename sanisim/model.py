@@ -33,6 +33,7 @@ from sanisim.scenario import Scenario
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle
 from sanisim.streams import Streams
+from sanisim.waste import WASTE_COLUMNS, Waste
 
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
 
@@ -134,7 +135,8 @@ class SanitationModel(mesa.Model):
             strategy.setup(self)
 
         self.current: dict[str, float] = {}
-        self.output_columns = OUTPUT_COLUMNS + tuple(
+        self.output_columns = OUTPUT_COLUMNS + (
+            WASTE_COLUMNS if self.waste is not None else ()) + tuple(
             col for s in self.strategies for col in s.output_columns)
         self.datacollector = mesa.DataCollector(
             model_reporters={col: partial(_read_current, col) for col in self.output_columns})
@@ -174,6 +176,8 @@ class SanitationModel(mesa.Model):
             hh.wtp = purchase.draw_wtp(hh.income, p, self.streams["purchase"])
         self.communities = (Communities(self.n_rt, p, self.streams["community"])
                             if p["mechanisms.community"] else None)
+        #: The solid-waste ladder (:mod:`sanisim.waste`); None when the switch is off.
+        self.waste = (Waste(hh, p, self.streams) if p["mechanisms.solid_waste"] else None)
         self._rung_before = hh.rung.copy()
 
     def practising_od(self) -> np.ndarray:
@@ -534,6 +538,11 @@ class SanitationModel(mesa.Model):
             facilities.update_use(self)
         np.copyto(self._rung_before, hh.rung)
 
+    def _waste(self) -> None:
+        """The solid-waste ladder's own decisions and lapses (``mechanisms.solid_waste``)."""
+        if self.waste is not None:
+            self.waste.step(self.network)
+
     def _communities(self) -> None:
         self._update_communities()
 
@@ -598,6 +607,8 @@ class SanitationModel(mesa.Model):
         row["loan_repayments"] = float(sum(c.repaid_this_month for c in coops))
         row["sanitarian_visits"] = sum(s.visits_this_month for s in self.sanitarians)
         row.update(self._mechanism_outputs())
+        if self.waste is not None:
+            row.update(self.waste.shares())
         for funder in FUNDERS:
             row[f"spending_{funder}"] = sum(v for (f, _), v in self.ledger.items()
                                             if f == funder)

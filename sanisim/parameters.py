@@ -318,6 +318,50 @@ PARAMETERS: tuple[Param, ...] = (
        "capacities on four aspects, participatory planning gates, co-management, monitoring "
        "and a service chain (sanisim.institutions; docs/model.md 7.15).",
        "model switch (false: the communal strategy's groups only collect fees and pay O&M)"),
+    _p("mechanisms.solid_waste", False, "",
+       "A second behaviour ladder runs beside sanitation: household solid-waste handling "
+       "(untreated, handled, reduced; sanisim.waste, docs/model.md 7.17).",
+       "model switch (false: sanitation only; nothing is drawn and no column is added)"),
+    # --- household solid waste, the second ladder (mechanisms.solid_waste) --------
+    _p("waste.start_shares.untreated", 0.35, "share of households",
+       "Households whose solid waste is burned or dumped at the start.",
+       "assumption: a district without programmes (Blitar sets its own figures)", 0.0, 1.0),
+    _p("waste.start_shares.handled", 0.55, "share of households",
+       "Households whose waste is collected or managed at home at the start.",
+       "assumption: a district without programmes (Blitar sets its own figures)", 0.0, 1.0),
+    _p("waste.start_shares.reduced", 0.10, "share of households",
+       "Households that sort, compost or recycle their waste at the start.",
+       "assumption: a district without programmes (Blitar sets its own figures)", 0.0, 1.0),
+    _p("waste.p_handle", 0.003, "probability per month",
+       "Innovation term of the decision to handle one's waste at home (untreated to "
+       "handled) in the decision hazard of sanisim.behaviour.",
+       "assumption: a tenth of q, as for sanitation (q >> p in diffusion studies)",
+       0.0, 1.0),
+    _p("waste.q_handle", 0.03, "probability per month",
+       "Imitation term of the decision to handle waste: multiplies the share of network "
+       "neighbours at handled or better.",
+       "assumption: below sanitation's q, as waste handling is less visible than a toilet",
+       0.0, 1.0),
+    _p("waste.p_reduce", 0.001, "probability per month",
+       "Innovation term of the decision to sort and compost at home (handled to reduced).",
+       "assumption: home composting is rare without a programme", 0.0, 1.0),
+    _p("waste.q_reduce", 0.01, "probability per month",
+       "Imitation term of the decision to reduce: multiplies the share of network "
+       "neighbours at reduced; also the imitation term of the programmes' offers to reduce.",
+       "assumption", 0.0, 1.0),
+    _p("waste.lapse", 0.006, "probability per month",
+       "Chance that a household's own practice (handling or composting at home) slips one "
+       "rung down in a month.",
+       "assumption: practices lapse as toilets fall out of use (use.disuse 0.0073)",
+       0.0, 1.0),
+    _p("waste.target_handled", 1.0, "share of households",
+       "Target share of households whose waste is handled or better (collected, managed at "
+       "home or reduced): the handling gap of the report.",
+       "Jakstranas (Perpres 97/2017): 70% handled and 30% reduced by 2025, all waste managed",
+       0.0, 1.0),
+    _p("waste.target_reduced", 0.30, "share of households",
+       "Target share of households at the rung reduced (the 100-0-100 gap of the report).",
+       "Jakstranas (Perpres 97/2017): 30% of waste reduced by 2025", 0.0, 1.0),
     # --- community dynamics ---------------------------------------------------
     _p("community.social_capital", 0.571, "index 0-1",
        "Mean social capital of an RT (collective action, trust, leaders who follow up); "
@@ -598,6 +642,8 @@ BY_KEY: dict[str, Param] = {p.key: p for p in PARAMETERS}
 # Groups of parameters that are shares of one whole and must sum to 1.
 SHARE_GROUPS: dict[str, tuple[str, ...]] = {
     "population.start_shares": tuple(f"population.start_shares.{r}" for r in RUNGS_KEYS),
+    "waste.start_shares": tuple(f"waste.start_shares.{r}"
+                                for r in ("untreated", "handled", "reduced")),
 }
 SHARE_TOLERANCE = 1e-6
 
@@ -613,7 +659,8 @@ def markdown_table(params: tuple[Param, ...] = PARAMETERS) -> str:
     for p in params:
         default = f"{p.default:,}" if isinstance(p.default, int | float) and not isinstance(
             p.default, bool) else repr(p.default).lower() if isinstance(p.default, bool) else (
-            f'"{p.default}"')
+            "[" + ", ".join(f'"{v}"' for v in p.default) + "]"
+            if isinstance(p.default, tuple) else f'"{p.default}"')
         rows.append(
             f"| `{p.key}` | {default} | {p.unit} | {p.allowed()} | {p.meaning} | {p.source} |"
         )

@@ -27,6 +27,7 @@ STEP_ORDER: tuple[str, ...] = (
     "desludging",    # septic tanks emptied -> safely managed; lapsed emptying -> basic
     "failure",       # facilities fail (or are repaired at once); households slip down
     "use",           # sharing fees and lost access, abandonment, households stop/resume use
+    "waste",         # the solid-waste ladder (mechanisms.solid_waste): decisions, lapses
     "communities",   # ODF status of each RT (no household at open defecation)
     "record",        # monthly outputs
 )

@@ -32,7 +32,7 @@ import pandas as pd
 from sanisim import analysis, i18n
 from sanisim.errors import InputError
 from sanisim.i18n import check_lang
-from sanisim.report import prose
+from sanisim.report import prose, waste_gap
 from sanisim.report.budget import budget_view, yearly_costs
 from sanisim.report.comparison import comparison_part, results_of
 from sanisim.report.decision_outputs import DecisionOutputs
@@ -154,6 +154,11 @@ def district_section(results: Results, tables: Tables, images: Images, lang: str
     section.tables = html_tables(tables, labels, analysis.design_keys(results), lang)
     if budget is not None:
         section.budget = budget_view(results, budget, tables, images, lang, prefix)
+    monthly = results.monthly.merge(analysis.finished_runs(results), on="run_key")
+    declared = names.scenarios.get(scenario)
+    if declared is not None and waste_gap.has_waste(monthly):
+        section.gaps = waste_gap.gap_view(monthly, declared, lang,
+                                          lambda bundle: names.bundle(scenario, bundle, lang))
     return section
 
 
@@ -260,6 +265,10 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
                 budget=budgets[district]))
         csv = {**_concat([t.csv_tables() for t in per.values()]),
                "budget": pd.concat(budgets.values(), ignore_index=True)}
+        gaps = [s.gaps.raw.assign(scenario=s.anchor.removeprefix("district-"))
+                for s in sections if getattr(s, "gaps", None) is not None]
+        if gaps:  # districts with the solid-waste ladder: both sectors' 100-0-100 gaps
+            csv["waste_gaps"] = pd.concat(gaps, ignore_index=True)
         local = {"arms": pd.concat([labelled(t, subset(results, d), lang)
                                     for d, t in per.items()], ignore_index=True)}
         tables_list = list(per.values())

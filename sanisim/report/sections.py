@@ -62,6 +62,8 @@ class Section:
     figures: list[Figure] = field(default_factory=list)
     tables: list[TableView] = field(default_factory=list)
     budget: Budget | None = None
+    #: the 100-0-100 gaps of both sectors (:mod:`sanisim.report.waste_gap`), with solid waste
+    gaps: Any = None
 
 
 @dataclass

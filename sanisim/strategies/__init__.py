@@ -7,9 +7,12 @@ from sanisim.strategies import (  # noqa: F401
     demand_creation,
     desludging,
     microcredit,
+    recycling_centre,
     subsidy,
     supply,
     voucher,
+    waste_bank,
+    waste_collection,
 )
 from sanisim.strategies.base import (
     COMMON_PARAMS,

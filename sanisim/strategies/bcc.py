@@ -55,6 +55,7 @@ from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
+from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
 from sanisim.targeting import (
     ALLOCATIONS,
     INFORMATION,
@@ -214,6 +215,7 @@ class BehaviourChange(Programme):
         Param("plan_every", 12, "months",
               "Months between plans: the units' needs are measured at each plan (a yearly "
               "plan, as the musrenbang cycle).", "assumption: yearly planning cycle", 1, 600),
+        ADDRESSES,
     )
 
     def __init__(self, name: str, config: Mapping[str, Any]) -> None:
@@ -330,6 +332,7 @@ class BehaviourChange(Programme):
             self.wasted_this_month += wasted
         Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS,
               self.refer_to_credit).deliver(model.households, rows)
+        deliver_to_waste(self, model, rows, VISIT_FACTORS, self.visit_effect)
         if self.sales_offer:
             purchase.offer(model, np.sort(rows), loan=self.refer_to_credit)
         self.last_visit[rows] = model.month
@@ -343,6 +346,7 @@ class BehaviourChange(Programme):
     def follow_up(self, model: SanitationModel, rows: np.ndarray) -> None:
         Visit(self.follow_up_effect, self.visit_cost, ("self_regulation",)).deliver(
             model.households, rows)
+        deliver_to_waste(self, model, rows, ("self_regulation",), self.follow_up_effect)
         self.follow_up_due[rows] = NEVER
         self.follow_ups_total += rows.size
         self.follow_ups_this_month += rows.size

@@ -35,6 +35,7 @@ from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
 from sanisim.strategies.common import FactorGains, Programme
+from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -100,6 +101,7 @@ class DemandCreation(Programme):
         Param("media_cost", 50_000_000.0, "rupiah per burst",
               "Cost of one district media burst (radio, banners, social media).",
               "assumption", 0.0, 1e12),
+        ADDRESSES,
     )
 
     SESSION_FACTORS = ("norm", "self_regulation")
@@ -152,6 +154,7 @@ class DemandCreation(Programme):
         hh = model.households
         reached = self.within_reach(np.flatnonzero(self.rng.random(hh.n) < self.media_reach))
         self.media_gains.add(hh, reached, self.MEDIA_FACTORS, self.media_effect)
+        deliver_to_waste(self, model, reached, self.MEDIA_FACTORS, self.media_effect)
         self.spend(model, self.media_cost, "media_bursts")
         values["media_bursts"] = 1
         values["media_reached"] = reached.size
@@ -198,6 +201,9 @@ class DemandCreation(Programme):
         self.session_gains.add(hh, present, ("norm",), self.session_norm_effect)
         self.session_gains.add(hh, present, ("self_regulation",),
                                self.session_commitment_effect)
+        deliver_to_waste(self, model, present, ("norm",), self.session_norm_effect)
+        deliver_to_waste(self, model, present, ("self_regulation",),
+                         self.session_commitment_effect)
         self.last_triggered[chosen] = model.month
         self.spend(model, chosen.size * self.session_cost, "triggering_sessions")
         values["sessions"] = chosen.size
