@@ -10,9 +10,10 @@ rule (:data:`RULES`): the model account its money is booked to, whether its year
 follows political commitment, and whether money unspent at the end of a budget year is
 carried into the next year or lapses.
 
-**Budget year.** Months 1-12 are budget year 1, 13-24 year 2, and so on. In the first month of
-a year the government closes the previous year (unspent money carried over or lapsed, per
-source) and allocates the new one: ``government.allocation.<source> * (1 +
+**Budget year.** Months 1-12 are budget year 1, 13-24 year 2, and so on. Year 1 is allocated
+when the model is built (before month 1); in the first month of each later year the government
+closes the previous year (unspent money carried over or lapsed, per source) and allocates the
+new one: ``government.allocation.<source> * (1 +
 government.budget_elasticity * (c - 0.5))`` for a source following commitment, the base
 allocation otherwise, where ``c`` is the commitment in force that month. Programmes that name
 sources (``sources = [...]`` in their ``[strategies.NAME]`` table) spend from them, in the
@@ -27,7 +28,8 @@ staff: the sanitarians the government employs this year, ``round(sanitarians.cou
 government.staff_elasticity * (c - 0.5)))``, as many as the APBD pays at
 ``government.staff_cost`` a month (their pay is earmarked from APBD at the allocation and
 paid monthly). Staff work the sanitarians' posts: each post's visits per month scale with
-staff per post.
+staff per post, reset every budget year; a programme drawing on sources has its monthly
+capacities scaled by the first year's staff per post when it is set up.
 
 **Local government in the field.** ``government.field_capacity`` (0-1; 0.5 is the model's
 delivery as calibrated) is a delivery capacity, multiplier ``0.5 + field_capacity``: it scales

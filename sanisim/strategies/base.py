@@ -2,8 +2,9 @@
 
 A strategy is declared in a scenario file as a table ``[strategies.NAME]`` with a ``type``
 (a registered class), a time window ``start``..``end`` (months, inclusive), a ``budget``
-(rupiah, government or donor money) and the type's own parameters. Bundles name the
-strategies that run together.
+(rupiah, government or donor money) and the type's own parameters; it may name the
+government's budget sources it draws on (``sources``, with ``mechanisms.government``:
+:mod:`sanisim.government`). Bundles name the strategies that run together.
 
 At run time each strategy gets its own random stream (``model.streams.strategy(name)``),
 so adding a strategy never shifts the draws of the baseline or of another strategy. The model
@@ -172,7 +173,8 @@ class Strategy:
         return int(min(wanted, max(0.0, self.budget_left) // unit_cost))
 
     def spend(self, model: SanitationModel, amount: float, item: str) -> None:
-        """Book ``amount`` rupiah against the budget and the funder's account."""
+        """Book ``amount`` rupiah against the budget and the funder's account; with a
+        government, the own budget first (when finite), then the named sources."""
         if amount < 0:
             raise ValueError("negative spending")
         self.spent += amount
