@@ -223,12 +223,13 @@ class Government(mesa.Agent):
         sources) when it is set up: its monthly capacities by the staff of the first budget
         year (staff per post) and the field multiplier, its sessions' facilitation and
         attendance by the field multiplier."""
+        config = strategy.config  # the declared values: a strategy set up twice scales once
         for name in FIELD_CAPACITIES:
-            value = getattr(strategy, name, None)
+            value = config.get(name)
             if isinstance(value, int) and not isinstance(value, bool):
                 setattr(strategy, name, int(round(value * self.staff_ratio * self.field)))
         for name in FIELD_RATES:
-            value = getattr(strategy, name, None)
+            value = config.get(name)
             if isinstance(value, float):
                 setattr(strategy, name, min(1.0, value * self.field))
         self.equipped.append(strategy)
