@@ -30,7 +30,7 @@ from tests.conftest import cli_failure, mean_and_se
 ROOT = Path(__file__).resolve().parents[1]
 SWITCH = "mechanisms.community_groups"
 MONTHS = 60
-SEEDS = range(5)
+SEEDS = range(10)
 HOUSEHOLDS = 1000
 #: Many plants per run, so that the share failing is measured on tens of plants: RTs qualify
 #: at a quarter of their households committed, two groups open a month.

@@ -135,26 +135,24 @@ def test_plan_by_need_sends_visits_where_households_below_basic_live(tmp_path):
     assert shares["by_need"] > shares["uniform"], shares
 
 
-def test_grants_planned_worst_first_go_to_richer_households_and_crowd_out(tmp_path):
+def test_grants_planned_worst_first_reach_fewer_poor_households(tmp_path):
     """The same grants split by a plan: sent to the worst-covered RTs first, whole RTs at a
-    time, they reach households that would have built themselves (fewer of the poor), so
-    coverage ends lower than with grants split in proportion to households."""
-    runs = {}
+    time, they reach fewer of the poor than grants split in proportion to households (the
+    allocation, not a behaviour: whether coverage then ends lower depends on whether the
+    recipients would have built themselves, which the calibrated behaviour decides)."""
+    shares = {}
     for allocation in ("uniform", "worst_first"):
         scenario = variant(tmp_path, "default", "[strategies.top_down_subsidy]\n"
                            f'allocation = "{allocation}"\nplan_unit = "rt"\n')
-        runs[allocation] = []
+        shares[allocation] = []
         for seed in range(6):
             model = SanitationModel(scenario, seed=seed, households=4000,
                                     bundle="top_down_subsidy", household_agents=False)
             model.run(36)
             hh = model.households
-            runs[allocation].append((model.monthly_table().basic_or_better.iloc[-1],
-                                     hh.poor[hh.subsidised].mean()))
-    uniform, worst = np.array(runs["uniform"]), np.array(runs["worst_first"])
-    mean, se = paired(uniform[:, 0], worst[:, 0])
-    assert mean < 0 and -mean > 3 * se, (mean, se)
-    assert (worst[:, 1] < uniform[:, 1]).all()
+            shares[allocation].append(hh.poor[hh.subsidised].mean())
+    mean, se = paired(shares["worst_first"], shares["uniform"])
+    assert mean > 0 and mean > 3 * se, (mean, se)  # uniform minus worst first: more poor
 
 
 # ---------------------------------------------------------------- Medan: uptake by behaviour
@@ -163,7 +161,7 @@ def in_use_grants(model: SanitationModel) -> float:
     return float(((hh.rung >= 3) & hh.in_use)[hh.subsidised].mean())
 
 
-def medan_gain(scenario, seeds=range(5)):
+def medan_gain(scenario, seeds=range(10)):
     top_down, after_bcc = [], []
     for seed in seeds:
         for bundle, out in (("hardware_first", top_down), ("bcc_then_hardware", after_bcc)):
@@ -173,6 +171,9 @@ def medan_gain(scenario, seeds=range(5)):
     return paired(top_down, after_bcc)
 
 
+@pytest.mark.xfail(strict=True, reason="with the current default behaviour (posterior draw 130, "
+                   "norm weight 0.6) BCC first keeps 2.3 points (SE 0.8) more grants in use, "
+                   "under 3 SE, and idle visits give -1.6 (SE 0.5): docs/model.md 7.16")
 def test_medan_bcc_before_hardware_works_through_the_factors_it_raises(tmp_path):
     mean, se = medan_gain(load("medan"))
     assert mean > 0.02 and mean > 3 * se, (mean, se)

@@ -5,7 +5,11 @@ The default behaviour is the **representative draw** of the shipped posterior
 draw that fits every fitted target of the joint file best on fresh seeds. Every draw is run
 once (phase ``"representative"``, seeds the fit never used); the ``FINALISTS`` best are run
 ``REPLICATES`` more times, and the draw with the smallest mean distance (the fit's distance:
-root mean squared z over the fitted targets) wins. A draw, not the marginal medians: the
+root mean squared z over the fitted targets) wins among the finalists whose default district
+moves at the national pace (its trend of basic or better without a programme, measured as
+the acceptance test does on four other seeds, inside the acceptance band 1.0-2.0 pp a year
+less a 0.25 margin for seed noise: single runs of one draw differ by about 0.2): the default is the district every
+preset extends, so its own baseline is a requirement, not one target among nineteen. A draw, not the marginal medians: the
 medians of 20 parameters are no point of the posterior (the parameters trade off against each
 other), and at the medians the default district drifted a full point a year faster than any
 setting of the fit.
@@ -38,9 +42,11 @@ sys.path.insert(0, str(ROOT))
 
 from sanisim.evidence import joint  # noqa: E402
 from sanisim.inputs import read_toml  # noqa: E402
+from sanisim.model import SanitationModel  # noqa: E402
 from sanisim.parameters import BY_KEY  # noqa: E402
 from sanisim.runs import posterior  # noqa: E402
 from sanisim.runs.replicates import run_all  # noqa: E402
+from sanisim.scenario import load  # noqa: E402
 
 JOINT_FILE = ROOT / "experiments" / "joint_calibration.toml"
 RECORD = ROOT / "sanisim" / "data" / "default_draw.toml"
@@ -66,11 +72,31 @@ def calibrated_defaults(draw: int | None = None) -> dict[str, float]:
             if key in BY_KEY}
 
 
+#: The default district's own baseline must move at the national pace (the acceptance band of
+#: docs/validation.md section 3: 1.5 +- 0.5 pp a year), less a margin for seed noise; measured
+#: as the acceptance test measures it (the default scenario, 60 months, slope of basic or
+#: better), on TREND_SEEDS seeds the test does not use.
+TREND_BAND, TREND_MARGIN, TREND_SEEDS = (1.0, 2.0), 0.25, range(1000, 1004)
+
+
 def _distance(spec, point, seed_label: int, replicates: int) -> float:
     fitted = [s for s in spec.settings if not s.held_out]
     simulated = joint.simulate_point(fitted, point, spec.seed, replicates,
                                      phase="representative", draw=seed_label)
     return joint.JointDistance(spec)(simulated, joint.observed(spec))
+
+
+def _default_trend(point) -> float:
+    """Mean slope (pp a year) of basic or better in the default district without a programme
+    over 60 months, with ``point``'s behaviour."""
+    scenario = load("default").with_params({k: v for k, v in point.items() if k in BY_KEY})
+    slopes = []
+    for seed in TREND_SEEDS:
+        model = SanitationModel(scenario, seed=seed, household_agents=False)
+        model.run(60)
+        y = model.monthly_table()["basic_or_better"].to_numpy()
+        slopes.append(100 * np.polyfit(np.arange(y.size) / 12, y, 1)[0])
+    return float(np.mean(slopes))
 
 
 def choose(workers: int) -> tuple[int, float, list[tuple[int, float]]]:
@@ -84,10 +110,17 @@ def choose(workers: int) -> tuple[int, float, list[tuple[int, float]]]:
         order = np.argsort(first)[:FINALISTS]
         more = run_all(_distance, [(spec, points[i], 10_000 + ensemble.ids[i], REPLICATES)
                                    for i in order], pool)
+        slopes = run_all(_default_trend, [(points[i],) for i in order], pool)
     finalists = [(ensemble.ids[i], (first[i] + REPLICATES * m) / (1 + REPLICATES))
                  for i, m in zip(order, more, strict=True)]
-    best = min(finalists, key=lambda item: item[1])
-    return best[0], best[1], finalists
+    trends = {ensemble.ids[i]: t for i, t in zip(order, slopes, strict=True)}
+    low, high = TREND_BAND[0] + TREND_MARGIN, TREND_BAND[1] - TREND_MARGIN
+    inside = [f for f in finalists if low <= trends[f[0]] <= high]
+    best = min(inside or finalists, key=lambda item: item[1])
+    if not inside:
+        print(f"no finalist's default-district trend lies in [{low}, {high}] pp a year: "
+              "the best distance wins")
+    return best[0], best[1], [(d, x, trends[d]) for d, x in finalists]
 
 
 def main() -> None:
@@ -97,15 +130,18 @@ def main() -> None:
     args = parser.parse_args()
     if not args.keep:
         draw, distance, finalists = choose(args.workers)
-        lines = "\n".join(f"#   draw {d}: {x:.3f}" for d, x in sorted(finalists,
-                                                                      key=lambda f: f[1]))
+        lines = "\n".join(f"#   draw {d}: {x:.3f} (trend {t:.2f})"
+                          for d, x, t in sorted(finalists, key=lambda f: f[1]))
         RECORD.write_text(
             "# The posterior draw that is the model's default behaviour "
             "(tools/apply_posterior.py):\n"
             "# of every draw of sanisim/data/posterior.csv run once on fresh seeds, the "
             f"{FINALISTS} best,\n# run {REPLICATES} times more; the smallest mean distance "
             "(root mean squared z over the\n# fitted targets of experiments/"
-            "joint_calibration.toml) wins. Finalists (mean distance):\n"
+            "joint_calibration.toml) wins among those whose default-district trend of\n"
+            f"# basic or better lies in [{TREND_BAND[0] + TREND_MARGIN}, "
+            f"{TREND_BAND[1] - TREND_MARGIN}] pp a year (the acceptance band less a margin "
+            "for seed noise).\n# Finalists (mean distance, trend):\n"
             f"{lines}\n"
             f"draw = {draw}\nmean_distance = {distance:.4f}\n")
         print(f"representative draw {draw} (mean distance {distance:.3f})")
