@@ -26,6 +26,8 @@ from sanisim.behaviour import (
     relax_factors,
 )
 from sanisim.community import Communities
+from sanisim.government import Government
+from sanisim.government import columns as government_columns
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
 from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import owned_facility, synthesise
@@ -114,6 +116,8 @@ class SanitationModel(mesa.Model):
                                        p["failure.basic"], p["failure.basic"]], np.float32)
         self._build_sanitarians()
         self._build_cooperatives()
+        #: The district government (:mod:`sanisim.government`); None when the switch is off.
+        self.government = Government(self) if p["mechanisms.government"] else None
 
         self.ledger: defaultdict[tuple[str, str], float] = defaultdict(float)
         self.totals: defaultdict[tuple[str, str], float] = defaultdict(float)
@@ -136,7 +140,8 @@ class SanitationModel(mesa.Model):
 
         self.current: dict[str, float] = {}
         self.output_columns = OUTPUT_COLUMNS + (
-            WASTE_COLUMNS if self.waste is not None else ()) + tuple(
+            WASTE_COLUMNS if self.waste is not None else ()) + (
+            government_columns() if self.government is not None else ()) + tuple(
             col for s in self.strategies for col in s.output_columns)
         self.datacollector = mesa.DataCollector(
             model_reporters={col: partial(_read_current, col) for col in self.output_columns})
@@ -289,6 +294,8 @@ class SanitationModel(mesa.Model):
     def step(self) -> None:
         self.month += 1
         self.ledger.clear()
+        if self.government is not None:
+            self.government.step()  # a budget year opens; staff are paid
         active = self.active_strategies()
         for phase in STEP_ORDER:
             getattr(self, f"_{phase}")()
@@ -609,6 +616,8 @@ class SanitationModel(mesa.Model):
         row.update(self._mechanism_outputs())
         if self.waste is not None:
             row.update(self.waste.shares())
+        if self.government is not None:
+            row.update(self.government.outputs())
         for funder in FUNDERS:
             row[f"spending_{funder}"] = sum(v for (f, _), v in self.ledger.items()
                                             if f == funder)

@@ -322,6 +322,66 @@ PARAMETERS: tuple[Param, ...] = (
        "A second behaviour ladder runs beside sanitation: household solid-waste handling "
        "(untreated, handled, reduced; sanisim.waste, docs/model.md 7.17).",
        "model switch (false: sanitation only; nothing is drawn and no column is added)"),
+    _p("mechanisms.government", False, "",
+       "The district government is an actor: budgets per source (APBD, DAK, village funds, "
+       "BAZNAS) on a yearly cycle that programmes naming sources draw on, political "
+       "commitment changing allocations and staff, local government in the field as a "
+       "delivery capacity (sanisim.government, docs/model.md 7.18).",
+       "model switch (false: programmes spend their own budgets; nothing is drawn and no "
+       "column is added)"),
+    # --- the district government (mechanisms.government) --------------------------
+    _p("government.commitment", 0.5, "level 0-1",
+       "Political commitment of the head of region to sanitation: scales the yearly "
+       "allocation of the sources that follow it and the sanitarians employed.",
+       "assumption: 0.5 is a district as the other parameters describe it (allocations and "
+       "staff at their base values); a flagship programme is near 1", 0.0, 1.0),
+    _p("government.commitment_month", 0, "month",
+       "Month from which government.commitment_after holds (an election or a flagship "
+       "declaration); 0: commitment never changes. Allocations and staff follow at the "
+       "next budget year.", "scenario", 0, 600),
+    _p("government.commitment_after", 0.5, "level 0-1",
+       "Political commitment from government.commitment_month on.", "scenario", 0.0, 1.0),
+    _p("government.budget_elasticity", 1.0, "per unit of commitment",
+       "Relative change of a commitment-following allocation per unit of commitment above "
+       "0.5: allocation = base x (1 + elasticity x (commitment - 0.5)).",
+       "assumption: a committed head of region (1.0) gets half as much again as a typical "
+       "district, an uncommitted one (0) half; no district series at hand", 0.0, 2.0),
+    _p("government.staff_elasticity", 1.0, "per unit of commitment",
+       "Relative change of the sanitarians employed per unit of commitment above 0.5: staff "
+       "= round(sanitarians.count x (1 + elasticity x (commitment - 0.5))).",
+       "assumption: vacant posts filled or left open with commitment, as the budgets", 0.0,
+       2.0),
+    _p("government.staff_cost", 4_000_000.0, "rupiah per sanitarian-month",
+       "Pay of one sanitarian, earmarked from APBD at the yearly allocation and paid "
+       "monthly; staff are at most what APBD pays.",
+       "assumption: a district health worker at about the East Java minimum wage plus "
+       "allowances", 0.0, 1e9),
+    _p("government.field_capacity", 0.5, "level 0-1",
+       "Local government in the field as a delivery capacity: multiplier 0.5 + level on "
+       "sanitarians' visits a month and, for programmes drawing on the government's sources, "
+       "their sessions and cadre visits a month and their sessions' facilitation and "
+       "attendance (at most 1).",
+       "assumption: 0.5 is the model's delivery as calibrated; Jombang's local government "
+       "in the field is strong (docs/scenarios.md)", 0.0, 1.0),
+    _p("government.allocation.APBD", 1_500_000_000.0, "rupiah per year",
+       "Yearly allocation to sanitation from the district budget at commitment 0.5 (staff "
+       "pay included); unspent money lapses at year end.",
+       "assumption: the order of a district's sanitation and STBM lines; follows "
+       "commitment", 0.0, 1e14),
+    _p("government.allocation.DAK", 1_000_000_000.0, "rupiah per year",
+       "Yearly special allocation transfer (DAK fisik sanitasi and BOK) to the district; "
+       "unspent money lapses.",
+       "assumption: a few hundred individual septic tanks a year at Rp 8-12 M; set by the "
+       "centre, not by commitment", 0.0, 1e14),
+    _p("government.allocation.DanaDesa", 500_000_000.0, "rupiah per year",
+       "Village funds spent on sanitation in a year at commitment 0.5; unspent money is "
+       "carried into the next year.",
+       "assumption: a small share of the district's villages' funds; follows commitment",
+       0.0, 1e14),
+    _p("government.allocation.BAZNAS", 300_000_000.0, "rupiah per year",
+       "Zakat funds the zakat agency gives to sanitation for the poor in a year; unspent "
+       "money is carried.",
+       "assumption: a district BAZNAS programme; not set by commitment", 0.0, 1e14),
     # --- household solid waste, the second ladder (mechanisms.solid_waste) --------
     _p("waste.start_shares.untreated", 0.35, "share of households",
        "Households whose solid waste is burned or dumped at the start.",

@@ -120,7 +120,12 @@ def test_model_gets_the_inputs_and_the_charts_follow_it():
     for key, value in CHANGED.items():
         assert model.params[key] == value
     assert model.households.n == 1200
-    assert [s.capacity for s in model.sanitarians] == [120] * len(model.sanitarians)
+    # Blitar's city government employs staff per post and delivers through the field
+    # (docs/model.md 7.18): each post's visits are the slider's times both
+    government = model.government
+    per_post = 120 if government is None else round(120 * government.staff_ratio
+                                                    * government.field)
+    assert [s.capacity for s in model.sanitarians] == [per_post] * len(model.sanitarians)
     lines = app.run_lines(model, model.view())
     assert any(line.startswith("Changed from the scenario file") for line in lines)
     assert "Rp 3,500,000" in "\n".join(lines)  # the file's own toilet cost

@@ -2,8 +2,9 @@
 
 A strategy is declared in a scenario file as a table ``[strategies.NAME]`` with a ``type``
 (a registered class), a time window ``start``..``end`` (months, inclusive), a ``budget``
-(rupiah, government or donor money) and the type's own parameters. Bundles name the
-strategies that run together.
+(rupiah, government or donor money) and the type's own parameters; it may name the
+government's budget sources it draws on (``sources``, with ``mechanisms.government``:
+:mod:`sanisim.government`). Bundles name the strategies that run together.
 
 At run time each strategy gets its own random stream (``model.streams.strategy(name)``),
 so adding a strategy never shifts the draws of the baseline or of another strategy. The model
@@ -24,12 +25,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from sanisim.errors import InputError, did_you_mean
+from sanisim.government import SOURCES
 from sanisim.parameters import Param
 from sanisim.phases import check_hooks
 
@@ -47,6 +50,33 @@ COMMON_PARAMS: tuple[Param, ...] = (
           "Most the strategy may spend over the run (inf: unlimited).", "scenario", 0.0, None),
     Param("funder", "government", "", "Who pays the strategy's costs.", "scenario",
           choices=("government", "donors", "households", "cooperatives")),
+)
+
+
+@dataclass(frozen=True)
+class SourceList(Param):
+    """A record whose value is a list of the government's budget sources
+    (:data:`sanisim.government.SOURCES`), each named once."""
+
+    def allowed(self) -> str:
+        return f"a list of budget sources, each once, from {', '.join(SOURCES)}"
+
+    def check(self, value: Any, source: str) -> Any:
+        if (not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value)
+                or len(set(value)) != len(value) or not set(value) <= set(SOURCES)):
+            raise InputError(source, self.key, f"got {value!r}; allowed: {self.allowed()}")
+        return tuple(value)
+
+
+#: Keys a strategy table may have that enter its configuration only when given (so the
+#: configurations, and hashes, of scenarios without them are as before).
+OPTIONAL_PARAMS: tuple[Param, ...] = (
+    SourceList("sources", (), "",
+               "The government's budget sources the programme draws on, in order, after its "
+               "own budget when that is finite (with mechanisms.government; ignored "
+               "without it). Naming sources also makes the programme delivered by local "
+               "government: its delivery scales with government.field_capacity.",
+               "scenario"),
 )
 
 
@@ -82,6 +112,11 @@ class Strategy:
         self.budget: float = config["budget"]
         self.funder: str = config["funder"]
         self.spent = 0.0
+        #: Budget sources named (``sources``); drawn on only with a government.
+        self.sources: tuple[str, ...] = tuple(config.get("sources", ()))
+        #: The model's government when the strategy draws on it (set in :meth:`setup`).
+        self.government = None
+        self.own_spent = 0.0
         self.rng = None
         #: Function of the model giving the reach mask (see the module docs), or None.
         self.reach_rule: Callable[[SanitationModel], np.ndarray] | None = None
@@ -91,6 +126,10 @@ class Strategy:
     def setup(self, model: SanitationModel) -> None:
         """Called once when the model is built; draws nothing from shared streams."""
         self.rng = model.streams.strategy(self.name)
+        government = getattr(model, "government", None)
+        if government is not None and self.sources:
+            self.government = government
+            government.equip(self)
         if self.reach_rule is not None:
             reach = np.asarray(self.reach_rule(model), dtype=bool)
             if reach.shape != (model.households.n,):
@@ -118,7 +157,14 @@ class Strategy:
 
     @property
     def budget_left(self) -> float:
-        return self.budget - self.spent
+        if self.government is None:
+            return self.budget - self.spent
+        return self._own_left() + self.government.available(self.sources)
+
+    def _own_left(self) -> float:
+        """What is left of the strategy's own budget when it also draws on the government
+        (an unlimited own budget then means none: the sources pay)."""
+        return max(0.0, self.budget - self.own_spent) if math.isfinite(self.budget) else 0.0
 
     def affordable(self, unit_cost: float, wanted: int) -> int:
         """How many units of ``unit_cost`` rupiah the remaining budget pays for (<= wanted)."""
@@ -127,11 +173,20 @@ class Strategy:
         return int(min(wanted, max(0.0, self.budget_left) // unit_cost))
 
     def spend(self, model: SanitationModel, amount: float, item: str) -> None:
-        """Book ``amount`` rupiah against the budget and the funder's account."""
+        """Book ``amount`` rupiah against the budget and the funder's account; with a
+        government, the own budget first (when finite), then the named sources."""
         if amount < 0:
             raise ValueError("negative spending")
         self.spent += amount
-        model.book(self.funder, item, amount)
+        if self.government is None:
+            model.book(self.funder, item, amount)
+            return
+        own = min(amount, self._own_left())
+        if own > 0:
+            self.own_spent += own
+            model.book(self.funder, item, own)
+        if amount - own > 0:
+            self.government.draw(model, self.sources, amount - own, item, self.funder)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, start={self.start}, end={self.end})"
@@ -170,6 +225,11 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
         for key, param in records.items():
             value = table.get(key, param.default)
             config[key] = _check_param(param, value, source, f"{where}.{key}")
+        for param in OPTIONAL_PARAMS:
+            records[param.key] = param
+            if param.key in table:
+                config[param.key] = _check_param(param, table[param.key], source,
+                                                 f"{where}.{param.key}")
         for key in table:
             if key != "type" and key not in records:
                 hint = did_you_mean(key, records)
