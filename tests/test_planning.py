@@ -239,24 +239,16 @@ def test_build_quality_drives_failure_only_through_its_weight(tmp_path):
 
 
 # ---------------------------------------------------------------- user mistakes
-@pytest.mark.parametrize(("table", "key"), [
-    ('[strategies.database_visits]\ninformation = "census"\n', "information"),
-    ('[strategies.database_visits]\nallocation = "by_wealth"\n', "allocation"),
-    ('[strategies.database_visits]\ndatabase_accuracy = 1.5\n', "database_accuracy"),
+@pytest.mark.parametrize(("preset", "table", "key"), [
+    ("takalar", '[strategies.database_visits]\ninformation = "census"\n', "information"),
+    ("takalar", '[strategies.database_visits]\nallocation = "by_wealth"\n', "allocation"),
+    ("takalar", '[strategies.database_visits]\ndatabase_accuracy = 1.5\n', "database_accuracy"),
+    ("medan", '[strategies.hardware_first]\nuptake = "decree"\n', "uptake"),
+    ("medan", '[strategies.hardware_first]\nuptake = true\n', "uptake"),
 ])
-def test_a_wrong_mechanism_value_is_one_line_naming_file_and_key(tmp_path, capsys, table, key):
+def test_a_wrong_mechanism_value_is_one_line_naming_file_and_key(tmp_path, capsys, preset,
+                                                                 table, key):
     path = tmp_path / "bad.toml"
-    path.write_text(f'extends = "{(SCENARIO_DIR / "takalar.toml").as_posix()}"\n'
-                    f'name = "bad"\n{table}')
-    cli_failure(capsys, ["validate", path], "bad.toml", key)
-
-
-@pytest.mark.parametrize(("table", "key"), [
-    ('[strategies.hardware_first]\nuptake = "decree"\n', "uptake"),
-    ('[strategies.hardware_first]\nuptake = true\n', "uptake"),
-])
-def test_a_wrong_uptake_is_one_line(tmp_path, capsys, table, key):
-    path = tmp_path / "bad.toml"
-    path.write_text(f'extends = "{(SCENARIO_DIR / "medan.toml").as_posix()}"\n'
+    path.write_text(f'extends = "{(SCENARIO_DIR / f"{preset}.toml").as_posix()}"\n'
                     f'name = "bad"\n{table}')
     cli_failure(capsys, ["validate", path], "bad.toml", key)
