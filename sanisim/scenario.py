@@ -30,7 +30,7 @@ from sanisim import mechanisms
 from sanisim.errors import InputError, check_name, is_name
 from sanisim.network import from_edgelist
 from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE
-from sanisim.strategies import parse_strategy_tables
+from sanisim.strategies import check_requirements, parse_strategy_tables
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +386,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<scenario>",
         check_name(bundle, source, f"bundles.{bundle}", "a bundle names a results folder of "
                    "'sanisim run'")
     check_references(params, path, source)
+    check_requirements(strategies, params, source)
     own = strategy_raw if own is None else own
     _warn_idle({k: v for k, v in strategies.items() if k in _table(own, "strategies")},
                {k: v for k, v in bundles.items() if k in _table(own, "bundles")},

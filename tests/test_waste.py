@@ -18,6 +18,7 @@ from sanisim.errors import InputError
 from sanisim.model import SanitationModel
 from sanisim.scenario import load
 from sanisim.waste import WASTE_COLUMNS, WasteRung
+from tests.conftest import cli_failure
 
 SEEDS = (1, 2, 3, 4, 5)
 HOUSEHOLDS = 1200
@@ -151,8 +152,17 @@ def test_invariants_every_month():
     assert (table["bank_members"] <= table["bank_capacity"]).all()
 
 
-def test_waste_strategy_without_the_switch_is_a_one_line_input_error():
-    scenario = _scenario(PROGRAMMES, 'bank = ["bank"]', waste=False)
+def test_waste_strategy_without_the_switch_is_a_one_line_input_error(tmp_path, capsys):
+    """Refused when the scenario is read (so `sanisim validate` says it), and by the model
+    when the switch is turned off afterwards (overrides)."""
+    with pytest.raises(InputError, match="mechanisms.solid_waste = true"):
+        _scenario(PROGRAMMES, 'bank = ["bank"]', waste=False)
+    path = tmp_path / "no_ladder.toml"
+    path.write_text(f'extends = "{(SCENARIOS / "blitar.toml").as_posix()}"\n'
+                    'name = "no_ladder"\n[mechanisms]\nsolid_waste = false\n', encoding="utf-8")
+    cli_failure(capsys, ["validate", path], "no_ladder.toml", "mechanisms.solid_waste")
+    scenario = _scenario(PROGRAMMES, 'bank = ["bank"]').with_params(
+        {"mechanisms.solid_waste": False})
     with pytest.raises(InputError, match="mechanisms.solid_waste"):
         SanitationModel(scenario, seed=1, households=200, bundle="bank")
 

@@ -19,6 +19,7 @@ from sanisim.strategies.base import (
     STRATEGY_TYPES,
     Strategy,
     build_bundle,
+    check_requirements,
     parse_strategy_tables,
     register,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "STRATEGY_TYPES",
     "Strategy",
     "build_bundle",
+    "check_requirements",
     "parse_strategy_tables",
     "register",
 ]

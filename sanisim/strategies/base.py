@@ -98,6 +98,9 @@ class Strategy:
     PARAMS: ClassVar[tuple[Param, ...]] = ()
     #: Extra columns this strategy adds to the monthly table (values from :meth:`outputs`).
     output_columns: ClassVar[tuple[str, ...]] = ()
+    #: Model switches (registry keys) this strategy needs on: a scenario defining it with one
+    #: of them off is refused when it is read (:func:`check_requirements`).
+    REQUIRES: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Check the hooks when a strategy class is defined (:func:`check_hooks`)."""
@@ -254,6 +257,18 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
                                  f"unknown strategy {member!r}{hint} (defined: {allowed})")
         parsed[bundle] = tuple(members)
     return MappingProxyType(configs), MappingProxyType(parsed)
+
+
+def check_requirements(configs: Mapping[str, Any], params: Mapping[str, Any],
+                       source: str) -> None:
+    """Every strategy's required switches (:attr:`Strategy.REQUIRES`) are on: one line naming
+    the strategy and the switch otherwise (a run would fail only when it sets the strategy up)."""
+    for name, config in configs.items():
+        for switch in STRATEGY_TYPES[config["type"]].REQUIRES:
+            if not params[switch]:
+                raise InputError(source, f"strategies.{name}",
+                                 f"a {config['type']!r} programme needs {switch} = true "
+                                 f"(it is false)")
 
 
 def build_bundle(scenario, bundle: str, source: str = "--strategy") -> list[Strategy]:

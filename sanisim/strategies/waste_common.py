@@ -85,6 +85,7 @@ class AreaProgramme(Programme):
     """
 
     AREA: ClassVar[str] = "rw"
+    REQUIRES: ClassVar[tuple[str, ...]] = ("mechanisms.solid_waste",)
     TOWARD: ClassVar[WasteRung] = WasteRung.REDUCED
     FROM: ClassVar[tuple[WasteRung, ...]] = (WasteRung.HANDLED,)
     ITEM: ClassVar[str] = ""
