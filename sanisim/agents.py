@@ -19,6 +19,7 @@ from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.products import Visit
 from sanisim.targeting import select
+from sanisim.waste import WasteRung
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -85,11 +86,25 @@ class Sanitarian(mesa.Agent):
         hh = model.households
         keys = model.streams["visits"].random(self.catchment.size)
         rows = self.catchment
-        open_ = ((hh.rung[rows] < Rung.BASIC) & (hh.build_left[rows] < 0) & ~hh.applying[rows]
-                 & (model.month - self.last_visit >= self.revisit_months))
+        sanitation = (hh.rung[rows] < Rung.BASIC) & (hh.build_left[rows] < 0) & ~hh.applying[rows]
+        waste = self._waste_gap(rows)
+        open_ = (sanitation | waste) & (model.month - self.last_visit >= self.revisit_months)
         chosen = select(model, self.targeting, rows[open_], keys[open_], self.capacity)
         self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
-        self.visit(chosen)
+        if waste.any():  # both pillars: each visit speaks to the gaps the household has
+            at = np.searchsorted(rows, chosen)
+            self.model.waste.raise_factors(chosen[waste[at]], VISIT_FACTORS, self.visit_effect)
+            self.visit(chosen, delivered=chosen[sanitation[at]])
+        else:
+            self.visit(chosen)
+
+    def _waste_gap(self, rows: np.ndarray) -> np.ndarray:
+        """Rows with untreated waste, when sanitarians also promote the waste pillar
+        (``sanitarians.address_waste`` and the solid-waste ladder on); none otherwise."""
+        model = self.model
+        if model.waste is None or not model.params["sanitarians.address_waste"]:
+            return np.zeros(rows.size, bool)
+        return model.waste.rung[rows] == WasteRung.UNTREATED
 
     @property
     def product(self) -> Visit:
@@ -97,9 +112,10 @@ class Sanitarian(mesa.Agent):
         return Visit(self.visit_effect, self.visit_cost, self.FACTORS_RAISED,
                      self.refer_to_credit)
 
-    def visit(self, rows: np.ndarray) -> None:
+    def visit(self, rows: np.ndarray, delivered: np.ndarray | None = None) -> None:
+        """Visit ``rows``; the sanitation message reaches ``delivered`` (default: all)."""
         product = self.product
-        product.deliver(self.model.households, rows)
+        product.deliver(self.model.households, rows if delivered is None else delivered)
         self.visits_this_month += rows.size
         self.visits_total += rows.size
         self.model.book("government", "sanitarian_visits", product.cost(rows.size))

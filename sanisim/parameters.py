@@ -664,6 +664,13 @@ PARAMETERS: tuple[Param, ...] = (
     _p("sanitarians.refer_to_credit", True, "",
        "Whether visited households are referred to a cooperative (their applications first).",
        "model switch"),
+    _p("sanitarians.address_waste", False, "",
+       "Whether routine sanitarians also promote household solid-waste handling (STBM's fourth "
+       "pillar) when the solid-waste ladder runs (mechanisms.solid_waste): households with "
+       "untreated waste join those they visit, and a visit raises the household's waste "
+       "factors as it raises its sanitation factors.",
+       "model switch; STBM's five pillars are carried by the same sanitarians (Kemenkes, "
+       "STBM guidance)"),
     # --- credit cooperatives ---------------------------------------------------
     _p("cooperatives.count", 2, "cooperatives", "Number of credit cooperatives.",
        "assumption", 0, 1_000),
