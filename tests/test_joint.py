@@ -231,7 +231,7 @@ def test_same_seed_gives_the_same_posterior_single_core(tmp_path):
 
 def test_cli_fit_then_predictive_writes_every_output(tmp_path):
     path = write_joint(tmp_path, bass_joint_text({6: 0.1, 12: 0.3}, population=8,
-                                                 generations=1))
+                                                 generations=2))
     text = path.read_text().replace('predictive_draws = 8',
                                     'predictive_draws = 6\nposterior_out = "data/post.csv"')
     path.write_text(text)
@@ -259,6 +259,23 @@ def test_cli_fit_then_predictive_writes_every_output(tmp_path):
                  "--step", "export"]) == 0
     assert (out / "posterior.csv").read_bytes() == posterior
     assert main(["joint", str(path), "--out", str(tmp_path / "empty"), "--step", "export"]) == 2
+    # an earlier generation on request; each generation's effective sample size is recorded
+    generations = pd.read_csv(out / "generations.csv")
+    assert ((generations["ess"] > 1) & (generations["ess"] <= generations["particles"])).all()
+    assert main(["joint", str(path), "--workers", "1", "--out", str(out), "--step", "export",
+                 "--generation", "0"]) == 0
+    import pyabc
+
+    frame, _ = pyabc.History(f"sqlite:///{(out / 'abc.db').resolve()}").get_distribution(t=0)
+    first = pd.read_csv(out / "posterior.csv")
+    key = frame.columns[0]
+    assert sorted(first[key].round(12)) == sorted(frame[key].round(12))
+    assert (out / "posterior.csv").read_bytes() != posterior  # not the last generation's
+    last = int(generations["generation"].max())
+    assert main(["joint", str(path), "--out", str(out), "--step", "export",
+                 "--generation", str(last + 1)]) == 2
+    assert main(["joint", str(path), "--out", str(out), "--step", "predictive",
+                 "--generation", "0"]) == 2
 
 
 # --------------------------------------------------------------------------- bad input

@@ -700,23 +700,38 @@ def _complete_generations(db: Path) -> int:
     return int(pyabc.History(f"sqlite:///{db.resolve()}").max_t) + 1
 
 
-def export(spec: JointSpec, out: Path, history=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write ``posterior.csv`` (the last complete generation) and ``generations.csv`` from the
-    fit's history (``abc.db`` in ``out`` unless given): also for a fit stopped early or
-    interrupted, whose completed generations are all in the database."""
+def effective_sample_size(weights: np.ndarray) -> float:
+    """Kish's effective sample size of importance weights: (sum w)^2 / sum w^2."""
+    weights = np.asarray(weights, float)
+    return float(weights.sum() ** 2 / np.sum(weights ** 2))
+
+
+def export(spec: JointSpec, out: Path, history=None, generation: int | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write ``posterior.csv`` (the last complete generation, or ``generation``) and
+    ``generations.csv`` (with each generation's effective sample size) from the fit's history
+    (``abc.db`` in ``out`` unless given): also for a fit stopped early or interrupted, whose
+    completed generations are all in the database. An earlier generation is the remedy when
+    the last ones' importance weights have degenerated (docs/calibration.md)."""
+    db = out / "abc.db"
     if history is None:
         import pyabc
 
-        db = out / "abc.db"
         if not db.is_file():
             raise InputError(str(db), None, "no fit here: run the fit first (--step fit)")
         history = pyabc.History(f"sqlite:///{db.resolve()}")
         if history.max_t < 0:
             raise InputError(str(db), None, "no complete generation yet")
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    chosen = history.max_t if generation is None else generation
+    if not 0 <= chosen <= history.max_t:
+        raise InputError(str(db), "--generation", f"got {generation}; the fit holds "
+                         f"generations 0-{history.max_t}")
+    frame, weights = history.get_distribution(m=0, t=chosen)
     posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters)
     populations = history.get_all_populations()
     populations = populations[populations["t"] >= 0]
+    ess = [effective_sample_size(history.get_distribution(m=0, t=int(t))[1])
+           for t in populations["t"]]
     generations = pd.DataFrame({
         "generation": populations["t"].astype(int).to_numpy(),
         "epsilon": populations["epsilon"].to_numpy(float),
@@ -724,6 +739,7 @@ def export(spec: JointSpec, out: Path, history=None) -> tuple[pd.DataFrame, pd.D
         "samples": populations["samples"].astype(int).to_numpy(),
         "acceptance_rate": (populations["particles"] / populations["samples"]).to_numpy(float),
         "walltime_s": populations["wall_time"].to_numpy(float),
+        "ess": ess,
     })
     write_posterior(posterior, out / "posterior.csv", spec.posterior_out)
     generations.to_csv(out / "generations.csv", index=False)
@@ -916,13 +932,17 @@ def cmd_joint(args: argparse.Namespace) -> int:
         write_manifest(spec, out, fit_seconds=round(result.seconds, 2),
                        fit_samples=result.samples, workers=workers, scheduler=args.scheduler,
                        population_size=spec.population_size, generations=spec.generations)
+    if args.generation is not None and args.step != "export":
+        raise InputError("--generation", None, "only with --step export (the posterior of "
+                         "that generation of a finished fit)")
     if args.step == "export":
-        posterior, generations = export(spec, out)
+        posterior, generations = export(spec, out, generation=args.generation)
+        exported = (int(generations["generation"].iloc[-1]) if args.generation is None
+                    else args.generation)
         print(generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        print(f"posterior of generation {int(generations['generation'].iloc[-1])}: "
-              f"{out / 'posterior.csv'}"
+        print(f"posterior of generation {exported}: {out / 'posterior.csv'}"
               + (f" (copied to {spec.posterior_out})" if spec.posterior_out else ""))
-        write_manifest(spec, out, exported_generation=int(generations["generation"].iloc[-1]))
+        write_manifest(spec, out, exported_generation=exported)
     posterior = read_posterior(out / "posterior.csv", spec)
     posterior_figure(posterior, spec, out / "posterior.png")
     if args.step in ("predictive", "all"):
@@ -976,4 +996,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--resume", action="store_true",
                         help="continue a fit stopped early from the last complete generation "
                              "in DIR/abc.db, up to --generations in all")
+    parser.add_argument("--generation", type=at_least(0, MAX_GENERATIONS), default=None,
+                        metavar="T",
+                        help="with --step export: the posterior of generation T instead of "
+                             "the last (e.g. the last with a healthy effective sample size)")
     parser.set_defaults(func=cmd_joint)
