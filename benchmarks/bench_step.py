@@ -59,6 +59,15 @@ def _rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _rss_now_mib() -> float:
+    """Resident set size of this process now, MiB (Linux ``/proc/self/statm``; else peak)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return _rss_mib()
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def _scenario(config: str, households: int, p: float | None, q: float | None):
     from sanisim.scenario import bass_only_scenario, default_scenario
 
@@ -152,24 +161,28 @@ def run_setup(config: str, households: int, seed: int, when: str) -> dict:
     model = SanitationModel(scenario, seed=seed, households=households,
                             household_agents=True if when == "eager" else "lazy")
     build_s = time.perf_counter() - start
-    rss_built = _rss_mib()
+    rss_built, rss_now_built = _rss_mib(), _rss_now_mib()
     start = time.perf_counter()
     count = len(model.household_agents())
     first_use_s = time.perf_counter() - start
     return {"model": "setup", "config": config, "households": households, "seed": seed,
             "when": when, "setup_s": build_s, "first_use_s": first_use_s, "agents": count,
             "baseline_rss_mib": baseline, "peak_rss_after_setup_mib": rss_built,
+            "rss_after_setup_mib": rss_now_built, "rss_after_first_use_mib": _rss_now_mib(),
             "peak_rss_mib": _rss_mib()}
 
 
 def setup_table(results: list[dict]) -> str:
     """Model construction with household agents made eagerly and lazily (fresh processes)."""
     lines = ["| households | household agents | setup (s) | first `household_agents()` (s) "
-             "| peak RSS after setup (MiB) | peak RSS after first use (MiB) "
-             "| baseline RSS (MiB) |", "|--:|---|--:|--:|--:|--:|--:|"]
+             "| RSS after setup (MiB) | RSS after first use (MiB) | peak RSS after setup (MiB) "
+             "| peak RSS after first use (MiB) | baseline RSS (MiB) |",
+             "|--:|---|--:|--:|--:|--:|--:|--:|--:|"]
     for r in results:
         lines.append(f"| {r['households']:,} | {r['when']} | {r['setup_s']:.2f} | "
-                     f"{r['first_use_s']:.2f} | {r['peak_rss_after_setup_mib']:,.0f} | "
+                     f"{r['first_use_s']:.2f} | {r['rss_after_setup_mib']:,.0f} | "
+                     f"{r['rss_after_first_use_mib']:,.0f} | "
+                     f"{r['peak_rss_after_setup_mib']:,.0f} | "
                      f"{r['peak_rss_mib']:,.0f} | {r['baseline_rss_mib']:,.0f} |")
     return "\n".join(lines)
 
