@@ -293,7 +293,8 @@ def spawn(kind: str, households: int, months: int, args: argparse.Namespace,
     for name in ("p", "q"):
         if getattr(args, name) is not None:
             cmd += [f"--{name}", str(getattr(args, name))]
-    label = f"{kind}{'-' + when if when else ''} n={households:,} months={months}" + (" (tracemalloc)" if tracemalloc else "")
+    label = (f"{kind}{'-' + when if when else ''} n={households:,} months={months}"
+             + (" (tracemalloc)" if tracemalloc else ""))
     print(f"  running {label} ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -462,7 +463,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
     # worker mode (internal)
     parser.add_argument("--when", choices=("eager", "lazy"), help=argparse.SUPPRESS)
-    parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "setup", *(f"phases-{c}" for c in CONFIGS)),
+    parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "setup",
+                                             *(f"phases-{c}" for c in CONFIGS)),
                         help=argparse.SUPPRESS)
     parser.add_argument("--households", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--agents", action="store_true", help=argparse.SUPPRESS)
