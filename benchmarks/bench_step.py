@@ -8,6 +8,9 @@ resident memory it reports belongs to that configuration alone) which
   ``Household`` Mesa agents (timed separately: one Python object per household);
 * runs ``model.step()`` (the real step, every phase) for the requested months, timing each
   month, and reports nanoseconds per household-month;
+* with ``--setup N``: times ``SanitationModel(...)`` at N households in fresh processes with
+  the household view agents made eagerly (``household_agents=True``) and lazily (the default:
+  on first use), the first ``model.household_agents()`` after it, and the peak RSS of each;
 * reports the household and network arrays in bytes per household, and the process's peak
   resident set size (``resource.getrusage``; includes the interpreter and libraries, whose
   share is given as "baseline RSS") and optionally the ``tracemalloc`` peak.
@@ -25,6 +28,8 @@ Usage::
     python benchmarks/bench_step.py --quick               # 10,000 and 100,000, 24 months
     python benchmarks/bench_step.py --sizes 100000 --months 120 --mesa-sizes 100000 \\
         --json results/bench.json
+    python benchmarks/bench_step.py --sizes --mesa-sizes --setup 1000000 --repeats 3
+                                                          # setup only: agents eager vs lazy
 """
 
 from __future__ import annotations
@@ -52,6 +57,15 @@ CONFIGS = ("default", "bass")
 def _rss_mib() -> float:
     """Peak resident set size of this process so far, MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _rss_now_mib() -> float:
+    """Resident set size of this process now, MiB (Linux ``/proc/self/statm``; else peak)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return _rss_mib()
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _scenario(config: str, households: int, p: float | None, q: float | None):
@@ -134,6 +148,45 @@ def run_sanisim(config: str, households: int, months: int, seed: int, agents: bo
     }
 
 
+def run_setup(config: str, households: int, seed: int, when: str) -> dict:
+    """Seconds and peak memory of ``SanitationModel(...)`` with its household agents made
+    ``when`` ("eager": at construction, ``household_agents=True``; "lazy": the default, on
+    first use), then of the first ``model.household_agents()`` (nothing when eager)."""
+    from sanisim.model import SanitationModel
+
+    baseline = _rss_mib()
+    scenario = _scenario(config, households, None, None)
+    gc.collect()
+    start = time.perf_counter()
+    model = SanitationModel(scenario, seed=seed, households=households,
+                            household_agents=True if when == "eager" else "lazy")
+    build_s = time.perf_counter() - start
+    rss_built, rss_now_built = _rss_mib(), _rss_now_mib()
+    start = time.perf_counter()
+    count = len(model.household_agents())
+    first_use_s = time.perf_counter() - start
+    return {"model": "setup", "config": config, "households": households, "seed": seed,
+            "when": when, "setup_s": build_s, "first_use_s": first_use_s, "agents": count,
+            "baseline_rss_mib": baseline, "peak_rss_after_setup_mib": rss_built,
+            "rss_after_setup_mib": rss_now_built, "rss_after_first_use_mib": _rss_now_mib(),
+            "peak_rss_mib": _rss_mib()}
+
+
+def setup_table(results: list[dict]) -> str:
+    """Model construction with household agents made eagerly and lazily (fresh processes)."""
+    lines = ["| households | household agents | setup (s) | first `household_agents()` (s) "
+             "| RSS after setup (MiB) | RSS after first use (MiB) | peak RSS after setup (MiB) "
+             "| peak RSS after first use (MiB) | baseline RSS (MiB) |",
+             "|--:|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for r in results:
+        lines.append(f"| {r['households']:,} | {r['when']} | {r['setup_s']:.2f} | "
+                     f"{r['first_use_s']:.2f} | {r['rss_after_setup_mib']:,.0f} | "
+                     f"{r['rss_after_first_use_mib']:,.0f} | "
+                     f"{r['peak_rss_after_setup_mib']:,.0f} | "
+                     f"{r['peak_rss_mib']:,.0f} | {r['baseline_rss_mib']:,.0f} |")
+    return "\n".join(lines)
+
+
 def run_phases(config: str, households: int, months: int, seed: int, p: float | None,
                q: float | None) -> dict:
     """Time each phase of the real ``model.step()`` (phase methods wrapped with a timer)."""
@@ -207,7 +260,9 @@ def worker(args: argparse.Namespace) -> None:
         import tracemalloc
 
         tracemalloc.start()
-    if args.worker == "mesa":
+    if args.worker == "setup":
+        result = run_setup("default", args.households, args.seed, args.when)
+    elif args.worker == "mesa":
         result = run_mesa(args.households, args.months, args.seed, args.p, args.q)
     elif args.worker.startswith("phases-"):
         result = run_phases(args.worker.removeprefix("phases-"), args.households, args.months,
@@ -225,18 +280,21 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def spawn(kind: str, households: int, months: int, args: argparse.Namespace,
-          agents: bool = True, tracemalloc: bool = False) -> dict:
+          agents: bool = True, tracemalloc: bool = False, when: str | None = None) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", kind,
            "--households", str(households), "--months", str(months), "--seed", str(args.seed),
            "--window", str(args.mesa_months)]
-    if kind != "mesa" and agents:
+    if when is not None:
+        cmd += ["--when", when]
+    if kind not in ("mesa", "setup") and agents:
         cmd.append("--agents")
     if tracemalloc:
         cmd.append("--tracemalloc")
     for name in ("p", "q"):
         if getattr(args, name) is not None:
             cmd += [f"--{name}", str(getattr(args, name))]
-    label = f"{kind} n={households:,} months={months}" + (" (tracemalloc)" if tracemalloc else "")
+    label = (f"{kind}{'-' + when if when else ''} n={households:,} months={months}"
+             + (" (tracemalloc)" if tracemalloc else ""))
     print(f"  running {label} ...", file=sys.stderr, flush=True)
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -374,7 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Nanoseconds per household-month, build time and peak memory of sanisim, "
                     "and the ratio to an idiomatic one-agent-at-a-time Mesa model.")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000],
                         help="household counts for sanisim (default: 10k 100k 1M)")
     parser.add_argument("--months", type=int, default=120, help="months per sanisim run")
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS))
@@ -389,6 +447,9 @@ def main(argv: list[str] | None = None) -> None:
                              "(separate processes; their timings are not used)")
     parser.add_argument("--phases", type=int, default=None, metavar="N",
                         help="also time each phase of the step at N households (separate runs)")
+    parser.add_argument("--setup", type=int, nargs="*", default=[], metavar="N",
+                        help="also time model construction at N households with the household "
+                             "agents made eagerly and lazily (fresh processes, default scenario)")
     parser.add_argument("--repeats", type=int, default=1,
                         help="run each timing this many times (fresh processes) and keep the "
                              "fastest, to discount interference from other load")
@@ -401,7 +462,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="10,000 and 100,000 households, 24 months (a smoke run)")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
     # worker mode (internal)
-    parser.add_argument("--worker", choices=(*CONFIGS, "mesa", *(f"phases-{c}" for c in CONFIGS)),
+    parser.add_argument("--when", choices=("eager", "lazy"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "setup",
+                                             *(f"phases-{c}" for c in CONFIGS)),
                         help=argparse.SUPPRESS)
     parser.add_argument("--households", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--agents", action="store_true", help=argparse.SUPPRESS)
@@ -437,6 +500,9 @@ def main(argv: list[str] | None = None) -> None:
                     for _ in range(max(1, args.repeats))),
                    key=lambda r: r["ns_per_household_month"]) for config in args.configs]
               if args.phases else [])
+    setups = [min((spawn("setup", n, 0, args, when=when) for _ in range(max(1, args.repeats))),
+                  key=lambda r: r["setup_s"])
+              for n in args.setup for when in ("eager", "lazy")]
     info["load_average_after"] = os.getloadavg()
     timed = [r for r in results if not r.get("timings_under_tracemalloc")]
     for r in results:
@@ -451,6 +517,8 @@ def main(argv: list[str] | None = None) -> None:
     print(markdown(timed, info, args))
     if phases:
         print("\n" + phase_table(phases))
+    if setups:
+        print("\n" + setup_table(setups))
     checks = targets(timed)
     if checks:
         print("\nTargets (issue 2):\n")
@@ -459,6 +527,7 @@ def main(argv: list[str] | None = None) -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"command": command, "machine": info,
                                          "results": timed, "phases": phases,
+                                         "setup": setups,
                                          "targets": checks}, indent=2))
 
 

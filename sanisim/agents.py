@@ -2,7 +2,9 @@
 
 Households are many, so their state lives in :class:`~sanisim.population.Households` arrays;
 a :class:`Household` agent reads and writes its row, so Mesa's agent sets, data collection
-and visualisation still work. Sanitarians and cooperatives are few: ordinary agents whose
+and visualisation still work. The model creates these views on first use
+(``model.household_agents()`` or Mesa's ``model.agents`` / ``agents_by_type``), since the
+monthly step never reads them. Sanitarians and cooperatives are few: ordinary agents whose
 ``step`` acts on batches of households through index arrays.
 """
 

@@ -65,6 +65,10 @@ class Builder(Protocol):
     def build(self, model: SanitationModel) -> None: ...
 
 
+#: Values of ``SanitationModel(household_agents=...)``: on first use, at construction, never.
+HOUSEHOLD_AGENTS = ("lazy", True, False)
+
+
 class SanitationModel(mesa.Model):
     """Sanitation adoption in a district: households on a network, sanitarians, cooperatives.
 
@@ -79,14 +83,24 @@ class SanitationModel(mesa.Model):
         households: override the scenario's household count.
         bundle: name of the scenario's strategy bundle to run ("baseline": none).
         strategies: strategy objects to run instead of a named bundle.
-        household_agents: create a Mesa ``Household`` view agent per row (cheap, but can be
-            skipped for very large benchmark runs; the array model is unaffected).
+        household_agents: when the Mesa ``Household`` view agents (one per row, see
+            :meth:`household_agents`) exist: ``"lazy"`` (default) on first use, i.e. the first
+            call of :meth:`household_agents` or read of ``model.agents``,
+            ``model.agents_by_type`` or ``model.agent_types`` (Mesa's data collection and
+            visualisation read these); ``True`` at construction; ``False`` never. The array
+            model and its results are the same in all three.
     """
 
     def __init__(self, scenario: Scenario | str | None = None, *, seed: int | None = 0,
                  households: int | None = None, bundle: str = "baseline",
                  strategies: list[Strategy] | None = None,
-                 household_agents: bool = True) -> None:
+                 household_agents: bool | str = "lazy") -> None:
+        if not (isinstance(household_agents, bool) or household_agents == "lazy"):
+            raise ValueError(f"household_agents must be one of {HOUSEHOLD_AGENTS}, "
+                             f"not {household_agents!r}")
+        #: When the Household view agents are made (see ``household_agents`` above).
+        self._household_agents_when = household_agents
+        self._household_agents_made = False
         if seed is None:  # a fresh run seed, recorded (mesa.batch_run passes seed=None)
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         super().__init__(rng=int(seed))
@@ -107,9 +121,8 @@ class SanitationModel(mesa.Model):
         self.n_rt = int(hh.rt.max()) + 1
         self.rt_size = np.bincount(hh.rt, minlength=self.n_rt)
         self._setup_mechanisms()
-        if household_agents:
-            for row in range(hh.n):
-                Household(self, row)
+        if household_agents is True:  # before the other agents, as always (unique ids)
+            self._make_household_agents()
 
         self._keep = decay_factor(p["factors.half_life_months"])
         self._fail_by_rung = np.array([0.0, p["failure.unimproved"], p["failure.limited"],
@@ -146,6 +159,48 @@ class SanitationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={col: partial(_read_current, col) for col in self.output_columns})
         self._record()
+
+    # ------------------------------------------------------------------ Household agents
+    def _make_household_agents(self) -> None:
+        """Create one :class:`Household` view agent per row, once (draws no random numbers)."""
+        self._household_agents_made = True
+        for row in range(self.households.n):
+            Household(self, row)
+
+    def _lazy_household_agents(self) -> None:
+        # getattr: Mesa's own __init__ may read the agent sets before ours has run.
+        if (getattr(self, "_household_agents_when", None) == "lazy"
+                and not self._household_agents_made and hasattr(self, "households")):
+            self._make_household_agents()
+
+    def household_agents(self) -> AgentSet:
+        """The ``Household`` view agents, one per row in row order, created on first use.
+
+        Raises:
+            ValueError: the model was built with ``household_agents=False``.
+        """
+        if self._household_agents_when is False:
+            raise ValueError("this model was built with household_agents=False: "
+                             "it has no Household agents")
+        return self.agents_by_type[Household]
+
+    @property
+    def agents(self):
+        """Mesa's set of all agents; the Household view agents are created first if lazy."""
+        self._lazy_household_agents()
+        return super().agents
+
+    @property
+    def agents_by_type(self):
+        """Mesa's agent sets by type; the Household view agents are created first if lazy."""
+        self._lazy_household_agents()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self):
+        """Mesa's agent types; the Household view agents are created first if lazy."""
+        self._lazy_household_agents()
+        return super().agent_types
 
     # ------------------------------------------------------------------ set-up helpers
     def _build_sanitarians(self) -> None:
