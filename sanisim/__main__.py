@@ -6,7 +6,11 @@ known, :data:`sanisim.cli.VERBS`), and Python ends by joining the threads and pr
 batch opened; a Ctrl-C during either would otherwise print a traceback. So this entry imports
 the command inside the guard (the one reason for an import in a function here), and once the
 command has returned, a Ctrl-C ends the process at once: everything a command writes has
-landed by then (results are written whole or not at all).
+landed by then (results are written whole or not at all). For the same reason the end of the
+process is bounded: if Python's own shutdown (joining a process pool's threads and workers
+after an interrupted batch) has not finished ``SHUTDOWN_GRACE`` seconds after the command
+returned, the process ends with the command's exit code (the environment variable
+``SANISIM_SHUTDOWN_GRACE`` sets another bound, in seconds).
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import os
 import signal
 import sys
 import threading
+import time
 
 INTERRUPTED = 130  # the shell's code for a program ended by SIGINT (128 + 2)
+SHUTDOWN_GRACE = 20.0  # seconds Python may take to shut down once the command has returned
 
 
 def _interrupted() -> int:
@@ -28,24 +34,49 @@ def _exit_now(signum, frame) -> None:  # pragma: no cover - runs while Python sh
     os._exit(INTERRUPTED)
 
 
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # pragma: no cover - a closed pipe
+            pass
+
+
+def _end_if_stuck(code: int, grace: float) -> None:  # pragma: no cover - a daemon thread
+    """End the process with ``code`` if it is still shutting down after ``grace`` seconds."""
+    time.sleep(grace)
+    _flush()
+    os._exit(code)
+
+
+def _grace() -> float:
+    try:
+        return max(0.0, float(os.environ.get("SANISIM_SHUTDOWN_GRACE", SHUTDOWN_GRACE)))
+    except ValueError:
+        return SHUTDOWN_GRACE
+
+
 def main() -> int:
     """Run the ``sanisim`` command on ``sys.argv``; return its exit code."""
+    code = INTERRUPTED
     try:
         try:
             from sanisim.cli import main as command
         except KeyboardInterrupt:
             return _interrupted()
-        return command()
+        code = command()
+        return code
+    except SystemExit as end:  # argparse's --help and --version
+        code = end.code if isinstance(end.code, int) else (0 if end.code is None else 1)
+        raise
     except KeyboardInterrupt:  # a second Ctrl-C while the command reported the first
         return _interrupted()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # pragma: no cover - a closed pipe
-                pass
+        _flush()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, _exit_now)
+            threading.Thread(target=_end_if_stuck, args=(code, _grace()), daemon=True,
+                             name="sanisim-shutdown-bound").start()
 
 
 if __name__ == "__main__":

@@ -240,3 +240,21 @@ def test_a_tls_scheduler_serves_the_driver_with_credentials_only(tmp_path, capsy
                          str(tmp_path / "b"), "--quiet"])
     assert code == 0
     assert len(load_results(tmp_path / "b").summary) == 2
+
+
+def test_a_shutdown_that_hangs_after_the_command_ends_in_bounded_time():
+    """Once the command has returned, Python's shutdown (joining pool threads and workers) may
+    take at most SANISIM_SHUTDOWN_GRACE seconds: then the process ends with the command's
+    exit code (here an exit hook that would wait forever)."""
+    script = ("import atexit, sys, threading\n"
+              "atexit.register(threading.Event().wait)\n"
+              "from sanisim.__main__ import main\n"
+              "sys.argv = ['sanisim', '--version']\n"
+              "sys.exit(main())\n")
+    env = {**os.environ, "SANISIM_SHUTDOWN_GRACE": "1"}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("sanisim "), done.stdout
+    assert time.monotonic() - started < 15

@@ -40,6 +40,8 @@ PRELOAD = ["sanisim.runs.run", "sanisim.runs.batch"]
 LOCAL_HOST = "127.0.0.1"
 #: Seconds between two looks at the driver where the kernel cannot signal its end (no pidfd).
 DRIVER_POLL_SECONDS = 0.5
+#: Seconds an interrupted batch waits for the process pool's manager thread after stopping it.
+STOP_JOIN_SECONDS = 10.0
 
 
 def available_cpus() -> int:
@@ -173,6 +175,8 @@ def open_executor(backend: str = "processes", workers: int | None = None,
         pool = ProcessPoolExecutor(max_workers=count, mp_context=process_context(),
                                    initializer=_init_worker, initargs=(os.getpid(),))
 
+        stopped = []
+
         def stop_now() -> None:
             processes = list((getattr(pool, "_processes", None) or {}).values())
             # shutdown(wait=False) forgets the pool's manager thread; keep it to join it, or
@@ -182,13 +186,17 @@ def open_executor(backend: str = "processes", workers: int | None = None,
             for process in processes:
                 process.terminate()
             if manager is not None:
-                manager.join(timeout=30)
+                manager.join(timeout=STOP_JOIN_SECONDS)
+            stopped.append(True)
 
         try:
             yield ExecutorHandle(pool, f"{count} local process{'es' if count > 1 else ''}",
                                  count, stop_now)
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # after a stop the manager thread has had its time: never wait on it again here
+            # (a pool whose workers were terminated can leave it stuck; the program's end is
+            # bounded in sanisim.__main__)
+            pool.shutdown(wait=not stopped, cancel_futures=True)
         return
     if backend == "dask":
         with _dask_executor(workers, scheduler, dask_processes) as handle:
