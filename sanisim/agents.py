@@ -106,7 +106,7 @@ class Sanitarian(mesa.Agent):
         model = self.model
         if model.waste is None or not model.params["sanitarians.address_waste"]:
             return np.zeros(rows.size, bool)
-        return model.waste.rung[rows] == WasteRung.UNTREATED
+        return model.waste.rung_of(rows) == WasteRung.UNTREATED
 
     @property
     def product(self) -> Visit:

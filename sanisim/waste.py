@@ -145,9 +145,13 @@ class Waste:
     @property
     def rung(self) -> np.ndarray:
         """Each household's rung: the highest of its own practice and its routes."""
-        rung = self.practice.copy()
+        return self.rung_of(slice(None))
+
+    def rung_of(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The rung of ``rows`` only (no pass over every household)."""
+        rung = self.practice[rows].copy()
         for route in self.routes.values():
-            members = route.members
+            members = route.member[rows] >= 0
             rung[members] = np.maximum(rung[members], route.rung)
         return rung
 

@@ -361,7 +361,7 @@ def test_a_voucher_pays_for_a_pit_toilet_too(low):
         on_pits = []  # (rows redeemed on a pit toilet, value booked to each)
         redeem = v._redeem
 
-        def recording(model, rows, value, redeem=redeem):
+        def recording(model, rows, value, redeem=redeem, hh=hh, on_pits=on_pits):
             pit = hh.build_pit[rows]
             on_pits.append((rows[pit], np.broadcast_to(value, rows.shape)[pit]))
             redeem(model, rows, value)

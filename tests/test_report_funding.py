@@ -26,6 +26,7 @@ from sanisim.runs import experiment as exp
 from sanisim.runs.batch import run_batch
 from sanisim.runs.executors import SerialExecutor
 from sanisim.scenario import load as load_scenario
+from tests.test_optimise import TINY
 
 DECIDE = """
 [decide]
@@ -40,24 +41,7 @@ households = 300
 willingness_to_pay = 40_000_000
 ceac_points = 9
 """
-OPTIMISE = """
-[optimise]
-name = "tiny_blitar"
-scenario = "blitar"
-strategies = ["commitment", "home_visits"]
-objectives = ["basic_or_better", "poorest_fifth", "public_cost"]
-months = 12
-households = 200
-posterior = 2
-replicates = 1
-seed = 1
-trials = 4
-population = 2
-
-[budgets]
-APBD = 300_000_000
-DAK = [150_000_000]
-"""
+OPTIMISE = TINY.replace('name = "tiny"', 'name = "tiny_blitar"')  # the optimiser's own tiny run
 BATCH = """
 [experiment]
 name = "tiny_blitar_batch"

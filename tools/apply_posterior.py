@@ -1,18 +1,18 @@
 """Make one member of the posterior the model's default behaviour.
 
 The default behaviour is the **representative draw** of the shipped posterior
-(``sanisim/data/posterior.csv``, from ``sanisim joint experiments/joint_calibration.toml``): the
-draw that fits every fitted target of the joint file best on fresh seeds. Every draw is run
-once (phase ``"representative"``, seeds the fit never used); the ``FINALISTS`` best are run
-``REPLICATES`` more times, and the draw with the smallest mean distance (the fit's distance:
-root mean squared z over the fitted targets) wins among the finalists whose default district
-moves at the national pace (its trend of basic or better without a programme, measured as
-the acceptance test does on four other seeds, inside the acceptance band 1.0-2.0 pp a year
-less a 0.25 margin for seed noise: single runs of one draw differ by about 0.2): the default is the district every
-preset extends, so its own baseline is a requirement, not one target among nineteen. A draw, not the marginal medians: the
-medians of 20 parameters are no point of the posterior (the parameters trade off against each
-other), and at the medians the default district drifted a full point a year faster than any
-setting of the fit.
+(``sanisim/data/posterior.csv``, from ``sanisim joint experiments/joint_calibration.toml``):
+the draw that fits every fitted target of the joint file best on fresh seeds. Every draw is
+run once (phase ``"representative"``, seeds the fit never used); the ``FINALISTS`` best are
+run ``REPLICATES`` more times, and the draw with the smallest mean distance (the fit's
+distance: root mean squared z over the fitted targets) wins among the finalists whose default
+district moves at the national pace (its trend of basic or better without a programme,
+measured as the acceptance test does on four other seeds, inside the acceptance band 1.0-2.0
+pp a year less a 0.25 margin for seed noise: single runs of one draw differ by about 0.2): the
+default is the district every preset extends, so its own baseline is a requirement, not one
+target among nineteen. A draw, not the marginal medians: the medians of 20 parameters are no
+point of the posterior (the parameters trade off against each other), and at the medians the
+default district drifted a full point a year faster than any setting of the fit.
 
 The tool writes the draw's values (3 significant digits; whole numbers for integer parameters)
 as the defaults in ``sanisim/parameters.py``, records the choice in
@@ -94,8 +94,7 @@ def _default_trend(point) -> float:
     for seed in TREND_SEEDS:
         model = SanitationModel(scenario, seed=seed, household_agents=False)
         model.run(60)
-        y = model.monthly_table()["basic_or_better"].to_numpy()
-        slopes.append(100 * np.polyfit(np.arange(y.size) / 12, y, 1)[0])
+        slopes.append(joint.trend(joint.RunRecord(model.monthly_table()), "basic_or_better"))
     return float(np.mean(slopes))
 
 

@@ -11,12 +11,12 @@ basic, not building, without a voucher so far (poor only if ``poor_only``) — r
 chosen by ``targeting``, as far as the budget not yet promised covers its value. A voucher
 pays ``value_share`` of the price of the toilet (a new one or a repair, whatever the builder
 quotes; with ``covers = "any"`` a toilet with a septic tank or the cheaper pour-flush pit
-toilet of ``mechanisms.technology``, whichever the household builds) and is valid for ``valid_months``. While valid the strategy is a
-:class:`~sanisim.model.Builder` that quotes the reduced price to its holders; when a holder
-builds, the voucher is redeemed and its value booked to the funder (the household pays the
-rest). With ``mechanisms.point_of_sale`` the voucher is handed over in person: a decision on
-the spot at the reduced price (:func:`sanisim.purchase.offer`). Unredeemed vouchers lapse and
-their value is released.
+toilet of ``mechanisms.technology``, whichever the household builds) and is valid for
+``valid_months``. While valid the strategy is a :class:`~sanisim.model.Builder` that quotes
+the reduced price to its holders; when a holder builds, the voucher is redeemed and its value
+booked to the funder (the household pays the rest). With ``mechanisms.point_of_sale`` the
+voucher is handed over in person: a decision on the spot at the reduced price
+(:func:`sanisim.purchase.offer`). Unredeemed vouchers lapse and their value is released.
 """
 
 from __future__ import annotations

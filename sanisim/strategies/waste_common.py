@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -76,7 +77,7 @@ def areas_in_need(model: SanitationModel, area: np.ndarray, rung: WasteRung,
     return np.argsort(share, kind="stable")[:min(count, n_area)]
 
 
-class AreaProgramme(Programme):
+class AreaProgramme(Programme, ABC):
     """Units of a programme serving areas, each with a capacity (see the module docs).
 
     Subclasses set ``AREA`` ("rw" or "village"), ``TOWARD`` (the rung members reach),
@@ -101,9 +102,9 @@ class AreaProgramme(Programme):
         super().__init__(name, config)
         self.lingers = True  # after the last month the units close: members fall back
 
+    @abstractmethod
     def layout(self, model: SanitationModel) -> tuple[np.ndarray, np.ndarray]:
         """The areas served (indices) and each one's capacity (households)."""
-        raise NotImplementedError
 
     def setup(self, model: SanitationModel) -> None:
         super().setup(model)
