@@ -99,7 +99,8 @@ from sanisim.streams import seed_stream
 log = logging.getLogger(__name__)
 
 JOINT_KEYS = ("name", "description", "seed", "population_size", "generations", "min_epsilon",
-              "epsilon_quantile", "transition_scaling", "replicates", "posterior_out",
+              "epsilon_quantile", "transition", "transition_k_fraction", "parameter_space",
+              "transition_scaling", "replicates", "posterior_out",
               "predictive_draws", "held_out_in_fit")
 SETTING_KEYS = ("trial", "run", "held_out", "description", "targets")
 RUN_KEYS = ("scenario", "bundle", "months", "households")
@@ -301,6 +302,9 @@ class JointSpec:
     min_epsilon: float = 0.0
     epsilon_quantile: float = 0.5
     transition_scaling: float = 1.0
+    transition: str = "multivariate_normal"
+    transition_k_fraction: float = 0.25
+    parameter_space: str = "natural"
     replicates: int = 1
     predictive_draws: int = 40
     posterior_out: Path | None = None
@@ -370,6 +374,13 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
     if not 0 < scaling <= 100:
         raise InputError(source, "joint.transition_scaling", f"got {scaling!r}; allowed: a "
                          "number in (0, 100]")
+    transition = _choice(table, "transition", TRANSITIONS, source)
+    space = _choice(table, "parameter_space", PARAMETER_SPACES, source)
+    k_fraction = finite_number(table.get("transition_k_fraction", 0.25), source,
+                               "joint.transition_k_fraction")
+    if not 0 < k_fraction <= 1:
+        raise InputError(source, "joint.transition_k_fraction", f"got {k_fraction!r}; allowed: "
+                         "a number in (0, 1]")
     out = table.get("posterior_out")
     if out is not None:
         out = named_output_file(out, base, source, "joint.posterior_out", ".csv")
@@ -382,7 +393,8 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
         generations=integer(table.get("generations", 6), source, f"{w}generations", 1,
                             MAX_GENERATIONS),
         min_epsilon=finite_number(table.get("min_epsilon", 0.0), source, "joint.min_epsilon", 0.0),
-        epsilon_quantile=quantile, transition_scaling=scaling,
+        epsilon_quantile=quantile, transition_scaling=scaling, transition=transition,
+        transition_k_fraction=k_fraction, parameter_space=space,
         replicates=integer(table.get("replicates", 1), source, f"{w}replicates", 1,
                            MAX_REPLICATES),
         predictive_draws=integer(table.get("predictive_draws", 40), source,
@@ -390,6 +402,19 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
         posterior_out=out,
         held_out_in_fit=held_out_in_fit, description=str(table.get("description", "")),
         source=source)
+
+
+TRANSITIONS = ("multivariate_normal", "local")
+PARAMETER_SPACES = ("natural", "unit")
+
+
+def _choice(table: Mapping[str, Any], key: str, allowed: Sequence[str], source: str) -> str:
+    value = table.get(key, allowed[0])
+    if value not in allowed:
+        raise InputError(source, f"joint.{key}", f"got {value!r}; allowed: "
+                         + " or ".join(repr(a) for a in allowed)
+                         + did_you_mean(str(value), allowed))
+    return value
 
 
 def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
@@ -570,11 +595,16 @@ class JointModel:
 
     def __init__(self, spec: JointSpec, include_held_out: bool = True) -> None:
         self.priors = spec.parameters
+        self.unit = spec.parameter_space == "unit"
         self.settings = tuple(s for s in spec.settings if include_held_out or not s.held_out)
         self.seed = spec.seed
         self.replicates = spec.replicates
 
     def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
+        """The model's values of a particle (pyabc's numbers are fractions of each prior's
+        range when the fit runs in the unit space)."""
+        if self.unit:
+            return {p.key: p.from_unit(parameters[p.key]) for p in self.priors}
         return {p.key: p.value(parameters[p.key]) for p in self.priors}
 
     def __call__(self, parameters: Mapping[str, float]) -> dict[str, float]:
@@ -663,11 +693,22 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
                          f"joint.generations ({spec.generations}); raise --generations to go on")
     if db.exists() and not resume:
         db.unlink()  # one fit per folder: pyabc would otherwise append a second run
-    prior = pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.low, p.high - p.low)
+    neighbours = int(spec.transition_k_fraction * spec.population_size)
+    if spec.transition == "local" and neighbours <= len(spec.parameters):
+        raise InputError(spec.source, "joint.population_size", f"{spec.population_size} "
+                         f"particles x transition_k_fraction {spec.transition_k_fraction} give "
+                         f"{neighbours} neighbours; the local kernel needs more than the "
+                         f"{len(spec.parameters)} parameters (raise either)")
+    unit = spec.parameter_space == "unit"
+    prior = pyabc.Distribution(**{p.key: pyabc.RV("uniform", *((0.0, 1.0) if unit else
+                                                               (p.low, p.high - p.low)))
                                   for p in spec.parameters})
     np.random.seed(spec.seed + done)  # noqa: NPY002 - pyabc draws from numpy's global RNG
     sampler = _sampler(workers, scheduler)
-    transition = pyabc.MultivariateNormalTransition(scaling=spec.transition_scaling)
+    transition = (pyabc.LocalTransition(k_fraction=spec.transition_k_fraction,
+                                        scaling=spec.transition_scaling)
+                  if spec.transition == "local" else
+                  pyabc.MultivariateNormalTransition(scaling=spec.transition_scaling))
     abc = pyabc.ABCSMC(JointModel(spec, spec.held_out_in_fit), prior, JointDistance(spec),
                        population_size=spec.population_size, sampler=sampler,
                        transitions=transition,
@@ -727,7 +768,8 @@ def export(spec: JointSpec, out: Path, history=None, generation: int | None = No
         raise InputError(str(db), "--generation", f"got {generation}; the fit holds "
                          f"generations 0-{history.max_t}")
     frame, weights = history.get_distribution(m=0, t=chosen)
-    posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters)
+    posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters,
+                                     unit=spec.parameter_space == "unit")
     populations = history.get_all_populations()
     populations = populations[populations["t"] >= 0]
     ess = [effective_sample_size(history.get_distribution(m=0, t=int(t))[1])
@@ -747,11 +789,15 @@ def export(spec: JointSpec, out: Path, history=None, generation: int | None = No
 
 
 def posterior_frame_from(frame: pd.DataFrame, weights: np.ndarray,
-                         priors: Sequence[Prior]) -> pd.DataFrame:
+                         priors: Sequence[Prior], unit: bool = False) -> pd.DataFrame:
+    """The posterior table in the model's values (``unit``: pyabc's numbers are fractions of
+    each prior's range)."""
     weights = weights / weights.sum()
     data: dict[str, Any] = {"draw": np.arange(len(frame)), "weight": weights}
     for p in priors:
         values = frame[p.key].to_numpy(float)
+        if unit:
+            values = p.low + np.clip(values, 0.0, 1.0) * (p.high - p.low)
         data[p.key] = np.round(values).astype(int) if p.integer else values
     return pd.DataFrame(data)
 
