@@ -37,7 +37,7 @@ def bass_scenario_file(tmp_path: Path) -> Path:
 
 
 def bass_joint_text(values: dict[int, float], se: float = 0.02, extra: str = "",
-                    population: int = 40, generations: int = 4) -> str:
+                    population: int = 40, generations: int = 4, kernel: str = "") -> str:
     targets = "\n".join(f'"level:basic_or_better@{m}" = {{value = {v!r}, se = {se}}}'
                         for m, v in values.items())
     return f"""
@@ -47,6 +47,7 @@ seed = 7
 population_size = {population}
 generations = {generations}
 predictive_draws = 8
+{kernel}
 [parameters]
 "behaviour.p_innovation" = [{PRIOR_P[0]}, {PRIOR_P[1]}]
 "behaviour.q_imitation" = [{PRIOR_Q[0]}, {PRIOR_Q[1]}]
@@ -167,10 +168,17 @@ def test_run_seeds_depend_on_the_particle_setting_replicate_and_phase_only():
 # --------------------------------------------------------------------------- ABC-SMC
 
 
+LOCAL_UNIT = 'transition = "local"\nparameter_space = "unit"'
+
+
 @pytest.mark.slow
-def test_abc_smc_recovers_known_bass_parameters(tmp_path):
+@pytest.mark.parametrize("kernel", ["", LOCAL_UNIT], ids=["global_natural", "local_unit"])
+def test_abc_smc_recovers_known_bass_parameters(tmp_path, kernel):
+    """pyabc's global kernel on the parameters as they are, and its local kernel on each
+    parameter's fraction of its prior range: both recover the truth, and the posterior is
+    written in the model's units either way."""
     observed = observed_bass(tmp_path)
-    spec = joint.load(write_joint(tmp_path, bass_joint_text(observed)))
+    spec = joint.load(write_joint(tmp_path, bass_joint_text(observed, kernel=kernel)))
     result = joint.fit(spec, tmp_path / "out", workers=1)
     posterior = result.posterior
     assert posterior["weight"].sum() == pytest.approx(1.0)
@@ -296,6 +304,12 @@ def test_cli_fit_then_predictive_writes_every_output(tmp_path):
      "settings.bass.held_ot", "did you mean 'held_out'"),
     ("", ("[settings.bass]\n", "[settings.bass]\nheld_out = true\n"),
      "settings", "at least one must be fitted"),
+    ("", ("predictive_draws = 8\n", 'predictive_draws = 8\ntransition = "lokal"\n'),
+     "joint.transition", "did you mean 'local'"),
+    ("", ("predictive_draws = 8\n", 'predictive_draws = 8\nparameter_space = "units"\n'),
+     "joint.parameter_space", "allowed: 'natural' or 'unit'"),
+    ("", ("predictive_draws = 8\n", "predictive_draws = 8\ntransition_k_fraction = 0\n"),
+     "joint.transition_k_fraction", "a number in (0, 1]"),
     ('"strategies.sales.visits" = [0, 1]', ("[settings.bass]\n", "[settings.bass]\n"),
      "parameters.strategies.sales.visits", "no setting has this strategy"),
 ])
@@ -319,6 +333,16 @@ def test_cli_bad_file_is_one_line_and_exit_code_2(tmp_path, capsys):
     assert "\n" not in err and str(path) in err and "joint.sed" in err
     assert "Traceback" not in err
     assert main(["joint", str(path.with_name("missing.toml"))]) == 2
+
+
+def test_local_kernel_with_too_few_particles_is_one_line_and_exit_code_2(tmp_path, capsys):
+    """Each particle's local covariance needs more neighbours than there are parameters."""
+    path = write_joint(tmp_path, bass_joint_text({6: 0.1}, kernel=LOCAL_UNIT))
+    out = tmp_path / "out"
+    assert main(["joint", str(path), "--population-size", "8", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "joint.population_size" in err[0] and "2 neighbours" in err[0]
+    assert not (out / "abc.db").exists()
 
 
 def test_validate_recognises_joint_files(capsys):
