@@ -19,6 +19,7 @@ from sanisim import facilities, purchase
 from sanisim import network as networks
 from sanisim.agents import CreditCooperative, Household, Sanitarian
 from sanisim.behaviour import (
+    Scratch,
     decay_factor,
     decision_hazard,
     failure_multiplier,
@@ -138,6 +139,8 @@ class SanitationModel(mesa.Model):
         self.credit_draws = np.zeros(hh.n)
         self.queue_draws = np.zeros(hh.n)
         self.neighbour_adopted = np.zeros(hh.n, np.float32)
+        #: float32 work arrays of the monthly chains (behaviour.Scratch), reused every month.
+        self._scratch = Scratch(hh.n)
         self._update_communities(first=True)
 
         #: Construction services households order from (see :class:`Builder`); strategies
@@ -392,9 +395,10 @@ class SanitationModel(mesa.Model):
         community = (self.communities.hazard(self.month, self.rt_od_free, hh.rt,
                                              self.practising_od())
                      if self.communities is not None else None)
-        multiplier = motivation(hh, p)
+        multiplier = motivation(hh, p, self._scratch)
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
-                                 p["behaviour.q_imitation"], multiplier, community)
+                                 p["behaviour.q_imitation"], multiplier, community,
+                                 out=self._scratch("hazard"))
         draws = self.streams["adoption"].random(hh.n, np.float32)
         deciding = draws < hazard
         deciding &= ~adopted
@@ -561,8 +565,8 @@ class SanitationModel(mesa.Model):
         hh, p = self.households, self.params
         if not self._fail_by_rung.any():
             return  # every hazard is zero: nothing fails, no draws
-        hazard = self._fail_by_rung[hh.rung]
-        multiplier = failure_multiplier(hh, p)
+        hazard = np.take(self._fail_by_rung, hh.rung, out=self._scratch("failure_hazard"))
+        multiplier = failure_multiplier(hh, p, out=self._scratch("failure_multiplier"))
         if multiplier is not None:
             hazard *= multiplier
         for factor in self.hazard_factors:
