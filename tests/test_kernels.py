@@ -50,3 +50,28 @@ def test_the_model_reuses_its_work_arrays():
     model.step()
     assert all(model._scratch(name) is array for name, array in before.items())
     assert np.all((before["hazard"] >= 0) & (before["hazard"] <= 1))
+
+
+def test_record_fast_path_equals_mesa_collect():
+    """The monthly table written straight into the DataCollector equals Mesa's collect."""
+    import pandas as pd
+
+    fast = SanitationModel(load("default"), seed=2, households=2000, bundle="full_package",
+                           household_agents=False)
+    mesa_way = SanitationModel(load("default"), seed=2, households=2000, bundle="full_package",
+                               household_agents=False)
+    # one reporter of another kind sends every collection through Mesa's own collect
+    mesa_way.datacollector.model_reporters["extra"] = lambda m: m.month
+    mesa_way.datacollector.model_vars["extra"] = [0]
+    calls = []
+    collect = mesa_way.datacollector.collect
+    mesa_way.datacollector.collect = lambda m: (calls.append(1), collect(m))
+    fast.run(8)
+    mesa_way.run(8)
+    assert len(calls) == 8
+    assert fast._collect_plan[-1] is not None  # the fast model wrote straight into the lists
+    assert mesa_way._collect_plan[-1] is None
+    table, reference = fast.monthly_table(), mesa_way.monthly_table()
+    assert list(reference.pop("extra")) == list(range(9))
+    pd.testing.assert_frame_equal(table, reference, check_exact=True)
+    assert len(table) == 9 and table["spending_households"].sum() > 0
