@@ -513,6 +513,37 @@ def phase_table(phases: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def fixed_cost_table(phases: list[dict]) -> str:
+    """Each phase's cost per month split into a fixed part and a part per household, from
+    the two smallest and largest sizes timed (``t(n) = fixed + n * per_household``)."""
+    sizes = sorted({r["households"] for r in phases})
+    if len(sizes) < 2:
+        return ""
+    small, large = sizes[0], sizes[-1]
+    configs = [r["config"] for r in phases if r["households"] == small]
+    head = " | ".join(f"{NAMES[c]}: fixed (µs / month) | per household (ns)" for c in configs)
+    lines = [f"| phase | {head} |", "|---|" + "--:|--:|" * len(configs)]
+    rows = {}
+    for config in configs:
+        a = next(r for r in phases if r["config"] == config and r["households"] == small)
+        b = next(r for r in phases if r["config"] == config and r["households"] == large)
+        for phase in a["phases"]:
+            ta = a["phases"][phase] * small * 1e-9  # seconds per month
+            tb = b["phases"][phase] * large * 1e-9
+            per = (tb - ta) / (large - small)
+            rows.setdefault(phase, []).append(((ta - per * small) * 1e6, per * 1e9))
+        ta, tb = (r["ns_per_household_month"] * r["households"] * 1e-9 for r in (a, b))
+        per = (tb - ta) / (large - small)
+        rows.setdefault("**whole step**", []).append(((ta - per * small) * 1e6, per * 1e9))
+    for phase, cells in rows.items():
+        if all(abs(f) < 5 and abs(p) < 0.05 for f, p in cells) and phase != "**whole step**":
+            continue
+        lines.append(f"| {phase} | " + " | ".join(f"{f:,.0f} | {p:.1f}" for f, p in cells)
+                     + " |")
+    return (f"Fixed cost per month and cost per household, from {small:,} and {large:,} "
+            "households:\n\n" + "\n".join(lines))
+
+
 def ratio_lines(results: list[dict], sizes: list[int], configs: list[str]) -> list[str]:
     out = []
     for config in (c for c in configs if c != "floor"):
@@ -595,8 +626,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also run each sanisim configuration once under tracemalloc "
                              "(separate processes; their timings are not used)")
-    parser.add_argument("--phases", type=int, default=None, metavar="N",
-                        help="also time each phase of the step at N households (separate runs)")
+    parser.add_argument("--phases", type=int, nargs="*", default=[], metavar="N",
+                        help="also time each phase of the step at N households (separate "
+                             "runs; several N: the fixed cost per month of each phase too)")
     parser.add_argument("--end-to-end", type=int, nargs="*", default=[1_000_000], metavar="N",
                         help="one whole full_package run of N households in one process "
                              "(wall seconds from process start, peak RSS); none: skip")
@@ -663,10 +695,10 @@ def main(argv: list[str] | None = None) -> None:
                 traced = spawn(config, n, args.months, args, agents=False, tracemalloc=True)
                 _find(results, "sanisim", config, n)["tracemalloc_peak_mib"] = \
                     traced["tracemalloc_peak_mib"]
-    phases = ([min((spawn(f"phases-{config}", args.phases, args.months, args)
-                    for _ in range(max(1, args.repeats))),
-                   key=lambda r: r["ns_per_household_month"])
-               for config in args.configs if config in BUNDLES] if args.phases else [])
+    phases = [min((spawn(f"phases-{config}", n, args.months, args)
+                   for _ in range(max(1, args.repeats))),
+                  key=lambda r: r["ns_per_household_month"])
+              for n in args.phases for config in args.configs if config in BUNDLES]
     ends = [min((spawn("e2e-full", n, args.months, args) for _ in range(max(1, args.repeats))),
                 key=lambda r: r["wall_s"]) for n in args.end_to_end]
     setups = [min((spawn("setup", n, 0, args, when=when) for _ in range(max(1, args.repeats))),
@@ -685,6 +717,9 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + "\n".join(f"- {line}" for line in ratios))
     if phases:
         print("\n" + phase_table(phases))
+        fixed = fixed_cost_table(phases)
+        if fixed:
+            print("\n" + fixed)
     if ends:
         print("\n" + "\n".join(f"- {line}" for line in end_to_end_lines(ends)))
     if setups:

@@ -45,7 +45,7 @@ def test_bench_step_runs_side_by_side(tmp_path):
 
     out = tmp_path / "bench.json"
     main(["--sizes", "1500", "--months", "3", "--configs", "floor", "full",
-          "--mesa-sizes", "1500", "--phases", "1500",
+          "--mesa-sizes", "1500", "--phases", "1000", "1500",
           "--end-to-end", "1500", "--json", str(out)])
     data = json.loads(out.read_text())
     kinds = {(r["model"], r["config"]) for r in data["results"]}
@@ -54,3 +54,4 @@ def test_bench_step_runs_side_by_side(tmp_path):
     assert data["end_to_end"][0]["rows"] == 4 and data["end_to_end"][0]["wall_s"] > 0
     full = next(p for p in data["phases"] if p["config"] == "full")
     assert full["phases"]["sanitarians: strategies"] > 0  # the bundle's hooks are timed
+    assert len(data["phases"]) == 2
