@@ -222,7 +222,8 @@ def run_end_to_end(config: str, households: int, months: int, seed: int,
             "months": months, "seed": seed, "imports_s": imports_s, "model_build_s": build_s,
             "run_s": run_s, "table_s": table_s, "rows": len(table),
             "final_adopted_share": float(model.current["basic_or_better"]),
-            "wall_s": time.time() - started, "peak_rss_mib": _rss_mib()}
+            "wall_s": time.time() - started, "cpu_s": time.process_time(),
+            "peak_rss_mib": _rss_mib()}
 
 
 def run_setup(config: str, households: int, seed: int, when: str) -> dict:
@@ -434,10 +435,10 @@ def _find(results: list[dict], model: str, config: str, n: int) -> dict | None:
 
 
 def side_by_side(results: list[dict], rounds: list[list[dict]], sizes: list[int],
-                 configs: list[str]) -> str:
-    """ns per household-month of each configuration at each size, and its ratio to the floor
-    of the same size (fastest of the interleaved rounds; the median of the per-round ratios
-    in brackets when there was more than one round)."""
+                 configs: list[str], key: str = "ns_per_household_month") -> str:
+    """ns per household-month (``key``: wall or CPU time) of each configuration at each size,
+    and its ratio to the floor of the same size (fastest of the interleaved rounds; the
+    median of the per-round ratios in brackets when there was more than one round)."""
     head = " | ".join(f"{n:,}" for n in sizes)
     lines = [f"| configuration | {head} |", "|---|" + "--:|" * len(sizes)]
     for config in configs:
@@ -448,11 +449,11 @@ def side_by_side(results: list[dict], rounds: list[list[dict]], sizes: list[int]
             if r is None:
                 cells.append("–")
                 continue
-            cell = f"{r['ns_per_household_month']:,.1f}"
+            cell = f"{r[key]:,.1f}"
             if floor is not None and config != "floor":
-                cell += f" ({r['ns_per_household_month'] / floor['ns_per_household_month']:.2f}x"
-                per_round = [_find(rnd, model, config, n)["ns_per_household_month"]
-                             / _find(rnd, "floor", "floor", n)["ns_per_household_month"]
+                cell += f" ({r[key] / floor[key]:.2f}x"
+                per_round = [_find(rnd, model, config, n)[key]
+                             / _find(rnd, "floor", "floor", n)[key]
                              for rnd in rounds if _find(rnd, model, config, n)
                              and _find(rnd, "floor", "floor", n)]
                 if len(per_round) > 1:
@@ -576,7 +577,8 @@ def ratio_lines(results: list[dict], sizes: list[int], configs: list[str]) -> li
 
 def end_to_end_lines(runs: list[dict]) -> list[str]:
     return [f"{NAMES[r['config']]}, {r['households']:,} households x {r['months']} months, "
-            f"one process end to end: {r['wall_s']:.1f} s wall (imports {r['imports_s']:.1f} s, "
+            f"one process end to end: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU "
+            f"(imports {r['imports_s']:.1f} s, "
             f"model {r['model_build_s']:.1f} s, months {r['run_s']:.1f} s, monthly table "
             f"{r['table_s']:.2f} s), peak RSS {r['peak_rss_mib']:,.0f} MiB" for r in runs]
 
@@ -711,6 +713,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"`{command.strip()}`\n")
     print("ns per household-month (ratio to the bare floor of the same size):\n")
     print(side_by_side(results, rounds, args.sizes, args.configs))
+    print("\nThe same runs in process CPU time (less disturbed by other load on the machine):\n")
+    print(side_by_side(results, rounds, args.sizes, args.configs,
+                       "cpu_ns_per_household_month"))
     print("\n" + markdown(results, info))
     ratios = ratio_lines(results, args.sizes, args.configs)
     if ratios:
