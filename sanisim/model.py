@@ -765,12 +765,14 @@ def _collect(collector: mesa.DataCollector, model: SanitationModel, row: dict) -
     reporters = collector.model_reporters
     # the plan (each column's list and the column it reads) is made again whenever the
     # collector, its reporters or its lists are not those it was made from
-    key = (collector._validated, tuple(reporters.values()),
+    # Mesa validates its reporters at the first collect; a Mesa without the flag: its collect
+    validated = getattr(collector, "_validated", False)
+    key = (validated, tuple(reporters.values()),
            tuple(map(id, collector.model_vars.values())))
     cached = model.__dict__.get("_collect_plan")
     if (cached is None or cached[0] is not collector or cached[1] is not collector.model_vars
             or cached[2] != key):
-        own = (collector._validated and not collector.agent_reporters
+        own = (validated and not collector.agent_reporters
                and not collector.agenttype_reporters
                and all(type(r) is partial and r.func is _read_current and var in
                        collector.model_vars for var, r in reporters.items()))
