@@ -1,6 +1,7 @@
 """Batch machinery: throughput with 2 workers against 1, and per-run overhead against bare runs.
 
     .venv/bin/python benchmarks/bench_batch.py [--runs 24] [--households 10000] [--months 120]
+    .venv/bin/python benchmarks/bench_batch.py --backends [--posterior 2] [--repeat 3]
 
 1. Throughput: the same batch of ``--runs`` runs on a warm local process pool of 1 and of 2
    workers (pool start-up excluded: it is paid once per batch); target >= 1.8x. Beside it,
@@ -11,6 +12,17 @@
    closing summary.csv all included); target < 5% of run time. The components are also timed
    one by one (serialisation in the worker, landing in the store, a no-op round trip through
    the pool), so the overhead is known even where the driver's work overlaps the next run.
+
+3. ``--backends``: ``experiments/compare_strategies.toml`` (``--posterior`` draws, default
+   2: 7 bundles x 2 draws x 3 replicates = 42 runs of 10,000 households x 60 months) as a
+   whole batch on the local process pool and on a local Dask cluster of the same number of
+   workers, in alternating rounds: wall seconds with the executor's start and stop
+   (what a ``sanisim batch`` costs) and of the runs alone; the runs' own time inside the
+   workers (their ``elapsed_seconds``), so the rest is overhead; the first run on each worker
+   against the median (imports a worker pays); a no-op round trip per task; the pickled size
+   of a run's specification and of its outcome. A third configuration starts the Dask
+   workers Dask's own way (spawned, in Dask's worker environment), as sanisim did before.
+   The stores' monthly tables and summaries are compared: they must be identical.
 
 Repeats alternate the configurations; the ratios use the best (least disturbed) time of each,
 and the medians are printed beside them, so that other load on the machine shows.
@@ -25,6 +37,8 @@ import statistics
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from machine_info import cpu_name  # benchmarks/ is on sys.path when run as a script
@@ -167,6 +181,127 @@ def components(experiment, folder: Path) -> dict[str, float]:
             "pool round trip": round_trip, "run table and seeds": seeding}
 
 
+DASK_DEFAULTS = "dask (Dask's own worker start)"
+
+
+def _noop(_: object = None) -> int:
+    return os.getpid()
+
+
+@contextmanager
+def dask_defaults() -> Iterator[None]:
+    """A local Dask cluster started Dask's own way (spawned workers, Dask's environment for
+    them), as sanisim did before its workers were forked from the pool's fork server."""
+    import dask
+
+    from sanisim.runs import executors
+
+    saved, environ = executors.DASK_LOCAL_CONFIG, dict(os.environ)
+    executors.DASK_LOCAL_CONFIG = {
+        key: dask.config.get(key) for key in saved}  # what Dask's configuration says
+    try:
+        yield
+    finally:
+        executors.DASK_LOCAL_CONFIG = saved
+        os.environ.clear()  # the nanny sets its pre-spawn environment in this process
+        os.environ.update(environ)
+
+
+def backend_batch(experiment, backend: str, workers: int, folder: Path) -> dict:
+    """One whole batch on a freshly opened executor of ``backend``, timed in parts."""
+    from sanisim.runs.batch import run_batch
+    from sanisim.runs.executors import open_executor
+    from sanisim.runs.store import Store
+
+    out = Path(tempfile.mkdtemp(dir=folder)) / "store"
+    label, backend = backend, backend.split(" ")[0]
+    start = time.perf_counter()
+    with (dask_defaults() if label == DASK_DEFAULTS else nullcontext(),
+          open_executor(backend, workers) as handle):
+        opened = time.perf_counter()
+        report = run_batch(experiment, out, executor=handle, progress="none")
+        ran = time.perf_counter()
+        reps = 50
+        trip = time.perf_counter()
+        for _ in range(reps):
+            handle.executor.submit(_noop).result()
+        trip = (time.perf_counter() - trip) / reps
+    closed = time.perf_counter()
+    assert report.ok and report.done == len(experiment.runs), report
+    statuses = Store(out).statuses()
+    by_worker: dict[str, list[tuple[str, float]]] = {}
+    for record in statuses.values():
+        by_worker.setdefault(record["worker"], []).append((record["started"],
+                                                           record["elapsed_seconds"]))
+    first = [min(runs)[1] for runs in by_worker.values()]  # each worker's first run
+    elapsed = [r["elapsed_seconds"] for r in statuses.values()]
+    return {"backend": label, "store": out, "open_s": opened - start, "runs_s": ran - opened,
+            "close_s": closed - ran - trip * reps, "total_s": closed - start - trip * reps,
+            "in_workers_s": sum(elapsed), "median_run_s": statistics.median(elapsed),
+            "first_run_s": statistics.mean(first), "round_trip_s": trip,
+            "workers": len(by_worker)}
+
+
+def same_results(a: Path, b: Path) -> bool:
+    """Whether two stores hold identical monthly tables and summaries, run by run."""
+    from sanisim.runs.store import load_results
+
+    ra, rb = load_results(a), load_results(b)
+    key = ["run_key", "month"]
+    ma, mb = (r.monthly.sort_values(key).reset_index(drop=True) for r in (ra, rb))
+    sa, sb = (r.summary.sort_values("run_key").reset_index(drop=True) for r in (ra, rb))
+    return ma.equals(mb) and sa.equals(sb) and len(ma) > 0
+
+
+def backends(args: argparse.Namespace) -> None:
+    """The process pool against a local Dask cluster on the same batch (see the docstring)."""
+    import pickle
+
+    from sanisim.runs.batch import execute
+    from sanisim.runs.experiment import load
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "compare_strategies.toml"
+    experiment = load(path, {"posterior": args.posterior})
+    spec = experiment.runs[0]
+    spec_bytes = len(pickle.dumps(spec))
+    outcome_bytes = len(pickle.dumps(execute(spec)))
+    print(machine())
+    print(f"{path.name} with posterior = {args.posterior}: {len(experiment.runs)} runs of "
+          f"{spec.households:,} households x {spec.months} months on {args.workers} workers; "
+          f"a run's specification pickles to {spec_bytes:,} B, its outcome to "
+          f"{outcome_bytes:,} B")
+    rounds: dict[str, list[dict]] = {"processes": [], "dask": [], DASK_DEFAULTS: []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.repeat):
+            for backend in rounds:
+                rounds[backend].append(backend_batch(experiment, backend, args.workers,
+                                                     Path(tmp)))
+                print(f"  {backend}: {rounds[backend][-1]['total_s']:.2f} s", flush=True)
+        identical = all(same_results(p["store"], d["store"])
+                        and same_results(p["store"], o["store"])
+                        for p, d, o in zip(rounds["processes"], rounds["dask"],
+                                           rounds[DASK_DEFAULTS], strict=True))
+    print("| backend | total (s) | open (s) | runs (s) | close (s) | runs inside workers (s) "
+          "| median run (s) | first run on a worker (s) | no-op round trip (ms) |")
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    best = {}
+    for backend, runs in rounds.items():
+        b = best[backend] = min(runs, key=lambda r: r["total_s"])
+        print(f"| {backend} | {b['total_s']:.2f} | {b['open_s']:.2f} | {b['runs_s']:.2f} | "
+              f"{b['close_s']:.2f} | {b['in_workers_s']:.2f} | {b['median_run_s']:.3f} | "
+              f"{b['first_run_s']:.3f} | {b['round_trip_s'] * 1e3:.2f} |")
+    for dask in ("dask", DASK_DEFAULTS):
+        ratio = best[dask]["total_s"] / best["processes"]["total_s"]
+        runs_ratio = best[dask]["runs_s"] / best["processes"]["runs_s"]
+        medians = (statistics.median(r["total_s"] for r in rounds[dask])
+                   / statistics.median(r["total_s"] for r in rounds["processes"]))
+        print(f"{dask} / process pool, whole batch: {ratio:.3f}x (medians {medians:.3f}x; "
+              f"all: {[round(r['total_s'], 2) for r in rounds['processes']]} against "
+              f"{[round(r['total_s'], 2) for r in rounds[dask]]}); runs alone "
+              f"{runs_ratio:.3f}x  target <= 1.10x")
+    print(f"identical monthly tables and summaries on both backends: {identical}")
+
+
 def machine() -> str:
     cpu = cpu_name()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -180,7 +315,16 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backends", action="store_true",
+                        help="only the process pool against a local Dask cluster on a "
+                             "compare_strategies batch")
+    parser.add_argument("--posterior", type=int, default=2,
+                        help="posterior draws of compare_strategies for --backends")
+    parser.add_argument("--workers", type=int, default=2, help="workers for --backends")
     args = parser.parse_args()
+    if args.backends:
+        backends(args)
+        return
 
     from sanisim.runs.experiment import load
 

@@ -1,34 +1,37 @@
-"""Speed and memory of sanisim's monthly step, against an idiomatic Mesa model of the Bass rule.
+"""Speed of sanisim's monthly step beside a bare numpy floor and an idiomatic Mesa model.
 
-For each configuration and size this script starts a fresh Python process (so the peak
-resident memory it reports belongs to that configuration alone) which
+In one run, in interleaved rounds (every configuration and size once per round, each in a
+fresh Python process, so that other load on the machine falls on all of them alike), it
+measures nanoseconds per household-month at each size (default 10,000 / 100,000 / 1,000,000
+households x 120 months) of
 
-* builds the synthetic population and the network (timed on their own), then the whole
-  :class:`~sanisim.model.SanitationModel` without household view agents, then the
-  ``Household`` Mesa agents (timed separately: one Python object per household);
-* runs ``model.step()`` (the real step, every phase) for the requested months, timing each
-  month, and reports nanoseconds per household-month;
-* with ``--setup N``: times ``SanitationModel(...)`` at N households in fresh processes with
-  the household view agents made eagerly (``household_agents=True``) and lazily (the default:
-  on first use), the first ``model.household_agents()`` after it, and the peak RSS of each;
-* reports the household and network arrays in bytes per household, and the process's peak
-  resident set size (``resource.getrusage``; includes the interpreter and libraries, whose
-  share is given as "baseline RSS") and optionally the ``tracemalloc`` peak.
+* ``floor``: the bare network Bass model of ``floor_bass.py`` (plain numpy + scipy.sparse: a
+  CSR product of the adoption vector, one float32 uniform per household, a comparison) on
+  the same community network as sanisim's, the reference every ratio is taken against;
+* ``bass``: sanisim's Bass-only configuration (``bass_only_scenario`` on the community
+  network; every phase still runs);
+* ``default``: the default scenario (``scenarios/default.toml``, baseline bundle);
+* ``full``: the default scenario with the ``full_package`` bundle (every strategy of it);
 
-Configurations: ``default`` (the registry defaults: every mechanism on, routine sanitarians
-and two cooperatives, community network) and ``bass`` (``bass_only_scenario`` on the
-community network: hazard ``p + q * share of adopted neighbours``, nothing else). ``mesa`` is
-the one-agent-at-a-time Mesa model of ``benchmarks/mesa_bass.py`` on the *same* network as
-sanisim's Bass-only model of that size and seed; its ratio to sanisim is taken over the same
-first months of the same Bass process.
+and prints each beside its ratio to the floor of the same size, the 10,000 / 100,000 ratio
+per household, and optionally
+
+* ``--phases N``: each phase of the real ``model.step()`` and the strategy hooks after it,
+  timed at N households;
+* the one-agent-at-a-time Mesa model of ``mesa_bass.py`` (``--mesa-sizes``, by default
+  10,000 households for the same 120 months), on the same network, and its ratio;
+* ``--end-to-end N``: one whole full_package run of N households (default 1,000,000) as one
+  process: wall seconds from the process's start (interpreter and imports included) to the
+  monthly table, and its peak resident memory;
+* ``--setup N``: ``SanitationModel(...)`` with the household view agents made eagerly and
+  lazily, and their first use;
+* ``--tracemalloc``: the ``tracemalloc`` peak of each sanisim configuration.
 
 Usage::
 
-    python benchmarks/bench_step.py                       # full run (several minutes)
+    python benchmarks/bench_step.py --repeats 3 --phases 100000 --json results/bench.json
     python benchmarks/bench_step.py --quick               # 10,000 and 100,000, 24 months
-    python benchmarks/bench_step.py --sizes 100000 --months 120 --mesa-sizes 100000 \\
-        --json results/bench.json
-    python benchmarks/bench_step.py --sizes --mesa-sizes --setup 1000000 --repeats 3
+    python benchmarks/bench_step.py --sizes --mesa-sizes --end-to-end --setup 1000000
                                                           # setup only: agents eager vs lazy
 """
 
@@ -40,6 +43,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -48,7 +52,10 @@ from pathlib import Path
 from machine_info import cpu_name  # benchmarks/ is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
-CONFIGS = ("default", "bass")
+#: sanisim configurations; "floor" (benchmarks/floor_bass.py) is the reference beside them.
+CONFIGS = ("floor", "bass", "default", "full")
+#: The bundle each sanisim configuration runs (scenarios/default.toml).
+BUNDLES = {"bass": "baseline", "default": "baseline", "full": "full_package"}
 
 
 # ------------------------------------------------------------------------------ worker side
@@ -69,10 +76,13 @@ def _rss_now_mib() -> float:
 
 
 def _scenario(config: str, households: int, p: float | None, q: float | None):
-    from sanisim.scenario import bass_only_scenario, default_scenario
+    """The scenario of a configuration: ``scenarios/default.toml`` for "default" and "full"
+    (run with its baseline and full_package bundles), ``bass_only_scenario`` on the community
+    network for "bass" and "floor" (the floor runs on the same network)."""
+    from sanisim.scenario import bass_only_scenario, load
 
-    base = default_scenario()
-    if config == "default":
+    base = load("default")
+    if config in ("default", "full"):
         return base
     return bass_only_scenario(base["behaviour.p_innovation"] if p is None else p,
                               base["behaviour.q_imitation"] if q is None else q,
@@ -106,7 +116,8 @@ def run_sanisim(config: str, households: int, months: int, seed: int, agents: bo
     gc.collect()
 
     start = time.perf_counter()
-    model = SanitationModel(scenario, seed=seed, households=households, household_agents=False)
+    model = SanitationModel(scenario, seed=seed, households=households, household_agents=False,
+                            bundle=BUNDLES[config])
     build_s = time.perf_counter() - start
     rss_before_agents = _rss_mib()
     agents_s = None
@@ -146,6 +157,73 @@ def run_sanisim(config: str, households: int, months: int, seed: int, agents: bo
         "baseline_rss_mib": baseline, "peak_rss_before_agents_mib": rss_before_agents,
         "peak_rss_mib": _rss_mib(),
     }
+
+
+def run_floor(households: int, months: int, seed: int, p: float | None,
+              q: float | None) -> dict:
+    """The bare numpy + scipy.sparse Bass model (``floor_bass.py``) on sanisim's network of
+    this size and seed (the Bass-only configuration's, built exactly as the model does)."""
+    import numpy as np
+    from floor_bass import FloorBass
+
+    from sanisim import network as networks
+    from sanisim.population import synthesise
+    from sanisim.streams import Streams
+
+    baseline = _rss_mib()
+    scenario = _scenario("floor", households, p, q)
+    streams = Streams(seed)
+    hh = synthesise(scenario.params, streams["population"], households)
+    network = networks.build(scenario.params, hh.rt, hh.rw, streams["network"], scenario.path)
+    p_, q_ = scenario["behaviour.p_innovation"], scenario["behaviour.q_imitation"]
+    model = FloorBass(network.adjacency, p_, q_, seed)
+    del hh, network
+    gc.collect()
+    month_s, cpu_s = [], 0.0
+    for _ in range(months):
+        start, cpu = time.perf_counter(), time.process_time()
+        model.step()
+        month_s.append(time.perf_counter() - start)
+        cpu_s += time.process_time() - cpu
+    month_s = np.array(month_s)
+    n = model.n
+    return {
+        "model": "floor", "config": "floor", "households": n, "months": months, "seed": seed,
+        "p": p_, "q": q_, "step_s_total": float(month_s.sum()),
+        "ns_per_household_month": float(month_s.sum() / (n * months) * 1e9),
+        "cpu_ns_per_household_month": cpu_s / (n * months) * 1e9,
+        "final_adopted_share": model.adopted_share(),
+        "baseline_rss_mib": baseline, "peak_rss_mib": _rss_mib(),
+    }
+
+
+def run_end_to_end(config: str, households: int, months: int, seed: int,
+                   started: float) -> dict:
+    """One whole run in this process: imports, model, every month, the monthly table.
+
+    ``started`` is the driver's ``time.time()`` just before it started this process, so the
+    wall time includes the interpreter's start and every import.
+    """
+    import_start = time.perf_counter()
+    from sanisim.model import SanitationModel
+
+    imports_s = time.perf_counter() - import_start
+    scenario = _scenario(config, households, None, None)
+    start = time.perf_counter()
+    model = SanitationModel(scenario, seed=seed, households=households, bundle=BUNDLES[config])
+    build_s = time.perf_counter() - start
+    start = time.perf_counter()
+    model.run(months)
+    run_s = time.perf_counter() - start
+    start = time.perf_counter()
+    table = model.monthly_table()
+    table_s = time.perf_counter() - start
+    return {"model": "end-to-end", "config": config, "households": households,
+            "months": months, "seed": seed, "imports_s": imports_s, "model_build_s": build_s,
+            "run_s": run_s, "table_s": table_s, "rows": len(table),
+            "final_adopted_share": float(model.current["basic_or_better"]),
+            "wall_s": time.time() - started, "cpu_s": time.process_time(),
+            "peak_rss_mib": _rss_mib()}
 
 
 def run_setup(config: str, households: int, seed: int, when: str) -> dict:
@@ -193,25 +271,34 @@ def run_phases(config: str, households: int, months: int, seed: int, p: float | 
     from sanisim.model import STEP_ORDER, SanitationModel
 
     scenario = _scenario(config, households, p, q)
-    model = SanitationModel(scenario, seed=seed, households=households, household_agents=False)
+    model = SanitationModel(scenario, seed=seed, households=households, household_agents=False,
+                            bundle=BUNDLES[config])
     spent = dict.fromkeys(STEP_ORDER, 0.0)
+    hooks = dict.fromkeys((f"{phase}: strategies" for phase in STEP_ORDER), 0.0)
 
-    def timed(phase, method):
-        def wrapper():
+    def timed(into, key, method):
+        def wrapper(*args):
             start = time.perf_counter()
-            method()
-            spent[phase] += time.perf_counter() - start
+            method(*args)
+            into[key] += time.perf_counter() - start
         return wrapper
 
     for phase in STEP_ORDER:
-        setattr(model, f"_{phase}", timed(phase, getattr(model, f"_{phase}")))
+        setattr(model, f"_{phase}", timed(spent, phase, getattr(model, f"_{phase}")))
+        for strategy in model.strategies:  # the hooks that run after the phase
+            hook = getattr(strategy, f"on_{phase}", None)
+            if hook is not None:
+                setattr(strategy, f"on_{phase}", timed(hooks, f"{phase}: strategies", hook))
     start = time.perf_counter()
     for _ in range(months):
         model.step()
     total = time.perf_counter() - start
     scale = 1e9 / (households * months)
-    phases = {phase: seconds * scale for phase, seconds in spent.items()}
-    phases["(step loop, strategy hooks)"] = (total - sum(spent.values())) * scale
+    phases = {}
+    for phase in STEP_ORDER:
+        phases[phase] = spent[phase] * scale
+        phases[f"{phase}: strategies"] = hooks[f"{phase}: strategies"] * scale
+    phases["(step loop)"] = (total - sum(spent.values()) - sum(hooks.values())) * scale
     return {"model": "phases", "config": config, "households": households, "months": months,
             "ns_per_household_month": total * scale, "phases": phases}
 
@@ -260,7 +347,12 @@ def worker(args: argparse.Namespace) -> None:
         import tracemalloc
 
         tracemalloc.start()
-    if args.worker == "setup":
+    if args.worker == "floor":
+        result = run_floor(args.households, args.months, args.seed, args.p, args.q)
+    elif args.worker.startswith("e2e-"):
+        result = run_end_to_end(args.worker.removeprefix("e2e-"), args.households,
+                                args.months, args.seed, args.started)
+    elif args.worker == "setup":
         result = run_setup("default", args.households, args.seed, args.when)
     elif args.worker == "mesa":
         result = run_mesa(args.households, args.months, args.seed, args.p, args.q)
@@ -286,8 +378,10 @@ def spawn(kind: str, households: int, months: int, args: argparse.Namespace,
            "--window", str(args.mesa_months)]
     if when is not None:
         cmd += ["--when", when]
-    if kind not in ("mesa", "setup") and agents:
+    if kind in BUNDLES and agents:
         cmd.append("--agents")
+    if kind.startswith("e2e-"):
+        cmd += ["--started", repr(time.time())]
     if tracemalloc:
         cmd.append("--tracemalloc")
     for name in ("p", "q"):
@@ -330,7 +424,47 @@ def _fmt(value, spec: str = ",.1f", missing: str = "–") -> str:
     return missing if value is None else format(value, spec)
 
 
-def markdown(results: list[dict], info: dict, args: argparse.Namespace) -> str:
+NAMES = {"floor": "bare numpy floor", "bass": "sanisim, Bass-only",
+         "default": "sanisim, default scenario", "full": "sanisim, full_package",
+         "mesa": "Mesa, one agent at a time (Bass)"}
+
+
+def _find(results: list[dict], model: str, config: str, n: int) -> dict | None:
+    return next((r for r in results if r["model"] == model and r["config"] == config
+                 and r["households"] == n), None)
+
+
+def side_by_side(results: list[dict], rounds: list[list[dict]], sizes: list[int],
+                 configs: list[str], key: str = "ns_per_household_month") -> str:
+    """ns per household-month (``key``: wall or CPU time) of each configuration at each size,
+    and its ratio to the floor of the same size (fastest of the interleaved rounds; the
+    median of the per-round ratios in brackets when there was more than one round)."""
+    head = " | ".join(f"{n:,}" for n in sizes)
+    lines = [f"| configuration | {head} |", "|---|" + "--:|" * len(sizes)]
+    for config in configs:
+        cells = []
+        for n in sizes:
+            model = "floor" if config == "floor" else "sanisim"
+            r, floor = _find(results, model, config, n), _find(results, "floor", "floor", n)
+            if r is None:
+                cells.append("–")
+                continue
+            cell = f"{r[key]:,.1f}"
+            if floor is not None and config != "floor":
+                cell += f" ({r[key] / floor[key]:.2f}x"
+                per_round = [_find(rnd, model, config, n)[key]
+                             / _find(rnd, "floor", "floor", n)[key]
+                             for rnd in rounds if _find(rnd, model, config, n)
+                             and _find(rnd, "floor", "floor", n)]
+                if len(per_round) > 1:
+                    cell += f"; rounds {statistics.median(per_round):.2f}x"
+                cell += ")"
+            cells.append(cell)
+        lines.append(f"| {NAMES[config]} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def markdown(results: list[dict], info: dict) -> str:
     load = info.get("load_average_before")
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM; Python "
@@ -339,196 +473,272 @@ def markdown(results: list[dict], info: dict, args: argparse.Namespace) -> str:
         "",
         "| model | households | months | ns / household-month | CPU ns / household-month "
         "| population + network (s) | model build (s) | household agents (s) "
-        "| bytes / household (arrays) | peak RSS (MiB) | peak RSS before agents (MiB) "
-        "| baseline RSS (MiB) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| bytes / household (arrays) | peak RSS (MiB) | baseline RSS (MiB) |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
-    names = {"default": "sanisim, default scenario", "bass": "sanisim, Bass-only",
-             "mesa": "Mesa, one agent at a time (Bass)"}
     for r in results:
-        name = names[r["config"] if r["model"] == "sanisim" else "mesa"]
+        name = NAMES[r["config"] if r["model"] != "mesa" else "mesa"]
         if r["model"] == "sanisim":
             pn, build, agents = r["population_network_s"], r["model_build_s"], r["agents_s"]
             bytes_hh = _fmt(r["bytes_per_household"], ",.0f")
+        elif r["model"] == "mesa":
+            pn, build, agents, bytes_hh = None, r["graph_s"] + r["model_build_s"], None, "–"
         else:
-            pn, build, agents = None, r["graph_s"] + r["model_build_s"], None
+            pn = build = agents = None
             bytes_hh = "–"
         lines.append(
             f"| {name} | {r['households']:,} | {r['months']} | "
             f"{_fmt(r['ns_per_household_month'])} | {_fmt(r['cpu_ns_per_household_month'])} | "
             f"{_fmt(pn, '.2f')} | {_fmt(build, '.2f')} | {_fmt(agents, '.2f')} | {bytes_hh} | "
-            f"{_fmt(r['peak_rss_mib'], ',.0f')} | "
-            f"{_fmt(r.get('peak_rss_before_agents_mib'), ',.0f')} | "
-            f"{_fmt(r['baseline_rss_mib'], ',.0f')} |")
+            f"{_fmt(r['peak_rss_mib'], ',.0f')} | {_fmt(r['baseline_rss_mib'], ',.0f')} |")
     traced = [r for r in results if "tracemalloc_peak_mib" in r]
     if traced:
         lines += ["", "tracemalloc peak (separate runs, numpy and Python allocations):", ""]
-        lines += [f"- {names[r['config']]}, {r['households']:,} households, {r['months']} months: "
-                  f"{r['tracemalloc_peak_mib']:,.0f} MiB" for r in traced]
-    lines += ["", *ratio_lines(results, args)]
+        lines += [f"- {NAMES[r['config']]}, {r['households']:,} households, {r['months']} "
+                  f"months: {r['tracemalloc_peak_mib']:,.0f} MiB" for r in traced]
     return "\n".join(lines)
 
 
 def phase_table(phases: list[dict]) -> str:
-    """Nanoseconds per household-month spent in each phase of the step."""
-    names = {"default": "default scenario", "bass": "Bass-only"}
-    head = " | ".join(f"{names[r['config']]}, {r['households']:,} (ns)" for r in phases)
+    """Nanoseconds per household-month spent in each phase of the step (and in the strategy
+    hooks that run after it); rows that are zero in every configuration are left out."""
+    head = " | ".join(f"{NAMES[r['config']]}, {r['households']:,} (ns)" for r in phases)
     lines = [f"| phase | {head} |", "|---|" + "--:|" * len(phases)]
     for phase in phases[0]["phases"]:
-        cells = " | ".join(f"{r['phases'][phase]:.1f}" for r in phases)
-        lines.append(f"| {phase} | {cells} |")
+        values = [r["phases"][phase] for r in phases]
+        if phase.endswith(": strategies") and max(values) < 0.05:
+            continue
+        lines.append(f"| {phase} | {' | '.join(f'{v:.1f}' for v in values)} |")
     total = " | ".join(f"**{r['ns_per_household_month']:.1f}**" for r in phases)
     lines.append(f"| **whole step** | {total} |")
     return "\n".join(lines)
 
 
-def ratio_lines(results: list[dict], args: argparse.Namespace) -> list[str]:
+def fixed_cost_table(phases: list[dict]) -> str:
+    """Each phase's cost per month split into a fixed part and a part per household, from
+    the two smallest and largest sizes timed (``t(n) = fixed + n * per_household``)."""
+    sizes = sorted({r["households"] for r in phases})
+    if len(sizes) < 2:
+        return ""
+    small, large = sizes[0], sizes[-1]
+    configs = [r["config"] for r in phases if r["households"] == small]
+    head = " | ".join(f"{NAMES[c]}: fixed (µs / month) | per household (ns)" for c in configs)
+    lines = [f"| phase | {head} |", "|---|" + "--:|--:|" * len(configs)]
+    rows = {}
+    for config in configs:
+        a = next(r for r in phases if r["config"] == config and r["households"] == small)
+        b = next(r for r in phases if r["config"] == config and r["households"] == large)
+        for phase in a["phases"]:
+            ta = a["phases"][phase] * small * 1e-9  # seconds per month
+            tb = b["phases"][phase] * large * 1e-9
+            per = (tb - ta) / (large - small)
+            rows.setdefault(phase, []).append(((ta - per * small) * 1e6, per * 1e9))
+        ta, tb = (r["ns_per_household_month"] * r["households"] * 1e-9 for r in (a, b))
+        per = (tb - ta) / (large - small)
+        rows.setdefault("**whole step**", []).append(((ta - per * small) * 1e6, per * 1e9))
+    for phase, cells in rows.items():
+        if all(abs(f) < 5 and abs(p) < 0.05 for f, p in cells) and phase != "**whole step**":
+            continue
+        lines.append(f"| {phase} | " + " | ".join(f"{f:,.0f} | {p:.1f}" for f, p in cells)
+                     + " |")
+    return (f"Fixed cost per month and cost per household, from {small:,} and {large:,} "
+            "households:\n\n" + "\n".join(lines))
+
+
+def ratio_lines(results: list[dict], sizes: list[int], configs: list[str]) -> list[str]:
     out = []
+    for config in (c for c in configs if c != "floor"):
+        small, large = (_find(results, "sanisim", config, n) for n in (10_000, 100_000))
+        if small and large:
+            out.append(f"{NAMES[config]}: 10,000 / 100,000 households per household-month: "
+                       f"{small['ns_per_household_month'] / large['ns_per_household_month']:.2f}x"
+                       f" ({small['step_s_total'] / small['months'] * 1e3:.2f} ms against "
+                       f"{large['step_s_total'] / large['months'] * 1e3:.2f} ms per month)")
     for m in (r for r in results if r["model"] == "mesa"):
-        s = next((r for r in results if r["model"] == "sanisim" and r["config"] == "bass"
-                  and r["households"] == m["households"]), None)
+        s = _find(results, "sanisim", "bass", m["households"])
         if s is None:
             continue
         window = s["ns_per_household_month_window"]
+        same = m["months"] == s["months"]
         out.append(
             f"Mesa / sanisim Bass-only at {m['households']:,} households: "
-            f"{m['ns_per_household_month'] / window:,.0f}x over the same first "
-            f"{s['window_months']} months ({m['ns_per_household_month']:,.0f} vs "
-            f"{window:.1f} ns per household-month); "
-            f"{m['ns_per_household_month'] / s['ns_per_household_month']:,.0f}x against "
-            f"sanisim's {s['months']}-month mean.")
+            f"{m['ns_per_household_month'] / window:,.0f}x over the same "
+            f"{'' if same else 'first '}{s['window_months']} months "
+            f"({m['ns_per_household_month']:,.0f} vs {window:.1f} ns per household-month)"
+            + ("" if same else f"; {m['ns_per_household_month'] / s['ns_per_household_month']:,.0f}"
+               f"x against sanisim's {s['months']}-month mean") + ".")
+        floor = _find(results, "floor", "floor", m["households"])
+        if floor and same:
+            ratio = m["ns_per_household_month"] / floor["ns_per_household_month"]
+            out.append(f"Mesa / bare floor at {m['households']:,} households, {m['months']} "
+                       f"months: {ratio:,.0f}x.")
     return out
 
 
-def targets(results: list[dict]) -> list[str]:
-    """The acceptance targets of issue 2, checked on this run."""
-    def find(model, config, n):
-        return next((r for r in results if r["model"] == model and r["config"] == config
-                     and r["households"] == n), None)
+def end_to_end_lines(runs: list[dict]) -> list[str]:
+    return [f"{NAMES[r['config']]}, {r['households']:,} households x {r['months']} months, "
+            f"one process end to end: {r['wall_s']:.1f} s wall, {r['cpu_s']:.1f} s CPU "
+            f"(imports {r['imports_s']:.1f} s, "
+            f"model {r['model_build_s']:.1f} s, months {r['run_s']:.1f} s, monthly table "
+            f"{r['table_s']:.2f} s), peak RSS {r['peak_rss_mib']:,.0f} MiB" for r in runs]
 
+
+def targets(results: list[dict], ends: list[dict]) -> list[str]:
+    """The acceptance targets of issue 16, checked on this run."""
     out = []
-    bass, full, mesa = (find("sanisim", "bass", 100_000), find("sanisim", "default", 100_000),
-                        find("mesa", "bass", 100_000))
-    if bass:
-        v = bass["ns_per_household_month"]
-        out.append(f"Bass-only at 100,000: {v:.1f} ns <= 30: {'met' if v <= 30 else 'MISSED'}")
-    if bass and mesa:
-        ratio = mesa["ns_per_household_month"] / bass["ns_per_household_month_window"]
-        out.append(f"Mesa / Bass-only at 100,000: {ratio:,.0f}x >= 100: "
-                   f"{'met' if ratio >= 100 else 'MISSED'}")
-    if full:
-        v = full["ns_per_household_month"]
-        out.append(f"default at 100,000: {v:.1f} ns <= 150: {'met' if v <= 150 else 'MISSED'}")
-        v = full["population_network_s"]
-        out.append(f"population + network at 100,000: {v:.2f} s < 5: "
-                   f"{'met' if v < 5 else 'MISSED'}")
-        v = full["peak_rss_mib"]
-        out.append(f"peak RSS, default with household agents, 100,000: {v:,.0f} MiB < 1024: "
-                   f"{'met' if v < 1024 else 'MISSED'}")
+    for config, limit in (("full", 3.0), ("default", 2.5)):
+        r, floor = _find(results, "sanisim", config, 100_000), _find(results, "floor", "floor",
+                                                                     100_000)
+        if r and floor:
+            ratio = r["ns_per_household_month"] / floor["ns_per_household_month"]
+            out.append(f"{NAMES[config]} at 100,000 / floor: {ratio:.2f}x <= {limit}x: "
+                       f"{'met' if ratio <= limit else 'MISSED'}")
+    for config in ("full", "default"):
+        small, large = (_find(results, "sanisim", config, n) for n in (10_000, 100_000))
+        if small and large:
+            ratio = small["ns_per_household_month"] / large["ns_per_household_month"]
+            out.append(f"{NAMES[config]}, 10,000 / 100,000 per household: {ratio:.2f}x <= 1.5x: "
+                       f"{'met' if ratio <= 1.5 else 'MISSED'}")
+    for r in ends:
+        if r["config"] == "full" and r["households"] >= 1_000_000:
+            ok = r["wall_s"] < 15 and r["peak_rss_mib"] < 1024
+            out.append(f"full_package, 1,000,000 x {r['months']} end to end: {r['wall_s']:.1f} s "
+                       f"< 15 s and {r['peak_rss_mib']:,.0f} MiB < 1024 MiB: "
+                       f"{'met' if ok else 'MISSED'}")
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        description="Nanoseconds per household-month, build time and peak memory of sanisim, "
-                    "and the ratio to an idiomatic one-agent-at-a-time Mesa model.")
+        description="Nanoseconds per household-month of sanisim beside a bare numpy + "
+                    "scipy.sparse Bass floor and an idiomatic one-agent-at-a-time Mesa model.")
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000, 1_000_000],
-                        help="household counts for sanisim (default: 10k 100k 1M)")
-    parser.add_argument("--months", type=int, default=120, help="months per sanisim run")
-    parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS))
-    parser.add_argument("--mesa-sizes", type=int, nargs="*", default=[10_000, 100_000],
+                        help="household counts (default: 10k 100k 1M)")
+    parser.add_argument("--months", type=int, default=120, help="months per run")
+    parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
+                        help="floor (bare numpy), bass, default, full (full_package)")
+    parser.add_argument("--mesa-sizes", type=int, nargs="*", default=[10_000],
                         help="household counts for the Mesa model (none: skip it)")
-    parser.add_argument("--mesa-months", type=int, default=12,
-                        help="months per Mesa run; the ratio uses sanisim's same first months")
-    parser.add_argument("--no-agents-above", type=int, default=None, metavar="N",
-                        help="skip creating Household view agents for sizes above N")
+    parser.add_argument("--mesa-months", type=int, default=None,
+                        help="months per Mesa run (default: --months); the ratio uses "
+                             "sanisim's same first months")
+    parser.add_argument("--no-agents-above", type=int, default=0, metavar="N",
+                        help="create the Household view agents before timing for sizes up "
+                             "to N (default 0: never, as a batch run does)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also run each sanisim configuration once under tracemalloc "
                              "(separate processes; their timings are not used)")
-    parser.add_argument("--phases", type=int, default=None, metavar="N",
-                        help="also time each phase of the step at N households (separate runs)")
+    parser.add_argument("--phases", type=int, nargs="*", default=[], metavar="N",
+                        help="also time each phase of the step at N households (separate "
+                             "runs; several N: the fixed cost per month of each phase too)")
+    parser.add_argument("--end-to-end", type=int, nargs="*", default=[1_000_000], metavar="N",
+                        help="one whole full_package run of N households in one process "
+                             "(wall seconds from process start, peak RSS); none: skip")
     parser.add_argument("--setup", type=int, nargs="*", default=[], metavar="N",
                         help="also time model construction at N households with the household "
                              "agents made eagerly and lazily (fresh processes, default scenario)")
     parser.add_argument("--repeats", type=int, default=1,
-                        help="run each timing this many times (fresh processes) and keep the "
-                             "fastest, to discount interference from other load")
+                        help="interleaved rounds: each round runs every configuration and size "
+                             "once (fresh processes); the fastest of each is kept")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--p", type=float, default=None,
-                        help="Bass p for the Bass-only and Mesa runs (default: scenario default)")
+                        help="Bass p for the floor, Bass-only and Mesa runs (default: scenario)")
     parser.add_argument("--q", type=float, default=None,
-                        help="Bass q for the Bass-only and Mesa runs (default: scenario default)")
+                        help="Bass q for the floor, Bass-only and Mesa runs (default: scenario)")
     parser.add_argument("--quick", action="store_true",
-                        help="10,000 and 100,000 households, 24 months (a smoke run)")
+                        help="10,000 and 100,000 households, 24 months, no end-to-end run")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
     # worker mode (internal)
     parser.add_argument("--when", choices=("eager", "lazy"), help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "setup",
-                                             *(f"phases-{c}" for c in CONFIGS)),
+                                             *(f"phases-{c}" for c in BUNDLES),
+                                             *(f"e2e-{c}" for c in BUNDLES)),
                         help=argparse.SUPPRESS)
     parser.add_argument("--households", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--agents", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--window", type=int, default=12, help=argparse.SUPPRESS)
+    parser.add_argument("--started", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         worker(args)
         return
     if args.quick:
-        args.sizes, args.months = [10_000, 100_000], 24
+        args.sizes, args.months, args.end_to_end = [10_000, 100_000], 24, []
+    if args.mesa_months is None:
+        args.mesa_months = args.months
 
     info = machine()
     info["load_average_before"] = os.getloadavg()
 
-    def fastest(kind: str, n: int, months: int, **kw) -> dict:
-        runs = [spawn(kind, n, months, args, **kw) for _ in range(max(1, args.repeats))]
-        best = min(runs, key=lambda r: r["step_s_total"])
-        best["repeats_ns_per_household_month"] = [r["ns_per_household_month"] for r in runs]
-        return best
-
+    # interleaved rounds: every configuration and size once per round, so that other load on
+    # the machine falls on all of them alike; the ratios come from the same rounds
+    rounds: list[list[dict]] = []
+    for _ in range(max(1, args.repeats)):
+        this = []
+        for n in args.sizes:
+            for config in args.configs:
+                this.append(spawn(config, n, args.months, args,
+                                  agents=config in BUNDLES and n <= args.no_agents_above))
+        for n in args.mesa_sizes:
+            this.append(spawn("mesa", n, args.mesa_months, args))
+        rounds.append(this)
     results = []
-    for n in args.sizes:
-        agents = args.no_agents_above is None or n <= args.no_agents_above
-        for config in args.configs:
-            results.append(fastest(config, n, args.months, agents=agents))
-            if args.tracemalloc:
-                results.append(spawn(config, n, args.months, args, agents=agents,
-                                     tracemalloc=True))
-    for n in args.mesa_sizes:
-        results.append(fastest("mesa", n, args.mesa_months))
-    phases = ([min((spawn(f"phases-{config}", args.phases, args.months, args)
-                    for _ in range(max(1, args.repeats))),
-                   key=lambda r: r["ns_per_household_month"]) for config in args.configs]
-              if args.phases else [])
+    for first in rounds[0]:
+        runs = [next(r for r in rnd if r["model"] == first["model"]
+                     and r["config"] == first["config"]
+                     and r["households"] == first["households"]) for rnd in rounds]
+        best = dict(min(runs, key=lambda r: r["step_s_total"]))
+        best["repeats_ns_per_household_month"] = [r["ns_per_household_month"] for r in runs]
+        results.append(best)
+    if args.tracemalloc:
+        for n in args.sizes:
+            for config in (c for c in args.configs if c in BUNDLES):
+                traced = spawn(config, n, args.months, args, agents=False, tracemalloc=True)
+                _find(results, "sanisim", config, n)["tracemalloc_peak_mib"] = \
+                    traced["tracemalloc_peak_mib"]
+    phases = [min((spawn(f"phases-{config}", n, args.months, args)
+                   for _ in range(max(1, args.repeats))),
+                  key=lambda r: r["ns_per_household_month"])
+              for n in args.phases for config in args.configs if config in BUNDLES]
+    ends = [min((spawn("e2e-full", n, args.months, args) for _ in range(max(1, args.repeats))),
+                key=lambda r: r["wall_s"]) for n in args.end_to_end]
     setups = [min((spawn("setup", n, 0, args, when=when) for _ in range(max(1, args.repeats))),
                   key=lambda r: r["setup_s"])
               for n in args.setup for when in ("eager", "lazy")]
     info["load_average_after"] = os.getloadavg()
-    timed = [r for r in results if not r.get("timings_under_tracemalloc")]
-    for r in results:
-        if r.get("timings_under_tracemalloc"):
-            twin = next(t for t in timed if t["model"] == r["model"]
-                        and t["config"] == r["config"] and t["households"] == r["households"])
-            twin["tracemalloc_peak_mib"] = r["tracemalloc_peak_mib"]
 
     command = "python benchmarks/bench_step.py " + " ".join(sys.argv[1:] if argv is None
                                                             else argv)
     print(f"`{command.strip()}`\n")
-    print(markdown(timed, info, args))
+    print("ns per household-month (ratio to the bare floor of the same size):\n")
+    print(side_by_side(results, rounds, args.sizes, args.configs))
+    print("\nThe same runs in process CPU time (less disturbed by other load on the machine):\n")
+    print(side_by_side(results, rounds, args.sizes, args.configs,
+                       "cpu_ns_per_household_month"))
+    print("\n" + markdown(results, info))
+    ratios = ratio_lines(results, args.sizes, args.configs)
+    if ratios:
+        print("\n" + "\n".join(f"- {line}" for line in ratios))
     if phases:
         print("\n" + phase_table(phases))
+        fixed = fixed_cost_table(phases)
+        if fixed:
+            print("\n" + fixed)
+    if ends:
+        print("\n" + "\n".join(f"- {line}" for line in end_to_end_lines(ends)))
     if setups:
         print("\n" + setup_table(setups))
-    checks = targets(timed)
+    checks = targets(results, ends)
     if checks:
-        print("\nTargets (issue 2):\n")
+        print("\nTargets (issue 16):\n")
         print("\n".join(f"- {line}" for line in checks))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"command": command, "machine": info,
-                                         "results": timed, "phases": phases,
-                                         "setup": setups,
-                                         "targets": checks}, indent=2))
+                                         "results": results, "rounds": rounds,
+                                         "phases": phases, "end_to_end": ends,
+                                         "setup": setups, "targets": checks}, indent=2))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,27 @@ WEIGHT_KEYS = tuple(f"behaviour.w_{f}" for f in FACTORS)
 VISIT_FACTORS: tuple[str, ...] = ("risk", "attitude", "ability")
 
 
+class Scratch:
+    """Preallocated float32 work arrays of one length, by name, reused month after month.
+
+    The monthly chains of float32 arithmetic (motivation, hazards, the failure multiplier)
+    write into these through ufuncs' ``out=`` instead of allocating a temporary per operation;
+    the same operations in the same order, so the results are bit for bit those of the plain
+    expressions. An array handed out is overwritten the next time its name is asked for:
+    hold on to it only within the phase that asked.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __call__(self, name: str) -> np.ndarray:
+        array = self._arrays.get(name)
+        if array is None:
+            array = self._arrays[name] = np.empty(self.n, np.float32)
+        return array
+
+
 def decay_factor(half_life_months: float) -> np.float32:
     """Share of a factor's excess over baseline that survives one month."""
     return np.float32(0.5 ** (1.0 / half_life_months))
@@ -47,27 +68,38 @@ def raise_factors(hh: Households, rows: np.ndarray, names: tuple[str, ...],
         values[rows] += np.float32(effect) * (1 - values[rows])
 
 
-def motivation(hh: Households, params) -> np.ndarray | None:
-    """Multiplier M_i of the Bass hazard from the factors; ``None`` when all weights are 0."""
+def motivation(hh: Households, params, scratch: Scratch | None = None) -> np.ndarray | None:
+    """Multiplier M_i of the Bass hazard from the factors; ``None`` when all weights are 0.
+
+    With ``scratch`` the result is its "motivation" array (and "motivation_term" is used on
+    the way), else a new array.
+    """
     weights = [params[k] for k in WEIGHT_KEYS]
     if not any(weights):
         return None
-    log_m = np.zeros(hh.n, np.float32)
+    if scratch is None:
+        log_m, term = np.zeros(hh.n, np.float32), np.empty(hh.n, np.float32)
+    else:
+        log_m, term = scratch("motivation"), scratch("motivation_term")
+        log_m.fill(0)
     for name, w in zip(FACTORS, weights, strict=True):
-        if w:
-            log_m += np.float32(w) * (getattr(hh, name) - np.float32(params[f"factors.{name}"]))
+        if w:  # log_m += w * (f - fbar), in float32, without temporaries
+            np.subtract(getattr(hh, name), np.float32(params[f"factors.{name}"]), out=term)
+            np.multiply(np.float32(w), term, out=term)
+            log_m += term
     return np.exp(log_m, out=log_m)
 
 
 def decision_hazard(neighbour_share: np.ndarray, p: float, q: float,
-                    multiplier: np.ndarray | None, community: np.ndarray | None = None
-                    ) -> np.ndarray:
+                    multiplier: np.ndarray | None, community: np.ndarray | None = None,
+                    out: np.ndarray | None = None) -> np.ndarray:
     """Monthly probability to decide to build: min(1, (p + q * D + c) * M).
 
     ``c`` is the community hazard of the household's RT (:mod:`sanisim.community`), absent
-    when the community mechanism is off.
+    when the community mechanism is off. ``out``: a float32 array to write the hazard into
+    (else a new one).
     """
-    hazard = np.float32(q) * neighbour_share
+    hazard = np.multiply(np.float32(q), neighbour_share, out=out)
     hazard += np.float32(p)
     if community is not None:
         hazard += community
@@ -76,13 +108,17 @@ def decision_hazard(neighbour_share: np.ndarray, p: float, q: float,
     return np.minimum(hazard, np.float32(1.0), out=hazard)
 
 
-def failure_multiplier(hh: Households, params) -> np.ndarray | None:
-    """Facility failure multiplier from self-regulation (keeping a toilet in use)."""
+def failure_multiplier(hh: Households, params,
+                       out: np.ndarray | None = None) -> np.ndarray | None:
+    """Facility failure multiplier from self-regulation (keeping a toilet in use):
+    exp(-w * (f - fbar)) in float32; ``out``: the array to write it into (else a new one)."""
     w = params["failure.w_self_regulation"]
     if not w:
         return None
     mean = np.float32(params["factors.self_regulation"])
-    return np.exp(np.float32(-w) * (hh.self_regulation - mean))
+    multiplier = np.subtract(hh.self_regulation, mean, out=out)
+    np.multiply(np.float32(-w), multiplier, out=multiplier)
+    return np.exp(multiplier, out=multiplier)
 
 
 def bass_recurrence(f0: float, p: float, q: float, months: int) -> np.ndarray:

@@ -8,6 +8,7 @@ method ``_<phase>`` acting on whole household arrays; active strategies then get
 from __future__ import annotations
 
 from collections import defaultdict
+from copy import deepcopy
 from functools import partial
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from sanisim import facilities, purchase
 from sanisim import network as networks
 from sanisim.agents import CreditCooperative, Household, Sanitarian
 from sanisim.behaviour import (
+    Scratch,
     decay_factor,
     decision_hazard,
     failure_multiplier,
@@ -138,6 +140,8 @@ class SanitationModel(mesa.Model):
         self.credit_draws = np.zeros(hh.n)
         self.queue_draws = np.zeros(hh.n)
         self.neighbour_adopted = np.zeros(hh.n, np.float32)
+        #: float32 work arrays of the monthly chains (behaviour.Scratch), reused every month.
+        self._scratch = Scratch(hh.n)
         self._update_communities(first=True)
 
         #: Construction services households order from (see :class:`Builder`); strategies
@@ -352,12 +356,19 @@ class SanitationModel(mesa.Model):
         if self.government is not None:
             self.government.step()  # a budget year opens; staff are paid
         active = self.active_strategies()
-        for phase in STEP_ORDER:
-            getattr(self, f"_{phase}")()
-            for strategy in active:
-                hook = getattr(strategy, f"on_{phase}", None)
-                if hook is not None:
-                    hook(self)
+        # which active strategies have a hook after each phase, looked up once per set of
+        # active strategies (the hooks themselves are read at call time, as before)
+        ids = tuple(map(id, active))
+        cached = self.__dict__.get("_hook_plan")
+        if cached is None or cached[0] != ids:
+            cached = self._hook_plan = (ids, tuple(
+                (f"_{phase}", f"on_{phase}",
+                 tuple(s for s in active if getattr(s, f"on_{phase}", None) is not None))
+                for phase in STEP_ORDER), tuple(active))  # (active kept: the ids stay theirs)
+        for method, hook_name, hooked in cached[1]:
+            getattr(self, method)()
+            for strategy in hooked:
+                getattr(strategy, hook_name)(self)
 
     def run(self, months: int | None = None) -> None:
         for _ in range(months if months is not None else self.params["run.months"]):
@@ -392,9 +403,10 @@ class SanitationModel(mesa.Model):
         community = (self.communities.hazard(self.month, self.rt_od_free, hh.rt,
                                              self.practising_od())
                      if self.communities is not None else None)
-        multiplier = motivation(hh, p)
+        multiplier = motivation(hh, p, self._scratch)
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
-                                 p["behaviour.q_imitation"], multiplier, community)
+                                 p["behaviour.q_imitation"], multiplier, community,
+                                 out=self._scratch("hazard"))
         draws = self.streams["adoption"].random(hh.n, np.float32)
         deciding = draws < hazard
         deciding &= ~adopted
@@ -561,8 +573,8 @@ class SanitationModel(mesa.Model):
         hh, p = self.households, self.params
         if not self._fail_by_rung.any():
             return  # every hazard is zero: nothing fails, no draws
-        hazard = self._fail_by_rung[hh.rung]
-        multiplier = failure_multiplier(hh, p)
+        hazard = np.take(self._fail_by_rung, hh.rung, out=self._scratch("failure_hazard"))
+        multiplier = failure_multiplier(hh, p, out=self._scratch("failure_multiplier"))
         if multiplier is not None:
             hazard *= multiplier
         for factor in self.hazard_factors:
@@ -679,7 +691,7 @@ class SanitationModel(mesa.Model):
         for strategy in self.strategies:
             row.update(strategy.outputs(self))
         self.current = row
-        self.datacollector.collect(self)
+        _collect(self.datacollector, self, row)
         for s in self.sanitarians:
             s.visits_this_month = 0
 
@@ -706,13 +718,19 @@ class SanitationModel(mesa.Model):
         """Share at basic or better within each income quintile and decision-maker gender."""
         hh = self.households
         adopted = hh.rung >= Rung.BASIC
-        # counting masks is several times faster than bincount over int8 codes
-        in_quintile = [hh.quintile == q for q in range(5)]
+        # counting masks is several times faster than bincount over int8 codes; the quintile
+        # masks and sizes and the number of women are fixed for a population: made once
+        fixed = self.__dict__.get("_equity_groups")
+        if fixed is None or fixed[0] is not hh.quintile or fixed[1] is not hh.female:
+            masks = [hh.quintile == q for q in range(5)]
+            fixed = self._equity_groups = (
+                hh.quintile, hh.female, masks,
+                np.maximum([np.count_nonzero(m) for m in masks], 1),
+                int(np.count_nonzero(hh.female)))
+        _, _, in_quintile, quintile_size, female = fixed
         by_quintile = np.array([np.count_nonzero(adopted & m) for m in in_quintile])
-        quintile_size = np.array([np.count_nonzero(m) for m in in_quintile])
-        shares = by_quintile / np.maximum(quintile_size, 1)
+        shares = by_quintile / quintile_size
         row = {f"basic_or_better_q{q + 1}": float(shares[q]) for q in range(5)}
-        female = int(np.count_nonzero(hh.female))
         adopted_female = int(np.count_nonzero(adopted & hh.female))
         row["basic_or_better_female"] = adopted_female / female if female else np.nan
         male = hh.n - female
@@ -728,6 +746,51 @@ class SanitationModel(mesa.Model):
 
 def _read_current(column: str, model: SanitationModel):
     return model.current.get(column, np.nan)
+
+
+#: Immutable values the monthly row holds (no copy needed), checked by type first.
+_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32, np.bool_})
+_SCALAR_KINDS = (int, float, np.generic)
+
+
+def _collect(collector: mesa.DataCollector, model: SanitationModel, row: dict) -> None:
+    """Append this month's row to Mesa's ``DataCollector`` as its ``collect`` would.
+
+    When every reporter is one of the model's own column readers (:func:`_read_current`) and
+    there are no agent reporters, the values go straight into ``collector.model_vars``, the
+    same values in the same lists, without a reporter call and a ``deepcopy`` per column
+    (scalars are immutable; anything else is still deep-copied). Otherwise, and for the first
+    collection (Mesa validates its reporters then), Mesa's own ``collect`` runs.
+    """
+    reporters = collector.model_reporters
+    # the plan (each column's list and the column it reads) is made again whenever the
+    # collector, its reporters or its lists are not those it was made from
+    # Mesa validates its reporters at the first collect; a Mesa without the flag: its collect
+    validated = getattr(collector, "_validated", False)
+    key = (validated, tuple(reporters.values()),
+           tuple(map(id, collector.model_vars.values())))
+    cached = model.__dict__.get("_collect_plan")
+    if (cached is None or cached[0] is not collector or cached[1] is not collector.model_vars
+            or cached[2] != key):
+        own = (validated and not collector.agent_reporters
+               and not collector.agenttype_reporters
+               and all(type(r) is partial and r.func is _read_current and var in
+                       collector.model_vars for var, r in reporters.items()))
+        plan = ([(collector.model_vars[var].append, r.args[0]) for var, r in reporters.items()]
+                if own else None)
+        cached = model._collect_plan = (collector, collector.model_vars, key, plan)
+    plan = cached[3]
+    if plan is None:
+        collector.collect(model)
+        return
+    steps = getattr(collector, "_collection_steps", None)
+    if steps is not None:
+        steps.append(model.time)
+    get = row.get
+    for append, column in plan:
+        value = get(column, np.nan)
+        append(value if type(value) in _SCALARS or isinstance(value, _SCALAR_KINDS)
+               else deepcopy(value))
 
 
 #: Share at basic or better by income quintile (q1 poorest) and by decision maker's gender.

@@ -114,11 +114,15 @@ def _init_worker(driver: int) -> None:
                      daemon=True).start()
 
 
-def process_context() -> multiprocessing.context.BaseContext:
-    """A fork server where there is one (no fork of a threaded parent), else spawn."""
+def process_context(preload: list[str] | None = None) -> multiprocessing.context.BaseContext:
+    """A fork server where there is one (no fork of a threaded parent), else spawn.
+
+    The fork server imports :data:`PRELOAD` (and ``preload``) once, when it starts; every
+    process it forks starts with them imported. A server already running keeps its imports.
+    """
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context.set_forkserver_preload(PRELOAD + list(preload or ()))
         _start_forkserver()
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
@@ -205,6 +209,33 @@ def open_executor(backend: str = "processes", workers: int | None = None,
     raise InputError("--backend", None, f"got {backend!r}; allowed: {', '.join(BACKENDS)}")
 
 
+#: What a local Dask cluster's worker processes start from, for the process pool's reasons.
+DASK_LOCAL_CONFIG = {
+    # forked from the pool's fork server (sanisim and distributed already imported) instead
+    # of a fresh interpreter importing them again in every worker
+    "distributed.worker.multiprocessing-method": "forkserver",
+    # the same environment as the pool's workers: Dask's default lowers glibc's trim
+    # threshold to 64 KiB, so numpy's work arrays go back to the system and fault in again
+    # every month, and sets thread counts of BLAS libraries the model does not use
+    "distributed.nanny.pre-spawn-environ": {},
+}
+
+
+@contextmanager
+def _local_worker_processes(processes: bool) -> Iterator[None]:
+    """Start a local Dask cluster's worker processes as the process pool's start: forked
+    from the fork server that imported sanisim (:func:`process_context`), in the same
+    environment. Where there is no fork server, Dask's own way (spawn)."""
+    if not processes or "forkserver" not in multiprocessing.get_all_start_methods():
+        yield
+        return
+    import dask
+
+    process_context(["distributed"])
+    with dask.config.set(DASK_LOCAL_CONFIG):
+        yield
+
+
 @contextmanager
 def _dask_executor(workers: int | None, scheduler: str | None,
                    processes: bool) -> Iterator[ExecutorHandle]:
@@ -237,10 +268,11 @@ def _dask_executor(workers: int | None, scheduler: str | None,
         # scheduler, workers and every HTTP server (a worker's too, which otherwise listens
         # on all interfaces) on the loopback interface only: a Dask scheduler has no
         # authentication, and other machines must not reach it (docs/cluster.md)
-        cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
-                               host=LOCAL_HOST if processes else None,  # threads: in-process
-                               dashboard_address=f"{LOCAL_HOST}:0",
-                               worker_dashboard_address=f"{LOCAL_HOST}:0")
+        with _local_worker_processes(processes):
+            cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
+                                   host=LOCAL_HOST if processes else None,  # threads: here
+                                   dashboard_address=f"{LOCAL_HOST}:0",
+                                   worker_dashboard_address=f"{LOCAL_HOST}:0")
         client = Client(cluster)
         label = f"local Dask cluster of {count} worker{'s' if count > 1 else ''}"
         log.info("Dask dashboard: %s", client.dashboard_link)

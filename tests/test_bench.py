@@ -1,0 +1,57 @@
+"""The benchmark of issue 16: its bare floor model and one tiny run of bench_step.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+from floor_bass import FloorBass  # noqa: E402
+
+
+def _ring(n: int, k: int) -> sp.csr_matrix:
+    rows = np.repeat(np.arange(n), 2 * k)
+    offsets = np.tile(np.r_[np.arange(1, k + 1), -np.arange(1, k + 1)], n)
+    return sp.csr_matrix((np.ones(rows.size, np.float32), (rows, (rows + offsets) % n)),
+                         shape=(n, n))
+
+
+def test_floor_follows_the_bass_rule():
+    """Month by month, new adopters match p + q * share of the previous month's state."""
+    n, p, q = 50_000, 0.01, 0.4
+    model = FloorBass(_ring(n, 4), p, q, seed=3)
+    z = []
+    for _ in range(12):
+        before = model.adopted.copy()
+        share = (model.adjacency @ before) / 8
+        hazard = (p + q * share.astype(np.float64))[before == 0]
+        model.step()
+        new = int(((model.adopted == 1) & (before == 0)).sum())
+        z.append((new - hazard.sum()) / np.sqrt((hazard * (1 - hazard)).sum()))
+        assert np.all(model.adopted >= before)  # adoption is for good
+    assert abs(sum(z) / np.sqrt(len(z))) < 4
+    assert model.adopted_share() > 0.2  # the network term carried it well past p * 12
+
+
+def test_bench_step_runs_side_by_side(tmp_path):
+    """A tiny run: the floor beside full_package, the Mesa model, phases, an end-to-end run."""
+    from bench_step import main
+
+    out = tmp_path / "bench.json"
+    main(["--sizes", "1500", "--months", "3", "--configs", "floor", "full",
+          "--mesa-sizes", "1500", "--phases", "1000", "1500",
+          "--end-to-end", "1500", "--json", str(out)])
+    data = json.loads(out.read_text())
+    kinds = {(r["model"], r["config"]) for r in data["results"]}
+    assert kinds == {("floor", "floor"), ("sanisim", "full"), ("mesa", "bass")}
+    assert all(r["ns_per_household_month"] > 0 for r in data["results"])
+    assert data["end_to_end"][0]["rows"] == 4 and data["end_to_end"][0]["wall_s"] > 0
+    full = next(p for p in data["phases"] if p["config"] == "full")
+    assert full["phases"]["sanitarians: strategies"] > 0  # the bundle's hooks are timed
+    assert len(data["phases"]) == 2
