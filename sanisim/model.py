@@ -417,7 +417,7 @@ class SanitationModel(mesa.Model):
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
-        rows = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0))
+        rows = intending = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0))
         price = self.price_to_basic(rows)
         if not p["behaviour.money_constraint"]:
             self.start_building(rows, Rung.BASIC, paid_by_household=price)
@@ -469,9 +469,12 @@ class SanitationModel(mesa.Model):
         if helped.any():  # the neighbours' labour and materials
             self.book("households", "mutual help", p["costs.pit"] * np.count_nonzero(helped))
 
-        waiting = (hh.intent > 0) & (hh.build_left < 0)
+        # nothing in this phase gives a row an intention or stops its building: the rows
+        # still waiting are among those intending at its start
+        waiting = intending[(hh.intent[intending] > 0) & (hh.build_left[intending] < 0)]
         hh.intent[waiting] -= 1
-        done = hh.intent == 0
+        flagged = np.flatnonzero(hh.applying | hh.pressed)  # few rows: clear where done
+        done = flagged[hh.intent[flagged] == 0]
         hh.applying[done] = False
         hh.pressed[done] = False
 
