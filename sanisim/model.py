@@ -574,12 +574,17 @@ class SanitationModel(mesa.Model):
             hazard *= multiplier
         for factor in self.hazard_factors:
             factor(self, hazard)
-        overdue = self.month - hh.last_emptied > 2 * p["desludging.interval_months"]
-        overdue &= hh.rung >= Rung.BASIC
-        overdue &= ~hh.connected
-        hazard[np.flatnonzero(overdue)] *= np.float32(p["failure.overdue_multiplier"])
+        overdue_after = 2 * p["desludging.interval_months"]
+        extra = np.float32(p["failure.overdue_multiplier"])
+
+        def rate(rows: np.ndarray) -> np.ndarray:  # an overdue tank's hazard, candidates only
+            overdue = ((self.month - hh.last_emptied[rows] > overdue_after)
+                       & (hh.rung[rows] >= Rung.BASIC) & ~hh.connected[rows])
+            return np.where(overdue, hazard[rows] * extra, hazard[rows])
+
         rng = self.streams.monthly("failure", self.month)
-        failing, _ = thinned(rng, hazard)  # few rows: candidates at the largest hazard
+        # few rows: candidates at the largest hazard (times the overdue multiplier), thinned
+        failing, _ = thinned(rng, rate, float(hazard.max()) * max(float(extra), 1.0), hh.n)
         failing = failing[hh.build_left[failing] < 0]
         has_toilet = hh.rung[failing] >= Rung.BASIC
         toilet = failing[has_toilet]

@@ -144,8 +144,10 @@ def _spy_thinned(monkeypatch) -> list[tuple[np.ndarray, np.ndarray]]:
     seen = []
 
     def spy(rng, rates, bound=None, rows=None):
+        every = rates(np.arange(rows)) if callable(rates) else rates  # a pure rate function
+        assert every.max() <= bound if bound is not None else True
         picked, u = draws.thinned(rng, rates, bound, rows)
-        seen.append((np.array(rates, float), picked))
+        seen.append((np.array(every, float), picked))
         return picked, u
 
     monkeypatch.setattr(model_module, "thinned", spy)
