@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from sanisim.behaviour import VISIT_FACTORS
+from sanisim.draws import month_key, row_uniforms
 from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.products import Visit
@@ -99,8 +100,8 @@ class Sanitarian(mesa.Agent):
         if self.revisit_months > 0:  # last_visit <= month: always open without a wait
             open_ &= model.month - self.last_visit >= self.revisit_months
         candidates = rows[open_]
-        # a key per candidate only
-        keys = model.streams.monthly("visits", model.month).random(candidates.size)
+        # a key per candidate only, each the row's own (draws.row_uniforms)
+        keys = row_uniforms(month_key(model.streams.monthly("visits", model.month)), candidates)
         chosen = select(model, self.targeting, candidates, keys, self.capacity)
         self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
         if waste.any():  # both pillars: each visit speaks to the gaps the household has
@@ -217,10 +218,11 @@ class CreditCooperative(mesa.Agent):
         """Collect instalments; count misses; move loans to arrears; write off."""
         model = self.model
         hh = model.households
+        key = month_key(model.streams.monthly("credit", model.month))  # drawn every month
         rows = self.borrowers()
         if rows.size == 0:
             return
-        u = model.streams.monthly("credit", model.month).random(rows.size)  # per borrower
+        u = row_uniforms(key, rows)  # each borrower's own number (draws.row_uniforms)
         in_arrears = hh.loan_missed[rows] >= self.arrears_after
         burden = hh.loan_installment[rows] / hh.income[rows]
         p_miss = np.where(in_arrears, 1.0 - self.cure_rate,
@@ -269,10 +271,11 @@ class CreditCooperative(mesa.Agent):
         """Approve waiting applications, referred first, while capacity and cash last."""
         model = self.model
         hh = model.households
+        key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
         applicants = np.flatnonzero(hh.applying & model.coop_of_row_is(self.index))
         if applicants.size == 0 or self.capacity == 0:
             return
-        keys = model.streams.monthly("credit_queue", model.month).random(applicants.size)
+        keys = row_uniforms(key, applicants)  # each applicant's own number
         order = np.lexsort((keys, ~hh.referred[applicants]))
         queue = applicants[order][: self.capacity]
         self.processed_this_month = queue.size

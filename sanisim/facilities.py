@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.draws import thinned
+from sanisim.draws import month_key, row_uniforms, thinned
 from sanisim.ladder import Rung
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -63,11 +63,12 @@ def update_use(model: SanitationModel) -> None:
 
     Stopping is rare: candidates are drawn at the bound ``use.disuse x max m`` and thinned to
     each user's hazard (:func:`sanisim.draws.thinned`), so m_i is computed for the candidates
-    only. Non-users (few) draw one uniform each. Stream ``use``: the users' draws, then the
-    non-users'.
+    only. Non-users (few) take each their own uniform (:func:`sanisim.draws.row_uniforms`,
+    keyed by the month's first number of stream ``use``).
     """
     p, hh = model.params, model.households
     rng = model.streams.monthly("use", model.month)
+    key = month_key(rng)  # first, so that what follows never shifts it
     low, high = multiplier_bounds(model)
     disuse, resume = p["use.disuse"], p["use.resume"]
 
@@ -79,7 +80,7 @@ def update_use(model: SanitationModel) -> None:
     stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n)
     idle = np.flatnonzero(~hh.in_use)
     idle = idle[hh.rung[idle] >= Rung.UNIMPROVED]
-    resuming = idle[rng.random(idle.size) < resume / use_multiplier(model, idle)]
+    resuming = idle[row_uniforms(key, idle) < resume / use_multiplier(model, idle)]
     hh.in_use[stopping] = False
     hh.in_use[resuming] = True
 

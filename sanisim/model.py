@@ -26,7 +26,7 @@ from sanisim.behaviour import (
     relax_factors,
 )
 from sanisim.community import Communities
-from sanisim.draws import bernoulli_rows, thinned
+from sanisim.draws import bernoulli_rows, month_key, row_uniforms, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
@@ -583,6 +583,7 @@ class SanitationModel(mesa.Model):
             return np.where(overdue, hazard[rows] * extra, hazard[rows])
 
         rng = self.streams.monthly("failure", self.month)
+        key = month_key(rng)  # first: the destinations' numbers, one per row
         # few rows: candidates at the largest hazard (times the overdue multiplier), thinned
         failing, _ = thinned(rng, rate, float(hazard.max()) * max(float(extra), 1.0), hh.n)
         failing = failing[hh.build_left[failing] < 0]
@@ -591,7 +592,7 @@ class SanitationModel(mesa.Model):
         if p["mechanisms.repair"]:
             toilet = np.setdiff1d(toilet, facilities.repair_at_once(self, toilet),
                                   assume_unique=True)
-        to_od = rng.random(toilet.size) < p["failure.to_open_defecation"]
+        to_od = row_uniforms(key, toilet) < p["failure.to_open_defecation"]
         hh.rung[failing[~has_toilet]] = Rung.OPEN_DEFECATION
         hh.rung[toilet] = np.where(to_od, Rung.OPEN_DEFECATION, Rung.UNIMPROVED)
         hh.repair_due[toilet] = True

@@ -66,10 +66,12 @@ def test_bernoulli_rows_edges():
     np.testing.assert_array_equal(draws.bernoulli_rows(rng, 5, 1.0), np.arange(5))
 
 
-@pytest.mark.parametrize("bound", [None, 0.3])
-def test_thinned_gives_each_row_its_own_rate(bound):
+@pytest.mark.parametrize(("top", "bound"), [(0.05, None), (0.05, 0.06), (0.12, None),
+                                            (0.12, 0.3)])
+def test_thinned_gives_each_row_its_own_rate(top, bound):
+    """Sampled candidates (bound up to 1/16) and a uniform per row (above) alike."""
     rng = np.random.default_rng(12)
-    groups = np.array([0.0, 0.002, 0.01, 0.05, 0.12])
+    groups = np.array([0.0, 0.002, 0.01, top / 2, top])
     rates = np.repeat(groups, 1000).astype(np.float32)
     months = 300
     per_row = np.zeros(rates.size, np.int64)
@@ -261,3 +263,20 @@ def test_paired_arms_keep_common_random_numbers():
         same += np.count_nonzero(intents[0] & intents[1])
         total += np.count_nonzero(intents[0] | intents[1])
     assert total > 50 and same > 0.7 * total, (same, total)
+
+
+def test_row_uniforms_are_uniform_independent_and_the_rows_own():
+    key = draws.month_key(np.random.default_rng(21))
+    rows = np.arange(200_000)
+    u = draws.row_uniforms(key, rows)
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 4 / np.sqrt(rows.size)  # neighbours
+    other = draws.row_uniforms(draws.month_key(np.random.default_rng(22)), rows)
+    assert abs(np.corrcoef(u, other)[0, 1]) < 4 / np.sqrt(rows.size)  # another month
+    # pairs of numbers fall evenly on a 10 x 10 grid (no structure between rows)
+    cells = np.bincount((10 * u[::2]).astype(int) * 10 + (10 * u[1::2]).astype(int),
+                        minlength=100)
+    assert stats.chisquare(cells).pvalue > 1e-3
+    # a row's number does not depend on which other rows are drawn
+    subset = np.sort(np.random.default_rng(3).choice(rows, 500, replace=False))
+    np.testing.assert_array_equal(draws.row_uniforms(key, subset), u[subset])
