@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from sanisim.behaviour import VISIT_FACTORS
+from sanisim.draws import month_key, row_uniforms
 from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.products import Visit
@@ -73,6 +74,11 @@ class Sanitarian(mesa.Agent):
                  refer_to_credit: bool, revisit_months: int = 0) -> None:
         super().__init__(model)
         self.catchment = catchment
+        # a catchment of consecutive rows (whole RWs, as the model draws them) is read as a
+        # slice of the household arrays, not gathered row by row
+        self._span = (slice(int(catchment[0]), int(catchment[-1]) + 1)
+                      if catchment.size and catchment[-1] - catchment[0] + 1 == catchment.size
+                      and np.all(np.diff(catchment) == 1) else None)
         self.revisit_months = int(revisit_months)
         self.last_visit = np.full(catchment.size, -np.iinfo(np.int32).max // 2, np.int32)
         self.capacity = int(capacity)
@@ -86,12 +92,17 @@ class Sanitarian(mesa.Agent):
     def step(self) -> None:
         model = self.model
         hh = model.households
-        keys = model.streams["visits"].random(self.catchment.size)
         rows = self.catchment
-        sanitation = (hh.rung[rows] < Rung.BASIC) & (hh.build_left[rows] < 0) & ~hh.applying[rows]
+        at = rows if self._span is None else self._span
+        sanitation = (hh.rung[at] < Rung.BASIC) & (hh.build_left[at] < 0) & ~hh.applying[at]
         waste = self._waste_gap(rows)
-        open_ = (sanitation | waste) & (model.month - self.last_visit >= self.revisit_months)
-        chosen = select(model, self.targeting, rows[open_], keys[open_], self.capacity)
+        open_ = sanitation | waste
+        if self.revisit_months > 0:  # last_visit <= month: always open without a wait
+            open_ &= model.month - self.last_visit >= self.revisit_months
+        candidates = rows[open_]
+        # a key per candidate only, each the row's own (draws.row_uniforms)
+        keys = row_uniforms(month_key(model.streams.monthly("visits", model.month)), candidates)
+        chosen = select(model, self.targeting, candidates, keys, self.capacity)
         self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
         if waste.any():  # both pillars: each visit speaks to the gaps the household has
             at = np.searchsorted(rows, chosen)
@@ -207,10 +218,11 @@ class CreditCooperative(mesa.Agent):
         """Collect instalments; count misses; move loans to arrears; write off."""
         model = self.model
         hh = model.households
+        key = month_key(model.streams.monthly("credit", model.month))  # drawn every month
         rows = self.borrowers()
         if rows.size == 0:
             return
-        u = model.credit_draws[rows]
+        u = row_uniforms(key, rows)  # each borrower's own number (draws.row_uniforms)
         in_arrears = hh.loan_missed[rows] >= self.arrears_after
         burden = hh.loan_installment[rows] / hh.income[rows]
         p_miss = np.where(in_arrears, 1.0 - self.cure_rate,
@@ -259,10 +271,12 @@ class CreditCooperative(mesa.Agent):
         """Approve waiting applications, referred first, while capacity and cash last."""
         model = self.model
         hh = model.households
+        key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
         applicants = np.flatnonzero(hh.applying & model.coop_of_row_is(self.index))
         if applicants.size == 0 or self.capacity == 0:
             return
-        order = np.lexsort((model.queue_draws[applicants], ~hh.referred[applicants]))
+        keys = row_uniforms(key, applicants)  # each applicant's own number
+        order = np.lexsort((keys, ~hh.referred[applicants]))
         queue = applicants[order][: self.capacity]
         self.processed_this_month = queue.size
         price = model.price_to_basic(queue)

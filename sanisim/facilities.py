@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanisim.draws import month_key, row_uniforms, thinned
 from sanisim.ladder import Rung
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,16 +44,45 @@ def use_multiplier(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     return np.exp(log_m)
 
 
-def update_use(model: SanitationModel) -> None:
-    """Users stop and non-users resume using their working facility (see the module docs)."""
+def multiplier_bounds(model: SanitationModel) -> tuple[float, float]:
+    """Bounds ``(lowest, highest)`` of m_i over all rows: from the extreme RT coverages and
+    the extreme self-regulations (each log term is linear in its variable)."""
     p, hh = model.params, model.households
-    draws = model.streams["use"].random(hh.n)
-    has = np.flatnonzero(hh.rung >= Rung.UNIMPROVED)
-    multiplier = use_multiplier(model, has)
-    using = hh.in_use[has]
-    hazard = np.where(using, p["use.disuse"] * multiplier, p["use.resume"] / multiplier)
-    switch = has[draws[has] < hazard]
-    hh.in_use[switch] = ~hh.in_use[switch]
+    coverage = -p["use.w_coverage"] * (model.rt_coverage - 0.5)
+    low, high = float(coverage.min()), float(coverage.max())
+    w = p["failure.w_self_regulation"]
+    if w:
+        s = hh.self_regulation
+        ends = -w * (np.array([s.min(), s.max()], float) - p["factors.self_regulation"])
+        low, high = low + float(ends.min()), high + float(ends.max())
+    return float(np.exp(low)), float(np.exp(high))
+
+
+def update_use(model: SanitationModel) -> None:
+    """Users stop and non-users resume using their working facility (see the module docs).
+
+    Stopping is rare: candidates are drawn at the bound ``use.disuse x max m`` and thinned to
+    each user's hazard (:func:`sanisim.draws.thinned`), so m_i is computed for the candidates
+    only. Non-users (few) take each their own uniform (:func:`sanisim.draws.row_uniforms`,
+    keyed by the month's first number of stream ``use``).
+    """
+    p, hh = model.params, model.households
+    rng = model.streams.monthly("use", model.month)
+    key = month_key(rng)  # first, so that what follows never shifts it
+    low, high = multiplier_bounds(model)
+    disuse, resume = p["use.disuse"], p["use.resume"]
+
+    def stop_rate(rows: np.ndarray) -> np.ndarray:
+        users = hh.in_use[rows] & (hh.rung[rows] >= Rung.UNIMPROVED)
+        return np.where(users, disuse * use_multiplier(model, rows), 0.0)
+
+    # the bound with a hair of room for rounding (any bound at least the largest rate is exact)
+    stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n)
+    idle = np.flatnonzero(~hh.in_use)
+    idle = idle[hh.rung[idle] >= Rung.UNIMPROVED]
+    resuming = idle[row_uniforms(key, idle) < resume / use_multiplier(model, idle)]
+    hh.in_use[stopping] = False
+    hh.in_use[resuming] = True
 
 
 def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from sanisim.behaviour import (
     relax_factors,
 )
 from sanisim.community import Communities
+from sanisim.draws import bernoulli_rows, month_key, row_uniforms, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
@@ -40,6 +41,8 @@ from sanisim.streams import Streams
 from sanisim.waste import WASTE_COLUMNS, Waste
 
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
+#: :func:`~sanisim.population.owned_facility` of each rung, as a table (indexed by rung).
+_OWNED_BY_RUNG = owned_facility(np.arange(N_RUNGS))
 
 
 class Builder(Protocol):
@@ -136,9 +139,10 @@ class SanitationModel(mesa.Model):
 
         self.ledger: defaultdict[tuple[str, str], float] = defaultdict(float)
         self.totals: defaultdict[tuple[str, str], float] = defaultdict(float)
+        #: Households whose income was hit by a shock this month (a mask; the rows are
+        #: ``_shocked_rows``, so the next month clears only those).
         self.shocked = np.zeros(hh.n, bool)
-        self.credit_draws = np.zeros(hh.n)
-        self.queue_draws = np.zeros(hh.n)
+        self._shocked_rows = np.zeros(0, np.intp)
         self.neighbour_adopted = np.zeros(hh.n, np.float32)
         #: float32 work arrays of the monthly chains (behaviour.Scratch), reused every month.
         self._scratch = Scratch(hh.n)
@@ -379,9 +383,12 @@ class SanitationModel(mesa.Model):
         hh, p = self.households, self.params
         hh.savings *= 1.0 - p["population.savings_drawdown"]
         hh.savings += hh.income * p["population.savings_rate"]
-        draws = self.streams["income"].random(hh.n, np.float32)
-        self.shocked = draws < p["population.income_shock_rate"]
-        hh.savings[np.flatnonzero(self.shocked)] *= 1.0 - p["population.income_shock_loss"]
+        # a shock is rare: draw its count and rows, not a uniform per household (draws.py)
+        self.shocked[self._shocked_rows] = False
+        rows = self._shocked_rows = bernoulli_rows(
+            self.streams.monthly("income", self.month), hh.n, p["population.income_shock_rate"])
+        self.shocked[rows] = True
+        hh.savings[rows] *= 1.0 - p["population.income_shock_loss"]
 
     def _decay(self) -> None:
         relax_factors(self.households, self._keep)
@@ -407,23 +414,22 @@ class SanitationModel(mesa.Model):
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
                                  p["behaviour.q_imitation"], multiplier, community,
                                  out=self._scratch("hazard"))
-        draws = self.streams["adoption"].random(hh.n, np.float32)
-        deciding = draws < hazard
-        deciding &= ~adopted
-        deciding &= hh.build_left < 0
-        deciding &= hh.intent == 0
-        hh.intent[deciding] = p["behaviour.intent_months"]
+        # candidates at the largest hazard, thinned to each row's (draws.py); u is the
+        # decision's uniform draw, below the row's hazard
+        rows, u = thinned(self.streams.monthly("adoption", self.month), hazard)
+        able = ~adopted[rows] & (hh.build_left[rows] < 0) & (hh.intent[rows] == 0)
+        rows, u = rows[able], u[able]
+        hh.intent[rows] = p["behaviour.intent_months"]
         if community is not None and p["mechanisms.saving"]:
             # the same draw splits the decision by its route: below the community part of
             # the hazard the community pressed it (purchase module docs)
-            rows = np.flatnonzero(deciding)  # few rows: the route only where a decision fell
             pressed = community[rows] if multiplier is None else (
                 community[rows] * multiplier[rows])
-            hh.pressed[rows] = draws[rows] < pressed
+            hh.pressed[rows] = u < pressed
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
-        rows = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0))
+        rows = intending = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0))
         price = self.price_to_basic(rows)
         if not p["behaviour.money_constraint"]:
             self.start_building(rows, Rung.BASIC, paid_by_household=price)
@@ -475,9 +481,12 @@ class SanitationModel(mesa.Model):
         if helped.any():  # the neighbours' labour and materials
             self.book("households", "mutual help", p["costs.pit"] * np.count_nonzero(helped))
 
-        waiting = (hh.intent > 0) & (hh.build_left < 0)
+        # nothing in this phase gives a row an intention or stops its building: the rows
+        # still waiting are among those intending at its start
+        waiting = intending[(hh.intent[intending] > 0) & (hh.build_left[intending] < 0)]
         hh.intent[waiting] -= 1
-        done = hh.intent == 0
+        flagged = np.flatnonzero(hh.applying | hh.pressed)  # few rows: clear where done
+        done = flagged[hh.intent[flagged] == 0]
         hh.applying[done] = False
         hh.pressed[done] = False
 
@@ -515,10 +524,8 @@ class SanitationModel(mesa.Model):
         return planned, helped
 
     def _cooperatives(self) -> None:
-        n = self.households.n
-        if len(self.cooperatives):  # the draws serve the cooperatives only
-            self.credit_draws = self.streams["credit"].random(n)
-            self.queue_draws = self.streams["credit_queue"].random(n)
+        # each cooperative draws for its own borrowers and applicants (streams "credit" and
+        # "credit_queue"), in the cooperatives' fixed order
         self.cooperatives.do("step")
 
     def _construction(self) -> None:
@@ -542,9 +549,9 @@ class SanitationModel(mesa.Model):
     def _desludging(self) -> None:
         hh, p = self.households, self.params
         fee, rate = p["costs.desludging_fee"], p["desludging.self_rate"]
-        emptying = np.flatnonzero(  # no draws when households never empty on their own
-            self.streams["desludging"].random(hh.n, np.float32) < rate) if rate > 0 else (
-            np.zeros(0, np.intp))
+        # rare: the count and rows of the draws, not a uniform per household (draws.py)
+        emptying = bernoulli_rows(self.streams.monthly("desludging", self.month), hh.n,
+                                  rate)
         emptying = emptying[(hh.rung[emptying] >= Rung.BASIC) & (hh.savings[emptying] >= fee)
                             & ~hh.connected[emptying] & ~hh.pit_toilet[emptying]]
         self.empty_tanks(emptying, funder="households")
@@ -579,19 +586,25 @@ class SanitationModel(mesa.Model):
             hazard *= multiplier
         for factor in self.hazard_factors:
             factor(self, hazard)
-        overdue = self.month - hh.last_emptied > 2 * p["desludging.interval_months"]
-        overdue &= hh.rung >= Rung.BASIC
-        overdue &= ~hh.connected
-        hazard[np.flatnonzero(overdue)] *= np.float32(p["failure.overdue_multiplier"])
-        draws = self.streams["failure"].random((2, hh.n), np.float32)
-        failing = np.flatnonzero(draws[0] < hazard)  # few rows: work on their indices
+        overdue_after = 2 * p["desludging.interval_months"]
+        extra = np.float32(p["failure.overdue_multiplier"])
+
+        def rate(rows: np.ndarray) -> np.ndarray:  # an overdue tank's hazard, candidates only
+            overdue = ((self.month - hh.last_emptied[rows] > overdue_after)
+                       & (hh.rung[rows] >= Rung.BASIC) & ~hh.connected[rows])
+            return np.where(overdue, hazard[rows] * extra, hazard[rows])
+
+        rng = self.streams.monthly("failure", self.month)
+        key = month_key(rng)  # first: the destinations' numbers, one per row
+        # few rows: candidates at the largest hazard (times the overdue multiplier), thinned
+        failing, _ = thinned(rng, rate, float(hazard.max()) * max(float(extra), 1.0), hh.n)
         failing = failing[hh.build_left[failing] < 0]
         has_toilet = hh.rung[failing] >= Rung.BASIC
         toilet = failing[has_toilet]
         if p["mechanisms.repair"]:
             toilet = np.setdiff1d(toilet, facilities.repair_at_once(self, toilet),
                                   assume_unique=True)
-        to_od = draws[1][toilet] < p["failure.to_open_defecation"]
+        to_od = row_uniforms(key, toilet) < p["failure.to_open_defecation"]
         hh.rung[failing[~has_toilet]] = Rung.OPEN_DEFECATION
         hh.rung[toilet] = np.where(to_od, Rung.OPEN_DEFECATION, Rung.UNIMPROVED)
         hh.repair_due[toilet] = True
@@ -602,7 +615,8 @@ class SanitationModel(mesa.Model):
         hh, p = self.households, self.params
         risen = (self._rung_before == Rung.OPEN_DEFECATION) & (hh.rung > Rung.OPEN_DEFECATION)
         hh.in_use[risen] = True  # a facility taken up is used at first
-        np.maximum(hh.owned, owned_facility(hh.rung), out=hh.owned)
+        # owned_facility as a lookup by rung: one gather instead of np.select's masks
+        np.maximum(hh.owned, _OWNED_BY_RUNG[hh.rung], out=hh.owned)
         hh.ever_owned |= hh.owned > 0
         if p["mechanisms.repair"]:
             facilities.abandon(self)

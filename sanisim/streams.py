@@ -10,6 +10,11 @@ Seeds are derived, never typed twice, always through :class:`numpy.random.SeedSe
   adding a process or a strategy never shifts the draws of another, and two arms with the
   same seed share population, network and behaviour draws. The names are declared in
   :data:`RUN_STREAMS`; a strategy draws from ``strategy:<its name in the scenario>``.
+* **monthly streams.** A process that draws only where an event can happen
+  (:mod:`sanisim.draws`) uses as many numbers a month as it has candidates, which differ
+  between two arms. Its generator is taken with :meth:`Streams.monthly`, which starts month
+  ``m`` at its own block of the stream (``m x 2**64`` numbers in), so what one month used
+  never shifts the next month's draws and paired arms keep drawing the same numbers.
 * **base-seed streams.** Draws made once for a whole file (a Latin hypercube, posterior
   draws, an optimiser's start points, a bootstrap) come from :func:`seed_stream` ``(base,
   name)`` with a name declared in :data:`SEED_STREAMS`. Their spawn key has two entries, so
@@ -108,12 +113,19 @@ def seed_stream(base_seed: int, name: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(sequence))
 
 
+#: Numbers of a monthly stream reserved for each month (:meth:`Streams.monthly`); PCG64's
+#: period is 2**128, so 2**64 months fit.
+MONTH_BLOCK = 1 << 64
+
+
 class Streams:
     """Factory of the named generators of one run seed (names in :data:`RUN_STREAMS`)."""
 
     def __init__(self, seed: int) -> None:
         self.seed = int(seed)
         self._cache: dict[str, np.random.Generator] = {}
+        self._start: dict[str, dict] = {}  # a monthly stream's starting state
+        self._month: dict[str, int] = {}  # the month a monthly stream is positioned at
 
     def __getitem__(self, name: str) -> np.random.Generator:
         if name not in self._cache:
@@ -123,6 +135,25 @@ class Streams:
                                "one in sanisim.streams.RUN_STREAMS)")
             sequence = np.random.SeedSequence(self.seed, spawn_key=(stream_key(name),))
             self._cache[name] = np.random.Generator(np.random.PCG64(sequence))
+        return self._cache[name]
+
+    def monthly(self, name: str, month: int) -> np.random.Generator:
+        """The generator of stream ``name`` at its block for ``month`` (see the module docs).
+
+        The first call in a month moves the generator to the start of that month's block
+        (``month x MONTH_BLOCK`` numbers after the stream's start, by PCG64's ``advance``);
+        later calls in the same month continue where the month's draws left off. A stream
+        is either monthly or not: its numbers are not shared with ``streams[name]`` draws.
+        """
+        if self._month.get(name) != month:
+            if name not in self._start:
+                if name in self._cache:
+                    raise KeyError(f"stream {name!r} was drawn from outside monthly()")
+                self._start[name] = self[name].bit_generator.state
+            bits = self._cache[name].bit_generator
+            bits.state = self._start[name]
+            bits.advance(int(month) * MONTH_BLOCK)
+            self._month[name] = month
         return self._cache[name]
 
     def strategy(self, name: str) -> np.random.Generator:

@@ -88,12 +88,14 @@ def test_known_effect_is_recovered_within_its_confidence_interval():
 
 
 def test_household_lottery_recovers_the_effect_with_robust_errors():
+    """95% intervals over 10 seeds: at least 8 cover the truth (P(fewer) about 1%)."""
     design = bass_design(unit="household", households=1500)
     truth = (1 - ((1 - P) * (1 - EXTRA_P)) ** MONTHS) - (1 - (1 - P) ** MONTHS)
-    table = trial.estimate(simulate_with_extra(design, 4), design).set_index("estimate")
-    itt = table.loc["itt"]
-    assert itt["clusters"] == 1500
-    assert itt["ci_low"] <= truth <= itt["ci_high"], itt.to_dict()
+    itts = [trial.estimate(simulate_with_extra(design, seed), design).set_index(
+        "estimate").loc["itt"] for seed in range(10)]
+    assert all(itt["clusters"] == 1500 for itt in itts)
+    covered = [itt["ci_low"] <= truth <= itt["ci_high"] for itt in itts]
+    assert sum(covered) >= 8, [itt.to_dict() for itt in itts]
 
 
 def test_spillover_on_untreated_neighbours_appears_only_with_imitation():

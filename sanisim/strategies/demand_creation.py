@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sanisim.draws import bernoulli_rows
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -152,7 +153,8 @@ class DemandCreation(Programme):
         if self.affordable(self.media_cost, 1) < 1:
             return
         hh = model.households
-        reached = self.within_reach(np.flatnonzero(self.rng.random(hh.n) < self.media_reach))
+        # each household reached with probability media_reach: the count and the rows
+        reached = self.within_reach(bernoulli_rows(self.rng, hh.n, self.media_reach))
         self.media_gains.add(hh, reached, self.MEDIA_FACTORS, self.media_effect)
         deliver_to_waste(self, model, reached, self.MEDIA_FACTORS, self.media_effect)
         self.spend(model, self.media_cost, "media_bursts")

@@ -75,9 +75,14 @@ class ScheduledDesludging(Programme):
         hh = model.households
         self.emptied_this_month = self.skipped_this_month = 0
         self.household_paid_this_month = self.funder_paid_this_month = 0.0
-        rows = np.flatnonzero(hh.last_emptied <= model.month - self.interval_months)
-        rows = self.within_reach(rows[(hh.rung[rows] >= Rung.BASIC) & ~hh.connected[rows]
-                                      & ~hh.pit_toilet[rows] & (hh.build_left[rows] < 0)])
+        # most septic tanks are due once the programme has run a while: masks over the whole
+        # arrays are cheaper than gathering the due rows' state
+        due = hh.last_emptied <= model.month - self.interval_months
+        due &= hh.rung >= Rung.BASIC
+        due &= ~hh.connected
+        due &= ~hh.pit_toilet
+        due &= hh.build_left < 0
+        rows = self.within_reach(np.flatnonzero(due))
         self.due_this_month = rows.size
         share = self.fee * self.household_share
         part = np.full(rows.size, share)
