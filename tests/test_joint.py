@@ -358,3 +358,32 @@ def test_shipped_joint_file_runs_every_setting_once():
     values = joint.simulate_point(spec.settings, point, spec.seed, 1)
     assert set(values) == set(joint.observed(spec))
     assert sum(math.isfinite(v) for v in values.values()) >= len(values) - 1
+
+
+def test_degenerate_weights_stop_the_fit_in_one_line_and_keep_its_generations(
+        tmp_path, capsys, monkeypatch):
+    """pyabc refuses a generation whose importance weights cannot be normalised (it happens
+    when they degenerate): the command says so in one line, exits 1, and the completed
+    generations stay in abc.db, the last of them exported (not copied to posterior_out)."""
+    import pyabc
+
+    text = bass_joint_text({6: 0.1, 12: 0.3}, population=12, generations=1).replace(
+        "predictive_draws = 8", 'predictive_draws = 8\nposterior_out = "copy.csv"')
+    path = write_joint(tmp_path, text)
+    out = tmp_path / "out"
+    assert main(["joint", str(path), "--out", str(out), "--step", "fit", "--workers", "1"]) == 0
+    (out / "posterior.csv").unlink()
+    (tmp_path / "copy.csv").unlink()
+    capsys.readouterr()
+
+    def degenerate(self, *args, **kwargs):
+        raise AssertionError("The population total weight nan is not normalized.")
+
+    monkeypatch.setattr(pyabc.ABCSMC, "run", degenerate)
+    assert main(["joint", str(path), "--out", str(out), "--step", "fit", "--workers", "1",
+                 "--resume", "--generations", "2"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "generation 1 could not be normalised" in err[0]
+    assert "generations 0-0 are kept" in err[0] and "Traceback" not in err[0]
+    assert len(pd.read_csv(out / "posterior.csv")) == 12
+    assert not (tmp_path / "copy.csv").exists()

@@ -75,14 +75,10 @@ def test_east_java_replica_stays_inside_the_published_intervals(spec, ensemble):
 
 
 def test_capable_triggering_moves_a_low_coverage_community(ensemble):
-    """About a third at open defecation, no credit: capable triggering raises own-latrine
-    coverage within two years (paired seeds, the same posterior draws).
-
-    The acceptance figure of the behaviour is +15 points; the shipped posterior gives +12.7
-    (SE 0.7; single draws from +7.5 to +20.5: docs/validation.md, section 3, a miss). This
-    test guards what holds today — a clear effect of at least 8 points — and says the number
-    when it fails.
-    """
+    """About a third at open defecation, no credit: capable triggering (every RT within six
+    months, follow-up sessions every three months) raises own-latrine coverage by at least 15
+    points within two years (paired seeds, the same posterior draws: docs/validation.md,
+    section 3, +17.7 with SE 0.6; with a single yearly follow-up the effect is +12.7)."""
     base = load(ROOT / "scenarios" / "settings" / "low_coverage.toml")
     effects = []
     for i, (_, point) in enumerate(ensemble.draws(DRAWS // 2, 0)):
@@ -95,7 +91,7 @@ def test_capable_triggering_moves_a_low_coverage_community(ensemble):
             own[bundle] = model.monthly_table()["own_facility"].iloc[-1]
         effects.append(own["triggering"] - own["baseline"])
     mean, se = mean_and_se(np.array(effects))
-    assert mean > 3 * se and mean >= 0.08, f"own-latrine effect {mean:+.3f} (SE {se:.3f})"
+    assert mean > 3 * se and mean >= 0.15, f"own-latrine effect {mean:+.3f} (SE {se:.3f})"
 
 
 def test_default_baseline_moves_near_the_susenas_pace():

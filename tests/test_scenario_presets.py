@@ -185,10 +185,6 @@ def retention_of_grants(model: SanitationModel) -> float:
     return float(((hh.rung >= 3) & hh.in_use)[hh.subsidised].mean())
 
 
-@pytest.mark.xfail(strict=False, reason="with the current default behaviour (posterior draw "
-                   "130) the retention gain at 8 seeds is 2.3 points (SE 0.8) with a uniform per "
-                   "household per month, under 3 SE, and above 3 SE with the draws of "
-                   "sanisim/draws.py: the seeds decide: docs/model.md 7.16")
 def test_medan_hardware_after_bcc_stays_in_use_more_than_top_down_hardware():
     """Through the recipients' behaviour (uptake by motivation); tests/test_planning.py shows
     the gain vanishes when the visits raise no factor."""

@@ -54,6 +54,7 @@ import math
 import platform
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -721,6 +722,19 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
     try:
         history = abc.run(minimum_epsilon=spec.min_epsilon,
                           max_nr_populations=spec.generations - done)
+    except AssertionError as error:  # pyabc's check of the importance weights
+        if "weight" not in str(error):
+            raise
+        complete = _complete_generations(db)
+        if complete:  # posterior.csv of the last complete one, not copied to posterior_out
+            export(replace(spec, posterior_out=None), out)
+        raise FitStopped(
+            f"{db}: the importance weights of generation {complete} could not be normalised "
+            f"(pyabc: {error}); generations 0-{complete - 1} are kept and the last of them "
+            f"exported to {out / 'posterior.csv'}, not to posterior_out (--step export "
+            f"--generation T for another)"
+            if complete else f"{db}: the importance weights of generation 0 could not be "
+            f"normalised (pyabc: {error})") from error
     finally:
         client = getattr(sampler, "sanisim_client", None)
         if client is not None:
@@ -729,6 +743,11 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
     posterior, generations = export(spec, out, history)
     return FitResult(posterior, generations, seconds,
                      int(history.get_all_populations()["samples"].sum()))
+
+
+class FitStopped(Exception):
+    """The fit stopped before its last generation for a numerical reason (degenerate
+    importance weights); the completed generations are kept in ``abc.db`` and exported."""
 
 
 def _complete_generations(db: Path) -> int:
@@ -968,8 +987,12 @@ def cmd_joint(args: argparse.Namespace) -> int:
         print(f"ABC-SMC: {spec.population_size} particles, up to {spec.generations} "
               f"generations, {workers if not args.scheduler else args.scheduler} "
               f"worker(s)", flush=True)
-        result = fit(spec, out, workers=workers, scheduler=args.scheduler,
-                     resume=args.resume)
+        try:
+            result = fit(spec, out, workers=workers, scheduler=args.scheduler,
+                         resume=args.resume)
+        except FitStopped as stopped:
+            print(f"sanisim joint: stopped: {stopped}", file=sys.stderr)
+            return 1
         print(result.generations.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         print(f"fit: {result.samples} particles simulated in {result.seconds:.1f} s "
               f"({result.seconds / max(result.samples, 1) * max(workers, 1):.2f} s per particle "
