@@ -72,16 +72,34 @@ class Communities:
         return self.p["community.backfire_effect"] * (1.0 - self.social_capital[rts])
 
     def hazard(self, month: int, od_free: np.ndarray, rt: np.ndarray,
-               practising_od: np.ndarray) -> np.ndarray:
-        """Added monthly decision hazard per household (see the module docs)."""
+               practising_od: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Added monthly decision hazard per household (see the module docs), float32.
+
+        The hazard takes two values per RT (practising open defecation or not): they are
+        computed per RT and each household picks its own from a table of ``2 x RTs`` values
+        (the float32 of the float64 sum, as computed per household before), one gather
+        instead of a chain of float64 passes over every household. ``out``: a float32 array
+        to write it into (else a new one).
+        """
         p = self.p
         tipping = 1.0 / (1.0 + np.exp(-(od_free - p["community.tipping_threshold"])
                                       / p["community.tipping_width"]))
         pull = (p["community.pressure_hazard"] + p["community.sanction_hazard"] * (
             self.monitored_until >= month)) * tipping
         plan = p["community.plan_hazard"] * (self.plan_until >= month)
-        hazard = plan[rt] + pull[rt] * practising_od
-        return hazard.astype(np.float32)
+        table = np.empty((plan.size, 2), np.float32)  # [RT, practising OD]
+        table[:, 0] = plan + pull * 0.0  # as plan[rt] + pull[rt] * False
+        table[:, 1] = plan + pull
+        index = self._index(rt)
+        np.add(index[0], practising_od, out=index[1])
+        return np.take(table.ravel(), index[1], out=out)
+
+    def _index(self, rt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``2 x rt`` (made once per RT array) and a work array for the table's index."""
+        cached = self.__dict__.get("_rt_index")
+        if cached is None or cached[0] is not rt:
+            cached = self._rt_index = (rt, 2 * rt.astype(np.intp), np.empty(rt.size, np.intp))
+        return cached[1], cached[2]
 
     def planning(self, month: int) -> int:
         """RTs whose plan is running."""
@@ -90,3 +108,69 @@ class Communities:
     def monitored(self, month: int) -> int:
         """RTs under community monitoring."""
         return int(np.count_nonzero(self.monitored_until >= month))
+
+
+class Tally:
+    """Running counts of the households' state, kept up to date from the rows that changed.
+
+    Counted: households per rung (``by_rung``), and per RT those at basic or better
+    (``rt_basic``) and those practising open defecation (``rt_od``); at basic or better per
+    income quintile (``quintile_basic``) and among women decision makers
+    (``female_basic``); practising open defecation in all (``od``). The RT's coverage and ODF
+    status and the monthly record's shares are read from these counts.
+
+    ``update(rung, practising)`` compares the two arrays with the copies it kept from its
+    last update (one pass over one byte per household each) and moves the changed rows
+    between the counts: O(households) cheap comparisons plus O(changed rows), instead of a
+    recount by masks and sums per RT, per rung and per group. The counts are integers, so
+    they equal the recount exactly (``tests/test_tally.py`` checks them against it every
+    month of runs).
+    """
+
+    def __init__(self, rt: np.ndarray, n_rt: int, quintile: np.ndarray, female: np.ndarray,
+                 n_rungs: int, basic: int) -> None:
+        self.rt, self.n_rt = rt, n_rt
+        self.quintile, self.female = quintile, female
+        self.n_rungs, self.basic = n_rungs, basic
+        self.rung: np.ndarray | None = None  # the state the counts belong to
+        self.practising: np.ndarray | None = None
+
+    def update(self, rung: np.ndarray, practising: np.ndarray) -> None:
+        """Bring the counts to ``rung`` (codes per household) and ``practising`` (bool)."""
+        if self.rung is None:
+            self.recount(rung, practising)
+            return
+        changed = np.flatnonzero((rung != self.rung) | (practising != self.practising))
+        if changed.size == 0:
+            return
+        old, new = self.rung[changed], rung[changed]
+        self.by_rung += (np.bincount(new, minlength=self.n_rungs)
+                         - np.bincount(old, minlength=self.n_rungs))
+        basic = (new >= self.basic).astype(np.int64) - (old >= self.basic)
+        moved = basic != 0
+        if moved.any():
+            rows, step = changed[moved], basic[moved]
+            np.add.at(self.rt_basic, self.rt[rows], step)
+            np.add.at(self.quintile_basic, self.quintile[rows], step)
+            self.female_basic += int(step[self.female[rows]].sum())
+        was, now = self.practising[changed], practising[changed]
+        flipped = was != now
+        if flipped.any():
+            rows, step = changed[flipped], now[flipped].astype(np.int64) - was[flipped]
+            np.add.at(self.rt_od, self.rt[rows], step)
+            self.od += int(step.sum())
+        self.rung[changed] = new
+        self.practising[changed] = now
+
+    def recount(self, rung: np.ndarray, practising: np.ndarray) -> None:
+        """Count everything afresh from ``rung`` and ``practising``."""
+        self.rung, self.practising = rung.copy(), practising.copy()
+        self.by_rung = np.bincount(rung, minlength=self.n_rungs).astype(np.int64)
+        adopted = rung >= self.basic
+        self.rt_basic = np.bincount(self.rt, weights=adopted,
+                                    minlength=self.n_rt).astype(np.int64)
+        self.rt_od = np.bincount(self.rt, weights=practising,
+                                 minlength=self.n_rt).astype(np.int64)
+        self.quintile_basic = np.bincount(self.quintile[adopted], minlength=5).astype(np.int64)
+        self.female_basic = int(np.count_nonzero(adopted & self.female))
+        self.od = int(np.count_nonzero(practising))

@@ -27,7 +27,7 @@ from sanisim.behaviour import (
     motivation,
     relax_factors,
 )
-from sanisim.community import Communities
+from sanisim.community import Communities, Tally
 from sanisim.draws import bernoulli_rows, month_key, row_uniforms, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
@@ -408,7 +408,8 @@ class SanitationModel(mesa.Model):
             counter = self._adopted_count = networks.NeighbourCount(self.network)
         self.neighbour_adopted = self.network.share_from_sum(counter.update(adopted))
         community = (self.communities.hazard(self.month, self.rt_od_free, hh.rt,
-                                             self.practising_od())
+                                             self.practising_od(),
+                                             out=self._scratch("community"))
                      if self.communities is not None else None)
         multiplier = motivation(hh, p, self._scratch)
         hazard = decision_hazard(self.neighbour_adopted, p["behaviour.p_innovation"],
@@ -635,25 +636,9 @@ class SanitationModel(mesa.Model):
         self._update_communities()
 
     def _update_communities(self, first: bool = False) -> None:
-        hh = self.households
-        blocks = self.__dict__.get("_rt_blocks")
-        if blocks is None or blocks[0] is not hh.rt:
-            # RTs are contiguous blocks of rows (population.py): sum masks block by block
-            rt = hh.rt
-            starts = np.flatnonzero(np.diff(rt, prepend=-1))
-            if not (np.all(rt[1:] >= rt[:-1]) and np.array_equal(rt[starts],
-                                                                   np.arange(self.n_rt))):
-                starts = None
-            blocks = self._rt_blocks = (rt, starts)
-        starts = blocks[1]
-
-        def per_rt(mask: np.ndarray) -> np.ndarray:
-            if starts is None:
-                return np.bincount(hh.rt, weights=mask, minlength=self.n_rt)
-            return np.add.reduceat(mask, starts, dtype=np.int64)
-
         self.practising = self.practising_od()  # also recorded this month
-        od = per_rt(self.practising)
+        tally = self._tally_now()
+        od = tally.rt_od
         odf = od == 0
         if first:
             self.ever_odf = odf.copy()
@@ -665,12 +650,24 @@ class SanitationModel(mesa.Model):
             self.slipped_total += self.slipped_this_month
             self.ever_odf |= odf
         self.odf = odf
-        self.rt_coverage = per_rt(hh.rung >= Rung.BASIC) / self.rt_size
+        self.rt_coverage = tally.rt_basic / self.rt_size
         self.rt_od_free = 1.0 - od / self.rt_size
+
+    def _tally_now(self) -> Tally:
+        """The running counts (:class:`sanisim.community.Tally`) brought to the households'
+        rungs now and ``self.practising``; made afresh when the household arrays are new."""
+        hh = self.households
+        tally = self.__dict__.get("_tally")
+        if (tally is None or tally.rt is not hh.rt or tally.quintile is not hh.quintile
+                or tally.female is not hh.female):
+            tally = self._tally = Tally(hh.rt, self.n_rt, hh.quintile, hh.female, N_RUNGS,
+                                        Rung.BASIC)
+        tally.update(hh.rung, self.practising)
+        return tally
 
     def _record(self) -> None:
         hh = self.households
-        counts = np.array([np.count_nonzero(hh.rung == r) for r in range(N_RUNGS)])
+        counts = self._tally_now().by_rung
         coops = list(self.cooperatives)
         row: dict[str, float] = {"month": self.month}
         row.update(zip(RUNG_COLUMNS, counts / hh.n, strict=True))
@@ -716,7 +713,7 @@ class SanitationModel(mesa.Model):
         has = hh.rung >= Rung.UNIMPROVED
         communities = self.communities
         return {
-            "practising_od": np.count_nonzero(self.practising) / n,
+            "practising_od": self._tally.od / n,
             "not_in_use": (np.count_nonzero(has & ~hh.in_use) / n
                            if self.params["mechanisms.use"] else 0.0),
             "own_facility": np.count_nonzero(hh.owned > 0) / n,
@@ -731,24 +728,22 @@ class SanitationModel(mesa.Model):
     def _equity_shares(self) -> dict[str, float]:
         """Share at basic or better within each income quintile and decision-maker gender."""
         hh = self.households
-        adopted = hh.rung >= Rung.BASIC
-        # counting masks is several times faster than bincount over int8 codes; the quintile
-        # masks and sizes and the number of women are fixed for a population: made once
+        tally = self._tally  # brought up to date by _record
+        # the quintile sizes and the number of women are fixed for a population: made once
         fixed = self.__dict__.get("_equity_groups")
         if fixed is None or fixed[0] is not hh.quintile or fixed[1] is not hh.female:
-            masks = [hh.quintile == q for q in range(5)]
             fixed = self._equity_groups = (
-                hh.quintile, hh.female, masks,
-                np.maximum([np.count_nonzero(m) for m in masks], 1),
+                hh.quintile, hh.female,
+                np.maximum([np.count_nonzero(hh.quintile == q) for q in range(5)], 1),
                 int(np.count_nonzero(hh.female)))
-        _, _, in_quintile, quintile_size, female = fixed
-        by_quintile = np.array([np.count_nonzero(adopted & m) for m in in_quintile])
-        shares = by_quintile / quintile_size
+        _, _, quintile_size, female = fixed
+        shares = tally.quintile_basic / quintile_size
         row = {f"basic_or_better_q{q + 1}": float(shares[q]) for q in range(5)}
-        adopted_female = int(np.count_nonzero(adopted & hh.female))
+        adopted_female = tally.female_basic
         row["basic_or_better_female"] = adopted_female / female if female else np.nan
         male = hh.n - female
-        row["basic_or_better_male"] = ((int(np.count_nonzero(adopted)) - adopted_female) / male
+        row["basic_or_better_male"] = ((int(tally.by_rung[Rung.BASIC:].sum()) - adopted_female)
+                                       / male
                                        if male else np.nan)
         return row
 
