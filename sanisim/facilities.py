@@ -100,8 +100,9 @@ def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
     return repaired
 
 
-def abandon(model: SanitationModel) -> None:
-    """Failed toilets left unrepaired for ``failure.abandon_months`` are abandoned."""
+def abandon(model: SanitationModel) -> np.ndarray:
+    """Failed toilets left unrepaired for ``failure.abandon_months`` are abandoned; returns
+    their rows."""
     hh = model.households
     waiting = np.flatnonzero(hh.repair_due & (hh.failed_month >= 0))
     old = waiting[model.month - hh.failed_month[waiting] >= model.params[
@@ -110,3 +111,4 @@ def abandon(model: SanitationModel) -> None:
     hh.repair_due[old] = False
     hh.failed_month[old] = -1
     hh.owned[old] = np.where(hh.rung[old] == Rung.UNIMPROVED, 1, 0)
+    return old

@@ -43,6 +43,7 @@ from sanisim.waste import WASTE_COLUMNS, Waste
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
 #: :func:`~sanisim.population.owned_facility` of each rung, as a table (indexed by rung).
 _OWNED_BY_RUNG = owned_facility(np.arange(N_RUNGS))
+_NO_ROWS = np.zeros(0, np.intp)
 
 
 class Builder(Protocol):
@@ -614,13 +615,27 @@ class SanitationModel(mesa.Model):
     def _use(self) -> None:
         """Ownership records; sharing fees and lost access; repair or abandonment; use."""
         hh, p = self.households, self.params
-        risen = (self._rung_before == Rung.OPEN_DEFECATION) & (hh.rung > Rung.OPEN_DEFECATION)
+        # only the rows whose rung changed since the last month can rise off open
+        # defecation or come to own more; rows abandoned last month are looked at again
+        # (their ownership fell while their rung stayed)
+        changed = np.flatnonzero(hh.rung != self._rung_before)
+        before, now = self._rung_before[changed], hh.rung[changed]
+        risen = changed[(before == Rung.OPEN_DEFECATION) & (now > Rung.OPEN_DEFECATION)]
         hh.in_use[risen] = True  # a facility taken up is used at first
-        # owned_facility as a lookup by rung: one gather instead of np.select's masks
-        np.maximum(hh.owned, _OWNED_BY_RUNG[hh.rung], out=hh.owned)
-        hh.ever_owned |= hh.owned > 0
+        recheck = self.__dict__.get("_owned_recheck")
+        if recheck is None or recheck[0] is not hh.owned:  # first month: every row
+            np.maximum(hh.owned, _OWNED_BY_RUNG[hh.rung], out=hh.owned)
+            hh.ever_owned |= hh.owned > 0
+        else:
+            rows = changed if recheck[1].size == 0 else np.union1d(changed, recheck[1])
+            # owned_facility as a lookup by rung: one gather instead of np.select's masks
+            owned = np.maximum(hh.owned[rows], _OWNED_BY_RUNG[hh.rung[rows]])
+            hh.owned[rows] = owned
+            hh.ever_owned[rows] |= owned > 0
+        abandoned = _NO_ROWS
         if p["mechanisms.repair"]:
-            facilities.abandon(self)
+            abandoned = facilities.abandon(self)
+        self._owned_recheck = (hh.owned, abandoned)
         if p["mechanisms.sharing"]:
             purchase.pay_and_check_sharing(self)
         if p["mechanisms.use"]:
