@@ -131,7 +131,7 @@ class Tally:
                  n_rungs: int, basic: int) -> None:
         self.rt, self.n_rt = rt, n_rt
         self.quintile, self.female = quintile, female
-        self.n_rungs, self.basic = n_rungs, basic
+        self.n_rungs, self.basic = n_rungs, int(basic)  # a plain int compares faster
         self.rung: np.ndarray | None = None  # the state the counts belong to
         self.practising: np.ndarray | None = None
 
