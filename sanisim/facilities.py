@@ -109,7 +109,8 @@ def abandon(model: SanitationModel) -> np.ndarray:
     """Failed toilets left unrepaired for ``failure.abandon_months`` are abandoned; returns
     their rows."""
     hh = model.households
-    waiting = np.flatnonzero(hh.repair_due & (hh.failed_month >= 0))
+    waiting = np.flatnonzero(hh.repair_due)  # few rows: one pass over one byte a row
+    waiting = waiting[hh.failed_month[waiting] >= 0]
     old = waiting[model.month - hh.failed_month[waiting] >= model.params[
         "failure.abandon_months"]]
     old = old[hh.build_left[old] < 0]

@@ -263,6 +263,29 @@ class SanitationModel(mesa.Model):
             od |= ~hh.in_use
         return od
 
+    def rows_of_rts(self, wanted: np.ndarray) -> np.ndarray:
+        """Sorted rows of the households living in the RTs where ``wanted`` (a bool per RT)
+        is true. RTs are contiguous blocks of rows (population.py): the rows are put
+        together from the blocks' ranges, without a pass over every household."""
+        hh = self.households
+        blocks = self.__dict__.get("_rt_blocks")
+        if blocks is None or blocks[0] is not hh.rt:
+            rt = hh.rt
+            starts = np.flatnonzero(np.diff(rt, prepend=-1))
+            contiguous = (bool(np.all(rt[1:] >= rt[:-1]))
+                          and np.array_equal(rt[starts], np.arange(self.n_rt)))
+            blocks = self._rt_blocks = (
+                rt, np.append(starts, rt.size).astype(np.intp) if contiguous else None)
+        ends = blocks[1]
+        if ends is None:
+            return np.flatnonzero(wanted[hh.rt])
+        rts = np.flatnonzero(wanted)
+        first, size = ends[rts], ends[rts + 1] - ends[rts]
+        total = int(size.sum())
+        # each row's position: its block's first row plus its offset within the block
+        return np.arange(total, dtype=np.intp) + np.repeat(first - (np.cumsum(size) - size),
+                                                           size)
+
     def coop_of_row_is(self, index: int) -> np.ndarray:
         return self.coop_of_row == index
 
@@ -632,7 +655,8 @@ class SanitationModel(mesa.Model):
             np.maximum(hh.owned, _OWNED_BY_RUNG[hh.rung], out=hh.owned)
             hh.ever_owned |= hh.owned > 0
         else:
-            rows = changed if recheck[1].size == 0 else np.union1d(changed, recheck[1])
+            # a row in both lists is updated twice to the same values
+            rows = changed if recheck[1].size == 0 else np.concatenate([changed, recheck[1]])
             # owned_facility as a lookup by rung: one gather instead of np.select's masks
             owned = np.maximum(hh.owned[rows], _OWNED_BY_RUNG[hh.rung[rows]])
             hh.owned[rows] = owned

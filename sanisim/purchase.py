@@ -132,18 +132,26 @@ def guests_per_host(hh) -> np.ndarray:
     return np.bincount(hosted, minlength=hh.n)
 
 
+def guests_of(hh, rows: np.ndarray) -> np.ndarray:
+    """Number of sharing households of each of ``rows`` (``guests_per_host(hh)[rows]``,
+    counted from the few sharing households instead of a count for every row)."""
+    hosted = np.sort(hh.host[hh.host >= 0])
+    return (np.searchsorted(hosted, rows, side="right")
+            - np.searchsorted(hosted, rows, side="left"))
+
+
 def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     """Match ``rows`` to hosts with room in their own RT; the host per row (-1: none)."""
     p, hh = model.params, model.households
     hosts = np.full(rows.size, -1, np.int32)
     if rows.size == 0:
         return hosts
-    n_rt = int(hh.rt.max()) + 1
+    n_rt = model.n_rt
     wanted = np.zeros(n_rt, bool)
     wanted[hh.rt[rows]] = True  # only the seekers' RTs matter: few rows to sort
-    near = np.flatnonzero(wanted[hh.rt])
+    near = model.rows_of_rts(wanted)
     near = near[(hh.rung[near] >= _BASIC) & hh.in_use[near] & (hh.host[near] < 0)]
-    room = p["sharing.max_guests"] - guests_per_host(hh)[near]
+    room = p["sharing.max_guests"] - guests_of(hh, near)
     able, room = near[room > 0], room[room > 0]
     rng = model.streams["sharing"]
     if able.size == 0:
@@ -155,7 +163,7 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     want_rt = hh.rt[rows]
     want_order = np.lexsort((rng.random(rows.size), want_rt))
     # k-th seeker of an RT takes the k-th free place of that RT
-    slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1))
+    slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1, dtype=slot_rt.dtype))
     sorted_rt = want_rt[want_order]
     first = np.searchsorted(sorted_rt, sorted_rt)  # start of each seeker's RT group
     rank = np.arange(rows.size) - first

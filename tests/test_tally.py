@@ -96,3 +96,23 @@ def test_tally_follows_arbitrary_changes():
         rows = rng.choice(n, rng.integers(0, 60), replace=False)
         rung[rows] = rng.integers(0, N_RUNGS, rows.size)
         practising[rng.choice(n, 10, replace=False)] ^= True
+
+
+def test_rows_of_rts_and_guests_match_the_full_scans():
+    from sanisim.purchase import guests_of, guests_per_host
+
+    model = SanitationModel(load("default"), seed=2, households=HOUSEHOLDS,
+                            household_agents=False)
+    model.run(24)
+    hh = model.households
+    rng = np.random.default_rng(1)
+    for share in (0.0, 0.05, 0.5, 1.0):
+        wanted = rng.random(model.n_rt) < share
+        np.testing.assert_array_equal(model.rows_of_rts(wanted), np.flatnonzero(wanted[hh.rt]))
+    assert np.count_nonzero(hh.host >= 0) > 0  # households share toilets by month 24
+    rows = rng.choice(hh.n, 500, replace=False)
+    np.testing.assert_array_equal(guests_of(hh, rows), guests_per_host(hh)[rows])
+    # RTs that are not contiguous blocks: the scan over every household
+    hh.rt = hh.rt[::-1].copy()
+    wanted = rng.random(model.n_rt) < 0.3
+    np.testing.assert_array_equal(model.rows_of_rts(wanted), np.flatnonzero(wanted[hh.rt]))
