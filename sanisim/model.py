@@ -610,10 +610,11 @@ class SanitationModel(mesa.Model):
         hh, p = self.households, self.params
         if not self._fail_by_rung.any():
             return  # every hazard is zero: nothing fails, no draws
-        hazard = np.take(self._fail_by_rung, hh.rung, out=self._scratch("failure_hazard"))
-        multiplier = failure_multiplier(hh, p, out=self._scratch("failure_multiplier"))
-        if multiplier is not None:
-            hazard *= multiplier
+        hazard = self._scratch("failure_hazard")
+        if failure_multiplier(hh, p, out=hazard) is None:
+            np.copyto(hazard, self._fail_base())
+        else:  # the multiplier times the rung's hazard: the same product as the other way
+            hazard *= self._fail_base()
         for factor in self.hazard_factors:
             factor(self, hazard)
         overdue_after = 2 * p["desludging.interval_months"]
@@ -639,6 +640,23 @@ class SanitationModel(mesa.Model):
         hh.rung[toilet] = np.where(to_od, _OD, _UNIMPROVED)
         hh.repair_due[toilet] = True
         hh.failed_month[toilet] = self.month
+
+    def _fail_base(self) -> np.ndarray:
+        """Each row's failure hazard by its rung (``_fail_by_rung[rung]``, float32), kept
+        from month to month and updated at the rows whose rung changed: a comparison of one
+        byte a row instead of a gather that converts every rung to a 64-bit index."""
+        hh = self.households
+        kept = self.__dict__.get("_fail_kept")
+        if kept is None or kept[0] is not hh.rung or kept[1] is not self._fail_by_rung:
+            kept = self._fail_kept = (hh.rung, self._fail_by_rung, hh.rung.copy(),
+                                      np.take(self._fail_by_rung, hh.rung))
+            return kept[3]
+        _, _, rung, base = kept
+        changed = np.flatnonzero(hh.rung != rung)
+        now = hh.rung[changed]
+        rung[changed] = now
+        base[changed] = self._fail_by_rung[now]
+        return base
 
     def _use(self) -> None:
         """Ownership records; sharing fees and lost access; repair or abandonment; use."""

@@ -116,3 +116,13 @@ def test_rows_of_rts_and_guests_match_the_full_scans():
     hh.rt = hh.rt[::-1].copy()
     wanted = rng.random(model.n_rt) < 0.3
     np.testing.assert_array_equal(model.rows_of_rts(wanted), np.flatnonzero(wanted[hh.rt]))
+
+
+@pytest.mark.parametrize("bundle", ["baseline", "full_package"])
+def test_failure_hazard_by_rung_kept_equals_the_gather(bundle):
+    model = SanitationModel(load("default"), seed=4, households=HOUSEHOLDS, bundle=bundle,
+                            household_agents=False)
+    for _ in range(36):
+        model.step()
+        hh = model.households
+        np.testing.assert_array_equal(model._fail_base(), model._fail_by_rung[hh.rung])
