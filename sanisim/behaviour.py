@@ -78,15 +78,20 @@ def motivation(hh: Households, params, scratch: Scratch | None = None) -> np.nda
     if not any(weights):
         return None
     if scratch is None:
-        log_m, term = np.zeros(hh.n, np.float32), np.empty(hh.n, np.float32)
+        log_m, term = np.empty(hh.n, np.float32), np.empty(hh.n, np.float32)
     else:
         log_m, term = scratch("motivation"), scratch("motivation_term")
-        log_m.fill(0)
+    first = True
     for name, w in zip(FACTORS, weights, strict=True):
         if w:  # log_m += w * (f - fbar), in float32, without temporaries
-            np.subtract(getattr(hh, name), np.float32(params[f"factors.{name}"]), out=term)
-            np.multiply(np.float32(w), term, out=term)
-            log_m += term
+            # the first term is written into log_m itself: 0 + t is t (a zero's sign
+            # aside, which exp does not see), so no zero-filled sum to start from
+            out = log_m if first else term
+            np.subtract(getattr(hh, name), np.float32(params[f"factors.{name}"]), out=out)
+            np.multiply(np.float32(w), out, out=out)
+            if not first:
+                log_m += term
+            first = False
     return np.exp(log_m, out=log_m)
 
 
