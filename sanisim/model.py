@@ -435,7 +435,14 @@ class SanitationModel(mesa.Model):
         counter = self.__dict__.get("_adopted_count")
         if counter is None or counter.network is not self.network:
             counter = self._adopted_count = networks.NeighbourCount(self.network)
-        self.neighbour_adopted = self.network.share_from_sum(counter.update(adopted))
+        sums = counter.update(adopted)
+        touched = counter.touched
+        if touched is None or self.__dict__.get("_share_of") is not sums:
+            self.neighbour_adopted = self.network.share_from_sum(sums)
+            self._share_of = sums
+        elif touched.size:  # the same product, at the rows whose sums changed only
+            self.neighbour_adopted[touched] = self.network.share_from_sum(sums[touched],
+                                                                          touched)
         community = (self.communities.hazard(self.month, self.rt_od_free, hh.rt,
                                              self.practising_od(),
                                              out=self._scratch("community"))
@@ -459,7 +466,8 @@ class SanitationModel(mesa.Model):
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
-        rows = intending = np.flatnonzero((hh.intent > 0) & (hh.build_left < 0))
+        rows = np.flatnonzero(hh.intent > 0)  # few rows: the second test on their indices
+        rows = intending = rows[hh.build_left[rows] < 0]
         price = self.price_to_basic(rows)
         if not p["behaviour.money_constraint"]:
             self.start_building(rows, Rung.BASIC, paid_by_household=price)

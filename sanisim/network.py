@@ -49,9 +49,10 @@ class SocialNetwork:
         """Mean of ``values`` over each household's neighbours (0 for isolates)."""
         return self.share_from_sum(self.neighbour_sum(values))
 
-    def share_from_sum(self, sums: np.ndarray) -> np.ndarray:
-        """Neighbour sums turned into neighbour means (0 for isolates)."""
-        return sums * self._inv_degree
+    def share_from_sum(self, sums: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Neighbour sums turned into neighbour means (0 for isolates); with ``rows``,
+        ``sums`` are those rows' sums."""
+        return sums * (self._inv_degree if rows is None else self._inv_degree[rows])
 
     def neighbours(self, row: int) -> np.ndarray:
         if self.adjacency is None:
@@ -101,6 +102,8 @@ class NeighbourCount:
         self.network = network
         self.state: np.ndarray | None = None  # the indicator the counts belong to
         self.counts: np.ndarray | None = None  # float32 neighbour sums of ``state``
+        #: Rows whose sums the last update changed (with repeats), or None: counted afresh.
+        self.touched: np.ndarray | None = None
 
     def update(self, indicator: np.ndarray) -> np.ndarray:
         """Neighbour sums (float32) of a boolean ``indicator`` over the network."""
@@ -109,17 +112,21 @@ class NeighbourCount:
             return self._full(indicator)
         changed = np.flatnonzero(indicator != self.state)
         if changed.size == 0:
+            self.touched = changed
             return self.counts
         ends = net.adjacency.indptr
         if (ends[changed + 1] - ends[changed]).sum() > self.FULL_SHARE * ends[-1]:
             return self._full(indicator)
         up = indicator[changed]
-        np.add.at(self.counts, net.neighbours_of(changed[up]), np.float32(1))
-        np.add.at(self.counts, net.neighbours_of(changed[~up]), np.float32(-1))
+        rising, falling = net.neighbours_of(changed[up]), net.neighbours_of(changed[~up])
+        np.add.at(self.counts, rising, np.float32(1))
+        np.add.at(self.counts, falling, np.float32(-1))
         self.state[changed] = up
+        self.touched = np.concatenate([rising, falling])
         return self.counts
 
     def _full(self, indicator: np.ndarray) -> np.ndarray:
+        self.touched = None
         self.state = indicator.copy()
         self.counts = self.network.neighbour_sum(indicator.astype(np.float32))
         return self.counts

@@ -1,7 +1,8 @@
 """Running counts against recounts, every month of runs (docs/performance.md, "The core
 phases per household"): the per-RT, per-rung and per-group counts of ``community.Tally``, the
-ownership records ``_use`` updates from the changed rows only, and the community hazard read
-from a per-RT table."""
+ownership records ``_use`` updates from the changed rows only, the neighbour shares updated
+where the neighbour sums changed, the failure hazard by rung kept per row, and the community
+hazard read from a per-RT table."""
 
 from __future__ import annotations
 
@@ -65,6 +66,12 @@ def test_running_counts_equal_recounts_every_month(bundle):
         differs = np.flatnonzero(full != hh.owned)
         assert np.isin(differs, model._owned_recheck[1]).all()
         assert not (hh.owned > 0)[~hh.ever_owned].any()
+        # neighbour shares: updated at the rows whose neighbour sums changed
+        counter = model._adopted_count
+        np.testing.assert_array_equal(
+            counter.counts, model.network.neighbour_sum(counter.state.astype(np.float32)))
+        np.testing.assert_array_equal(model.neighbour_adopted,
+                                      model.network.share_from_sum(counter.counts))
         hazard = model.communities.hazard(model.month, model.rt_od_free, hh.rt,
                                           model.practising_od())
         assert hazard.dtype == np.float32
