@@ -132,14 +132,6 @@ def guests_per_host(hh) -> np.ndarray:
     return np.bincount(hosted, minlength=hh.n)
 
 
-def guests_of(hh, rows: np.ndarray) -> np.ndarray:
-    """Number of sharing households of each of ``rows`` (``guests_per_host(hh)[rows]``,
-    counted from the few sharing households instead of a count for every row)."""
-    hosted = np.sort(hh.host[hh.host >= 0])
-    return (np.searchsorted(hosted, rows, side="right")
-            - np.searchsorted(hosted, rows, side="left"))
-
-
 def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     """Match ``rows`` to hosts with room in their own RT; the host per row (-1: none)."""
     p, hh = model.params, model.households
@@ -151,7 +143,7 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     wanted[hh.rt[rows]] = True  # only the seekers' RTs matter: few rows to sort
     near = model.rows_of_rts(wanted)
     near = near[(hh.rung[near] >= _BASIC) & hh.in_use[near] & (hh.host[near] < 0)]
-    room = p["sharing.max_guests"] - guests_of(hh, near)
+    room = p["sharing.max_guests"] - guests_per_host(hh)[near]
     able, room = near[room > 0], room[room > 0]
     rng = model.streams["sharing"]
     if able.size == 0:
