@@ -92,6 +92,11 @@ def update_use(model: SanitationModel) -> None:
 
 def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
     """Of the failing own toilets ``toilets``, those repaired at once (paid, booked)."""
+    return toilets[repaired_at_once(model, toilets)]
+
+
+def repaired_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
+    """:func:`repair_at_once` as a mask over ``toilets`` (paid, booked)."""
     p, hh = model.params, model.households
     cost = model.toilet_price(hh.pit_toilet[toilets]) * p["costs.repair_share"]
     draws = model.streams["repair"].random(toilets.size)
@@ -102,7 +107,7 @@ def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
     if p["behaviour.money_constraint"]:
         hh.savings[repaired] -= cost[chosen]
     model.book("households", "repairs", cost[chosen].sum())
-    return repaired
+    return chosen
 
 
 def abandon(model: SanitationModel) -> np.ndarray:

@@ -641,8 +641,7 @@ class SanitationModel(mesa.Model):
         has_toilet = hh.rung[failing] >= _BASIC
         toilet = failing[has_toilet]
         if p["mechanisms.repair"]:
-            toilet = np.setdiff1d(toilet, facilities.repair_at_once(self, toilet),
-                                  assume_unique=True)
+            toilet = toilet[~facilities.repaired_at_once(self, toilet)]
         to_od = row_uniforms(key, toilet) < p["failure.to_open_defecation"]
         hh.rung[failing[~has_toilet]] = Rung.OPEN_DEFECATION
         hh.rung[toilet] = np.where(to_od, _OD, _UNIMPROVED)
