@@ -411,7 +411,10 @@ class SanitationModel(mesa.Model):
     def _income(self) -> None:
         hh, p = self.households, self.params
         hh.savings *= 1.0 - p["population.savings_drawdown"]
-        hh.savings += hh.income * p["population.savings_rate"]
+        saved = self.__dict__.get("_saved")  # a float64 work array, not a new one a month
+        if saved is None or saved.shape != hh.income.shape:
+            saved = self._saved = np.empty(hh.income.shape, np.float64)
+        hh.savings += np.multiply(hh.income, p["population.savings_rate"], out=saved)
         # a shock is rare: draw its count and rows, not a uniform per household (draws.py)
         self.shocked[self._shocked_rows] = False
         rows = self._shocked_rows = bernoulli_rows(
