@@ -24,6 +24,8 @@ from sanisim.products import Visit
 from sanisim.targeting import select
 from sanisim.waste import WasteRung
 
+_BASIC = int(Rung.BASIC)
+
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
 
@@ -94,22 +96,37 @@ class Sanitarian(mesa.Agent):
         hh = model.households
         rows = self.catchment
         at = rows if self._span is None else self._span
-        sanitation = (hh.rung[at] < Rung.BASIC) & (hh.build_left[at] < 0) & ~hh.applying[at]
-        waste = self._waste_gap(rows)
-        open_ = sanitation | waste
+        # plain ints, not the IntEnum, and masks combined in place: a handful of small
+        # arrays per sanitarian each month
+        sanitation = hh.rung[at] < _BASIC
+        sanitation &= hh.build_left[at] < 0
+        sanitation &= ~hh.applying[at]
+        waste = self._waste_gap(rows) if self._promotes_waste() else None
+        open_ = sanitation if waste is None else sanitation | waste
         if self.revisit_months > 0:  # last_visit <= month: always open without a wait
-            open_ &= model.month - self.last_visit >= self.revisit_months
+            waited = model.month - self.last_visit >= self.revisit_months
+            open_ = open_ & waited if open_ is sanitation else np.logical_and(
+                open_, waited, out=open_)
         candidates = rows[open_]
         # a key per candidate only, each the row's own (draws.row_uniforms)
         keys = row_uniforms(month_key(model.streams.monthly("visits", model.month)), candidates)
         chosen = select(model, self.targeting, candidates, keys, self.capacity)
-        self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
-        if waste.any():  # both pillars: each visit speaks to the gaps the household has
-            at = np.searchsorted(rows, chosen)
+        if chosen.size == 0:
+            self.visit(chosen)
+            return
+        at = np.searchsorted(rows, chosen)  # catchment is sorted
+        self.last_visit[at] = model.month
+        if waste is not None and waste.any():  # both pillars: each visit speaks to the gaps
             self.model.waste.raise_factors(chosen[waste[at]], VISIT_FACTORS, self.visit_effect)
             self.visit(chosen, delivered=chosen[sanitation[at]])
         else:
             self.visit(chosen)
+
+    def _promotes_waste(self) -> bool:
+        """Whether visits also promote the waste pillar (``sanitarians.address_waste`` with
+        the solid-waste ladder on)."""
+        model = self.model
+        return model.waste is not None and bool(model.params["sanitarians.address_waste"])
 
     def _waste_gap(self, rows: np.ndarray) -> np.ndarray:
         """Rows with untreated waste, when sanitarians also promote the waste pillar
@@ -243,22 +260,28 @@ class CreditCooperative(mesa.Agent):
         model.book("households", "loan_repayments", self.repaid_this_month)
 
         closed = payers[hh.loan_principal[payers] <= 0.5]
-        self.cash += hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
-        self.outstanding -= hh.loan_principal[closed].sum()
-        self.loans_repaid += closed.size
         self.repaid_loans_this_month = closed.size
-        self._clear(closed)
+        if closed.size:  # (nothing to move or clear otherwise: a month of small calls saved)
+            residue = hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
+            self.cash += residue
+            self.outstanding -= residue
+            self.loans_repaid += closed.size
+            self._clear(closed)
 
         missers = rows[~pays]
+        self.written_off_this_month = 0
+        if missers.size == 0:
+            return
         hh.loan_missed[missers] += 1
         gone = missers[hh.loan_missed[missers] >= self.arrears_after + self.write_off_after]
-        lost = hh.loan_principal[gone].sum()
-        self.outstanding -= lost
-        self.written_off += lost
-        self.loans_written_off += gone.size
         self.written_off_this_month = gone.size
-        hh.defaulted[gone] = True
-        self._clear(gone)
+        if gone.size:
+            lost = hh.loan_principal[gone].sum()
+            self.outstanding -= lost
+            self.written_off += lost
+            self.loans_written_off += gone.size
+            hh.defaulted[gone] = True
+            self._clear(gone)
 
     def _clear(self, rows: np.ndarray) -> None:
         hh = self.model.households
@@ -272,7 +295,8 @@ class CreditCooperative(mesa.Agent):
         model = self.model
         hh = model.households
         key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
-        applicants = np.flatnonzero(hh.applying & model.coop_of_row_is(self.index))
+        applicants = np.flatnonzero(hh.applying)  # few rows: then this cooperative's
+        applicants = applicants[model.coop_of_row[applicants] == self.index]
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number
