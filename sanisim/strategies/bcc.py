@@ -58,6 +58,7 @@ from sanisim.strategies.common import Programme, book_visits
 from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
 from sanisim.targeting import (
     ALLOCATIONS,
+    ELEMENTWISE,
     INFORMATION,
     PLAN_UNITS,
     RULES,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TARGETING = ("random", "lowest_coverage", "most_connected", "nominated_friends", "poorest_first",
              "household_database", "lowest_village_coverage")
 NEVER = np.iinfo(np.int16).min  # "no month"
+_UNSET = object()  # a round's priorities not computed yet
 
 
 class Promoter(mesa.Agent):
@@ -112,8 +114,12 @@ class Promoter(mesa.Agent):
         if due.size > room:
             due = due[np.argsort(programme.follow_up_due[due], kind="stable")[:room]]
         mine = self.own(programme.candidates)
-        chosen = programme.choose(self.model, programme.candidates[mine],
-                                  programme.keys[mine], room - due.size)
+        candidates, room = programme.candidates[mine], room - due.size
+        # the round's priorities, computed once for all its promoters when the rule allows
+        priority = (programme.round_priority(self.model)
+                    if room > 0 and candidates.size else None)
+        chosen = programme.choose(self.model, candidates, programme.keys[mine], room,
+                                  None if priority is None else priority[mine])
         self.follow_ups_this_month, self.visits_this_month = due.size, chosen.size
         return due, chosen
 
@@ -251,6 +257,7 @@ class BehaviourChange(Programme):
             self.database_months, self.database_update_months, self.database_tipping,
             self.rng) if self.information == "database" else None)
         self.database_spent = 0.0
+        self._round_priority = _UNSET
         self.plan = (Plan(hh, self.allocation, self.plan_unit, self.plan_every)
                      if self.allocation != "none" else None)
 
@@ -304,20 +311,42 @@ class BehaviourChange(Programme):
                     self.spend(model, cost, "household_database")
                     self.database_spent += cost
 
+    def _priority_of(self, model: SanitationModel, candidates: np.ndarray,
+                     keys: np.ndarray) -> np.ndarray | None:
+        """The priority :meth:`choose` serves ``candidates`` by, when each candidate's
+        priority depends on that candidate and its key only (so a promoter's share of the
+        round's candidates has its share of their priorities); ``None`` otherwise."""
+        if self.database is not None and self.database.published:
+            return self.tier[candidates] + keys  # the register's tiers, random within a tier
+        if self.targeting == "household_database" and self.information != "perfect":
+            return keys  # no register (yet): nothing to sort by but chance
+        if self.targeting in ELEMENTWISE:
+            return RULES[self.targeting](model, candidates, keys)
+        return None
+
+    def round_priority(self, model: SanitationModel) -> np.ndarray | None:
+        """:meth:`_priority_of` the open candidates of this round, computed on first use
+        and kept until the candidates change (promoters of a round plan before any of them
+        visits, so the state the rules read does not change within a round)."""
+        if self._round_priority is _UNSET:
+            self._round_priority = self._priority_of(model, self.candidates, self.keys)
+        return self._round_priority
+
     def choose(self, model: SanitationModel, candidates: np.ndarray, keys: np.ndarray,
-               room: int) -> np.ndarray:
+               room: int, priority: np.ndarray | None = None) -> np.ndarray:
         """The first visits of a promoter: ``room`` of its ``candidates`` (see the params
-        information and allocation)."""
+        information and allocation). ``priority``, when given, is what :meth:`_priority_of`
+        gives for these candidates (computed for a whole round at once)."""
         use_register = self.database is not None and self.database.published
         if self.allocation == "none" and not use_register and self.information == "perfect":
-            return select(model, self.targeting, candidates, keys, room)  # the earlier model
+            if priority is None:
+                return select(model, self.targeting, candidates, keys, room)  # earlier model
+            return first(priority, candidates, room)  # the same, from the round's priorities
         if room <= 0 or candidates.size == 0:
             return candidates[:0]
-        if use_register:  # the register's tiers, random within a tier
-            priority = self.tier[candidates] + keys
-        elif self.targeting == "household_database" and self.information != "perfect":
-            priority = keys  # no register (yet): nothing to sort by but chance
-        else:
+        if priority is None:
+            priority = self._priority_of(model, candidates, keys)
+        if priority is None:  # a rule that depends on the whole set of candidates
             priority = RULES[self.targeting](model, candidates, keys)
         if self.plan is None:
             return first(priority, candidates, room)
@@ -361,6 +390,7 @@ class BehaviourChange(Programme):
             self.plan.update(model)
         self.candidates = self._candidates(model)
         self.keys = self.rng.random(self.candidates.size)  # random order among candidates
+        self._round_priority = _UNSET
         self.pending = np.unique(self.pending[self.follow_up_due[self.pending] != NEVER])
         self.due = self.pending[self.follow_up_due[self.pending] <= model.month]
         self.visits_this_month = self.follow_ups_this_month = self.wasted_this_month = 0
@@ -384,6 +414,7 @@ class BehaviourChange(Programme):
             self.due = self.due[self.follow_up_due[self.due] != NEVER]
             open_ = self.last_visit[self.candidates] != model.month
             self.candidates, self.keys = self.candidates[open_], self.keys[open_]
+            self._round_priority = _UNSET
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         acting = self.acting(model.month)
