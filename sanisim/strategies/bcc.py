@@ -286,7 +286,7 @@ class BehaviourChange(Programme):
         """Rows a promoter may visit first this month, by what promoters know."""
         hh = model.households
         if self.information == "perfect":  # who is below basic and not building
-            below = np.flatnonzero(hh.rung < Rung.BASIC)
+            below = np.flatnonzero(hh.rung < Rung.BASIC.value)
             fresh = model.month - self.last_visit[below].astype(np.int32) >= self.revisit_after
             below = below[fresh]
             return self.within_reach(below[hh.build_left[below] < 0])
@@ -356,7 +356,8 @@ class BehaviourChange(Programme):
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
         if self.information != "perfect":  # visits to households that could not move
             hh = model.households
-            wasted = np.count_nonzero((hh.rung[rows] >= Rung.BASIC) | (hh.build_left[rows] >= 0))
+            wasted = np.count_nonzero((hh.rung[rows] >= Rung.BASIC.value)
+                                      | (hh.build_left[rows] >= 0))
             self.wasted_total += wasted
             self.wasted_this_month += wasted
         Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS,
