@@ -1,6 +1,8 @@
 """The fixed cost per month: shortcuts that must leave every result unchanged.
 
-A BCC round computes its targeting priorities once for all its promoters when the rule gives
+The sanitarians search their catchments together once a month (``agents._Team``); each
+searching alone, as before, must give the same visits, state and outputs, bit for bit. A BCC
+round computes its targeting priorities once for all its promoters when the rule gives
 each candidate a priority of its own (``targeting.ELEMENTWISE``); each promoter computing its
 own, as before, must give the same visits, state and outputs, bit for bit.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sanisim.agents import _Team
 from sanisim.model import SanitationModel
 from sanisim.population import Households
 from sanisim.scenario import load
@@ -26,6 +29,8 @@ def _state(model: SanitationModel) -> dict[str, np.ndarray]:
         if isinstance(s, BehaviourChange):
             state[f"{s.name}.last_visit"] = s.last_visit.copy()
             state[f"{s.name}.follow_up_due"] = s.follow_up_due.copy()
+    for i, sanitarian in enumerate(model.sanitarians):
+        state[f"sanitarian{i}.last_visit"] = sanitarian.last_visit.copy()
     for c in model.cooperatives:
         state[f"coop{c.index}"] = np.array([c.cash, c.outstanding, c.written_off])
     return state
@@ -60,6 +65,36 @@ def test_round_priorities_give_the_same_visits_as_each_promoters_own(targeting, 
 def test_round_priorities_with_a_register_or_a_plan(preset, bundle, monkeypatch):
     _assert_same(_run(preset, bundle, None, False, monkeypatch),
                  _run(preset, bundle, None, True, monkeypatch))
+
+
+@pytest.mark.parametrize("targeting", ["lowest_coverage", "random", "poorest_first",
+                                       "most_connected", "nominated_friends"])
+@pytest.mark.parametrize("bundle", ["baseline", "full_package"])
+def test_sanitarians_searching_together_visit_as_each_alone(targeting, bundle, monkeypatch):
+    def run(alone: bool):
+        with monkeypatch.context() as patch:
+            if alone:
+                patch.setattr(_Team, "share_of", staticmethod(lambda sanitarian: None))
+            model = SanitationModel(load("default"), seed=5, households=3000, bundle=bundle,
+                                    household_agents=False)
+            for sanitarian in model.sanitarians:  # any rule, one the scenario cannot name too
+                sanitarian.targeting = targeting
+            model.run(MONTHS)
+            if not alone:  # the team did the search
+                assert all(s._team is not None for s in model.sanitarians)
+        return _state(model), model.monthly_table()
+
+    _assert_same(run(False), run(True))
+
+
+def test_a_sanitarian_stepping_out_of_turn_searches_alone():
+    model = SanitationModel(load("default"), seed=2, households=2000, household_agents=False)
+    model.run(2)
+    last = list(model.sanitarians)[-1]
+    before = last.visits_total
+    last.step()  # a second step this month, outside the team's order
+    assert last.visits_total > before
+    assert last.last_visit.max() == model.month
 
 
 def _assert_same(a, b) -> None:
