@@ -2,9 +2,10 @@
 
 The sanitarians search their catchments together once a month (``agents._Team``); each
 searching alone, as before, must give the same visits, state and outputs, bit for bit. A BCC
-round computes its targeting priorities once for all its promoters when the rule gives
-each candidate a priority of its own (``targeting.ELEMENTWISE``); each promoter computing its
-own, as before, must give the same visits, state and outputs, bit for bit.
+round finds every promoter's share of the candidates and due follow-ups with one search, and
+computes its targeting priorities once for all its promoters when the rule gives each
+candidate a priority of its own (``targeting.ELEMENTWISE``); each promoter doing both itself,
+as before, must give the same visits, state and outputs, bit for bit.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ def _state(model: SanitationModel) -> dict[str, np.ndarray]:
 def _run(preset: str, bundle: str, targeting: str | None, per_promoter: bool,
          monkeypatch) -> tuple[dict, object]:
     with monkeypatch.context() as patch:
-        if per_promoter:  # every promoter computes its own priorities, as before
+        if per_promoter:  # every promoter finds its share and priorities itself, as before
             patch.setattr(BehaviourChange, "round_priority", lambda self, model: None)
+            patch.setattr(BehaviourChange, "_shares",
+                          lambda self, promoters: ([None] * len(promoters),) * 2)
         model = SanitationModel(load(preset), seed=3, households=3000, bundle=bundle,
                                 household_agents=False)
         bcc = [s for s in model.strategies if isinstance(s, BehaviourChange)]

@@ -103,17 +103,21 @@ class Promoter(mesa.Agent):
             return slice(lo, hi)
         return lo + np.flatnonzero(np.isin(rows[lo:hi], self.catchment, assume_unique=True))
 
-    def plan(self, room: int) -> tuple[np.ndarray, np.ndarray]:
+    def plan(self, room: int, due_at: slice | None = None,
+             mine: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
         """This month's follow-ups and first visits (rows), at most ``room`` in all.
 
         Follow-ups due in the catchment come first, oldest first; the rest of the room goes
-        to first visits chosen by the programme's targeting rule.
+        to first visits chosen by the programme's targeting rule. ``due_at`` and ``mine``,
+        when given, are :meth:`own` of the programme's due follow-ups and candidates (found
+        for a whole round at once).
         """
         programme = self.programme
-        due = programme.due[self.own(programme.due)]
+        due = programme.due[self.own(programme.due) if due_at is None else due_at]
         if due.size > room:
             due = due[np.argsort(programme.follow_up_due[due], kind="stable")[:room]]
-        mine = self.own(programme.candidates)
+        if mine is None:
+            mine = self.own(programme.candidates)
         candidates, room = programme.candidates[mine], room - due.size
         # the round's priorities, computed once for all its promoters when the rule allows
         priority = (programme.round_priority(self.model)
@@ -404,8 +408,8 @@ class BehaviourChange(Programme):
         to the next round."""
         left = self.affordable(self.visit_cost, sum(p.capacity for p in promoters))
         due, chosen = [], []
-        for promoter in promoters:
-            follow_ups, visits = promoter.plan(min(promoter.capacity, left))
+        for promoter, due_at, mine in zip(promoters, *self._shares(promoters), strict=True):
+            follow_ups, visits = promoter.plan(min(promoter.capacity, left), due_at, mine)
             left -= follow_ups.size + visits.size
             due.append(follow_ups)
             chosen.append(visits)
@@ -416,6 +420,19 @@ class BehaviourChange(Programme):
             open_ = self.last_visit[self.candidates] != model.month
             self.candidates, self.keys = self.candidates[open_], self.keys[open_]
             self._round_priority = _UNSET
+
+    def _shares(self, promoters: list[Promoter]) -> tuple[list, list]:
+        """Each promoter's positions in the due follow-ups and in the candidates (both
+        sorted), found with one search of every catchment's bounds when all catchments are
+        contiguous; ``None`` each (a promoter finds its own) otherwise."""
+        if not all(p.contiguous for p in promoters):
+            return [None] * len(promoters), [None] * len(promoters)
+        bounds = np.concatenate([p.bounds for p in promoters])
+        shares = []
+        for rows in (self.due, self.candidates):
+            at = np.searchsorted(rows, bounds).tolist()
+            shares.append([slice(lo, hi) for lo, hi in zip(at[::2], at[1::2], strict=True)])
+        return shares[0], shares[1]
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         acting = self.acting(model.month)
