@@ -127,13 +127,7 @@ def run_sanisim(config: str, households: int, months: int, seed: int, agents: bo
             Household(model, row)
         agents_s = time.perf_counter() - start
 
-    month_s, cpu_s = [], 0.0
-    for _ in range(months):
-        start, cpu = time.perf_counter(), time.process_time()
-        model.step()
-        month_s.append(time.perf_counter() - start)
-        cpu_s += time.process_time() - cpu
-    month_s = np.array(month_s)
+    month_s, cpu_s = timed_months(model.step, months)
     n = model.households.n
     hh_bytes, net_bytes = model.households.nbytes(), model.network.nbytes()
     return {
@@ -159,11 +153,24 @@ def run_sanisim(config: str, households: int, months: int, seed: int, agents: bo
     }
 
 
+def timed_months(step, months: int):
+    """Call ``step`` once per month: the wall seconds of each month (an array) and the
+    process CPU seconds of all of them."""
+    import numpy as np
+
+    month_s, cpu_s = [], 0.0
+    for _ in range(months):
+        start, cpu = time.perf_counter(), time.process_time()
+        step()
+        month_s.append(time.perf_counter() - start)
+        cpu_s += time.process_time() - cpu
+    return np.array(month_s), cpu_s
+
+
 def run_floor(households: int, months: int, seed: int, p: float | None,
               q: float | None) -> dict:
     """The bare numpy + scipy.sparse Bass model (``floor_bass.py``) on sanisim's network of
     this size and seed (the Bass-only configuration's, built exactly as the model does)."""
-    import numpy as np
     from floor_bass import FloorBass
 
     from sanisim import network as networks
@@ -179,13 +186,7 @@ def run_floor(households: int, months: int, seed: int, p: float | None,
     model = FloorBass(network.adjacency, p_, q_, seed)
     del hh, network
     gc.collect()
-    month_s, cpu_s = [], 0.0
-    for _ in range(months):
-        start, cpu = time.perf_counter(), time.process_time()
-        model.step()
-        month_s.append(time.perf_counter() - start)
-        cpu_s += time.process_time() - cpu
-    month_s = np.array(month_s)
+    month_s, cpu_s = timed_months(model.step, months)
     n = model.n
     return {
         "model": "floor", "config": "floor", "households": n, "months": months, "seed": seed,
