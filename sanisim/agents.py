@@ -21,8 +21,10 @@ from sanisim.draws import month_key, row_uniforms
 from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.products import Visit
-from sanisim.targeting import select
+from sanisim.targeting import ELEMENTWISE, RULES, first, select
 from sanisim.waste import WasteRung
+
+_BASIC = int(Rung.BASIC)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -88,28 +90,60 @@ class Sanitarian(mesa.Agent):
         self.refer_to_credit = refer_to_credit
         self.visits_this_month = 0
         self.visits_total = 0
+        self._team: _Team | None = None
 
     def step(self) -> None:
         model = self.model
-        hh = model.households
-        rows = self.catchment
-        at = rows if self._span is None else self._span
-        sanitation = (hh.rung[at] < Rung.BASIC) & (hh.build_left[at] < 0) & ~hh.applying[at]
-        waste = self._waste_gap(rows)
-        open_ = sanitation | waste
-        if self.revisit_months > 0:  # last_visit <= month: always open without a wait
-            open_ &= model.month - self.last_visit >= self.revisit_months
-        candidates = rows[open_]
-        # a key per candidate only, each the row's own (draws.row_uniforms)
-        keys = row_uniforms(month_key(model.streams.monthly("visits", model.month)), candidates)
-        chosen = select(model, self.targeting, candidates, keys, self.capacity)
-        self.last_visit[np.searchsorted(rows, chosen)] = model.month  # catchment is sorted
-        if waste.any():  # both pillars: each visit speaks to the gaps the household has
-            at = np.searchsorted(rows, chosen)
+        share = _Team.share_of(self)
+        if share is not None:  # found with the other sanitarians' this month (_Team)
+            candidates, keys, priority, sanitation, waste = share
+        else:
+            candidates, keys, sanitation, waste = self._candidates()
+            priority = None
+        if priority is None:
+            chosen = select(model, self.targeting, candidates, keys, self.capacity)
+        else:
+            chosen = first(priority, candidates, self.capacity)
+        if chosen.size == 0:
+            self.visit(chosen)
+            return
+        at = np.searchsorted(self.catchment, chosen)  # catchment is sorted
+        self.last_visit[at] = model.month
+        if waste is not None and waste.any():  # both pillars: each visit speaks to the gaps
             self.model.waste.raise_factors(chosen[waste[at]], VISIT_FACTORS, self.visit_effect)
             self.visit(chosen, delivered=chosen[sanitation[at]])
         else:
             self.visit(chosen)
+
+    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """This month's open rows of the catchment and a uniform key for each (drawn now),
+        with the catchment's masks: below basic and free to build, untreated waste (``None``
+        when visits do not promote the waste pillar)."""
+        model = self.model
+        hh = model.households
+        rows = self.catchment
+        at = rows if self._span is None else self._span
+        # plain ints, not the IntEnum, and masks combined in place: a handful of small
+        # arrays per sanitarian each month
+        sanitation = hh.rung[at] < _BASIC
+        sanitation &= hh.build_left[at] < 0
+        sanitation &= ~hh.applying[at]
+        waste = self._waste_gap(rows) if self._promotes_waste() else None
+        open_ = sanitation if waste is None else sanitation | waste
+        if self.revisit_months > 0:  # last_visit <= month: always open without a wait
+            waited = model.month - self.last_visit >= self.revisit_months
+            open_ = open_ & waited if open_ is sanitation else np.logical_and(
+                open_, waited, out=open_)
+        candidates = rows[open_]
+        # a key per candidate only, each the row's own (draws.row_uniforms)
+        keys = row_uniforms(month_key(model.streams.monthly("visits", model.month)), candidates)
+        return candidates, keys, sanitation, waste
+
+    def _promotes_waste(self) -> bool:
+        """Whether visits also promote the waste pillar (``sanitarians.address_waste`` with
+        the solid-waste ladder on)."""
+        model = self.model
+        return model.waste is not None and bool(model.params["sanitarians.address_waste"])
 
     def _waste_gap(self, rows: np.ndarray) -> np.ndarray:
         """Rows with untreated waste, when sanitarians also promote the waste pillar
@@ -132,6 +166,102 @@ class Sanitarian(mesa.Agent):
         self.visits_this_month += rows.size
         self.visits_total += rows.size
         self.model.book("government", "sanitarian_visits", product.cost(rows.size))
+
+
+class _Team:
+    """The month's search for open households, done once for all of a model's sanitarians.
+
+    Each sanitarian steps in turn (``model.sanitarians.do("step")``) and each would find the
+    open rows of its catchment, draw its key from the "visits" stream and a uniform per
+    candidate, and rank them by its targeting rule: a dozen small array operations each. The
+    first sanitarian to step in a month does this for all of them at once, in the order they
+    step (so each gets the key it would have drawn itself): one pass over the rows of every
+    catchment, one set of uniforms, and, for a rule that gives each candidate a priority of
+    its own (``targeting.ELEMENTWISE``), one set of priorities. Each then takes its share.
+    The result is the same as each doing it alone: catchments are disjoint and a visit
+    changes only rows of the visitor's catchment, and nothing the open sets or priorities
+    are made of (factors, referral, the visitor's own record of visits).
+
+    The team is formed when the sanitarians work alike (one targeting rule, one revisit
+    interval, waste pillar off); a sanitarian stepping outside the month's order (a second
+    time in a month, or before the first of the team) finds its own candidates.
+    """
+
+    def __init__(self, members: tuple[Sanitarian, ...]) -> None:
+        self.members = members
+        sizes = [m.catchment.size for m in members]
+        self.bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
+        self.rows = np.concatenate([m.catchment for m in members])
+        n = self.rows.size
+        self.span = (slice(int(self.rows[0]), int(self.rows[0]) + n)
+                     if n and np.array_equal(self.rows, np.arange(self.rows[0],
+                                                                self.rows[0] + n)) else None)
+        # one record of visits for the team; each sanitarian's is its slice (a view)
+        self.last_visit = np.concatenate([m.last_visit for m in members])
+        for m, lo, hi in zip(members, self.bounds[:-1], self.bounds[1:], strict=True):
+            m.last_visit = self.last_visit[lo:hi]
+            m._team = self
+        self.month = None
+        self.shares: dict[int, tuple] = {}
+
+    @staticmethod
+    def share_of(sanitarian: Sanitarian) -> tuple | None:
+        """The sanitarian's share of this month's search, or ``None`` (it searches alone)."""
+        model = sanitarian.model
+        team = sanitarian._team
+        if team is not None and team.month == model.month:
+            return team.shares.pop(id(sanitarian), None)
+        members = tuple(getattr(model, "sanitarians", ()))
+        if not members or members[0] is not sanitarian:
+            return None
+        if team is None or team.members != members or not team.intact():
+            if not _Team.alike(members):
+                return None
+            team = _Team(members)
+        team.search(model)
+        return team.shares.pop(id(sanitarian), None)
+
+    @staticmethod
+    def alike(members: tuple[Sanitarian, ...]) -> bool:
+        first_ = members[0]
+        return (not first_._promotes_waste()
+                and all(m.targeting == first_.targeting
+                        and m.revisit_months == first_.revisit_months for m in members))
+
+    def intact(self) -> bool:
+        """Whether every member's record of visits is still its slice of the team's."""
+        return all(m.last_visit.base is self.last_visit and m._team is self
+                   for m in self.members)
+
+    def search(self, model: SanitationModel) -> None:
+        hh = model.households
+        first_ = self.members[0]
+        if not _Team.alike(self.members):  # the rule or interval changed since it formed
+            self.month, self.shares = None, {}
+            return
+        at = self.rows if self.span is None else self.span
+        sanitation = hh.rung[at] < _BASIC
+        sanitation &= hh.build_left[at] < 0
+        sanitation &= ~hh.applying[at]
+        open_ = sanitation
+        if first_.revisit_months > 0:
+            open_ = open_ & (model.month - self.last_visit >= first_.revisit_months)
+        where = np.flatnonzero(open_)
+        candidates = self.rows[where]
+        cut = np.searchsorted(where, self.bounds)
+        # each sanitarian's key, drawn in the order they step, as each would draw its own
+        stream = model.streams.monthly("visits", model.month)
+        month_keys = np.array([month_key(stream) for _ in self.members], np.uint64)
+        keys = row_uniforms(np.repeat(month_keys, np.diff(cut)), candidates)
+        priority = (RULES[first_.targeting](model, candidates, keys)
+                    if first_.targeting in ELEMENTWISE else None)
+        self.month = model.month
+        self.shares = {
+            id(m): (candidates[lo:hi], keys[lo:hi],
+                    None if priority is None else priority[lo:hi],
+                    sanitation[b0:b1], None)
+            for m, lo, hi, b0, b1 in zip(self.members, cut[:-1], cut[1:], self.bounds[:-1],
+                                         self.bounds[1:], strict=True)}
 
 
 class CreditCooperative(mesa.Agent):
@@ -243,22 +373,28 @@ class CreditCooperative(mesa.Agent):
         model.book("households", "loan_repayments", self.repaid_this_month)
 
         closed = payers[hh.loan_principal[payers] <= 0.5]
-        self.cash += hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
-        self.outstanding -= hh.loan_principal[closed].sum()
-        self.loans_repaid += closed.size
         self.repaid_loans_this_month = closed.size
-        self._clear(closed)
+        if closed.size:  # (nothing to move or clear otherwise: a month of small calls saved)
+            residue = hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
+            self.cash += residue
+            self.outstanding -= residue
+            self.loans_repaid += closed.size
+            self._clear(closed)
 
         missers = rows[~pays]
+        self.written_off_this_month = 0
+        if missers.size == 0:
+            return
         hh.loan_missed[missers] += 1
         gone = missers[hh.loan_missed[missers] >= self.arrears_after + self.write_off_after]
-        lost = hh.loan_principal[gone].sum()
-        self.outstanding -= lost
-        self.written_off += lost
-        self.loans_written_off += gone.size
         self.written_off_this_month = gone.size
-        hh.defaulted[gone] = True
-        self._clear(gone)
+        if gone.size:
+            lost = hh.loan_principal[gone].sum()
+            self.outstanding -= lost
+            self.written_off += lost
+            self.loans_written_off += gone.size
+            hh.defaulted[gone] = True
+            self._clear(gone)
 
     def _clear(self, rows: np.ndarray) -> None:
         hh = self.model.households
@@ -272,7 +408,8 @@ class CreditCooperative(mesa.Agent):
         model = self.model
         hh = model.households
         key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
-        applicants = np.flatnonzero(hh.applying & model.coop_of_row_is(self.index))
+        applicants = np.flatnonzero(hh.applying)  # few rows: then this cooperative's
+        applicants = applicants[model.coop_of_row[applicants] == self.index]
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number

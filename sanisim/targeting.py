@@ -116,6 +116,15 @@ def whole_community(model, candidates, keys):
     return rank[hh.rt[candidates]] + 0.5 * keys
 
 
+#: Rules whose priority for a candidate depends only on that candidate, its key and the
+#: model's state, not on the other candidates: the priorities of a subset of candidates are
+#: the subset of their priorities, so a programme may compute them once for several agents.
+#: ("nominated_friends" is not: a candidate's priority depends on who else is a candidate.)
+ELEMENTWISE = frozenset({"random", "lowest_coverage", "poorest_first", "most_connected",
+                         "household_database", "lowest_village_coverage", "lottery",
+                         "whole_community"})
+
+
 def select(model: SanitationModel, rule_name: str, candidates: np.ndarray, keys: np.ndarray,
            k: int) -> np.ndarray:
     """The ``k`` candidates a rule serves first (all of them if fewer), in service order."""

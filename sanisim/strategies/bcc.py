@@ -58,6 +58,7 @@ from sanisim.strategies.common import Programme, book_visits
 from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
 from sanisim.targeting import (
     ALLOCATIONS,
+    ELEMENTWISE,
     INFORMATION,
     PLAN_UNITS,
     RULES,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover
 TARGETING = ("random", "lowest_coverage", "most_connected", "nominated_friends", "poorest_first",
              "household_database", "lowest_village_coverage")
 NEVER = np.iinfo(np.int16).min  # "no month"
+_UNSET = object()  # a round's priorities not computed yet
 
 
 class Promoter(mesa.Agent):
@@ -101,19 +103,27 @@ class Promoter(mesa.Agent):
             return slice(lo, hi)
         return lo + np.flatnonzero(np.isin(rows[lo:hi], self.catchment, assume_unique=True))
 
-    def plan(self, room: int) -> tuple[np.ndarray, np.ndarray]:
+    def plan(self, room: int, due_at: slice | None = None,
+             mine: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
         """This month's follow-ups and first visits (rows), at most ``room`` in all.
 
         Follow-ups due in the catchment come first, oldest first; the rest of the room goes
-        to first visits chosen by the programme's targeting rule.
+        to first visits chosen by the programme's targeting rule. ``due_at`` and ``mine``,
+        when given, are :meth:`own` of the programme's due follow-ups and candidates (found
+        for a whole round at once).
         """
         programme = self.programme
-        due = programme.due[self.own(programme.due)]
+        due = programme.due[self.own(programme.due) if due_at is None else due_at]
         if due.size > room:
             due = due[np.argsort(programme.follow_up_due[due], kind="stable")[:room]]
-        mine = self.own(programme.candidates)
-        chosen = programme.choose(self.model, programme.candidates[mine],
-                                  programme.keys[mine], room - due.size)
+        if mine is None:
+            mine = self.own(programme.candidates)
+        candidates, room = programme.candidates[mine], room - due.size
+        # the round's priorities, computed once for all its promoters when the rule allows
+        priority = (programme.round_priority(self.model)
+                    if room > 0 and candidates.size else None)
+        chosen = programme.choose(self.model, candidates, programme.keys[mine], room,
+                                  None if priority is None else priority[mine])
         self.follow_ups_this_month, self.visits_this_month = due.size, chosen.size
         return due, chosen
 
@@ -251,6 +261,7 @@ class BehaviourChange(Programme):
             self.database_months, self.database_update_months, self.database_tipping,
             self.rng) if self.information == "database" else None)
         self.database_spent = 0.0
+        self._round_priority = _UNSET
         self.plan = (Plan(hh, self.allocation, self.plan_unit, self.plan_every)
                      if self.allocation != "none" else None)
 
@@ -279,7 +290,7 @@ class BehaviourChange(Programme):
         """Rows a promoter may visit first this month, by what promoters know."""
         hh = model.households
         if self.information == "perfect":  # who is below basic and not building
-            below = np.flatnonzero(hh.rung < Rung.BASIC)
+            below = np.flatnonzero(hh.rung < Rung.BASIC.value)
             fresh = model.month - self.last_visit[below].astype(np.int32) >= self.revisit_after
             below = below[fresh]
             return self.within_reach(below[hh.build_left[below] < 0])
@@ -304,20 +315,42 @@ class BehaviourChange(Programme):
                     self.spend(model, cost, "household_database")
                     self.database_spent += cost
 
+    def _priority_of(self, model: SanitationModel, candidates: np.ndarray,
+                     keys: np.ndarray) -> np.ndarray | None:
+        """The priority :meth:`choose` serves ``candidates`` by, when each candidate's
+        priority depends on that candidate and its key only (so a promoter's share of the
+        round's candidates has its share of their priorities); ``None`` otherwise."""
+        if self.database is not None and self.database.published:
+            return self.tier[candidates] + keys  # the register's tiers, random within a tier
+        if self.targeting == "household_database" and self.information != "perfect":
+            return keys  # no register (yet): nothing to sort by but chance
+        if self.targeting in ELEMENTWISE:
+            return RULES[self.targeting](model, candidates, keys)
+        return None
+
+    def round_priority(self, model: SanitationModel) -> np.ndarray | None:
+        """:meth:`_priority_of` the open candidates of this round, computed on first use
+        and kept until the candidates change (promoters of a round plan before any of them
+        visits, so the state the rules read does not change within a round)."""
+        if self._round_priority is _UNSET:
+            self._round_priority = self._priority_of(model, self.candidates, self.keys)
+        return self._round_priority
+
     def choose(self, model: SanitationModel, candidates: np.ndarray, keys: np.ndarray,
-               room: int) -> np.ndarray:
+               room: int, priority: np.ndarray | None = None) -> np.ndarray:
         """The first visits of a promoter: ``room`` of its ``candidates`` (see the params
-        information and allocation)."""
+        information and allocation). ``priority``, when given, is what :meth:`_priority_of`
+        gives for these candidates (computed for a whole round at once)."""
         use_register = self.database is not None and self.database.published
         if self.allocation == "none" and not use_register and self.information == "perfect":
-            return select(model, self.targeting, candidates, keys, room)  # the earlier model
+            if priority is None:
+                return select(model, self.targeting, candidates, keys, room)  # earlier model
+            return first(priority, candidates, room)  # the same, from the round's priorities
         if room <= 0 or candidates.size == 0:
             return candidates[:0]
-        if use_register:  # the register's tiers, random within a tier
-            priority = self.tier[candidates] + keys
-        elif self.targeting == "household_database" and self.information != "perfect":
-            priority = keys  # no register (yet): nothing to sort by but chance
-        else:
+        if priority is None:
+            priority = self._priority_of(model, candidates, keys)
+        if priority is None:  # a rule that depends on the whole set of candidates
             priority = RULES[self.targeting](model, candidates, keys)
         if self.plan is None:
             return first(priority, candidates, room)
@@ -327,7 +360,8 @@ class BehaviourChange(Programme):
     def first_visit(self, model: SanitationModel, rows: np.ndarray) -> None:
         if self.information != "perfect":  # visits to households that could not move
             hh = model.households
-            wasted = np.count_nonzero((hh.rung[rows] >= Rung.BASIC) | (hh.build_left[rows] >= 0))
+            wasted = np.count_nonzero((hh.rung[rows] >= Rung.BASIC.value)
+                                      | (hh.build_left[rows] >= 0))
             self.wasted_total += wasted
             self.wasted_this_month += wasted
         Visit(self.visit_effect, self.visit_cost, VISIT_FACTORS,
@@ -361,6 +395,7 @@ class BehaviourChange(Programme):
             self.plan.update(model)
         self.candidates = self._candidates(model)
         self.keys = self.rng.random(self.candidates.size)  # random order among candidates
+        self._round_priority = _UNSET
         self.pending = np.unique(self.pending[self.follow_up_due[self.pending] != NEVER])
         self.due = self.pending[self.follow_up_due[self.pending] <= model.month]
         self.visits_this_month = self.follow_ups_this_month = self.wasted_this_month = 0
@@ -373,8 +408,8 @@ class BehaviourChange(Programme):
         to the next round."""
         left = self.affordable(self.visit_cost, sum(p.capacity for p in promoters))
         due, chosen = [], []
-        for promoter in promoters:
-            follow_ups, visits = promoter.plan(min(promoter.capacity, left))
+        for promoter, due_at, mine in zip(promoters, *self._shares(promoters), strict=True):
+            follow_ups, visits = promoter.plan(min(promoter.capacity, left), due_at, mine)
             left -= follow_ups.size + visits.size
             due.append(follow_ups)
             chosen.append(visits)
@@ -384,6 +419,20 @@ class BehaviourChange(Programme):
             self.due = self.due[self.follow_up_due[self.due] != NEVER]
             open_ = self.last_visit[self.candidates] != model.month
             self.candidates, self.keys = self.candidates[open_], self.keys[open_]
+            self._round_priority = _UNSET
+
+    def _shares(self, promoters: list[Promoter]) -> tuple[list, list]:
+        """Each promoter's positions in the due follow-ups and in the candidates (both
+        sorted), found with one search of every catchment's bounds when all catchments are
+        contiguous; ``None`` each (a promoter finds its own) otherwise."""
+        if not all(p.contiguous for p in promoters):
+            return [None] * len(promoters), [None] * len(promoters)
+        bounds = np.concatenate([p.bounds for p in promoters])
+        shares = []
+        for rows in (self.due, self.candidates):
+            at = np.searchsorted(rows, bounds).tolist()
+            shares.append([slice(lo, hi) for lo, hi in zip(at[::2], at[1::2], strict=True)])
+        return shares[0], shares[1]
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         acting = self.acting(model.month)

@@ -343,7 +343,7 @@ class Communal(Programme):
             return
         hh = model.households
         members = np.flatnonzero(self.plant_of_row >= 0)
-        gone = members[hh.rung[members] < Rung.SAFELY_MANAGED]
+        gone = members[hh.rung[members] < Rung.SAFELY_MANAGED.value]
         hh.connected[gone] = False
         self.plant_of_row[gone] = -1
         self.disconnected_this_month = gone.size
@@ -353,7 +353,7 @@ class Communal(Programme):
         """Build plants where enough households commit; connect committed households."""
         hh = model.households
         self.connected_this_month = 0
-        committed = (hh.rung < Rung.SAFELY_MANAGED) & ~hh.connected & (hh.build_left < 0)
+        committed = (hh.rung < Rung.SAFELY_MANAGED.value) & ~hh.connected & (hh.build_left < 0)
         committed &= (hh.intent > 0) | (hh.norm >= np.float32(self.commit_norm))
         if self.reach is not None:
             committed &= self.reach

@@ -167,7 +167,7 @@ class DemandCreation(Programme):
             return keys
         if self.rt_targeting == "most_open_defecation":
             hh = model.households
-            od = np.bincount(hh.rt, weights=hh.rung == Rung.OPEN_DEFECATION,
+            od = np.bincount(hh.rt, weights=hh.rung == Rung.OPEN_DEFECATION.value,
                              minlength=model.n_rt) / model.rt_size
             return -od + 1e-6 * keys
         return model.rt_coverage + 1e-6 * keys

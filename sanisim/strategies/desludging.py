@@ -78,7 +78,7 @@ class ScheduledDesludging(Programme):
         # most septic tanks are due once the programme has run a while: masks over the whole
         # arrays are cheaper than gathering the due rows' state
         due = hh.last_emptied <= model.month - self.interval_months
-        due &= hh.rung >= Rung.BASIC
+        due &= hh.rung >= Rung.BASIC.value
         due &= ~hh.connected
         due &= ~hh.pit_toilet
         due &= hh.build_left < 0

@@ -180,7 +180,7 @@ class Microcredit(Programme):
 
     def _offer(self, model: SanitationModel) -> None:
         hh = model.households
-        rows = np.flatnonzero(hh.rung < Rung.BASIC)  # few rows: filter their indices
+        rows = np.flatnonzero(hh.rung < Rung.BASIC.value)  # few rows: filter their indices
         if self.channel == "referral":
             rows = rows[hh.referred[rows]]
         rows = rows[(hh.build_left[rows] < 0) & (hh.loan_coop[rows] < 0) & ~hh.defaulted[rows]
@@ -190,8 +190,9 @@ class Microcredit(Programme):
         keys = self.rng.random(rows.size)
         need = model.price_to_basic(rows) - hh.savings[rows]
         per_offer = max(self.offer_cost, 0.0)
+        coop_of, lending = model.coop_of_row[rows], need > 0  # (once for every cooperative)
         for c, coop in enumerate(model.cooperatives):
-            mine = (model.coop_of_row[rows] == c) & (need > 0)
+            mine = (coop_of == c) & lending
             mine[mine] = coop.eligible(rows[mine], need[mine])
             room = self.affordable(per_offer, self.offers_per_month)
             picked = np.flatnonzero(mine)

@@ -178,7 +178,7 @@ class Subsidy(Programme):
     # ---------------------------------------------------------------- mechanisms
     def _eligible(self, model: SanitationModel) -> np.ndarray:
         hh = model.households
-        rows = np.flatnonzero(hh.rung < Rung.BASIC)  # few rows: filter their indices
+        rows = np.flatnonzero(hh.rung < Rung.BASIC.value)  # few rows: filter their indices
         rows = rows[(hh.build_left[rows] < 0) & ~hh.subsidised[rows]
                     & (self.enrolled_month[rows] == NOT_ENROLLED)]
         if self.poor_only:
@@ -219,7 +219,7 @@ class Subsidy(Programme):
         if due is None:
             return 0
         self.enrolled_month[due] = DONE
-        still = (hh.rung[due] < Rung.BASIC) & (hh.build_left[due] < 0)
+        still = (hh.rung[due] < Rung.BASIC.value) & (hh.build_left[due] < 0)
         dropped, due = due[~still], due[still]
         unspent = self.unit_cost + (self.visit_cost if self.with_bcc else 0.0)
         self.committed -= dropped.size * unspent
@@ -275,5 +275,5 @@ class Subsidy(Programme):
         hh = model.households
         rows = np.flatnonzero(self.awaiting)
         done = rows[(hh.build_left[rows] < 0)]
-        hh.in_use[done] = self.takes_up[done] & (hh.rung[done] >= Rung.BASIC)
+        hh.in_use[done] = self.takes_up[done] & (hh.rung[done] >= Rung.BASIC.value)
         self.awaiting[done] = False

@@ -434,7 +434,7 @@ class Supply(Programme):
             if visits <= 0 or agent.area.size == 0:
                 continue
             area = agent.area
-            prospects = area[(hh.rung[area] < Rung.BASIC) & (hh.build_left[area] < 0)]
+            prospects = area[(hh.rung[area] < Rung.BASIC.value) & (hh.build_left[area] < 0)]
             if prospects.size == 0:
                 continue
             if visits < prospects.size:

@@ -139,7 +139,7 @@ class Voucher(Programme):
         if room <= 0:
             return
         hh = model.households
-        rows = np.flatnonzero(hh.rung < Rung.BASIC)
+        rows = np.flatnonzero(hh.rung < Rung.BASIC.value)
         rows = rows[(hh.build_left[rows] < 0) & ~self.ever[rows]]
         if self.poor_only:
             rows = rows[hh.poor[rows]]

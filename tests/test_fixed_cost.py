@@ -1,0 +1,120 @@
+"""The fixed cost per month: shortcuts that must leave every result unchanged.
+
+The sanitarians search their catchments together once a month (``agents._Team``); each
+searching alone, as before, must give the same visits, state and outputs, bit for bit. A BCC
+round finds every promoter's share of the candidates and due follow-ups with one search, and
+computes its targeting priorities once for all its promoters when the rule gives each
+candidate a priority of its own (``targeting.ELEMENTWISE``); each promoter doing both itself,
+as before, must give the same visits, state and outputs, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sanisim.agents import _Team
+from sanisim.model import SanitationModel
+from sanisim.population import Households
+from sanisim.scenario import load
+from sanisim.strategies.bcc import BehaviourChange
+from sanisim.targeting import ELEMENTWISE, RULES
+
+MONTHS = 18
+
+
+def _state(model: SanitationModel) -> dict[str, np.ndarray]:
+    hh = model.households
+    state = {name: getattr(hh, name).copy() for name in Households.__dataclass_fields__}
+    for s in model.strategies:
+        if isinstance(s, BehaviourChange):
+            state[f"{s.name}.last_visit"] = s.last_visit.copy()
+            state[f"{s.name}.follow_up_due"] = s.follow_up_due.copy()
+    for i, sanitarian in enumerate(model.sanitarians):
+        state[f"sanitarian{i}.last_visit"] = sanitarian.last_visit.copy()
+    for c in model.cooperatives:
+        state[f"coop{c.index}"] = np.array([c.cash, c.outstanding, c.written_off])
+    return state
+
+
+def _run(preset: str, bundle: str, targeting: str | None, per_promoter: bool,
+         monkeypatch) -> tuple[dict, object]:
+    with monkeypatch.context() as patch:
+        if per_promoter:  # every promoter finds its share and priorities itself, as before
+            patch.setattr(BehaviourChange, "round_priority", lambda self, model: None)
+            patch.setattr(BehaviourChange, "_shares",
+                          lambda self, promoters: ([None] * len(promoters),) * 2)
+        model = SanitationModel(load(preset), seed=3, households=3000, bundle=bundle,
+                                household_agents=False)
+        bcc = [s for s in model.strategies if isinstance(s, BehaviourChange)]
+        assert bcc
+        if targeting is not None:
+            for s in bcc:
+                s.targeting = targeting
+        model.run(MONTHS)
+    return _state(model), model.monthly_table()
+
+
+@pytest.mark.parametrize("targeting", ["lowest_coverage", "random", "poorest_first",
+                                       "whole_community", "lowest_village_coverage",
+                                       "nominated_friends"])
+def test_round_priorities_give_the_same_visits_as_each_promoters_own(targeting, monkeypatch):
+    _assert_same(_run("default", "full_package", targeting, False, monkeypatch),
+                 _run("default", "full_package", targeting, True, monkeypatch))
+
+
+@pytest.mark.parametrize(("preset", "bundle"), [("takalar", "database_visits"),
+                                                ("solo", "kelurahan_planning")])
+def test_round_priorities_with_a_register_or_a_plan(preset, bundle, monkeypatch):
+    _assert_same(_run(preset, bundle, None, False, monkeypatch),
+                 _run(preset, bundle, None, True, monkeypatch))
+
+
+@pytest.mark.parametrize("targeting", ["lowest_coverage", "random", "poorest_first",
+                                       "most_connected", "nominated_friends"])
+@pytest.mark.parametrize("bundle", ["baseline", "full_package"])
+def test_sanitarians_searching_together_visit_as_each_alone(targeting, bundle, monkeypatch):
+    def run(alone: bool):
+        with monkeypatch.context() as patch:
+            if alone:
+                patch.setattr(_Team, "share_of", staticmethod(lambda sanitarian: None))
+            model = SanitationModel(load("default"), seed=5, households=3000, bundle=bundle,
+                                    household_agents=False)
+            for sanitarian in model.sanitarians:  # any rule, one the scenario cannot name too
+                sanitarian.targeting = targeting
+            model.run(MONTHS)
+            if not alone:  # the team did the search
+                assert all(s._team is not None for s in model.sanitarians)
+        return _state(model), model.monthly_table()
+
+    _assert_same(run(False), run(True))
+
+
+def test_a_sanitarian_stepping_out_of_turn_searches_alone():
+    model = SanitationModel(load("default"), seed=2, households=2000, household_agents=False)
+    model.run(2)
+    last = list(model.sanitarians)[-1]
+    before = last.visits_total
+    last.step()  # a second step this month, outside the team's order
+    assert last.visits_total > before
+    assert last.last_visit.max() == model.month
+
+
+def _assert_same(a, b) -> None:
+    (state_a, table_a), (state_b, table_b) = a, b
+    assert state_a.keys() == state_b.keys()
+    for name in state_a:
+        np.testing.assert_array_equal(state_a[name], state_b[name], err_msg=name)
+    assert table_a.equals(table_b)
+
+
+def test_elementwise_rules_give_a_subset_its_share_of_the_priorities():
+    model = SanitationModel(load("default"), seed=1, households=2000, household_agents=False)
+    model.run(3)
+    candidates = np.flatnonzero(model.households.rung < 3)
+    keys = np.random.default_rng(0).random(candidates.size)
+    part = np.arange(0, candidates.size, 3)
+    for name in ELEMENTWISE:
+        whole = RULES[name](model, candidates, keys)
+        np.testing.assert_array_equal(RULES[name](model, candidates[part], keys[part]),
+                                      whole[part], err_msg=name)
