@@ -146,12 +146,8 @@ class Sanitarian(mesa.Agent):
         return model.waste is not None and bool(model.params["sanitarians.address_waste"])
 
     def _waste_gap(self, rows: np.ndarray) -> np.ndarray:
-        """Rows with untreated waste, when sanitarians also promote the waste pillar
-        (``sanitarians.address_waste`` and the solid-waste ladder on); none otherwise."""
-        model = self.model
-        if model.waste is None or not model.params["sanitarians.address_waste"]:
-            return np.zeros(rows.size, bool)
-        return model.waste.rung_of(rows) == WasteRung.UNTREATED
+        """Rows with untreated waste (asked only when :meth:`_promotes_waste`)."""
+        return self.model.waste.rung_of(rows) == WasteRung.UNTREATED
 
     @property
     def product(self) -> Visit:

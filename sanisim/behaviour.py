@@ -23,7 +23,8 @@ VISIT_FACTORS: tuple[str, ...] = ("risk", "attitude", "ability")
 
 
 class Scratch:
-    """Preallocated float32 work arrays of one length, by name, reused month after month.
+    """Preallocated work arrays of one length (float32 unless asked otherwise), by name,
+    reused month after month.
 
     The monthly chains of float32 arithmetic (motivation, hazards, the failure multiplier)
     write into these through ufuncs' ``out=`` instead of allocating a temporary per operation;
@@ -36,10 +37,10 @@ class Scratch:
         self.n = n
         self._arrays: dict[str, np.ndarray] = {}
 
-    def __call__(self, name: str) -> np.ndarray:
+    def __call__(self, name: str, dtype: type = np.float32) -> np.ndarray:
         array = self._arrays.get(name)
         if array is None:
-            array = self._arrays[name] = np.empty(self.n, np.float32)
+            array = self._arrays[name] = np.empty(self.n, dtype)
         return array
 
 

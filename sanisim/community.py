@@ -131,6 +131,10 @@ class Tally:
                  n_rungs: int, basic: int) -> None:
         self.rt, self.n_rt = rt, n_rt
         self.quintile, self.female = quintile, female
+        # the groups' sizes are fixed for a population (at least 1: a share of an empty group
+        # is 0)
+        self.quintile_size = np.maximum(np.bincount(quintile, minlength=5)[:5], 1)
+        self.n_female = int(np.count_nonzero(female))
         self.n_rungs, self.basic = n_rungs, int(basic)  # a plain int compares faster
         self.rung: np.ndarray | None = None  # the state the counts belong to
         self.practising: np.ndarray | None = None

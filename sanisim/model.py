@@ -286,9 +286,6 @@ class SanitationModel(mesa.Model):
         return np.arange(total, dtype=np.intp) + np.repeat(first - (np.cumsum(size) - size),
                                                            size)
 
-    def coop_of_row_is(self, index: int) -> np.ndarray:
-        return self.coop_of_row == index
-
     # ------------------------------------------------------------------ shared services
     def book(self, funder: str, item: str, amount: float) -> None:
         """Record spending (rupiah) this month by a funder on an item."""
@@ -411,10 +408,8 @@ class SanitationModel(mesa.Model):
     def _income(self) -> None:
         hh, p = self.households, self.params
         hh.savings *= 1.0 - p["population.savings_drawdown"]
-        saved = self.__dict__.get("_saved")  # a float64 work array, not a new one a month
-        if saved is None or saved.shape != hh.income.shape:
-            saved = self._saved = np.empty(hh.income.shape, np.float64)
-        hh.savings += np.multiply(hh.income, p["population.savings_rate"], out=saved)
+        hh.savings += np.multiply(hh.income, p["population.savings_rate"],
+                                  out=self._scratch("saved", np.float64))
         # a shock is rare: draw its count and rows, not a uniform per household (draws.py)
         self.shocked[self._shocked_rows] = False
         rows = self._shocked_rows = bernoulli_rows(
@@ -801,15 +796,8 @@ class SanitationModel(mesa.Model):
         """Share at basic or better within each income quintile and decision-maker gender."""
         hh = self.households
         tally = self._tally  # brought up to date by _record
-        # the quintile sizes and the number of women are fixed for a population: made once
-        fixed = self.__dict__.get("_equity_groups")
-        if fixed is None or fixed[0] is not hh.quintile or fixed[1] is not hh.female:
-            fixed = self._equity_groups = (
-                hh.quintile, hh.female,
-                np.maximum([np.count_nonzero(hh.quintile == q) for q in range(5)], 1),
-                int(np.count_nonzero(hh.female)))
-        _, _, quintile_size, female = fixed
-        shares = tally.quintile_basic / quintile_size
+        shares = tally.quintile_basic / tally.quintile_size
+        female = tally.n_female
         row = {f"basic_or_better_q{q + 1}": float(shares[q]) for q in range(5)}
         adopted_female = tally.female_basic
         row["basic_or_better_female"] = adopted_female / female if female else np.nan

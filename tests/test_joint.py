@@ -307,7 +307,7 @@ def test_cli_fit_then_predictive_writes_every_output(tmp_path):
     ("", ("predictive_draws = 8\n", 'predictive_draws = 8\ntransition = "lokal"\n'),
      "joint.transition", "did you mean 'local'"),
     ("", ("predictive_draws = 8\n", 'predictive_draws = 8\nparameter_space = "units"\n'),
-     "joint.parameter_space", "allowed: 'natural' or 'unit'"),
+     "joint.parameter_space", "allowed: one of 'natural', 'unit'"),
     ("", ("predictive_draws = 8\n", "predictive_draws = 8\ntransition_k_fraction = 0\n"),
      "joint.transition_k_fraction", "a number in (0, 1]"),
     ('"strategies.sales.visits" = [0, 1]', ("[settings.bass]\n", "[settings.bass]\n"),

@@ -78,6 +78,7 @@ from sanisim.evidence.targets import (
 from sanisim.inputs import (
     MAX_REPLICATES,
     check_size,
+    choice,
     file_beside,
     integer,
     peek_toml,
@@ -375,8 +376,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
     if not 0 < scaling <= 100:
         raise InputError(source, "joint.transition_scaling", f"got {scaling!r}; allowed: a "
                          "number in (0, 100]")
-    transition = _choice(table, "transition", TRANSITIONS, source)
-    space = _choice(table, "parameter_space", PARAMETER_SPACES, source)
+    transition = choice(table.get("transition", TRANSITIONS[0]), source, "joint.transition",
+                        TRANSITIONS)
+    space = choice(table.get("parameter_space", PARAMETER_SPACES[0]), source,
+                   "joint.parameter_space", PARAMETER_SPACES)
     k_fraction = finite_number(table.get("transition_k_fraction", 0.25), source,
                                "joint.transition_k_fraction")
     if not 0 < k_fraction <= 1:
@@ -407,15 +410,6 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
 
 TRANSITIONS = ("multivariate_normal", "local")
 PARAMETER_SPACES = ("natural", "unit")
-
-
-def _choice(table: Mapping[str, Any], key: str, allowed: Sequence[str], source: str) -> str:
-    value = table.get(key, allowed[0])
-    if value not in allowed:
-        raise InputError(source, f"joint.{key}", f"got {value!r}; allowed: "
-                         + " or ".join(repr(a) for a in allowed)
-                         + did_you_mean(str(value), allowed))
-    return value
 
 
 def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
