@@ -10,7 +10,9 @@ with probability ``use.resume / m_i``, where
 falls with the household's self-regulation ``s_i`` (``failure.w_self_regulation``, the same
 weight as for facility failure) and with the share ``C_r`` of its RT at basic or better (the
 descriptive norm of use: slippage after ODF went with weaker perceived coverage, Odagiri et al.
-2017). A facility a household builds or receives and takes up starts in use.
+2017). A facility a household builds or receives and takes up starts in use. At month 0 the
+households with a facility are at the stationary share of this process
+(``use.start_in_equilibrium``: :func:`start_in_equilibrium`).
 
 **Repair or abandonment** (``mechanisms.repair``). When an own toilet fails (phase
 ``failure``), a household that can pay the repair (``costs.repair_share`` of the price) has it
@@ -88,6 +90,28 @@ def update_use(model: SanitationModel) -> None:
     resuming = idle[row_uniforms(key, idle) < resume / use_multiplier(model, idle)]
     hh.in_use[stopping] = False
     hh.in_use[resuming] = True
+
+
+def start_in_equilibrium(model: SanitationModel) -> np.ndarray:
+    """Households with a facility at month 0 stop using it with the stationary probability of
+    the use process: a user stops with ``a = disuse x m_i`` a month and a non-user resumes
+    with ``b = resume / m_i``, so a household uses its facility with probability
+    ``b / (a + b) = resume / (resume + disuse x m_i^2)`` once the process has settled
+    (``use.start_in_equilibrium``; stream ``use:start``, one uniform per household with a
+    facility). Returns the rows set to not in use.
+
+    Without it every facility starts in use, and the first years show practising open
+    defecation rising while non-users accumulate towards that share: a transient of the
+    start, not a trend of the place.
+    """
+    p, hh = model.params, model.households
+    owners = np.flatnonzero(hh.rung >= _UNIMPROVED)
+    m = use_multiplier(model, owners)
+    disuse, resume = p["use.disuse"], p["use.resume"]
+    stop = disuse * m * m / np.maximum(resume + disuse * m * m, np.finfo(float).tiny)
+    idle = owners[model.streams["use:start"].random(owners.size) < stop]
+    hh.in_use[idle] = False
+    return idle
 
 
 def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:

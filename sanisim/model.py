@@ -153,6 +153,10 @@ class SanitationModel(mesa.Model):
         #: float32 work arrays of the monthly chains (behaviour.Scratch), reused every month.
         self._scratch = Scratch(hh.n)
         self._update_communities(first=True)
+        if p["mechanisms.use"] and p["use.start_in_equilibrium"]:
+            # from the RT coverage just counted; the communities recounted with the non-users
+            if facilities.start_in_equilibrium(self).size:
+                self._update_communities(first=True)
 
         #: Construction services households order from (see :class:`Builder`); strategies
         #: add theirs in ``setup``. Empty in the baseline: local masons, no capacity limit.

@@ -521,6 +521,14 @@ PARAMETERS: tuple[Param, ...] = (
        "Monthly chance that a household not using its working facility starts again.",
        "assumption; Zambia monitoring: more than half of villages that slipped recovered",
        0.0, 1.0),
+    _p("use.start_in_equilibrium", True, "",
+       "Households with a facility start using it with the stationary probability of the use "
+       "process at their own self-regulation and RT coverage, resume / (resume + disuse x m^2) "
+       "at m = the multiplier m_i, instead of all in use: a district observed at some date "
+       "already has its non-users.",
+       "model switch (false: every facility in use at month 0, so practising open defecation "
+       "rises in the first years while non-users accumulate towards that share, a transient of "
+       "the start alone)"),
     _p("use.w_coverage", 2.0, "log-hazard per unit coverage",
        "How much the RT's coverage lowers disuse and raises resumption (the descriptive norm "
        "of use).", "assumption after Odagiri et al. 2017 (slippage went with weaker "

@@ -52,6 +52,7 @@ RUN_STREAMS: dict[str, str] = {
     "failure": "facility failures and whose household returns to open defecation",
     "repair": "failed toilets repaired at once",
     "use": "households stopping and resuming use of their facility",
+    "use:start": "households not using their facility at month 0 (use.start_in_equilibrium)",
     "waste": "households' starting rungs on the solid-waste ladder",
     "waste:decide": "decisions to handle or reduce waste at home (the decision hazard)",
     "waste:lapse": "households' own waste practices slipping one rung down",
