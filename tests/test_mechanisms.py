@@ -263,6 +263,46 @@ def test_owning_is_not_using(default):
     assert mean > 3 * se, (mean, se)
 
 
+def test_use_starts_at_the_stationary_share_of_the_use_process(default):
+    """Month 0's non-users are as many as the use process holds once settled (the sum over
+    owners of disuse m^2 / (resume + disuse m^2)), within four binomial SDs; off, none."""
+    from sanisim.facilities import use_multiplier
+
+    for seed in range(3):
+        model = SanitationModel(default, seed=seed, households=4000, household_agents=False)
+        hh, p = model.households, model.params
+        owners = np.flatnonzero(hh.rung >= Rung.UNIMPROVED)
+        m2 = use_multiplier(model, owners) ** 2
+        prob = p["use.disuse"] * m2 / (p["use.resume"] + p["use.disuse"] * m2)
+        idle = np.count_nonzero(~hh.in_use[owners])
+        assert abs(idle - prob.sum()) < 4 * np.sqrt((prob * (1 - prob)).sum()), (idle, prob.sum())
+        assert idle > 0
+    off = default.with_params({"use.start_in_equilibrium": False})
+    model = SanitationModel(off, seed=0, households=4000, household_agents=False)
+    assert model.households.in_use[model.households.rung >= Rung.UNIMPROVED].all()
+
+
+def test_starting_in_equilibrium_removes_the_rise_of_open_defecation_at_the_start(default):
+    """Without a programme, every facility in use at month 0 makes practising open defecation
+    rise in the first year while non-users accumulate; started at the stationary share, the
+    share of owners not using their facility stays where it starts (paired seeds)."""
+    fresh = default.with_params({"use.start_in_equilibrium": False, "use.disuse": 0.01})
+    settled = default.with_params({"use.disuse": 0.01})
+
+    def od_change(s, seed):
+        table = run(s, seed, 12, households=3000).monthly_table()
+        return table["practising_od"].iloc[-1] - table["practising_od"].iloc[0]
+
+    def idle_drift(s, seed):
+        table = run(s, seed, 12, households=3000).monthly_table()
+        return abs(table["not_in_use"].iloc[-1] - table["not_in_use"].iloc[0])
+
+    mean, se = paired(fresh, settled, od_change)
+    assert mean > 3 * se and mean > 0.01, (mean, se)
+    drift, drift_se = mean_and_se(np.array([idle_drift(settled, s) for s in SEEDS]))
+    assert drift < 0.01, (drift, drift_se)
+
+
 def test_repair_at_once_keeps_toilets_working(default):
     fragile = default.with_params({"failure.basic": 0.02})
 
