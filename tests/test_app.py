@@ -430,7 +430,8 @@ def _pause(page, attempts: int = 3) -> None:
     """Press pause until the play button shows again. While the run plays the page redraws
     every month; a click that lands while the button is being replaced can be lost (the
     likely cause of a 60 s wait for the play button, seen twice in full runs on two busy
-    cores); a user presses again, and so does this. Each press has 20 s to show; no press at all pausing fails."""
+    cores); a user presses again, and so does this. Each press has 20 s to show; no press at
+    all pausing fails."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     play = page.get_by_role("button", name="▶", exact=True)
