@@ -297,6 +297,9 @@ class CreditCooperative(mesa.Agent):
         self.written_off_this_month = 0
         self.processed_this_month = 0
         self.repaid_this_month = 0.0
+        #: This cooperative's borrowers, ascending, and the ``loan_coop`` array they belong
+        #: to: kept as loans are issued and closed (:meth:`borrowers`).
+        self._borrowers: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- terms ------------------------------------------------------------------------
     def installment(self, principal: np.ndarray | float) -> np.ndarray | float:
@@ -338,7 +341,18 @@ class CreditCooperative(mesa.Agent):
         self.approve()
 
     def borrowers(self) -> np.ndarray:
-        return np.flatnonzero(self.model.households.loan_coop == self.index)
+        """Rows holding a loan of this cooperative, ascending (as ``flatnonzero`` gives them,
+        so sums over them add in the same order). Kept from month to month: loans are given
+        and closed only here (:meth:`approve`, :meth:`_clear`), so a scan of every household
+        is needed only when the households' loan array is a new one."""
+        loan_coop = self.model.households.loan_coop
+        kept = self._borrowers
+        if kept is None or kept[0] is not loan_coop:
+            kept = self._borrowers = (loan_coop, np.flatnonzero(loan_coop == self.index))
+        return kept[1]
+
+    def _keep_borrowers(self, rows: np.ndarray) -> None:
+        self._borrowers = (self.model.households.loan_coop, rows)
 
     def collect(self) -> None:
         """Collect instalments; count misses; move loans to arrears; write off."""
@@ -394,6 +408,7 @@ class CreditCooperative(mesa.Agent):
 
     def _clear(self, rows: np.ndarray) -> None:
         hh = self.model.households
+        self._keep_borrowers(np.setdiff1d(self.borrowers(), rows, assume_unique=True))
         hh.loan_coop[rows] = -1
         hh.loan_principal[rows] = 0.0
         hh.loan_installment[rows] = 0.0
@@ -423,6 +438,7 @@ class CreditCooperative(mesa.Agent):
         queue, need, down = queue[affordable], need[affordable], down[affordable]
         if queue.size == 0:
             return
+        self._keep_borrowers(np.union1d(self.borrowers(), queue))
         hh.loan_coop[queue] = self.index
         hh.loan_principal[queue] = need
         hh.loan_installment[queue] = self.installment(need)

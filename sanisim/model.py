@@ -749,10 +749,12 @@ class SanitationModel(mesa.Model):
         row["odf_slipped"] = self.slipped_this_month
         row["odf_slipped_total"] = self.slipped_total
         row["loans_issued"] = sum(c.issued_this_month for c in coops)
-        borrowing = hh.loan_coop >= 0
-        row["loans_outstanding"] = int(np.count_nonzero(borrowing))
-        row["loans_in_arrears"] = int(np.count_nonzero(borrowing & (hh.loan_missed >= (
-            self.params["cooperatives.arrears_after"]))))
+        # every loan is a cooperative's (CreditCooperative.borrowers: kept, no scan)
+        borrowers = [c.borrowers() for c in coops]
+        row["loans_outstanding"] = sum(b.size for b in borrowers)
+        arrears = self.params["cooperatives.arrears_after"]
+        row["loans_in_arrears"] = sum(int(np.count_nonzero(hh.loan_missed[b] >= arrears))
+                                      for b in borrowers)
         row["loans_written_off"] = sum(c.written_off_this_month for c in coops)
         row["loans_repaid"] = sum(c.repaid_loans_this_month for c in coops)
         row["loans_disbursed"] = self.ledger.get(("cooperatives", "loans_disbursed"), 0.0)

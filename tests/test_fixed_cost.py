@@ -118,3 +118,23 @@ def test_elementwise_rules_give_a_subset_its_share_of_the_priorities():
         whole = RULES[name](model, candidates, keys)
         np.testing.assert_array_equal(RULES[name](model, candidates[part], keys[part]),
                                       whole[part], err_msg=name)
+
+
+@pytest.mark.parametrize("bundle", ["baseline", "microcredit", "full_package"])
+def test_kept_borrowers_are_the_scan_of_every_household_each_month(bundle):
+    """Each cooperative's kept borrowers equal a scan of ``loan_coop`` at every month's end,
+    and the record's loan counts equal the counts over every household."""
+    model = SanitationModel(load("default"), seed=5, households=3000, bundle=bundle,
+                            household_agents=False)
+    hh = model.households
+    issued = 0
+    for _ in range(36):
+        model.step()
+        for c in model.cooperatives:
+            assert np.array_equal(c.borrowers(), np.flatnonzero(hh.loan_coop == c.index))
+        borrowing = hh.loan_coop >= 0
+        assert model.current["loans_outstanding"] == np.count_nonzero(borrowing)
+        assert model.current["loans_in_arrears"] == np.count_nonzero(
+            borrowing & (hh.loan_missed >= model.params["cooperatives.arrears_after"]))
+        issued += model.current["loans_issued"]
+    assert issued > 20 and model.current["loans_outstanding"] > 0
