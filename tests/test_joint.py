@@ -169,14 +169,17 @@ def test_run_seeds_depend_on_the_particle_setting_replicate_and_phase_only():
 
 
 LOCAL_UNIT = 'transition = "local"\nparameter_space = "unit"'
+GLOBAL_LOGIT = 'parameter_space = "logit"'
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kernel", ["", LOCAL_UNIT], ids=["global_natural", "local_unit"])
+@pytest.mark.parametrize("kernel", ["", LOCAL_UNIT, GLOBAL_LOGIT],
+                         ids=["global_natural", "local_unit", "global_logit"])
 def test_abc_smc_recovers_known_bass_parameters(tmp_path, kernel):
-    """pyabc's global kernel on the parameters as they are, and its local kernel on each
-    parameter's fraction of its prior range: both recover the truth, and the posterior is
-    written in the model's units either way."""
+    """pyabc's global kernel on the parameters as they are, its local kernel on each
+    parameter's fraction of its prior range, and the global kernel on the log-odds of that
+    fraction: each recovers the truth, and the posterior is written in the model's units
+    every way."""
     observed = observed_bass(tmp_path)
     spec = joint.load(write_joint(tmp_path, bass_joint_text(observed, kernel=kernel)))
     result = joint.fit(spec, tmp_path / "out", workers=1)
@@ -307,7 +310,7 @@ def test_cli_fit_then_predictive_writes_every_output(tmp_path):
     ("", ("predictive_draws = 8\n", 'predictive_draws = 8\ntransition = "lokal"\n'),
      "joint.transition", "did you mean 'local'"),
     ("", ("predictive_draws = 8\n", 'predictive_draws = 8\nparameter_space = "units"\n'),
-     "joint.parameter_space", "allowed: one of 'natural', 'unit'"),
+     "joint.parameter_space", "allowed: one of 'natural', 'unit', 'logit'"),
     ("", ("predictive_draws = 8\n", "predictive_draws = 8\ntransition_k_fraction = 0\n"),
      "joint.transition_k_fraction", "a number in (0, 1]"),
     ('"strategies.sales.visits" = [0, 1]', ("[settings.bass]\n", "[settings.bass]\n"),
@@ -387,3 +390,24 @@ def test_degenerate_weights_stop_the_fit_in_one_line_and_keep_its_generations(
     assert "generations 0-0 are kept" in err[0] and "Traceback" not in err[0]
     assert len(pd.read_csv(out / "posterior.csv")) == 12
     assert not (tmp_path / "copy.csv").exists()
+
+
+def test_the_logit_space_holds_the_same_uniform_prior_on_the_whole_real_line():
+    """The standard logistic prior of the logit space, mapped back, is the uniform prior on
+    the range (Kolmogorov-Smirnov); every real number maps inside the range; the posterior
+    table is written in the model's values."""
+    from scipy import stats
+
+    from sanisim.evidence.targets import FittedParameter
+
+    prior = FittedParameter("behaviour.q_imitation", 0.05, 0.45)
+    rv = joint._prior_rv(prior, "logit")
+    z = stats.logistic.rvs(size=4000, random_state=np.random.default_rng(3))
+    values = np.array([prior.from_space(x, "logit") for x in z])
+    assert stats.kstest(values, stats.uniform(0.05, 0.40).cdf).pvalue > 0.01
+    assert rv.pdf(0.0) == pytest.approx(0.25)  # the standard logistic density at 0
+    assert prior.from_space(-800.0, "logit") == 0.05 and prior.from_space(800.0, "logit") == 0.45
+    table = joint.posterior_frame_from(pd.DataFrame({prior.key: [0.0, np.log(3.0)]}),
+                                       np.array([1.0, 3.0]), [prior], "logit")
+    assert table[prior.key].tolist() == pytest.approx([0.25, 0.35])
+    assert table["weight"].tolist() == pytest.approx([0.25, 0.75])

@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from scipy.special import expit
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.evidence import trial
@@ -409,7 +410,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<joint>", base: Path | None
 
 
 TRANSITIONS = ("multivariate_normal", "local")
-PARAMETER_SPACES = ("natural", "unit")
+PARAMETER_SPACES = ("natural", "unit", "logit")
 
 
 def _setting(name: str, table: Any, source: str, base: Path) -> Setting:
@@ -590,17 +591,15 @@ class JointModel:
 
     def __init__(self, spec: JointSpec, include_held_out: bool = True) -> None:
         self.priors = spec.parameters
-        self.unit = spec.parameter_space == "unit"
+        self.space = spec.parameter_space
         self.settings = tuple(s for s in spec.settings if include_held_out or not s.held_out)
         self.seed = spec.seed
         self.replicates = spec.replicates
 
     def point(self, parameters: Mapping[str, float]) -> dict[str, float]:
         """The model's values of a particle (pyabc's numbers are fractions of each prior's
-        range when the fit runs in the unit space)."""
-        if self.unit:
-            return {p.key: p.from_unit(parameters[p.key]) for p in self.priors}
-        return {p.key: p.value(parameters[p.key]) for p in self.priors}
+        range in the unit space, their log-odds in the logit space)."""
+        return {p.key: p.from_space(parameters[p.key], self.space) for p in self.priors}
 
     def __call__(self, parameters: Mapping[str, float]) -> dict[str, float]:
         return simulate_point(self.settings, self.point(parameters), self.seed,
@@ -694,9 +693,7 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
                          f"particles x transition_k_fraction {spec.transition_k_fraction} give "
                          f"{neighbours} neighbours; the local kernel needs more than the "
                          f"{len(spec.parameters)} parameters (raise either)")
-    unit = spec.parameter_space == "unit"
-    prior = pyabc.Distribution(**{p.key: pyabc.RV("uniform", *((0.0, 1.0) if unit else
-                                                               (p.low, p.high - p.low)))
+    prior = pyabc.Distribution(**{p.key: _prior_rv(p, spec.parameter_space)
                                   for p in spec.parameters})
     np.random.seed(spec.seed + done)  # noqa: NPY002 - pyabc draws from numpy's global RNG
     sampler = _sampler(workers, scheduler)
@@ -782,7 +779,7 @@ def export(spec: JointSpec, out: Path, history=None, generation: int | None = No
                          f"generations 0-{history.max_t}")
     frame, weights = history.get_distribution(m=0, t=chosen)
     posterior = posterior_frame_from(frame, np.asarray(weights, float), spec.parameters,
-                                     unit=spec.parameter_space == "unit")
+                                     spec.parameter_space)
     populations = history.get_all_populations()
     populations = populations[populations["t"] >= 0]
     ess = [effective_sample_size(history.get_distribution(m=0, t=int(t))[1])
@@ -801,16 +798,30 @@ def export(spec: JointSpec, out: Path, history=None, generation: int | None = No
     return posterior, generations
 
 
+def _prior_rv(prior: Prior, space: str):
+    """pyabc's prior of one parameter in the space the fit works in: uniform on the range
+    (natural), on [0, 1] (unit), or the standard logistic distribution (logit: the log-odds
+    of a uniform fraction, so the prior is the same uniform on the range, seen on the whole
+    real line, and a perturbed particle never leaves it)."""
+    import pyabc  # the calibration extra
+
+    if space == "logit":
+        return pyabc.RV("logistic", 0.0, 1.0)
+    return pyabc.RV("uniform", *((0.0, 1.0) if space == "unit" else
+                                 (prior.low, prior.high - prior.low)))
+
+
 def posterior_frame_from(frame: pd.DataFrame, weights: np.ndarray,
-                         priors: Sequence[Prior], unit: bool = False) -> pd.DataFrame:
-    """The posterior table in the model's values (``unit``: pyabc's numbers are fractions of
-    each prior's range)."""
+                         priors: Sequence[Prior], space: str = "natural") -> pd.DataFrame:
+    """The posterior table in the model's values (``space``: the space pyabc worked in,
+    :data:`PARAMETER_SPACES`)."""
     weights = weights / weights.sum()
     data: dict[str, Any] = {"draw": np.arange(len(frame)), "weight": weights}
     for p in priors:
         values = frame[p.key].to_numpy(float)
-        if unit:
-            values = p.low + np.clip(values, 0.0, 1.0) * (p.high - p.low)
+        if space != "natural":  # fractions of the range, or their log-odds
+            fraction = expit(values) if space == "logit" else np.clip(values, 0.0, 1.0)
+            values = p.low + fraction * (p.high - p.low)
         data[p.key] = np.round(values).astype(int) if p.integer else values
     return pd.DataFrame(data)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from sanisim.errors import InputError, check_keys, finite_number
 from sanisim.parameters import Param
@@ -80,6 +81,16 @@ class FittedParameter:
 
     def to_unit(self, value: float) -> float:
         return (value - self.low) / (self.high - self.low)
+
+    def from_space(self, raw: float, space: str = "natural") -> float | int:
+        """The value of a number of the space a fit works in: ``"natural"``, the value
+        itself; ``"unit"``, a fraction of the range; ``"logit"``, the log-odds of that
+        fraction (any real number)."""
+        if space == "unit":
+            return self.from_unit(raw)
+        if space == "logit":
+            return self.from_unit(float(expit(raw)))
+        return self.value(raw)
 
 
 def fit_range(scenario: Scenario, key: str, bounds: Any, source: str, what: str = "range",
