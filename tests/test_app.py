@@ -426,27 +426,35 @@ def _check_sliders(page) -> None:
     page.get_by_text("press Reset").wait_for(timeout=WAIT_MS)  # not applied until Reset
 
 
-def _pause(page, attempts: int = 3) -> None:
+def _pause(page, seconds: float = 90.0) -> None:
     """Press pause until the play button shows again. While the run plays the page redraws
-    every month; a click that lands while the button is being replaced can be lost (the
-    likely cause of a 60 s wait for the play button, seen twice in full runs on two busy
-    cores); a user presses again, and so does this. Each press has 20 s to show; no press at
-    all pausing fails."""
+    every month and replaces its buttons; a click that lands while the button is replaced is
+    lost, and a click that waits for a button that is being replaced waits in vain (a 60 s
+    wait, seen in full runs on two busy cores). So: whenever the play button shows, the run
+    is paused; whenever the pause button shows, press it (5 s to land) and give it 10 s to
+    show play; otherwise look again. No pause within ``seconds`` fails, naming the buttons
+    the page shows."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     play = page.get_by_role("button", name="▶", exact=True)
-    for _ in range(attempts):
-        if play.count():  # an earlier press paused it after all
+    pause = page.get_by_role("button", name="❚❚", exact=True)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if play.count():
             return
-        page.get_by_role("button", name="❚❚", exact=True).click()
+        if not pause.count():
+            time.sleep(0.25)
+            continue
         try:
-            play.wait_for(timeout=20_000)
+            pause.click(timeout=5_000)
+            play.wait_for(timeout=10_000)
             return
         except PlaywrightTimeout:
             continue
     if play.count():
         return
-    raise AssertionError(f"the run does not pause after {attempts} presses of pause")
+    buttons = page.get_by_role("button").all_inner_texts()
+    raise AssertionError(f"the run does not pause within {seconds:.0f} s; buttons: {buttons}")
 
 
 def _check_preset_and_play(page) -> None:
