@@ -408,7 +408,10 @@ class CreditCooperative(mesa.Agent):
 
     def _clear(self, rows: np.ndarray) -> None:
         hh = self.model.households
-        self._keep_borrowers(np.setdiff1d(self.borrowers(), rows, assume_unique=True))
+        kept = self.borrowers()  # ascending, and holding every row of ``rows``
+        stay = np.ones(kept.size, bool)
+        stay[np.searchsorted(kept, rows)] = False
+        self._keep_borrowers(kept[stay])
         hh.loan_coop[rows] = -1
         hh.loan_principal[rows] = 0.0
         hh.loan_installment[rows] = 0.0
@@ -438,7 +441,10 @@ class CreditCooperative(mesa.Agent):
         queue, need, down = queue[affordable], need[affordable], down[affordable]
         if queue.size == 0:
             return
-        self._keep_borrowers(np.union1d(self.borrowers(), queue))
+        # new borrowers hold no loan yet (eligible): a sort of the two, no search for repeats
+        merged = np.concatenate([self.borrowers(), queue])
+        merged.sort()
+        self._keep_borrowers(merged)
         hh.loan_coop[queue] = self.index
         hh.loan_principal[queue] = need
         hh.loan_installment[queue] = self.installment(need)
