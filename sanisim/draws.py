@@ -81,8 +81,12 @@ _MIX2 = np.uint64(0x94D049BB133111EB)
 
 
 def month_key(rng: np.random.Generator) -> np.uint64:
-    """A 64-bit key for :func:`row_uniforms`, drawn from ``rng`` (one number)."""
-    return rng.integers(0, 2**64, dtype=np.uint64, endpoint=False)
+    """A 64-bit key for :func:`row_uniforms`, drawn from ``rng`` (one number).
+
+    The bit generator's next raw 64-bit output: what ``rng.integers(0, 2**64,
+    dtype=np.uint64)`` returns for the full range (numpy takes the raw number unmasked),
+    without its argument handling (0.5 against 1.6 µs a call)."""
+    return np.uint64(rng.bit_generator.random_raw())
 
 
 def row_uniforms(key: np.uint64, rows: np.ndarray) -> np.ndarray:

@@ -280,3 +280,16 @@ def test_row_uniforms_are_uniform_independent_and_the_rows_own():
     # a row's number does not depend on which other rows are drawn
     subset = np.sort(np.random.default_rng(3).choice(rows, 500, replace=False))
     np.testing.assert_array_equal(draws.row_uniforms(key, subset), u[subset])
+
+
+def test_month_key_is_the_full_range_uint64_draw():
+    """``month_key`` returns what ``integers(0, 2**64, dtype=uint64)`` would, and leaves the
+    generator where that would (so every key and every draw after it is unchanged)."""
+    for seed in range(5):
+        a = np.random.Generator(np.random.PCG64(seed))
+        b = np.random.Generator(np.random.PCG64(seed))
+        for _ in range(50):
+            key = draws.month_key(a)
+            assert key.dtype == np.uint64
+            assert key == b.integers(0, 2**64, dtype=np.uint64, endpoint=False)
+        assert a.random() == b.random()
