@@ -25,8 +25,6 @@ from sanisim.targeting import ELEMENTWISE, RULES, first, select
 from sanisim.waste import WasteRung
 
 _BASIC = int(Rung.BASIC)
-#: A sanitarian's share of the team's month when the team has made its visits already.
-_VISITED: object = object()
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -97,8 +95,6 @@ class Sanitarian(mesa.Agent):
     def step(self) -> None:
         model = self.model
         share = _Team.share_of(self)
-        if share is _VISITED:  # the team chose and delivered this sanitarian's visits
-            return
         if share is not None:  # found with the other sanitarians' this month (_Team)
             candidates, keys, priority, sanitation, waste = share
         else:
@@ -256,37 +252,12 @@ class _Team:
         priority = (RULES[first_.targeting](model, candidates, keys)
                     if first_.targeting in ELEMENTWISE else None)
         self.month = model.month
-        if priority is not None:  # every choice is known now: visit for all of them at once
-            self._visit_all(model, candidates, priority, cut)
-            self.shares = {id(m): _VISITED for m in self.members}
-            return
         self.shares = {
-            id(m): (candidates[lo:hi], keys[lo:hi], None, sanitation[b0:b1], None)
+            id(m): (candidates[lo:hi], keys[lo:hi],
+                    None if priority is None else priority[lo:hi],
+                    sanitation[b0:b1], None)
             for m, lo, hi, b0, b1 in zip(self.members, cut[:-1], cut[1:], self.bounds[:-1],
                                          self.bounds[1:], strict=True)}
-
-    def _visit_all(self, model: SanitationModel, candidates: np.ndarray,
-                   priority: np.ndarray, cut: np.ndarray) -> None:
-        """Each member's visits, as its own step would make them (its ``capacity`` lowest
-        priorities of its share, its record of visits, counts and books, in step order),
-        with the visits' factor raises and referrals for all members in one delivery when
-        they deliver the same visit: catchments are disjoint and a raise is per row, so one
-        delivery to all the rows equals one per member."""
-        chosen = []
-        for m, lo, hi in zip(self.members, cut[:-1], cut[1:], strict=True):
-            rows = first(priority[lo:hi], candidates[lo:hi], m.capacity)
-            m.last_visit[np.searchsorted(m.catchment, rows)] = model.month
-            chosen.append(rows)
-        products = [m.product for m in self.members]
-        if all(p == products[0] for p in products):
-            products[0].deliver(model.households, np.concatenate(chosen))
-        else:
-            for product, rows in zip(products, chosen, strict=True):
-                product.deliver(model.households, rows)
-        for m, product, rows in zip(self.members, products, chosen, strict=True):
-            m.visits_this_month += rows.size
-            m.visits_total += rows.size
-            model.book("government", "sanitarian_visits", product.cost(rows.size))
 
 
 class CreditCooperative(mesa.Agent):
