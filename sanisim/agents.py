@@ -18,13 +18,12 @@ import numpy as np
 
 from sanisim.behaviour import VISIT_FACTORS
 from sanisim.draws import month_key, row_uniforms
+from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.products import Visit
 from sanisim.targeting import ELEMENTWISE, RULES, first, select
 from sanisim.waste import WasteRung
-
-_BASIC = int(Rung.BASIC)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel

@@ -30,15 +30,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanisim.draws import month_key, row_uniforms, thinned
-from sanisim.ladder import Rung
+from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
-
-#: The rungs as plain ints for comparisons with the int8 rung array: numpy compares an array
-#: with a Python int in the array's own dtype, but converts the array first when given an
-#: ``IntEnum`` member (about 13x slower a pass over 100,000 rows; the same results).
-_OD, _UNIMPROVED, _LIMITED, _BASIC, _SAFELY_MANAGED = (int(r) for r in Rung)
 
 
 def use_multiplier(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
@@ -114,13 +109,9 @@ def start_in_equilibrium(model: SanitationModel) -> np.ndarray:
     return idle
 
 
-def repair_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
-    """Of the failing own toilets ``toilets``, those repaired at once (paid, booked)."""
-    return toilets[repaired_at_once(model, toilets)]
-
-
 def repaired_at_once(model: SanitationModel, toilets: np.ndarray) -> np.ndarray:
-    """:func:`repair_at_once` as a mask over ``toilets`` (paid, booked)."""
+    """Which of the failing own toilets ``toilets`` are repaired at once (a mask; those are
+    paid and booked)."""
     p, hh = model.params, model.households
     cost = model.toilet_price(hh.pit_toilet[toilets]) * p["costs.repair_share"]
     draws = model.streams["repair"].random(toilets.size)

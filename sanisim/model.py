@@ -31,7 +31,11 @@ from sanisim.community import Communities, Tally
 from sanisim.draws import bernoulli_rows, month_key, row_uniforms, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
+from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
+from sanisim.ladder import OD_CODE as _OD
+from sanisim.ladder import SAFELY_MANAGED_CODE as _SAFELY_MANAGED
+from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import owned_facility, synthesise
 from sanisim.scenario import Scenario
@@ -39,11 +43,6 @@ from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle
 from sanisim.streams import Streams
 from sanisim.waste import WASTE_COLUMNS, Waste
-
-#: The rungs as plain ints for comparisons with the int8 rung array: numpy compares an array
-#: with a Python int in the array's own dtype, but converts the array first when given an
-#: ``IntEnum`` member (about 13x slower a pass over 100,000 rows; the same results).
-_OD, _UNIMPROVED, _LIMITED, _BASIC, _SAFELY_MANAGED = (int(r) for r in Rung)
 
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
 #: :func:`~sanisim.population.owned_facility` of each rung, as a table (indexed by rung).
@@ -823,9 +822,8 @@ def _read_current(column: str, model: SanitationModel):
     return model.current.get(column, np.nan)
 
 
-#: Immutable values the monthly row holds (no copy needed), checked by type first.
-_SCALARS = frozenset({float, int, bool, np.float64, np.float32, np.int64, np.int32, np.bool_})
-_SCALAR_KINDS = (int, float, np.generic)
+#: Immutable values the monthly row holds (no copy needed).
+_SCALARS = (int, float, np.generic)
 
 
 def _collect(collector: mesa.DataCollector, model: SanitationModel, row: dict) -> None:
@@ -839,8 +837,8 @@ def _collect(collector: mesa.DataCollector, model: SanitationModel, row: dict) -
     """
     reporters = collector.model_reporters
     # the plan (each column's list and the column it reads) is made again whenever the
-    # collector, its reporters or its lists are not those it was made from
-    # Mesa validates its reporters at the first collect; a Mesa without the flag: its collect
+    # collector, its reporters or its lists are not those it was made from; before Mesa has
+    # validated its reporters (its first collect), or a Mesa without that flag: its collect
     validated = getattr(collector, "_validated", False)
     key = (validated, tuple(reporters.values()),
            tuple(map(id, collector.model_vars.values())))
@@ -864,8 +862,7 @@ def _collect(collector: mesa.DataCollector, model: SanitationModel, row: dict) -
     get = row.get
     for append, column in plan:
         value = get(column, np.nan)
-        append(value if type(value) in _SCALARS or isinstance(value, _SCALAR_KINDS)
-               else deepcopy(value))
+        append(value if isinstance(value, _SCALARS) else deepcopy(value))
 
 
 #: Share at basic or better by income quintile (q1 poorest) and by decision maker's gender.

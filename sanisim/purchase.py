@@ -53,15 +53,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanisim.ladder import BASIC_CODE as _BASIC
+from sanisim.ladder import LIMITED_CODE as _LIMITED
 from sanisim.ladder import Rung
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
-
-#: The rungs as plain ints for comparisons with the int8 rung array: numpy compares an array
-#: with a Python int in the array's own dtype, but converts the array first when given an
-#: ``IntEnum`` member (about 13x slower a pass over 100,000 rows; the same results).
-_OD, _UNIMPROVED, _LIMITED, _BASIC, _SAFELY_MANAGED = (int(r) for r in Rung)
 
 
 def draw_wtp(income: np.ndarray, params, rng: np.random.Generator) -> np.ndarray:

@@ -65,7 +65,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy.special import expit
 
 from sanisim.errors import InputError, check_keys, did_you_mean, finite_number, main_table
 from sanisim.evidence import trial
@@ -817,12 +816,9 @@ def posterior_frame_from(frame: pd.DataFrame, weights: np.ndarray,
     :data:`PARAMETER_SPACES`)."""
     weights = weights / weights.sum()
     data: dict[str, Any] = {"draw": np.arange(len(frame)), "weight": weights}
-    for p in priors:
-        values = frame[p.key].to_numpy(float)
-        if space != "natural":  # fractions of the range, or their log-odds
-            fraction = expit(values) if space == "logit" else np.clip(values, 0.0, 1.0)
-            values = p.low + fraction * (p.high - p.low)
-        data[p.key] = np.round(values).astype(int) if p.integer else values
+    for p in priors:  # each number in the model's values (Prior.from_space)
+        values = [p.from_space(raw, space) for raw in frame[p.key].to_numpy(float)]
+        data[p.key] = np.asarray(values, int if p.integer else float)
     return pd.DataFrame(data)
 
 
