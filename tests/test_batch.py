@@ -247,9 +247,13 @@ def test_interrupt_stops_cleanly_and_resumes_to_identical_results(tmp_path, long
     out = tmp_path / "interrupted"
     process = start_batch(path, out)
     wait_for_runs(out, 2, process)
+    landed = len(list((out / "status").glob("*.json")))
+    seen = time.monotonic()
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, (stdout, stderr)
+    assert process.returncode == 130, (
+        f"{landed} runs had landed when the signal was sent, "
+        f"{time.monotonic() - seen:.2f} s before the batch ended", stdout, stderr)
     assert "Traceback" not in stderr
     assert "interrupted" in stderr and "--resume" in stderr
     before = status_records(out)
