@@ -114,7 +114,8 @@ class Tally:
     """Running counts of the households' state, kept up to date from the rows that changed.
 
     Counted: households per rung (``by_rung``), and per RT those at basic or better
-    (``rt_basic``) and those practising open defecation (``rt_od``); at basic or better per
+    (``rt_basic``), those with a facility of any kind, own or shared (``rt_facility``: rung
+    above open defecation) and those practising open defecation (``rt_od``); at basic or better per
     income quintile (``quintile_basic``) and among women decision makers
     (``female_basic``); practising open defecation in all (``od``). The RT's coverage and ODF
     status and the monthly record's shares are read from these counts.
@@ -157,6 +158,10 @@ class Tally:
             np.add.at(self.rt_basic, self.rt[rows], step)
             np.add.at(self.quintile_basic, self.quintile[rows], step)
             self.female_basic += int(step[self.female[rows]].sum())
+        facility = (new > 0).astype(np.int64) - (old > 0)
+        moved = facility != 0
+        if moved.any():
+            np.add.at(self.rt_facility, self.rt[changed[moved]], facility[moved])
         was, now = self.practising[changed], practising[changed]
         flipped = was != now
         if flipped.any():
@@ -173,6 +178,8 @@ class Tally:
         adopted = rung >= self.basic
         self.rt_basic = np.bincount(self.rt, weights=adopted,
                                     minlength=self.n_rt).astype(np.int64)
+        self.rt_facility = np.bincount(self.rt, weights=rung > 0,
+                                       minlength=self.n_rt).astype(np.int64)
         self.rt_od = np.bincount(self.rt, weights=practising,
                                  minlength=self.n_rt).astype(np.int64)
         self.quintile_basic = np.bincount(self.quintile[adopted], minlength=5).astype(np.int64)

@@ -8,9 +8,10 @@ with probability ``use.resume / m_i``, where
     m_i = exp(-w_sr * (s_i - s_mean)) * exp(-use.w_coverage * (C_r - 1/2))
 
 falls with the household's self-regulation ``s_i`` (``failure.w_self_regulation``, the same
-weight as for facility failure) and with the share ``C_r`` of its RT at basic or better (the
-descriptive norm of use: slippage after ODF went with weaker perceived coverage, Odagiri et al.
-2017). A facility a household builds or receives and takes up starts in use. At month 0 the
+weight as for facility failure) and with the coverage ``C_r`` of its RT, the descriptive norm
+of use (slippage after ODF went with weaker perceived latrine coverage, Odagiri et al. 2017):
+by ``use.coverage_norm``, the share of the RT with a latrine of any kind, own or shared
+("facility", the default), or the share at basic or better ("basic"). A facility a household builds or receives and takes up starts in use. At month 0 the
 households with a facility are at the stationary share of this process
 (``use.start_in_equilibrium``: :func:`start_in_equilibrium`).
 
@@ -36,10 +37,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
 
 
+def norm_coverage(model: SanitationModel) -> np.ndarray:
+    """C_r of the module docs, one per RT (``use.coverage_norm``)."""
+    return model.rt_facility if model.params["use.coverage_norm"] == "facility" else (
+        model.rt_coverage)
+
+
 def use_multiplier(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     """m_i of the module docs for ``rows`` (1 at mean self-regulation and coverage 1/2)."""
     p, hh = model.params, model.households
-    log_m = -p["use.w_coverage"] * (model.rt_coverage[hh.rt[rows]] - 0.5)
+    log_m = -p["use.w_coverage"] * (norm_coverage(model)[hh.rt[rows]] - 0.5)
     w = p["failure.w_self_regulation"]
     if w:
         log_m -= w * (hh.self_regulation[rows] - p["factors.self_regulation"])
@@ -50,7 +57,7 @@ def multiplier_bounds(model: SanitationModel) -> tuple[float, float]:
     """Bounds ``(lowest, highest)`` of m_i over all rows: from the extreme RT coverages and
     the extreme self-regulations (each log term is linear in its variable)."""
     p, hh = model.params, model.households
-    coverage = -p["use.w_coverage"] * (model.rt_coverage - 0.5)
+    coverage = -p["use.w_coverage"] * (norm_coverage(model) - 0.5)
     low, high = float(coverage.min()), float(coverage.max())
     w = p["failure.w_self_regulation"]
     if w:

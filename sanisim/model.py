@@ -721,6 +721,7 @@ class SanitationModel(mesa.Model):
             self.ever_odf |= odf
         self.odf = odf
         self.rt_coverage = tally.rt_basic / self.rt_size
+        self.rt_facility = tally.rt_facility / self.rt_size
         self.rt_od_free = 1.0 - od / self.rt_size
 
     def _tally_now(self) -> Tally:

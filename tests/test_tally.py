@@ -25,6 +25,8 @@ def recount(model: SanitationModel) -> dict[str, np.ndarray]:
     return {
         "by_rung": np.array([np.count_nonzero(hh.rung == r) for r in range(N_RUNGS)]),
         "rt_basic": np.bincount(hh.rt, weights=adopted, minlength=model.n_rt),
+        "rt_facility": np.bincount(hh.rt, weights=hh.rung > Rung.OPEN_DEFECATION,
+                                   minlength=model.n_rt),
         "rt_od": np.bincount(hh.rt, weights=practising, minlength=model.n_rt),
         "quintile_basic": np.array([np.count_nonzero(adopted & (hh.quintile == q))
                                     for q in range(5)]),
@@ -59,6 +61,7 @@ def test_running_counts_equal_recounts_every_month(bundle):
         for name, expected in recount(model).items():
             np.testing.assert_array_equal(getattr(tally, name), expected, err_msg=name)
         np.testing.assert_array_equal(model.rt_coverage, tally.rt_basic / model.rt_size)
+        np.testing.assert_array_equal(model.rt_facility, tally.rt_facility / model.rt_size)
         np.testing.assert_array_equal(model.odf, tally.rt_od == 0)
         # ownership: a full pass now would change nothing, apart from the rows abandoned
         # this month, which the next month looks at again
@@ -97,7 +100,7 @@ def test_tally_follows_arbitrary_changes():
         tally.update(rung, practising)
         fresh = Tally(rt, n_rt, quintile, female, N_RUNGS, Rung.BASIC)
         fresh.recount(rung, practising)
-        for name in ("by_rung", "rt_basic", "rt_od", "quintile_basic"):
+        for name in ("by_rung", "rt_basic", "rt_facility", "rt_od", "quintile_basic"):
             np.testing.assert_array_equal(getattr(tally, name), getattr(fresh, name))
         assert (tally.female_basic, tally.od) == (fresh.female_basic, fresh.od)
         rows = rng.choice(n, rng.integers(0, 60), replace=False)
