@@ -303,6 +303,41 @@ def test_starting_in_equilibrium_removes_the_rise_of_open_defecation_at_the_star
     assert drift < 0.01, (drift, drift_se)
 
 
+#: A pit-latrine village: most facilities are unimproved pits or shared, few at basic (the
+#: Mali setting's start, Pickering et al. 2015).
+PIT_VILLAGES = {
+    "population.start_shares.open_defecation": 0.33, "population.start_shares.unimproved": 0.30,
+    "population.start_shares.limited": 0.32, "population.start_shares.basic": 0.05,
+    "population.start_shares.safely_managed": 0.0, "population.rt_size": 40,
+}
+
+
+def test_the_norm_of_use_is_the_share_with_a_latrine_of_any_kind(default):
+    """``use.coverage_norm``: the use multiplier reads the RT's share with any facility
+    (facility) or at basic or better (basic); in pit-latrine villages the share at basic is
+    small, so with "basic" most owners of a pit are non-users, and with "facility" (the
+    default) far fewer practise open defecation (paired seeds, month 12)."""
+    from sanisim.facilities import norm_coverage
+
+    villages = default.with_params(PIT_VILLAGES)
+    model = SanitationModel(villages, seed=0, households=2000, household_agents=False)
+    hh = model.households
+    size = np.bincount(hh.rt, minlength=model.n_rt)
+    np.testing.assert_allclose(norm_coverage(model), np.bincount(
+        hh.rt, weights=hh.rung > Rung.OPEN_DEFECATION, minlength=model.n_rt) / size)
+    basic = villages.with_params({"use.coverage_norm": "basic"})
+    model = SanitationModel(basic, seed=0, households=2000, household_agents=False)
+    np.testing.assert_allclose(norm_coverage(model), np.bincount(
+        model.households.rt, weights=model.households.rung >= Rung.BASIC,
+        minlength=model.n_rt) / size)
+
+    def practising_od(s, seed):
+        return run(s, seed, 12).monthly_table()["practising_od"].iloc[-1]
+
+    mean, se = paired(basic, villages, practising_od)
+    assert mean > 3 * se and mean > 0.05, (mean, se)
+
+
 def test_repair_at_once_keeps_toilets_working(default):
     fragile = default.with_params({"failure.basic": 0.02})
 
