@@ -314,12 +314,13 @@ PIT_VILLAGES = {
 
 def test_the_norm_of_use_is_the_share_with_a_latrine_of_any_kind(default):
     """``use.coverage_norm``: the use multiplier reads the RT's share with any facility
-    (facility) or at basic or better (basic); in pit-latrine villages the share at basic is
-    small, so with "basic" most owners of a pit are non-users, and with "facility" (the
-    default) far fewer practise open defecation (paired seeds, month 12)."""
+    (facility) or at basic or better (basic, the default); in pit-latrine villages the share
+    at basic is small, so with "basic" most owners of a pit are non-users, and with
+    "facility" far fewer practise open defecation (paired seeds, month 12)."""
     from sanisim.facilities import norm_coverage
 
-    villages = default.with_params(PIT_VILLAGES)
+    assert default["use.coverage_norm"] == "basic"
+    villages = default.with_params({**PIT_VILLAGES, "use.coverage_norm": "facility"})
     model = SanitationModel(villages, seed=0, households=2000, household_agents=False)
     hh = model.households
     size = np.bincount(hh.rt, minlength=model.n_rt)
