@@ -12,8 +12,8 @@ weight as for facility failure) and with the coverage ``C_r`` of its RT, the des
 of use (slippage after ODF went with weaker perceived latrine coverage, Odagiri et al. 2017):
 by ``use.coverage_norm``, the share of the RT at basic or better ("basic", the default: the
 behaviour the shipped posterior was fitted with) or the share with a latrine of any kind, own
-or shared ("facility"). A facility a household builds or receives and takes up starts in use. At month 0 the
-households with a facility are at the stationary share of this process
+or shared ("facility"). A facility a household builds or receives and takes up starts in
+use. At month 0 the households with a facility are at the stationary share of this process
 (``use.start_in_equilibrium``: :func:`start_in_equilibrium`).
 
 **Repair or abandonment** (``mechanisms.repair``). When an own toilet fails (phase

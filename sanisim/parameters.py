@@ -539,9 +539,9 @@ PARAMETERS: tuple[Param, ...] = (
        "with a latrine of any kind, own or shared: rung above open defecation).",
        "model switch; Odagiri et al. 2017: slippage went with weaker perceived latrine "
        "coverage; basic holds most pit owners of a pit-latrine village as non-users (the Mali "
-       "setting: 72% practising open defecation where Pickering et al. 2015 found 33%, "
-       "facility 47%); facility is not yet the default: its joint refit did not converge "
-       "(docs/validation.md 2.2)",
+       "setting under the shipped posterior: 73% practising open defecation where Pickering "
+       "et al. 2015 found 33%, facility 44%); facility is not yet the default: its joint "
+       "refits did not give a better posterior (docs/validation.md 2.2)",
        choices=("basic", "facility")),
     _p("failure.repair_prob", 0.554, "probability",
        "Chance that a household whose toilet fails and who can pay the repair has it repaired "

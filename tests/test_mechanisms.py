@@ -312,7 +312,7 @@ PIT_VILLAGES = {
 }
 
 
-def test_the_norm_of_use_is_the_share_with_a_latrine_of_any_kind(default):
+def test_the_norm_of_use_can_be_the_share_with_a_latrine_of_any_kind(default):
     """``use.coverage_norm``: the use multiplier reads the RT's share with any facility
     (facility) or at basic or better (basic, the default); in pit-latrine villages the share
     at basic is small, so with "basic" most owners of a pit are non-users, and with
