@@ -64,6 +64,12 @@ def main() -> int:
             from sanisim.cli import main as command
         except KeyboardInterrupt:
             return _interrupted()
+        except ImportError as err:  # an extension module's initialisation cut by Ctrl-C
+            from sanisim.errors import cut_by_ctrl_c  # the standard library only
+
+            if not cut_by_ctrl_c(err):
+                raise
+            return _interrupted()
         code = command()
         return code
     except SystemExit as end:  # argparse's --help and --version

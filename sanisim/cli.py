@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from sanisim.errors import InputError
+from sanisim.errors import InputError, cut_by_ctrl_c
 from sanisim.outputs import os_error
 from sanisim.provenance import git_commit, package_version
 
@@ -220,6 +220,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sanisim: error: {os_error(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
+        print("sanisim: interrupted", file=sys.stderr)
+        return 130
+    except ImportError as err:
+        if not cut_by_ctrl_c(err):
+            raise
         print("sanisim: interrupted", file=sys.stderr)
         return 130
 

@@ -114,3 +114,15 @@ def main_table(raw, name: str, top_keys, keys, required, source: str | None) -> 
         if key not in table:
             raise InputError(source, f"{name}.{key}", "missing (required)")
     return table
+
+
+def cut_by_ctrl_c(err: BaseException) -> bool:
+    """Whether ``err`` was raised from a KeyboardInterrupt: an extension module whose
+    initialisation Ctrl-C interrupts raises ImportError ("initialization failed") from the
+    KeyboardInterrupt instead of letting it through."""
+    cause = err.__cause__ or err.__context__
+    while cause is not None:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False

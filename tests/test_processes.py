@@ -258,3 +258,30 @@ def test_a_shutdown_that_hangs_after_the_command_ends_in_bounded_time():
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("sanisim "), done.stdout
     assert time.monotonic() - started < 15
+
+
+def test_an_import_cut_by_ctrl_c_is_an_interruption(monkeypatch, capsys):
+    """Ctrl-C while an extension module initialises surfaces as ImportError ("initialization
+    failed") raised from the KeyboardInterrupt (caught at a random moment of a batch's start:
+    a traceback); the command treats it as Ctrl-C: one line, exit 130. Any other ImportError
+    still raises."""
+    from sanisim import cli
+    from sanisim.errors import cut_by_ctrl_c
+
+    def cut(verb):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise ImportError("initialization failed") from interrupt
+
+    monkeypatch.setattr(cli, "build_parser", cut)
+    assert main(["batch", "x.toml"]) == 130
+    assert capsys.readouterr().err.strip() == "sanisim: interrupted"
+
+    def broken(verb):
+        raise ImportError("no module named nothing")
+
+    monkeypatch.setattr(cli, "build_parser", broken)
+    with pytest.raises(ImportError):
+        main(["batch", "x.toml"])
+    assert not cut_by_ctrl_c(ImportError("plain"))
