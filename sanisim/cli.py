@@ -219,11 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:  # writing an output (no space left, file too large, ...)
         print(f"sanisim: error: {os_error(err)}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("sanisim: interrupted", file=sys.stderr)
-        return 130
-    except ImportError as err:
-        if not cut_by_ctrl_c(err):
+    except (KeyboardInterrupt, ImportError) as err:  # ImportError: an import cut by Ctrl-C
+        if isinstance(err, ImportError) and not cut_by_ctrl_c(err):
             raise
         print("sanisim: interrupted", file=sys.stderr)
         return 130

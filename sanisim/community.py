@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from sanisim.ladder import OD_CODE
+
 NEVER = -10_000
 
 
@@ -158,7 +160,7 @@ class Tally:
             np.add.at(self.rt_basic, self.rt[rows], step)
             np.add.at(self.quintile_basic, self.quintile[rows], step)
             self.female_basic += int(step[self.female[rows]].sum())
-        facility = (new > 0).astype(np.int64) - (old > 0)
+        facility = (new > OD_CODE).astype(np.int64) - (old > OD_CODE)
         moved = facility != 0
         if moved.any():
             np.add.at(self.rt_facility, self.rt[changed[moved]], facility[moved])
@@ -178,7 +180,7 @@ class Tally:
         adopted = rung >= self.basic
         self.rt_basic = np.bincount(self.rt, weights=adopted,
                                     minlength=self.n_rt).astype(np.int64)
-        self.rt_facility = np.bincount(self.rt, weights=rung > 0,
+        self.rt_facility = np.bincount(self.rt, weights=rung > OD_CODE,
                                        minlength=self.n_rt).astype(np.int64)
         self.rt_od = np.bincount(self.rt, weights=practising,
                                  minlength=self.n_rt).astype(np.int64)

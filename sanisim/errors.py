@@ -120,9 +120,11 @@ def cut_by_ctrl_c(err: BaseException) -> bool:
     """Whether ``err`` was raised from a KeyboardInterrupt: an extension module whose
     initialisation Ctrl-C interrupts raises ImportError ("initialization failed") from the
     KeyboardInterrupt instead of letting it through."""
+    seen = set()  # a chain may loop back on itself
     cause = err.__cause__ or err.__context__
-    while cause is not None:
+    while cause is not None and id(cause) not in seen:
         if isinstance(cause, KeyboardInterrupt):
             return True
+        seen.add(id(cause))
         cause = cause.__cause__ or cause.__context__
     return False

@@ -285,3 +285,7 @@ def test_an_import_cut_by_ctrl_c_is_an_interruption(monkeypatch, capsys):
     with pytest.raises(ImportError):
         main(["batch", "x.toml"])
     assert not cut_by_ctrl_c(ImportError("plain"))
+    looped = ImportError("looped")
+    other = ValueError("other")
+    looped.__context__, other.__context__ = other, looped  # a chain that loops: still ends
+    assert not cut_by_ctrl_c(looped)
