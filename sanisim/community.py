@@ -34,6 +34,11 @@ its state is a few arrays over RTs, and each household reads its RT's values by 
   ``sharing.preference * (1 - community.own_latrine)`` (the plan is a latrine per household),
   and one that cannot pay for a pit gets one built by its neighbours with probability
   ``community.mutual_help`` (gotong royong; :meth:`SanitationModel._plan_help`).
+* **Sharers build their own** (``mechanisms.sharer_own``): while an RT's plan runs, a sharing
+  household that has decided but cannot reach an improved toilet digs a pit of its own with
+  probability ``community.own_latrine`` (paying for it, or helped by its neighbours as
+  above; :meth:`SanitationModel._sharers_dig`), and stops sharing once it is dug. Without it a
+  sharing household reaches an own facility only through an improved toilet.
 """
 
 from __future__ import annotations

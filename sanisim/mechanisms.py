@@ -14,6 +14,7 @@ switch                       module
 ``point_of_sale``            :mod:`sanisim.purchase` (decide on the spot when offered)
 ``saving``                   :mod:`sanisim.purchase` (save for the toilet, or fall back)
 ``sharing``                  :mod:`sanisim.purchase` (hosts with room, a fee)
+``sharer_own``               :mod:`sanisim.community` (sharers dig their own under a plan)
 ``use``                      :mod:`sanisim.facilities` (owning is not using)
 ``repair``                   :mod:`sanisim.facilities` (repair at once, or abandon)
 ``technology``               :mod:`sanisim.purchase` (a septic toilet or a cheaper pit toilet)
@@ -28,8 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from sanisim.scenario import Scenario
 
 MECHANISMS: tuple[str, ...] = (
-    "community", "willingness_to_pay", "point_of_sale", "saving", "sharing", "use", "repair",
-    "technology",
+    "community", "willingness_to_pay", "point_of_sale", "saving", "sharing", "sharer_own",
+    "use", "repair", "technology",
 )
 
 

@@ -32,6 +32,7 @@ from sanisim.draws import bernoulli_rows, month_key, row_uniforms, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
 from sanisim.ladder import BASIC_CODE as _BASIC
+from sanisim.ladder import LIMITED_CODE as _LIMITED
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
 from sanisim.ladder import OD_CODE as _OD
 from sanisim.ladder import SAFELY_MANAGED_CODE as _SAFELY_MANAGED
@@ -515,6 +516,10 @@ class SanitationModel(mesa.Model):
         hh.rung[at_od[share]] = Rung.LIMITED
         hh.intent[at_od[share]] = 0
         diggers, helped = at_od[~share & can_dig], helped[~share & can_dig]
+        if p["mechanisms.sharer_own"]:  # sharers whose RT plans a latrine per household
+            more, more_helped = self._sharers_dig(rows[hh.rung[rows] == _LIMITED])
+            diggers = np.concatenate((diggers, more))
+            helped = np.concatenate((helped, more_helped))
         self.start_building(diggers, Rung.UNIMPROVED,
                             paid_by_household=np.where(helped, 0.0, p["costs.pit"]))
         if helped.any():  # the neighbours' labour and materials
@@ -545,6 +550,22 @@ class SanitationModel(mesa.Model):
         self.start_building(rows[able], Rung.BASIC, paid_by_household=price[able],
                             pit_toilet=True)
         return rows[~able]
+
+    def _sharers_dig(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of sharing ``rows`` whose improved toilet is out of reach, those that dig their own
+        pit now, and whether their neighbours build it (``mechanisms.sharer_own``).
+
+        In an RT whose plan is running (a latrine for every household) a sharing household
+        turns to a pit of its own with probability ``community.own_latrine`` (stream
+        ``community:own``), when it can pay for the pit or its neighbours help
+        (:meth:`_plan_help`); it stops sharing when the pit is dug (:meth:`_construction`).
+        """
+        planned, helped = self._plan_help(rows)
+        rows, helped = rows[planned], helped[planned]
+        turn = self.streams["community:own"].random(rows.size) < self.params[
+            "community.own_latrine"]
+        dig = turn & ((self.households.savings[rows] >= self.params["costs.pit"]) | helped)
+        return rows[dig], helped[dig]
 
     def _plan_help(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For ``rows`` taking the cheap way off open defecation: whether their RT's plan is
@@ -577,7 +598,10 @@ class SanitationModel(mesa.Model):
         left = hh.build_left[building]
         done = building[left == 0]
         target = hh.build_target[done]
-        hh.rung[done] = np.maximum(hh.rung[done], target)
+        # a sharing household's own pit replaces the shared toilet (UNIMPROVED is below
+        # LIMITED on the ladder); otherwise the work only ever moves a household up
+        now = hh.rung[done]
+        hh.rung[done] = np.where(now == _LIMITED, target, np.maximum(now, target))
         septic = done[target >= _BASIC]  # a toilet: with a septic tank or on a pit
         hh.pit_toilet[septic] = hh.build_pit[septic]
         hh.repair_due[septic] = False

@@ -300,6 +300,13 @@ PARAMETERS: tuple[Param, ...] = (
     _p("mechanisms.sharing", True, "",
        "Sharing a neighbour's toilet needs a host with room and costs a monthly fee.",
        "model switch (false: any neighbour's toilet, free, without limit)"),
+    _p("mechanisms.sharer_own", True, "",
+       "Sharing households can build their own: in an RT whose plan is running, a sharing "
+       "household whose improved toilet is out of reach digs its own pit with probability "
+       "community.own_latrine (helped by its neighbours as one at open defecation), and stops "
+       "sharing when the pit is dug.",
+       "model switch (false: a sharing household reaches an own facility only by an improved "
+       "toilet)"),
     _p("mechanisms.technology", True, "",
        "Two improved technologies: a toilet with a contained septic tank (costs.toilet; can be "
        "emptied and become safely managed) and a cheaper pour-flush toilet on a pit "

@@ -41,6 +41,7 @@ RUN_STREAMS: dict[str, str] = {
     "community": "social capital of each RT",
     "community:commit": "whether a triggered RT commits to a plan",
     "community:help": "pressed households whose neighbours build them a pit (gotong royong)",
+    "community:own": "sharing households under a running plan that dig a pit of their own",
     "income": "income shocks",
     "adoption": "decisions to build (the decision hazard)",
     "sharing": "which neighbour hosts a sharing household",
