@@ -413,6 +413,48 @@ def test_a_plan_for_own_latrines_and_mutual_help_raise_own_latrines(low):
     assert unhelped.totals.get(("households", "mutual help"), 0.0) == 0.0
 
 
+def test_sharers_under_a_plan_dig_their_own_pit(default):
+    """``mechanisms.sharer_own``: in pit-latrine villages without credit, triggered by a capable
+    programme, sharing households in an RT with a running plan turn to pits of their own, so own
+    facilities rise and sharing falls (paired seeds, month 24, each by more than 3 SE and two
+    points); a pit dug by a sharer replaces the shared toilet, every month; and without a plan
+    the switch changes nothing, draw for draw."""
+    villages = default.with_params({**PIT_VILLAGES, "community.social_capital": 0.8,
+                                    "community.own_latrine": 0.8, "cooperatives.count": 0})
+    off = without(villages, "sharer_own")
+    trigger = lambda: [strategy("demand_creation", sessions_per_month=20, facilitation=0.9,  # noqa: E731
+                                media_every_months=0)]
+
+    def share(column):
+        return lambda s, seed: run(s, seed, 24, trigger).monthly_table()[column].iloc[-1]
+
+    mean, se = paired(villages, off, share("own_facility"))
+    assert mean > 3 * se and mean > 0.02, (mean, se)
+    mean, se = paired(villages, off, share("limited"))
+    assert mean < -3 * se and mean < -0.02, (mean, se)
+
+    model = SanitationModel(villages, seed=3, households=2000, strategies=trigger(),
+                            household_agents=False)
+    dug = 0
+    for _ in range(24):
+        hh = model.households
+        was_sharing = (hh.rung == Rung.LIMITED) & (hh.build_left == 0)
+        target = hh.build_target.copy()
+        model.step()
+        own_pit = was_sharing & (target == Rung.UNIMPROVED)
+        # the pit replaced the shared toilet (unless it failed in the same month's failure
+        # phase, sending its household to open defecation)
+        assert np.isin(hh.rung[own_pit], (Rung.UNIMPROVED, Rung.OPEN_DEFECATION)).all()
+        assert (hh.host[own_pit] < 0).all()  # no longer a guest
+        assert (hh.rung[hh.host >= 0] == Rung.LIMITED).all()
+        dug += int((hh.rung[own_pit] == Rung.UNIMPROVED).sum())
+    assert dug > 0
+
+    for seed in (0, 1):  # no plan, no difference
+        a, b = run(villages, seed, 24).monthly_table(), run(off, seed, 24).monthly_table()
+        pd.testing.assert_frame_equal(a, b)
+
+
 def test_a_voucher_pays_for_a_pit_toilet_too(low):
     """A voucher that covers any toilet (``covers = "any"``) brings the pit toilet within reach
     of holders who cannot take the septic toilet: more of them reach basic, and vouchers are
