@@ -134,7 +134,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("population.income_sigma", 0.55, "log rupiah",
        "Standard deviation of log household income (log-normal income).",
        "assumption: typical dispersion of Indonesian household expenditure", 0.1, 1.5),
-    _p("population.savings_rate", 0.0432, "share of income per month",
+    _p("population.savings_rate", 0.0356, "share of income per month",
        "Share of monthly income a household puts aside and could spend on sanitation.",
        "assumption: low-income households save little; exposed to sensitivity analysis",
        0.0, 0.5),
@@ -196,18 +196,18 @@ PARAMETERS: tuple[Param, ...] = (
     _p("factors.concentration", 8.0, "beta a+b",
        "Concentration of the beta distributions of the factors (higher = less spread).",
        "assumption", 1.0, 200.0),
-    _p("factors.half_life_months", 22.2, "months",
+    _p("factors.half_life_months", 12.4, "months",
        "Half-life of factor gains from visits and campaigns, relaxing back to baseline.",
        "assumption: campaign effects fade within a year", 0.5, 120.0),
     _p("factors.female_risk_shift", 0.05, "index 0-1",
        "Added to baseline risk perception when the decision maker is a woman.",
        "assumption: women carry more of the burden of poor sanitation", -0.5, 0.5),
     # --- decision rule ---------------------------------------------------------
-    _p("behaviour.p_innovation", 0.00809, "probability per month",
+    _p("behaviour.p_innovation", 0.00674, "probability per month",
        "Bass innovation coefficient p: spontaneous monthly chance to decide to build.",
        "assumption: hand-set for a slow baseline rise (national 'adequate' +1.5 pp a year "
        "2018-2024, Susenas); calibration target: control arm of " + _CJ, 0.0, 1.0),
-    _p("behaviour.q_imitation", 0.0244, "probability per month",
+    _p("behaviour.q_imitation", 0.0182, "probability per month",
        "Bass imitation coefficient q: added chance per unit share of neighbours at basic+.",
        "assumption: q >> p as for consumer durables (no sanitation estimates exist); "
        "calibration target: " + _CJ, 0.0, 1.0),
@@ -216,7 +216,7 @@ PARAMETERS: tuple[Param, ...] = (
        f"assumption: small, since {_HARTER} found no effect through risk", 0.0, 10.0),
     _p("behaviour.w_attitude", 0.8, "log-hazard per unit index",
        "Weight of attitude in the decision hazard.", "assumption", 0.0, 10.0),
-    _p("behaviour.w_norm", 0.61, "log-hazard per unit index",
+    _p("behaviour.w_norm", 1.44, "log-hazard per unit index",
        "Weight of injunctive norm and commitment in the decision hazard.",
        f"assumption: largest, after {_HARTER}", 0.0, 10.0),
     _p("behaviour.w_ability", 1.2, "log-hazard per unit index",
@@ -255,7 +255,7 @@ PARAMETERS: tuple[Param, ...] = (
     _p("construction.months", 1, "months",
        "Months from paying for a facility to using it.",
        "assumption; BenYishay et al. 2017 saw installation lag purchase", 0, 24),
-    _p("failure.basic", 0.00814, "probability per month",
+    _p("failure.basic", 0.00697, "probability per month",
        "Monthly chance that an own improved toilet fails or falls out of use.",
        "assumption near Odagiri et al. 2017 (14.5% slipped in 2 years after ODF)", 0.0, 0.5),
     _p("failure.unimproved", 0.006, "probability per month",
@@ -430,7 +430,7 @@ PARAMETERS: tuple[Param, ...] = (
        "Target share of households at the rung reduced (the 100-0-100 gap of the report).",
        "Jakstranas (Perpres 97/2017): 30% of waste reduced by 2025", 0.0, 1.0),
     # --- community dynamics ---------------------------------------------------
-    _p("community.social_capital", 0.381, "index 0-1",
+    _p("community.social_capital", 0.361, "index 0-1",
        "Mean social capital of an RT (collective action, trust, leaders who follow up); "
        "each RT draws its own from a beta distribution.",
        "assumption; low-social-capital villages built fewer toilets than their controls in "
@@ -442,7 +442,7 @@ PARAMETERS: tuple[Param, ...] = (
        "Deadline of the collective plan a committed RT makes at triggering.",
        "Kar & Chambers 2008 (CLTS handbook): communities set an open-defecation-free date "
        "within months; assumption for the value", 1, 60),
-    _p("community.plan_hazard", 0.293, "probability per month",
+    _p("community.plan_hazard", 0.205, "probability per month",
        "Added monthly chance to decide to build for a household below basic in an RT whose "
        "plan is running (action plan, natural leaders' follow-up).",
        "fitted jointly (docs/calibration.md); Harter, Inauen & Mosler 2020: commitment and "
@@ -451,56 +451,56 @@ PARAMETERS: tuple[Param, ...] = (
        "How long community monitoring and sanction last after an RT commits.",
        "assumption: STBM verification asks for community rules and monitoring; slippage "
        "after ODF (Odagiri et al. 2017) shows they lapse", 0, 600),
-    _p("community.sanction_hazard", 0.118, "probability per month",
+    _p("community.sanction_hazard", 0.137, "probability per month",
        "Added monthly chance to decide to build for a household practising open defecation "
        "in a monitored RT, scaled by the tipping curve of the RT's share not practising open "
        "defecation.",
        "fitted jointly (docs/calibration.md)", 0.0, 1.0),
-    _p("community.pressure_hazard", 0.0083, "probability per month",
+    _p("community.pressure_hazard", 0.0134, "probability per month",
        "Added monthly chance to decide to build for a household practising open defecation "
        "in any RT, scaled by the tipping curve of the RT's share not practising open "
        "defecation (strategic complementarity without a programme).",
        "fitted jointly (docs/calibration.md); RANAS survey in eastern Indonesia: believing "
        "most people here have no toilet went with lower ownership (EVIDENCE.md)", 0.0, 1.0),
-    _p("community.tipping_threshold", 0.848, "share of RT households",
+    _p("community.tipping_threshold", 0.697, "share of RT households",
        "Share of an RT's households not practising open defecation at which community "
        "pressure on the rest reaches half its strength.",
        "assumption; exposed to calibration and sensitivity analysis", 0.0, 1.0),
     _p("community.tipping_width", 0.1, "share of RT households",
        "Width of the logistic tipping curve around the threshold (small = sharp tipping).",
        "assumption", 0.01, 1.0),
-    _p("community.own_latrine", 0.232, "share",
+    _p("community.own_latrine", 0.657, "share",
        "How far an RT's running plan replaces sharing by own latrines: a household pressed "
        "off open defecation in such an RT prefers sharing with probability "
        "sharing.preference * (1 - own_latrine).",
        "fitted jointly (docs/calibration.md); Kar & Chambers 2008 (CLTS handbook): the plan "
        "is a latrine for every household; Harter, Inauen & Mosler 2020: triggering raised own "
        "latrines in Ghana", 0.0, 1.0),
-    _p("community.mutual_help", 0.764, "probability",
+    _p("community.mutual_help", 0.41, "probability",
        "Chance that a household pressed off open defecation in an RT whose plan is running, "
        "and that cannot pay for a pit, gets one built with its neighbours' labour and "
        "materials (gotong royong); the neighbours pay (booked to households).",
        "fitted jointly (docs/calibration.md); Kar & Chambers 2008: the better-off and natural "
        "leaders help the poorest build; gotong royong is the STBM term for it", 0.0, 1.0),
-    _p("community.backfire_effect", 0.246, "share of norm",
+    _p("community.backfire_effect", 0.522, "share of norm",
        "Share of an attendee's injunctive norm and self-regulation (commitment) lost when a "
        "triggering session ends without a collective plan, scaled by (1 - social capital) "
        "of the RT.",
        "fitted jointly; sign reversal in low-social-capital villages, " + _CJ, 0.0, 1.0),
     # --- the purchase decision ------------------------------------------------
-    _p("purchase.wtp_income_months", 2.12, "months of income",
+    _p("purchase.wtp_income_months", 3.29, "months of income",
        "Median willingness to pay for an own improved toilet, in months of household income.",
        "fitted jointly (docs/calibration.md); BenYishay et al. 2017: 25% willing to buy at "
        "full price without credit", 0.05, 24.0),
     _p("purchase.wtp_sigma", 0.7, "log rupiah",
        "Spread of willingness to pay between households of equal income (log-normal).",
        "assumption; exposed to calibration", 0.0, 3.0),
-    _p("purchase.pos_conversion", 0.382, "probability",
+    _p("purchase.pos_conversion", 0.274, "probability",
        "Chance that a household offered a toilet (sales visit, loan or voucher) that is "
        "within its willingness to pay and means decides on the spot.",
        "fitted jointly; BenYishay et al. 2017: purchases among non-owners 12% -> 50% within "
        "the sales window when a loan was offered", 0.0, 1.0),
-    _p("purchase.fallback", 0.0893, "probability per month",
+    _p("purchase.fallback", 0.493, "probability per month",
        "Chance a month that a household at open defecation saving for an improved toilet it "
        "cannot pay yet gives up waiting and digs a pit or shares instead.",
        "fitted jointly (docs/calibration.md); Patil et al. 2014 and Yeboah-Antwi et al. 2019: "
@@ -510,7 +510,7 @@ PARAMETERS: tuple[Param, ...] = (
        "Households that can share one household's toilet besides its owners.",
        "assumption: JMP counts a toilet shared by two or more households as limited; a "
        "household toilet serves few guests", 0, 50),
-    _p("sharing.preference", 0.846, "probability",
+    _p("sharing.preference", 0.813, "probability",
        "Chance that a household at open defecation that cannot or will not buy a toilet, and "
        "could dig its own pit, prefers to share a neighbour's toilet.",
        "assumption; fitted jointly (triggering promotes own latrines; Harter, Inauen & Mosler "
@@ -519,7 +519,7 @@ PARAMETERS: tuple[Param, ...] = (
        "Contribution a sharing household pays the host (water, cleaning).",
        "assumption", 0.0, 1e7),
     # --- use and the life of a facility -----------------------------------------
-    _p("use.disuse", 0.013, "probability per month",
+    _p("use.disuse", 0.0196, "probability per month",
        "Monthly chance that a household with a working facility stops using it (at mean "
        "self-regulation and an RT coverage of one half).",
        "fitted jointly; Odagiri et al. 2017: 14.5% slipped to sub-optimal use or open "
@@ -536,21 +536,22 @@ PARAMETERS: tuple[Param, ...] = (
        "model switch (false: every facility in use at month 0, so practising open defecation "
        "rises in the first years while non-users accumulate towards that share, a transient of "
        "the start alone)"),
-    _p("use.w_coverage", 2.0, "log-hazard per unit coverage",
+    _p("use.w_coverage", 6.64, "log-hazard per unit coverage",
        "How much the RT's coverage lowers disuse and raises resumption (the descriptive norm "
-       "of use).", "assumption after Odagiri et al. 2017 (slippage went with weaker "
-       "perceived coverage)", 0.0, 10.0),
-    _p("use.coverage_norm", "basic", "",
-       "Which coverage of the RT is the descriptive norm of use: basic (the share at basic or "
-       "better, the behaviour the shipped posterior was fitted with) or facility (the share "
-       "with a latrine of any kind, own or shared: rung above open defecation).",
+       "of use).", "fitted jointly (docs/calibration.md): Madhya Pradesh's control (84% at "
+       "open defecation with a fifth owning toilets) against Mali's (33% with two thirds "
+       "having a latrine); Odagiri et al. 2017: slippage went with weaker perceived coverage",
+       0.0, 10.0),
+    _p("use.coverage_norm", "facility", "",
+       "Which coverage of the RT is the descriptive norm of use: facility (the share with a "
+       "latrine of any kind, own or shared: rung above open defecation; the behaviour the "
+       "shipped posterior was fitted with) or basic (the share at basic or better).",
        "model switch; Odagiri et al. 2017: slippage went with weaker perceived latrine "
-       "coverage; basic holds most pit owners of a pit-latrine village as non-users (the Mali "
-       "setting under the shipped posterior: 73% practising open defecation where Pickering "
-       "et al. 2015 found 33%, facility 44%); facility is not yet the default: its joint "
-       "refits did not give a better posterior (docs/validation.md 2.2)",
+       "coverage; basic holds most owners of a pit in a pit-latrine village as non-users (the "
+       "Mali setting under the earlier posterior, fitted with basic: 76% practising open "
+       "defecation where Pickering et al. 2015 found 33%; docs/validation.md 2.2)",
        choices=("basic", "facility")),
-    _p("failure.repair_prob", 0.554, "probability",
+    _p("failure.repair_prob", 0.637, "probability",
        "Chance that a household whose toilet fails and who can pay the repair has it repaired "
        "at once.", "Crocker, Saywell & Bartram 2017: 45% (Ethiopia) vs 6% (Ghana) repaired or "
        "rebuilt within a year; assumption for the value", 0.0, 1.0),
