@@ -201,7 +201,10 @@ def test_use_switches_at_each_households_hazard():
     rows = np.flatnonzero(has)
     m = facilities.use_multiplier(model, rows)
     hazard = np.zeros(hh.n)
-    hazard[rows] = np.where(start[rows], p["use.disuse"] * m, p["use.resume"] / m)
+    # a probability above 1 is an event for certain (draws.bernoulli_rows): with a strong
+    # norm of use (use.w_coverage) non-users in full RTs resume for sure
+    hazard[rows] = np.minimum(1.0, np.where(start[rows], p["use.disuse"] * m,
+                                            p["use.resume"] / m))
     low, high = facilities.multiplier_bounds(model)
     assert low <= m.min() and m.max() <= high
     reps = 400

@@ -172,11 +172,12 @@ def medan_gain(scenario, seeds=range(10)):
 
 
 def test_medan_bcc_before_hardware_works_through_the_factors_it_raises(tmp_path):
-    """BCC before the grants keeps more of them in use (10 paired seeds: +4.7 points, SE 0.8;
-    seeds 10-19: +5.6, SE 0.5), and only through the factors the visits raise: with visits
-    that raise nothing the difference is -1.3 (SE 0.7). docs/model.md 7.16."""
+    """BCC before the grants keeps more of them in use (10 paired seeds: +1.8 points, SE 0.5,
+    under the fitted norm of use, which keeps most owners in a well-covered RT using their
+    toilet; +4.7 under the earlier posterior), and only through the factors the visits
+    raise: with visits that raise nothing the difference vanishes. docs/model.md 7.16."""
     mean, se = medan_gain(load("medan"))
-    assert mean > 0.02 and mean > 3 * se, (mean, se)
+    assert mean > 0.01 and mean > 3 * se, (mean, se)
     # visits that raise no factor: BCC first no longer keeps more grants in use
     idle = variant(tmp_path, "medan", "[strategies.bcc_first]\nvisit_effect = 0.0\n"
                    "follow_up_effect = 0.0\n[strategies.hardware_after_bcc]\n"
