@@ -10,9 +10,9 @@ with probability ``use.resume / m_i``, where
 falls with the household's self-regulation ``s_i`` (``failure.w_self_regulation``, the same
 weight as for facility failure) and with the coverage ``C_r`` of its RT, the descriptive norm
 of use (slippage after ODF went with weaker perceived latrine coverage, Odagiri et al. 2017):
-by ``use.coverage_norm``, the share of the RT at basic or better ("basic", the default: the
-behaviour the shipped posterior was fitted with) or the share with a latrine of any kind, own
-or shared ("facility"). A facility a household builds or receives and takes up starts in
+by ``use.coverage_norm``, the share of the RT with a latrine of any kind, own or shared
+("facility", the default: the behaviour the shipped posterior was fitted with) or the share at
+basic or better ("basic"). A facility a household builds or receives and takes up starts in
 use. At month 0 the households with a facility are at the stationary share of this process
 (``use.start_in_equilibrium``: :func:`start_in_equilibrium`).
 

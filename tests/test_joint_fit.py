@@ -97,15 +97,16 @@ def low_coverage_effects(ensemble) -> np.ndarray:
 def test_capable_triggering_moves_a_low_coverage_community(low_coverage_effects):
     """Triggering moves a low-coverage community by many points, not the few of a doubled
     individual hazard: at least 10 points in two years, beyond 3 SE (docs/validation.md
-    section 3: +22.4, SE 0.6)."""
+    section 3: +21.8, SE 0.4)."""
     mean, se = mean_and_se(low_coverage_effects)
     assert mean > 3 * se and mean >= 0.10, f"own-latrine effect {mean:+.3f} (SE {se:.3f})"
 
 
 def test_capable_triggering_reaches_the_acceptance_figure(low_coverage_effects):
     """The acceptance figure of the behaviour: at least 15 points within two years (the
-    shipped posterior: +22.4, SE 0.6, with 20 draws; +14.8 before sharers under a plan could
-    dig their own pit, ``mechanisms.sharer_own``: docs/validation.md section 3)."""
+    shipped posterior: +21.8, SE 0.4, with 20 draws; the previous posterior gave +14.8 before
+    sharers under a plan could dig their own pit, ``mechanisms.sharer_own``, and +22.4 with
+    it: docs/validation.md section 3)."""
     mean, se = mean_and_se(low_coverage_effects)
     assert mean > 3 * se and mean >= 0.15, f"own-latrine effect {mean:+.3f} (SE {se:.3f})"
 
