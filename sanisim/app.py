@@ -58,6 +58,8 @@ NETWORK_SAMPLE = 320
 #: The controller's start: milliseconds between months while playing, months between redraws.
 PLAY_INTERVAL_MS = 20
 RENDER_INTERVAL = 1
+#: Longest wait of a step for the page to finish drawing the month before (seconds).
+DRAW_WAIT_S = 2.0
 
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
 
@@ -244,8 +246,18 @@ class DashboardModel(SanitationModel):
         # Mesa's controller steps the model in a thread while the page draws it: a step and a
         # view never overlap (a view read mid-step has tables of different lengths).
         self.lock = threading.Lock()
+        # Set while no drawing of the charts is under way (see Charts and step).
+        self.drawn = threading.Event()
+        self.drawn.set()
 
     def step(self) -> None:
+        # Wait until the page has drawn the last month. A click (pause, a slider) renders the
+        # page in the server's own thread; a step landing during that render asks it for one
+        # more pass, and on a loaded machine each pass outlasts a step, so the passes never
+        # end: after 100 Solara stops with "Too many renders triggered" and shows a traceback
+        # instead of the page. The wait ends each render's run of passes; its limit keeps a
+        # page that failed to draw from stopping the run.
+        self.drawn.wait(timeout=DRAW_WAIT_S)
         with self.lock:
             super().step()
             if self.month >= self.params["run.months"]:
@@ -471,6 +483,9 @@ def Chart(option: dict[str, Any], name: str):
 @solara.component
 def Charts(model: DashboardModel, lang: str):
     update_counter.get()  # redrawn whenever Mesa's controller steps the model
+    # drawing: the next step waits until the render has settled (the effect runs after it)
+    model.drawn.clear()
+    solara.use_effect(model.drawn.set, None)
     view = model.view()
     with solara.ColumnsResponsive(12, large=6):  # side by side on a wide screen, else stacked
         Chart(ladder_option(view, lang), "ladder")

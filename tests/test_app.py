@@ -197,6 +197,27 @@ def test_run_stops_at_the_scenario_horizon():
     assert not model.running
 
 
+def test_a_step_waits_for_the_page_to_finish_drawing(monkeypatch):
+    """A step that lands while the page draws (a click renders in the server's thread) would
+    ask that render for one more pass, without end on a loaded machine; so a step waits until
+    the drawing has settled, and no longer than ``DRAW_WAIT_S``."""
+    model = app.make_model(population__households=300)
+    model.drawn.clear()  # the charts are being drawn
+    stepper = threading.Thread(target=model.step)
+    stepper.start()
+    time.sleep(0.3)
+    assert model.month == 0 and stepper.is_alive()  # waits
+    model.drawn.set()  # the render has settled (Charts' effect)
+    stepper.join(timeout=10)
+    assert model.month == 1 and not stepper.is_alive()
+
+    monkeypatch.setattr(app, "DRAW_WAIT_S", 0.05)
+    model.drawn.clear()  # a page that never finishes drawing does not stop the run
+    start = time.monotonic()
+    model.step()
+    assert model.month == 2 and time.monotonic() - start < 5
+
+
 def test_mesa_reset_builds_the_model_from_the_inputs():
     """Mesa's controller on Reset: ``type(model)(**kwargs)`` with the inputs, no scenario."""
     from mesa.visualization.solara_viz import _build_model_init_kwargs, _check_model_params
@@ -272,21 +293,32 @@ def _listening(port: int) -> list[str]:
     return found
 
 
-def _start_dashboard(port: int, *extra: str) -> subprocess.Popen:
-    """``sanisim dashboard`` as a user starts it, with HOST=0.0.0.0 in the environment."""
+def _start_dashboard(port: int, log: Path, *extra: str) -> subprocess.Popen:
+    """``sanisim dashboard`` as a user starts it, with HOST=0.0.0.0 in the environment.
+
+    Its output goes to the file ``log``, not to a pipe: nobody reads a pipe while the browser
+    drives the page, and a full pipe would stop the server at its next write."""
     env = {**os.environ, "HOST": "0.0.0.0", "PYTHONPATH": str(ROOT)}
     env.pop("SOLARA_TELEMETRY_MIXPANEL_ENABLE", None)  # the command must turn it off itself
-    server = subprocess.Popen(
-        [sys.executable, "-m", "sanisim.cli", "dashboard", "--port", str(port), "--no-open",
-         *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "sanisim.cli", "dashboard", "--port", str(port),
+             "--no-open", *extra], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            text=True)
+    server.log = log  # type: ignore[attr-defined]
     deadline = time.monotonic() + 60
     while not _listening(port):
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
-            pytest.fail(f"the dashboard did not start: {server.stdout.read()}")
+            server.wait(timeout=5)
+            pytest.fail(f"the dashboard did not start: {_output(server)}")
         time.sleep(0.2)
     return server
+
+
+def _output(server: subprocess.Popen, tail: int = 4000) -> str:
+    """The last ``tail`` characters the server printed."""
+    return server.log.read_text(errors="replace")[-tail:]  # type: ignore[attr-defined]
 
 
 def _server_pids(port: int) -> list[int]:
@@ -319,11 +351,11 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
 
 
 @needs_linux
-def test_killed_command_takes_its_server_along():
+def test_killed_command_takes_its_server_along(tmp_path):
     """The server runs without telemetry or update check; kill -9 of `sanisim dashboard`
     itself takes the server along (parent-death signal)."""
     port = _free_port()
-    server = _start_dashboard(port)
+    server = _start_dashboard(port, tmp_path / "server.log")
     try:
         assert _listening(port) == ["127.0.0.1"]
         (pid,) = _server_pids(port)
@@ -353,7 +385,7 @@ def test_dashboard_in_a_headless_browser(tmp_path):
     """Serve the page with `sanisim dashboard`, drive it in Chromium, stop it with SIGTERM."""
     playwright = pytest.importorskip("playwright.sync_api")
     port = _free_port()
-    server = _start_dashboard(port)
+    server = _start_dashboard(port, tmp_path / "server.log")
     problems: list[str] = []
     try:
         assert _listening(port) == ["127.0.0.1"]  # this machine only, although HOST=0.0.0.0
@@ -374,21 +406,27 @@ def test_dashboard_in_a_headless_browser(tmp_path):
                 page.on("request", lambda r: problems.append(f"outside request {r.url}")
                         if not r.url.startswith(("http://127.0.0.1", "ws://127.0.0.1",
                                                  "data:", "blob:")) else None)
-                page.goto(url, timeout=WAIT_MS)
-                page.get_by_text(app.TITLE).first.wait_for(timeout=WAIT_MS)
-                for chart in ("ladder", "network", "odf", "loans"):
-                    page.locator(f".sanisim-chart-{chart} canvas").first.wait_for(
-                        timeout=WAIT_MS)
-                _check_sliders(page)
-                _check_preset_and_play(page)
-                page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
-                _check_indonesian(page)
+                try:
+                    page.goto(url, timeout=WAIT_MS)
+                    page.get_by_text(app.TITLE).first.wait_for(timeout=WAIT_MS)
+                    for chart in ("ladder", "network", "odf", "loans"):
+                        page.locator(f".sanisim-chart-{chart} canvas").first.wait_for(
+                            timeout=WAIT_MS)
+                    _check_sliders(page)
+                    _check_preset_and_play(page)
+                    page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+                    _check_indonesian(page)
+                except Exception as exc:  # say what the page and the server showed
+                    text = page.locator("body").inner_text(timeout=5_000)[:1500]
+                    raise AssertionError(
+                        f"{exc}\n--- the page's text ---\n{text}\n--- problems ---\n"
+                        f"{problems}\n--- the server's output ---\n{_output(server)}") from exc
             finally:
                 browser.close()
         assert not problems, problems
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=10) == 0
-        assert "stopped" in server.stdout.read()
+        assert "stopped" in _output(server)
         assert _gone(port), f"a server still holds port {port}: {_server_pids(port)}"
         with socket.socket() as sock:  # a new server can bind the port (as uvicorn does)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
