@@ -88,8 +88,10 @@ def update_use(model: SanitationModel) -> None:
 
     # the bound with a hair of room for rounding (any bound at least the largest rate is exact)
     stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n)
-    idle = np.flatnonzero(~hh.in_use)
-    idle = idle[hh.rung[idle] >= _UNIMPROVED]
+    # non-users with a facility: one mask in a kept array (bool in_use < has a facility), few
+    # rows set, instead of the rows of every non-user (households at open defecation too)
+    idle = np.greater_equal(hh.rung, _UNIMPROVED, out=model._scratch("idle", bool))
+    idle = np.flatnonzero(np.less(hh.in_use, idle, out=idle))
     resuming = idle[row_uniforms(key, idle) < resume / use_multiplier(model, idle)]
     hh.in_use[stopping] = False
     hh.in_use[resuming] = True

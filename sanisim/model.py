@@ -618,9 +618,12 @@ class SanitationModel(mesa.Model):
         emptying = emptying[(hh.rung[emptying] >= _BASIC) & (hh.savings[emptying] >= fee)
                             & ~hh.connected[emptying] & ~hh.pit_toilet[emptying]]
         self.empty_tanks(emptying, funder="households")
-        lapsed = np.flatnonzero(hh.rung == _SAFELY_MANAGED)
-        lapsed = lapsed[~hh.connected[lapsed] & (
-            self.month - hh.last_emptied[lapsed] > p["desludging.interval_months"])]
+        # safely managed and emptied longer ago than the interval: one mask, few rows set
+        # (month - last > interval, as last < month - interval), not every safely managed row
+        lapsed = np.equal(hh.rung, _SAFELY_MANAGED, out=self._scratch("lapsed", bool))
+        lapsed &= hh.last_emptied < self.month - p["desludging.interval_months"]
+        lapsed = np.flatnonzero(lapsed)
+        lapsed = lapsed[~hh.connected[lapsed]]
         hh.rung[lapsed] = Rung.BASIC
 
     def empty_tanks(self, rows: np.ndarray, funder: str, fee: float | None = None,

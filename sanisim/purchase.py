@@ -154,7 +154,10 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     # k-th seeker of an RT takes the k-th free place of that RT
     slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1, dtype=slot_rt.dtype))
     sorted_rt = want_rt[want_order]
-    first = np.searchsorted(sorted_rt, sorted_rt)  # start of each seeker's RT group
+    # start of each seeker's RT group (what searchsorted of the sorted RTs in themselves gives,
+    # in one pass instead of a search per seeker)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_rt[1:] != sorted_rt[:-1])))
+    first = np.repeat(starts, np.diff(np.append(starts, sorted_rt.size)))
     rank = np.arange(rows.size) - first
     available = slot_start[sorted_rt + 1] - slot_start[sorted_rt]
     ok = rank < available
