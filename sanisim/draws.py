@@ -46,6 +46,8 @@ against the Bernoulli process.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 _EMPTY = np.zeros(0, np.intp)
@@ -107,8 +109,10 @@ def dyadic(bound: float) -> float:
         return 0.0
     if bound >= 1:
         return 1.0
-    mantissa, exponent = np.frexp(bound)  # bound = mantissa * 2**exponent, 0.5 <= m < 1
-    return float(np.ldexp(1.0, int(exponent) - (mantissa == 0.5)))
+    # bound = mantissa * 2**exponent, 0.5 <= m < 1 (math's, not numpy's: a Python float in,
+    # no array machinery, about 0.3 against 5 µs a call)
+    mantissa, exponent = math.frexp(bound)
+    return math.ldexp(1.0, exponent - (mantissa == 0.5))
 
 
 def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = None,
