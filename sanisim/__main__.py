@@ -30,7 +30,29 @@ def _interrupted() -> int:
     return INTERRUPTED
 
 
+def _release_semaphores() -> None:
+    """Unlink the named semaphores this process made (a process pool's queues) before it ends
+    without Python's exit: what the exit's finalizers would have done. A pool whose manager
+    thread is stuck keeps its queues alive, and ending with ``os._exit`` then leaves their
+    semaphores registered: the resource tracker, the last process standing, printed
+    "There appear to be 5 leaked semaphore objects to clean up at shutdown" after the
+    one line of an interrupted batch. Only the semaphores' own finalizers are run (not a
+    queue's, which may wait on a thread): each unlinks its name and tells the tracker."""
+    util = sys.modules.get("multiprocessing.util")
+    synchronize = sys.modules.get("multiprocessing.synchronize")
+    if util is None or synchronize is None:
+        return  # no pool was made: nothing to release
+    try:
+        finalizers = list((util._finalizer_registry or {}).values())
+        for finalizer in finalizers:
+            if getattr(finalizer, "_callback", None) is synchronize.SemLock._cleanup:
+                finalizer()
+    except Exception:  # noqa: BLE001 - ending anyway; the tracker unlinks what is left
+        pass
+
+
 def _exit_now(signum, frame) -> None:  # pragma: no cover - runs while Python shuts down
+    _release_semaphores()
     os._exit(INTERRUPTED)
 
 
@@ -46,6 +68,7 @@ def _end_if_stuck(code: int, grace: float) -> None:  # pragma: no cover - a daem
     """End the process with ``code`` if it is still shutting down after ``grace`` seconds."""
     time.sleep(grace)
     _flush()
+    _release_semaphores()
     os._exit(code)
 
 

@@ -260,6 +260,46 @@ def test_a_shutdown_that_hangs_after_the_command_ends_in_bounded_time():
     assert time.monotonic() - started < 15
 
 
+#: A batch's end after Ctrl-C when the pool's manager thread is stuck: the pool's queues stay
+#: alive (the stuck thread holds them) and Python's exit waits; the shutdown bound ends it.
+STUCK_POOL = """
+import sys, threading
+from sanisim.__main__ import _end_if_stuck
+from sanisim.runs.executors import open_executor
+
+if __name__ == "__main__":
+    with open_executor("processes", 2) as handle:
+        assert handle.executor.submit(abs, -5).result() == 5
+        queues = handle.executor._call_queue, handle.executor._result_queue
+        names = [lock._semlock.name for lock in (queues[0]._rlock, queues[0]._wlock,
+                 queues[0]._sem, queues[1]._rlock, queues[1]._wlock)]
+        handle.stop_now()
+    print(" ".join(names), flush=True)
+    threading.Thread(target=threading.Event().wait).start()  # the exit waits for it
+    threading.Thread(target=_end_if_stuck, args=(130, 0.5), daemon=True).start()
+    sys.exit(130)
+"""
+
+
+def test_a_bounded_end_releases_the_pools_semaphores(tmp_path):
+    """When the shutdown bound ends the process (os._exit, no finalizers), the semaphores of a
+    pool's queues still alive are unlinked first: no "leaked semaphore objects" warning from
+    the resource tracker after the batch's one line (seen after a Ctrl-C on a loaded machine),
+    and nothing left in /dev/shm."""
+    script = tmp_path / "stuck_pool.py"
+    script.write_text(STUCK_POOL)
+    # the pipes close when the last process holding them ends: the resource tracker
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(
+                              Path(__file__).resolve().parents[1])})
+    assert done.returncode == 130, done.stderr
+    assert "leaked" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+    names = done.stdout.split()
+    assert len(names) == 5 and all(name.startswith("/") for name in names), done.stdout
+    if Path("/dev/shm").is_dir():
+        assert not [n for n in names if Path("/dev/shm", "sem." + n[1:]).exists()]
+
+
 def test_an_import_cut_by_ctrl_c_is_an_interruption(monkeypatch, capsys):
     """Ctrl-C while an extension module initialises surfaces as ImportError ("initialization
     failed") raised from the KeyboardInterrupt (caught at a random moment of a batch's start:
