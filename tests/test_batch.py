@@ -88,6 +88,50 @@ def test_dask_local_cluster_matches_serial(tmp_path, serial_smoke):
     assert_same_results(serial_smoke, out)
 
 
+def test_several_runs_a_task_match_serial_and_fail_one_by_one(tmp_path, serial_smoke,
+                                                                 monkeypatch):
+    """An executor that takes several runs a task (Dask: ``DASK_RUNS_PER_TASK``): the same
+    results as one run a task, each outcome landed and each failure recorded on its own run;
+    the tasks shrink towards the batch's end so that its last runs spread over the slots."""
+    import sanisim.runs.run
+    from sanisim.runs.batch import _task_size
+    from sanisim.runs.executors import ExecutorHandle
+
+    assert [_task_size(4, left, 2) for left in (210, 16, 12, 8, 7, 4, 3, 1)] == \
+        [4, 4, 3, 2, 1, 1, 1, 1]
+    assert _task_size(1, 210, 2) == 1
+
+    submitted: list[int] = []
+
+    class Counting(SerialExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(len(args[0]) if isinstance(args[0], list) else 1)
+            return super().submit(fn, *args, **kwargs)
+
+    handle = ExecutorHandle(Counting(), "serial, 4 runs a task", 1, runs_per_task=4)
+    out = tmp_path / "smoke"
+    report = run_batch(SMOKE, out, executor=handle, progress="none")
+    assert report.ok and report.done == 8
+    assert submitted == [4, 2, 1, 1]  # 8 runs on one slot: 8 // 2 = 4, then 4 // 2, ...
+    assert_same_results(serial_smoke, out)
+
+    experiment = exp.load(SMOKE)
+    doomed = experiment.runs[1]  # inside the first task of four runs
+    real_run = sanisim.runs.run.run
+
+    def flaky(scenario, *, seed, months, households, bundle):
+        if seed == doomed.seed and scenario["behaviour.q_imitation"] == dict(
+                doomed.params)["behaviour.q_imitation"]:
+            raise FloatingPointError("overflow")
+        return real_run(scenario, seed=seed, months=months, households=households,
+                        bundle=bundle)
+
+    monkeypatch.setattr(sanisim.runs.run, "run", flaky)
+    report = run_batch(experiment, tmp_path / "flaky", executor=handle, progress="none")
+    assert (report.done, report.failed) == (7, 1)
+    assert report.failures == [(doomed.run_key, "FloatingPointError: overflow")]
+
+
 def test_dask_scheduler_address(tmp_path, serial_smoke):
     """--scheduler: the batch runs on an already running cluster, found by its address."""
     distributed = pytest.importorskip("distributed")

@@ -10,6 +10,7 @@ no shared file system.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import signal
@@ -122,6 +123,18 @@ def execute(spec: RunSpec) -> RunOutcome:
     return RunOutcome(spec.run_key, DONE, monthly=monthly, summary=summary, started=started,
                       finished=now(), elapsed_seconds=time.perf_counter() - clock,
                       worker=worker)
+
+
+def execute_all(specs: list[RunSpec]) -> list[RunOutcome]:
+    """Do several runs in turn (one task of an executor that sends several, see
+    :func:`_drive`); each outcome as :func:`execute` gives it."""
+    return [execute(spec) for spec in specs]
+
+
+def _task_size(per_task: int, left: int, slots: int) -> int:
+    """Runs in the next task: up to ``per_task``, fewer as the batch's end nears, so that the
+    last runs still spread over every slot (about two tasks per slot of what is left)."""
+    return max(1, min(per_task, left // (2 * slots)))
 
 
 # --------------------------------------------------------------------------- the driver
@@ -326,7 +339,8 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
     log.info("%s: %d runs to do on %s", report.experiment, len(todo), handle.label)
     window = 2 * handle.slots + 2
     queue = iter(todo)
-    pending: dict[Future, RunSpec] = {}
+    left = len(todo)  # runs not yet submitted
+    pending: dict[Future, list[RunSpec]] = {}
     bar = _Progress(progress, report.total, report.skipped, report.experiment)
 
     def land(outcome: RunOutcome) -> None:
@@ -348,27 +362,33 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
     try:
         while not stop.is_set():
             while not report.broken and len(pending) < window and not stop.is_set():
-                spec = next(queue, None)
-                if spec is None:
+                specs = list(itertools.islice(
+                    queue, _task_size(handle.runs_per_task, left, handle.slots)))
+                if not specs:
                     break
-                pending[handle.executor.submit(execute, spec)] = spec
+                left -= len(specs)
+                pending[handle.executor.submit(execute, specs[0]) if len(specs) == 1
+                        else handle.executor.submit(execute_all, specs)] = specs
             if not pending:
                 break
             completed, _ = wait(pending, timeout=STOP_POLL_SECONDS,
                                 return_when=FIRST_COMPLETED)
             for future in completed:  # landed even when a stop was asked meanwhile
-                spec = pending.pop(future)
+                specs = pending.pop(future)
                 try:
-                    outcome = future.result()
+                    result = future.result()
+                    outcomes = result if isinstance(result, list) else [result]
                 except BrokenExecutor as err:
                     report.broken = True
-                    outcome = RunOutcome(spec.run_key, FAILED, finished=now(), error=(
+                    outcomes = [RunOutcome(spec.run_key, FAILED, finished=now(), error=(
                         f"worker process died while running it ({_one_line(err)})"))
+                        for spec in specs]
                 except Exception as err:  # noqa: BLE001 - e.g. a Dask worker lost
-                    outcome = RunOutcome(spec.run_key, FAILED, error=_one_line(err),
-                                         finished=now())
-                land(outcome)
-        if stop.is_set() and (pending or next(queue, None) is not None):
+                    outcomes = [RunOutcome(spec.run_key, FAILED, error=_one_line(err),
+                                           finished=now()) for spec in specs]
+                for outcome in outcomes:
+                    land(outcome)
+        if stop.is_set() and (pending or left):
             report.interrupted = True
     except KeyboardInterrupt:  # a second Ctrl-C, or signals not deferred (not main thread)
         report.interrupted = True
@@ -379,7 +399,8 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
         bar.close()
     if report.interrupted:
         abandon()
-        log.info("%s: interrupted; %d runs were in flight", report.experiment, len(pending))
+        log.info("%s: interrupted; %d runs were in flight", report.experiment,
+                 sum(map(len, pending.values())))
 
 
 def _write_summary_csv(root: Path) -> None:

@@ -59,6 +59,8 @@ class ExecutorHandle:
     label: str
     slots: int
     stop_now: Callable[[], None] = field(default=lambda: None)
+    #: Most runs sent as one task (the driver sends fewer as the batch's end nears).
+    runs_per_task: int = 1
 
 
 class SerialExecutor(Executor):
@@ -209,6 +211,11 @@ def open_executor(backend: str = "processes", workers: int | None = None,
     raise InputError("--backend", None, f"got {backend!r}; allowed: {', '.join(BACKENDS)}")
 
 
+#: Runs per Dask task: a task's way through the scheduler costs the driver about 5 ms of CPU
+#: (on the machine its workers compute on, for a local cluster), a tenth of a 10,000-household
+#: run of five years; several runs a task share it (docs/performance.md).
+DASK_RUNS_PER_TASK = 4
+
 #: What a local Dask cluster's worker processes start from, for the process pool's reasons.
 DASK_LOCAL_CONFIG = {
     # forked from the pool's fork server (sanisim and distributed already imported) instead
@@ -218,6 +225,10 @@ DASK_LOCAL_CONFIG = {
     # threshold to 64 KiB, so numpy's work arrays go back to the system and fault in again
     # every month, and sets thread counts of BLAS libraries the model does not use
     "distributed.nanny.pre-spawn-environ": {},
+    # no statistical profiler in the workers: it samples the running task's stack every
+    # 10 ms (a few per cent of a run on two cores) for the dashboard's profile page, which a
+    # batch does not need
+    "distributed.worker.profile.enabled": False,
 }
 
 
@@ -284,7 +295,8 @@ def _dask_executor(workers: int | None, scheduler: str | None,
         executor.shutdown(wait=False)
 
     try:
-        yield ExecutorHandle(executor, f"{label} ({threads} threads)", slots, stop_now)
+        yield ExecutorHandle(executor, f"{label} ({threads} threads)", slots, stop_now,
+                             runs_per_task=DASK_RUNS_PER_TASK)
     finally:
         executor.shutdown(wait=False)
         client.close()
