@@ -212,7 +212,7 @@ def open_executor(backend: str = "processes", workers: int | None = None,
 
 
 #: Runs per Dask task: a task's way through the scheduler costs the driver about 5 ms of CPU
-#: (on the machine its workers compute on, for a local cluster), a tenth of a 10,000-household
+#: (on the machine its workers compute on, for a local cluster), a twentieth of a 10,000-household
 #: run of five years; several runs a task share it (docs/performance.md).
 DASK_RUNS_PER_TASK = 4
 
