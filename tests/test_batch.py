@@ -88,12 +88,28 @@ def test_dask_local_cluster_matches_serial(tmp_path, serial_smoke):
     assert_same_results(serial_smoke, out)
 
 
+def _fail_run(monkeypatch, doomed, message: str) -> None:
+    """Make the run ``doomed`` (its seed and imitation rate) raise FloatingPointError(message)
+    inside ``sanisim.runs.run.run``; every other run runs as before."""
+    import sanisim.runs.run
+
+    real_run = sanisim.runs.run.run
+
+    def flaky(scenario, *, seed, months, households, bundle):
+        if seed == doomed.seed and scenario["behaviour.q_imitation"] == dict(
+                doomed.params)["behaviour.q_imitation"]:
+            raise FloatingPointError(message)
+        return real_run(scenario, seed=seed, months=months, households=households,
+                        bundle=bundle)
+
+    monkeypatch.setattr(sanisim.runs.run, "run", flaky)
+
+
 def test_several_runs_a_task_match_serial_and_fail_one_by_one(tmp_path, serial_smoke,
                                                                  monkeypatch):
     """An executor that takes several runs a task (Dask: ``DASK_RUNS_PER_TASK``): the same
     results as one run a task, each outcome landed and each failure recorded on its own run;
     the tasks shrink towards the batch's end so that its last runs spread over the slots."""
-    import sanisim.runs.run
     from sanisim.runs.batch import _task_size
     from sanisim.runs.executors import ExecutorHandle
 
@@ -117,16 +133,7 @@ def test_several_runs_a_task_match_serial_and_fail_one_by_one(tmp_path, serial_s
 
     experiment = exp.load(SMOKE)
     doomed = experiment.runs[1]  # inside the first task of four runs
-    real_run = sanisim.runs.run.run
-
-    def flaky(scenario, *, seed, months, households, bundle):
-        if seed == doomed.seed and scenario["behaviour.q_imitation"] == dict(
-                doomed.params)["behaviour.q_imitation"]:
-            raise FloatingPointError("overflow")
-        return real_run(scenario, seed=seed, months=months, households=households,
-                        bundle=bundle)
-
-    monkeypatch.setattr(sanisim.runs.run, "run", flaky)
+    _fail_run(monkeypatch, doomed, "overflow")
     report = run_batch(experiment, tmp_path / "flaky", executor=handle, progress="none")
     assert (report.done, report.failed) == (7, 1)
     assert report.failures == [(doomed.run_key, "FloatingPointError: overflow")]
@@ -203,20 +210,10 @@ def test_failing_runs_are_recorded_and_the_rest_finish(tmp_path):
 
 def test_a_raising_run_does_not_stop_the_batch(tmp_path, monkeypatch):
     """Any exception inside a run (here injected into sanisim.runs.run.run) is recorded."""
-    import sanisim.runs.run
 
     experiment = exp.load(SMOKE)
     doomed = experiment.runs[3]
-    real_run = sanisim.runs.run.run
-
-    def flaky(scenario, *, seed, months, households, bundle):
-        if seed == doomed.seed and scenario["behaviour.q_imitation"] == dict(
-                doomed.params)["behaviour.q_imitation"]:
-            raise FloatingPointError("overflow in month 7\nsecond line")
-        return real_run(scenario, seed=seed, months=months, households=households,
-                        bundle=bundle)
-
-    monkeypatch.setattr(sanisim.runs.run, "run", flaky)
+    _fail_run(monkeypatch, doomed, "overflow in month 7\nsecond line")
     report = run_batch(experiment, tmp_path / "out", executor=SerialExecutor(),
                        progress="none")
     assert (report.done, report.failed) == (7, 1)
