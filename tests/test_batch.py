@@ -121,7 +121,7 @@ def test_several_runs_a_task_match_serial_and_fail_one_by_one(tmp_path, serial_s
 
     class Counting(SerialExecutor):
         def submit(self, fn, /, *args, **kwargs):
-            submitted.append(len(args[0]) if isinstance(args[0], list) else 1)
+            submitted.append(len(args[0]))
             return super().submit(fn, *args, **kwargs)
 
     handle = ExecutorHandle(Counting(), "serial, 4 runs a task", 1, runs_per_task=4)

@@ -126,8 +126,8 @@ def execute(spec: RunSpec) -> RunOutcome:
 
 
 def execute_all(specs: list[RunSpec]) -> list[RunOutcome]:
-    """Do several runs in turn (one task of an executor that sends several, see
-    :func:`_drive`); each outcome as :func:`execute` gives it."""
+    """Do the runs of one task in turn (one run, or several on an executor that takes several,
+    see :func:`_drive`); each outcome as :func:`execute` gives it."""
     return [execute(spec) for spec in specs]
 
 
@@ -367,8 +367,7 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
                 if not specs:
                     break
                 left -= len(specs)
-                pending[handle.executor.submit(execute, specs[0]) if len(specs) == 1
-                        else handle.executor.submit(execute_all, specs)] = specs
+                pending[handle.executor.submit(execute_all, specs)] = specs
             if not pending:
                 break
             completed, _ = wait(pending, timeout=STOP_POLL_SECONDS,
@@ -376,8 +375,7 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
             for future in completed:  # landed even when a stop was asked meanwhile
                 specs = pending.pop(future)
                 try:
-                    result = future.result()
-                    outcomes = result if isinstance(result, list) else [result]
+                    outcomes = future.result()
                 except BrokenExecutor as err:
                     report.broken = True
                     outcomes = [RunOutcome(spec.run_key, FAILED, finished=now(), error=(
