@@ -421,7 +421,9 @@ class CreditCooperative(mesa.Agent):
         model = self.model
         hh = model.households
         key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
-        applicants = np.flatnonzero(hh.applying)  # few rows: then this cooperative's
+        applicants = model.waiting_applications  # listed once for every cooperative
+        if applicants is None:  # stepped outside the model's phase
+            applicants = np.flatnonzero(hh.applying)  # few rows: then this cooperative's
         applicants = applicants[model.coop_of_row[applicants] == self.index]
         if applicants.size == 0 or self.capacity == 0:
             return

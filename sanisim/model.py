@@ -144,6 +144,8 @@ class SanitationModel(mesa.Model):
         self.government = Government(self) if p["mechanisms.government"] else None
 
         self.ledger: defaultdict[tuple[str, str], float] = defaultdict(float)
+        #: The rows applying for a loan as the cooperatives phase starts (only during it).
+        self.waiting_applications: np.ndarray | None = None
         self.totals: defaultdict[tuple[str, str], float] = defaultdict(float)
         #: Households whose income was hit by a shock this month (a mask; the rows are
         #: ``_shocked_rows``, so the next month clears only those).
@@ -350,7 +352,9 @@ class SanitationModel(mesa.Model):
         their payment.
         """
         hh = self.households
-        paid = np.broadcast_to(np.asarray(paid_by_household, float), rows.shape)
+        paid = np.asarray(paid_by_household, float)
+        if paid.ndim == 0:  # one amount for every row (np.full: cheaper than broadcast_to)
+            paid = np.full(rows.shape, paid)
         if self.params["behaviour.money_constraint"]:
             hh.savings[rows] -= paid
         hh.build_left[rows] = self.params["construction.months"]
@@ -491,8 +495,8 @@ class SanitationModel(mesa.Model):
             can_borrow[mine] = cooperative.eligible(rows[mine], need)
         hh.applying[rows[can_borrow]] = True
         rows = rows[~can_borrow]
-        if unwilling.size:
-            rows = np.union1d(rows, unwilling)
+        if unwilling.size:  # disjoint sorted sets (willing or not): their sorted union
+            rows = np.sort(np.concatenate((rows, unwilling)))
 
         # no toilet within reach: share a neighbour's toilet, or dig a pit
         at_od = rows[hh.rung[rows] == _OD]
@@ -506,11 +510,13 @@ class SanitationModel(mesa.Model):
         if p["mechanisms.sharing"]:  # share by preference, or when a pit is out of reach
             preference = p["sharing.preference"] * (1.0 - p["community.own_latrine"] * planned)
             prefer = self.streams["sharing:choice"].random(at_od.size) < preference
-            seekers = at_od[(hh.savings[at_od] >= p["sharing.fee"]) & (prefer | ~can_dig)]
-            host = purchase.find_hosts(self, seekers)
-            sharers = seekers[host >= 0]
-            hh.host[sharers] = host[host >= 0]
-            share = np.isin(at_od, sharers, assume_unique=True)
+            seeking = np.flatnonzero((hh.savings[at_od] >= p["sharing.fee"])
+                                     & (prefer | ~can_dig))
+            host = purchase.find_hosts(self, at_od[seeking])
+            found = host >= 0
+            hh.host[at_od[seeking[found]]] = host[found]
+            share = np.zeros(at_od.size, bool)
+            share[seeking[found]] = True
         else:
             share = self.neighbour_adopted[at_od] > 0
         hh.rung[at_od[share]] = Rung.LIMITED
@@ -538,9 +544,13 @@ class SanitationModel(mesa.Model):
         """Rows that buy the cheaper improved toilet (a pour-flush pit toilet) now, when
         ``mechanisms.technology`` is on and it is within their willingness to pay and savings;
         returns the other rows. Failed toilets waiting for repair are not offered it."""
+        return rows[~self.bought_pit_toilet(rows)]
+
+    def bought_pit_toilet(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`buy_pit_toilet` as a mask over ``rows``: true where the row bought."""
         p, hh = self.params, self.households
         if not p["mechanisms.technology"] or rows.size == 0:
-            return rows
+            return np.zeros(rows.size, bool)
         price = self.price_of_pit_toilet(rows)
         able = ~hh.repair_due[rows]
         if p["mechanisms.willingness_to_pay"]:
@@ -549,7 +559,7 @@ class SanitationModel(mesa.Model):
             able &= hh.savings[rows] >= price
         self.start_building(rows[able], Rung.BASIC, paid_by_household=price[able],
                             pit_toilet=True)
-        return rows[~able]
+        return able
 
     def _sharers_dig(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Of sharing ``rows`` whose improved toilet is out of reach, those that dig their own
@@ -585,8 +595,14 @@ class SanitationModel(mesa.Model):
 
     def _cooperatives(self) -> None:
         # each cooperative draws for its own borrowers and applicants (streams "credit" and
-        # "credit_queue"), in the cooperatives' fixed order
-        self.cooperatives.do("step")
+        # "credit_queue"), in the cooperatives' fixed order. The waiting applications are
+        # listed once for all of them: a cooperative approves or turns down only its own
+        # applicants, so the list stays what each would find by itself.
+        self.waiting_applications = np.flatnonzero(self.households.applying)
+        try:
+            self.cooperatives.do("step")
+        finally:
+            self.waiting_applications = None
 
     def _construction(self) -> None:
         hh = self.households

@@ -110,8 +110,7 @@ def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
     model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash])
     decided = cash.copy()
     if any_technology:  # the cheaper toilet the offer also pays for, when within reach
-        rest = rows[~cash]
-        decided[~cash] = ~np.isin(rest, model.buy_pit_toilet(rest), assume_unique=True)
+        decided[~cash] = model.bought_pit_toilet(rows[~cash])
     if not loan:
         return rows[decided]
     borrowers = rows[keep & ~decided]
@@ -129,6 +128,17 @@ def guests_per_host(hh) -> np.ndarray:
     return np.bincount(hosted, minlength=hh.n)
 
 
+def _guests_among(hosts: np.ndarray, hosted: np.ndarray) -> np.ndarray:
+    """Guests of each of ``hosts`` (sorted rows), counted from ``hosted`` (the host row of
+    each guest, any of them outside ``hosts`` ignored). :func:`find_hosts` passes the hosts
+    of the guests of the seekers' RTs: a household shares a toilet in its own RT only (this
+    module finds hosts there), so those are all the guests its candidate hosts have, and
+    ``guests_per_host`` over every household is not needed."""
+    at = np.minimum(np.searchsorted(hosts, hosted), max(hosts.size - 1, 0))
+    mine = hosts[at] == hosted if hosts.size else np.zeros(hosted.size, bool)
+    return np.bincount(at[mine], minlength=hosts.size)
+
+
 def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     """Match ``rows`` to hosts with room in their own RT; the host per row (-1: none)."""
     p, hh = model.params, model.households
@@ -138,9 +148,10 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     n_rt = model.n_rt
     wanted = np.zeros(n_rt, bool)
     wanted[hh.rt[rows]] = True  # only the seekers' RTs matter: few rows to sort
-    near = model.rows_of_rts(wanted)
-    near = near[(hh.rung[near] >= _BASIC) & hh.in_use[near] & (hh.host[near] < 0)]
-    room = p["sharing.max_guests"] - guests_per_host(hh)[near]
+    block = model.rows_of_rts(wanted)  # sorted
+    host_of = hh.host[block]
+    near = block[(hh.rung[block] >= _BASIC) & hh.in_use[block] & (host_of < 0)]
+    room = p["sharing.max_guests"] - _guests_among(near, host_of[host_of >= 0])
     able, room = near[room > 0], room[room > 0]
     rng = model.streams["sharing"]
     if able.size == 0:

@@ -251,8 +251,21 @@ def test_sharing_has_a_limit_a_fee_and_sharers_still_build(low, default):
             hosts = np.flatnonzero(guests)
             assert (hh.rung[hosts] >= Rung.BASIC).all()
             assert (hh.rung[hh.host >= 0] == Rung.LIMITED).all()
+            guest = np.flatnonzero(hh.host >= 0)  # in its host's RT (find_hosts counts on it)
+            assert (hh.rt[hh.host[guest]] == hh.rt[guest]).all()
             built_from_sharing += int((sharing & (hh.rung >= Rung.BASIC)).sum())
     assert built_from_sharing > 0
+
+
+def test_guests_among_hosts_equal_the_count_over_every_household():
+    from sanisim.purchase import _guests_among
+
+    rng = np.random.default_rng(4)
+    for n in (1, 7, 200):
+        host = np.where(rng.random(n) < 0.4, rng.integers(0, n, n), -1)
+        every = np.bincount(host[host >= 0], minlength=n)
+        for hosts in (np.arange(0), np.sort(rng.choice(n, rng.integers(1, n + 1), replace=False))):
+            assert np.array_equal(_guests_among(hosts, host[host >= 0]), every[hosts])
 
 
 def test_owning_is_not_using(default):

@@ -78,6 +78,7 @@ class FactorGains:
         self.keep = np.float32(decay_factor(half_life_months))
         self.correction = np.float32(self.keep - decay_factor(model_half_life_months))
         self.gain = {name: np.zeros(n, np.float32) for name in factors}
+        self._work = np.empty(n, np.float32)
         self.any = False
         self.bound = 0.0  # no gain exceeds this (gains are at most 1 and only fade)
 
@@ -103,11 +104,12 @@ class FactorGains:
                 gain[:] = 0.0
             self.any = False
             return
+        work = self._work  # correction x gain, written here rather than a new array a factor
         for name in self.factors:
             gain = self.gain[name]
             if self.correction:
                 values = getattr(hh, name)
-                values += self.correction * gain
+                values += np.multiply(self.correction, gain, out=work)
                 if self.correction > 0:  # gains are >= 0: only the upper bound can be crossed
                     np.minimum(values, np.float32(1.0), out=values)
                 else:
@@ -115,7 +117,7 @@ class FactorGains:
             gain *= self.keep
 
     def nbytes(self) -> int:
-        return sum(g.nbytes for g in self.gain.values())
+        return sum(g.nbytes for g in self.gain.values()) + self._work.nbytes
 
 
 def book_visits(model: SanitationModel, strategy: Strategy, visits: int, unit_cost: float,
