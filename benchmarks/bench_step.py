@@ -20,6 +20,9 @@ per household, and optionally
   timed at N households;
 * the one-agent-at-a-time Mesa model of ``mesa_bass.py`` (``--mesa-sizes``, by default
   10,000 households for the same 120 months), on the same network, and its ratio;
+* Starsim's infection module of ``starsim_si.py`` (``--starsim-sizes``, by default 10,000 and
+  100,000 agents for the same 120 months; the ``bench`` extra), on the same network, and its
+  ratio;
 * ``--end-to-end N``: one whole full_package run of N households (default 1,000,000) as one
   process: wall seconds from the process's start (interpreter and imports included) to the
   monthly table, and its peak resident memory;
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib.util
 import json
 import os
 import platform
@@ -343,6 +347,28 @@ def run_mesa(households: int, months: int, seed: int, p: float | None,
     }
 
 
+def run_starsim(households: int, months: int, seed: int, q: float | None) -> dict:
+    sys.path.insert(0, str(HERE))
+    from starsim_si import run
+
+    from sanisim.model import SanitationModel
+
+    baseline = _rss_mib()
+    scenario = _scenario("bass", households, None, q)
+    network = SanitationModel(scenario, seed=seed, households=households,
+                              household_agents=False).network
+    r = run(network.adjacency, months, scenario["behaviour.q_imitation"], STARSIM_INIT_PREV,
+            seed)
+    return {"model": "starsim", "config": "si", "households": households, "months": r["steps"],
+            "seed": seed, "q": scenario["behaviour.q_imitation"], "beta": r["beta"],
+            "compile_s": r["compile_s"], "model_build_s": r["build_s"],
+            "step_s_total": r["step_s_total"],
+            "ns_per_household_month": r["ns_per_agent_step"],
+            "cpu_ns_per_household_month": r["cpu_ns_per_agent_step"],
+            "final_adopted_share": r["infected_share"][-1],
+            "baseline_rss_mib": baseline, "peak_rss_mib": _rss_mib()}
+
+
 def worker(args: argparse.Namespace) -> None:
     if args.tracemalloc:
         import tracemalloc
@@ -357,6 +383,8 @@ def worker(args: argparse.Namespace) -> None:
         result = run_setup("default", args.households, args.seed, args.when)
     elif args.worker == "mesa":
         result = run_mesa(args.households, args.months, args.seed, args.p, args.q)
+    elif args.worker == "starsim":
+        result = run_starsim(args.households, args.months, args.seed, args.q)
     elif args.worker.startswith("phases-"):
         result = run_phases(args.worker.removeprefix("phases-"), args.households, args.months,
                             args.seed, args.p, args.q)
@@ -427,7 +455,16 @@ def _fmt(value, spec: str = ",.1f", missing: str = "–") -> str:
 
 NAMES = {"floor": "bare numpy floor", "bass": "sanisim, Bass-only",
          "default": "sanisim, default scenario", "full": "sanisim, full_package",
-         "mesa": "Mesa, one agent at a time (Bass)"}
+         "mesa": "Mesa, one agent at a time (Bass)",
+         "starsim": "Starsim, one infection module (SI)"}
+#: The models run beside sanisim's configurations: (model, config) of their results.
+OTHERS = (("mesa", "bass"), ("starsim", "si"))
+#: Share of Starsim's agents infected at the start (starsim_si.py).
+STARSIM_INIT_PREV = 0.01
+
+
+def _name(r: dict) -> str:
+    return NAMES[r["model"]] if r["model"] in ("mesa", "starsim") else NAMES[r["config"]]
 
 
 def _find(results: list[dict], model: str, config: str, n: int) -> dict | None:
@@ -462,6 +499,17 @@ def side_by_side(results: list[dict], rounds: list[list[dict]], sizes: list[int]
                 cell += ")"
             cells.append(cell)
         lines.append(f"| {NAMES[config]} | {' | '.join(cells)} |")
+    for model, config in OTHERS:  # the comparison models, where they ran at these sizes
+        found = [_find(results, model, config, n) for n in sizes]
+        if not any(found):
+            continue
+        cells = []
+        for n, r in zip(sizes, found, strict=True):
+            floor = _find(results, "floor", "floor", n)
+            cells.append("–" if r is None else f"{r[key]:,.1f}" + (
+                f" ({r[key] / floor[key]:.2f}x)" if floor and r["months"] == floor["months"]
+                else ""))
+        lines.append(f"| {NAMES[model]} | {' | '.join(cells)} |")
     return "\n".join(lines)
 
 
@@ -478,12 +526,14 @@ def markdown(results: list[dict], info: dict) -> str:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
-        name = NAMES[r["config"] if r["model"] != "mesa" else "mesa"]
+        name = _name(r)
         if r["model"] == "sanisim":
             pn, build, agents = r["population_network_s"], r["model_build_s"], r["agents_s"]
             bytes_hh = _fmt(r["bytes_per_household"], ",.0f")
         elif r["model"] == "mesa":
             pn, build, agents, bytes_hh = None, r["graph_s"] + r["model_build_s"], None, "–"
+        elif r["model"] == "starsim":
+            pn, build, agents, bytes_hh = None, r["model_build_s"], None, "–"
         else:
             pn = build = agents = None
             bytes_hh = "–"
@@ -555,6 +605,12 @@ def ratio_lines(results: list[dict], sizes: list[int], configs: list[str]) -> li
                        f"{small['ns_per_household_month'] / large['ns_per_household_month']:.2f}x"
                        f" ({small['step_s_total'] / small['months'] * 1e3:.2f} ms against "
                        f"{large['step_s_total'] / large['months'] * 1e3:.2f} ms per month)")
+    small, large = (_find(results, "starsim", "si", n) for n in (10_000, 100_000))
+    if small and large:
+        out.append(f"{NAMES['starsim']}: 10,000 / 100,000 agents per agent-month: "
+                   f"{small['ns_per_household_month'] / large['ns_per_household_month']:.2f}x"
+                   f" ({small['step_s_total'] / small['months'] * 1e3:.2f} ms against "
+                   f"{large['step_s_total'] / large['months'] * 1e3:.2f} ms per month)")
     for m in (r for r in results if r["model"] == "mesa"):
         s = _find(results, "sanisim", "bass", m["households"])
         if s is None:
@@ -623,6 +679,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mesa-months", type=int, default=None,
                         help="months per Mesa run (default: --months); the ratio uses "
                              "sanisim's same first months")
+    parser.add_argument("--starsim-sizes", type=int, nargs="*", default=[10_000, 100_000],
+                        help="agent counts for Starsim's infection module (starsim_si.py, the "
+                             "bench extra; none: skip it)")
     parser.add_argument("--no-agents-above", type=int, default=0, metavar="N",
                         help="create the Household view agents before timing for sizes up "
                              "to N (default 0: never, as a batch run does)")
@@ -651,7 +710,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
     # worker mode (internal)
     parser.add_argument("--when", choices=("eager", "lazy"), help=argparse.SUPPRESS)
-    parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "setup",
+    parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "starsim", "setup",
                                              *(f"phases-{c}" for c in BUNDLES),
                                              *(f"e2e-{c}" for c in BUNDLES)),
                         help=argparse.SUPPRESS)
@@ -668,6 +727,10 @@ def main(argv: list[str] | None = None) -> None:
         args.sizes, args.months, args.end_to_end = [10_000, 100_000], 24, []
     if args.mesa_months is None:
         args.mesa_months = args.months
+    if args.starsim_sizes and importlib.util.find_spec("starsim") is None:
+        print("Starsim is not installed (pip install -e '.[bench]'): its runs are left out.",
+              file=sys.stderr)
+        args.starsim_sizes = []
 
     info = machine()
     info["load_average_before"] = os.getloadavg()
@@ -683,6 +746,8 @@ def main(argv: list[str] | None = None) -> None:
                                   agents=config in BUNDLES and n <= args.no_agents_above))
         for n in args.mesa_sizes:
             this.append(spawn("mesa", n, args.mesa_months, args))
+        for n in args.starsim_sizes:
+            this.append(spawn("starsim", n, args.months, args))
         rounds.append(this)
     results = []
     for first in rounds[0]:

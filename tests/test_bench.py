@@ -1,4 +1,5 @@
-"""The benchmark of issue 16: its bare floor model and one tiny run of bench_step.py."""
+"""The benchmark of issue 16: its bare floor model, the Starsim comparison and one tiny run of
+bench_step.py."""
 
 from __future__ import annotations
 
@@ -39,17 +40,44 @@ def test_floor_follows_the_bass_rule():
     assert model.adopted_share() > 0.2  # the network term carried it well past p * 12
 
 
+def test_starsim_comparison_is_the_stated_si_process():
+    """Month by month, Starsim's new infections match 1 - exp(-beta k) for a susceptible
+    agent with k infected neighbours (a per-tie rate), and nobody recovers."""
+    from starsim_si import build, edges
+
+    n, beta = 20_000, 0.2
+    adjacency = _ring(n, 3)
+    sim = build(*edges(adjacency), n, 12, beta, 0.05, seed=3)
+    sim.init()
+    infected = sim.diseases.sir.infected
+    z = []
+    for _ in range(11):
+        before = np.asarray(infected.raw[:n], bool).copy()
+        k = (adjacency @ before.astype(np.float32)).astype(np.float64)[~before]
+        chance = 1 - np.exp(-beta * k)
+        sim.run_one_step()
+        now = np.asarray(infected.raw[:n], bool)
+        assert np.all(now >= before)  # infected for good: SI
+        new = int((now & ~before).sum())
+        z.append((new - chance.sum()) / np.sqrt((chance * (1 - chance)).sum()))
+    assert abs(sum(z) / np.sqrt(len(z))) < 4
+    assert now.mean() > 0.5  # and it spread well past the 5% infected at the start
+
+
 def test_bench_step_runs_side_by_side(tmp_path):
     """A tiny run: the floor beside full_package, the Mesa model, phases, an end-to-end run."""
     from bench_step import main
 
     out = tmp_path / "bench.json"
     main(["--sizes", "1500", "--months", "3", "--configs", "floor", "full",
-          "--mesa-sizes", "1500", "--phases", "1000", "1500",
+          "--mesa-sizes", "1500", "--starsim-sizes", "1500", "--phases", "1000", "1500",
           "--end-to-end", "1500", "--json", str(out)])
     data = json.loads(out.read_text())
     kinds = {(r["model"], r["config"]) for r in data["results"]}
-    assert kinds == {("floor", "floor"), ("sanisim", "full"), ("mesa", "bass")}
+    assert kinds == {("floor", "floor"), ("sanisim", "full"), ("mesa", "bass"),
+                     ("starsim", "si")}
+    starsim = next(r for r in data["results"] if r["model"] == "starsim")
+    assert starsim["months"] == 3 and starsim["final_adopted_share"] > 0
     assert all(r["ns_per_household_month"] > 0 for r in data["results"])
     assert data["end_to_end"][0]["rows"] == 4 and data["end_to_end"][0]["wall_s"] > 0
     full = next(p for p in data["phases"] if p["config"] == "full")
