@@ -598,19 +598,16 @@ def fixed_cost_table(phases: list[dict]) -> str:
 
 def ratio_lines(results: list[dict], sizes: list[int], configs: list[str]) -> list[str]:
     out = []
-    for config in (c for c in configs if c != "floor"):
-        small, large = (_find(results, "sanisim", config, n) for n in (10_000, 100_000))
+    scaled = [(NAMES[config], "households per household-month", "sanisim", config)
+              for config in configs if config != "floor"]
+    scaled.append((NAMES["starsim"], "agents per agent-month", "starsim", "si"))
+    for name, per, model, config in scaled:
+        small, large = (_find(results, model, config, n) for n in (10_000, 100_000))
         if small and large:
-            out.append(f"{NAMES[config]}: 10,000 / 100,000 households per household-month: "
+            out.append(f"{name}: 10,000 / 100,000 {per}: "
                        f"{small['ns_per_household_month'] / large['ns_per_household_month']:.2f}x"
                        f" ({small['step_s_total'] / small['months'] * 1e3:.2f} ms against "
                        f"{large['step_s_total'] / large['months'] * 1e3:.2f} ms per month)")
-    small, large = (_find(results, "starsim", "si", n) for n in (10_000, 100_000))
-    if small and large:
-        out.append(f"{NAMES['starsim']}: 10,000 / 100,000 agents per agent-month: "
-                   f"{small['ns_per_household_month'] / large['ns_per_household_month']:.2f}x"
-                   f" ({small['step_s_total'] / small['months'] * 1e3:.2f} ms against "
-                   f"{large['step_s_total'] / large['months'] * 1e3:.2f} ms per month)")
     for m in (r for r in results if r["model"] == "mesa"):
         s = _find(results, "sanisim", "bass", m["households"])
         if s is None:
