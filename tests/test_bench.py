@@ -83,3 +83,19 @@ def test_bench_step_runs_side_by_side(tmp_path):
     full = next(p for p in data["phases"] if p["config"] == "full")
     assert full["phases"]["sanitarians: strategies"] > 0  # the bundle's hooks are timed
     assert len(data["phases"]) == 2
+
+
+def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    import bench_step
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "starsim" else real(name, *a))
+    out = tmp_path / "bench.json"
+    bench_step.main(["--sizes", "1000", "--months", "2", "--configs", "floor",
+                     "--mesa-sizes", "--starsim-sizes", "1000", "--end-to-end",
+                     "--json", str(out)])
+    assert "Starsim is not installed" in capsys.readouterr().err
+    assert {r["model"] for r in json.loads(out.read_text())["results"]} == {"floor"}
