@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 
 from sanisim.behaviour import VISIT_FACTORS
-from sanisim.draws import month_key, row_uniforms
+from sanisim.draws import lex_order, month_key, row_uniforms
 from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import Rung
 from sanisim.population import Households
@@ -428,7 +428,7 @@ class CreditCooperative(mesa.Agent):
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number
-        order = np.lexsort((keys, ~hh.referred[applicants]))
+        order = lex_order(keys, ~hh.referred[applicants])
         queue = applicants[order][: self.capacity]
         self.processed_this_month = queue.size
         price = model.price_to_basic(queue)

@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sanisim.draws import lex_order
 from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import LIMITED_CODE as _LIMITED
 from sanisim.ladder import Rung
@@ -158,10 +159,10 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
         return hosts
     slots = np.repeat(able, room)  # one entry per free place
     slot_rt = hh.rt[slots]
-    slot_order = np.lexsort((rng.random(slots.size), slot_rt))
+    slot_order = lex_order(rng.random(slots.size), slot_rt)
     slots, slot_rt = slots[slot_order], slot_rt[slot_order]
     want_rt = hh.rt[rows]
-    want_order = np.lexsort((rng.random(rows.size), want_rt))
+    want_order = lex_order(rng.random(rows.size), want_rt)
     # k-th seeker of an RT takes the k-th free place of that RT
     slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1, dtype=slot_rt.dtype))
     sorted_rt = want_rt[want_order]

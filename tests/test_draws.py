@@ -296,3 +296,22 @@ def test_month_key_is_the_full_range_uint64_draw():
             assert key.dtype == np.uint64
             assert key == b.integers(0, 2**64, dtype=np.uint64, endpoint=False)
         assert a.random() == b.random()
+
+
+def test_stable_order_and_lex_order_are_numpys_stable_sorts():
+    """The same permutation as ``argsort(kind="stable")`` and ``lexsort``, whether the values
+    are distinct, tied or NaN, small or past the size where the quick sort is tried."""
+    from sanisim.draws import SORT_CHECKED_FROM, lex_order, stable_order
+
+    rng = np.random.default_rng(11)
+    for n in (0, 1, 5, SORT_CHECKED_FROM - 1, SORT_CHECKED_FROM, 5000):
+        distinct = rng.random(n)
+        tied = rng.integers(0, 7, n).astype(float)  # many equal values
+        with_nan = distinct.copy()
+        with_nan[rng.random(n) < 0.1] = np.nan
+        zeros = np.where(rng.random(n) < 0.5, 0.0, -0.0)  # equal, of two signs
+        for values in (distinct, tied, with_nan, zeros, rng.integers(0, 3, n)):
+            assert np.array_equal(stable_order(values), values.argsort(kind="stable"))
+            for major in (rng.random(n) < 0.5, rng.integers(0, 4, n).astype(np.int8),
+                          np.sort(rng.integers(0, 50, n)).astype(np.int32)):
+                assert np.array_equal(lex_order(values, major), np.lexsort((values, major)))

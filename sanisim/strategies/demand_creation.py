@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sanisim.draws import bernoulli_rows
+from sanisim.draws import bernoulli_rows, stable_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -196,7 +196,7 @@ class DemandCreation(Programme):
         eligible = np.flatnonzero(eligible)
         if eligible.size == 0:
             return
-        chosen = eligible[np.argsort(priority[eligible], kind="stable")[:sessions]]
+        chosen = eligible[stable_order(priority[eligible])[:sessions]]
         hh = model.households
         members = self.within_reach(self._members(hh, chosen))
         present = members[self.rng.random(members.size) < self.attendance]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from sanisim.draws import stable_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -99,7 +100,7 @@ class ScheduledDesludging(Programme):
             first = np.argpartition(priority, self.capacity - 1)[: self.capacity] if (
                 self.capacity > 0) else np.zeros(0, np.intp)
             rows, part, priority = rows[first], part[first], priority[first]
-        order = np.argsort(priority, kind="stable")
+        order = stable_order(priority)
         rows, part = rows[order], part[order]
         funder_part = self.fee - part
         within = np.cumsum(funder_part) <= self.budget_left

@@ -40,6 +40,7 @@ import numpy as np
 
 from sanisim import purchase
 from sanisim.behaviour import raise_factors
+from sanisim.draws import stable_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -196,7 +197,7 @@ class Microcredit(Programme):
             mine[mine] = coop.eligible(rows[mine], need[mine])
             room = self.affordable(per_offer, self.offers_per_month)
             picked = np.flatnonzero(mine)
-            picked = rows[picked[np.argsort(keys[picked], kind="stable")[:room]]]
+            picked = rows[picked[stable_order(keys[picked])[:room]]]
             if picked.size == 0:
                 continue
             raise_factors(hh, picked, ("ability",), self.offer_effect)

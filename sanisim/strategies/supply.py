@@ -46,6 +46,7 @@ from mesa.agentset import AgentSet
 
 from sanisim import purchase
 from sanisim.behaviour import raise_factors
+from sanisim.draws import lex_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -316,7 +317,7 @@ class Supply(Programme):
             self._forget(model, rows[cancelled])
             rows = rows[~cancelled]
         owner = self.owner[rows]
-        order = np.lexsort((self.key[rows], owner))
+        order = lex_order(self.key[rows], owner)
         rows, owner = rows[order], owner[order]
         bounds = np.searchsorted(owner, np.arange(self.entrepreneurs + 1))
         started = [agent.work(rows[bounds[e]:bounds[e + 1]], self.list_price)
