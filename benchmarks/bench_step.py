@@ -171,24 +171,32 @@ def timed_months(step, months: int):
     return np.array(month_s), cpu_s
 
 
+def _bass_network(households: int, seed: int, p: float | None, q: float | None):
+    """The Bass-only scenario and sanisim's network of this size and seed, built exactly as
+    the model builds them (population, then network, from the run's own streams): what the
+    floor, the Mesa model and Starsim run on."""
+    from sanisim import network as networks
+    from sanisim.population import synthesise
+    from sanisim.streams import Streams
+
+    scenario = _scenario("bass", households, p, q)
+    streams = Streams(seed)
+    hh = synthesise(scenario.params, streams["population"], households)
+    return scenario, networks.build(scenario.params, hh.rt, hh.rw, streams["network"],
+                                    scenario.path)
+
+
 def run_floor(households: int, months: int, seed: int, p: float | None,
               q: float | None) -> dict:
     """The bare numpy + scipy.sparse Bass model (``floor_bass.py``) on sanisim's network of
     this size and seed (the Bass-only configuration's, built exactly as the model does)."""
     from floor_bass import FloorBass
 
-    from sanisim import network as networks
-    from sanisim.population import synthesise
-    from sanisim.streams import Streams
-
     baseline = _rss_mib()
-    scenario = _scenario("floor", households, p, q)
-    streams = Streams(seed)
-    hh = synthesise(scenario.params, streams["population"], households)
-    network = networks.build(scenario.params, hh.rt, hh.rw, streams["network"], scenario.path)
+    scenario, network = _bass_network(households, seed, p, q)
     p_, q_ = scenario["behaviour.p_innovation"], scenario["behaviour.q_imitation"]
     model = FloorBass(network.adjacency, p_, q_, seed)
-    del hh, network
+    del network
     gc.collect()
     month_s, cpu_s = timed_months(model.step, months)
     n = model.n
@@ -313,12 +321,9 @@ def run_mesa(households: int, months: int, seed: int, p: float | None,
     sys.path.insert(0, str(HERE))
     from mesa_bass import MesaBass, graph_from_sanisim
 
-    from sanisim.model import SanitationModel
 
     baseline = _rss_mib()
-    scenario = _scenario("bass", households, p, q)
-    network = SanitationModel(scenario, seed=seed, households=households,
-                              household_agents=False).network
+    scenario, network = _bass_network(households, seed, p, q)
     p_, q_ = scenario["behaviour.p_innovation"], scenario["behaviour.q_imitation"]
     start = time.perf_counter()
     graph = graph_from_sanisim(network)
@@ -351,12 +356,8 @@ def run_starsim(households: int, months: int, seed: int, q: float | None) -> dic
     sys.path.insert(0, str(HERE))
     from starsim_si import run
 
-    from sanisim.model import SanitationModel
-
     baseline = _rss_mib()
-    scenario = _scenario("bass", households, None, q)
-    network = SanitationModel(scenario, seed=seed, households=households,
-                              household_agents=False).network
+    scenario, network = _bass_network(households, seed, None, q)
     r = run(network.adjacency, months, scenario["behaviour.q_imitation"], STARSIM_INIT_PREV,
             seed)
     return {"model": "starsim", "config": "si", "households": households, "months": r["steps"],

@@ -119,13 +119,10 @@ def main() -> None:
     parser.add_argument("--init-prev", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    from sanisim.model import SanitationModel
-    from sanisim.scenario import bass_only_scenario
+    from mesa_bass import sanisim_bass_model  # beside this file, on sys.path as a script
 
-    network = SanitationModel(bass_only_scenario(0.004, args.q, households=args.households,
-                                                 network="community"),
-                              seed=args.seed, households=args.households,
-                              household_agents=False).network
+    # the Bass-only configuration's network (p plays no part in it)
+    network = sanisim_bass_model(args.households, 0.004, args.q, args.seed).network
     r = run(network.adjacency, args.months, args.q, args.init_prev, args.seed)
     print(f"{r['agents']:,} agents x {r['steps']} months on {r['ties']:,} ties: "
           f"{r['ns_per_agent_step']:.1f} ns per agent-month (warm-up {r['compile_s']:.1f} s, "

@@ -10,7 +10,6 @@ no shared file system.
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
 import os
 import signal
@@ -338,8 +337,7 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
     report.executor = handle.label
     log.info("%s: %d runs to do on %s", report.experiment, len(todo), handle.label)
     window = 2 * handle.slots + 2
-    queue = iter(todo)
-    left = len(todo)  # runs not yet submitted
+    sent = 0  # runs submitted: todo[:sent]
     pending: dict[Future, list[RunSpec]] = {}
     bar = _Progress(progress, report.total, report.skipped, report.experiment)
 
@@ -362,11 +360,11 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
     try:
         while not stop.is_set():
             while not report.broken and len(pending) < window and not stop.is_set():
-                specs = list(itertools.islice(
-                    queue, _task_size(handle.runs_per_task, left, handle.slots)))
+                size = _task_size(handle.runs_per_task, len(todo) - sent, handle.slots)
+                specs = todo[sent:sent + size]
                 if not specs:
                     break
-                left -= len(specs)
+                sent += len(specs)
                 pending[handle.executor.submit(execute_all, specs)] = specs
             if not pending:
                 break
@@ -386,7 +384,7 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
                                            finished=now()) for spec in specs]
                 for outcome in outcomes:
                     land(outcome)
-        if stop.is_set() and (pending or left):
+        if stop.is_set() and (pending or sent < len(todo)):
             report.interrupted = True
     except KeyboardInterrupt:  # a second Ctrl-C, or signals not deferred (not main thread)
         report.interrupted = True
