@@ -19,11 +19,11 @@ prints its speed::
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 import scipy.sparse as sp
+from arguments import Parser, count, households, months, number  # benchmarks/, beside this file
 
 
 class FloorBass:
@@ -51,15 +51,16 @@ class FloorBass:
         return float(self.adopted.mean())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=100_000)
-    parser.add_argument("--months", type=int, default=120)
-    parser.add_argument("--degree", type=int, default=8, help="ties per household (random graph)")
-    parser.add_argument("--p", type=float, default=0.004)
-    parser.add_argument("--q", type=float, default=0.03)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=households(), default=100_000)
+    parser.add_argument("--months", type=months(), default=120)
+    parser.add_argument("--degree", type=count(2, 1000), default=8,
+                        help="ties per household (random graph)")
+    parser.add_argument("--p", type=number(0.0, 1.0), default=0.004)
+    parser.add_argument("--q", type=number(0.0, 1.0), default=0.03)
+    parser.add_argument("--seed", type=count(0), default=1)
+    args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     n, k = args.households, args.degree
     rows = np.repeat(np.arange(n), k // 2)

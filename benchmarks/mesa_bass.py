@@ -21,12 +21,12 @@ Run it directly for a small check against sanisim's Bass-only configuration::
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import mesa
 import networkx as nx
 import numpy as np
+from arguments import Parser, count, households, months, number  # benchmarks/, beside this file
 from mesa.discrete_space import FixedAgent, Network
 
 
@@ -169,12 +169,12 @@ def compare(households: int, months: int, seeds: int, p: float, q: float) -> dic
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--households", type=int, default=10_000)
-    parser.add_argument("--months", type=int, default=36)
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--p", type=float, default=0.01)
-    parser.add_argument("--q", type=float, default=0.3)
+    parser = Parser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=households(), default=10_000)
+    parser.add_argument("--months", type=months(), default=36)
+    parser.add_argument("--seeds", type=count(2, 10_000), default=10)
+    parser.add_argument("--p", type=number(0.0, 1.0), default=0.01)
+    parser.add_argument("--q", type=number(0.0, 1.0), default=0.3)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     result = compare(args.households, args.months, args.seeds, args.p, args.q)

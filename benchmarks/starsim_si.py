@@ -31,12 +31,12 @@ It needs the ``bench`` extra (``pip install -e '.[bench]'``).
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
 import numpy as np
 import scipy.sparse as sp
+from arguments import Parser, count, households, months, number  # benchmarks/, beside this file
 
 # Starsim rebuilds matplotlib's font cache on its first import unless told not to (and says so
 # on standard output, which bench_step.py's workers answer on)
@@ -111,14 +111,14 @@ def run(adjacency: sp.csr_matrix, months: int, q: float, init_prev: float,
             "infected_share": share.tolist()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=int, default=100_000)
-    parser.add_argument("--months", type=int, default=120)
-    parser.add_argument("--q", type=float, default=0.03, help="imitation (per month)")
-    parser.add_argument("--init-prev", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+def main(argv: list[str] | None = None) -> None:
+    parser = Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=households(), default=100_000)
+    parser.add_argument("--months", type=months(), default=120)
+    parser.add_argument("--q", type=number(0.0, 1.0), default=0.03, help="imitation (per month)")
+    parser.add_argument("--init-prev", type=number(0.0, 1.0), default=0.01)
+    parser.add_argument("--seed", type=count(0), default=1)
+    args = parser.parse_args(argv)
     from mesa_bass import sanisim_bass_model  # beside this file, on sys.path as a script
 
     # the Bass-only configuration's network (p plays no part in it)

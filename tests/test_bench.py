@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
@@ -99,3 +100,29 @@ def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkey
                      "--json", str(out)])
     assert "Starsim is not installed" in capsys.readouterr().err
     assert {r["model"] for r in json.loads(out.read_text())["results"]} == {"floor"}
+
+
+@pytest.mark.parametrize(("script", "argv", "option"), [
+    ("bench_step", ["--sizes", "1000", "-5"], "--sizes"),
+    ("bench_step", ["--sizes", "ten"], "--sizes"),
+    ("bench_step", ["--months", "0"], "--months"),
+    ("bench_step", ["--repeats", "0"], "--repeats"),
+    ("bench_step", ["--q", "1.5"], "--q"),
+    ("bench_step", ["--end-to-end", "5"], "--end-to-end"),
+    ("bench_step", ["--json", __file__ + "/bench.json"], "--json"),
+    ("starsim_si", ["--init-prev", "nan"], "--init-prev"),
+    ("floor_bass", ["--degree", "1"], "--degree"),
+    ("mesa_bass", ["--seeds", "1"], "--seeds"),
+    ("bench_batch", ["--workers", "0"], "--workers"),
+    ("bench_batch", ["--backends", "--posterior", "100000"], "experiment.posterior"),
+])
+def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, option, capsys):
+    """Refused as the command line is read, before any run: one line naming the option (or
+    the experiment's key) and what is allowed."""
+    module = __import__(script)
+    with pytest.raises(SystemExit) as stop:
+        module.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and option in err and "allowed" in err, err
+    assert "Traceback" not in err
