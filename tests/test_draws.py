@@ -315,3 +315,15 @@ def test_stable_order_and_lex_order_are_numpys_stable_sorts():
             for major in (rng.random(n) < 0.5, rng.integers(0, 4, n).astype(np.int8),
                           np.sort(rng.integers(0, 50, n)).astype(np.int32)):
                 assert np.array_equal(lex_order(values, major), np.lexsort((values, major)))
+
+
+def test_distinct_is_numpys_unique_of_integers():
+    rng = np.random.default_rng(8)
+    for values in (np.zeros(0, np.intp), np.array([5]), np.array([3, 3, 3]),
+                   rng.integers(0, 50, 400), rng.integers(-10**12, 10**12, 3000),
+                   rng.integers(0, 3, 1000).astype(np.int8), rng.random(500) < 0.5):
+        got, want = draws.distinct(values), np.unique(values)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(TypeError, match="integers"):
+        draws.distinct(np.array([0.5, np.nan]))

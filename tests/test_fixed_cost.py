@@ -138,3 +138,23 @@ def test_kept_borrowers_are_the_scan_of_every_household_each_month(bundle):
             borrowing & (hh.loan_missed >= model.params["cooperatives.arrears_after"]))
         issued += model.current["loans_issued"]
     assert issued > 20 and model.current["loans_outstanding"] > 0
+
+
+def test_kept_supply_queue_is_the_scan_of_every_household_each_month():
+    """The entrepreneurs' waiting rows, kept from the orders taken (``Supply.waiting_rows``),
+    equal a scan of ``waiting`` at every month's end, past the programme's end too; a
+    ``waiting`` array replaced from outside is scanned afresh."""
+    from sanisim.strategies.supply import Supply
+
+    model = SanitationModel(load("default"), seed=6, households=4000, bundle="full_package",
+                            household_agents=False)
+    supply = next(s for s in model.strategies if isinstance(s, Supply))
+    queued = 0
+    for _ in range(72):
+        model.step()
+        np.testing.assert_array_equal(supply.waiting_rows(), np.flatnonzero(supply.waiting))
+        queued += supply.waiting.sum()
+    assert queued > 100  # the queues were used
+    supply.waiting = supply.waiting.copy()
+    supply.waiting[:50] = True
+    np.testing.assert_array_equal(supply.waiting_rows(), np.flatnonzero(supply.waiting))

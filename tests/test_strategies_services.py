@@ -138,6 +138,25 @@ def test_impatient_households_drop_out_with_their_money_back():
     assert supply.dropouts_this_month == left.size
 
 
+def test_kept_queue_follows_orders_dropouts_reorders_and_the_handover():
+    """``Supply.waiting_rows`` (the queue kept from the orders taken) equals a scan of
+    ``waiting`` every month while households queue, drop out, order again and are handed
+    over to local masons at the programme's end."""
+    tables = {"supply": {**SUPPLY, "end": 30, "capacity": 1, "max_capacity": 1,
+                         "patience_months": 1, "dropout_rate": 0.5}}
+    model = model_for(scenario_with(tables), "supply", seed=2)
+    supply = strategy(model)
+    left_before = np.zeros(model.households.n, bool)
+    ordered_again = 0
+    for _ in range(36):
+        before = supply.waiting.copy()
+        model.step()
+        np.testing.assert_array_equal(supply.waiting_rows(), np.flatnonzero(supply.waiting))
+        ordered_again += np.count_nonzero(supply.waiting & ~before & left_before)
+        left_before |= before & ~supply.waiting & (model.households.build_left < 0)
+    assert supply.dropouts_total > 20 and ordered_again > 5 and supply.handed_over > 0, (
+        supply.dropouts_total, ordered_again, supply.handed_over)
+
 def test_supply_books_balance():
     """Entrepreneurs' revenue (list prices) = household payments + discounts paid by the funder.
 

@@ -50,6 +50,7 @@ from mesa.agentset import AgentSet
 
 from sanisim import purchase
 from sanisim.behaviour import VISIT_FACTORS
+from sanisim.draws import distinct
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.products import Visit
@@ -396,7 +397,7 @@ class BehaviourChange(Programme):
         self.candidates = self._candidates(model)
         self.keys = self.rng.random(self.candidates.size)  # random order among candidates
         self._round_priority = _UNSET
-        self.pending = np.unique(self.pending[self.follow_up_due[self.pending] != NEVER])
+        self.pending = distinct(self.pending[self.follow_up_due[self.pending] != NEVER])
         self.due = self.pending[self.follow_up_due[self.pending] <= model.month]
         self.visits_this_month = self.follow_ups_this_month = self.wasted_this_month = 0
         for promoters in self.rounds:

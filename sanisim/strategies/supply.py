@@ -46,7 +46,7 @@ from mesa.agentset import AgentSet
 
 from sanisim import purchase
 from sanisim.behaviour import raise_factors
-from sanisim.draws import lex_order
+from sanisim.draws import distinct, lex_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
@@ -235,6 +235,10 @@ class Supply(Programme):
              for e in range(self.entrepreneurs)], random=model.random)
         n = hh.n
         self.waiting = np.zeros(n, bool)  # in one of this strategy's queues
+        #: the waiting rows (:meth:`waiting_rows`): those listed at the last look, ascending,
+        #: and the orders taken since; kept for the ``waiting`` array they belong to
+        self._queue: tuple[np.ndarray, np.ndarray, list[np.ndarray]] = (
+            self.waiting, np.zeros(0, np.intp), [])
         self.key = np.zeros(n)  # order of arrival (first come first served)
         self.ordered = np.zeros(n, np.int32)  # month the order was placed
         self.deposit = np.zeros(n)  # rupiah paid by or for the household, held until start
@@ -288,6 +292,7 @@ class Supply(Programme):
         hh = model.households
         new = rows[taken]
         self.waiting[new] = True
+        self._queue[2].append(new)
         self.key[new] = self._batches + self.rng.random(new.size)
         self._batches += 1
         self.ordered[new] = model.month
@@ -304,6 +309,22 @@ class Supply(Programme):
         self.droppable[new] = (paid[taken] > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
         return taken
 
+    def waiting_rows(self) -> np.ndarray:
+        """``np.flatnonzero(self.waiting)``, from the rows listed at the last look and the
+        orders taken since (only :meth:`order` puts a row in a queue), less those that left:
+        a few thousand rows at most, instead of a scan of every household. A ``waiting``
+        array other than the one the list belongs to is scanned afresh."""
+        kept, listed, added = self._queue
+        if kept is not self.waiting:
+            rows = np.flatnonzero(self.waiting)
+        else:
+            rows = np.concatenate((listed, *added)) if added else listed
+            rows = rows[self.waiting[rows]]
+            if added:  # ascending, and once each (a row that left and ordered again)
+                rows = distinct(rows)
+        self._queue = (self.waiting, rows, [])
+        return rows
+
     def build(self, model: SanitationModel) -> None:
         """Construction phase: start jobs within capacity, let the impatient go, expand."""
         for offered in self._offered:  # quotes not taken up lapse
@@ -311,7 +332,7 @@ class Supply(Programme):
         self._offered.clear()
         self.started_this_month = self.dropouts_this_month = 0
         self.discounts_this_month = 0.0
-        rows = np.flatnonzero(self.waiting)
+        rows = self.waiting_rows()
         cancelled = model.households.build_left[rows] < 0  # e.g. a loan spent on other things
         if cancelled.any():
             self._forget(model, rows[cancelled])
@@ -331,13 +352,13 @@ class Supply(Programme):
         self.started_total += started.size
         self.revenue_total += float(self.list_price[started].sum())
 
-        rows = np.flatnonzero(self.waiting)
+        rows = self.waiting_rows()
         impatient = rows[self.droppable[rows]
                          & (model.month - self.ordered[rows] > self.patience_months)]
         leaving = impatient[self.rng.random(impatient.size) < self.dropout_rate]
         self._drop_out(model, leaving)
 
-        rows = np.flatnonzero(self.waiting)
+        rows = self.waiting_rows()
         queues = np.bincount(self.owner[rows], minlength=self.entrepreneurs)
         for e, agent in enumerate(self.entrepreneur_agents):
             agent.decide(int(queues[e]))
