@@ -242,7 +242,8 @@ class _Team:
         if first_.revisit_months > 0:
             open_ = open_ & (model.month - self.last_visit >= first_.revisit_months)
         where = np.flatnonzero(open_)
-        candidates = self.rows[where]
+        # the catchments' rows in one block: a row is its position plus the block's start
+        candidates = self.rows[where] if self.span is None else where + self.span.start
         cut = np.searchsorted(where, self.bounds)
         # each sanitarian's key, drawn in the order they step, as each would draw its own
         stream = model.streams.monthly("visits", model.month)
