@@ -185,14 +185,14 @@ def lex_order(minor: np.ndarray, major: np.ndarray) -> np.ndarray:
     return first[major[first].argsort(kind="stable")]
 
 
-
 def distinct(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` of integers: the distinct values, ascending. A sort and a
     comparison of neighbours: numpy 2.5's ``unique`` takes about 180 µs for 3,000 integers,
     this about 11."""
-    values = np.sort(values)
+    values = np.asarray(values)
     if values.dtype.kind not in "iub":
         raise TypeError(f"distinct() takes integers, not {values.dtype}")
+    values = np.sort(values)
     if values.size < 2:
         return values
     keep = np.empty(values.size, bool)
