@@ -1,102 +1,75 @@
 """The benchmark scripts' command lines: a mistake is one line and exit code 2, before any run.
 
-Every script takes its parser from :class:`Parser` and its numbers through :func:`count` and
-:func:`number`, so a size of -5 or 0 months is refused as the command line is read (it would
-otherwise fail in a worker process with a traceback, or after an hour of runs).
+The numbers are checked by sanisim's own command-line types (:mod:`sanisim.runs.cli_options`):
+household and month counts by the bounds of their model parameters, as ``sanisim batch``
+checks them; an output file by :func:`sanisim.outputs.output_file`. So a size of -5 or 0
+months is refused as the command line is read, not in a worker process with a traceback or
+after an hour of runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-from collections.abc import Callable
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, NoReturn
 
-#: Households (agents) a run may have: sanisim's own bounds of ``population.households``.
-HOUSEHOLDS = (10, 5_000_000)
-#: Months a run may last.
-MONTHS = (1, 1200)
+from sanisim.errors import InputError
+from sanisim.outputs import output_file
+from sanisim.runs.cli_options import at_least, parameter, seed
+
+__all__ = ["Parser", "at_least", "household_count", "month_count", "p_innovation",
+           "q_imitation", "seed", "share"]
+
+#: Households (agents) of a run: the bounds of ``population.households``.
+household_count = parameter("population.households")
+#: Months of a run: the bounds of ``run.months``.
+month_count = parameter("run.months")
+#: The Bass coefficients, by their parameters' bounds.
+p_innovation = parameter("behaviour.p_innovation")
+q_imitation = parameter("behaviour.q_imitation")
+
+
+def share(text: str) -> float:
+    """An argparse type: a share, a finite number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text[:40]!r}; allowed: a number in "
+                                         "[0, 1]") from None
+    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+        raise argparse.ArgumentTypeError(f"got {text}; allowed: a number in [0, 1]")
+    return value
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line as one line and exit code 2."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
         sys.stderr.write(f"{self.prog}: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
 
-
-def count(low: int, high: int | None = None) -> Callable[[str], int]:
-    """An argparse type: an integer in ``[low, high]`` (no upper bound when ``high`` is None)."""
-    allowed = (f"an integer from {low:,} to {high:,}" if high is not None
-               else f"an integer of at least {low:,}")
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"got {text!r}; allowed: {allowed}") from None
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"got {value:,}; allowed: {allowed}")
-        return value
-
-    parse.__name__ = "count"
-    return parse
-
-
-def number(low: float, high: float) -> Callable[[str], float]:
-    """An argparse type: a finite number in ``[low, high]``."""
-    allowed = f"a number from {low:g} to {high:g}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"got {text!r}; allowed: {allowed}") from None
-        if not math.isfinite(value) or not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"got {text}; allowed: {allowed}")
-        return value
-
-    parse.__name__ = "number"
-    return parse
-
-
-def households() -> Callable[[str], int]:
-    return count(*HOUSEHOLDS)
-
-
-def months() -> Callable[[str], int]:
-    return count(*MONTHS)
-
-
-def writable_file(parser: argparse.ArgumentParser, option: str, path: Path | None) -> None:
-    """Refuse, before any run, an output file that could not be written at the end: a folder,
-    or one below a file or a folder that is not writable (missing folders are made)."""
-    if path is None:
-        return
-    path = path.resolve()
-    if path.is_dir():
-        parser.error(f"argument {option}: {str(path)!r} is a folder; allowed: a file")
-    existing = next(folder for folder in path.parents if folder.exists())
-    if not existing.is_dir():
-        parser.error(f"argument {option}: {str(existing)!r} is a file, not a folder; "
-                     "allowed: a file in a folder")
-    if not os.access(existing, os.W_OK):
-        parser.error(f"argument {option}: folder {str(existing)!r} is not writable; allowed: "
-                     "a file in a writable folder")
-
-
-def load_experiment(parser: argparse.ArgumentParser, path: Path, overrides=None):
-    """sanisim's experiment file at ``path`` (with ``overrides``), or, when sanisim refuses
-    it (say ``--posterior`` asks for more draws than the posterior has), that one line and
-    exit code 2, before any run."""
-    from sanisim.errors import InputError
-    from sanisim.runs.experiment import load
-
-    try:
-        return load(path, overrides) if overrides else load(path)
-    except InputError as err:
-        sys.stderr.write(f"{parser.prog}: {err}\n")
+    def refuse(self, err: InputError) -> NoReturn:
+        """sanisim's one line for an input it refused, and exit code 2."""
+        sys.stderr.write(f"{self.prog}: {err}\n")
         sys.exit(2)
+
+    def output_file(self, path: Path | None, option: str) -> None:
+        """Refuse, before any run, an output file that could not be written at the end."""
+        if path is not None:
+            try:
+                output_file(path, option)
+            except InputError as err:
+                self.refuse(err)
+
+    def experiment(self, path: Path, overrides: Mapping[str, Any] | None = None):
+        """sanisim's experiment file at ``path`` (with ``overrides``); refused (say
+        ``--posterior`` asks for more draws than the posterior has) in sanisim's one line."""
+        from sanisim.runs.experiment import load
+
+        try:
+            return load(path, overrides)
+        except InputError as err:
+            self.refuse(err)

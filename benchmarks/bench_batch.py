@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
-from arguments import Parser, count, households, load_experiment, months  # benchmarks/,
+import arguments as cli  # benchmarks/ is on sys.path
 from machine_info import cpu_name  # on sys.path when run as a script
 
 EXPERIMENT = """
@@ -254,14 +254,14 @@ def same_results(a: Path, b: Path) -> bool:
     return ma.equals(mb) and sa.equals(sb) and len(ma) > 0
 
 
-def backends(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+def backends(args: argparse.Namespace, parser: cli.Parser) -> None:
     """The process pool against a local Dask cluster on the same batch (see the docstring)."""
     import pickle
 
     from sanisim.runs.batch import execute
 
     path = Path(__file__).resolve().parents[1] / "experiments" / "compare_strategies.toml"
-    experiment = load_experiment(parser, path, {"posterior": args.posterior})
+    experiment = parser.experiment(path, {"posterior": args.posterior})
     spec = experiment.runs[0]
     spec_bytes = len(pickle.dumps(spec))
     outcome_bytes = len(pickle.dumps(execute(spec)))
@@ -310,17 +310,18 @@ def machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = Parser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=count(1, 100_000), default=24)
-    parser.add_argument("--households", type=households(), default=10_000)
-    parser.add_argument("--months", type=months(), default=120)
-    parser.add_argument("--repeat", type=count(1, 100), default=3)
+    parser = cli.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=cli.at_least(1, 100_000), default=24)
+    parser.add_argument("--households", type=cli.household_count, default=10_000)
+    parser.add_argument("--months", type=cli.month_count, default=120)
+    parser.add_argument("--repeat", type=cli.at_least(1, 100), default=3)
     parser.add_argument("--backends", action="store_true",
                         help="only the process pool against a local Dask cluster on a "
                              "compare_strategies batch")
-    parser.add_argument("--posterior", type=count(1), default=2,
+    parser.add_argument("--posterior", type=cli.at_least(1, 10_000), default=2,
                         help="posterior draws of compare_strategies for --backends")
-    parser.add_argument("--workers", type=count(1, 256), default=2, help="workers for --backends")
+    parser.add_argument("--workers", type=cli.at_least(1, 256), default=2,
+                        help="workers for --backends")
     args = parser.parse_args(argv)
     if args.backends:
         backends(args, parser)
@@ -332,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
         path = folder / "bench.toml"
         path.write_text(textwrap.dedent(EXPERIMENT.format(
             runs=args.runs, months=args.months, households=args.households)))
-        experiment = load_experiment(parser, path)
+        experiment = parser.experiment(path)
         from sanisim.runs.run import run
 
         run(experiment.scenarios[0], seed=0, months=2, households=200)  # warm this process

@@ -53,7 +53,7 @@ import sys
 import time
 from pathlib import Path
 
-from arguments import Parser, count, households, months, number, writable_file  # benchmarks/
+import arguments as cli  # benchmarks/ is on sys.path
 from machine_info import cpu_name  # is on sys.path when run as a script
 
 HERE = Path(__file__).resolve().parent
@@ -665,46 +665,47 @@ def targets(results: list[dict], ends: list[dict]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = Parser(
+    parser = cli.Parser(
         description="Nanoseconds per household-month of sanisim beside a bare numpy + "
                     "scipy.sparse Bass floor and an idiomatic one-agent-at-a-time Mesa model.")
-    parser.add_argument("--sizes", type=households(), nargs="*",
+    parser.add_argument("--sizes", type=cli.household_count, nargs="*",
                         default=[10_000, 100_000, 1_000_000],
                         help="household counts (default: 10k 100k 1M)")
-    parser.add_argument("--months", type=months(), default=120, help="months per run")
+    parser.add_argument("--months", type=cli.month_count, default=120, help="months per run")
     parser.add_argument("--configs", nargs="+", choices=CONFIGS, default=list(CONFIGS),
                         help="floor (bare numpy), bass, default, full (full_package)")
-    parser.add_argument("--mesa-sizes", type=households(), nargs="*", default=[10_000],
+    parser.add_argument("--mesa-sizes", type=cli.household_count, nargs="*", default=[10_000],
                         help="household counts for the Mesa model (none: skip it)")
-    parser.add_argument("--mesa-months", type=months(), default=None,
+    parser.add_argument("--mesa-months", type=cli.month_count, default=None,
                         help="months per Mesa run (default: --months); the ratio uses "
                              "sanisim's same first months")
-    parser.add_argument("--starsim-sizes", type=households(), nargs="*", default=[10_000, 100_000],
+    parser.add_argument("--starsim-sizes", type=cli.household_count, nargs="*",
+                        default=[10_000, 100_000],
                         help="agent counts for Starsim's infection module (starsim_si.py, the "
                              "bench extra; none: skip it)")
-    parser.add_argument("--no-agents-above", type=count(0), default=0, metavar="N",
+    parser.add_argument("--no-agents-above", type=cli.at_least(0), default=0, metavar="N",
                         help="create the Household view agents before timing for sizes up "
                              "to N (default 0: never, as a batch run does)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="also run each sanisim configuration once under tracemalloc "
                              "(separate processes; their timings are not used)")
-    parser.add_argument("--phases", type=households(), nargs="*", default=[], metavar="N",
+    parser.add_argument("--phases", type=cli.household_count, nargs="*", default=[], metavar="N",
                         help="also time each phase of the step at N households (separate "
                              "runs; several N: the fixed cost per month of each phase too)")
-    parser.add_argument("--end-to-end", type=households(), nargs="*", default=[1_000_000],
+    parser.add_argument("--end-to-end", type=cli.household_count, nargs="*", default=[1_000_000],
                         metavar="N",
                         help="one whole full_package run of N households in one process "
                              "(wall seconds from process start, peak RSS); none: skip")
-    parser.add_argument("--setup", type=households(), nargs="*", default=[], metavar="N",
+    parser.add_argument("--setup", type=cli.household_count, nargs="*", default=[], metavar="N",
                         help="also time model construction at N households with the household "
                              "agents made eagerly and lazily (fresh processes, default scenario)")
-    parser.add_argument("--repeats", type=count(1, 100), default=1,
+    parser.add_argument("--repeats", type=cli.at_least(1, 100), default=1,
                         help="interleaved rounds: each round runs every configuration and size "
                              "once (fresh processes); the fastest of each is kept")
-    parser.add_argument("--seed", type=count(0), default=1)
-    parser.add_argument("--p", type=number(0.0, 1.0), default=None,
+    parser.add_argument("--seed", type=cli.seed, default=1)
+    parser.add_argument("--p", type=cli.p_innovation, default=None,
                         help="Bass p for the floor, Bass-only and Mesa runs (default: scenario)")
-    parser.add_argument("--q", type=number(0.0, 1.0), default=None,
+    parser.add_argument("--q", type=cli.q_imitation, default=None,
                         help="Bass q for the floor, Bass-only and Mesa runs (default: scenario)")
     parser.add_argument("--quick", action="store_true",
                         help="10,000 and 100,000 households, 24 months, no end-to-end run")
@@ -715,12 +716,12 @@ def main(argv: list[str] | None = None) -> None:
                                              *(f"phases-{c}" for c in BUNDLES),
                                              *(f"e2e-{c}" for c in BUNDLES)),
                         help=argparse.SUPPRESS)
-    parser.add_argument("--households", type=households(), help=argparse.SUPPRESS)
+    parser.add_argument("--households", type=cli.household_count, help=argparse.SUPPRESS)
     parser.add_argument("--agents", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--window", type=count(1, 1200), default=12, help=argparse.SUPPRESS)
+    parser.add_argument("--window", type=cli.at_least(1, 1200), default=12, help=argparse.SUPPRESS)
     parser.add_argument("--started", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    writable_file(parser, "--json", args.json)
+    parser.output_file(args.json, "--json")
 
     if args.worker:
         worker(args)

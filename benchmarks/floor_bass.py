@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import time
 
+import arguments as cli  # benchmarks/ is on sys.path
 import numpy as np
 import scipy.sparse as sp
-from arguments import Parser, count, households, months, number  # benchmarks/, beside this file
 
 
 class FloorBass:
@@ -52,14 +52,14 @@ class FloorBass:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = Parser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=households(), default=100_000)
-    parser.add_argument("--months", type=months(), default=120)
-    parser.add_argument("--degree", type=count(2, 1000), default=8,
+    parser = cli.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=cli.household_count, default=100_000)
+    parser.add_argument("--months", type=cli.month_count, default=120)
+    parser.add_argument("--degree", type=cli.at_least(2, 1000), default=8,
                         help="ties per household (random graph)")
-    parser.add_argument("--p", type=number(0.0, 1.0), default=0.004)
-    parser.add_argument("--q", type=number(0.0, 1.0), default=0.03)
-    parser.add_argument("--seed", type=count(0), default=1)
+    parser.add_argument("--p", type=cli.p_innovation, default=0.004)
+    parser.add_argument("--q", type=cli.q_imitation, default=0.03)
+    parser.add_argument("--seed", type=cli.seed, default=1)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     n, k = args.households, args.degree

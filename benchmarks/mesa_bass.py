@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import time
 
+import arguments as cli  # benchmarks/ is on sys.path
 import mesa
 import networkx as nx
 import numpy as np
-from arguments import Parser, count, households, months, number  # benchmarks/, beside this file
 from mesa.discrete_space import FixedAgent, Network
 
 
@@ -169,12 +169,12 @@ def compare(households: int, months: int, seeds: int, p: float, q: float) -> dic
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = Parser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--households", type=households(), default=10_000)
-    parser.add_argument("--months", type=months(), default=36)
-    parser.add_argument("--seeds", type=count(2, 10_000), default=10)
-    parser.add_argument("--p", type=number(0.0, 1.0), default=0.01)
-    parser.add_argument("--q", type=number(0.0, 1.0), default=0.3)
+    parser = cli.Parser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--households", type=cli.household_count, default=10_000)
+    parser.add_argument("--months", type=cli.month_count, default=36)
+    parser.add_argument("--seeds", type=cli.at_least(2, 10_000), default=10)
+    parser.add_argument("--p", type=cli.p_innovation, default=0.01)
+    parser.add_argument("--q", type=cli.q_imitation, default=0.3)
     args = parser.parse_args(argv)
     start = time.perf_counter()
     result = compare(args.households, args.months, args.seeds, args.p, args.q)

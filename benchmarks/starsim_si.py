@@ -34,9 +34,9 @@ from __future__ import annotations
 import os
 import time
 
+import arguments as cli  # benchmarks/ is on sys.path
 import numpy as np
 import scipy.sparse as sp
-from arguments import Parser, count, households, months, number  # benchmarks/, beside this file
 
 # Starsim rebuilds matplotlib's font cache on its first import unless told not to (and says so
 # on standard output, which bench_step.py's workers answer on)
@@ -112,12 +112,12 @@ def run(adjacency: sp.csr_matrix, months: int, q: float, init_prev: float,
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = Parser(description=__doc__.splitlines()[0])
-    parser.add_argument("--households", type=households(), default=100_000)
-    parser.add_argument("--months", type=months(), default=120)
-    parser.add_argument("--q", type=number(0.0, 1.0), default=0.03, help="imitation (per month)")
-    parser.add_argument("--init-prev", type=number(0.0, 1.0), default=0.01)
-    parser.add_argument("--seed", type=count(0), default=1)
+    parser = cli.Parser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=cli.household_count, default=100_000)
+    parser.add_argument("--months", type=cli.month_count, default=120)
+    parser.add_argument("--q", type=cli.q_imitation, default=0.03, help="imitation (per month)")
+    parser.add_argument("--init-prev", type=cli.share, default=0.01)
+    parser.add_argument("--seed", type=cli.seed, default=1)
     args = parser.parse_args(argv)
     from mesa_bass import sanisim_bass_model  # beside this file, on sys.path as a script
 

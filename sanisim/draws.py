@@ -185,17 +185,21 @@ def lex_order(minor: np.ndarray, major: np.ndarray) -> np.ndarray:
     return first[major[first].argsort(kind="stable")]
 
 
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """A mask: true where a value differs from the one before it, and at the first value
+    (the starts of the runs of equal values; of each group, when ``values`` are sorted)."""
+    starts = np.empty(values.size, bool)
+    starts[:1] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return starts
+
+
 def distinct(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` of integers: the distinct values, ascending. A sort and a
-    comparison of neighbours: numpy 2.5's ``unique`` takes about 180 µs for 3,000 integers,
-    this about 11."""
+    """``np.unique(values)`` of integers: the distinct values, ascending. A sort and
+    :func:`run_starts`: numpy 2.5's ``unique`` takes about 180 µs for 3,000 integers, this
+    about 11."""
     values = np.asarray(values)
     if values.dtype.kind not in "iub":
         raise TypeError(f"distinct() takes integers, not {values.dtype}")
     values = np.sort(values)
-    if values.size < 2:
-        return values
-    keep = np.empty(values.size, bool)
-    keep[0] = True
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+    return values[run_starts(values)]

@@ -28,7 +28,7 @@ from sanisim.behaviour import (
     relax_factors,
 )
 from sanisim.community import Communities, Tally
-from sanisim.draws import bernoulli_rows, month_key, row_uniforms, thinned
+from sanisim.draws import bernoulli_rows, month_key, row_uniforms, run_starts, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
 from sanisim.ladder import BASIC_CODE as _BASIC
@@ -277,7 +277,7 @@ class SanitationModel(mesa.Model):
         blocks = self.__dict__.get("_rt_blocks")
         if blocks is None or blocks[0] is not hh.rt:
             rt = hh.rt
-            starts = np.flatnonzero(np.diff(rt, prepend=-1))
+            starts = np.flatnonzero(run_starts(rt))
             contiguous = (bool(np.all(rt[1:] >= rt[:-1]))
                           and np.array_equal(rt[starts], np.arange(self.n_rt)))
             blocks = self._rt_blocks = (

@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.draws import lex_order
+from sanisim.draws import lex_order, run_starts
 from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import LIMITED_CODE as _LIMITED
 from sanisim.ladder import Rung
@@ -168,7 +168,7 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     sorted_rt = want_rt[want_order]
     # start of each seeker's RT group (what searchsorted of the sorted RTs in themselves gives,
     # in one pass instead of a search per seeker)
-    starts = np.flatnonzero(np.concatenate(([True], sorted_rt[1:] != sorted_rt[:-1])))
+    starts = np.flatnonzero(run_starts(sorted_rt))
     first = np.repeat(starts, np.diff(np.append(starts, sorted_rt.size)))
     rank = np.arange(rows.size) - first
     available = slot_start[sorted_rt + 1] - slot_start[sorted_rt]

@@ -102,21 +102,23 @@ def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkey
     assert {r["model"] for r in json.loads(out.read_text())["results"]} == {"floor"}
 
 
-@pytest.mark.parametrize(("script", "argv", "option"), [
-    ("bench_step", ["--sizes", "1000", "-5"], "--sizes"),
-    ("bench_step", ["--sizes", "ten"], "--sizes"),
-    ("bench_step", ["--months", "0"], "--months"),
-    ("bench_step", ["--repeats", "0"], "--repeats"),
-    ("bench_step", ["--q", "1.5"], "--q"),
-    ("bench_step", ["--end-to-end", "5"], "--end-to-end"),
-    ("bench_step", ["--json", __file__ + "/bench.json"], "--json"),
-    ("starsim_si", ["--init-prev", "nan"], "--init-prev"),
-    ("floor_bass", ["--degree", "1"], "--degree"),
-    ("mesa_bass", ["--seeds", "1"], "--seeds"),
-    ("bench_batch", ["--workers", "0"], "--workers"),
-    ("bench_batch", ["--backends", "--posterior", "100000"], "experiment.posterior"),
+@pytest.mark.parametrize(("script", "argv", "option", "hint"), [
+    ("bench_step", ["--sizes", "1000", "-5"], "--sizes", "allowed: an integer in [10"),
+    ("bench_step", ["--sizes", "ten"], "--sizes", "allowed: an integer in [10"),
+    ("bench_step", ["--months", "0"], "--months", "allowed: an integer in [1"),
+    ("bench_step", ["--repeats", "0"], "--repeats", "allowed: an integer in [1"),
+    ("bench_step", ["--q", "1.5"], "--q", "allowed: a number in [0, 1]"),
+    ("bench_step", ["--end-to-end", "5"], "--end-to-end", "allowed: an integer in [10"),
+    ("bench_step", ["--json", __file__ + "/bench.json"], "--json", "give --json another file"),
+    ("starsim_si", ["--init-prev", "nan"], "--init-prev", "allowed: a number in [0, 1]"),
+    ("floor_bass", ["--degree", "1"], "--degree", "allowed: an integer in [2"),
+    ("mesa_bass", ["--seeds", "1"], "--seeds", "allowed: an integer in [2"),
+    ("bench_batch", ["--workers", "0"], "--workers", "allowed: an integer in [1"),
+    ("bench_batch", ["--backends", "--posterior", "100000"], "experiment.posterior",
+     "allowed: 1..200"),
 ])
-def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, option, capsys):
+def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, option, hint,
+                                                              capsys):
     """Refused as the command line is read, before any run: one line naming the option (or
     the experiment's key) and what is allowed."""
     module = __import__(script)
@@ -124,5 +126,5 @@ def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, optio
         module.main(argv)
     assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and option in err and "allowed" in err, err
+    assert err.count("\n") == 1 and option in err and hint in err, err
     assert "Traceback" not in err

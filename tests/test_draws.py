@@ -317,7 +317,7 @@ def test_stable_order_and_lex_order_are_numpys_stable_sorts():
                 assert np.array_equal(lex_order(values, major), np.lexsort((values, major)))
 
 
-def test_distinct_is_numpys_unique_of_integers():
+def test_distinct_is_numpys_unique_of_integers_and_run_starts_marks_changes():
     rng = np.random.default_rng(8)
     for values in (np.zeros(0, np.intp), np.array([5]), np.array([3, 3, 3]),
                    rng.integers(0, 50, 400), rng.integers(-10**12, 10**12, 3000),
@@ -327,3 +327,6 @@ def test_distinct_is_numpys_unique_of_integers():
         np.testing.assert_array_equal(got, want)
     with pytest.raises(TypeError, match="integers"):
         draws.distinct(np.array([0.5, np.nan]))
+    for values in (np.zeros(0), np.array([4]), rng.integers(0, 4, 300), rng.random(50)):
+        want = np.diff(values, prepend=np.nan) != 0  # a change from the value before
+        np.testing.assert_array_equal(draws.run_starts(values), want)
