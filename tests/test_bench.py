@@ -114,7 +114,7 @@ def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkey
     ("floor_bass", ["--degree", "1"], "--degree", "allowed: an integer in [2"),
     ("mesa_bass", ["--seeds", "1"], "--seeds", "allowed: an integer in [2"),
     ("bench_batch", ["--workers", "0"], "--workers", "allowed: an integer in [1"),
-    ("bench_batch", ["--backends", "--posterior", "100000"], "experiment.posterior",
+    ("bench_batch", ["--backends", "--posterior", "1000"], "experiment.posterior",
      "allowed: 1..200"),
 ])
 def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, option, hint,
