@@ -11,11 +11,15 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from sanisim import analysis
 from sanisim.cli import main
+from sanisim.ledger import cumulative_costs
+from sanisim.report.budget import BUDGET_FUNDERS, programme_year, yearly_costs
 from sanisim.report.spreadsheets import SHEET_NAME_MAX, indonesian_header, sheet_names
 from sanisim.runs import experiment as exp
 from sanisim.runs.batch import run_batch
 from sanisim.runs.executors import SerialExecutor
+from sanisim.runs.store import load_results
 
 EXPERIMENT = """
 [experiment]
@@ -108,6 +112,44 @@ def test_budget_years_add_up_to_each_arms_total_cost(out):
     assert parts.to_numpy() == pytest.approx(per_year["total"].to_numpy(), abs=1e-3)
     assert (budget["runs"] == 2).all()
     assert budget.loc[budget["funder"] == "total", "cost"].sum() > 0
+
+
+def _yearly_costs_run_by_run(results) -> pd.DataFrame:
+    """The budget table the plain way: each run's cumulative costs by the ledger's rule, its
+    cost in each programme year, then the mean over the arm's runs."""
+    runs = analysis.finished_runs(results)
+    design = analysis.design_keys(results)
+    parts = []
+    for run_key, run in results.monthly.groupby("run_key", sort=True):
+        if run_key not in set(runs["run_key"]):
+            continue
+        cum = cumulative_costs(run.sort_values("month").reset_index(drop=True))
+        cum["year"] = programme_year(cum["month"])
+        ends = cum.groupby("year").agg(first_month=("month", "min"),
+                                       last_month=("month", "max"),
+                                       **{f: (f, "last") for f in BUDGET_FUNDERS})
+        funders = list(BUDGET_FUNDERS)
+        ends[funders] = ends[funders].diff().fillna(ends[funders])
+        parts.append(ends.reset_index().assign(run_key=run_key))
+    per_run = pd.concat(parts).merge(runs[["run_key", *design]], on="run_key")
+    long = per_run.melt(id_vars=["run_key", *design, "year", "first_month", "last_month"],
+                        value_vars=list(BUDGET_FUNDERS), var_name="funder", value_name="cost")
+    return long.groupby([*design, "funder", "year"], sort=False).agg(
+        first_month=("first_month", "min"), last_month=("last_month", "max"),
+        cost=("cost", "mean"), runs=("run_key", "nunique"))
+
+
+def test_yearly_costs_equal_the_run_by_run_rule(store):
+    """All runs at once (one pass over the monthly table) gives the plain per-run figures,
+    to the last bit."""
+    results = load_results(store)
+    design = analysis.design_keys(results)
+    budget = yearly_costs(results).set_index([*design, "funder", "year"])
+    expected = _yearly_costs_run_by_run(results)
+    assert len(budget) == len(expected) == 3 * 5 * 2  # bundles x funders x years
+    pd.testing.assert_frame_equal(budget.sort_index(), expected.sort_index(),
+                                  check_exact=True, check_dtype=False)
+    assert (budget["cost"] != 0).any()
 
 
 @pytest.mark.parametrize("page, lang, unit, decimal", [

@@ -13,6 +13,7 @@ Undiscounted; the decision files' budgets (APBD, DAK, ...) and discounting are i
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sanisim import analysis, i18n
-from sanisim.ledger import cumulative_costs
+from sanisim.ledger import BOOKED, funder_costs
 from sanisim.model import FUNDERS
 from sanisim.report import plots, prose
 from sanisim.report.sections import Budget, Images, figure_entry
@@ -56,21 +57,37 @@ def yearly_costs(results: Results) -> pd.DataFrame:
     for column in _OPTIONAL:
         if column not in monthly.columns:
             monthly[column] = 0.0
-    parts = []
-    for run_key, run in monthly.groupby("run_key", sort=False):
-        cum = cumulative_costs(run.reset_index(drop=True))
-        cum["year"] = programme_year(cum["month"])
-        ends = cum.groupby("year", sort=True).agg(
-            first_month=("month", "min"), last_month=("month", "max"),
-            **{f: (f, "last") for f in BUDGET_FUNDERS})
-        ends[list(BUDGET_FUNDERS)] = ends[list(BUDGET_FUNDERS)].diff().fillna(
-            ends[list(BUDGET_FUNDERS)])
-        parts.append(ends.reset_index().assign(run_key=run_key))
-    if not parts:
+    if monthly.empty:
         return pd.DataFrame(columns=[*design, "funder", "year", "first_month", "last_month",
                                      "cost", "runs"])
-    per_run = pd.concat(parts, ignore_index=True).merge(runs[["run_key", *design]],
-                                                        on="run_key")
+    # every run's cumulative costs at once: each run's running sums (numpy's cumsum, as
+    # ledger.cumulative_costs of the run alone), the cost rule of ledger.funder_costs on them,
+    # then each run's cost up to the last month of each programme year, less the year before
+    run_key, month = monthly["run_key"].to_numpy(), monthly["month"].to_numpy()
+    year = programme_year(month)
+    new_run = np.flatnonzero(run_key[1:] != run_key[:-1]) + 1
+    bounds = [0, *new_run.tolist(), len(monthly)]
+
+    def running(values: np.ndarray) -> np.ndarray:
+        out = np.empty(values.shape)
+        for lo, hi in itertools.pairwise(bounds):
+            np.cumsum(values[lo:hi], out=out[lo:hi])
+        return out
+
+    spent = {f: running(monthly[f"spending_{f}"].to_numpy(float)) for f in BOOKED}
+    net_lending = running((monthly["spending_cooperatives"] - monthly["loan_repayments"])
+                          .to_numpy(float))
+    costs = funder_costs(spent, net_lending, monthly["funds_injected"].to_numpy(float))
+    cut = np.union1d(new_run, np.flatnonzero(year[1:] != year[:-1]) + 1)  # (run, year) starts
+    first, last = np.concatenate([[0], cut]), np.append(cut - 1, len(monthly) - 1)
+    same_run = np.append(False, run_key[first[1:]] == run_key[last[:-1]])
+    ends = {"run_key": run_key[last], "year": year[last], "first_month": month[first],
+            "last_month": month[last]}
+    for funder in BUDGET_FUNDERS:
+        at_end = costs[funder][last]
+        before = np.where(same_run, np.append(0.0, at_end[:-1]), 0.0)
+        ends[funder] = at_end - np.where(np.isnan(before), 0.0, before)
+    per_run = pd.DataFrame(ends).merge(runs[["run_key", *design]], on="run_key")
     long = per_run.melt(id_vars=["run_key", *design, "year", "first_month", "last_month"],
                         value_vars=list(BUDGET_FUNDERS), var_name="funder", value_name="cost")
     out = long.groupby([*design, "funder", "year"], dropna=False, sort=False).agg(
