@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -210,7 +211,7 @@ def budget_view(results: Results, budget: pd.DataFrame, tables, images: Images, 
         return None
     arms = plots.Arms(labelled(tables, results, lang), analysis.design_keys(results), lang,
                       holds=tables.interval_holds)
-    image = images.save(prefix + "budget", lambda: figure(budget, arms))
+    image = images.save(prefix + "budget", partial(figure, budget, arms))
     return Budget(prose.text("budget_title", lang), sentences(budget, arms, lang),
                   figure_entry("budget", image, tables.interval_holds, lang, intervals=False),
                   table(budget, arms, lang))

@@ -10,6 +10,8 @@ from sanisim.i18n import LANGUAGES
 from sanisim.outputs import output_folder, writing
 from sanisim.report.decision_outputs import DECIDE_KIND, OPTIMISE_KIND, read_outputs
 from sanisim.report.page import report, write_decisions_report
+from sanisim.report.rendering import MAX_WORKERS
+from sanisim.runs.cli_options import at_least
 from sanisim.runs.store import Store
 
 
@@ -39,7 +41,7 @@ def _check_results(results: Path) -> None:
 
 def cmd_report(args) -> int:
     """``sanisim report [RESULTS_DIR] [--decisions DIR] [--optimise DIR] [--out DIR]
-    [--lang en|id]``."""
+    [--lang en|id] [--workers N]``."""
     decisions = read_outputs(args.decisions, args.optimise)  # checked before any output
     if args.results_dir is None:
         if decisions is None:
@@ -57,7 +59,7 @@ def cmd_report(args) -> int:
     out = output_folder(Path(args.out) if args.out else results / "report")
     with writing(out):
         page = report(results, out, args.lang, network=not args.no_network,
-                      decisions=decisions)
+                      decisions=decisions, workers=args.workers)
     folder = page.parent
     print(f"sanisim report: {page}  (figures in {folder / f'figures_{args.lang}'}, "
           f"tables in {folder / 'tables'})")
@@ -91,4 +93,7 @@ def register(verbs) -> None:
                         help="language of the report: en (English) or id (Bahasa Indonesia)")
     parser.add_argument("--no-network", action="store_true",
                         help="skip the network figure (it re-runs one small simulation)")
+    parser.add_argument("--workers", type=at_least(1, MAX_WORKERS), default=None,
+                        help="processes rendering the figures (default: the usable CPUs, at "
+                             f"most {MAX_WORKERS}; 1: in this process)")
     parser.set_defaults(func=cmd_report)

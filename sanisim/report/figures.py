@@ -8,6 +8,7 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from matplotlib.text import Text
@@ -42,20 +43,22 @@ def make_figures(results: Results, tables: Tables, lang: str = "en", network: bo
 
     arms = plots.Arms(labelled(tables, results, lang), analysis.design_keys(results),
                       lang, holds=tables.interval_holds)
+    # partials of the plotting functions (not lambdas): a report's renderer can send them to
+    # its worker processes (sanisim.report.rendering)
     figures: dict[str, Callable[[], Any]] = {
-        "ladder": lambda: plots.ladder_figure(tables.ladder_over_time, arms),
-        "compare": lambda: plots.compare_figure(tables.ladder_over_time, arms),
-        "paired": lambda: plots.paired_figure(tables.paired_over_time, arms),
-        "time_to_target": lambda: plots.time_to_target_figure(tables.time_to_target, arms),
-        "cost": lambda: plots.cost_figure(tables.headline_costs, arms,
-                                          _cost_axis(tables, lang)),
-        "equity": lambda: plots.equity_figure(tables.equity, arms),
+        "ladder": partial(plots.ladder_figure, tables.ladder_over_time, arms),
+        "compare": partial(plots.compare_figure, tables.ladder_over_time, arms),
+        "paired": partial(plots.paired_figure, tables.paired_over_time, arms),
+        "time_to_target": partial(plots.time_to_target_figure, tables.time_to_target, arms),
+        "cost": partial(plots.cost_figure, tables.headline_costs, arms,
+                        _cost_axis(tables, lang)),
+        "equity": partial(plots.equity_figure, tables.equity, arms),
     }
     if network:
         model = network_run(results, tables, baseline)
         if model is not None:
-            figures["network"] = lambda: plots.network_figure(*model, lang,
-                                                              max_households=NETWORK_HOUSEHOLDS)
+            figures["network"] = partial(plots.network_figure, *model, lang,
+                                         max_households=NETWORK_HOUSEHOLDS)
     return figures
 
 

@@ -40,6 +40,7 @@ from sanisim.report.figures import FIGURE_ORDER, make_figures
 from sanisim.report.findings import findings
 from sanisim.report.funding import funding_section, manifest_entry
 from sanisim.report.names import Names
+from sanisim.report.rendering import Renderer
 from sanisim.report.sections import Funding, Images, Section, figure_entry
 from sanisim.report.spreadsheets import write_tables
 from sanisim.report.sweeps import sweep_part
@@ -228,14 +229,16 @@ def render_html(results: Results, sections: list[Section], lang: str = "en",
 
 def write_report(results: Results, out: str | Path, lang: str = "en",
                  baseline: str = BASELINE, network: bool = True,
-                 decisions: DecisionOutputs | None = None) -> Path:
+                 decisions: DecisionOutputs | None = None,
+                 renderer: Renderer | None = None) -> Path:
     """Write the HTML report, its figures and tables into ``out``; return the HTML path.
-    ``decisions``: decision outputs of a district, shown as the "what to fund" section."""
+    ``decisions``: decision outputs of a district, shown as the "what to fund" section;
+    ``renderer``: renders the figures in its worker processes (default: here, one by one)."""
     check_lang(lang)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     names = Names.of(results)
-    images = Images(out / f"figures_{lang}")
+    images = Images(out / f"figures_{lang}", renderer)
     districts = list(dict.fromkeys(analysis.finished_runs(results)["scenario"].astype(str)))
     swept = analysis.swept_parameters(results)
     sections: list[Section] = []
@@ -275,6 +278,7 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
     funding = funding_section(decisions, images, lang) if decisions else None
     write_tables(csv, out, lang, local)
     write_manifest(results, out, lang, kind, districts, swept, decisions)
+    images.finish()
     page = out / HTML_NAME[lang]
     page.write_text(render_html(results, sections, lang, out, kind, tables_list, funding),
                     encoding="utf-8")
@@ -359,10 +363,14 @@ def _concat(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
 
 
 def report(results_dir: str | Path, out: str | Path | None = None, lang: str = "en",
-           network: bool = True, decisions: DecisionOutputs | None = None) -> Path:
+           network: bool = True, decisions: DecisionOutputs | None = None,
+           workers: int | None = None) -> Path:
     """Read the store at ``results_dir`` and write the report (default: ``results_dir/report``),
-    with the "what to fund" section when ``decisions`` are given."""
+    with the "what to fund" section when ``decisions`` are given; the figures are rendered by
+    ``workers`` processes (default: :func:`sanisim.report.rendering.default_workers`; 1: here),
+    started before the store is read."""
     check_lang(lang)
-    results = load(results_dir)
-    return write_report(results, Path(out) if out else Path(results_dir) / "report", lang,
-                        network=network, decisions=decisions)
+    with Renderer(workers) as renderer:
+        results = load(results_dir)
+        return write_report(results, Path(out) if out else Path(results_dir) / "report", lang,
+                            network=network, decisions=decisions, renderer=renderer)

@@ -73,6 +73,9 @@ HOUSE_STYLE: dict[str, Any] = {
     "savefig.facecolor": "white",
     "savefig.bbox": "tight",
     "svg.fonttype": "path",
+    # the ids of an SVG's clip paths and markers from this salt, not a random one: the same
+    # figure is the same file, run after run and whichever process renders it
+    "svg.hashsalt": "sanisim",
 }
 FIGSIZE = (11.0, 6.0)  # inches; 16:9-ish for slides, readable when printed at A4 width
 DPI = 150

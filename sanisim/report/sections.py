@@ -13,6 +13,7 @@ from typing import Any
 
 from sanisim.report import prose
 from sanisim.report.figures import INTERVAL_FIGURES, Image, render_image
+from sanisim.report.rendering import PendingImage, Renderer
 from sanisim.report.tables import TableView
 
 
@@ -27,7 +28,7 @@ class Figure:
     key: str
     title: str
     caption: str
-    image: Image
+    image: Image | PendingImage
 
     @property
     def src(self) -> str:
@@ -102,18 +103,37 @@ def figure_entry(key: str, image: Image, holds: str, lang: str,
 
 class Images:
     """Draws figures, writes them into the figure folder (``NAME.png``, ``NAME.svg`` and the
-    phone-width ``NAME.narrow.png``) and keeps their bytes for the page."""
+    phone-width ``NAME.narrow.png``) and keeps their bytes for the page. With a
+    :class:`~sanisim.report.rendering.Renderer` of several workers the figures are rendered in
+    its processes: :meth:`save` returns at once and :meth:`finish` waits for them and writes
+    the files."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, renderer: Renderer | None = None) -> None:
         self.folder = folder
+        self.renderer = renderer
+        self._pending: list[tuple[Path, PendingImage]] = []
         folder.mkdir(parents=True, exist_ok=True)
 
-    def save(self, name: str, draw: Callable[[], Any]) -> Image:
+    def save(self, name: str, draw: Callable[[], Any]) -> Image | PendingImage:
         """``draw()`` returns a matplotlib figure; ``name`` may hold a subfolder."""
-        image = render_image(draw)
         stem = self.folder / name
-        stem.parent.mkdir(parents=True, exist_ok=True)
-        (stem.parent / f"{stem.name}.png").write_bytes(image.png)
-        (stem.parent / f"{stem.name}.narrow.png").write_bytes(image.narrow_png)
-        (stem.parent / f"{stem.name}.svg").write_bytes(image.svg)
+        if self.renderer is not None:
+            pending = self.renderer.submit(draw)
+            self._pending.append((stem, pending))
+            return pending
+        image = render_image(draw)
+        _write(stem, image)
         return image
+
+    def finish(self) -> None:
+        """Wait for the figures being rendered and write their files."""
+        for stem, pending in self._pending:
+            _write(stem, pending.result())
+        self._pending.clear()
+
+
+def _write(stem: Path, image: Image) -> None:
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    (stem.parent / f"{stem.name}.png").write_bytes(image.png)
+    (stem.parent / f"{stem.name}.narrow.png").write_bytes(image.narrow_png)
+    (stem.parent / f"{stem.name}.svg").write_bytes(image.svg)

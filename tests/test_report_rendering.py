@@ -1,0 +1,108 @@
+"""The report's figures rendered in worker processes: the same files as rendered one by one,
+a figure that cannot be sent drawn here, a worker's error raised here, a bad --workers refused.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from functools import partial
+from pathlib import Path
+
+import pytest
+from conftest import assert_one_line
+
+from sanisim.cli import main
+from sanisim.report import plots
+from sanisim.report.figures import render_image
+from sanisim.report.rendering import PendingImage, Renderer
+from sanisim.report.sections import Images
+from sanisim.runs import experiment as exp
+from sanisim.runs.batch import run_batch
+from sanisim.runs.executors import SerialExecutor
+
+EXPERIMENT = """
+[experiment]
+name = "rendering_test"
+seed = 8
+replicates = 2
+months = 18
+households = 300
+scenarios = ["default"]
+bundles = ["baseline", "bcc"]
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("rendering")
+    path = root / "e.toml"
+    path.write_text(textwrap.dedent(EXPERIMENT))
+    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
+    return root / "store"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes but the manifest's and the workbook's (they hold the time written)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != "manifest.json" and p.suffix != ".xlsx"}
+
+
+def test_workers_write_the_same_report_as_one_process(store):
+    """Every figure (PNG, phone PNG, SVG), CSV table and the page are the same bytes whether the
+    figures are rendered here or by two workers; the SVGs too (their ids come from a fixed
+    salt, not a random one)."""
+    outs = {}
+    for workers in (1, 2):
+        out = store.parent / f"out{workers}"
+        assert main(["report", str(store), "--out", str(out), "--workers", str(workers)]) == 0
+        outs[workers] = _files(out)
+    one, two = outs[1], outs[2]
+    figures = [name for name in one if name.startswith("figures_en/")]
+    assert {f"figures_en/{key}.{kind}" for key in ("ladder", "network", "budget")
+            for kind in ("png", "narrow.png", "svg")} <= set(figures)
+    assert one.keys() == two.keys()
+    assert [name for name in one if one[name] != two[name]] == []
+
+
+def _broken_figure():
+    raise ValueError("this figure cannot be drawn")
+
+
+def _small_figure(label: str):
+    fig = plots.Figure(figsize=(3, 2))
+    fig.add_subplot().set_title(label)
+    return fig
+
+
+def test_sent_figures_and_figures_drawn_here_alike(tmp_path):
+    """A partial goes to a worker, a lambda is drawn here; both give the image drawing it
+    here gives, and the files are written when the report finishes."""
+    draw = partial(_small_figure, "sent")
+    with Renderer(2) as renderer:
+        images = Images(tmp_path, renderer)
+        sent = images.save("sent", draw)
+        local = images.save("local", lambda: _small_figure("here"))
+        assert isinstance(sent, PendingImage) and sent._future is not None
+        assert local._future is None
+        assert not (tmp_path / "sent.png").exists()  # written by finish
+        images.finish()
+    assert sent.png == render_image(draw).png
+    assert sent.svg == render_image(draw).svg
+    assert (tmp_path / "sent.png").read_bytes() == sent.png
+    assert (tmp_path / "local.narrow.png").read_bytes() == local.narrow_png
+    assert local.png == render_image(lambda: _small_figure("here")).png
+
+
+def test_a_workers_error_is_raised_here():
+    with Renderer(2) as renderer:
+        pending = renderer.submit(partial(_broken_figure))
+        assert pending._future is not None
+        with pytest.raises(ValueError, match="cannot be drawn"):
+            pending.result()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "99", "two"])
+def test_bad_workers_is_one_line_and_exit_2(store, capsys, value):
+    assert main(["report", str(store), "--out", str(store.parent / "x"),
+                 "--workers", value]) == 2
+    assert_one_line(capsys.readouterr().err, "--workers")
