@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import pytest
 
 from sanisim.cli import main as cli_main
 from sanisim.model import SanitationModel
+from sanisim.runs import experiment as exp
+from sanisim.runs.batch import run_batch
+from sanisim.runs.executors import SerialExecutor
 from sanisim.scenario import Scenario, default_scenario
 
 #: Household count of the small models most tests run (fast, still hundreds of households
@@ -76,3 +80,12 @@ def cli_failure(capsys, argv, *must_name: str) -> str:
     assert "Traceback" not in err
     assert_one_line(err, *must_name)
     return err
+
+
+def serial_batch(root: Path, text: str, name: str = "e.toml") -> Path:
+    """Write the experiment ``text`` to ``root/name``, run it in this process and return its
+    results store (``root/store``)."""
+    path = root / name
+    path.write_text(textwrap.dedent(text))
+    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
+    return root / "store"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import assert_one_line
+from conftest import assert_one_line, serial_batch
 from scipy import stats
 
 from sanisim import i18n, report
@@ -41,11 +41,7 @@ FIGURES = {"ladder", "compare", "paired", "time_to_target", "cost", "equity", "n
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("report")
-    path = root / "small.toml"
-    path.write_text(textwrap.dedent(EXPERIMENT))
-    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
-    return root / "store"
+    return serial_batch(tmp_path_factory.mktemp("report"), EXPERIMENT, "small.toml")
 
 
 @pytest.fixture(scope="module")

@@ -4,21 +4,18 @@ and the ``.xlsx`` workbooks of the English and Indonesian table folders."""
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+from conftest import serial_batch
 
 from sanisim import analysis
 from sanisim.cli import main
 from sanisim.ledger import cumulative_costs
 from sanisim.report.budget import BUDGET_FUNDERS, programme_year, yearly_costs
 from sanisim.report.spreadsheets import SHEET_NAME_MAX, indonesian_header, sheet_names
-from sanisim.runs import experiment as exp
-from sanisim.runs.batch import run_batch
-from sanisim.runs.executors import SerialExecutor
 from sanisim.runs.store import load_results
 
 EXPERIMENT = """
@@ -35,11 +32,7 @@ bundles = ["baseline", "bcc", "desludging"]
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("budget")
-    path = root / "e.toml"
-    path.write_text(textwrap.dedent(EXPERIMENT))
-    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
-    return root / "store"
+    return serial_batch(tmp_path_factory.mktemp("budget"), EXPERIMENT)
 
 
 @pytest.fixture(scope="module")

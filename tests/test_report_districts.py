@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import serial_batch
 
 from sanisim import analysis, report
 from sanisim.cli import main
@@ -21,8 +22,6 @@ from sanisim.report import prose
 from sanisim.report.sections import Section
 from sanisim.report.spreadsheets import indonesian_header
 from sanisim.runs import experiment as exp
-from sanisim.runs.batch import run_batch
-from sanisim.runs.executors import SerialExecutor
 from sanisim.scenario import SCENARIO_DIR, load
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -48,15 +47,8 @@ def built_once(tmp_path_factory, name: str, build) -> Path:
     return folder
 
 
-def batch(root: Path, text: str, name: str = "e.toml") -> Path:
-    path = root / name
-    path.write_text(textwrap.dedent(text))
-    run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
-    return root / "store"
-
-
 def _districts(root: Path) -> None:
-    store = batch(root, """
+    store = serial_batch(root, """
         [experiment]
         name = "two_districts"
         seed = 7
@@ -76,7 +68,7 @@ def districts(tmp_path_factory) -> Path:
 
 
 def _sweep(root: Path) -> None:
-    store = batch(root, """
+    store = serial_batch(root, """
         [experiment]
         name = "two_axes"
         seed = 3
@@ -255,7 +247,7 @@ def test_no_arm_is_fastest_when_the_target_is_met_at_month_0(tmp_path):
         [bundles]
         extra_visits = ["extra_visits"]
         """))
-    store = batch(tmp_path, f"""
+    store = serial_batch(tmp_path, f"""
         [experiment]
         name = "met"
         seed = 1
@@ -302,7 +294,7 @@ def test_a_sweep_shows_outcomes_against_each_parameter_and_ranks_no_point(sweep)
 
 
 def test_a_latin_hypercube_is_binned(tmp_path):
-    store = batch(tmp_path, """
+    store = serial_batch(tmp_path, """
         [experiment]
         name = "lhs"
         seed = 2

@@ -8,8 +8,8 @@ the page goes on with its tables meanwhile; :meth:`sanisim.report.sections.Image
 collects them. A figure is sent when its drawing function is a :func:`functools.partial` of a
 module-level function (it can be pickled); any other is drawn here, as is a figure a worker
 could not draw (a worker's error is drawn again here, so a real error is raised here with its
-own traceback). The images are the same bytes either way: the workers import the same modules
-and draw from the same inputs (``tests/test_report_rendering.py``).
+own traceback). The PNGs are the same bytes either way: the workers import the same modules
+and draw from the same inputs (``tests/test_report_rendering.py``; the SVGs draw the same).
 """
 
 from __future__ import annotations
