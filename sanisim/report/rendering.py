@@ -2,12 +2,10 @@
 
 Each figure is drawn and rendered three times (SVG, wide PNG, phone-width PNG), about 0.5-1.4 s
 a figure and most of a report's time. The figures do not depend on each other, so a
-:class:`Renderer` with more than one worker sends each figure to a process pool and
+:class:`Renderer` with more than one worker sends each figure to a process pool (a fork server
+where there is one, its workers started with the figure modules imported, as the batch's) and
 the page goes on with its tables meanwhile; :meth:`sanisim.report.sections.Images.finish`
-collects them. The workers are spawned (fresh interpreters, started before the store is read,
-which they import the figure modules during): what they draw with depends on the code alone,
-not on a fork server that earlier work in the same process may have started with other
-imports. A figure is sent when its drawing function is a :func:`functools.partial` of a
+collects them. A figure is sent when its drawing function is a :func:`functools.partial` of a
 module-level function (it can be pickled); any other is drawn here, as is a figure a worker
 could not draw (a worker's error is drawn again here, so a real error is raised here with its
 own traceback). The PNGs are the same bytes either way: the workers import the same modules
@@ -16,7 +14,6 @@ and draw from the same inputs (``tests/test_report_rendering.py``; the SVGs draw
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,10 +22,12 @@ from functools import partial
 from typing import Any
 
 from sanisim.report.figures import Image, render_image
-from sanisim.runs.executors import _init_worker, available_cpus
+from sanisim.runs.executors import _init_worker, available_cpus, process_context
 
 #: Most processes a report renders its figures with (a report has 7-12 figures).
 MAX_WORKERS = 4
+#: Modules a worker starts with (the fork server imports them once).
+PRELOAD = ["sanisim.report.figures", "sanisim.report.plots", "sanisim.report.budget"]
 
 
 def default_workers() -> int:
@@ -38,7 +37,7 @@ def default_workers() -> int:
 
 
 def _ready() -> None:
-    """A first task for each worker: the pool starts them at once, not figure by figure."""
+    """A first task: makes the pool start its workers at once (before any figure is sent)."""
 
 
 class Renderer:
@@ -49,10 +48,9 @@ class Renderer:
         self.pool: ProcessPoolExecutor | None = None
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"),
+                self.workers, mp_context=process_context(preload=PRELOAD),
                 initializer=_init_worker, initargs=(os.getpid(),))
-            for _ in range(self.workers):  # a pool spawns a worker per task while none is idle:
-                self.pool.submit(_ready)   # all of them start while the results are read
+            self.pool.submit(_ready)  # the workers start while the results are read
 
     def submit(self, draw: Callable[[], Any]) -> PendingImage:
         """Start rendering ``draw()`` (see the module docs for where)."""
