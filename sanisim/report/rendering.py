@@ -37,7 +37,8 @@ def default_workers() -> int:
 
 
 def _ready() -> None:
-    """A first task: makes the pool start its workers at once (before any figure is sent)."""
+    """A first task: the pool starts the fork server and a worker while the store is read
+    (one task per worker measured no faster)."""
 
 
 class Renderer:
@@ -50,7 +51,7 @@ class Renderer:
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=process_context(preload=PRELOAD),
                 initializer=_init_worker, initargs=(os.getpid(),))
-            self.pool.submit(_ready)  # the workers start while the results are read
+            self.pool.submit(_ready)  # the fork server and a first worker start meanwhile
 
     def submit(self, draw: Callable[[], Any]) -> PendingImage:
         """Start rendering ``draw()`` (see the module docs for where)."""
