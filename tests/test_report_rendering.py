@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import assert_one_line, serial_batch
+from matplotlib.figure import Figure
 
 from sanisim.cli import main
-from sanisim.report import plots
 from sanisim.report.figures import render_image
 from sanisim.report.rendering import PendingImage, Renderer
 from sanisim.report.sections import Images
@@ -76,7 +76,7 @@ def _broken_figure():
 
 
 def _small_figure(label: str):
-    fig = plots.Figure(figsize=(3, 2))
+    fig = Figure(figsize=(3, 2))
     fig.add_subplot().set_title(label)
     return fig
 

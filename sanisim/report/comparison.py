@@ -10,6 +10,7 @@ each district's headline outcome per strategy.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 from sanisim import analysis, i18n
 from sanisim.report import plots, prose
@@ -40,12 +41,10 @@ def comparison_part(per: dict[str, Tables], results: Results, images: Images, la
         chunk = districts[start:start + PER_FIGURE]
         suffix = "" if start == 0 else f"_{start // PER_FIGURE + 1}"
         small = [(names.title(d), per[d].ladder_over_time, arms[d]) for d in chunk]
-        image = images.save("districts" + suffix, lambda small=small: plots.districts_figure(
-            small))
+        image = images.save("districts" + suffix, partial(plots.districts_figure, small))
         section.figures.append(figure_entry("districts", image, holds, lang, intervals=True))
         costs = [(names.title(d), per[d].headline_costs, arms[d]) for d in chunk]
-        image = images.save("frontiers" + suffix, lambda costs=costs: plots.frontiers_figure(
-            costs, label))
+        image = images.save("frontiers" + suffix, partial(plots.frontiers_figure, costs, label))
         section.figures.append(figure_entry("frontiers", image, holds, lang, intervals=True))
     section.tables = [_headline_table(per, results, lang, holds)]
     return section

@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 import textwrap
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -330,8 +331,7 @@ def sure_part(decide: DecideOutput, labels: Labels, images: Images, lang: str) -
                               *(Cell(percent(beats(decide, o, a, b), lang))
                                 for o in SURE_OUTCOMES)])
     part.tables.append(view)
-    image = images.save(FIGURE_FOLDER + "ceac",
-                        lambda: ceac_figure(decide, labels, lang))
+    image = images.save(FIGURE_FOLDER + "ceac", partial(ceac_figure, decide, labels, lang))
     entry = figure_entry("fund_ceac", image, "", lang, intervals=False)
     entry.caption += " " + word("holds_sentence", lang, holds=holds, pairs=pairs)
     part.figures.append(entry)
@@ -440,7 +440,7 @@ def costs_part(decide: DecideOutput, labels: Labels, images: Images, lang: str) 
                                    rate=i18n.percent(rate, lang, 0),
                                    households=billions(rows["households"].sum(), lang),
                                    years=per_year))
-    image = images.save(FIGURE_FOLDER + "costs", lambda: costs_figure(decide, labels, lang))
+    image = images.save(FIGURE_FOLDER + "costs", partial(costs_figure, decide, labels, lang))
     entry = figure_entry("fund_costs", image, "", lang, intervals=False)
     entry.caption += " " + word("costs_mean", lang, runs=_runs(decide))
     part.figures.append(entry)

@@ -22,7 +22,7 @@ from functools import partial
 from typing import Any
 
 from sanisim.report.figures import Image, render_image
-from sanisim.runs.executors import _init_worker, available_cpus, process_context
+from sanisim.runs.executors import available_cpus, init_worker, process_context
 
 #: Most processes a report renders its figures with (a report has 7-12 figures).
 MAX_WORKERS = 4
@@ -50,7 +50,7 @@ class Renderer:
         if self.workers > 1:
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=process_context(preload=PRELOAD),
-                initializer=_init_worker, initargs=(os.getpid(),))
+                initializer=init_worker, initargs=(os.getpid(),))
             self.pool.submit(_ready)  # the fork server and a first worker start meanwhile
 
     def submit(self, draw: Callable[[], Any]) -> PendingImage:

@@ -10,6 +10,7 @@ over the others (a marginal view) instead of silently averaging them away.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import pandas as pd
 from markupsafe import Markup
@@ -71,8 +72,8 @@ def sweep_part(results: Results, sweep: pd.DataFrame, names: Names, images: Imag
     for start in range(0, len(parameters), PER_FIGURE):
         chunk = parameters[start:start + PER_FIGURE]
         key = "sweep" if start == 0 else f"sweep_{start // PER_FIGURE + 1}"
-        image = images.save(prefix + key, lambda chunk=chunk: plots.sweep_figure(
-            sweep, arms, chunk, list(OUTCOMES), labels, axes_names))
+        image = images.save(prefix + key, partial(plots.sweep_figure, sweep, arms, chunk,
+                                                  list(OUTCOMES), labels, axes_names))
         section.figures.append(Figure(key, title, caption, image))
     section.findings = [(prose.text("sweep_question", lang, parameter=p),
                          _finding(sweep, p, arms, lang, horizon)) for p in parameters]

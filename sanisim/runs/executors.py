@@ -103,7 +103,7 @@ def _exit_with(driver: int) -> None:
     os._exit(1)
 
 
-def _init_worker(driver: int) -> None:
+def init_worker(driver: int) -> None:
     """Worker initialiser: Ctrl-C is the driver's to handle (workers are stopped by it), and a
     worker ends with its driver, however the driver ended (even ``kill -9``).
 
@@ -179,7 +179,7 @@ def open_executor(backend: str = "processes", workers: int | None = None,
     if backend == "processes":
         count = workers or available_cpus()
         pool = ProcessPoolExecutor(max_workers=count, mp_context=process_context(),
-                                   initializer=_init_worker, initargs=(os.getpid(),))
+                                   initializer=init_worker, initargs=(os.getpid(),))
 
         stopped = []
 
