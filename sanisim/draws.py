@@ -80,6 +80,7 @@ def bernoulli_rows(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 
 
 def month_key(rng: np.random.Generator) -> np.uint64:
@@ -94,13 +95,18 @@ def month_key(rng: np.random.Generator) -> np.uint64:
 def row_uniforms(key: np.uint64, rows: np.ndarray) -> np.ndarray:
     """A uniform on ``[0, 1)`` for each of ``rows`` that depends only on ``key`` and the row
     (SplitMix64: see the module docs); the same row and key always give the same number."""
-    z = np.asarray(rows, np.uint64) * _GAMMA + np.uint64(key)  # wraps modulo 2**64
-    z ^= z >> np.uint64(30)
+    z = np.asarray(rows).astype(np.uint64)  # a copy, worked on in place
+    z *= _GAMMA
+    z += np.uint64(key)  # wraps modulo 2**64
+    shifted = z >> _S30
+    z ^= shifted
     z *= _MIX1
-    z ^= z >> np.uint64(27)
+    z ^= np.right_shift(z, _S27, out=shifted)
     z *= _MIX2
-    z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    z ^= np.right_shift(z, _S31, out=shifted)
+    u = np.right_shift(z, _S11, out=z).astype(np.float64)
+    u *= 2.0**-53
+    return u
 
 
 def dyadic(bound: float) -> float:

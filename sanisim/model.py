@@ -307,8 +307,9 @@ class SanitationModel(mesa.Model):
         builders sell septic toilets, so a failed pit toilet keeps the local masons' price.
         """
         p, hh = self.params, self.households
-        pit = hh.repair_due[rows] & hh.pit_toilet[rows]
-        price = np.where(hh.repair_due[rows], p["costs.repair_share"] * self.toilet_price(pit),
+        repair = hh.repair_due[rows]
+        pit = repair & hh.pit_toilet[rows]
+        price = np.where(repair, p["costs.repair_share"] * self.toilet_price(pit),
                          p["costs.toilet"])
         return self._quoted(rows, price, pit)
 
@@ -351,6 +352,9 @@ class SanitationModel(mesa.Model):
         builder has capacity (:meth:`Builder.build`, construction phase), which then books
         their payment.
         """
+        if rows.size == 0:  # (a third of the calls: offers and approvals nobody took up)
+            self.book("households", "construction", 0.0)  # booked as the sum of nothing
+            return
         hh = self.households
         paid = np.asarray(paid_by_household, float)
         if paid.ndim == 0:  # one amount for every row (np.full: cheaper than broadcast_to)
