@@ -4,6 +4,8 @@ and the ``.xlsx`` workbooks of the English and Indonesian table folders."""
 from __future__ import annotations
 
 import re
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -15,7 +17,14 @@ from sanisim import analysis
 from sanisim.cli import main
 from sanisim.ledger import cumulative_costs
 from sanisim.report.budget import BUDGET_FUNDERS, programme_year, yearly_costs
-from sanisim.report.spreadsheets import SHEET_NAME_MAX, indonesian_header, sheet_names
+from sanisim.report.spreadsheets import (
+    NO_TIME,
+    SHEET_NAME_MAX,
+    indonesian_header,
+    sheet_names,
+    workbook_time,
+    write_workbook,
+)
 from sanisim.runs.store import load_results
 
 EXPERIMENT = """
@@ -73,6 +82,38 @@ def test_workbook_holds_every_table_of_its_folder(out, folder, book, sep, decima
         numeric = table.select_dtypes("number").columns
         pd.testing.assert_frame_equal(sheet[numeric], table[numeric], check_dtype=False,
                                       rtol=1e-12)
+
+
+def _times(path: Path) -> tuple[set, datetime, datetime]:
+    """The dates of a workbook's zip parts and its "created" and "modified" properties."""
+    with zipfile.ZipFile(path) as book:
+        dates = {info.date_time for info in book.infolist()}
+    properties = openpyxl.load_workbook(path).properties
+    return dates, properties.created, properties.modified
+
+
+def test_a_workbook_holds_the_time_it_is_given_not_the_time_it_was_saved(tmp_path):
+    tables = {"arms": pd.DataFrame({"bundle": ["baseline", "bcc"], "share": [0.25, 0.5]})}
+    when = datetime(2024, 6, 1, 8, 30, 16, tzinfo=UTC)  # (zip dates: even seconds)
+    first = write_workbook(tables, tmp_path / "a.xlsx", when)
+    dates, created, modified = _times(first)
+    assert dates == {(2024, 6, 1, 8, 30, 16)}
+    assert created == modified == datetime(2024, 6, 1, 8, 30, 16)
+    with pd.ExcelWriter(tmp_path / "saved.xlsx", engine="openpyxl") as writer:  # unpinned
+        tables["arms"].to_excel(writer, sheet_name="arms", index=False, freeze_panes=(1, 0))
+    assert _times(tmp_path / "saved.xlsx")[2].year == datetime.now(UTC).year
+    second = write_workbook(tables, tmp_path / "b.xlsx", when)
+    assert first.read_bytes() == second.read_bytes()
+    pd.testing.assert_frame_equal(pd.read_excel(first, sheet_name="arms"), tables["arms"])
+
+
+@pytest.mark.parametrize("created, expected", [
+    ("2026-12-01T00:26:35.312891+00:00", datetime(2026, 12, 1, 0, 26, 35, tzinfo=UTC)),
+    ("2026-12-01T07:26:35+07:00", datetime(2026, 12, 1, 0, 26, 35, tzinfo=UTC)),
+    ("2026-12-01T00:26:35", datetime(2026, 12, 1, 0, 26, 35, tzinfo=UTC)),
+    (None, NO_TIME), ("?", NO_TIME), ("1970-01-01T00:00:00+00:00", NO_TIME)])
+def test_workbook_time_reads_the_results_time(created, expected):
+    assert workbook_time(created) == expected
 
 
 def test_indonesian_workbook_uses_indonesian_headers(out):

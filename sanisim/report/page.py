@@ -42,7 +42,7 @@ from sanisim.report.funding import funding_section, manifest_entry
 from sanisim.report.names import Names
 from sanisim.report.rendering import Renderer
 from sanisim.report.sections import Funding, Images, Section, figure_entry
-from sanisim.report.spreadsheets import write_tables
+from sanisim.report.spreadsheets import workbook_time, write_tables
 from sanisim.report.sweeps import sweep_part
 from sanisim.report.tables import (
     BASELINE,
@@ -276,7 +276,7 @@ def write_report(results: Results, out: str | Path, lang: str = "en",
                                     for d, t in per.items()], ignore_index=True)}
         tables_list = list(per.values())
     funding = funding_section(decisions, images, lang) if decisions else None
-    write_tables(csv, out, lang, local)
+    write_tables(csv, out, lang, local, workbook_time(results.manifest.get("created")))
     write_manifest(results, out, lang, kind, districts, swept, decisions)
     images.finish()
     page = out / HTML_NAME[lang]
