@@ -378,8 +378,8 @@ class CreditCooperative(mesa.Agent):
         hh.loan_missed[payers] = 0
         self.interest_collected += interest.sum()
         self.outstanding -= principal_part.sum()
-        self.cash += amount.sum()
         self.repaid_this_month = amount.sum()
+        self.cash += self.repaid_this_month
         model.book("households", "loan_repayments", self.repaid_this_month)
 
         closed = payers[hh.loan_principal[payers] <= 0.5]

@@ -139,10 +139,9 @@ def first(priority: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     k = int(min(k, candidates.size))
     if k <= 0:
         return candidates[:0]
-    if k < candidates.size:
-        top = np.argpartition(priority, k - 1)[:k]
-    else:
-        top = np.arange(candidates.size)
+    if k == candidates.size:  # every candidate (most calls: a promoter with room for all)
+        return candidates[np.argsort(priority, kind="stable")]
+    top = np.argpartition(priority, k - 1)[:k]
     return candidates[top[np.argsort(priority[top], kind="stable")]]
 
 
