@@ -18,7 +18,7 @@ from sanisim.model import SanitationModel
 from sanisim.population import Households
 from sanisim.scenario import load
 from sanisim.strategies.bcc import BehaviourChange
-from sanisim.targeting import ELEMENTWISE, RULES
+from sanisim.targeting import ELEMENTWISE, RULES, first
 
 MONTHS = 18
 
@@ -158,3 +158,29 @@ def test_kept_supply_queue_is_the_scan_of_every_household_each_month():
     supply.waiting = supply.waiting.copy()
     supply.waiting[:50] = True
     np.testing.assert_array_equal(supply.waiting_rows(), np.flatnonzero(supply.waiting))
+
+
+@pytest.mark.parametrize("k", [1, 7, 39, 40, 41])
+def test_first_serves_the_lowest_priorities_in_order(k):
+    """``first``: the ``k`` candidates of lowest priority in that order, as a full stable
+    sort gives them, whether ``k`` is fewer than, all or more than the candidates."""
+    rng = np.random.default_rng(k)
+    candidates = np.sort(rng.choice(10_000, 40, replace=False))
+    priority = rng.random(40)
+    expected = candidates[np.argsort(priority, kind="stable")][:k]
+    assert np.array_equal(first(priority, candidates, k), expected)
+    assert first(priority, candidates, 0).size == 0
+
+
+def test_start_building_no_rows_books_nothing_and_changes_nothing():
+    """No rows: the households' arrays are untouched, no builder takes an order, and the
+    books hold the zero that summing no payments gave before."""
+    model = SanitationModel(load("default"), seed=2, households=600, bundle="full_package",
+                            household_agents=False)
+    model.run(3)
+    before = _state(model)
+    model.ledger.clear()
+    model.start_building(np.zeros(0, np.intp), 3, paid_by_household=np.zeros(0))
+    assert dict(model.ledger) == {("households", "construction"): 0.0}
+    after = _state(model)
+    assert all(np.array_equal(before[name], after[name]) for name in before)
