@@ -106,7 +106,7 @@ class Sanitarian(mesa.Agent):
         if chosen.size == 0:
             self.visit(chosen)
             return
-        at = np.searchsorted(self.catchment, chosen)  # catchment is sorted
+        at = self.catchment.searchsorted(chosen)  # catchment is sorted
         self.last_visit[at] = model.month
         if waste is not None and waste.any():  # both pillars: each visit speaks to the gaps
             self.model.waste.raise_factors(chosen[waste[at]], VISIT_FACTORS, self.visit_effect)
@@ -241,14 +241,14 @@ class _Team:
         open_ = sanitation
         if first_.revisit_months > 0:
             open_ = open_ & (model.month - self.last_visit >= first_.revisit_months)
-        where = np.flatnonzero(open_)
+        where = open_.nonzero()[0]
         # the catchments' rows in one block: a row is its position plus the block's start
         candidates = self.rows[where] if self.span is None else where + self.span.start
-        cut = np.searchsorted(where, self.bounds)
+        cut = where.searchsorted(self.bounds)
         # each sanitarian's key, drawn in the order they step, as each would draw its own
         stream = model.streams.monthly("visits", model.month)
         month_keys = np.array([month_key(stream) for _ in self.members], np.uint64)
-        keys = row_uniforms(np.repeat(month_keys, np.diff(cut)), candidates)
+        keys = row_uniforms(month_keys.repeat(np.diff(cut)), candidates)
         priority = (RULES[first_.targeting](model, candidates, keys)
                     if first_.targeting in ELEMENTWISE else None)
         self.month = model.month
@@ -410,7 +410,7 @@ class CreditCooperative(mesa.Agent):
         hh = self.model.households
         kept = self.borrowers()  # ascending, and holding every row of ``rows``
         stay = np.ones(kept.size, bool)
-        stay[np.searchsorted(kept, rows)] = False
+        stay[kept.searchsorted(rows)] = False
         self._keep_borrowers(kept[stay])
         hh.loan_coop[rows] = -1
         hh.loan_principal[rows] = 0.0
@@ -424,7 +424,7 @@ class CreditCooperative(mesa.Agent):
         key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
         applicants = model.waiting_applications  # listed once for every cooperative
         if applicants is None:  # stepped outside the model's phase
-            applicants = np.flatnonzero(hh.applying)  # few rows: then this cooperative's
+            applicants = hh.applying.nonzero()[0]  # few rows: then this cooperative's
         applicants = applicants[model.coop_of_row[applicants] == self.index]
         if applicants.size == 0 or self.capacity == 0:
             return
@@ -439,7 +439,7 @@ class CreditCooperative(mesa.Agent):
         ok = self.eligible(queue, need) & (need > 0)
         hh.applying[queue[~ok]] = False
         queue, need, down = queue[ok], need[ok], down[ok]
-        affordable = np.cumsum(need) <= self.cash
+        affordable = need.cumsum() <= self.cash
         queue, need, down = queue[affordable], need[affordable], down[affordable]
         if queue.size == 0:
             return

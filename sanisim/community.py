@@ -152,7 +152,7 @@ class Tally:
         if self.rung is None:
             self.recount(rung, practising)
             return
-        changed = np.flatnonzero((rung != self.rung) | (practising != self.practising))
+        changed = ((rung != self.rung) | (practising != self.practising)).nonzero()[0]
         if changed.size == 0:
             return
         old, new = self.rung[changed], rung[changed]

@@ -146,7 +146,7 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
     if bound > SPARSE_UP_TO:  # common events: a uniform per row is cheaper
         u = rng.random(n, np.float32)
         rate = rates(np.arange(n)) if callable(rates) else rates
-        picked = np.flatnonzero(u < rate)
+        picked = (u < rate).nonzero()[0]
         return picked, u[picked]
     candidates = bernoulli_rows(rng, n, bound)
     u = rng.random(candidates.size) * bound

@@ -91,7 +91,7 @@ def update_use(model: SanitationModel) -> None:
     # non-users with a facility: one mask in a kept array (bool in_use < has a facility), few
     # rows set, instead of the rows of every non-user (households at open defecation too)
     idle = np.greater_equal(hh.rung, _UNIMPROVED, out=model._scratch("idle", bool))
-    idle = np.flatnonzero(np.less(hh.in_use, idle, out=idle))
+    idle = np.less(hh.in_use, idle, out=idle).nonzero()[0]
     resuming = idle[row_uniforms(key, idle) < resume / use_multiplier(model, idle)]
     hh.in_use[stopping] = False
     hh.in_use[resuming] = True
@@ -139,7 +139,7 @@ def abandon(model: SanitationModel) -> np.ndarray:
     """Failed toilets left unrepaired for ``failure.abandon_months`` are abandoned; returns
     their rows."""
     hh = model.households
-    waiting = np.flatnonzero(hh.repair_due)  # few rows: one pass over one byte a row
+    waiting = hh.repair_due.nonzero()[0]  # few rows: one pass over one byte a row
     waiting = waiting[hh.failed_month[waiting] >= 0]
     old = waiting[model.month - hh.failed_month[waiting] >= model.params[
         "failure.abandon_months"]]

@@ -277,19 +277,19 @@ class SanitationModel(mesa.Model):
         blocks = self.__dict__.get("_rt_blocks")
         if blocks is None or blocks[0] is not hh.rt:
             rt = hh.rt
-            starts = np.flatnonzero(run_starts(rt))
+            starts = run_starts(rt).nonzero()[0]
             contiguous = (bool(np.all(rt[1:] >= rt[:-1]))
                           and np.array_equal(rt[starts], np.arange(self.n_rt)))
             blocks = self._rt_blocks = (
                 rt, np.append(starts, rt.size).astype(np.intp) if contiguous else None)
         ends = blocks[1]
         if ends is None:
-            return np.flatnonzero(wanted[hh.rt])
-        rts = np.flatnonzero(wanted)
+            return wanted[hh.rt].nonzero()[0]
+        rts = wanted.nonzero()[0]
         first, size = ends[rts], ends[rts + 1] - ends[rts]
         total = int(size.sum())
         # each row's position: its block's first row plus its offset within the block
-        return np.arange(total, dtype=np.intp) + np.repeat(first - (np.cumsum(size) - size),
+        return np.arange(total, dtype=np.intp) + np.repeat(first - (size.cumsum() - size),
                                                            size)
 
     # ------------------------------------------------------------------ shared services
@@ -476,7 +476,7 @@ class SanitationModel(mesa.Model):
 
     def _finance(self) -> None:
         hh, p = self.households, self.params
-        rows = np.flatnonzero(hh.intent > 0)  # few rows: the second test on their indices
+        rows = (hh.intent > 0).nonzero()[0]  # few rows: the second test on their indices
         rows = intending = rows[hh.build_left[rows] < 0]
         price = self.price_to_basic(rows)
         if not p["behaviour.money_constraint"]:
@@ -514,8 +514,8 @@ class SanitationModel(mesa.Model):
         if p["mechanisms.sharing"]:  # share by preference, or when a pit is out of reach
             preference = p["sharing.preference"] * (1.0 - p["community.own_latrine"] * planned)
             prefer = self.streams["sharing:choice"].random(at_od.size) < preference
-            seeking = np.flatnonzero((hh.savings[at_od] >= p["sharing.fee"])
-                                     & (prefer | ~can_dig))
+            seeking = ((hh.savings[at_od] >= p["sharing.fee"])
+                       & (prefer | ~can_dig)).nonzero()[0]
             host = purchase.find_hosts(self, at_od[seeking])
             found = host >= 0
             hh.host[at_od[seeking[found]]] = host[found]
@@ -539,7 +539,7 @@ class SanitationModel(mesa.Model):
         # still waiting are among those intending at its start
         waiting = intending[(hh.intent[intending] > 0) & (hh.build_left[intending] < 0)]
         hh.intent[waiting] -= 1
-        flagged = np.flatnonzero(hh.applying | hh.pressed)  # few rows: clear where done
+        flagged = (hh.applying | hh.pressed).nonzero()[0]  # few rows: clear where done
         done = flagged[hh.intent[flagged] == 0]
         hh.applying[done] = False
         hh.pressed[done] = False
@@ -592,8 +592,8 @@ class SanitationModel(mesa.Model):
         planned = self.communities.plan_until[self.households.rt[rows]] >= self.month
         rate = self.params["community.mutual_help"]
         if rate > 0:
-            poor = np.flatnonzero(planned & (self.households.savings[rows]
-                                             < self.params["costs.pit"]))
+            poor = (planned & (self.households.savings[rows]
+                               < self.params["costs.pit"])).nonzero()[0]
             helped[poor[self.streams["community:help"].random(poor.size) < rate]] = True
         return planned, helped
 
@@ -602,7 +602,7 @@ class SanitationModel(mesa.Model):
         # "credit_queue"), in the cooperatives' fixed order. The waiting applications are
         # listed once for all of them: a cooperative approves or turns down only its own
         # applicants, so the list stays what each would find by itself.
-        self.waiting_applications = np.flatnonzero(self.households.applying)
+        self.waiting_applications = self.households.applying.nonzero()[0]
         try:
             self.cooperatives.do("step")
         finally:
@@ -612,7 +612,7 @@ class SanitationModel(mesa.Model):
         hh = self.households
         for builder in self.open_builders():
             builder.build(self)  # queued orders start within the builders' capacity
-        building = np.flatnonzero(hh.build_left >= 0)  # few rows: work on their indices
+        building = (hh.build_left >= 0).nonzero()[0]  # few rows: work on their indices
         if self.builders:
             building = building[~hh.queued[building]]
         left = hh.build_left[building]
@@ -642,7 +642,7 @@ class SanitationModel(mesa.Model):
         # (month - last > interval, as last < month - interval), not every safely managed row
         lapsed = np.equal(hh.rung, _SAFELY_MANAGED, out=self._scratch("lapsed", bool))
         lapsed &= hh.last_emptied < self.month - p["desludging.interval_months"]
-        lapsed = np.flatnonzero(lapsed)
+        lapsed = lapsed.nonzero()[0]
         lapsed = lapsed[~hh.connected[lapsed]]
         hh.rung[lapsed] = Rung.BASIC
 
@@ -707,7 +707,7 @@ class SanitationModel(mesa.Model):
                                       np.take(self._fail_by_rung, hh.rung))
             return kept[3]
         _, _, rung, base = kept
-        changed = np.flatnonzero(hh.rung != rung)
+        changed = (hh.rung != rung).nonzero()[0]
         now = hh.rung[changed]
         rung[changed] = now
         base[changed] = self._fail_by_rung[now]
@@ -719,7 +719,7 @@ class SanitationModel(mesa.Model):
         # only the rows whose rung changed since the last month can rise off open
         # defecation or come to own more; rows abandoned last month are looked at again
         # (their ownership fell while their rung stayed)
-        changed = np.flatnonzero(hh.rung != self._rung_before)
+        changed = (hh.rung != self._rung_before).nonzero()[0]
         before, now = self._rung_before[changed], hh.rung[changed]
         risen = changed[(before == _OD) & (now > _OD)]
         hh.in_use[risen] = True  # a facility taken up is used at first

@@ -82,7 +82,7 @@ class SocialNetwork:
             return a.indices[:0]
         # position of each neighbour in a.indices: its row's start plus its offset in the row
         offsets = np.arange(total, dtype=np.int64)
-        offsets -= np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+        offsets -= np.repeat(lengths.cumsum() - lengths - starts, lengths)
         return a.indices[offsets]
 
 
@@ -110,7 +110,7 @@ class NeighbourCount:
         net = self.network
         if net.adjacency is None or self.state is None:
             return self._full(indicator)
-        changed = np.flatnonzero(indicator != self.state)
+        changed = (indicator != self.state).nonzero()[0]
         if changed.size == 0:
             self.touched = changed
             return self.counts

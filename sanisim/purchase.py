@@ -135,7 +135,7 @@ def _guests_among(hosts: np.ndarray, hosted: np.ndarray) -> np.ndarray:
     of the guests of the seekers' RTs: a household shares a toilet in its own RT only (this
     module finds hosts there), so those are all the guests its candidate hosts have, and
     ``guests_per_host`` over every household is not needed."""
-    at = np.minimum(np.searchsorted(hosts, hosted), max(hosts.size - 1, 0))
+    at = np.minimum(hosts.searchsorted(hosted), max(hosts.size - 1, 0))
     mine = hosts[at] == hosted if hosts.size else np.zeros(hosted.size, bool)
     return np.bincount(at[mine], minlength=hosts.size)
 
@@ -157,19 +157,19 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     rng = model.streams["sharing"]
     if able.size == 0:
         return hosts
-    slots = np.repeat(able, room)  # one entry per free place
+    slots = able.repeat(room)  # one entry per free place
     slot_rt = hh.rt[slots]
     slot_order = lex_order(rng.random(slots.size), slot_rt)
     slots, slot_rt = slots[slot_order], slot_rt[slot_order]
     want_rt = hh.rt[rows]
     want_order = lex_order(rng.random(rows.size), want_rt)
     # k-th seeker of an RT takes the k-th free place of that RT
-    slot_start = np.searchsorted(slot_rt, np.arange(n_rt + 1, dtype=slot_rt.dtype))
+    slot_start = slot_rt.searchsorted(np.arange(n_rt + 1, dtype=slot_rt.dtype))
     sorted_rt = want_rt[want_order]
     # start of each seeker's RT group (what searchsorted of the sorted RTs in themselves gives,
     # in one pass instead of a search per seeker)
-    starts = np.flatnonzero(run_starts(sorted_rt))
-    first = np.repeat(starts, np.diff(np.append(starts, sorted_rt.size)))
+    starts = run_starts(sorted_rt).nonzero()[0]
+    first = starts.repeat(np.diff(np.append(starts, sorted_rt.size)))
     rank = np.arange(rows.size) - first
     available = slot_start[sorted_rt + 1] - slot_start[sorted_rt]
     ok = rank < available
@@ -182,7 +182,7 @@ def pay_and_check_sharing(model: SanitationModel) -> None:
     """Sharing households pay their host; those whose host has no working toilet, or who
     cannot pay, lose access (back to open defecation)."""
     p, hh = model.params, model.households
-    guests = np.flatnonzero(hh.host >= 0)
+    guests = (hh.host >= 0).nonzero()[0]
     if guests.size == 0:
         return
     host = hh.host[guests]

@@ -140,9 +140,9 @@ def first(priority: np.ndarray, candidates: np.ndarray, k: int) -> np.ndarray:
     if k <= 0:
         return candidates[:0]
     if k == candidates.size:  # every candidate (most calls: a promoter with room for all)
-        return candidates[np.argsort(priority, kind="stable")]
-    top = np.argpartition(priority, k - 1)[:k]
-    return candidates[top[np.argsort(priority[top], kind="stable")]]
+        return candidates[priority.argsort(kind="stable")]
+    top = priority.argpartition(k - 1)[:k]
+    return candidates[top[priority[top].argsort(kind="stable")]]
 
 
 # ---------------------------------------------------------------- what a programme knows

@@ -116,7 +116,7 @@ class Promoter(mesa.Agent):
         programme = self.programme
         due = programme.due[self.own(programme.due) if due_at is None else due_at]
         if due.size > room:
-            due = due[np.argsort(programme.follow_up_due[due], kind="stable")[:room]]
+            due = due[programme.follow_up_due[due].argsort(kind="stable")[:room]]
         if mine is None:
             mine = self.own(programme.candidates)
         candidates, room = programme.candidates[mine], room - due.size
@@ -431,7 +431,7 @@ class BehaviourChange(Programme):
         bounds = np.concatenate([p.bounds for p in promoters])
         shares = []
         for rows in (self.due, self.candidates):
-            at = np.searchsorted(rows, bounds).tolist()
+            at = rows.searchsorted(bounds).tolist()
             shares.append([slice(lo, hi) for lo, hi in zip(at[::2], at[1::2], strict=True)])
         return shares[0], shares[1]
 

@@ -177,12 +177,12 @@ class DemandCreation(Programme):
         if self.rt_bounds is None:
             in_session = np.zeros(self.last_triggered.size, bool)
             in_session[rts] = True
-            return np.flatnonzero(in_session[hh.rt])
+            return in_session[hh.rt].nonzero()[0]
         rts = np.sort(rts)
         first, stop = self.rt_bounds[rts], self.rt_bounds[rts + 1]
         sizes = stop - first
-        offsets = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        return np.repeat(first, sizes) + offsets
+        offsets = np.arange(sizes.sum()) - np.repeat(sizes.cumsum() - sizes, sizes)
+        return first.repeat(sizes) + offsets
 
     def _trigger(self, model: SanitationModel, values: dict) -> None:
         priority = self._rt_priority(model)  # drawn every acting month: stable stream use

@@ -181,7 +181,7 @@ class Microcredit(Programme):
 
     def _offer(self, model: SanitationModel) -> None:
         hh = model.households
-        rows = np.flatnonzero(hh.rung < Rung.BASIC.value)  # few rows: filter their indices
+        rows = (hh.rung < Rung.BASIC.value).nonzero()[0]  # few rows: filter their indices
         if self.channel == "referral":
             rows = rows[hh.referred[rows]]
         rows = rows[(hh.build_left[rows] < 0) & (hh.loan_coop[rows] < 0) & ~hh.defaulted[rows]
@@ -196,7 +196,7 @@ class Microcredit(Programme):
             mine = (coop_of == c) & lending
             mine[mine] = coop.eligible(rows[mine], need[mine])
             room = self.affordable(per_offer, self.offers_per_month)
-            picked = np.flatnonzero(mine)
+            picked = mine.nonzero()[0]
             picked = rows[picked[stable_order(keys[picked])[:room]]]
             if picked.size == 0:
                 continue

@@ -301,7 +301,7 @@ class Supply(Programme):
         # them; when the last of the budget runs out within a batch, the entrepreneur
         # honours the price it quoted to the rest and earns that much less
         quoted = self.offer[new]
-        funded = np.where(np.cumsum(quoted) <= self.budget_left - self.reserved, quoted, 0.0)
+        funded = np.where(quoted.cumsum() <= self.budget_left - self.reserved, quoted, 0.0)
         self.discount_owed[new] = funded
         self.reserved += float(funded.sum())
         self.offer[new] = 0.0
