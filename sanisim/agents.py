@@ -248,7 +248,7 @@ class _Team:
         # each sanitarian's key, drawn in the order they step, as each would draw its own
         stream = model.streams.monthly("visits", model.month)
         month_keys = np.array([month_key(stream) for _ in self.members], np.uint64)
-        keys = row_uniforms(month_keys.repeat(np.diff(cut)), candidates)
+        keys = row_uniforms(month_keys.repeat(cut[1:] - cut[:-1]), candidates)
         priority = (RULES[first_.targeting](model, candidates, keys)
                     if first_.targeting in ELEMENTWISE else None)
         self.month = model.month

@@ -99,7 +99,7 @@ class Communities:
         table[:, 1] = plan + pull
         index = self._index(rt)
         np.add(index[0], practising_od, out=index[1])
-        return np.take(table.ravel(), index[1], out=out)
+        return table.ravel().take(index[1], out=out)
 
     def _index(self, rt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``2 x rt`` (made once per RT array) and a work array for the table's index."""
