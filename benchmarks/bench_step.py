@@ -649,6 +649,11 @@ def targets(results: list[dict], ends: list[dict]) -> list[str]:
             ratio = r["ns_per_household_month"] / floor["ns_per_household_month"]
             out.append(f"{NAMES[config]} at 100,000 / floor: {ratio:.2f}x <= {limit}x: "
                        f"{'met' if ratio <= limit else 'MISSED'}")
+        starsim = _find(results, "starsim", "si", 100_000)
+        if r and floor and starsim:  # for scale, not a target: one compiled module's ratio
+            ns = "ns_per_household_month"
+            out.append(f"  (beside it: {r[ns] / starsim[ns]:.2f}x Starsim's one infection "
+                       f"module, which is {starsim[ns] / floor[ns]:.2f}x the floor)")
     for config in ("full", "default"):
         small, large = (_find(results, "sanisim", config, n) for n in (10_000, 100_000))
         if small and large:

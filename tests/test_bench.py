@@ -128,3 +128,25 @@ def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, optio
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and option in err and hint in err, err
     assert "Traceback" not in err
+
+
+def test_targets_name_each_ratio_and_put_starsim_beside_the_100k_ones():
+    import bench_step
+
+    def row(model, config, n, ns):
+        return {"model": model, "config": config, "households": n, "months": 120,
+                "ns_per_household_month": ns}
+
+    results = [row("floor", "floor", 100_000, 10.0), row("floor", "floor", 10_000, 10.0),
+               row("sanisim", "default", 100_000, 30.0), row("sanisim", "default", 10_000, 90.0),
+               row("sanisim", "full", 100_000, 29.0), row("starsim", "si", 100_000, 24.0)]
+    lines = bench_step.targets(results, [])
+    assert "sanisim, full_package at 100,000 / floor: 2.90x <= 3.0x: met" in lines
+    assert "sanisim, default scenario at 100,000 / floor: 3.00x <= 2.5x: MISSED" in lines
+    assert "sanisim, default scenario, 10,000 / 100,000 per household: 3.00x <= 1.5x: MISSED" \
+        in lines
+    beside = [line for line in lines if "Starsim" in line]
+    assert beside == ["  (beside it: 1.21x Starsim's one infection module, which is 2.40x "
+                      "the floor)", "  (beside it: 1.25x Starsim's one infection module, "
+                      "which is 2.40x the floor)"]
+    assert not [line for line in bench_step.targets(results[:-1], []) if "Starsim" in line]
