@@ -14,10 +14,9 @@ that size and seed (a static network, no partnership turnover), monthly steps. S
 month with probability ``1 - exp(-beta k)`` (``tests/test_bench.py`` checks this month by
 month). With ``beta = q / mean degree`` that is about ``q x share of infected neighbours``, the
 Bass imitation term, when few neighbours are infected; ``init_prev`` is infected at the start.
-This is not
-the same rule as the Bass model (no innovation term ``p``, and per-edge rather than
-per-share), so the curves differ in shape; it is one diffusion module on the same network, the
-cost the issue's comparison asks for.
+This is not the same rule as the Bass model (no innovation term ``p``, and per-edge rather
+than per-share), so the curves differ in shape; it is one diffusion module on the same network,
+the cost the issue's comparison asks for.
 
 Starsim compiles its kernels with numba on first use (and caches them): three months of the
 same simulation run first, so that the timing is of the steps, not of the compilation (which

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from matplotlib.text import Text
 
 from sanisim import analysis
@@ -88,22 +87,12 @@ def smallest_text(fig) -> float:
     return float(min(sizes)) if sizes else 0.0
 
 
-#: numpy's own print options (numpy 2). matplotlib names an SVG's clip paths and markers by
-#: a hash of their numbers as ``str`` prints them, which numpy's print options change: with
-#: ``legacy="1.25"`` (what importing ``sciris``, Starsim's toolkit, sets) ``np.float64(1.0)``
-#: prints as ``1.0``, and the same figure got other ids.
-NUMPY_PRINT_DEFAULTS: dict[str, Any] = {
-    "precision": 8, "threshold": 1000, "edgeitems": 3, "linewidth": 75, "suppress": False,
-    "nanstr": "nan", "infstr": "inf", "sign": "-", "floatmode": "maxprec", "legacy": False}
-
-
 def render_image(draw: Callable[[], Any]) -> Image:
-    """Draw a figure wide and narrow (:func:`plots.narrow_layout`) and render both; the SVG
-    with numpy's own print options, whatever the process has set (:data:`NUMPY_PRINT_DEFAULTS`),
-    so that its ids are the same in every process."""
+    """Draw a figure wide and narrow (:func:`plots.narrow_layout`) and render both (the SVG in
+    :func:`plots.house_style`, so that its ids are the same in every process)."""
     fig = draw()
     svg = io.BytesIO()
-    with plots.house_style(), np.printoptions(**NUMPY_PRINT_DEFAULTS):
+    with plots.house_style():
         fig.savefig(svg, format="svg", dpi=plots.DPI, metadata={"Date": None})
     wide, wide_pt = figure_png(fig), smallest_text(fig)
     with plots.narrow_layout():

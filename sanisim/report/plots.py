@@ -105,10 +105,21 @@ def is_narrow() -> bool:
     return bool(_LAYOUT["narrow"])
 
 
+#: numpy's own print options (numpy 2), set with the house style. matplotlib names an SVG's
+#: clip paths and markers by a hash of their numbers as ``str`` prints them (with the salt
+#: above), and numpy's print options change that string: with ``legacy="1.25"`` (what importing
+#: ``sciris``, Starsim's toolkit, sets) ``np.float64(1.0)`` prints as ``1.0``, and the same
+#: figure got other ids in such a process.
+NUMPY_PRINT_DEFAULTS: dict[str, Any] = {
+    "precision": 8, "threshold": 1000, "edgeitems": 3, "linewidth": 75, "suppress": False,
+    "nanstr": "nan", "infstr": "inf", "sign": "-", "floatmode": "maxprec", "legacy": False}
+
+
 @contextmanager
 def house_style():
-    """Context in which figures are drawn in the house style (headless Agg canvas)."""
-    with matplotlib.rc_context(HOUSE_STYLE):
+    """Context in which figures are drawn and saved in the house style (headless Agg canvas,
+    :data:`HOUSE_STYLE`, numpy's own print options)."""
+    with matplotlib.rc_context(HOUSE_STYLE), np.printoptions(**NUMPY_PRINT_DEFAULTS):
         yield
 
 

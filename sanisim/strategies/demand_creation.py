@@ -118,9 +118,6 @@ class DemandCreation(Programme):
                                        model_half_life)
         self.lingers = True  # gains keep their own half-life after the last month
         self.last_triggered = np.full(model.n_rt, NEVER, np.int32)
-        rt = model.households.rt  # RTs are contiguous blocks of rows (population.py)
-        self.rt_bounds = (np.searchsorted(rt, np.arange(model.n_rt + 1))
-                          if np.all(rt[1:] >= rt[:-1]) else None)
         self.month_values = dict.fromkeys(self.OUTPUTS, 0)
 
     # ---------------------------------------------------------------- hooks
@@ -172,18 +169,6 @@ class DemandCreation(Programme):
             return -od + 1e-6 * keys
         return model.rt_coverage + 1e-6 * keys
 
-    def _members(self, hh, rts: np.ndarray) -> np.ndarray:
-        """Rows of the households of the given RTs, in increasing order."""
-        if self.rt_bounds is None:
-            in_session = np.zeros(self.last_triggered.size, bool)
-            in_session[rts] = True
-            return in_session[hh.rt].nonzero()[0]
-        rts = np.sort(rts)
-        first, stop = self.rt_bounds[rts], self.rt_bounds[rts + 1]
-        sizes = stop - first
-        offsets = np.arange(sizes.sum()) - np.repeat(sizes.cumsum() - sizes, sizes)
-        return first.repeat(sizes) + offsets
-
     def _trigger(self, model: SanitationModel, values: dict) -> None:
         priority = self._rt_priority(model)  # drawn every acting month: stable stream use
         sessions = self.affordable(self.session_cost, self.sessions_per_month)
@@ -198,7 +183,9 @@ class DemandCreation(Programme):
             return
         chosen = eligible[stable_order(priority[eligible])[:sessions]]
         hh = model.households
-        members = self.within_reach(self._members(hh, chosen))
+        in_session = np.zeros(model.n_rt, bool)
+        in_session[chosen] = True
+        members = self.within_reach(model.rows_of_rts(in_session))  # sorted
         present = members[self.rng.random(members.size) < self.attendance]
         self.session_gains.add(hh, present, ("norm",), self.session_norm_effect)
         self.session_gains.add(hh, present, ("self_regulation",),
