@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from sanisim.population import FACTORS, Households
+from sanisim.rowcache import RowCache
 
 WEIGHT_KEYS = tuple(f"behaviour.w_{f}" for f in FACTORS)
 #: Factors a household visit (sanitarian, cadre, grant visit) raises: risk, attitude, know-how.
@@ -119,17 +120,35 @@ def decision_hazard(neighbour_share: np.ndarray, p: float, q: float,
     return np.minimum(hazard, np.float32(1.0), out=hazard)
 
 
-def failure_multiplier(hh: Households, params,
-                       out: np.ndarray | None = None) -> np.ndarray | None:
+def failure_multiplier(hh: Households, params, out: np.ndarray | None = None,
+                       cache: RowCache | None = None) -> np.ndarray | None:
     """Facility failure multiplier from self-regulation (keeping a toilet in use):
-    exp(-w * (f - fbar)) in float32; ``out``: the array to write it into (else a new one)."""
+    exp(-w * (f - fbar)) in float32; ``out``: the array to write it into (else a new one).
+    With ``cache`` (kept by the caller), the cache's kept values instead, recomputed at the
+    rows whose self-regulation changed since its last call only: the same numbers."""
     w = params["failure.w_self_regulation"]
     if not w:
         return None
-    mean = np.float32(params["factors.self_regulation"])
-    multiplier = np.subtract(hh.self_regulation, mean, out=out)
-    np.multiply(np.float32(-w), multiplier, out=multiplier)
-    return np.exp(multiplier, out=multiplier)
+    key = (np.float32(-w), np.float32(params["factors.self_regulation"]))
+    if cache is not None:
+        return cache((hh.self_regulation,), key)
+    if out is None:
+        out = np.empty(hh.n, np.float32)
+    _failure_rows((hh.self_regulation,), out, key)
+    return out
+
+
+def _failure_rows(columns, out: np.ndarray, key) -> None:
+    """exp(minus_w * (s - mean)) of each row, in float32, into ``out``."""
+    minus_w, mean = key
+    np.subtract(columns[0], mean, out=out)
+    np.multiply(minus_w, out, out=out)
+    np.exp(out, out=out)
+
+
+def failure_cache() -> RowCache:
+    """A :class:`~sanisim.rowcache.RowCache` of :func:`failure_multiplier`."""
+    return RowCache(_failure_rows)
 
 
 def bass_recurrence(f0: float, p: float, q: float, months: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from sanisim.behaviour import (
     Scratch,
     decay_factor,
     decision_hazard,
+    failure_cache,
     failure_multiplier,
     motivation,
     relax_factors,
@@ -154,6 +155,9 @@ class SanitationModel(mesa.Model):
         self.neighbour_adopted = np.zeros(hh.n, np.float32)
         #: float32 work arrays of the monthly chains (behaviour.Scratch), reused every month.
         self._scratch = Scratch(hh.n)
+        #: the failure multiplier of self-regulation, kept and recomputed at the rows whose
+        #: self-regulation changed (sanisim.rowcache): the same numbers as every month anew
+        self._failure_multiplier = failure_cache()
         self._update_communities(first=True)
         if p["mechanisms.use"] and p["use.start_in_equilibrium"]:
             # from the RT coverage just counted; the communities recounted with the non-users
@@ -667,10 +671,11 @@ class SanitationModel(mesa.Model):
         if not self._fail_by_rung.any():
             return  # every hazard is zero: nothing fails, no draws
         hazard = self._scratch("failure_hazard")
-        if failure_multiplier(hh, p, out=hazard) is None:
+        multiplier = failure_multiplier(hh, p, cache=self._failure_multiplier)
+        if multiplier is None:
             np.copyto(hazard, self._fail_base())
         else:  # the multiplier times the rung's hazard: the same product as the other way
-            hazard *= self._fail_base()
+            np.multiply(multiplier, self._fail_base(), out=hazard)
         for factor in self.hazard_factors:
             factor(self, hazard)
         overdue_after = 2 * p["desludging.interval_months"]
