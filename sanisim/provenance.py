@@ -80,3 +80,29 @@ def installed_commit() -> str | None:
     except (PackageNotFoundError, ValueError, AttributeError):
         return None
     return str(commit) if commit else None
+
+
+def numpy_simd() -> list[str]:
+    """The SIMD extensions numpy found on this CPU and dispatches to (as ``np.show_runtime``
+    lists them under "found"; empty when numpy does not tell).
+
+    They decide the last bits of some results: on a CPU with AVX-512 numpy computes float64
+    ``exp``, ``log`` and powers with its own vector code, elsewhere with the C library's, and
+    the two differ in the last bit for some arguments. Household incomes (``exp`` of a normal
+    draw) and everything summed from them (savings, loans, spending) then differ in their
+    last bits between such machines, for the same seed; counts of households have matched
+    (docs/reproducibility.md). Manifests record this list beside numpy's version.
+    """
+    try:  # imported here: `sanisim --version` must not load numpy
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:  # pragma: no cover - another numpy layout
+        return []
+    return [name for name in __cpu_dispatch__ if __cpu_features__.get(name)]
+
+
+def numeric_platform() -> dict[str, object]:
+    """What decides the last bits of a run's float64 results besides its inputs: numpy's
+    version and the SIMD extensions it dispatches to (:func:`numpy_simd`)."""
+    from numpy import __version__ as numpy_version
+
+    return {"numpy": numpy_version, "numpy_simd": numpy_simd()}

@@ -25,6 +25,7 @@ from sanisim.parameters import PARAMETERS
 from sanisim.scenario import load
 from sanisim.strategies import STRATEGY_TYPES
 from sanisim.strategies.communal import GROUP_OUTPUTS
+from tests.baselines import assert_columns_match
 from tests.conftest import cli_failure, mean_and_se
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,9 +99,7 @@ def test_off_reproduces_the_communal_bundle_recorded_before_community_groups():
     model.run(M)
     got = model.monthly_table()
     assert list(got.columns) == list(expected.columns.drop("bundle"))
-    for column in got.columns:
-        np.testing.assert_array_equal(got[column].to_numpy(float),
-                                      expected[column].to_numpy(float), err_msg=column)
+    assert_columns_match(got, expected, got.columns, OUT)
 
 
 def test_off_reads_no_group_parameter_and_adds_no_column(kulon_progo):

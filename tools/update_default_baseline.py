@@ -3,7 +3,9 @@
 ``tests/data/default_baseline.csv`` holds, for every bundle of the default scenario (the
 shipped behaviour, every mechanism on), every column of the monthly table of one run (seed
 11, 1,500 households, 36 months). ``tests/test_regression.py`` compares today's package with
-it bit for bit, so a reorganisation of the code that changes any number fails. Re-run this
+it bit for bit on a machine like the one that wrote it (``default_baseline.machine.json``:
+numpy's version and SIMD extensions; elsewhere to 1e-10 of each value, ``tests/baselines.py``),
+so a reorganisation of the code that changes any number fails. Re-run this
 only after a deliberate change of the model or its defaults (a new posterior, a new
 mechanism), and say so in the commit::
 
@@ -12,6 +14,7 @@ mechanism), and say so in the commit::
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -21,9 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sanisim.model import SanitationModel  # noqa: E402
+from sanisim.provenance import numeric_platform  # noqa: E402
 from sanisim.scenario import load  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "default_baseline.csv"
+#: numpy and its SIMD extensions on the machine that wrote OUT
+MACHINE = OUT.with_suffix(".machine.json")
 SEED, HOUSEHOLDS, MONTHS = 11, 1500, 36
 
 
@@ -44,6 +50,8 @@ def tables() -> pd.DataFrame:
 def main() -> None:
     frame = tables()
     frame.to_csv(OUT, index=False, float_format="%.17g")
+    # the machine it was recorded on: tests compare bit for bit on one alike (tests/baselines.py)
+    MACHINE.write_text(json.dumps(numeric_platform(), indent=1) + "\n")
     print(f"wrote {OUT} ({len(frame)} rows, {frame.shape[1]} columns)")
 
 

@@ -5,7 +5,9 @@ pre-mechanism default scenario (``tests/data/pre_mechanisms.toml``), the monthly
 run (seed 11, 1,500 households, 36 months) of the model as it was before the mechanisms of
 ``sanisim.mechanisms`` existed. With every mechanism switched
 off (``mechanisms.*`` false), today's model must give the same numbers bit for bit
-(``tests/test_mechanisms.py``). Re-run this only when a deliberate change alters the model
+(``tests/test_mechanisms.py``; on a machine unlike the one that wrote it, named in
+``mechanisms_off_baseline.machine.json``, to 1e-10 of each value: ``tests/baselines.py``).
+Re-run this only when a deliberate change alters the model
 without the mechanisms::
 
     python tools/update_mechanisms_off_baseline.py
@@ -13,6 +15,7 @@ without the mechanisms::
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -22,9 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sanisim.model import SanitationModel  # noqa: E402
+from sanisim.provenance import numeric_platform  # noqa: E402
 from sanisim.scenario import load  # noqa: E402
 
 OUT = ROOT / "tests" / "data" / "mechanisms_off_baseline.csv"
+#: numpy and its SIMD extensions on the machine that wrote OUT
+MACHINE = OUT.with_suffix(".machine.json")
 #: The default scenario as it was before the mechanisms (parameter values and strategies).
 SCENARIO = ROOT / "tests" / "data" / "pre_mechanisms.toml"
 SEED, HOUSEHOLDS, MONTHS = 11, 1500, 36
@@ -56,6 +62,8 @@ def main() -> None:
 
     frame = tables(all_off(load(SCENARIO)))
     frame.to_csv(OUT, index=False, float_format="%.17g")
+    # the machine it was recorded on: tests compare bit for bit on one alike (tests/baselines.py)
+    MACHINE.write_text(json.dumps(numeric_platform(), indent=1) + "\n")
     print(f"wrote {OUT} ({len(frame)} rows)")
 
 

@@ -17,7 +17,7 @@ from sanisim.ladder import RUNG_COLUMNS
 from sanisim.ledger import cumulative_costs
 from sanisim.model import FUNDERS, SanitationModel
 from sanisim.provenance import commit_of as commit_of
-from sanisim.provenance import git_commit, package_version
+from sanisim.provenance import git_commit, numpy_simd, package_version
 from sanisim.provenance import installed_commit as installed_commit
 from sanisim.provenance import is_own_checkout as is_own_checkout
 from sanisim.scenario import Scenario
@@ -46,6 +46,7 @@ def manifest(scenario: Scenario, seed: int, months: int, households: int, bundle
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "numpy": np.__version__,
+        "numpy_simd": numpy_simd(),
         "mesa": mesa.__version__,
         **extra,
     }

@@ -59,7 +59,7 @@ from sanisim.errors import InputError
 from sanisim.model import OUTPUT_COLUMNS
 from sanisim.runs.posterior import POSTERIOR_DRAW, POSTERIOR_PREFIX
 from sanisim.runs.results import PARAM_PREFIX, RUN_COLUMNS, Results
-from sanisim.runs.run import git_commit, package_version
+from sanisim.runs.run import git_commit, numpy_simd, package_version
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,8 @@ class Store:
             "created": now(),
             "host": socket.gethostname(),
             "python": platform.python_version(),
-            "numpy": np.__version__, "pandas": pd.__version__, "pyarrow": pyarrow.__version__,
+            "numpy": np.__version__, "numpy_simd": numpy_simd(), "pandas": pd.__version__,
+            "pyarrow": pyarrow.__version__,
             "scipy": scipy.__version__, "mesa": mesa.__version__,
             "sessions": [],
         }
