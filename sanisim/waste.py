@@ -37,6 +37,7 @@ from sanisim.behaviour import (
     raise_factors,
     relax_factors,
 )
+from sanisim.draws import uniform32
 from sanisim.population import FACTORS, Households
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -207,7 +208,7 @@ class Waste:
         self.neighbours_reduced = network.share_from_sum(
             network.neighbour_sum((rung >= WasteRung.REDUCED).astype(np.float32)))
         self.multiplier = motivation(self.factors, p)  # type: ignore[arg-type]
-        draws = self.streams["waste:decide"].random(self.n, np.float32)
+        draws = uniform32(self.streams["waste:decide"], self.n)
         untreated = np.flatnonzero(rung == WasteRung.UNTREATED)
         handle = self.hazard(untreated, p["waste.p_handle"], WasteRung.HANDLED)
         handled = np.flatnonzero((rung == WasteRung.HANDLED)
