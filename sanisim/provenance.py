@@ -91,7 +91,7 @@ def numpy_simd() -> list[str]:
     the two differ in the last bit for some arguments. Household incomes (``exp`` of a normal
     draw) and everything summed from them (savings, loans, spending) then differ in their
     last bits between such machines, for the same seed; counts of households have matched
-    (docs/reproducibility.md). Manifests record this list beside numpy's version.
+    ("Across machines" in docs/experiments.md). Manifests record this list beside numpy's version.
     """
     try:  # imported here: `sanisim --version` must not load numpy
         from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
