@@ -114,6 +114,10 @@ def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkey
     ("floor_bass", ["--degree", "1"], "--degree", "allowed: an integer in [2"),
     ("mesa_bass", ["--seeds", "1"], "--seeds", "allowed: an integer in [2"),
     ("bench_batch", ["--workers", "0"], "--workers", "allowed: an integer in [1"),
+    ("ab_trees", ["/nonexistent", "."], "trees", "allowed: the root of a sanisim source"),
+    ("ab_trees", [str(BENCH.parent)], "trees", "allowed: two or more"),
+    ("ab_trees", [str(BENCH.parent)] * 2 + ["--months", "0"], "--months",
+     "allowed: an integer in [1"),
     ("bench_batch", ["--backends", "--posterior", "1000"], "experiment.posterior",
      "allowed: 1..200"),
 ])
@@ -150,3 +154,43 @@ def test_targets_name_each_ratio_and_put_starsim_beside_the_100k_ones():
                       "the floor)", "  (beside it: 1.25x Starsim's one infection module, "
                       "which is 2.40x the floor)"]
     assert not [line for line in bench_step.targets(results[:-1], []) if "Starsim" in line]
+
+
+def _tree_copy(root: Path, to: Path, p_innovation: float | None = None) -> Path:
+    """The package and scenarios of ``root`` copied to ``to`` (optionally another Bass p in
+    the default scenario)."""
+    import shutil
+
+    shutil.copytree(root / "sanisim", to / "sanisim",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(root / "scenarios", to / "scenarios")
+    if p_innovation is not None:
+        default = to / "scenarios" / "default.toml"
+        text = default.read_text()
+        start = text.index("p_innovation = ")
+        end = text.index(" ", start + len("p_innovation = "))
+        default.write_text(text[:start] + f"p_innovation = {p_innovation}" + text[end:])
+    return to
+
+
+def test_ab_trees_steps_two_trees_in_one_process_and_says_whether_numbers_differ(tmp_path,
+                                                                                capsys):
+    """The same package from two places: the same numbers; another p: the numbers differ.
+    The process's own sanisim is back in place afterwards."""
+    import ab_trees
+
+    import sanisim.model
+
+    root = BENCH.parent
+    same = _tree_copy(root, tmp_path / "same")
+    other = _tree_copy(root, tmp_path / "other", p_innovation=0.05)
+    ab_trees.main([str(root), str(same), str(other), "--households", "300", "--months", "3",
+                   "--runs", "2"])
+    out = capsys.readouterr().out
+    runs = [line for line in out.splitlines() if line.startswith("run ")]
+    assert len(runs) == 2 and all("NUMBERS DIFFER" in line for line in runs), out
+    prints = runs[0].split("NUMBERS DIFFER: ")[1].split()
+    assert prints[0] == prints[1] != prints[2]  # the copy computes what the original does
+    assert "median change against the first tree" in out
+    assert sys.modules["sanisim.model"] is sanisim.model  # the test process's modules back
+    assert str(same) not in sys.path and str(other) not in sys.path
