@@ -445,8 +445,13 @@ def machine() -> dict:
         ram = f"{mem_kib / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         ram = "unknown"
+    from sanisim.provenance import numpy_simd
+
     return {"cpu": cpu, "cores": os.cpu_count(), "ram": ram,
             "python": platform.python_version(), "numpy": numpy.__version__,
+            # numpy's vector code on this CPU: the ratios to the floor move with it
+            # (docs/performance.md, "On an AVX2 machine")
+            "numpy_simd": numpy_simd(),
             "scipy": scipy.__version__, "mesa": mesa.__version__,
             "networkx": networkx.__version__, "platform": platform.platform()}
 
@@ -519,7 +524,9 @@ def markdown(results: list[dict], info: dict) -> str:
     load = info.get("load_average_before")
     lines = [
         f"Machine: {info['cpu']}, {info['cores']} cores, {info['ram']} RAM; Python "
-        f"{info['python']}, numpy {info['numpy']}, scipy {info['scipy']}, mesa {info['mesa']}"
+        f"{info['python']}, numpy {info['numpy']} (SIMD: "
+        f"{', '.join(info.get('numpy_simd') or ['none found'])}), scipy {info['scipy']}, "
+        f"mesa {info['mesa']}"
         + (f"; load average at start {load[0]:.2f}." if load else "."),
         "",
         "| model | households | months | ns / household-month | CPU ns / household-month "

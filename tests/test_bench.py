@@ -84,6 +84,9 @@ def test_bench_step_runs_side_by_side(tmp_path):
     full = next(p for p in data["phases"] if p["config"] == "full")
     assert full["phases"]["sanitarians: strategies"] > 0  # the bundle's hooks are timed
     assert len(data["phases"]) == 2
+    from sanisim.provenance import numpy_simd
+
+    assert data["machine"]["numpy_simd"] == numpy_simd()  # the ratios move with it
 
 
 def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkeypatch, capsys):
