@@ -33,9 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import arguments as cli  # benchmarks/ is on sys.path
-
-#: configurations as bench_step.py names them, and the bundle each runs
-BUNDLES = {"bass": "baseline", "default": "baseline", "full": "full_package"}
+import bench_step
 
 
 def source_tree(text: str) -> Path:
@@ -71,18 +69,16 @@ def imported(tree: Path):
 
 
 def build(tree: Path, config: str, households: int, seed: int):
-    """A model of ``config`` from ``tree``'s own package and scenarios."""
+    """A model of ``config`` from ``tree``'s own package and scenarios (the scenario as
+    ``bench_step.py`` makes it, with the tree's ``sanisim.scenario``)."""
     with imported(tree):
         model_module = importlib.import_module("sanisim.model")
-        scenario_module = importlib.import_module("sanisim.scenario")
         if not Path(model_module.__file__).is_relative_to(tree):  # pragma: no cover
             raise RuntimeError(f"sanisim came from {model_module.__file__}, not {tree}")
-        base = scenario_module.load("default")
-        scenario = base if config != "bass" else scenario_module.bass_only_scenario(
-            base["behaviour.p_innovation"], base["behaviour.q_imitation"],
-            households=households, network="community")
+        scenario = bench_step._scenario(config, households, None, None)
         return model_module.SanitationModel(scenario, seed=seed, households=households,
-                                            household_agents=False, bundle=BUNDLES[config])
+                                            household_agents=False,
+                                            bundle=bench_step.BUNDLES[config])
 
 
 def fingerprint(model) -> str:
@@ -117,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = cli.Parser(prog="ab_trees.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("trees", nargs="+", type=source_tree,
                         help="two or more sanisim source trees (the first is the reference)")
-    parser.add_argument("--config", choices=tuple(BUNDLES), default="default",
+    parser.add_argument("--config", choices=tuple(bench_step.BUNDLES), default="default",
                         help="bass, default (baseline bundle) or full (full_package)")
     parser.add_argument("--households", type=cli.household_count, default=100_000)
     parser.add_argument("--months", type=cli.month_count, default=120)

@@ -434,7 +434,6 @@ def spawn(kind: str, households: int, months: int, args: argparse.Namespace,
 def machine() -> dict:
     import mesa
     import networkx
-    import numpy
     import scipy
 
     cpu = cpu_name()
@@ -445,13 +444,13 @@ def machine() -> dict:
         ram = f"{mem_kib / 2**20:.1f} GiB"
     except (OSError, StopIteration):
         ram = "unknown"
-    from sanisim.provenance import numpy_simd
+    from sanisim.provenance import numeric_platform
 
     return {"cpu": cpu, "cores": os.cpu_count(), "ram": ram,
-            "python": platform.python_version(), "numpy": numpy.__version__,
-            # numpy's vector code on this CPU: the ratios to the floor move with it
+            "python": platform.python_version(),
+            # numpy and its vector code on this CPU: the ratios to the floor move with it
             # (docs/performance.md, "On an AVX2 machine")
-            "numpy_simd": numpy_simd(),
+            **numeric_platform(),
             "scipy": scipy.__version__, "mesa": mesa.__version__,
             "networkx": networkx.__version__, "platform": platform.platform()}
 
