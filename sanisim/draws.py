@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 
 import numpy as np
 
@@ -169,7 +170,9 @@ def dyadic(bound: float) -> float:
 
 
 def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = None,
-            rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+            rows: np.ndarray | None = None,
+            row_bounds: Callable[[], np.ndarray] | None = None
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Events of probabilities ``rates`` (one per row, independent): ``(picked, u)``.
 
     ``picked``: sorted indices into ``rates`` with an event; ``u``: their uniform draw on
@@ -178,6 +181,12 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
     up to a power of two (:func:`dyadic`) for common random numbers between arms. With
     ``rates`` a callable, ``rows`` (the number of rows) is required: ``rates(candidates)``
     gives the rates of the candidates only, so rates need not exist for every row.
+
+    ``row_bounds`` (optional) gives an upper bound of each row's rate, for every row: where
+    ``bound`` is above :data:`SPARSE_UP_TO` (a uniform per row), the rates are then computed
+    only at the rows whose uniform is below their own bound. The events are the same (a row
+    with ``u >= row_bound >= rate`` has none) and so are the draws; it saves the rates of
+    most rows when a few rows set the common bound (one RT with little coverage, say).
     """
     if callable(rates):
         if bound is None or rows is None:
@@ -192,6 +201,11 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
     bound = dyadic(float(bound))
     if bound > SPARSE_UP_TO:  # common events: a uniform per row is cheaper
         u = uniform32(rng, n)
+        if row_bounds is not None:
+            candidates = (u < row_bounds()).nonzero()[0]
+            rate = rates(candidates) if callable(rates) else rates[candidates]
+            picked = candidates[u[candidates] < rate]
+            return picked, u[picked]
         rate = rates(np.arange(n)) if callable(rates) else rates
         picked = (u < rate).nonzero()[0]
         return picked, u[picked]

@@ -54,18 +54,40 @@ def use_multiplier(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     return np.exp(log_m)
 
 
-def multiplier_bounds(model: SanitationModel) -> tuple[float, float]:
-    """Bounds ``(lowest, highest)`` of m_i over all rows: from the extreme RT coverages and
-    the extreme self-regulations (each log term is linear in its variable)."""
+def _log_terms(model: SanitationModel) -> tuple[np.ndarray, float, float]:
+    """The two terms of log m_i: the coverage term of each RT (float64, one per RT) and the
+    lowest and highest self-regulation term over all rows (each is linear in its variable,
+    so its extremes are at the extreme self-regulations)."""
     p, hh = model.params, model.households
     coverage = -p["use.w_coverage"] * (norm_coverage(model) - 0.5)
-    low, high = float(coverage.min()), float(coverage.max())
     w = p["failure.w_self_regulation"]
-    if w:
-        s = hh.self_regulation
-        ends = -w * (np.array([s.min(), s.max()], float) - p["factors.self_regulation"])
-        low, high = low + float(ends.min()), high + float(ends.max())
-    return float(np.exp(low)), float(np.exp(high))
+    if not w:
+        return coverage, 0.0, 0.0
+    s = hh.self_regulation
+    ends = -w * (np.array([s.min(), s.max()], float) - p["factors.self_regulation"])
+    return coverage, float(ends.min()), float(ends.max())
+
+
+def multiplier_bounds(model: SanitationModel) -> tuple[float, float]:
+    """Bounds ``(lowest, highest)`` of m_i over all rows."""
+    coverage, low, high = _log_terms(model)
+    return (float(np.exp(float(coverage.min()) + low)),
+            float(np.exp(float(coverage.max()) + high)))
+
+
+#: Relative room of the bounds of :func:`disuse_bounds` over the rates they bound: a row's
+#: self-regulation term is computed in float32 (about 1e-7 of itself off the float64 extreme),
+#: and the bound is rounded to float32 (at most 2**-24, 6e-8, of itself).
+_BOUND_ROOM = 1e-5
+
+
+def disuse_bounds(model: SanitationModel) -> np.ndarray:
+    """An upper bound of each row's stopping hazard ``use.disuse x m_i`` (float32, one per
+    row): the highest m_i of the row's RT, from its coverage term and the
+    highest self-regulation term, with :data:`_BOUND_ROOM` to spare."""
+    coverage, _, high = _log_terms(model)
+    by_rt = model.params["use.disuse"] * np.exp(coverage + high) * (1 + _BOUND_ROOM)
+    return model.rt_to_rows(by_rt.astype(np.float32))
 
 
 def update_use(model: SanitationModel) -> None:
@@ -87,7 +109,8 @@ def update_use(model: SanitationModel) -> None:
         return np.where(users, disuse * use_multiplier(model, rows), 0.0)
 
     # the bound with a hair of room for rounding (any bound at least the largest rate is exact)
-    stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n)
+    stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n,
+                          row_bounds=lambda: disuse_bounds(model))
     # non-users with a facility: one mask in a kept array (bool in_use < has a facility), few
     # rows set, instead of the rows of every non-user (households at open defecation too)
     idle = np.greater_equal(hh.rung, _UNIMPROVED, out=model._scratch("idle", bool))

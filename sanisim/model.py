@@ -273,10 +273,10 @@ class SanitationModel(mesa.Model):
             od |= ~hh.in_use
         return od
 
-    def rows_of_rts(self, wanted: np.ndarray) -> np.ndarray:
-        """Sorted rows of the households living in the RTs where ``wanted`` (a bool per RT)
-        is true. RTs are contiguous blocks of rows (population.py): the rows are put
-        together from the blocks' ranges, without a pass over every household."""
+    def _rt_ends(self) -> np.ndarray | None:
+        """Each RT's first row, and the number of rows after the last (``n_rt + 1`` values),
+        when RTs are contiguous blocks of rows in RT order (population.py makes them so);
+        ``None`` otherwise. Kept while the household arrays are the same."""
         hh = self.households
         blocks = self.__dict__.get("_rt_blocks")
         if blocks is None or blocks[0] is not hh.rt:
@@ -286,15 +286,30 @@ class SanitationModel(mesa.Model):
                           and np.array_equal(rt[starts], np.arange(self.n_rt)))
             blocks = self._rt_blocks = (
                 rt, np.append(starts, rt.size).astype(np.intp) if contiguous else None)
-        ends = blocks[1]
+        return blocks[1]
+
+    def rows_of_rts(self, wanted: np.ndarray) -> np.ndarray:
+        """Sorted rows of the households living in the RTs where ``wanted`` (a bool per RT)
+        is true: put together from the RT blocks' ranges, without a pass over every
+        household."""
+        ends = self._rt_ends()
         if ends is None:
-            return wanted[hh.rt].nonzero()[0]
+            return wanted[self.households.rt].nonzero()[0]
         rts = wanted.nonzero()[0]
         first, size = ends[rts], ends[rts + 1] - ends[rts]
         total = int(size.sum())
         # each row's position: its block's first row plus its offset within the block
         return np.arange(total, dtype=np.intp) + np.repeat(first - (size.cumsum() - size),
                                                            size)
+
+    def rt_to_rows(self, values: np.ndarray) -> np.ndarray:
+        """``values[households.rt]``: one value per RT, each repeated over its RT's rows. With
+        RTs in contiguous blocks this is ``np.repeat`` over the block sizes, about 10x quicker
+        than the gather at a million rows (no 64-bit index of every row)."""
+        ends = self._rt_ends()
+        if ends is None:
+            return values[self.households.rt]
+        return np.repeat(values, np.diff(ends))
 
     # ------------------------------------------------------------------ shared services
     def book(self, funder: str, item: str, amount: float) -> None:

@@ -111,6 +111,31 @@ def test_thinned_with_a_rate_function_evaluates_candidates_only():
         draws.thinned(rng, rate)
 
 
+@pytest.mark.parametrize("size", [5_000, 40_000])  # below and above draws.RAW_FROM
+def test_thinned_with_row_bounds_gives_the_same_events_and_draws(size):
+    """Row bounds only spare rates: the events, their uniforms and the generator's state
+    after are those of the plain dense path, and rates are asked of the rows whose uniform
+    is below their bound only."""
+    rates = np.random.default_rng(8).random(size) ** 6 * 0.3  # a few rows set the bound
+    bounds = (rates * 1.5).astype(np.float32)
+    asked = []
+
+    def rate(rows):
+        asked.append(rows.size)
+        return rates[rows]
+
+    for seed in range(5):
+        plain, bounded = np.random.default_rng(seed), np.random.default_rng(seed)
+        picked, u = draws.thinned(plain, rate, 0.3, size)
+        picked_b, u_b = draws.thinned(bounded, rate, 0.3, size, row_bounds=lambda: bounds)
+        np.testing.assert_array_equal(picked_b, picked)
+        np.testing.assert_array_equal(u_b, u)
+        assert bounded.bit_generator.state == plain.bit_generator.state
+        assert picked.size > 0
+    assert max(asked[1::2]) < 0.2 * size  # with bounds: candidates only
+    assert min(asked[::2]) == size
+
+
 def test_dyadic_bound():
     assert draws.dyadic(0.0) == 0.0
     assert draws.dyadic(0.25) == 0.25
@@ -207,6 +232,12 @@ def test_use_switches_at_each_households_hazard():
                                             p["use.resume"] / m))
     low, high = facilities.multiplier_bounds(model)
     assert low <= m.min() and m.max() <= high
+    # each row's bound (its RT's highest hazard) holds the row's stopping hazard
+    every = np.arange(hh.n)
+    bound = facilities.disuse_bounds(model)
+    assert bound.dtype == np.float32 and bound.shape == (hh.n,)
+    assert np.all(p["use.disuse"] * facilities.use_multiplier(model, every) <= bound)
+    assert np.mean(bound) < 0.5 * p["use.disuse"] * high  # below the common bound
     reps = 400
     flips = np.zeros(hh.n)
     for month in range(reps):

@@ -108,7 +108,7 @@ def test_tally_follows_arbitrary_changes():
         practising[rng.choice(n, 10, replace=False)] ^= True
 
 
-def test_rows_of_rts_matches_the_full_scan():
+def test_rows_of_rts_and_rt_to_rows_match_the_gathers():
     model = SanitationModel(load("default"), seed=2, households=HOUSEHOLDS,
                             household_agents=False)
     model.run(24)
@@ -117,10 +117,15 @@ def test_rows_of_rts_matches_the_full_scan():
     for share in (0.0, 0.05, 0.5, 1.0):
         wanted = rng.random(model.n_rt) < share
         np.testing.assert_array_equal(model.rows_of_rts(wanted), np.flatnonzero(wanted[hh.rt]))
+    values = rng.random(model.n_rt).astype(np.float32)
+    np.testing.assert_array_equal(model.rt_to_rows(values), values[hh.rt])
+    assert model._rt_ends() is not None  # the blocks' path was the one tested
     # RTs that are not contiguous blocks: the scan over every household
     hh.rt = hh.rt[::-1].copy()
     wanted = rng.random(model.n_rt) < 0.3
     np.testing.assert_array_equal(model.rows_of_rts(wanted), np.flatnonzero(wanted[hh.rt]))
+    np.testing.assert_array_equal(model.rt_to_rows(values), values[hh.rt])
+    assert model._rt_ends() is None
 
 
 @pytest.mark.parametrize("bundle", ["baseline", "full_package"])
