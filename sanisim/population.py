@@ -135,7 +135,10 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
     sigma = params["population.income_sigma"]
     log_income = np.log(income_median(params)) + sigma * rng.standard_normal(n)
     income = np.exp(log_income)
-    ranks = np.argsort(np.argsort(income, kind="stable"), kind="stable")
+    # each household's rank: the inverse of the sorting permutation (what a second stable
+    # argsort of it gives, by a scatter instead of a sort)
+    ranks = np.empty(n, np.intp)
+    ranks[np.argsort(income, kind="stable")] = np.arange(n)
     quintile = (ranks * 5 // n).astype(np.int8)
     settled = income * params["population.savings_rate"] / params["population.savings_drawdown"]
     savings = settled * rng.gamma(2.0, 0.5, n)

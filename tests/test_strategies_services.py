@@ -253,6 +253,22 @@ def test_desludging_capacity_budget_and_books():
     assert model.current["desludging_emptied"] == 0, "no emptying once the budget is spent"
 
 
+@pytest.mark.parametrize("capacity", [0, 1, 7, 240, 5_000])
+def test_desludging_first_tanks_are_the_lowest_priorities(capacity):
+    """The capacity's tanks found among those emptied no later than the capacity-th month
+    are the capacity lowest priorities (emptied month + draw) over every due tank."""
+    rng = np.random.default_rng(capacity)
+    lltt = ScheduledDesludging.__new__(ScheduledDesludging)
+    lltt.capacity = capacity
+    for months in (1, 3, 80):  # every tank one month (ties in the months), a few, many
+        emptied = (-36 - rng.integers(0, months, 6_000)).astype(np.int16)
+        draws = rng.random(emptied.size)
+        priority = emptied + draws
+        expected = np.argpartition(priority, capacity - 1)[:capacity] if capacity else []
+        np.testing.assert_array_equal(np.sort(lltt._first(emptied, draws)),
+                                      np.sort(expected))
+
+
 def test_desludging_fee_rule_skip_or_waive():
     """Households who cannot pay are skipped (funder pays nothing) or waived (funder pays)."""
     ample = {**DESLUDGING, "trucks": 10, "trips_per_truck": 100, "household_share": 1.0}

@@ -95,11 +95,12 @@ class ScheduledDesludging(Programme):
             else:
                 part[short] = 0.0
         # longest since emptied first; the random part (< 1) orders tanks emptied the same month
-        priority = hh.last_emptied[rows] + self.rng.random(rows.size)
+        emptied, draws = hh.last_emptied[rows], self.rng.random(rows.size)
         if self.capacity < rows.size:
-            first = np.argpartition(priority, self.capacity - 1)[: self.capacity] if (
-                self.capacity > 0) else np.zeros(0, np.intp)
-            rows, part, priority = rows[first], part[first], priority[first]
+            first = self._first(emptied, draws)
+            rows, part, priority = rows[first], part[first], emptied[first] + draws[first]
+        else:
+            priority = emptied + draws
         order = stable_order(priority)
         rows, part = rows[order], part[order]
         funder_part = self.fee - part
@@ -119,6 +120,24 @@ class ScheduledDesludging(Programme):
         self.household_paid_total += self.household_paid_this_month
         self.funder_paid_this_month = funder_total
         self.funder_paid_total += funder_total
+
+    def _first(self, emptied: np.ndarray, draws: np.ndarray) -> np.ndarray:
+        """Positions of the ``capacity`` lowest priorities ``emptied + draws`` (``emptied``
+        whole months, ``draws`` in [0, 1)), in no order.
+
+        Every tank emptied in an earlier month comes before every tank of a later one, so
+        the chosen ones were emptied no later than the ``capacity``-th smallest month: the
+        priorities are made and partitioned among those only (a few thousand of the
+        hundreds of thousands due at a million households), not among every due tank.
+        """
+        if self.capacity <= 0:
+            return np.zeros(0, np.intp)
+        last = np.partition(emptied, self.capacity - 1)[self.capacity - 1]
+        within = (emptied <= last).nonzero()[0]
+        priority = emptied[within] + draws[within]
+        if within.size > self.capacity:
+            return within[np.argpartition(priority, self.capacity - 1)[: self.capacity]]
+        return within
 
     def outputs(self, model: SanitationModel) -> dict[str, float]:
         acting = self.active(model.month)
