@@ -260,7 +260,7 @@ def test_desludging_first_tanks_are_the_lowest_priorities(capacity):
     rng = np.random.default_rng(capacity)
     lltt = ScheduledDesludging.__new__(ScheduledDesludging)
     lltt.capacity = capacity
-    for months in (1, 3, 80):  # every tank one month (ties in the months), a few, many
+    for months in (1, 3, 80, 2_000):  # one month (ties in the months), a few, many, sparse
         emptied = (-36 - rng.integers(0, months, 6_000)).astype(np.int16)
         draws = rng.random(emptied.size)
         priority = emptied + draws

@@ -132,7 +132,16 @@ class ScheduledDesludging(Programme):
         """
         if self.capacity <= 0:
             return np.zeros(0, np.intp)
-        last = np.partition(emptied, self.capacity - 1)[self.capacity - 1]
+        # any month with at least ``capacity`` tanks emptied in it or before will do; the
+        # oldest month or the next few usually hold them (a count is about 40 µs at 400,000
+        # tanks, the partition of the months 3.5 ms)
+        last = int(emptied.min())
+        for _ in range(8):
+            if np.count_nonzero(emptied <= last) >= self.capacity:
+                break
+            last += 1
+        else:
+            last = np.partition(emptied, self.capacity - 1)[self.capacity - 1]
         within = (emptied <= last).nonzero()[0]
         priority = emptied[within] + draws[within]
         if within.size > self.capacity:
