@@ -132,7 +132,15 @@ class NeighbourCount:
         return self.counts
 
 
+def _index_type(n: int) -> type:
+    """The integer type of household indices: 32 bits while they fit (the pairs and the CSR
+    build then move half the bytes; scipy keeps 32-bit indices for such a matrix anyway)."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
 def _from_pairs(n: int, src: np.ndarray, dst: np.ndarray, kind: str) -> SocialNetwork:
+    index = _index_type(n)
+    src, dst = src.astype(index, copy=False), dst.astype(index, copy=False)
     keep = src != dst
     src, dst = src[keep], dst[keep]
     rows = np.concatenate([src, dst])
@@ -147,11 +155,12 @@ def _partners_within(blocks: np.ndarray, stubs: np.ndarray, rng: np.random.Gener
                      ) -> tuple[np.ndarray, np.ndarray]:
     """For each stub of household i, a uniform partner in i's block (blocks are contiguous)."""
     n = blocks.size
+    index = _index_type(n)
     sizes = np.bincount(blocks)
-    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    src = np.repeat(np.arange(n), stubs)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(index)
+    src = np.repeat(np.arange(n, dtype=index), stubs)
     block = blocks[src]
-    dst = starts[block] + (rng.random(src.size) * sizes[block]).astype(np.int64)
+    dst = starts[block] + (rng.random(src.size) * sizes[block]).astype(index)
     return src, dst
 
 
@@ -166,7 +175,7 @@ def community(rt: np.ndarray, rw: np.ndarray, rt_degree: float, rw_degree: float
     pairs = [
         _partners_within(rt, rng.poisson(rt_degree / 2.0, n), rng),
         _partners_within(rw, rng.poisson(rw_degree / 2.0, n), rng),
-        _partners_within(np.zeros(n, np.int64), rng.poisson(long_degree / 2.0, n), rng),
+        _partners_within(np.zeros(n, np.int32), rng.poisson(long_degree / 2.0, n), rng),
     ]
     src = np.concatenate([p[0] for p in pairs])
     dst = np.concatenate([p[1] for p in pairs])

@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 from scipy.special import ndtri
 
+from sanisim.draws import stable_order
 from sanisim.ladder import N_RUNGS, RUNG_COLUMNS
 
 FACTORS: tuple[str, ...] = ("risk", "attitude", "norm", "ability", "self_regulation")
@@ -117,7 +118,7 @@ def _starting_rungs(log_income: np.ndarray, rt: np.ndarray, shares: np.ndarray,
     counts = np.floor(shares * n).astype(np.int64)
     counts[np.argsort(-(shares * n - counts))[: n - counts.sum()]] += 1  # largest remainders
     rung = np.empty(n, dtype=np.int8)
-    rung[np.argsort(latent, kind="stable")] = np.repeat(np.arange(N_RUNGS, dtype=np.int8),
+    rung[stable_order(latent)] = np.repeat(np.arange(N_RUNGS, dtype=np.int8),
                                                         counts)
     return rung
 
@@ -135,10 +136,10 @@ def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Househ
     sigma = params["population.income_sigma"]
     log_income = np.log(income_median(params)) + sigma * rng.standard_normal(n)
     income = np.exp(log_income)
-    # each household's rank: the inverse of the sorting permutation (what a second stable
-    # argsort of it gives, by a scatter instead of a sort)
+    # each household's rank: the inverse of the stable sorting permutation (what a second
+    # stable argsort of it gives, by a scatter instead of a sort)
     ranks = np.empty(n, np.intp)
-    ranks[np.argsort(income, kind="stable")] = np.arange(n)
+    ranks[stable_order(income)] = np.arange(n)
     quintile = (ranks * 5 // n).astype(np.int8)
     settled = income * params["population.savings_rate"] / params["population.savings_drawdown"]
     savings = settled * rng.gamma(2.0, 0.5, n)
