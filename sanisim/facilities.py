@@ -68,9 +68,12 @@ def _log_terms(model: SanitationModel) -> tuple[np.ndarray, float, float]:
     return coverage, float(ends.min()), float(ends.max())
 
 
-def multiplier_bounds(model: SanitationModel) -> tuple[float, float]:
-    """Bounds ``(lowest, highest)`` of m_i over all rows."""
-    coverage, low, high = _log_terms(model)
+def multiplier_bounds(model: SanitationModel,
+                      terms: tuple[np.ndarray, float, float] | None = None
+                      ) -> tuple[float, float]:
+    """Bounds ``(lowest, highest)`` of m_i over all rows (``terms`` as for
+    :func:`disuse_bounds`)."""
+    coverage, low, high = _log_terms(model) if terms is None else terms
     return (float(np.exp(float(coverage.min()) + low)),
             float(np.exp(float(coverage.max()) + high)))
 
@@ -81,11 +84,13 @@ def multiplier_bounds(model: SanitationModel) -> tuple[float, float]:
 _BOUND_ROOM = 1e-5
 
 
-def disuse_bounds(model: SanitationModel) -> np.ndarray:
+def disuse_bounds(model: SanitationModel,
+                  terms: tuple[np.ndarray, float, float] | None = None) -> np.ndarray:
     """An upper bound of each row's stopping hazard ``use.disuse x m_i`` (float32, one per
-    row): the highest m_i of the row's RT, from its coverage term and the
-    highest self-regulation term, with :data:`_BOUND_ROOM` to spare."""
-    coverage, _, high = _log_terms(model)
+    row): the highest m_i of the row's RT, from its coverage term and the highest
+    self-regulation term, with :data:`_BOUND_ROOM` to spare. ``terms``: what
+    :func:`_log_terms` gives now, when the caller has it."""
+    coverage, _, high = _log_terms(model) if terms is None else terms
     by_rt = model.params["use.disuse"] * np.exp(coverage + high) * (1 + _BOUND_ROOM)
     return model.rt_to_rows(by_rt.astype(np.float32))
 
@@ -101,7 +106,8 @@ def update_use(model: SanitationModel) -> None:
     p, hh = model.params, model.households
     rng = model.streams.monthly("use", model.month)
     key = month_key(rng)  # first, so that what follows never shifts it
-    low, high = multiplier_bounds(model)
+    terms = _log_terms(model)
+    _, high = multiplier_bounds(model, terms)
     disuse, resume = p["use.disuse"], p["use.resume"]
 
     def stop_rate(rows: np.ndarray) -> np.ndarray:
@@ -110,7 +116,7 @@ def update_use(model: SanitationModel) -> None:
 
     # the bound with a hair of room for rounding (any bound at least the largest rate is exact)
     stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n,
-                          row_bounds=lambda: disuse_bounds(model))
+                          row_bounds=lambda: disuse_bounds(model, terms))
     # non-users with a facility: one mask in a kept array (bool in_use < has a facility), few
     # rows set, instead of the rows of every non-user (households at open defecation too)
     idle = np.greater_equal(hh.rung, _UNIMPROVED, out=model._scratch("idle", bool))
