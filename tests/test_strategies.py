@@ -221,6 +221,45 @@ def test_demand_creation_gains_fade_with_their_own_half_life_also_after_the_end(
     np.testing.assert_allclose(ratios, 0.5 ** (1 / half_life), rtol=1e-3)
 
 
+@pytest.mark.parametrize("half_lives", [(3.0, 6.0), (12.0, 6.0)])  # correction < 0 and > 0
+def test_factor_gains_fade_on_their_rows_as_on_whole_arrays(half_lives):
+    """Gains kept on the rows that hold them fade to the same bits as over whole arrays,
+    through the switch to whole arrays (more than DENSE_SHARE of the rows) and the reset
+    once every gain is below a factor's resolution."""
+    from sanisim.strategies.common import FactorGains
+
+    def households():
+        return SanitationModel(default_scenario(), seed=3, households=2000,
+                               household_agents=False).households
+
+    tracked_hh, whole_hh = households(), households()
+    n = tracked_hh.n
+    tracked = FactorGains(n, ("norm", "risk"), *half_lives)
+    whole = FactorGains(n, ("norm", "risk"), *half_lives)
+    whole.rows = None  # whole arrays from the start
+    rng = np.random.default_rng(4)
+    seen_tracked = seen_whole = False
+    for month in range(420):
+        if month < 60 and month % 3 == 0:  # a handful of rows, repeats included
+            rows = rng.integers(0, n, 40)
+            for gains, hh in ((tracked, tracked_hh), (whole, whole_hh)):
+                gains.add(hh, rows, ("norm",), 0.3)
+                gains.add(hh, rows[:20], ("risk",), 0.2)
+        if month == 45:  # a burst over most rows: whole arrays from here
+            rows = np.flatnonzero(rng.random(n) < 0.6)
+            for gains, hh in ((tracked, tracked_hh), (whole, whole_hh)):
+                gains.add(hh, rows, ("risk",), 0.05)
+        seen_tracked |= tracked.rows is not None and tracked.rows.size > 0
+        seen_whole |= tracked.any and tracked.rows is None
+        for gains, hh in ((tracked, tracked_hh), (whole, whole_hh)):
+            gains.fade(hh)
+        for name in ("norm", "risk"):
+            np.testing.assert_array_equal(getattr(tracked_hh, name), getattr(whole_hh, name))
+            np.testing.assert_array_equal(tracked.gain[name], whole.gain[name])
+    assert seen_tracked and seen_whole
+    assert not tracked.any and tracked.rows is not None and tracked.rows.size == 0  # reset
+
+
 def test_demand_creation_capacity_budget_and_costs_every_month():
     session_cost, media_cost = 2_000_000.0, 30_000_000.0
     budget = 100_000_000.0
