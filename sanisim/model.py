@@ -302,6 +302,17 @@ class SanitationModel(mesa.Model):
         return np.arange(total, dtype=np.intp) + np.repeat(first - (size.cumsum() - size),
                                                            size)
 
+    def coverage_of_rows(self) -> np.ndarray:
+        """Each household's RT coverage at basic or better (``rt_coverage[households.rt]``),
+        kept while ``rt_coverage`` is the same array (it is made anew once a month, in phase
+        ``communities``): targeting by lowest coverage asks it of hundreds of thousands of
+        candidates a few times a month at a million households."""
+        kept = self.__dict__.get("_coverage_rows")
+        if kept is None or kept[0] is not self.rt_coverage or kept[1] is not self.households.rt:
+            kept = self._coverage_rows = (self.rt_coverage, self.households.rt,
+                                          self.rt_to_rows(self.rt_coverage))
+        return kept[2]
+
     def rt_to_rows(self, values: np.ndarray) -> np.ndarray:
         """``values[households.rt]``: one value per RT, each repeated over its RT's rows. With
         RTs in contiguous blocks this is ``np.repeat`` over the block sizes, about 10x quicker

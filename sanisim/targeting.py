@@ -34,7 +34,7 @@ def random_order(model, candidates, keys):
 @rule("lowest_coverage")
 def lowest_coverage(model, candidates, keys):
     """Households of the RT with the lowest share at basic or better first."""
-    return model.rt_coverage[model.households.rt[candidates]] + 1e-6 * keys
+    return model.coverage_of_rows()[candidates] + 1e-6 * keys
 
 
 @rule("poorest_first")

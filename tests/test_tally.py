@@ -119,6 +119,12 @@ def test_rows_of_rts_and_rt_to_rows_match_the_gathers():
         np.testing.assert_array_equal(model.rows_of_rts(wanted), np.flatnonzero(wanted[hh.rt]))
     values = rng.random(model.n_rt).astype(np.float32)
     np.testing.assert_array_equal(model.rt_to_rows(values), values[hh.rt])
+    kept = model.coverage_of_rows()
+    np.testing.assert_array_equal(kept, model.rt_coverage[hh.rt])
+    assert model.coverage_of_rows() is kept  # the same month: kept
+    model.step()  # a new month's coverage: made anew
+    assert model.coverage_of_rows() is not kept
+    np.testing.assert_array_equal(model.coverage_of_rows(), model.rt_coverage[hh.rt])
     assert model._rt_ends() is not None  # the blocks' path was the one tested
     # RTs that are not contiguous blocks: the scan over every household
     hh.rt = hh.rt[::-1].copy()
