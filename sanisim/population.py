@@ -118,8 +118,7 @@ def _starting_rungs(log_income: np.ndarray, rt: np.ndarray, shares: np.ndarray,
     counts = np.floor(shares * n).astype(np.int64)
     counts[np.argsort(-(shares * n - counts))[: n - counts.sum()]] += 1  # largest remainders
     rung = np.empty(n, dtype=np.int8)
-    rung[stable_order(latent)] = np.repeat(np.arange(N_RUNGS, dtype=np.int8),
-                                                        counts)
+    rung[stable_order(latent)] = np.repeat(np.arange(N_RUNGS, dtype=np.int8), counts)
     return rung
 
 
