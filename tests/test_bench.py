@@ -123,6 +123,10 @@ def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkey
      "allowed: an integer in [1"),
     ("bench_batch", ["--backends", "--posterior", "1000"], "experiment.posterior",
      "allowed: 1..200"),
+    ("same_numbers", ["--only", "nowhere/*"], "--only", "allowed: a shell pattern"),
+    ("same_numbers", ["--against", "/nonexistent.json"], "--against",
+     "allowed: a JSON file written by same_numbers.py"),
+    ("same_numbers", ["--households", "-5"], "--households", "allowed: an integer in"),
 ])
 def test_a_bad_benchmark_command_line_is_one_line_and_exit_2(script, argv, option, hint,
                                                               capsys):
@@ -197,3 +201,30 @@ def test_ab_trees_steps_two_trees_in_one_process_and_says_whether_numbers_differ
     assert "median change against the first tree" in out
     assert sys.modules["sanisim.model"] is sanisim.model  # the test process's modules back
     assert str(same) not in sys.path and str(other) not in sys.path
+
+
+def test_same_numbers_finds_the_pairs_a_change_moved(tmp_path, capsys):
+    """Hashes of every bundle of a scenario: a copy of the tree gives the same ones; another
+    Bass p in the default scenario moves its baseline; a file made at
+    another size is refused before any run."""
+    import same_numbers
+
+    root = BENCH.parent
+    small = ["--households", "300", "--months", "3", "--only", "default/*"]
+    same_numbers.main([*small, "--json", str(tmp_path / "before.json")])
+    before = json.loads((tmp_path / "before.json").read_text())
+    assert len(before["hashes"]) == len(__import__("sanisim.scenario").scenario.load(
+        "default").bundles) > 5
+    copy = _tree_copy(root, tmp_path / "same")
+    assert same_numbers.main(["--tree", str(copy), *small,
+                              "--against", str(tmp_path / "before.json")]) == 0
+    assert "same numbers in all" in capsys.readouterr().out
+    other = _tree_copy(root, tmp_path / "other", p_innovation=0.05)
+    assert same_numbers.main(["--tree", str(other), *small[:4], "--only", "default/ba*",
+                              "--against", str(tmp_path / "before.json")]) == 1
+    out = capsys.readouterr().out
+    assert "NUMBERS DIFFER in 1 of 1" in out and "default/baseline" in out, out
+    with pytest.raises(SystemExit) as stop:
+        same_numbers.main(["--households", "400", "--months", "3",
+                           "--against", str(tmp_path / "before.json")])
+    assert stop.value.code == 2 and "made with households=300" in capsys.readouterr().err
