@@ -13,7 +13,7 @@ same script::
     .venv/bin/python benchmarks/same_numbers.py --tree /tmp/before --json results/before.json
     .venv/bin/python benchmarks/same_numbers.py --against results/before.json
 
-At the defaults (6,000 households, 72 months) the 129 pairs take about three minutes on two
+At the defaults (6,000 households, 72 months) the 129 pairs take about a minute on two
 cores. The hashes depend on the machine's numpy (its SIMD ``exp``; ``docs/experiments.md``,
 "Across machines"), so compare files made on the same machine.
 """
