@@ -22,7 +22,7 @@ from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import Rung
 from sanisim.population import Households
 from sanisim.products import Visit
-from sanisim.targeting import ELEMENTWISE, RULES, first, select
+from sanisim.targeting import ELEMENTWISE, RULES, bounded, first, select, select_keyed
 from sanisim.waste import WasteRung
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,10 +99,12 @@ class Sanitarian(mesa.Agent):
         else:
             candidates, keys, sanitation, waste = self._candidates()
             priority = None
-        if priority is None:
-            chosen = select(model, self.targeting, candidates, keys, self.capacity)
-        else:
+        if priority is not None:
             chosen = first(priority, candidates, self.capacity)
+        elif np.ndim(keys) == 0:  # the month's key: uniforms for those that can be chosen
+            chosen = select_keyed(model, self.targeting, candidates, keys, self.capacity)
+        else:
+            chosen = select(model, self.targeting, candidates, keys, self.capacity)
         if chosen.size == 0:
             self.visit(chosen)
             return
@@ -114,10 +116,11 @@ class Sanitarian(mesa.Agent):
         else:
             self.visit(chosen)
 
-    def _candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-        """This month's open rows of the catchment and a uniform key for each (drawn now),
-        with the catchment's masks: below basic and free to build, untreated waste (``None``
-        when visits do not promote the waste pillar)."""
+    def _candidates(self) -> tuple[np.ndarray, np.uint64, np.ndarray, np.ndarray | None]:
+        """This month's open rows of the catchment and the month's key of their uniforms
+        (:func:`sanisim.draws.row_uniforms`, drawn now), with the catchment's masks: below
+        basic and free to build, untreated waste (``None`` when visits do not promote the
+        waste pillar)."""
         model = self.model
         hh = model.households
         rows = self.catchment
@@ -134,9 +137,8 @@ class Sanitarian(mesa.Agent):
             open_ = open_ & waited if open_ is sanitation else np.logical_and(
                 open_, waited, out=open_)
         candidates = rows[open_]
-        # a key per candidate only, each the row's own (draws.row_uniforms)
-        keys = row_uniforms(month_key(model.streams.monthly("visits", model.month)), candidates)
-        return candidates, keys, sanitation, waste
+        key = month_key(model.streams.monthly("visits", model.month))
+        return candidates, key, sanitation, waste
 
     def _promotes_waste(self) -> bool:
         """Whether visits also promote the waste pillar (``sanitarians.address_waste`` with
@@ -167,15 +169,14 @@ class _Team:
     """The month's search for open households, done once for all of a model's sanitarians.
 
     Each sanitarian steps in turn (``model.sanitarians.do("step")``) and each would find the
-    open rows of its catchment, draw its key from the "visits" stream and a uniform per
-    candidate, and rank them by its targeting rule: a dozen small array operations each. The
-    first sanitarian to step in a month does this for all of them at once, in the order they
-    step (so each gets the key it would have drawn itself): one pass over the rows of every
-    catchment, one set of uniforms, and, for a rule that gives each candidate a priority of
-    its own (``targeting.ELEMENTWISE``), one set of priorities. Each then takes its share.
-    The result is the same as each doing it alone: catchments are disjoint and a visit
-    changes only rows of the visitor's catchment, and nothing the open sets or priorities
-    are made of (factors, referral, the visitor's own record of visits).
+    open rows of its catchment and draw its key from the "visits" stream: a few small array
+    operations each. The first sanitarian to step in a month does this for all of them at
+    once, in the order they step (so each gets the key it would have drawn itself): one pass
+    over the rows of every catchment. Each then takes its share, and ranks its candidates by
+    its targeting rule (:func:`sanisim.targeting.select_keyed`: uniforms only for those that
+    can be chosen). The result is the same as each doing it alone: catchments are disjoint
+    and a visit changes only rows of the visitor's catchment, and nothing the open sets or
+    priorities are made of (factors, referral, the visitor's own record of visits).
 
     The team is formed when the sanitarians work alike (one targeting rule, one revisit
     interval, waste pillar off); a sanitarian stepping outside the month's order (a second
@@ -247,17 +248,25 @@ class _Team:
         cut = where.searchsorted(self.bounds)
         # each sanitarian's key, drawn in the order they step, as each would draw its own
         stream = model.streams.monthly("visits", model.month)
-        month_keys = np.array([month_key(stream) for _ in self.members], np.uint64)
-        keys = row_uniforms(month_keys.repeat(cut[1:] - cut[:-1]), candidates)
-        priority = (RULES[first_.targeting](model, candidates, keys)
-                    if first_.targeting in ELEMENTWISE else None)
+        month_keys = [month_key(stream) for _ in self.members]
+        sizes = cut[1:] - cut[:-1]
+        rule = first_.targeting
+        spans = list(zip(cut[:-1], cut[1:], self.bounds[:-1], self.bounds[1:], strict=True))
         self.month = model.month
+        if any(bounded(rule, size, m.capacity) for m, size in zip(self.members, sizes,
+                                                                   strict=True)):
+            # each makes uniforms for the candidates it can choose (targeting.select_keyed)
+            self.shares = {id(m): (candidates[lo:hi], key, None, sanitation[b0:b1], None)
+                           for m, key, (lo, hi, b0, b1) in zip(self.members, month_keys, spans,
+                                                               strict=True)}
+            return
+        # small catchments: one set of uniforms (and priorities) for them all
+        keys = row_uniforms(np.array(month_keys, np.uint64).repeat(sizes), candidates)
+        priority = RULES[rule](model, candidates, keys) if rule in ELEMENTWISE else None
         self.shares = {
             id(m): (candidates[lo:hi], keys[lo:hi],
-                    None if priority is None else priority[lo:hi],
-                    sanitation[b0:b1], None)
-            for m, lo, hi, b0, b1 in zip(self.members, cut[:-1], cut[1:], self.bounds[:-1],
-                                         self.bounds[1:], strict=True)}
+                    None if priority is None else priority[lo:hi], sanitation[b0:b1], None)
+            for m, (lo, hi, b0, b1) in zip(self.members, spans, strict=True)}
 
 
 class CreditCooperative(mesa.Agent):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sanisim import agents, targeting
 from sanisim.agents import _Team
 from sanisim.model import SanitationModel
 from sanisim.population import Households
@@ -184,3 +185,97 @@ def test_start_building_no_rows_books_nothing_and_changes_nothing():
     assert dict(model.ledger) == {("households", "construction"): 0.0}
     after = _state(model)
     assert all(np.array_equal(before[name], after[name]) for name in before)
+
+
+# ------------------------------------------------- keys only for candidates that can be served
+
+
+def _reference(model, rule, candidates, key, k):
+    """What ``select_keyed`` stands for: a key and a priority for every candidate."""
+    return targeting.select(model, rule, candidates, targeting.row_uniforms(key, candidates), k)
+
+
+@pytest.mark.parametrize("rule", sorted(targeting.BASES))
+@pytest.mark.parametrize("k", [1, 3, 40, 199])
+def test_select_keyed_serves_what_keys_for_every_candidate_serve(rule, k):
+    """For each rule of ``BASES``, sizes below and above ``BOUNDED_FROM`` candidates a place,
+    the same rows in the same order as keys and priorities for every candidate."""
+    model = SanitationModel(load("default"), seed=1, households=20_000, household_agents=False)
+    model.run(6)
+    open_ = np.flatnonzero(model.households.rung < 3)
+    rng = np.random.default_rng(k)
+    for size in (k, 2 * k, targeting.BOUNDED_FROM * k, open_.size):
+        candidates = np.sort(rng.choice(open_, min(size, open_.size), replace=False))
+        key = np.uint64(rng.integers(0, 2**63))
+        assert np.array_equal(targeting.select_keyed(model, rule, candidates, key, k),
+                              _reference(model, rule, candidates, key, k)), (rule, k, size)
+
+
+def test_select_keyed_with_equal_keys_or_bases_that_are_not_numbers(monkeypatch):
+    """Keys rounded to 1/8 (most priorities equal, so ``first`` could pick other rows among
+    the equal ones) and bases with NaN: the same rows as the full computation."""
+    model = SanitationModel(load("default"), seed=1, households=20_000, household_agents=False)
+    model.run(6)
+    candidates = np.flatnonzero(model.households.rung < 3)
+    plain = targeting.row_uniforms
+    monkeypatch.setattr(targeting, "row_uniforms",
+                        lambda key, rows: np.floor(plain(key, rows) * 8) / 8)
+    for rule in targeting.BASES:
+        for k in (1, 5, 40):
+            assert np.array_equal(targeting.select_keyed(model, rule, candidates, 7, k),
+                                  _reference(model, rule, candidates, 7, k)), (rule, k)
+    monkeypatch.setattr(targeting, "row_uniforms", plain)
+    with_nan = np.where(np.arange(model.households.n) % 100 == 0, model.coverage_of_rows(),
+                        np.nan)  # a number for one household in 100
+    monkeypatch.setattr(model, "coverage_of_rows", lambda: with_nan)
+    numbers = np.count_nonzero(~np.isnan(with_nan[candidates]))
+    assert candidates.size >= targeting.BOUNDED_FROM * (numbers + 5) and numbers > 40
+    for k in (1, 40, numbers + 5):  # the last: fewer numbers than k
+        assert np.array_equal(
+            targeting.select_keyed(model, "lowest_coverage", candidates, 11, k),
+            _reference(model, "lowest_coverage", candidates, 11, k)), k
+
+
+def test_at_least_k_below_holds_k_values_at_or_below_it():
+    """The sample's guess when it has k values at or below it; the k-th lowest itself when
+    the sample holds the few lowest values (or too few values to sample)."""
+    rng = np.random.default_rng(4)
+    for k in (1, 5, 40):
+        base = rng.random(5000)
+        value = targeting._at_least_k_below(base, k)
+        stride = base.size // (targeting.SAMPLED_PER_SERVED * k)
+        # about 2k values below it, or a stride's worth when the sample is sparser than that
+        assert k <= np.count_nonzero(base <= value) <= 4 * max(2 * k, stride), k
+    base = np.full(2000, 0.5)
+    base[::25] = 0.9
+    base[0] = 0.0  # the sample's lowest is below all but one value
+    assert targeting._at_least_k_below(base, 5) == 0.5  # the k-th lowest, by a partition
+    assert targeting._at_least_k_below(np.arange(10.0)[::-1], 3) == 2.0  # too few to sample
+
+
+@pytest.mark.parametrize("rule", sorted(targeting.BASES))
+@pytest.mark.parametrize("bundle", ["baseline", "full_package"])
+def test_sanitarians_with_keys_for_few_candidates_visit_as_with_keys_for_all(rule, bundle,
+                                                                            monkeypatch):
+    """Sanitarians bounding their candidates wherever they can (``BOUNDED_FROM`` 2) and never:
+    the same visits, state and outputs, bit for bit; the bound was used."""
+    def run(bound: bool):
+        calls = []
+        with monkeypatch.context() as patch:
+            if bound:
+                patch.setattr(targeting, "BOUNDED_FROM", 2)
+                guess = targeting._at_least_k_below
+                patch.setattr(targeting, "_at_least_k_below",
+                              lambda base, k: calls.append(k) or guess(base, k))
+            else:
+                patch.setattr(targeting, "bounded", lambda rule, candidates, k: False)
+                patch.setattr(agents, "bounded", lambda rule, candidates, k: False)
+            model = SanitationModel(load("default"), seed=5, households=3000, bundle=bundle,
+                                    household_agents=False)
+            for sanitarian in model.sanitarians:
+                sanitarian.targeting = rule
+            model.run(MONTHS)
+        assert bool(calls) == bound
+        return _state(model), model.monthly_table()
+
+    _assert_same(run(True), run(False))
