@@ -172,9 +172,12 @@ class _Team:
     open rows of its catchment and draw its key from the "visits" stream: a few small array
     operations each. The first sanitarian to step in a month does this for all of them at
     once, in the order they step (so each gets the key it would have drawn itself): one pass
-    over the rows of every catchment. Each then takes its share, and ranks its candidates by
-    its targeting rule (:func:`sanisim.targeting.select_keyed`: uniforms only for those that
-    can be chosen). The result is the same as each doing it alone: catchments are disjoint
+    over the rows of every catchment. Each then takes its share. With many candidates a visit
+    (:func:`sanisim.targeting.bounded`) each ranks its own share
+    (:func:`sanisim.targeting.select_keyed`: uniforms only for those that can be chosen);
+    otherwise one set of uniforms, and for a rule that gives each candidate a priority of its
+    own (``targeting.ELEMENTWISE``) one set of priorities, is made for all of them at once.
+    The result is the same as each doing it alone: catchments are disjoint
     and a visit changes only rows of the visitor's catchment, and nothing the open sets or
     priorities are made of (factors, referral, the visitor's own record of visits).
 
