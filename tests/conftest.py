@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import signal
+import subprocess
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,3 +92,44 @@ def serial_batch(root: Path, text: str, name: str = "e.toml") -> Path:
     path.write_text(textwrap.dedent(text))
     run_batch(exp.load(path), root / "store", executor=SerialExecutor(), progress="none")
     return root / "store"
+
+
+def signal_state(pid: int, signum: int) -> str:
+    """How process ``pid`` treats ``signum`` (from /proc): ignored, caught by a handler or left
+    at its default; how many of its threads block it (by name) and whether it is pending."""
+    bit = 1 << (signum - 1)
+
+    def fields(path: Path) -> dict[str, str]:
+        pairs = (line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
+        return {key: value.strip() for key, value in pairs}
+
+    try:
+        main = fields(Path(f"/proc/{pid}/status"))
+        threads = [fields(task / "status") for task in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError as err:  # the process has ended
+        return f"unreadable ({err.strerror})"
+    disposition = ("ignored" if int(main["SigIgn"], 16) & bit else
+                   "caught" if int(main["SigCgt"], 16) & bit else "default")
+    blocking = [t.get("Name", "?") for t in threads if int(t["SigBlk"], 16) & bit]
+    return (f"{signal.Signals(signum).name} {disposition}, blocked in {len(blocking)} of "
+            f"{len(threads)} threads {blocking}, pending {main.get('SigPnd')}/{main.get('ShdPnd')}")
+
+
+def start_as_from_a_terminal(argv: list[str], **popen: Any) -> subprocess.Popen:
+    """``subprocess.Popen(argv, **popen)`` with Ctrl-C (SIGINT) reaching the child as it
+    reaches a command typed in a terminal, however this test process was started.
+
+    A process started with SIGINT ignored (a background job of a shell script, ``nohup``,
+    some CI runners) passes the ignored signal on to its children, and Python keeps an
+    ignored SIGINT ignored: a batch started from such a test process would run to its end
+    whatever Ctrl-C the test sends it. A handled signal is reset to its default in the child,
+    so SIGINT is handled here while the child starts.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
+        return subprocess.Popen(argv, **popen)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(argv, **popen)
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line
+from conftest import assert_one_line, signal_state, start_as_from_a_terminal
 
 from sanisim.cli import main
 from sanisim.runs.executors import open_executor
@@ -45,7 +45,7 @@ def experiment(tmp_path_factory) -> Path:
 
 def start(path: Path, out: Path) -> subprocess.Popen:
     """``sanisim batch`` as its own session (its process group is what Ctrl-C reaches)."""
-    return subprocess.Popen(
+    return start_as_from_a_terminal(
         [sys.executable, "-m", "sanisim", "batch", str(path), "--out", str(out),
          "--workers", "2", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -121,12 +121,13 @@ def interrupt_and_check(path: Path, out: Path, ready, moment: float, context: st
     try:
         wait_until(lambda: ready(process.pid), 60, "the moment to interrupt", process)
         time.sleep(moment)
+        state = signal_state(process.pid, signal.SIGINT)
         os.killpg(process.pid, signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-    context = f"{context}: exit {process.returncode}, {stderr!r}"
+    context = f"{context}: exit {process.returncode}, the driver then {state}, {stderr!r}"
     assert "Traceback" not in stderr and "Error" not in stderr, context
     problems = [line for line in stderr.splitlines() if not line.startswith("INFO ")]
     if process.returncode == 0:  # every run had landed
