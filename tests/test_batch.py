@@ -276,6 +276,32 @@ def test_children_get_ctrl_c_as_from_a_terminal_when_this_process_ignores_it():
     assert ignored_here is signal.SIG_IGN  # this process's own handling is left as it was
 
 
+def test_a_batch_started_with_ctrl_c_ignored_says_so_and_stops_on_kill(tmp_path, longer):
+    """Started as a background job of a script (SIGINT ignored), a batch says on its first
+    lines that Ctrl-C does not reach it and how to stop it; that ``kill PID`` (SIGTERM) stops
+    it cleanly, and Ctrl-C indeed does not."""
+    path, _ = longer
+    out = tmp_path / "background"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sanisim.cli", "batch", str(path), "--out", str(out),
+             "--workers", "1", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    wait_for_runs(out, 1, process)
+    assert signal_state(process.pid, signal.SIGINT).startswith("SIGINT ignored")
+    process.send_signal(signal.SIGINT)  # not acted on
+    wait_for_runs(out, len(list((out / "status").glob("*.json"))) + 1, process)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert f"stop it with: kill {process.pid}" in stderr.splitlines()[0]
+    assert "Traceback" not in stderr and "--resume" in stderr
+    assert 2 <= len(status_records(out)) < 24
+
+
 def test_signal_state_reads_this_process():
     """The interrupt tests' diagnosis reads a signal's handling from /proc: caught, ignored or
     default, and a thread that blocks it is counted."""
