@@ -308,11 +308,15 @@ def test_signal_state_reads_this_process():
     def blocking(state: str) -> int:
         return int(state.split("blocked in ")[1].split()[0])
 
+    sleeper = start_as_from_a_terminal(["sleep", "30"])  # SIGINT at its default
+    try:
+        default = signal_state(sleeper.pid, signal.SIGINT)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    usr2 = signal.signal(signal.SIGUSR2, signal.SIG_DFL)
     try:
         caught = signal_state(os.getpid(), signal.SIGINT)
-        default = signal_state(os.getpid(), signal.SIGUSR2)
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             blocked = signal_state(os.getpid(), signal.SIGINT)
@@ -322,11 +326,10 @@ def test_signal_state_reads_this_process():
         ignored = signal_state(os.getpid(), signal.SIGINT)
     finally:
         signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGUSR2, usr2)
     assert caught.startswith("SIGINT caught, blocked in ")  # (helper threads may block it)
     assert blocking(blocked) == blocking(caught) + 1
     assert ignored.startswith("SIGINT ignored")
-    assert default.startswith("SIGUSR2 default")
+    assert default.startswith("SIGINT default, blocked in 0 of 1 threads")
     assert signal_state(2**22 + 1, signal.SIGINT).startswith("unreadable")  # above pid_max
 
 
