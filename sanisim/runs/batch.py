@@ -424,9 +424,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         # started with Ctrl-C ignored (a background job of a script, nohup): it stays ignored
+        # (on standard output with the batch's first line: an error stays one line on stderr)
         print(f"sanisim batch: Ctrl-C does not reach this batch (it was started with SIGINT "
               f"ignored, as in the background of a script); stop it with: kill {os.getpid()}",
-              file=sys.stderr, flush=True)
+              flush=True)
     previous = signal.signal(signal.SIGTERM, terminate) if main_thread else None
     try:
         report = run_batch(experiment, out, backend=backend, workers=args.workers,
