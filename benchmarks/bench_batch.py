@@ -75,14 +75,11 @@ def _cpu_seconds(_: object = None) -> float:
     return time.process_time()
 
 
-#: Seconds of the runs themselves (their ``elapsed_seconds`` in the worker: scenario, model,
-#: outputs and Parquet serialisation) in each 1-worker batch, beside its wall seconds.
-RUNS_OWN: list[tuple[float, float]] = []
-
-
-def batch_wall(experiment, workers: int, folder: Path) -> tuple[float, float]:
-    """Wall seconds of the batch; with 1 worker also its CPU seconds (driver + worker), and
-    the runs' own seconds in :data:`RUNS_OWN`."""
+def batch_wall(experiment, workers: int, folder: Path,
+               runs_own: list[tuple[float, float]] | None = None) -> tuple[float, float]:
+    """Wall seconds of the batch; with 1 worker also its CPU seconds (driver + worker).
+    ``runs_own`` (1 worker): gets the batch's wall seconds and its runs' own seconds (their
+    ``elapsed_seconds`` in the worker: scenario, model, outputs, Parquet serialisation)."""
     from sanisim.runs.batch import run_batch
     from sanisim.runs.executors import open_executor
     from sanisim.runs.store import Store
@@ -98,9 +95,9 @@ def batch_wall(experiment, workers: int, folder: Path) -> tuple[float, float]:
         if workers == 1:
             cpu += handle.executor.submit(_cpu_seconds).result() - worker_cpu
     assert report.ok and report.done == len(experiment.runs), report
-    if workers == 1:
+    if runs_own is not None:
         own = sum(r["elapsed_seconds"] for r in Store(out / "store").statuses().values())
-        RUNS_OWN.append((wall, own))
+        runs_own.append((wall, own))
     return wall, cpu
 
 
@@ -353,9 +350,11 @@ def main(argv: list[str] | None = None) -> None:
         names = ("bare", "1 worker", "2 workers", "2 bare")
         times: dict[str, list[float]] = {name: [] for name in names}
         cpu_times: dict[str, list[float]] = {name: [] for name in names}
+        runs_own: list[tuple[float, float]] = []  # each 1-worker batch: wall, runs' own time
         for _ in range(args.repeat):
             for name, measure in (("bare", lambda: bare_wall(experiment)),
-                                  ("1 worker", lambda: batch_wall(experiment, 1, folder)),
+                                  ("1 worker", lambda: batch_wall(experiment, 1, folder,
+                                                                  runs_own)),
                                   ("2 workers", lambda: batch_wall(experiment, 2, folder)),
                                   ("2 bare", lambda: (ceiling(experiment), 0.0))):
                 wall, cpu = measure()
@@ -385,7 +384,7 @@ def main(argv: list[str] | None = None) -> None:
           f"(less disturbed by other load than wall time)")
     # inside each 1-worker batch: its wall time against its runs' own time in the worker,
     # measured in the same seconds (not against bare runs timed at another moment)
-    gaps = [(wall - own - fixed_wall) / own for wall, own in RUNS_OWN]
+    gaps = [(wall - own - fixed_wall) / own for wall, own in runs_own]
     print(f"inside the batch on 1 worker, against its runs' own time in the worker: "
           f"{min(gaps):+.1%} (median {statistics.median(gaps):+.1%}; the runs' own time "
           f"holds the worker's serialisation)  target < 5%")

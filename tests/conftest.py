@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import subprocess
 import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +96,28 @@ def serial_batch(root: Path, text: str, name: str = "e.toml") -> Path:
     return root / "store"
 
 
-def signal_state(pid: int, signum: int) -> str:
+@dataclass(frozen=True)
+class SignalState:
+    """How a process treats one signal, read from /proc (:func:`signal_state`)."""
+
+    name: str
+    disposition: str  # "ignored", "caught" (a handler) or "default"; "unreadable": gone
+    blocking: tuple[str, ...] = ()  # names of the threads that block it
+    threads: int = 0
+    pending: str = ""
+
+    def __str__(self) -> str:
+        if self.disposition == "unreadable":
+            return f"{self.name} unreadable (the process has ended)"
+        return (f"{self.name} {self.disposition}, blocked in {len(self.blocking)} of "
+                f"{self.threads} threads {list(self.blocking)}, pending {self.pending}")
+
+
+def signal_state(pid: int, signum: int) -> SignalState:
     """How process ``pid`` treats ``signum`` (from /proc): ignored, caught by a handler or left
-    at its default; how many of its threads block it (by name) and whether it is pending."""
+    at its default; which of its threads block it and whether it is pending."""
     bit = 1 << (signum - 1)
+    name = signal.Signals(signum).name
 
     def fields(path: Path) -> dict[str, str]:
         pairs = (line.split(":", 1) for line in path.read_text().splitlines() if ":" in line)
@@ -106,13 +126,23 @@ def signal_state(pid: int, signum: int) -> str:
     try:
         main = fields(Path(f"/proc/{pid}/status"))
         threads = [fields(task / "status") for task in Path(f"/proc/{pid}/task").iterdir()]
-    except OSError as err:  # the process has ended
-        return f"unreadable ({err.strerror})"
+    except OSError:
+        return SignalState(name, "unreadable")
     disposition = ("ignored" if int(main["SigIgn"], 16) & bit else
                    "caught" if int(main["SigCgt"], 16) & bit else "default")
-    blocking = [t.get("Name", "?") for t in threads if int(t["SigBlk"], 16) & bit]
-    return (f"{signal.Signals(signum).name} {disposition}, blocked in {len(blocking)} of "
-            f"{len(threads)} threads {blocking}, pending {main.get('SigPnd')}/{main.get('ShdPnd')}")
+    return SignalState(name, disposition,
+                       tuple(t.get("Name", "?") for t in threads if int(t["SigBlk"], 16) & bit),
+                       len(threads), f"{main.get('SigPnd')}/{main.get('ShdPnd')}")
+
+
+@contextlib.contextmanager
+def sigint_handler(handler) -> Iterator[None]:
+    """SIGINT handled by ``handler`` in this process (main thread) inside the block."""
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def start_as_from_a_terminal(argv: list[str], **popen: Any) -> subprocess.Popen:
@@ -128,8 +158,5 @@ def start_as_from_a_terminal(argv: list[str], **popen: Any) -> subprocess.Popen:
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.SIG_IGN):
         return subprocess.Popen(argv, **popen)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    with sigint_handler(signal.default_int_handler):
         return subprocess.Popen(argv, **popen)
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import assert_one_line, signal_state, start_as_from_a_terminal
+from conftest import assert_one_line, sigint_handler, signal_state, start_as_from_a_terminal
 
 from sanisim.cli import main
 from sanisim.runs import experiment as exp
@@ -238,8 +238,10 @@ def longer(tmp_path_factory) -> tuple[Path, Path]:
     return path, out
 
 
-def start_batch(path: Path, out: Path) -> subprocess.Popen:
-    return start_as_from_a_terminal(
+def start_batch(path: Path, out: Path, start=start_as_from_a_terminal) -> subprocess.Popen:
+    """``sanisim batch`` on one worker as its own session, started by ``start`` (by default
+    with Ctrl-C reaching it as from a terminal)."""
+    return start(
         [sys.executable, "-m", "sanisim.cli", "batch", str(path), "--out", str(out),
          "--workers", "1", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -263,14 +265,11 @@ def test_children_get_ctrl_c_as_from_a_terminal_when_this_process_ignores_it():
     ignored, and then a batch would run to its end whatever Ctrl-C a test sends."""
     probe = [sys.executable, "-c", "import signal; handler = signal.getsignal(signal.SIGINT); "
              "print('ignored' if handler is signal.SIG_IGN else handler.__name__)"]
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+    with sigint_handler(signal.SIG_IGN):
         plain = subprocess.run(probe, capture_output=True, text=True, check=True).stdout
         child = start_as_from_a_terminal(probe, stdout=subprocess.PIPE, text=True)
         terminal = child.communicate(timeout=30)[0]
         ignored_here = signal.getsignal(signal.SIGINT)
-    finally:
-        signal.signal(signal.SIGINT, previous)
     assert plain.strip() == "ignored"
     assert terminal.strip() == "default_int_handler"
     assert ignored_here is signal.SIG_IGN  # this process's own handling is left as it was
@@ -282,16 +281,10 @@ def test_a_batch_started_with_ctrl_c_ignored_says_so_and_stops_on_kill(tmp_path,
     one line on standard error); ``kill PID`` (SIGTERM) stops it cleanly, Ctrl-C does not."""
     path, _ = longer
     out = tmp_path / "background"
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sanisim.cli", "batch", str(path), "--out", str(out),
-             "--workers", "1", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True, start_new_session=True)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    with sigint_handler(signal.SIG_IGN):
+        process = start_batch(path, out, start=subprocess.Popen)
     wait_for_runs(out, 1, process)
-    assert signal_state(process.pid, signal.SIGINT).startswith("SIGINT ignored")
+    assert signal_state(process.pid, signal.SIGINT).disposition == "ignored"
     process.send_signal(signal.SIGINT)  # not acted on
     wait_for_runs(out, len(list((out / "status").glob("*.json"))) + 1, process)
     process.send_signal(signal.SIGTERM)
@@ -305,32 +298,27 @@ def test_a_batch_started_with_ctrl_c_ignored_says_so_and_stops_on_kill(tmp_path,
 def test_signal_state_reads_this_process():
     """The interrupt tests' diagnosis reads a signal's handling from /proc: caught, ignored or
     default, and a thread that blocks it is counted."""
-    def blocking(state: str) -> int:
-        return int(state.split("blocked in ")[1].split()[0])
-
     sleeper = start_as_from_a_terminal(["sleep", "30"])  # SIGINT at its default
     try:
         default = signal_state(sleeper.pid, signal.SIGINT)
     finally:
         sleeper.kill()
         sleeper.wait()
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
+    with sigint_handler(signal.default_int_handler):
         caught = signal_state(os.getpid(), signal.SIGINT)
         mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             blocked = signal_state(os.getpid(), signal.SIGINT)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with sigint_handler(signal.SIG_IGN):
         ignored = signal_state(os.getpid(), signal.SIGINT)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    assert caught.startswith("SIGINT caught, blocked in ")  # (helper threads may block it)
-    assert blocking(blocked) == blocking(caught) + 1
-    assert ignored.startswith("SIGINT ignored")
-    assert default.startswith("SIGINT default, blocked in 0 of 1 threads")
-    assert signal_state(2**22 + 1, signal.SIGINT).startswith("unreadable")  # above pid_max
+    assert (default.disposition, default.blocking, default.threads) == ("default", (), 1)
+    assert caught.disposition == "caught"  # (helper threads may block it)
+    assert len(blocked.blocking) == len(caught.blocking) + 1
+    assert ignored.disposition == "ignored"
+    assert str(ignored).startswith("SIGINT ignored, blocked in ")
+    assert signal_state(2**22 + 1, signal.SIGINT).disposition == "unreadable"  # > pid_max
 
 
 def test_killed_batch_resumes_to_identical_results(tmp_path, longer):
