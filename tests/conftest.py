@@ -6,6 +6,7 @@ import contextlib
 import math
 import signal
 import subprocess
+import sys
 import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -160,3 +161,16 @@ def start_as_from_a_terminal(argv: list[str], **popen: Any) -> subprocess.Popen:
         return subprocess.Popen(argv, **popen)
     with sigint_handler(signal.default_int_handler):
         return subprocess.Popen(argv, **popen)
+
+
+def start_batch(path: Path, out: Path, workers: int,
+                start: Callable[..., subprocess.Popen] = start_as_from_a_terminal,
+                ) -> subprocess.Popen:
+    """``sanisim batch`` of experiment ``path`` into ``out`` on ``workers`` local processes, as
+    ``python -m sanisim`` (the program users run) in its own session: its process group is
+    what a terminal's Ctrl-C reaches. Started by ``start``, by default with Ctrl-C reaching it
+    as from a terminal (:func:`start_as_from_a_terminal`)."""
+    return start(
+        [sys.executable, "-m", "sanisim", "batch", str(path), "--out", str(out),
+         "--workers", str(workers), "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import assert_one_line, sigint_handler, signal_state, start_as_from_a_terminal
+from conftest import (
+    assert_one_line,
+    sigint_handler,
+    signal_state,
+    start_as_from_a_terminal,
+    start_batch,
+)
 
 from sanisim.cli import main
 from sanisim.runs import experiment as exp
@@ -238,15 +244,6 @@ def longer(tmp_path_factory) -> tuple[Path, Path]:
     return path, out
 
 
-def start_batch(path: Path, out: Path, start=start_as_from_a_terminal) -> subprocess.Popen:
-    """``sanisim batch`` on one worker as its own session, started by ``start`` (by default
-    with Ctrl-C reaching it as from a terminal)."""
-    return start(
-        [sys.executable, "-m", "sanisim.cli", "batch", str(path), "--out", str(out),
-         "--workers", "1", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
 def wait_for_runs(out: Path, count: int, process: subprocess.Popen, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -282,7 +279,7 @@ def test_a_batch_started_with_ctrl_c_ignored_says_so_and_stops_on_kill(tmp_path,
     path, _ = longer
     out = tmp_path / "background"
     with sigint_handler(signal.SIG_IGN):
-        process = start_batch(path, out, start=subprocess.Popen)
+        process = start_batch(path, out, 1, start=subprocess.Popen)
     wait_for_runs(out, 1, process)
     assert signal_state(process.pid, signal.SIGINT).disposition == "ignored"
     process.send_signal(signal.SIGINT)  # not acted on
@@ -324,7 +321,7 @@ def test_signal_state_reads_this_process():
 def test_killed_batch_resumes_to_identical_results(tmp_path, longer):
     path, straight = longer
     out = tmp_path / "killed"
-    process = start_batch(path, out)
+    process = start_batch(path, out, 1)
     wait_for_runs(out, 3, process)
     os.killpg(process.pid, signal.SIGKILL)  # the driver and its workers, no clean-up
     process.wait(timeout=30)
@@ -350,7 +347,7 @@ def test_interrupt_stops_cleanly_and_resumes_to_identical_results(tmp_path, long
     """Ctrl-C, or SIGTERM from a job scheduler's time limit: a clean stop, then --resume."""
     path, straight = longer
     out = tmp_path / "interrupted"
-    process = start_batch(path, out)
+    process = start_batch(path, out, 1)
     wait_for_runs(out, 2, process)
     landed = len(list((out / "status").glob("*.json")))
     state = signal_state(process.pid, signum)  # "caught": the driver's stop request

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import assert_one_line, signal_state, start_as_from_a_terminal
+from conftest import assert_one_line, signal_state, start_batch
 
 from sanisim.cli import main
 from sanisim.runs.executors import open_executor
@@ -41,14 +41,6 @@ def experiment(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("procs") / "procs.toml"
     path.write_text(textwrap.dedent(BATCH))
     return path
-
-
-def start(path: Path, out: Path) -> subprocess.Popen:
-    """``sanisim batch`` as its own session (its process group is what Ctrl-C reaches)."""
-    return start_as_from_a_terminal(
-        [sys.executable, "-m", "sanisim", "batch", str(path), "--out", str(out),
-         "--workers", "2", "--quiet"], cwd=path.parent, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def session_processes(session: int) -> list[int]:
@@ -87,7 +79,7 @@ def importing(pid: int) -> bool:
 
 def test_a_killed_driver_leaves_no_process_behind(experiment, tmp_path):
     out = tmp_path / "out"
-    process = start(experiment, out)
+    process = start_batch(experiment, out, 2)
     try:
         wait_until(lambda: any((out / "status").glob("*.json")), 90, "finished run", process)
         helpers = [pid for pid in session_processes(process.pid) if pid != process.pid]
@@ -117,7 +109,7 @@ def forkserver_started(session: int) -> bool:
 def interrupt_and_check(path: Path, out: Path, ready, moment: float, context: str) -> None:
     """Start a batch, wait until ``ready(pid)``, then ``moment`` seconds, send SIGINT to its
     process group, and check the end: no traceback, one line, finished runs kept."""
-    process = start(path, out)
+    process = start_batch(path, out, 2)
     try:
         wait_until(lambda: ready(process.pid), 60, "the moment to interrupt", process)
         time.sleep(moment)
