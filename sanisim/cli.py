@@ -7,8 +7,9 @@ lets its ``register(verbs)`` add the full sub-parser (every option, ``sanisim VE
 ``tests/test_cli_speed.py`` keeps the table and the modules in step.
 
 This module imports only the standard library and the light modules below it
-(:mod:`sanisim.errors`, :mod:`sanisim.outputs`, :mod:`sanisim.provenance`); the dashboard's
-server process is started and stopped here, with the standard library only.
+(:mod:`sanisim.errors`, :mod:`sanisim.outputs`, :mod:`sanisim.provenance`; for a verb that
+runs local workers, :mod:`sanisim.runs.executors`, which starts their fork server); the
+dashboard's server process is started and stopped here, with the standard library only.
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 class Verb(NamedTuple):
-    """A verb of the command: the module whose ``register(verbs)`` adds it, and the line
-    ``sanisim --help`` shows for it (the same as the module's own ``help=``)."""
+    """A verb of the command: the module whose ``register(verbs)`` adds it, the line
+    ``sanisim --help`` shows for it (the same as the module's own ``help=``), and whether
+    it runs its runs on local worker processes unless told otherwise (their fork server is
+    then started before the module is imported:
+    :func:`sanisim.runs.executors.start_fork_server_early`)."""
 
     module: str
     help: str
+    workers: bool = False
 
 
 #: Every verb of ``sanisim``, in the order ``sanisim --help`` lists them.
@@ -55,23 +60,25 @@ VERBS: dict[str, Verb] = {
     "strategies": Verb("sanisim.commands", "list a scenario's strategy bundles"),
     "dashboard": Verb("sanisim.commands", "start the interactive dashboard (browser)"),
     "batch": Verb("sanisim.runs.batch",
-                  "run an experiment file (a batch of runs) into a results store"),
+                  "run an experiment file (a batch of runs) into a results store", True),
     "report": Verb("sanisim.report.command",
                    "write the policy report (HTML, figures, tables) for a results folder"),
     "trial": Verb("sanisim.evidence.trial",
-                  "run a virtual trial (randomised arms in one district) over replicates"),
+                  "run a virtual trial (randomised arms in one district) over replicates",
+                  True),
     "calibrate": Verb("sanisim.evidence.calibration",
-                      "fit parameters to a trial's published estimates"),
+                      "fit parameters to a trial's published estimates", True),
     "sensitivity": Verb("sanisim.evidence.sensitivity",
-                        "Morris screening or Sobol indices over recorded parameter bounds"),
+                        "Morris screening or Sobol indices over recorded parameter bounds",
+                        True),
     "joint": Verb("sanisim.evidence.joint",
                   "fit shared behaviour to several published settings (ABC-SMC)"),
     "decide": Verb("sanisim.decisions.decide",
                    "compare bundles over uncertainty: costs per budget and year, P(A beats B), "
-                   "targets by year, CEAC"),
+                   "targets by year, CEAC", True),
     "optimise": Verb("sanisim.decisions.optimise",
                      "search mix, intensity and timing of strategies for budgets per funder "
-                     "and year (NSGA-II)"),
+                     "and year (NSGA-II)", True),
     "compare": Verb("sanisim.report.compare",
                     "compare the same outcomes of two results folders side by side"),
 }
@@ -205,7 +212,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        parser = build_parser(chosen_verb(argv))
+        verb = chosen_verb(argv)
+        if verb in VERBS and VERBS[verb].workers:  # its imports beside the verb module's
+            from sanisim.runs.executors import start_fork_server_early
+
+            start_fork_server_early(argv)
+        parser = build_parser(verb)
         args = parser.parse_args(argv)
         if args.verbose:
             logging.getLogger("sanisim").setLevel(logging.INFO)

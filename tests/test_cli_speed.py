@@ -129,3 +129,80 @@ def test_help_answers_in_under_half_a_second():
         times.append(time.perf_counter() - start)
         assert done.returncode == 0 and "batch" in done.stdout, done.stderr
     assert min(times) < 0.5, times
+
+
+def test_the_table_marks_the_verbs_that_run_local_workers():
+    """A verb is marked as running local workers exactly when its parser has ``--backend``
+    (the process pool unless told otherwise)."""
+    for name, entry in VERBS.items():
+        parser = build_parser(name)
+        verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        options = {o for a in verbs.choices[name]._actions for o in a.option_strings}
+        assert entry.workers == ("--backend" in options), name
+
+
+#: Start the fork server from a command line in a fresh interpreter; print what it imports.
+SERVER_PROBE = """
+import json, sys
+import multiprocessing.forkserver as forkserver
+from sanisim.runs.executors import start_fork_server_early
+start_fork_server_early(json.loads(sys.argv[1]))
+server = forkserver._forkserver
+print(json.dumps(server._preload_modules if server._forkserver_pid is not None else None))
+"""
+
+
+@pytest.mark.parametrize("argv, extra", [
+    (["batch", "x.toml"], []),
+    (["batch", "x.toml", "--workers", "1", "--backend", "processes"], []),
+    (["trial", "x.toml", "--backend=dask"], ["distributed"]),
+    (["batch", "x.toml", "--backend", "serial"], None),
+    (["batch", "x.toml", "--scheduler", "tcp://127.0.0.1:8786"], None),
+    (["batch", "--help"], None),
+    (["batch", "x.toml", "--backend"], None),  # a mistake: the verb's parser reports it
+])
+def test_the_fork_server_is_started_only_for_local_workers(argv, extra):
+    from sanisim.runs.executors import PRELOAD
+
+    done = subprocess.run([sys.executable, "-c", SERVER_PROBE, json.dumps(argv)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    preload = json.loads(done.stdout)
+    if extra == ["distributed"]:
+        pytest.importorskip("distributed")
+    assert preload == (None if extra is None else PRELOAD + extra), done.stderr
+
+
+#: ``main(argv)``, noting whether the fork server was running when the verb's module began
+#: to load (a finder first on ``sys.meta_path`` that only looks).
+ORDER_PROBE = """
+import json, sys
+import multiprocessing.forkserver as forkserver
+from sanisim.cli import main
+argv = json.loads(sys.argv[1])
+seen = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == sys.argv[2] and not seen:
+            seen.append(forkserver._forkserver._forkserver_pid is not None)
+        return None
+
+sys.meta_path.insert(0, Watch())
+code = main(argv)
+print(json.dumps({"code": code, "server first": seen}))
+"""
+
+
+@pytest.mark.parametrize("argv, module, first", [
+    (["batch", "no_such_experiment.toml"], "sanisim.runs.batch", True),
+    (["batch", "no_such_experiment.toml", "--backend", "serial"], "sanisim.runs.batch", False),
+    (["report", "no_such_folder"], "sanisim.report.command", False),
+])
+def test_the_fork_server_imports_beside_the_verb_module(argv, module, first):
+    """``sanisim batch`` starts its workers' fork server before it imports its own module,
+    so that the two imports (about 0.7 s each) overlap; a verb without local workers, or a
+    batch told to run in-process, starts none. A mistake still ends with exit code 2."""
+    done = subprocess.run([sys.executable, "-c", ORDER_PROBE, json.dumps(argv), module],
+                          capture_output=True, text=True, timeout=120)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"code": 2, "server first": [first]}, done.stderr

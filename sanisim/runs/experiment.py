@@ -45,7 +45,6 @@ from typing import Any
 
 import pandas as pd
 import tomli_w
-from scipy.stats import qmc
 
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.inputs import (
@@ -306,6 +305,10 @@ def lhs_sample(ranges: Mapping[str, tuple[float, float]], samples: int,
     """
     if not samples or not ranges:
         return []
+    # imported here: scipy.stats takes about 0.35 s to import, and only this design needs it
+    # (a batch's driver and every worker's fork server import this module)
+    from scipy.stats import qmc
+
     rng = seed_stream(experiment_seed, "sanisim.experiment.lhs")
     unit = qmc.LatinHypercube(d=len(ranges), rng=rng).random(samples)
     points = []
