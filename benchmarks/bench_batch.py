@@ -25,7 +25,11 @@
    against the median (imports a worker pays); a no-op round trip per task; the pickled size
    of a run's specification and of its outcome. A third configuration starts the Dask
    workers Dask's own way (spawned, in Dask's worker environment), as sanisim did before.
-   The stores' monthly tables and summaries are compared: they must be identical.
+   The stores' monthly tables and summaries are compared: they must be identical. Then the
+   same batch as users run it: ``python -m sanisim batch ... --backend B`` in a fresh process
+   per batch, the two backends alternating, wall time from start to exit (each pays its own
+   imports, fork server and cluster start; in one process the fork server started for the
+   pool's rounds serves the Dask rounds too, without ``distributed`` among its imports).
 
 Repeats alternate the configurations; the ratios use the best (least disturbed) time of each,
 and the medians are printed beside them, so that other load on the machine shows.
@@ -37,6 +41,8 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -253,6 +259,45 @@ def backend_batch(experiment, backend: str, workers: int, folder: Path) -> dict:
             "workers": len(by_worker)}
 
 
+def command_batch(path: Path, backend: str, args: argparse.Namespace, out: Path) -> float:
+    """Wall seconds of ``python -m sanisim batch`` in a fresh process on ``backend``, as a
+    user runs it: imports, the workers' fork server, the executor, the runs and the exit."""
+    command = [sys.executable, "-m", "sanisim", "batch", str(path), "--posterior",
+               str(args.posterior), "--backend", backend, "--workers", str(args.workers),
+               "--out", str(out), "--quiet"]
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"bench_batch: {' '.join(command)} ended with {done.returncode}: "
+                         f"{done.stderr.strip().splitlines()[-1:]}")
+    return wall
+
+
+def commands(path: Path, args: argparse.Namespace) -> None:
+    """The two backends as users run them: a fresh ``sanisim batch`` per batch, alternating,
+    so that each pays its own start (imports, fork server, cluster) and end."""
+    walls: dict[str, list[float]] = {"processes": [], "dask": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for number in range(args.repeat):
+            for backend, times in walls.items():
+                times.append(command_batch(path, backend, args,
+                                           Path(tmp) / f"{backend}{number}"))
+                print(f"  sanisim batch --backend {backend}: {times[-1]:.2f} s", flush=True)
+        identical = all(same_results(Path(tmp) / f"processes{i}", Path(tmp) / f"dask{i}")
+                        for i in range(args.repeat))
+    best = {backend: min(times) for backend, times in walls.items()}
+    medians = {backend: statistics.median(times) for backend, times in walls.items()}
+    ratio, median = (best["dask"] / best["processes"],
+                     medians["dask"] / medians["processes"])
+    print(f"as users run it (python -m sanisim batch, a fresh process each): process pool "
+          f"{best['processes']:.2f} s, Dask {best['dask']:.2f} s; dask / process pool "
+          f"{ratio:.3f}x (medians {median:.3f}x; all: "
+          f"{[round(t, 2) for t in walls['processes']]} against "
+          f"{[round(t, 2) for t in walls['dask']]})  target <= 1.10x")
+    print(f"identical monthly tables and summaries on both backends: {identical}")
+
+
 def same_results(a: Path, b: Path) -> bool:
     """Whether two stores hold identical monthly tables and summaries, run by run."""
     from sanisim.runs.store import load_results
@@ -310,6 +355,7 @@ def backends(args: argparse.Namespace, parser: cli.Parser) -> None:
               f"{[round(r['total_s'], 2) for r in rounds[dask]]}); runs alone "
               f"{runs_ratio:.3f}x  target <= 1.10x")
     print(f"identical monthly tables and summaries on both backends: {identical}")
+    commands(path, args)
 
 
 def machine() -> str:
