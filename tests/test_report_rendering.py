@@ -128,3 +128,28 @@ def test_bad_workers_is_one_line_and_exit_2(store, capsys, value):
     assert main(["report", str(store), "--out", str(store.parent / "x"),
                  "--workers", value]) == 2
     assert_one_line(capsys.readouterr().err, "--workers")
+
+
+def test_the_pool_starts_without_holding_the_page_up(monkeypatch):
+    """A worker's start waits for the fork server's imports (about a second): the pool's first
+    task is sent from a thread of its own, so that the page reads the store meanwhile."""
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    started, release = threading.Event(), threading.Event()
+    submit = ProcessPoolExecutor.submit
+
+    def slow_submit(pool, fn, *args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            started.set()
+            release.wait(30)  # a fork server still importing
+        return submit(pool, fn, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", slow_submit)
+    renderer = Renderer(2)  # returns while the first task's submit is held
+    try:
+        assert started.wait(10), "the first task was sent from this thread"
+        assert not release.is_set()
+    finally:
+        release.set()
+        renderer.close()

@@ -15,6 +15,7 @@ and draw from the same inputs (``tests/test_report_rendering.py``; the SVGs draw
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -41,6 +42,17 @@ def _ready() -> None:
     (one task per worker measured no faster)."""
 
 
+def _start(pool: ProcessPoolExecutor) -> None:
+    """Send the pool its first task (:func:`_ready`). Starting a worker waits until the fork
+    server has imported :data:`PRELOAD` (about 1.3 s), so this runs in a thread of its own
+    while this process reads the store and computes the tables; a pool already shut down or
+    broken meanwhile is the page's to notice (:meth:`Renderer.submit`)."""
+    try:
+        pool.submit(_ready)
+    except (RuntimeError, BrokenProcessPool):
+        pass
+
+
 class Renderer:
     """Renders figures here (``workers`` 1) or in a pool of ``workers`` processes."""
 
@@ -51,7 +63,10 @@ class Renderer:
             self.pool = ProcessPoolExecutor(
                 self.workers, mp_context=process_context(preload=PRELOAD),
                 initializer=init_worker, initargs=(os.getpid(),))
-            self.pool.submit(_ready)  # the fork server and a first worker start meanwhile
+            # the fork server and a first worker start meanwhile, without holding this
+            # process up (a worker's start waits for the fork server's imports)
+            threading.Thread(target=_start, args=(self.pool,), name="sanisim-renderer-start",
+                             daemon=True).start()
 
     def submit(self, draw: Callable[[], Any]) -> PendingImage:
         """Start rendering ``draw()`` (see the module docs for where)."""
