@@ -11,8 +11,6 @@ import argparse
 from pathlib import Path
 
 from sanisim.cli import DASHBOARD_HOST, cmd_dashboard
-from sanisim.decisions.files import describe_decision_file
-from sanisim.evidence.files import describe_evidence_file
 from sanisim.inputs import check_size
 from sanisim.ladder import RUNG_COLUMNS
 from sanisim.outputs import default_folder, output_folder, writing
@@ -55,6 +53,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    # imported here: the decision and evidence modules (matplotlib, scipy.stats, the fits)
+    # take about a second to import, which ``sanisim run`` and the listings do not need
+    from sanisim.decisions.files import describe_decision_file
+    from sanisim.evidence.files import describe_evidence_file
+
     for path in args.files:
         if is_experiment_file(path):
             experiment = load_experiment(path)

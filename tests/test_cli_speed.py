@@ -95,6 +95,19 @@ def test_a_verb_loads_its_own_module_and_shows_its_full_options():
                 "sanisim.commands"} & modules
 
 
+#: What ``sanisim run`` and the listings need not load: figures, the decision and evidence
+#: modules, scipy.stats (``validate`` loads them when a file asks for them).
+NOT_FOR_A_RUN = ("matplotlib", "scipy.stats", "sanisim.decisions.optimise",
+                 "sanisim.evidence.joint", "sanisim.analysis")
+
+
+@pytest.mark.parametrize("argv", [("run", "--help"), ("scenarios",)])
+def test_a_run_and_the_listings_load_no_figures_or_fits(argv):
+    code, modules, err = probe(*argv)
+    assert code == 0, err
+    assert not modules & set(NOT_FOR_A_RUN), sorted(modules & set(NOT_FOR_A_RUN))
+
+
 @pytest.mark.parametrize("verb, option", [("batch", "--resume"), ("report", "--lang"),
                                           ("run", "--households"), ("dashboard", "--port"),
                                           ("compare", "--out")])
