@@ -160,9 +160,11 @@ def start_fork_server_early(argv: Sequence[str]) -> None:
     to the first run of a batch, docs/performance.md). A command line that asks for no
     local workers (``--backend serial``, ``--scheduler``, ``--help``) starts nothing; with
     ``--backend dask`` the server imports ``distributed`` as well, as a local Dask
-    cluster's workers need (:func:`_local_worker_processes`). The command line is only
-    looked at here: its mistakes are the verb's parser's to report, and whatever is started
-    is what :func:`open_executor` would start later.
+    cluster's workers need (:func:`_dask_fork_server`). The command line is only looked at
+    here: its mistakes are the verb's parser's to report, and whatever is started is what
+    :func:`open_executor` would start later. The options are those of
+    :func:`sanisim.runs.cli_options.add_executor_options`, named again here because that
+    module imports pandas and the parameter records (0.7 s), which is what this overlaps.
     """
     peek = argparse.ArgumentParser(add_help=False, exit_on_error=False)
     peek.add_argument("-h", "--help", action="store_true")
@@ -270,12 +272,22 @@ DASK_LOCAL_CONFIG = {
 }
 
 
+def _dask_fork_server(processes: bool) -> bool:
+    """Start the fork server a local Dask cluster's worker processes are forked from, as the
+    process pool's are (:func:`process_context`), with ``distributed`` among its imports;
+    whether there is one (else Dask spawns them)."""
+    if not processes or "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    process_context(["distributed"])
+    return True
+
+
 @contextmanager
-def _local_worker_processes(processes: bool) -> Iterator[None]:
-    """Start a local Dask cluster's worker processes as the process pool's start: forked
-    from the fork server that imported sanisim (:func:`process_context`), in the same
-    environment. Where there is no fork server, Dask's own way (spawn)."""
-    if not _dask_fork_server(processes):
+def _worker_environment(forked: bool) -> Iterator[None]:
+    """Start a local Dask cluster's worker processes in the process pool's environment
+    (:data:`DASK_LOCAL_CONFIG`) when they are forked from its fork server
+    (:func:`_dask_fork_server`); else Dask's own way."""
+    if not forked:
         yield
         return
     import dask
@@ -284,22 +296,13 @@ def _local_worker_processes(processes: bool) -> Iterator[None]:
         yield
 
 
-def _dask_fork_server(processes: bool) -> bool:
-    """Start the fork server a local Dask cluster's worker processes are forked from, with
-    ``distributed`` among its imports; whether there is one (else Dask spawns them)."""
-    if not processes or "forkserver" not in multiprocessing.get_all_start_methods():
-        return False
-    process_context(["distributed"])
-    return True
-
-
 @contextmanager
 def _dask_executor(workers: int | None, scheduler: str | None,
                    processes: bool) -> Iterator[ExecutorHandle]:
-    if not scheduler and importlib.util.find_spec("distributed") is not None:
-        # the workers' fork server first: it imports sanisim and distributed while this
-        # process imports distributed (side by side, not one after the other)
-        _dask_fork_server(processes)
+    # a local cluster's fork server first: it imports sanisim and distributed while this
+    # process imports distributed (side by side, not one after the other)
+    forked = (not scheduler and importlib.util.find_spec("distributed") is not None
+              and _dask_fork_server(processes))
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -329,7 +332,7 @@ def _dask_executor(workers: int | None, scheduler: str | None,
         # scheduler, workers and every HTTP server (a worker's too, which otherwise listens
         # on all interfaces) on the loopback interface only: a Dask scheduler has no
         # authentication, and other machines must not reach it (docs/cluster.md)
-        with _local_worker_processes(processes):
+        with _worker_environment(forked):
             cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=processes,
                                    host=LOCAL_HOST if processes else None,  # threads: here
                                    dashboard_address=f"{LOCAL_HOST}:0",
