@@ -35,7 +35,7 @@ decisions-blitar: $(STAMP)
 
 ## full test suite on 2 workers
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check sanisim tests benchmarks

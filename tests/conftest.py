@@ -24,6 +24,25 @@ from sanisim.runs.batch import run_batch
 from sanisim.runs.executors import SerialExecutor
 from sanisim.scenario import Scenario, default_scenario
 
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Modules holding a test marked ``slow`` first, the longest first (``slow(seconds=...)``,
+    15 s when not given), each module in its own order; the rest after them.
+
+    ``pytest -n 2`` hands tests out in the order collected, so a long test collected late
+    (the wheel's empty-venv install, about a sixth of the whole run) kept one worker busy
+    after the other had finished. A module stays together, so its module-scoped fixtures are
+    built once per worker as before.
+    """
+    longest: dict[str, float] = {}
+    for item in items:
+        mark = item.get_closest_marker("slow")
+        if mark is not None:
+            name = item.module.__name__
+            longest[name] = max(longest.get(name, 0.0), mark.kwargs.get("seconds", 15.0))
+    items.sort(key=lambda item: -longest.get(item.module.__name__, 0.0))  # a stable sort
+
+
 #: Household count of the small models most tests run (fast, still hundreds of households
 #: below basic, tens of RTs).
 SMALL = 2000

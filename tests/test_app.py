@@ -351,6 +351,7 @@ needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(),
 
 
 @needs_linux
+@pytest.mark.slow
 def test_killed_command_takes_its_server_along(tmp_path):
     """The server runs without telemetry or update check; kill -9 of `sanisim dashboard`
     itself takes the server along (parent-death signal)."""

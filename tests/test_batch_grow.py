@@ -244,6 +244,7 @@ def test_more_latin_hypercube_samples_are_refused(tmp_path, capsys):
     assert_one_line(capsys.readouterr().err, str(store), "design changed")
 
 
+@pytest.mark.slow(seconds=20)
 def test_the_report_of_a_grown_sweep_covers_every_point(tmp_path):
     path, store = write_design(tmp_path / "points.toml", SMALL), tmp_path / "store"
     batch(path, store)

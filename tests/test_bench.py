@@ -65,6 +65,7 @@ def test_starsim_comparison_is_the_stated_si_process():
     assert now.mean() > 0.5  # and it spread well past the 5% infected at the start
 
 
+@pytest.mark.slow(seconds=30)
 def test_bench_step_runs_side_by_side(tmp_path):
     """A tiny run: the floor beside full_package, the Mesa model, phases, an end-to-end run."""
     from bench_step import main

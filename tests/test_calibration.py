@@ -111,6 +111,7 @@ def calibration_text(targets: dict[str, tuple[float, float]], **extra) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow(seconds=20)
 def test_calibration_recovers_known_parameters(synthetic):
     target_design = trial.load(synthetic / "targets.toml")
     with open_executor("processes", 2) as handle:

@@ -146,6 +146,7 @@ households = 300
 """
 
 
+@pytest.mark.slow(seconds=20)
 def test_decide_writes_tables_figures_and_manifest(tmp_path, capsys):
     path = tmp_path / "small.toml"
     path.write_text(DECIDE)
@@ -203,6 +204,7 @@ def test_validate_describes_decide_and_optimise_files(capsys):
 # --------------------------------------------------------------------------- where it flips
 
 
+@pytest.mark.slow(seconds=20)
 def test_prim_recovers_a_constructed_box():
     pytest.importorskip("ema_workbench")
     from sanisim.analysis.discovery import find_box, input_ranges

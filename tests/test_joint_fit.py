@@ -57,6 +57,7 @@ def test_default_behaviour_is_the_recorded_posterior_draw(ensemble):
                       "tools/apply_posterior.py --keep"
 
 
+@pytest.mark.slow(seconds=35)
 def test_east_java_replica_stays_inside_the_published_intervals(spec, ensemble):
     """The acceptance figure: every target of the East Java replica inside its published 95%
     interval (|z| <= 1.96) under the shipped posterior (40 draws, 2 census runs each; the

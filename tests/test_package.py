@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WHEELHOUSE = Path(os.environ.get("SANISIM_WHEELHOUSE",
                                  Path.home() / ".cache" / "sanisim" / "wheelhouse"))
 
-pytestmark = [pytest.mark.slow,
+pytestmark = [pytest.mark.slow(seconds=150),
               pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
                                  reason="copies the files git tracks (needs a git checkout)")]
 

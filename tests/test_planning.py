@@ -171,6 +171,7 @@ def medan_gain(scenario, seeds=range(10)):
     return paired(top_down, after_bcc)
 
 
+@pytest.mark.slow(seconds=20)
 def test_medan_bcc_before_hardware_works_through_the_factors_it_raises(tmp_path):
     """BCC before the grants keeps more of them in use (10 paired seeds: +1.8 points, SE 0.5,
     under the fitted norm of use, which keeps most owners in a well-covered RT using their

@@ -133,6 +133,7 @@ def interrupt_and_check(path: Path, out: Path, ready, moment: float, context: st
     wait_until(lambda: not session_processes(process.pid), 20, "end of every helper")
 
 
+@pytest.mark.slow(seconds=25)
 def test_ctrl_c_at_random_moments_prints_no_traceback(experiment, tmp_path):
     """SIGINT to the batch's whole process group (what Ctrl-C in a terminal does) at random
     moments of its first seconds, while it imports, starts the fork server and workers, and

@@ -314,6 +314,7 @@ def test_a_batch_with_draws_says_its_intervals_hold_parameter_uncertainty(poster
 HOSTILE = '<script>alert("x")</script> & <b>Co</b>'
 
 
+@pytest.mark.slow(seconds=40)
 def test_names_with_markup_come_out_escaped(store, tmp_path, monkeypatch):
     """A strategy or experiment name is text, never HTML: every value on the page is escaped."""
     default = load_scenario("default")

@@ -66,6 +66,7 @@ def test_sheet_names_fit_excel():
 
 @pytest.mark.parametrize("folder, book, sep, decimal", [
     ("tables", "tables.xlsx", ",", "."), ("tabel", "tabel.xlsx", ";", ",")])
+@pytest.mark.slow(seconds=40)
 def test_workbook_holds_every_table_of_its_folder(out, folder, book, sep, decimal):
     workbook = openpyxl.load_workbook(out / folder / book, read_only=True)
     csvs = sorted(p.stem for p in (out / folder).glob("*.csv"))

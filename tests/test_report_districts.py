@@ -156,6 +156,7 @@ def sections(page: str) -> list[str]:
 # --------------------------------------------------------------------------- districts
 
 
+@pytest.mark.slow(seconds=50)
 def test_several_districts_get_a_comparison_and_a_section_each(districts):
     page = (districts / "report.html").read_text()
     assert sections(page) == ["comparison", "district-blitar", "district-takalar"]

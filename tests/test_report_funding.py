@@ -216,6 +216,7 @@ def test_both_pages_hold_the_four_parts_the_figures_and_what_the_numbers_hold(ou
         assert entry["decide"]["interval_holds"].endswith("(2 posterior draws)")
 
 
+@pytest.mark.slow(seconds=25)
 def test_a_batch_report_has_the_section_only_when_given_decision_outputs(outputs):
     root = outputs["root"]
     (root / "batch.toml").write_text(textwrap.dedent(BATCH))

@@ -41,6 +41,7 @@ def _files(folder: Path) -> dict[str, bytes]:
             if p.is_file() and p.name != "manifest.json"}
 
 
+@pytest.mark.slow(seconds=35)
 def test_workers_write_the_same_report_as_one_process(store):
     """Every file of the report (PNGs wide and phone, SVGs, CSV tables, the workbook and the
     page) is the same bytes whether the figures are rendered here or by two workers, also when

@@ -185,6 +185,7 @@ def retention_of_grants(model: SanitationModel) -> float:
     return float(((hh.rung >= 3) & hh.in_use)[hh.subsidised].mean())
 
 
+@pytest.mark.slow(seconds=25)
 def test_medan_hardware_after_bcc_stays_in_use_more_than_top_down_hardware():
     """Through the recipients' behaviour (uptake by motivation); tests/test_planning.py shows
     the gain vanishes when the visits raise no factor."""

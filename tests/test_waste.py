@@ -174,6 +174,7 @@ def test_addresses_must_name_known_ladders_with_sanitation(value):
         _scenario(text, 'both = ["visits", "campaign"]')
 
 
+@pytest.mark.slow(seconds=20)
 def test_blitar_report_shows_both_sectors_gaps_in_both_languages(tmp_path):
     """The whole report in English (page and CSV); the Indonesian page of the same part
     rendered by the report's template without redrawing the figures."""
