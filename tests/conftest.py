@@ -35,13 +35,13 @@ def pytest_collection_modifyitems(config, items) -> None:
     after the other had finished. A module stays together, so its module-scoped fixtures are
     built once per worker as before.
     """
-    longest: dict[str, float] = {}
+    longest: dict[Path, float] = {}  # by file: any kind of test item has one
     for item in items:
         mark = item.get_closest_marker("slow")
         if mark is not None:
-            name = item.module.__name__
+            name = item.path
             longest[name] = max(longest.get(name, 0.0), mark.kwargs.get("seconds", 15.0))
-    items.sort(key=lambda item: -longest.get(item.module.__name__, 0.0))  # a stable sort
+    items.sort(key=lambda item: -longest.get(item.path, 0.0))  # a stable sort
 
 
 #: Household count of the small models most tests run (fast, still hundreds of households
