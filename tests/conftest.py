@@ -32,8 +32,10 @@ def pytest_collection_modifyitems(config, items) -> None:
 
     ``pytest -n 2`` hands tests out in the order collected, so a long test collected late
     (the wheel's empty-venv install, about a sixth of the whole run) kept one worker busy
-    after the other had finished. A module stays together, so its module-scoped fixtures are
-    built once per worker as before.
+    after the other had finished. ``--dist worksteal`` may still split a module between the
+    workers, or take its tests up again after another module's; the reports and fits that
+    several tests of a module read are therefore session-scoped fixtures, built once per
+    worker that needs them and not again when their module comes back.
     """
     longest: dict[Path, float] = {}  # by file: any kind of test item has one
     for item in items:

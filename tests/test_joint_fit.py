@@ -29,12 +29,12 @@ JOINT_FILE = ROOT / "experiments" / "joint_calibration.toml"
 DRAWS = 40  # posterior draws per check (seed 0 of the draw sequence), as the predictive check
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def spec():
     return joint.load(JOINT_FILE)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ensemble():
     return posterior.load()
 
@@ -75,7 +75,7 @@ def test_east_java_replica_stays_inside_the_published_intervals(spec, ensemble):
     assert not misses, "; ".join(misses)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def low_coverage_effects(ensemble) -> np.ndarray:
     """Own-latrine coverage after two years, capable triggering less none, in the
     low-coverage setting (about a third at open defecation, no credit; every RT triggered

@@ -39,18 +39,18 @@ FIGURES = {"ladder", "compare", "paired", "time_to_target", "cost", "equity", "n
            "budget"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def store(tmp_path_factory) -> Path:
     return serial_batch(tmp_path_factory.mktemp("report"), EXPERIMENT, "small.toml")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def english(store) -> Path:
     assert main(["report", str(store), "--out", str(store.parent / "out")]) == 0
     return store.parent / "out"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def indonesian(store, english) -> Path:
     with figures_not_drawn():  # its tests read its words; the English figures are tested
         assert main(["report", str(store), "--out", str(english), "--lang", "id",
@@ -58,7 +58,7 @@ def indonesian(store, english) -> Path:
     return english
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def raw(store):
     """The store's own tables, joined by hand (independent of sanisim.analysis)."""
     results = exp.load_results(store)
@@ -244,7 +244,7 @@ FIXTURE_POSTERIOR = Path(__file__).resolve().parent / "data" / \
     "fixture_posterior_not_calibrated.csv"  # a hand-written test fixture, not a calibration
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def posterior_pages(tmp_path_factory) -> Path:
     """English and Indonesian reports of a small batch with 2 posterior draws x 2 seeds."""
     root = tmp_path_factory.mktemp("report_posterior")

@@ -39,12 +39,12 @@ bundles = ["baseline", "bcc", "desludging"]
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def store(tmp_path_factory) -> Path:
     return serial_batch(tmp_path_factory.mktemp("budget"), EXPERIMENT)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def out(store) -> Path:
     folder = store.parent / "out"
     assert main(["report", str(store), "--out", str(folder), "--no-network"]) == 0

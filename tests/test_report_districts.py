@@ -61,7 +61,7 @@ def _districts(root: Path) -> None:
     assert main(["report", str(store), "--out", str(root / "out"), "--no-network"]) == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def districts(tmp_path_factory) -> Path:
     """Two presets in one batch (both run desludging: safely managed is their headline)."""
     return built_once(tmp_path_factory, "districts", _districts) / "out"
@@ -126,14 +126,14 @@ def _funding(root: Path) -> None:
                      str(root / "optimise"), "--out", str(root / "out"), "--lang", lang]) == 0
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def funding(tmp_path_factory) -> Path:
     """The what-to-fund pages (report.html, laporan.html) of decision outputs alone."""
     pytest.importorskip("optuna")
     return built_once(tmp_path_factory, "funding", _funding) / "out"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sweep(tmp_path_factory) -> tuple[Path, list[str]]:
     """A two-parameter grid, reported in English and Indonesian."""
     root = built_once(tmp_path_factory, "sweep", _sweep)

@@ -54,7 +54,7 @@ bundles = ["baseline", "lltt"]
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def outputs(tmp_path_factory) -> dict[str, Path]:
     """A tiny decide run and a tiny optimise run of Blitar, and their pages in both languages
     (decision outputs alone)."""

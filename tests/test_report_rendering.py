@@ -29,7 +29,7 @@ bundles = ["baseline", "bcc"]
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def store(tmp_path_factory) -> Path:
     return serial_batch(tmp_path_factory.mktemp("rendering"), EXPERIMENT)
 
