@@ -41,8 +41,8 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         mark = item.get_closest_marker("slow")
         if mark is not None:
-            name = item.path
-            longest[name] = max(longest.get(name, 0.0), mark.kwargs.get("seconds", 15.0))
+            longest[item.path] = max(longest.get(item.path, 0.0),
+                                     mark.kwargs.get("seconds", 15.0))
     items.sort(key=lambda item: -longest.get(item.path, 0.0))  # a stable sort
 
 
@@ -96,7 +96,10 @@ def figures_not_drawn() -> Iterator[None]:
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'
     blank = Image(png.getvalue(), png.getvalue(), svg, 12.0, 12.0)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rendering, "default_workers", lambda: 1)  # no pool: drawn here
+        patch.setattr(rendering, "default_workers", lambda: 1)  # no pool started
+        # with ``--workers`` given, a pool still starts but is sent nothing
+        patch.setattr(rendering.Renderer, "submit",
+                      lambda self, draw: rendering.PendingImage(draw, None))
         for module in (rendering, sections):  # (each imported the name)
             patch.setattr(module, "render_image", lambda draw: blank)
         yield

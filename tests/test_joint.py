@@ -209,7 +209,7 @@ def test_abc_smc_recovers_known_bass_parameters(tmp_path, kernel):
     assert generations["epsilon"].is_monotonic_decreasing
 
 
-@pytest.mark.slow(seconds=40)
+@pytest.mark.slow
 def test_a_stopped_fit_resumes_to_more_generations(tmp_path, capsys):
     text = bass_joint_text({6: 0.1, 12: 0.3}, population=12, generations=2)
     path = write_joint(tmp_path, text)
@@ -234,7 +234,7 @@ def test_a_stopped_fit_resumes_to_more_generations(tmp_path, capsys):
     assert "no completed generation" in capsys.readouterr().err
 
 
-@pytest.mark.slow(seconds=40)
+@pytest.mark.slow
 def test_same_seed_gives_the_same_posterior_single_core(tmp_path):
     text = bass_joint_text({6: 0.1, 12: 0.3}, population=12, generations=2)
     spec = joint.load(write_joint(tmp_path, text))
