@@ -95,7 +95,9 @@ def _scenario(config: str, households: int, p: float | None, q: float | None):
 
 
 def _time_population_network(scenario, households: int, seed: int) -> tuple[float, float]:
-    """Seconds to synthesise the population and to build the network, as the model does."""
+    """Seconds to synthesise the population and to build the network, each alone (the
+    model builds the network alongside the population's draws from
+    ``sanisim.model.ALONGSIDE_FROM`` households: the same numbers, less time)."""
     from sanisim import network as networks
     from sanisim.population import synthesise
     from sanisim.streams import Streams
@@ -176,15 +178,13 @@ def _bass_network(households: int, seed: int, p: float | None, q: float | None):
     """The Bass-only scenario and sanisim's network of this size and seed, built exactly as
     the model builds them (population, then network, from the run's own streams): what the
     floor, the Mesa model and Starsim run on."""
-    from sanisim import network as networks
-    from sanisim.population import synthesise
+    from sanisim.model import households_and_network
     from sanisim.streams import Streams
 
     scenario = _scenario("bass", households, p, q)
-    streams = Streams(seed)
-    hh = synthesise(scenario.params, streams["population"], households)
-    return scenario, networks.build(scenario.params, hh.rt, hh.rw, streams["network"],
-                                    scenario.path)
+    _, network = households_and_network(scenario.params, Streams(seed), households,
+                                        scenario.path)
+    return scenario, network
 
 
 def run_floor(households: int, months: int, seed: int, p: float | None,

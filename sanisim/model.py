@@ -8,6 +8,7 @@ method ``_<phase>`` acting on whole household arrays; active strategies then get
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from functools import partial
 from typing import Protocol
@@ -39,7 +40,7 @@ from sanisim.ladder import OD_CODE as _OD
 from sanisim.ladder import SAFELY_MANAGED_CODE as _SAFELY_MANAGED
 from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 from sanisim.phases import STEP_ORDER, Plan, plan_of
-from sanisim.population import owned_facility, synthesise
+from sanisim.population import Households, owned_facility, places, synthesise
 from sanisim.scenario import Scenario
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle
@@ -75,6 +76,34 @@ class Builder(Protocol):
               paid: np.ndarray) -> np.ndarray: ...
 
     def build(self, model: SanitationModel) -> None: ...
+
+
+#: From this many households on, :func:`households_and_network` builds the network on a
+#: second thread while the rest of the population is drawn.
+ALONGSIDE_FROM = 100_000
+
+
+def households_and_network(params, streams: Streams, n: int | None = None,
+                           scenario_path: str | None = None
+                           ) -> tuple[Households, networks.SocialNetwork]:
+    """The synthetic households of a run and their social network.
+
+    The network needs only the households' RTs and RWs, the population's first draws; from
+    :data:`ALONGSIDE_FROM` households on it is built on a second thread while the rest of the
+    population is drawn (numpy's draws and scipy's sparse conversions run without the
+    interpreter lock). Each draws from its own stream ("population", "network"), so the
+    numbers are those of one built after the other.
+    """
+    rng = streams["population"]
+    placed = places(params, rng, n)
+    rt, rw, _ = placed
+    build = partial(networks.build, params, rt, rw, streams["network"], scenario_path)
+    if rt.size < ALONGSIDE_FROM:
+        return synthesise(params, rng, placed=placed), build()
+    with ThreadPoolExecutor(1, thread_name_prefix="sanisim-network") as pool:
+        network = pool.submit(build)
+        households = synthesise(params, rng, placed=placed)
+        return households, network.result()
 
 
 #: Values of ``SanitationModel(household_agents=...)``: on first use, at construction, never.
@@ -126,10 +155,9 @@ class SanitationModel(mesa.Model):
         self.month = 0
 
         p = self.params
-        self.households = synthesise(p, self.streams["population"], households)
+        self.households, self.network = households_and_network(p, self.streams, households,
+                                                               self.config.path)
         hh = self.households
-        self.network = networks.build(p, hh.rt, hh.rw, self.streams["network"],
-                                      self.config.path)
         self.n_rt = int(hh.rt.max()) + 1
         self.rt_size = np.bincount(hh.rt, minlength=self.n_rt)
         self._setup_mechanisms()

@@ -88,6 +88,14 @@ def _block_sizes(total: int, blocks: int, rng: np.random.Generator, shape: float
     return 1 + rng.multinomial(total - blocks, weights / weights.sum())
 
 
+def places(params, rng: np.random.Generator, n: int | None = None
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each household's RT, RW and village (int32, rows in RT order): the population's
+    first draws from ``rng``. :func:`synthesise` continues from there, so the network (which
+    needs only RTs and RWs) can be built while the rest of the population is drawn."""
+    return _communities(int(n or params["population.households"]), params, rng)
+
+
 def _communities(n: int, params, rng: np.random.Generator):
     rt_sizes = _block_sizes(n, round(n / params["population.rt_size"]), rng)
     n_rt = rt_sizes.size
@@ -127,10 +135,15 @@ def _beta(mean: float, concentration: float, size: int, rng: np.random.Generator
     return rng.beta(mean * concentration, (1 - mean) * concentration, size).astype(np.float32)
 
 
-def synthesise(params, rng: np.random.Generator, n: int | None = None) -> Households:
-    """Build the synthetic population of a scenario (``n`` overrides the household count)."""
-    n = int(n or params["population.households"])
-    rt, rw, village = _communities(n, params, rng)
+def synthesise(params, rng: np.random.Generator, n: int | None = None,
+               placed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Households:
+    """Build the synthetic population of a scenario (``n`` overrides the household count).
+
+    ``placed``: the households' :func:`places`, already drawn from ``rng`` (the same
+    population as drawing them here).
+    """
+    rt, rw, village = places(params, rng, n) if placed is None else placed
+    n = rt.size
 
     sigma = params["population.income_sigma"]
     log_income = np.log(income_median(params)) + sigma * rng.standard_normal(n)

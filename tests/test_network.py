@@ -227,3 +227,42 @@ def test_community_network_for_100k_households_builds_in_seconds():
     elapsed = time.perf_counter() - start
     assert net.n == 100_000
     assert elapsed < 5.0, f"population + network took {elapsed:.1f} s"
+
+
+@pytest.mark.parametrize("kind", ["community", "watts_strogatz"])
+def test_network_built_alongside_the_population_is_the_same(monkeypatch, kind):
+    """From ALONGSIDE_FROM households the network is built on a second thread while the
+    population is drawn: the households and ties are those of one after the other."""
+    from dataclasses import fields
+
+    from sanisim import model as model_module
+    from sanisim.streams import Streams
+
+    params = default_scenario().with_params({"network.kind": kind}).params
+    built = {}
+    for alongside_from in (10**9, 0):  # never on a thread; always
+        monkeypatch.setattr(model_module, "ALONGSIDE_FROM", alongside_from)
+        built[alongside_from] = model_module.households_and_network(params, Streams(11), 4_000)
+    (serial_hh, serial_net), (threaded_hh, threaded_net) = built.values()
+    for field in fields(serial_hh):
+        np.testing.assert_array_equal(getattr(threaded_hh, field.name),
+                                      getattr(serial_hh, field.name), err_msg=field.name)
+    assert (threaded_net.adjacency != serial_net.adjacency).nnz == 0
+    # and the same as drawing the population first, then the network, by hand
+    streams = Streams(11)
+    hh = synthesise(params, streams["population"], 4_000)
+    np.testing.assert_array_equal(hh.savings, threaded_hh.savings)
+    net = networks.build(params, hh.rt, hh.rw, streams["network"])
+    assert (net.adjacency != threaded_net.adjacency).nnz == 0
+
+
+def test_network_error_on_the_second_thread_reaches_the_caller(monkeypatch, tmp_path):
+    from sanisim import model as model_module
+    from sanisim.streams import Streams
+
+    monkeypatch.setattr(model_module, "ALONGSIDE_FROM", 0)
+    params = default_scenario().with_params({"network.kind": "edgelist",
+                                             "network.edgelist": "missing.txt"}).params
+    with pytest.raises(InputError, match="network.edgelist"):
+        model_module.households_and_network(params, Streams(1), 500,
+                                            str(tmp_path / "scenario.toml"))
