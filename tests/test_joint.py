@@ -178,7 +178,6 @@ GLOBAL_LOGIT = 'parameter_space = "logit"'
 GENERATIONS = 6
 
 
-
 @pytest.mark.slow(seconds=40)
 @pytest.mark.parametrize("kernel", ["", LOCAL_UNIT, GLOBAL_LOGIT],
                          ids=["global_natural", "local_unit", "global_logit"])
