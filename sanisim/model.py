@@ -22,6 +22,7 @@ from sanisim import network as networks
 from sanisim.agents import CreditCooperative, Household, Sanitarian
 from sanisim.behaviour import (
     Scratch,
+    blocks,
     decay_factor,
     decision_hazard,
     failure_cache,
@@ -477,9 +478,12 @@ class SanitationModel(mesa.Model):
     # ------------------------------------------------------------------ phases
     def _income(self) -> None:
         hh, p = self.households, self.params
-        hh.savings *= 1.0 - p["population.savings_drawdown"]
-        hh.savings += np.multiply(hh.income, p["population.savings_rate"],
-                                  out=self._scratch("saved", np.float64))
+        keep, rate = 1.0 - p["population.savings_drawdown"], p["population.savings_rate"]
+        saved = self._scratch("saved", np.float64)
+        for rows in blocks(hh.n):  # block by block at large sizes (the same bits)
+            savings = hh.savings[rows]
+            savings *= keep
+            savings += np.multiply(hh.income[rows], rate, out=saved[rows])
         # a shock is rare: draw its count and rows, not a uniform per household (draws.py)
         self.shocked[self._shocked_rows] = False
         rows = self._shocked_rows = bernoulli_rows(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sanisim.behaviour import decay_factor, raise_factors
+from sanisim.behaviour import blocks, decay_factor, raise_factors
 from sanisim.draws import distinct
 from sanisim.population import Households
 from sanisim.strategies.base import Strategy
@@ -122,21 +122,31 @@ class FactorGains:
             self.rows = np.zeros(0, np.intp)
             return
         rows = self.rows
-        work = self._work if rows is None else None  # correction x gain, written here
+        if rows is None:  # whole arrays, block by block at large sizes (the same bits)
+            for block in blocks(self._work.size):
+                work = self._work[block]  # correction x gain, written here
+                for name in self.factors:
+                    self._fade(getattr(hh, name)[block], self.gain[name][block], work)
+            return
         for name in self.factors:
-            gain = self.gain[name] if rows is None else self.gain[name][rows]
-            if self.correction:
-                values = getattr(hh, name) if rows is None else getattr(hh, name)[rows]
-                values += np.multiply(self.correction, gain, out=work)
-                if self.correction > 0:  # gains are >= 0: only the upper bound can be crossed
-                    np.minimum(values, np.float32(1.0), out=values)
-                else:
-                    np.maximum(values, np.float32(0.0), out=values)
-                if rows is not None:
-                    getattr(hh, name)[rows] = values
-            gain *= self.keep
-            if rows is not None:
-                self.gain[name][rows] = gain
+            gain = self.gain[name][rows]
+            values = getattr(hh, name)[rows] if self.correction else None
+            self._fade(values, gain, None)
+            if values is not None:
+                getattr(hh, name)[rows] = values
+            self.gain[name][rows] = gain
+
+    def _fade(self, values: np.ndarray | None, gain: np.ndarray,
+              work: np.ndarray | None) -> None:
+        """One month's fading of ``gain`` and its correction of ``values`` (given when the
+        correction is not 0), in place."""
+        if self.correction:
+            values += np.multiply(self.correction, gain, out=work)
+            if self.correction > 0:  # gains are >= 0: only the upper bound can be crossed
+                np.minimum(values, np.float32(1.0), out=values)
+            else:
+                np.maximum(values, np.float32(0.0), out=values)
+        gain *= self.keep
 
     def nbytes(self) -> int:
         return sum(g.nbytes for g in self.gain.values()) + self._work.nbytes
