@@ -13,11 +13,10 @@ constraint and construction immediate, a decision is an adoption (see :func:`bas
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from sanisim.population import FACTORS, Households
+from sanisim.rowblocks import blocks
 from sanisim.rowcache import RowCache
 
 WEIGHT_KEYS = tuple(f"behaviour.w_{f}" for f in FACTORS)
@@ -50,31 +49,6 @@ class Scratch:
 def decay_factor(half_life_months: float) -> np.float32:
     """Share of a factor's excess over baseline that survives one month."""
     return np.float32(0.5 ** (1.0 / half_life_months))
-
-
-#: Rows per block of the float32 chains (:func:`blocks`): 512 KiB of float32, so that an
-#: operation finds the block the one before it wrote still in the cache.
-BLOCK = 1 << 17
-#: From this many rows on the chains run block by block; below it an array fits in the cache
-#: and one call per operation is quicker.
-BLOCKED_FROM = 1 << 18
-
-
-@lru_cache(maxsize=8)
-def blocks(n: int) -> tuple[slice, ...]:
-    """Slices that cover rows ``0 .. n-1`` in order: one below :data:`BLOCKED_FROM` rows,
-    else blocks of :data:`BLOCK` rows.
-
-    A chain of elementwise float32 operations over a million rows reads and writes each
-    4 MB array from memory once per operation; run block by block, each operation after the
-    first finds its block in the cache (measured at 1,000,000 rows: the factors' relaxation
-    8.2 against 5.6 ms). Each row gets the same operations in the same order, so the same
-    bits (numpy's float32 arithmetic and ``exp`` work lane by lane). Only elementwise
-    operations are split so; a sum over rows is not (numpy's pairwise summation depends on
-    the length)."""
-    if n < BLOCKED_FROM:
-        return (slice(0, n),)
-    return tuple(slice(lo, min(lo + BLOCK, n)) for lo in range(0, n, BLOCK))
 
 
 def relax_factors(hh: Households, keep: np.float32) -> None:

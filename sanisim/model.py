@@ -22,7 +22,6 @@ from sanisim import network as networks
 from sanisim.agents import CreditCooperative, Household, Sanitarian
 from sanisim.behaviour import (
     Scratch,
-    blocks,
     decay_factor,
     decision_hazard,
     failure_cache,
@@ -42,6 +41,7 @@ from sanisim.ladder import SAFELY_MANAGED_CODE as _SAFELY_MANAGED
 from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import Households, owned_facility, places, synthesise
+from sanisim.rowblocks import blocks
 from sanisim.scenario import Scenario
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle

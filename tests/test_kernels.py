@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sanisim import behaviour
+from sanisim import behaviour, rowblocks
 from sanisim.model import SanitationModel
 from sanisim.scenario import load
 from sanisim.strategies.common import FactorGains
@@ -82,11 +82,11 @@ def test_record_fast_path_equals_mesa_collect():
 def small_blocks(monkeypatch):
     """The float32 chains run block by block from 1,000 rows, in blocks of 640 (the last
     one shorter), as they do from BLOCKED_FROM rows on."""
-    monkeypatch.setattr(behaviour, "BLOCKED_FROM", 1_000)
-    monkeypatch.setattr(behaviour, "BLOCK", 640)
-    behaviour.blocks.cache_clear()
+    monkeypatch.setattr(rowblocks, "BLOCKED_FROM", 1_000)
+    monkeypatch.setattr(rowblocks, "BLOCK", 640)
+    rowblocks.blocks.cache_clear()
     yield
-    behaviour.blocks.cache_clear()
+    rowblocks.blocks.cache_clear()
 
 
 def _state(model: SanitationModel) -> tuple[dict, pd.DataFrame]:
@@ -97,13 +97,13 @@ def _state(model: SanitationModel) -> tuple[dict, pd.DataFrame]:
 
 
 def _run_blocked_or_not(bundle: str, blocked: bool, monkeypatch) -> tuple[dict, pd.DataFrame]:
-    behaviour.blocks.cache_clear()
+    rowblocks.blocks.cache_clear()
     if not blocked:
-        monkeypatch.setattr(behaviour, "BLOCKED_FROM", 1 << 40)
+        monkeypatch.setattr(rowblocks, "BLOCKED_FROM", 1 << 40)
     model = SanitationModel(load("default"), seed=3, households=3_000, bundle=bundle,
                             household_agents=False)
     model.run(30)
-    behaviour.blocks.cache_clear()
+    rowblocks.blocks.cache_clear()
     return _state(model)
 
 
@@ -112,7 +112,7 @@ def test_chains_block_by_block_give_the_same_numbers(bundle, small_blocks, monke
     """Savings, the factors' relaxation, the strategies' fading gains, the motivation and the
     decision hazard computed block by block: every household array and the monthly table
     are those of the whole-array computation, bit for bit."""
-    assert [(s.start, s.stop) for s in behaviour.blocks(3_000)] == [
+    assert [(s.start, s.stop) for s in rowblocks.blocks(3_000)] == [
         (0, 640), (640, 1280), (1280, 1920), (1920, 2560), (2560, 3000)]
     dense = []
     fade = FactorGains._fade
@@ -137,19 +137,19 @@ def test_motivation_and_hazard_block_by_block_are_the_whole_arrays_bits(monkeypa
     community = np.random.default_rng(4).random(hh.n, np.float32) * np.float32(0.01)
 
     def chains() -> tuple[np.ndarray, np.ndarray]:
-        behaviour.blocks.cache_clear()
+        rowblocks.blocks.cache_clear()
         m = behaviour.motivation(hh, p, behaviour.Scratch(hh.n)).copy()
         h = behaviour.decision_hazard(model.neighbour_adopted, p["behaviour.p_innovation"],
                                       p["behaviour.q_imitation"], m, community)
         return m, h
 
     whole = chains()
-    monkeypatch.setattr(behaviour, "BLOCKED_FROM", 1_000)
-    monkeypatch.setattr(behaviour, "BLOCK", 640)
-    behaviour.blocks.cache_clear()
-    assert len(behaviour.blocks(hh.n)) == 5 and hh.n == 3_000
+    monkeypatch.setattr(rowblocks, "BLOCKED_FROM", 1_000)
+    monkeypatch.setattr(rowblocks, "BLOCK", 640)
+    rowblocks.blocks.cache_clear()
+    assert len(rowblocks.blocks(hh.n)) == 5 and hh.n == 3_000
     blocked = chains()
-    behaviour.blocks.cache_clear()
+    rowblocks.blocks.cache_clear()
     for got, want in zip(blocked, whole, strict=True):
         assert got.dtype == np.float32 and np.array_equal(got.view(np.uint32),
                                                           want.view(np.uint32))

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sanisim.behaviour import blocks, decay_factor, raise_factors
+from sanisim.behaviour import decay_factor, raise_factors
 from sanisim.draws import distinct
 from sanisim.population import Households
+from sanisim.rowblocks import blocks
 from sanisim.strategies.base import Strategy
 
 if TYPE_CHECKING:  # pragma: no cover
