@@ -272,6 +272,30 @@ class _Team:
             for m, (lo, hi, b0, b1) in zip(self.members, spans, strict=True)}
 
 
+def eligible_for_credit(model: SanitationModel, rows: np.ndarray, need: np.ndarray,
+                        coop_of: np.ndarray | None = None) -> np.ndarray:
+    """Which of ``rows`` may borrow ``need`` rupiah from their own cooperative
+    (:meth:`CreditCooperative.eligible` of each row's cooperative, ``model.coop_of_row``;
+    ``coop_of``: those of ``rows``, when already gathered).
+
+    The test is elementwise, so when every cooperative lends on the same terms (as it does
+    unless a strategy changed some cooperatives' terms) one call over all the rows gives each
+    row what its own cooperative's call would: a few small array operations a month instead of
+    a few for each cooperative."""
+    coops = tuple(model.cooperatives)
+    if not coops or rows.size == 0:
+        return np.zeros(rows.size, bool)
+    if all(c.terms() == coops[0].terms() for c in coops[1:]):
+        return coops[0].eligible(rows, need)
+    if coop_of is None:
+        coop_of = model.coop_of_row[rows]
+    ok = np.zeros(rows.size, bool)
+    for c, cooperative in enumerate(coops):
+        mine = coop_of == c
+        ok[mine] = cooperative.eligible(rows[mine], need[mine])
+    return ok
+
+
 class CreditCooperative(mesa.Agent):
     """A koperasi lending for toilets from a revolving fund.
 
@@ -320,6 +344,11 @@ class CreditCooperative(mesa.Agent):
         if r == 0:
             return principal / n
         return principal * r / (1 - (1 + r) ** -n)
+
+    def terms(self) -> tuple[float, ...]:
+        """What :meth:`eligible` reads of this cooperative: its loan terms."""
+        return (self.max_loan, self.min_income, self.rate, self.tenor,
+                self.max_installment_share)
 
     def eligible(self, rows: np.ndarray, need: np.ndarray) -> np.ndarray:
         """Which households may borrow ``need`` rupiah under this cooperative's terms."""

@@ -19,7 +19,7 @@ from mesa.agentset import AgentSet
 
 from sanisim import facilities, purchase
 from sanisim import network as networks
-from sanisim.agents import CreditCooperative, Household, Sanitarian
+from sanisim.agents import CreditCooperative, Household, Sanitarian, eligible_for_credit
 from sanisim.behaviour import (
     Scratch,
     decay_factor,
@@ -553,12 +553,7 @@ class SanitationModel(mesa.Model):
         fresh = willing & ~own & ~hh.applying[rows]  # waiting applications stay in their queue
         rows, price = rows[fresh], price[fresh]
 
-        coop = self.coop_of_row[rows]
-        can_borrow = np.zeros(rows.size, bool)
-        for c, cooperative in enumerate(self.cooperatives):
-            mine = coop == c
-            need = price[mine] - hh.savings[rows[mine]]
-            can_borrow[mine] = cooperative.eligible(rows[mine], need)
+        can_borrow = eligible_for_credit(self, rows, price - hh.savings[rows])
         hh.applying[rows[can_borrow]] = True
         rows = rows[~can_borrow]
         if unwilling.size:  # disjoint sorted sets (willing or not): their sorted union

@@ -109,6 +109,85 @@ def _assert_same(a, b) -> None:
     assert table_a.equals(table_b)
 
 
+@pytest.mark.parametrize("targeting", ["lowest_coverage", "random", "most_connected"])
+def test_a_round_with_room_for_all_plans_as_each_promoter_in_turn(targeting, monkeypatch):
+    """``BehaviourChange._room_for_all`` (the round's plans found at once when every
+    promoter has room for all its rows) gives the visits, state and outputs of the promoters
+    planning in turn, bit for bit; and it was taken in most rounds, and not in all."""
+    taken = []
+    original = BehaviourChange._room_for_all
+
+    def counted(self, *args):
+        result = original(self, *args)
+        taken.append(result is not None)
+        return result
+
+    def run(in_turn: bool):
+        with monkeypatch.context() as patch:
+            patch.setattr(BehaviourChange, "_room_for_all",
+                          (lambda self, *args: None) if in_turn else counted)
+            model = SanitationModel(load("default"), seed=4, households=3000,
+                                    bundle="full_package", household_agents=False)
+            for s in model.strategies:
+                if isinstance(s, BehaviourChange):
+                    s.targeting = targeting
+            model.run(MONTHS)
+        return _state(model), model.monthly_table()
+
+    _assert_same(run(False), run(True))
+    assert 0 < sum(taken) < len(taken)
+
+
+def test_room_for_all_orders_each_block_by_priority_then_position(monkeypatch):
+    """Equal priorities (a rule's ties) keep the order the candidates are listed in, within
+    each promoter's block, as ``first``'s stable sort does."""
+    model = SanitationModel(load("default"), seed=4, households=3000, bundle="full_package",
+                            household_agents=False)
+    model.run(1)
+    bcc = next(s for s in model.strategies if isinstance(s, BehaviourChange))
+    promoters = bcc.rounds[0]
+    bcc.candidates = np.flatnonzero(model.households.rung < 3)
+    bcc.keys = np.zeros(bcc.candidates.size)
+    bcc.due = bcc.candidates[:0]
+    ties = np.repeat(np.arange(4.0), -(-bcc.candidates.size // 4))[:bcc.candidates.size]
+    rng = np.random.default_rng(1)
+    rng.shuffle(ties)
+    monkeypatch.setattr(BehaviourChange, "round_priority", lambda self, m: ties)
+    for p in promoters:
+        p.capacity = 10_000
+    due_at, mine = bcc._shares(promoters)
+    due, chosen = bcc._room_for_all(model, promoters, due_at, mine, 10**9)
+    expected = np.concatenate([first(ties[m], bcc.candidates[m], 10_000) for m in mine])
+    assert due.size == 0 and chosen.size > 100
+    np.testing.assert_array_equal(chosen, expected)
+    assert bcc._room_for_all(model, promoters, due_at, mine, chosen.size - 1) is None
+
+
+@pytest.mark.parametrize("same_terms", [True, False])
+def test_eligibility_for_credit_is_each_rows_own_cooperatives(same_terms):
+    """``agents.eligible_for_credit``: what each row's own cooperative's ``eligible`` says,
+    whether the cooperatives lend on the same terms (one call) or not (one a cooperative)."""
+    from sanisim.agents import eligible_for_credit
+
+    model = SanitationModel(load("default"), seed=8, households=3000, household_agents=False)
+    model.run(6)
+    coops = list(model.cooperatives)
+    assert len(coops) > 1
+    if not same_terms:
+        coops[1].max_loan = coops[0].max_loan / 3
+    rng = np.random.default_rng(2)
+    rows = np.sort(rng.choice(model.households.n, 800, replace=False))
+    need = rng.uniform(0, 1.2 * coops[0].max_loan, rows.size)
+    expected = np.zeros(rows.size, bool)
+    coop_of = model.coop_of_row[rows]
+    for c in coops:
+        mine = coop_of == c.index
+        expected[mine] = c.eligible(rows[mine], need[mine])
+    assert 0 < expected.sum() < rows.size
+    np.testing.assert_array_equal(eligible_for_credit(model, rows, need), expected)
+    np.testing.assert_array_equal(eligible_for_credit(model, rows, need, coop_of), expected)
+
+
 def test_elementwise_rules_give_a_subset_its_share_of_the_priorities():
     model = SanitationModel(load("default"), seed=1, households=2000, household_agents=False)
     model.run(3)

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sanisim import purchase
+from sanisim.agents import eligible_for_credit
 from sanisim.behaviour import raise_factors
 from sanisim.draws import stable_order
 from sanisim.ladder import Rung
@@ -191,10 +192,12 @@ class Microcredit(Programme):
         keys = self.rng.random(rows.size)
         need = model.price_to_basic(rows) - hh.savings[rows]
         per_offer = max(self.offer_cost, 0.0)
-        coop_of, lending = model.coop_of_row[rows], need > 0  # (once for every cooperative)
-        for c, coop in enumerate(model.cooperatives):
-            mine = (coop_of == c) & lending
-            mine[mine] = coop.eligible(rows[mine], need[mine])
+        coop_of, able = model.coop_of_row[rows], need > 0  # (once for every cooperative)
+        # an offer changes only its own rows, none of another cooperative's: who is eligible
+        # is known for every cooperative at the start
+        able[able] = eligible_for_credit(model, rows[able], need[able], coop_of[able])
+        for c in range(len(model.cooperatives)):
+            mine = (coop_of == c) & able
             room = self.affordable(per_offer, self.offers_per_month)
             picked = mine.nonzero()[0]
             picked = rows[picked[stable_order(keys[picked])[:room]]]
