@@ -99,12 +99,7 @@ class Sanitarian(mesa.Agent):
         else:
             candidates, keys, sanitation, waste = self._candidates()
             priority = None
-        if priority is not None:
-            chosen = first(priority, candidates, self.capacity)
-        elif np.ndim(keys) == 0:  # the month's key: uniforms for those that can be chosen
-            chosen = select_keyed(model, self.targeting, candidates, keys, self.capacity)
-        else:
-            chosen = select(model, self.targeting, candidates, keys, self.capacity)
+        chosen = self._choose(candidates, keys, priority)
         if chosen.size == 0:
             self.visit(chosen)
             return
@@ -115,6 +110,17 @@ class Sanitarian(mesa.Agent):
             self.visit(chosen, delivered=chosen[sanitation[at]])
         else:
             self.visit(chosen)
+
+    def _choose(self, candidates: np.ndarray, keys: np.ndarray | np.uint64,
+                priority: np.ndarray | None) -> np.ndarray:
+        """The open ``candidates`` this month's visits go to, by the targeting rule: by
+        ``priority`` when given (the team's, :class:`_Team`), else from the candidates' keys
+        (or the month's key, :func:`sanisim.targeting.select_keyed`)."""
+        if priority is not None:
+            return first(priority, candidates, self.capacity)
+        if np.ndim(keys) == 0:  # the month's key: uniforms for those that can be chosen
+            return select_keyed(self.model, self.targeting, candidates, keys, self.capacity)
+        return select(self.model, self.targeting, candidates, keys, self.capacity)
 
     def _candidates(self) -> tuple[np.ndarray, np.uint64, np.ndarray, np.ndarray | None]:
         """This month's open rows of the catchment and the month's key of their uniforms
@@ -221,6 +227,43 @@ class _Team:
         return team.shares.pop(id(sanitarian), None)
 
     @staticmethod
+    def visit_together(model: SanitationModel) -> bool:
+        """Every sanitarian's visits of this month at once (the sanitarians' phase); whether
+        it could (else nothing was done and each steps in turn).
+
+        Each sanitarian chooses from its share of the team's search as its ``step`` would;
+        then one delivery reaches all the chosen rows, where each would deliver its own: the
+        visit raises each row's factors and referral by itself, and the rows of different
+        catchments are different rows, so the values are the same, in a few small calls for
+        the team instead of a few for each sanitarian. Each books its visits in turn, as
+        when stepping. It applies when the team forms (:meth:`alike`) and every sanitarian
+        delivers the same visit (:attr:`Sanitarian.product`)."""
+        members = tuple(getattr(model, "sanitarians", ()))
+        if not members or not _Team.alike(members):
+            return False
+        product = members[0].product
+        if any(m.product != product for m in members[1:]):
+            return False
+        team = members[0]._team
+        if team is None or team.members != members or not team.intact():
+            team = _Team(members)
+        team.search(model)
+        shares, team.shares = team.shares, {}  # taken here: a later step searches alone
+        chosen = [m._choose(*shares[id(m)][:3]) for m in members]
+        rows = np.concatenate(chosen)
+        if team.span is not None:  # the team's record of visits: a row's position
+            team.last_visit[rows - team.span.start] = model.month
+        else:
+            for m, mine in zip(members, chosen, strict=True):
+                m.last_visit[m.catchment.searchsorted(mine)] = model.month
+        product.deliver(model.households, rows)
+        for m, mine in zip(members, chosen, strict=True):
+            m.visits_this_month += mine.size
+            m.visits_total += mine.size
+            model.book("government", "sanitarian_visits", m.product.cost(mine.size))
+        return True
+
+    @staticmethod
     def alike(members: tuple[Sanitarian, ...]) -> bool:
         first_ = members[0]
         return (not first_._promotes_waste()
@@ -294,6 +337,12 @@ def eligible_for_credit(model: SanitationModel, rows: np.ndarray, need: np.ndarr
         mine = coop_of == c
         ok[mine] = cooperative.eligible(rows[mine], need[mine])
     return ok
+
+
+def visit_together(model: SanitationModel) -> bool:
+    """The sanitarians' visits of this month made at once (:meth:`_Team.visit_together`);
+    whether they were (else each sanitarian is to step in turn)."""
+    return _Team.visit_together(model)
 
 
 class CreditCooperative(mesa.Agent):

@@ -19,7 +19,13 @@ from mesa.agentset import AgentSet
 
 from sanisim import facilities, purchase
 from sanisim import network as networks
-from sanisim.agents import CreditCooperative, Household, Sanitarian, eligible_for_credit
+from sanisim.agents import (
+    CreditCooperative,
+    Household,
+    Sanitarian,
+    eligible_for_credit,
+    visit_together,
+)
 from sanisim.behaviour import (
     Scratch,
     decay_factor,
@@ -498,7 +504,8 @@ class SanitationModel(mesa.Model):
         """Strategies act here through ``on_programmes``; the baseline has none."""
 
     def _sanitarians(self) -> None:
-        self.sanitarians.do("step")
+        if not visit_together(self):  # (the same visits as each stepping in turn)
+            self.sanitarians.do("step")
 
     def _decide(self) -> None:
         hh, p = self.households, self.params

@@ -75,20 +75,34 @@ def test_round_priorities_with_a_register_or_a_plan(preset, bundle, monkeypatch)
                                        "most_connected", "nominated_friends"])
 @pytest.mark.parametrize("bundle", ["baseline", "full_package"])
 def test_sanitarians_searching_together_visit_as_each_alone(targeting, bundle, monkeypatch):
-    def run(alone: bool):
+    """Three ways, the same visits: the team's visits made at once (``visit_together``),
+    each sanitarian stepping in turn with its share of the team's search, and each
+    searching alone."""
+    def run(way: str):
+        made = []
         with monkeypatch.context() as patch:
-            if alone:
+            if way != "together":  # each steps in turn
+                patch.setattr(_Team, "visit_together", staticmethod(lambda model: False))
+            else:
+                original = _Team.visit_together
+                patch.setattr(_Team, "visit_together", staticmethod(
+                    lambda model: made.append(original(model)) or made[-1]))
+            if way == "alone":
                 patch.setattr(_Team, "share_of", staticmethod(lambda sanitarian: None))
             model = SanitationModel(load("default"), seed=5, households=3000, bundle=bundle,
                                     household_agents=False)
             for sanitarian in model.sanitarians:  # any rule, one the scenario cannot name too
                 sanitarian.targeting = targeting
             model.run(MONTHS)
-            if not alone:  # the team did the search
+            if way != "alone":  # the team did the search
                 assert all(s._team is not None for s in model.sanitarians)
+            if way == "together":
+                assert made == [True] * MONTHS
         return _state(model), model.monthly_table()
 
-    _assert_same(run(False), run(True))
+    together = run("together")
+    _assert_same(together, run("in_turn"))
+    _assert_same(together, run("alone"))
 
 
 def test_a_sanitarian_stepping_out_of_turn_searches_alone():
