@@ -235,9 +235,10 @@ class _Team:
         then one delivery reaches all the chosen rows, where each would deliver its own: the
         visit raises each row's factors and referral by itself, and the rows of different
         catchments are different rows, so the values are the same, in a few small calls for
-        the team instead of a few for each sanitarian. Each books its visits in turn, as
-        when stepping. It applies when the team forms (:meth:`alike`) and every sanitarian
-        delivers the same visit (:attr:`Sanitarian.product`)."""
+        the team instead of a few for each sanitarian. Each then counts and books its visits
+        in turn (:meth:`Sanitarian.visit`, delivering to nobody), as when stepping. It
+        applies when the team forms (:meth:`alike`) and every sanitarian delivers the same
+        visit (:attr:`Sanitarian.product`)."""
         members = tuple(getattr(model, "sanitarians", ()))
         if not members or not _Team.alike(members):
             return False
@@ -257,10 +258,8 @@ class _Team:
             for m, mine in zip(members, chosen, strict=True):
                 m.last_visit[m.catchment.searchsorted(mine)] = model.month
         product.deliver(model.households, rows)
-        for m, mine in zip(members, chosen, strict=True):
-            m.visits_this_month += mine.size
-            m.visits_total += mine.size
-            model.book("government", "sanitarian_visits", m.product.cost(mine.size))
+        for m, mine in zip(members, chosen, strict=True):  # delivered: counted and booked
+            m.visit(mine, delivered=mine[:0])
         return True
 
     @staticmethod

@@ -51,9 +51,9 @@ class VisitLog:
         for sanitarian in model.sanitarians:
             original = sanitarian.visit
 
-            def visit(rows, _who=sanitarian, _original=original):
+            def visit(rows, delivered=None, _who=sanitarian, _original=original):
                 self.calls.append((_who, rows.copy(), model.households.rung[rows].copy()))
-                _original(rows)
+                _original(rows, delivered)
 
             sanitarian.visit = visit
 
