@@ -139,7 +139,7 @@ class Sanitarian(mesa.Agent):
         waste = self._waste_gap(rows) if self._promotes_waste() else None
         open_ = sanitation if waste is None else sanitation | waste
         if self.revisit_months > 0:  # last_visit <= month: always open without a wait
-            waited = model.month - self.last_visit >= self.revisit_months
+            waited = self.last_visit <= model.month - self.revisit_months  # (as _Team's)
             open_ = open_ & waited if open_ is sanitation else np.logical_and(
                 open_, waited, out=open_)
         candidates = rows[open_]
@@ -286,7 +286,10 @@ class _Team:
         sanitation &= ~hh.applying[at]
         open_ = sanitation
         if first_.revisit_months > 0:
-            open_ = open_ & (model.month - self.last_visit >= first_.revisit_months)
+            # month - last >= interval as last <= month - interval: one comparison of the
+            # record with a number, no array of differences (the record starts far below 0,
+            # and neither side overflows 32 bits)
+            open_ = open_ & (self.last_visit <= model.month - first_.revisit_months)
         where = open_.nonzero()[0]
         # the catchments' rows in one block: a row is its position plus the block's start
         candidates = self.rows[where] if self.span is None else where + self.span.start
