@@ -237,10 +237,13 @@ class _Team:
         catchments are different rows, so the values are the same, in a few small calls for
         the team instead of a few for each sanitarian. Each then counts and books its visits
         in turn (:meth:`Sanitarian.visit`, delivering to nobody), as when stepping. It
-        applies when the team forms (:meth:`alike`) and every sanitarian delivers the same
-        visit (:attr:`Sanitarian.product`)."""
+        applies when the team forms (:meth:`alike`), every sanitarian delivers the same
+        visit (:attr:`Sanitarian.product`) and none is of a subclass or has a ``step`` of
+        its own."""
         members = tuple(getattr(model, "sanitarians", ()))
-        if not members or not _Team.alike(members):
+        # a subclass may step, choose or visit its own way: then each steps in turn
+        if (not members or any(type(m) is not Sanitarian or "step" in m.__dict__
+                               for m in members) or not _Team.alike(members)):
             return False
         product = members[0].product
         if any(m.product != product for m in members[1:]):

@@ -372,3 +372,17 @@ def test_sanitarians_with_keys_for_few_candidates_visit_as_with_keys_for_all(rul
         return _state(model), model.monthly_table()
 
     _assert_same(run(True), run(False))
+
+
+def test_sanitarians_of_a_subclass_or_with_their_own_step_step_in_turn():
+    """``visit_together`` leaves a month to the sanitarians' own ``step`` when one of them is
+    of a subclass or has a ``step`` of its own (it might step, choose or visit its own way)."""
+    model = SanitationModel(load("default"), seed=2, households=2000, household_agents=False)
+    model.run(1)
+    assert agents.visit_together(model)
+    stepped = []
+    last = list(model.sanitarians)[-1]
+    last.step = lambda: stepped.append(True)
+    model.step()
+    assert stepped == [True]
+    assert not agents.visit_together(model)
