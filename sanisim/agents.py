@@ -217,14 +217,20 @@ class _Team:
         if team is not None and team.month == model.month:
             return team.shares.pop(id(sanitarian), None)
         members = tuple(getattr(model, "sanitarians", ()))
-        if not members or members[0] is not sanitarian:
+        if not members or members[0] is not sanitarian or not _Team.alike(members):
             return None
-        if team is None or team.members != members or not team.intact():
-            if not _Team.alike(members):
-                return None
-            team = _Team(members)
+        team = _Team.of(members)
         team.search(model)
         return team.shares.pop(id(sanitarian), None)
+
+    @staticmethod
+    def of(members: tuple[Sanitarian, ...]) -> _Team:
+        """The team of ``members`` (sanitarians that work alike, :meth:`alike`): the one they
+        are in, else a new one (new members, or a record of visits replaced)."""
+        team = members[0]._team
+        if team is None or team.members != members or not team.intact():
+            team = _Team(members)
+        return team
 
     @staticmethod
     def visit_together(model: SanitationModel) -> bool:
@@ -248,9 +254,7 @@ class _Team:
         product = members[0].product
         if any(m.product != product for m in members[1:]):
             return False
-        team = members[0]._team
-        if team is None or team.members != members or not team.intact():
-            team = _Team(members)
+        team = _Team.of(members)
         team.search(model)
         shares, team.shares = team.shares, {}  # taken here: a later step searches alone
         chosen = [m._choose(*shares[id(m)][:3]) for m in members]

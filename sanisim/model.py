@@ -47,7 +47,7 @@ from sanisim.ladder import SAFELY_MANAGED_CODE as _SAFELY_MANAGED
 from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import Households, owned_facility, places, synthesise
-from sanisim.rowblocks import blocks
+from sanisim.rowblocks import blocks, ranges
 from sanisim.scenario import Scenario
 from sanisim.scenario import load as load_scenario
 from sanisim.strategies import Strategy, build_bundle
@@ -331,11 +331,7 @@ class SanitationModel(mesa.Model):
         if ends is None:
             return wanted[self.households.rt].nonzero()[0]
         rts = wanted.nonzero()[0]
-        first, size = ends[rts], ends[rts + 1] - ends[rts]
-        total = int(size.sum())
-        # each row's position: its block's first row plus its offset within the block
-        return np.arange(total, dtype=np.intp) + np.repeat(first - (size.cumsum() - size),
-                                                           size)
+        return ranges(ends[rts], ends[rts + 1] - ends[rts])
 
     def coverage_of_rows(self) -> np.ndarray:
         """Each household's RT coverage at basic or better (``rt_coverage[households.rt]``),

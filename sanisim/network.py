@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sanisim.errors import InputError
+from sanisim.rowblocks import ranges
 
 
 class SocialNetwork:
@@ -77,13 +78,8 @@ class SocialNetwork:
         a = self.adjacency
         starts = a.indptr[rows]
         lengths = a.indptr[rows + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return a.indices[:0]
         # position of each neighbour in a.indices: its row's start plus its offset in the row
-        offsets = np.arange(total, dtype=np.int64)
-        offsets -= np.repeat(lengths.cumsum() - lengths - starts, lengths)
-        return a.indices[offsets]
+        return a.indices[ranges(starts, lengths)]
 
 
 class NeighbourCount:

@@ -1,4 +1,5 @@
-"""Cache-sized blocks of rows for the month's elementwise chains at large sizes.
+"""Blocks of rows: cache-sized blocks for the month's elementwise chains at large sizes, and
+the rows of consecutive ranges (:func:`ranges`).
 
 A chain of elementwise operations over a million rows (a float32 array of 4 MB each) reads
 and writes every array from memory once per operation. Run block by block, each operation
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import numpy as np
+
 #: Rows per block: 512 KiB of float32, so that an operation finds the block the one before it
 #: wrote still in the cache.
 BLOCK = 1 << 17
@@ -30,3 +33,14 @@ def blocks(n: int) -> tuple[slice, ...]:
     if n < BLOCKED_FROM:
         return (slice(0, n),)
     return tuple(slice(lo, min(lo + BLOCK, n)) for lo in range(0, n, BLOCK))
+
+
+def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions ``starts[0] .. starts[0] + sizes[0] - 1``, then those of the next range,
+    and so on, as one ``intp`` array: each position is its range's start plus its offset in
+    the range, without a Python loop over the ranges (the rows of some RTs, the neighbours
+    of some households, the candidates of some promoters)."""
+    sizes = np.asarray(sizes, np.intp)
+    before = sizes.cumsum() - sizes  # positions of the output before each range
+    return np.arange(int(sizes.sum()), dtype=np.intp) + np.repeat(
+        np.asarray(starts, np.intp) - before, sizes)

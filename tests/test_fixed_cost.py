@@ -386,3 +386,19 @@ def test_sanitarians_of_a_subclass_or_with_their_own_step_step_in_turn():
     model.step()
     assert stepped == [True]
     assert not agents.visit_together(model)
+    del last.step
+    assert agents.visit_together(model)
+    last.__class__ = type("OwnSanitarian", (agents.Sanitarian,), {})
+    assert not agents.visit_together(model)
+
+
+def test_ranges_are_each_start_and_its_offsets_in_order():
+    """``rowblocks.ranges``: the positions of each range in turn, empty ranges included, as
+    a Python loop over the ranges gives them."""
+    from sanisim.rowblocks import ranges
+
+    starts, sizes = np.array([40, 0, 7, 100, 3], np.int32), np.array([3, 0, 5, 1, 0], np.int32)
+    expected = np.concatenate([np.arange(a, a + k) for a, k in zip(starts, sizes, strict=True)])
+    np.testing.assert_array_equal(ranges(starts, sizes), expected)
+    assert ranges(starts, sizes).dtype == np.intp
+    assert ranges([], []).size == 0

@@ -54,6 +54,7 @@ from sanisim.draws import distinct
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.products import Visit
+from sanisim.rowblocks import ranges
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, book_visits
 from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
@@ -457,11 +458,9 @@ class BehaviourChange(Programme):
             priority = self.round_priority(model)
             if priority is None:  # a rule that ranks each promoter's candidates as a set
                 return None
-            starts = np.array([s.start for s in mine], np.intp)
-            sizes_ = np.array(sizes, np.intp)
-            block = np.arange(len(promoters)).repeat(sizes_)
-            # the positions of each block's candidates, block after block
-            at = np.arange(block.size) + (starts - (sizes_.cumsum() - sizes_))[block]
+            # the positions of each promoter's candidates, block after block
+            at = ranges([s.start for s in mine], sizes)
+            block = np.arange(len(promoters)).repeat(sizes)
             chosen = self.candidates[at[np.lexsort((priority[at], block))]]
         for p, d, c in zip(promoters, due_sizes, sizes, strict=True):
             p.follow_ups_this_month, p.visits_this_month = d, c
