@@ -370,6 +370,10 @@ class SanitationModel(mesa.Model):
         p, hh = self.params, self.households
         repair = hh.repair_due[rows]
         pit = repair & hh.pit_toilet[rows]
+        if not pit.any():  # (nearly always: every repair is of a septic toilet)
+            price = np.where(repair, p["costs.repair_share"] * p["costs.toilet"],
+                             p["costs.toilet"])  # each product as the array's would be
+            return self._quoted(rows, price, None)
         price = np.where(repair, p["costs.repair_share"] * self.toilet_price(pit),
                          p["costs.toilet"])
         return self._quoted(rows, price, pit)
@@ -380,12 +384,17 @@ class SanitationModel(mesa.Model):
         price = np.full(rows.size, self.params["costs.basic_pit"])
         return self._quoted(rows, price, np.ones(rows.size, bool))
 
-    def _quoted(self, rows: np.ndarray, price: np.ndarray, pit: np.ndarray) -> np.ndarray:
+    def _quoted(self, rows: np.ndarray, price: np.ndarray, pit: np.ndarray | None
+                ) -> np.ndarray:
         """``price`` as the open builders quote it: septic toilets (``~pit``) by every
-        builder, pit toilets only by those serving any technology (:class:`Builder`)."""
+        builder, pit toilets only by those serving any technology (:class:`Builder`).
+        ``pit`` None: no row is a pit toilet."""
         for builder in self.open_builders():
-            served = np.ones(rows.size, bool) if getattr(builder, "any_technology", False) \
-                else ~pit
+            if pit is None or getattr(builder, "any_technology", False):
+                if rows.size:  # every row served: all of them quoted, on a copy of the prices
+                    price[:] = builder.quote(self, rows, price.copy())
+                continue
+            served = ~pit
             if served.any():
                 price[served] = builder.quote(self, rows[served], price[served])
         return price
@@ -430,8 +439,13 @@ class SanitationModel(mesa.Model):
         hh.referred[rows] = False  # a referral serves one decision to build
         builders = self.open_builders()
         if builders:  # builders sell septic toilets; local masons build pits and pit toilets
-            free = np.ones(rows.size, bool)
+            free = None  # (every row free, none of them a pit toilet: asked as they are)
+            if pit_toilet is not False:
+                free = np.ones(rows.size, bool)
             for builder in builders:
+                if free is None:
+                    free = ~builder.order(self, rows, target, paid)
+                    continue
                 ask = free if getattr(builder, "any_technology", False) else (
                     free & ~hh.build_pit[rows])
                 free[ask] = ~builder.order(self, rows[ask], target, paid[ask])

@@ -17,7 +17,7 @@ from sanisim import agents, targeting
 from sanisim.agents import _Team
 from sanisim.model import SanitationModel
 from sanisim.population import Households
-from sanisim.scenario import load
+from sanisim.scenario import SCENARIO_DIR, load
 from sanisim.strategies.bcc import BehaviourChange
 from sanisim.targeting import ELEMENTWISE, RULES, first
 
@@ -402,3 +402,57 @@ def test_ranges_are_each_start_and_its_offsets_in_order():
     np.testing.assert_array_equal(ranges(starts, sizes), expected)
     assert ranges(starts, sizes).dtype == np.intp
     assert ranges([], []).size == 0
+
+
+# ------------------------------------------------- prices and orders when no row is a pit toilet
+
+
+def _general_price_to_basic(self, rows):
+    """``price_to_basic`` as it was: the technology of every row looked up, and each builder
+    quoting the rows it serves through a mask, whether or not any row is a pit toilet."""
+    p, hh = self.params, self.households
+    repair = hh.repair_due[rows]
+    pit = repair & hh.pit_toilet[rows]
+    price = np.where(repair, p["costs.repair_share"] * self.toilet_price(pit),
+                     p["costs.toilet"])
+    return self._quoted(rows, price, pit)
+
+
+def _run_builders(preset: str, bundle: str, general: bool, monkeypatch, counts=None):
+    start_building = SanitationModel.start_building
+    quoted = SanitationModel._quoted
+
+    def asked_by_mask(self, rows, target, paid_by_household=0.0, pit_toilet=False):
+        if pit_toilet is False:  # an array of False: the builders asked through masks
+            pit_toilet = np.zeros(rows.size, bool)
+        return start_building(self, rows, target, paid_by_household, pit_toilet)
+
+    def counted(self, rows, price, pit):
+        counts[pit is None] += bool(self.open_builders()) and rows.size > 0
+        return quoted(self, rows, price, pit)
+
+    with monkeypatch.context() as patch:
+        if general:
+            patch.setattr(SanitationModel, "price_to_basic", _general_price_to_basic)
+            patch.setattr(SanitationModel, "start_building", asked_by_mask)
+        elif counts is not None:
+            patch.setattr(SanitationModel, "_quoted", counted)
+        model = SanitationModel(load(preset), seed=5, households=3000, bundle=bundle,
+                                household_agents=False)
+        model.run(30)
+    return _state(model), model.monthly_table()
+
+
+@pytest.mark.parametrize(("preset", "bundle"), [("default", "full_package"),
+                                                ("default", "supply"), ("default", "baseline"),
+                                                (str(SCENARIO_DIR / "settings" / "madhya_pradesh.toml"), "tsc")])
+def test_prices_and_orders_without_pit_toilets_as_through_masks(preset, bundle, monkeypatch):
+    """With no pit toilet among the rows, ``price_to_basic`` prices them without the
+    technology lookup and every builder quotes (and ``start_building`` orders) all of them
+    at once; the prices, orders, state and outputs are those of the masks, bit for bit (the
+    entrepreneurs' septic toilets, a voucher that covers any toilet, local masons alone).
+    Quotes with no pit toilet among the rows occurred where builders are open."""
+    counts = [0, 0]
+    fast = _run_builders(preset, bundle, False, monkeypatch, counts)
+    _assert_same(_run_builders(preset, bundle, True, monkeypatch), fast)
+    assert (counts[True] > 0) == (bundle != "baseline")
