@@ -443,9 +443,11 @@ def _run_builders(preset: str, bundle: str, general: bool, monkeypatch, counts=N
     return _state(model), model.monthly_table()
 
 
-@pytest.mark.parametrize(("preset", "bundle"), [("default", "full_package"),
-                                                ("default", "supply"), ("default", "baseline"),
-                                                (str(SCENARIO_DIR / "settings" / "madhya_pradesh.toml"), "tsc")])
+_VOUCHERS = str(SCENARIO_DIR / "settings" / "madhya_pradesh.toml")  # a voucher: any toilet
+
+
+@pytest.mark.parametrize(("preset", "bundle"), [("default", "full_package"), ("default", "supply"),
+                                                ("default", "baseline"), (_VOUCHERS, "tsc")])
 def test_prices_and_orders_without_pit_toilets_as_through_masks(preset, bundle, monkeypatch):
     """With no pit toilet among the rows, ``price_to_basic`` prices them without the
     technology lookup and every builder quotes (and ``start_building`` orders) all of them
