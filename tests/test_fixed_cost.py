@@ -15,6 +15,7 @@ import pytest
 
 from sanisim import agents, targeting
 from sanisim.agents import _Team
+from sanisim.ladder import Rung
 from sanisim.model import SanitationModel
 from sanisim.population import Households
 from sanisim.scenario import SCENARIO_DIR, load
@@ -458,3 +459,41 @@ def test_prices_and_orders_without_pit_toilets_as_through_masks(preset, bundle, 
     fast = _run_builders(preset, bundle, False, monkeypatch, counts)
     _assert_same(_run_builders(preset, bundle, True, monkeypatch), fast)
     assert (counts[True] > 0) == (bundle != "baseline")
+
+
+# ------------------------------------------------- a BCC programme's candidates from one mask
+
+
+def _scanned_candidates(self, model):
+    """``_candidates`` as it was: the rows below basic gathered, then filtered by the record
+    of visits and by building (perfect information); the record's differences otherwise."""
+    hh = model.households
+    if self.information == "perfect":
+        below = np.flatnonzero(hh.rung < Rung.BASIC.value)
+        below = below[model.month - self.last_visit[below].astype(np.int32)
+                      >= self.revisit_after]
+        return self.within_reach(below[hh.build_left[below] < 0])
+    return self.within_reach(np.flatnonzero(model.month - self.last_visit.astype(np.int32)
+                                            >= self.revisit_after))
+
+
+@pytest.mark.parametrize("information", ["perfect", "door_to_door"])
+def test_bcc_candidates_from_one_mask_are_the_rows_scanned_before(information, monkeypatch):
+    """Every month, a BCC programme's candidates (who may get a first visit) are the rows
+    the earlier scan gave, in the same order, with perfect information and door to door."""
+    model = SanitationModel(load("default"), seed=4, households=3000, bundle="bcc",
+                            household_agents=False)
+    bcc = next(s for s in model.strategies if isinstance(s, BehaviourChange))
+    bcc.information, bcc.revisit_after = information, 3
+    found = BehaviourChange._candidates
+    sizes = []
+
+    def both(self, model):
+        rows = found(self, model)
+        np.testing.assert_array_equal(rows, _scanned_candidates(self, model))
+        sizes.append(rows.size)
+        return rows
+
+    monkeypatch.setattr(BehaviourChange, "_candidates", both)
+    model.run(24)
+    assert len(sizes) >= 12 and min(sizes) < max(sizes)  # the record of visits at work

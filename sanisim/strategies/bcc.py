@@ -291,14 +291,16 @@ class BehaviourChange(Programme):
     def _candidates(self, model: SanitationModel) -> np.ndarray:
         """Rows a promoter may visit first this month, by what promoters know."""
         hh = model.households
+        # not visited for revisit_after months: month - last_visit >= revisit_after, as one
+        # comparison of the record (int16, NEVER at its minimum) with a number
+        fresh = self.last_visit <= model.month - self.revisit_after
         if self.information == "perfect":  # who is below basic and not building
-            below = np.flatnonzero(hh.rung < Rung.BASIC.value)
-            fresh = model.month - self.last_visit[below].astype(np.int32) >= self.revisit_after
-            below = below[fresh]
-            return self.within_reach(below[hh.build_left[below] < 0])
-        fresh = np.flatnonzero(model.month - self.last_visit.astype(np.int32)
-                               >= self.revisit_after)
-        rows = self.within_reach(fresh)
+            # one mask of every household, then its rows: at 100,000 households quicker than
+            # the rows below basic (about half) gathered and filtered twice
+            fresh &= hh.rung < Rung.BASIC.value
+            fresh &= hh.build_left < 0
+            return self.within_reach(fresh.nonzero()[0])
+        rows = self.within_reach(fresh.nonzero()[0])
         if self.database is not None and self.database.published:
             self.tier = np.full(hh.n, -1, np.int8)
             self.tier[rows] = self.database.tiers(rows)
