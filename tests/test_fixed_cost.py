@@ -20,6 +20,7 @@ from sanisim.model import SanitationModel
 from sanisim.population import Households
 from sanisim.scenario import SCENARIO_DIR, load
 from sanisim.strategies.bcc import BehaviourChange
+from sanisim.strategies.microcredit import Microcredit
 from sanisim.targeting import ELEMENTWISE, RULES, first
 
 MONTHS = 18
@@ -497,3 +498,39 @@ def test_bcc_candidates_from_one_mask_are_the_rows_scanned_before(information, m
     monkeypatch.setattr(BehaviourChange, "_candidates", both)
     model.run(24)
     assert len(sizes) >= 12 and min(sizes) < max(sizes)  # the record of visits at work
+
+
+def _scanned_open_to_offers(self, model):
+    """The rows open to a loan offer as ``Microcredit._offer`` found them before: the rows
+    below basic gathered, then filtered."""
+    hh = model.households
+    rows = (hh.rung < Rung.BASIC.value).nonzero()[0]
+    if self.channel == "referral":
+        rows = rows[hh.referred[rows]]
+    rows = rows[(hh.build_left[rows] < 0) & (hh.loan_coop[rows] < 0) & ~hh.defaulted[rows]
+                & ~hh.applying[rows]
+                & (model.month - self.offered_month[rows] >= self.reoffer_after)]
+    return self.within_reach(rows)
+
+
+@pytest.mark.parametrize("channel", ["referral", "open"])
+def test_rows_open_to_loan_offers_from_one_mask_are_the_rows_scanned_before(channel,
+                                                                           monkeypatch):
+    """Every month, the rows a loan officer may make an offer to are those the earlier scan
+    gave, in the same order, by referral and open to any qualifying household."""
+    model = SanitationModel(load("default"), seed=4, households=3000, bundle="bcc_plus_credit",
+                            household_agents=False)
+    credit = next(s for s in model.strategies if isinstance(s, Microcredit))
+    credit.channel, credit.reoffer_after = channel, 4
+    found = Microcredit._open_to_offers
+    sizes = []
+
+    def both(self, model):
+        rows = found(self, model)
+        np.testing.assert_array_equal(rows, _scanned_open_to_offers(self, model))
+        sizes.append(rows.size)
+        return rows
+
+    monkeypatch.setattr(Microcredit, "_open_to_offers", both)
+    model.run(24)
+    assert len(sizes) >= 12 and min(sizes) < max(sizes)

