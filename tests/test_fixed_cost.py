@@ -21,6 +21,8 @@ from sanisim.population import Households
 from sanisim.scenario import SCENARIO_DIR, load
 from sanisim.strategies.bcc import BehaviourChange
 from sanisim.strategies.microcredit import Microcredit
+from sanisim.strategies.subsidy import Subsidy
+from sanisim.strategies.voucher import Voucher
 from sanisim.targeting import ELEMENTWISE, RULES, first
 
 MONTHS = 18
@@ -534,3 +536,50 @@ def test_rows_open_to_loan_offers_from_one_mask_are_the_rows_scanned_before(chan
     monkeypatch.setattr(Microcredit, "_open_to_offers", both)
     model.run(24)
     assert len(sizes) >= 12 and min(sizes) < max(sizes)
+
+
+def _scanned_subsidy_eligible(self, model):
+    hh = model.households
+    rows = np.flatnonzero(hh.rung < Rung.BASIC.value)
+    rows = rows[(hh.build_left[rows] < 0) & ~hh.subsidised[rows]
+                & (self.enrolled_month[rows] == -10_000)]
+    if self.poor_only:
+        rows = rows[hh.poor[rows]]
+    return self.within_reach(rows)
+
+
+def _scanned_voucher_eligible(self, model):
+    hh = model.households
+    rows = np.flatnonzero(hh.rung < Rung.BASIC.value)
+    rows = rows[(hh.build_left[rows] < 0) & ~self.ever[rows]]
+    if self.poor_only:
+        rows = rows[hh.poor[rows]]
+    return self.within_reach(rows)
+
+
+@pytest.mark.parametrize(("kind", "poor_only"), [("subsidy", False), ("subsidy", True),
+                                                 ("voucher", False), ("voucher", True)])
+def test_rows_eligible_for_grants_and_vouchers_are_the_rows_scanned_before(kind, poor_only,
+                                                                           monkeypatch):
+    """Every month a subsidy enrols or a voucher is issued, the eligible rows (from one mask
+    of every household) are those the earlier scan gave, in the same order, for every
+    household or the poor only."""
+    preset, bundle, strategy_type, scanned = {
+        "subsidy": ("default", "bcc_before_hardware", Subsidy, _scanned_subsidy_eligible),
+        "voucher": (_VOUCHERS, "tsc", Voucher, _scanned_voucher_eligible)}[kind]
+    model = SanitationModel(load(preset), seed=4, households=3000, bundle=bundle,
+                            household_agents=False)
+    strategy = next(s for s in model.strategies if isinstance(s, strategy_type))
+    strategy.poor_only = poor_only
+    found = strategy_type._eligible
+    sizes = []
+
+    def both(self, model):
+        rows = found(self, model)
+        np.testing.assert_array_equal(rows, scanned(self, model))
+        sizes.append(rows.size)
+        return rows
+
+    monkeypatch.setattr(strategy_type, "_eligible", both)
+    model.run(30)
+    assert len(sizes) >= 6 and min(sizes) < max(sizes)

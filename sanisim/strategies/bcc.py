@@ -56,7 +56,7 @@ from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.rowblocks import ranges
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme, book_visits
+from sanisim.strategies.common import Programme, book_visits, open_below_basic
 from sanisim.strategies.waste_common import ADDRESSES, deliver_to_waste
 from sanisim.targeting import (
     ALLOCATIONS,
@@ -295,11 +295,7 @@ class BehaviourChange(Programme):
         # comparison of the record (int16, NEVER at its minimum) with a number
         fresh = self.last_visit <= model.month - self.revisit_after
         if self.information == "perfect":  # who is below basic and not building
-            # one mask of every household, then its rows: at 100,000 households quicker than
-            # the rows below basic (about half) gathered and filtered twice
-            fresh &= hh.rung < Rung.BASIC.value
-            fresh &= hh.build_left < 0
-            return self.within_reach(fresh.nonzero()[0])
+            return self.within_reach(open_below_basic(hh, out=fresh).nonzero()[0])
         rows = self.within_reach(fresh.nonzero()[0])
         if self.database is not None and self.database.published:
             self.tier = np.full(hh.n, -1, np.int8)

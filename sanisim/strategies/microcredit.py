@@ -42,10 +42,9 @@ from sanisim import purchase
 from sanisim.agents import eligible_for_credit
 from sanisim.behaviour import raise_factors
 from sanisim.draws import stable_order
-from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme
+from sanisim.strategies.common import Programme, open_below_basic
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -210,16 +209,13 @@ class Microcredit(Programme):
         referred, by the referral channel), not building, without a loan or a default or an
         application, not offered for ``reoffer_after`` months, within reach.
 
-        One mask of every household, then its rows: about half the households are below
-        basic, and gathering and filtering theirs took twice as long (100 against 50 µs at
-        100,000 households)."""
+        One mask of every household, then its rows (:func:`open_below_basic`): 50 against
+        100 µs for the rows below basic gathered and filtered, at 100,000 households."""
         hh = model.households
         # month - offered_month >= reoffer_after, as one comparison (int32, no overflow)
-        open_ = self.offered_month <= model.month - self.reoffer_after
-        open_ &= hh.rung < Rung.BASIC.value
+        open_ = open_below_basic(hh, out=self.offered_month <= model.month - self.reoffer_after)
         if self.channel == "referral":
             open_ &= hh.referred
-        open_ &= hh.build_left < 0
         open_ &= hh.loan_coop < 0
         np.greater(open_, hh.defaulted, out=open_)  # and not defaulted (a > b: a and not b)
         np.greater(open_, hh.applying, out=open_)  # and not applying

@@ -51,7 +51,7 @@ from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme, book_visits
+from sanisim.strategies.common import Programme, book_visits, open_below_basic
 from sanisim.targeting import ALLOCATIONS, PLAN_UNITS, RULES, Plan, select
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -178,12 +178,11 @@ class Subsidy(Programme):
     # ---------------------------------------------------------------- mechanisms
     def _eligible(self, model: SanitationModel) -> np.ndarray:
         hh = model.households
-        rows = np.flatnonzero(hh.rung < Rung.BASIC.value)  # few rows: filter their indices
-        rows = rows[(hh.build_left[rows] < 0) & ~hh.subsidised[rows]
-                    & (self.enrolled_month[rows] == NOT_ENROLLED)]
+        open_ = open_below_basic(hh, out=self.enrolled_month == NOT_ENROLLED)
+        np.greater(open_, hh.subsidised, out=open_)  # and not subsidised (a > b: a and not b)
         if self.poor_only:
-            rows = rows[hh.poor[rows]]
-        return self.within_reach(rows)
+            open_ &= hh.poor
+        return self.within_reach(open_.nonzero()[0])
 
     def _enrol(self, model: SanitationModel) -> int:
         room = self.uncommitted_grants(self.grants_per_month)

@@ -29,7 +29,7 @@ from sanisim import purchase
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme
+from sanisim.strategies.common import Programme, open_below_basic
 from sanisim.targeting import select
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -132,18 +132,22 @@ class Voucher(Programme):
     def _face_value(self, model: SanitationModel) -> float:
         return self.value_share * model.params["costs.toilet"]
 
+    def _eligible(self, model: SanitationModel) -> np.ndarray:
+        """Rows that may be given a voucher (sorted): below basic, not building, never
+        given one, poor when ``poor_only``, within reach."""
+        hh = model.households
+        open_ = np.greater(open_below_basic(hh), self.ever)  # and never held a voucher
+        if self.poor_only:
+            open_ &= hh.poor
+        return self.within_reach(open_.nonzero()[0])
+
     def _issue(self, model: SanitationModel) -> None:
         value = self._face_value(model)
         room = self.vouchers_per_month if value <= 0 else int(min(
             self.vouchers_per_month, max(0.0, self.budget_left - self.promised) // value))
         if room <= 0:
             return
-        hh = model.households
-        rows = np.flatnonzero(hh.rung < Rung.BASIC.value)
-        rows = rows[(hh.build_left[rows] < 0) & ~self.ever[rows]]
-        if self.poor_only:
-            rows = rows[hh.poor[rows]]
-        rows = self.within_reach(rows)
+        rows = self._eligible(model)
         chosen = np.sort(select(model, self.targeting, rows, self.rng.random(rows.size), room))
         if chosen.size == 0:
             return
