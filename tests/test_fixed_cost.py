@@ -480,28 +480,6 @@ def _scanned_candidates(self, model):
                                             >= self.revisit_after))
 
 
-@pytest.mark.parametrize("information", ["perfect", "door_to_door"])
-def test_bcc_candidates_from_one_mask_are_the_rows_scanned_before(information, monkeypatch):
-    """Every month, a BCC programme's candidates (who may get a first visit) are the rows
-    the earlier scan gave, in the same order, with perfect information and door to door."""
-    model = SanitationModel(load("default"), seed=4, households=3000, bundle="bcc",
-                            household_agents=False)
-    bcc = next(s for s in model.strategies if isinstance(s, BehaviourChange))
-    bcc.information, bcc.revisit_after = information, 3
-    found = BehaviourChange._candidates
-    sizes = []
-
-    def both(self, model):
-        rows = found(self, model)
-        np.testing.assert_array_equal(rows, _scanned_candidates(self, model))
-        sizes.append(rows.size)
-        return rows
-
-    monkeypatch.setattr(BehaviourChange, "_candidates", both)
-    model.run(24)
-    assert len(sizes) >= 12 and min(sizes) < max(sizes)  # the record of visits at work
-
-
 def _scanned_open_to_offers(self, model):
     """The rows open to a loan offer as ``Microcredit._offer`` found them before: the rows
     below basic gathered, then filtered."""
@@ -513,29 +491,6 @@ def _scanned_open_to_offers(self, model):
                 & ~hh.applying[rows]
                 & (model.month - self.offered_month[rows] >= self.reoffer_after)]
     return self.within_reach(rows)
-
-
-@pytest.mark.parametrize("channel", ["referral", "open"])
-def test_rows_open_to_loan_offers_from_one_mask_are_the_rows_scanned_before(channel,
-                                                                           monkeypatch):
-    """Every month, the rows a loan officer may make an offer to are those the earlier scan
-    gave, in the same order, by referral and open to any qualifying household."""
-    model = SanitationModel(load("default"), seed=4, households=3000, bundle="bcc_plus_credit",
-                            household_agents=False)
-    credit = next(s for s in model.strategies if isinstance(s, Microcredit))
-    credit.channel, credit.reoffer_after = channel, 4
-    found = Microcredit._open_to_offers
-    sizes = []
-
-    def both(self, model):
-        rows = found(self, model)
-        np.testing.assert_array_equal(rows, _scanned_open_to_offers(self, model))
-        sizes.append(rows.size)
-        return rows
-
-    monkeypatch.setattr(Microcredit, "_open_to_offers", both)
-    model.run(24)
-    assert len(sizes) >= 12 and min(sizes) < max(sizes)
 
 
 def _scanned_subsidy_eligible(self, model):
@@ -557,21 +512,41 @@ def _scanned_voucher_eligible(self, model):
     return self.within_reach(rows)
 
 
-@pytest.mark.parametrize(("kind", "poor_only"), [("subsidy", False), ("subsidy", True),
-                                                 ("voucher", False), ("voucher", True)])
-def test_rows_eligible_for_grants_and_vouchers_are_the_rows_scanned_before(kind, poor_only,
-                                                                           monkeypatch):
-    """Every month a subsidy enrols or a voucher is issued, the eligible rows (from one mask
-    of every household) are those the earlier scan gave, in the same order, for every
-    household or the poor only."""
-    preset, bundle, strategy_type, scanned = {
-        "subsidy": ("default", "bcc_before_hardware", Subsidy, _scanned_subsidy_eligible),
-        "voucher": (_VOUCHERS, "tsc", Voucher, _scanned_voucher_eligible)}[kind]
+_CANDIDATE_CASES = {  # preset, bundle, strategy, its method, the earlier scan, its settings
+    "bcc, perfect information": ("default", "bcc", BehaviourChange, "_candidates",
+                                 _scanned_candidates,
+                                 {"information": "perfect", "revisit_after": 3}),
+    "bcc, door to door": ("default", "bcc", BehaviourChange, "_candidates", _scanned_candidates,
+                          {"information": "door_to_door", "revisit_after": 3}),
+    "loan offers by referral": ("default", "bcc_plus_credit", Microcredit, "_open_to_offers",
+                                _scanned_open_to_offers,
+                                {"channel": "referral", "reoffer_after": 4}),
+    "loan offers, open": ("default", "bcc_plus_credit", Microcredit, "_open_to_offers",
+                          _scanned_open_to_offers, {"channel": "open", "reoffer_after": 4}),
+    "subsidy": ("default", "bcc_before_hardware", Subsidy, "_eligible",
+                _scanned_subsidy_eligible, {"poor_only": False}),
+    "subsidy, the poor": ("default", "bcc_before_hardware", Subsidy, "_eligible",
+                          _scanned_subsidy_eligible, {"poor_only": True}),
+    "vouchers": (_VOUCHERS, "tsc", Voucher, "_eligible", _scanned_voucher_eligible,
+                 {"poor_only": False}),
+    "vouchers, the poor": (_VOUCHERS, "tsc", Voucher, "_eligible", _scanned_voucher_eligible,
+                           {"poor_only": True}),
+}
+
+
+@pytest.mark.parametrize("case", list(_CANDIDATE_CASES))
+def test_who_a_programme_may_move_from_one_mask_is_the_rows_scanned_before(case, monkeypatch):
+    """Every month a programme looks, the households it may still move (BCC's candidates for
+    a first visit, the rows open to a loan offer, a subsidy's and a voucher's eligible rows),
+    found from one mask of every household, are the rows the earlier scan gave, in the same
+    order; and they changed over the run."""
+    preset, bundle, kind, method, scanned, settings = _CANDIDATE_CASES[case]
     model = SanitationModel(load(preset), seed=4, households=3000, bundle=bundle,
                             household_agents=False)
-    strategy = next(s for s in model.strategies if isinstance(s, strategy_type))
-    strategy.poor_only = poor_only
-    found = strategy_type._eligible
+    strategy = next(s for s in model.strategies if isinstance(s, kind))
+    for name, value in settings.items():
+        setattr(strategy, name, value)
+    found = getattr(kind, method)
     sizes = []
 
     def both(self, model):
@@ -580,6 +555,6 @@ def test_rows_eligible_for_grants_and_vouchers_are_the_rows_scanned_before(kind,
         sizes.append(rows.size)
         return rows
 
-    monkeypatch.setattr(strategy_type, "_eligible", both)
+    monkeypatch.setattr(kind, method, both)
     model.run(30)
     assert len(sizes) >= 6 and min(sizes) < max(sizes)
