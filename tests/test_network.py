@@ -117,7 +117,9 @@ def test_sparse_neighbour_share_matches_explicit_mean():
 
 @pytest.mark.parametrize("kind", ["community", "erdos_renyi", "complete"])
 def test_incremental_neighbour_count_equals_full_product(kind):
-    """NeighbourCount.update gives exactly neighbour_sum, whether few or many rows change."""
+    """NeighbourCount.update gives exactly neighbour_sum, whether few or many rows change;
+    when it updated from the changed rows, the rows it touched are their neighbours, each
+    once per changed neighbour (rising and falling)."""
     rng = np.random.default_rng(12)
     n = 3000
     if kind == "community":
@@ -136,6 +138,10 @@ def test_incremental_neighbour_count_equals_full_product(kind):
         got = counter.update(state)
         expected = net.neighbour_sum(state.astype(np.float32))
         np.testing.assert_array_equal(got, expected, err_msg=f"after flipping {flips} rows")
+        if counter.touched is not None and kind != "complete":
+            changed = np.sort(rows)
+            np.testing.assert_array_equal(np.sort(counter.touched),
+                                          np.sort(net.neighbours_of(changed)))
         np.testing.assert_allclose(net.share_from_sum(got), net.neighbour_share(
             state.astype(np.float32)), rtol=1e-6)
 
