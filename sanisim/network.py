@@ -77,9 +77,13 @@ class SocialNetwork:
         """All neighbours of ``rows``, concatenated (with repeats), for sparse adjacency."""
         a = self.adjacency
         starts = a.indptr[rows]
-        lengths = a.indptr[rows + 1] - starts
-        # position of each neighbour in a.indices: its row's start plus its offset in the row
-        return a.indices[ranges(starts, lengths)]
+        return self.neighbours_at(starts, a.indptr[rows + 1] - starts)
+
+    def neighbours_at(self, starts: np.ndarray, degrees: np.ndarray) -> np.ndarray:
+        """The neighbours of rows whose ties start at ``starts`` in the adjacency's indices
+        (``indptr[rows]``) and number ``degrees``, concatenated."""
+        # position of each neighbour in indices: its row's start plus its offset in the row
+        return self.adjacency.indices[ranges(starts, degrees)]
 
 
 #: What a changed row adds to each neighbour's sum: -1 when it fell (False), +1 when it rose.
@@ -120,10 +124,9 @@ class NeighbourCount:
         if degrees.sum() > self.FULL_SHARE * ends[-1]:
             return self._full(indicator)
         up = indicator[changed]
-        # the neighbours of every changed row at once (what neighbours_of gives), each
-        # counted +1 from a row that rose and -1 from one that fell: sums of ones, exact in
-        # any order, so one scatter for both
-        touched = net.adjacency.indices[ranges(starts, degrees)]
+        # the neighbours of every changed row at once, each counted +1 from a row that rose
+        # and -1 from one that fell: sums of ones, exact in any order, so one scatter for both
+        touched = net.neighbours_at(starts, degrees)
         np.add.at(self.counts, touched, _STEP[up.view(np.uint8)].repeat(degrees))
         self.state[changed] = up
         self.touched = touched
