@@ -260,6 +260,34 @@ def test_factor_gains_fade_on_their_rows_as_on_whole_arrays(half_lives):
     assert not tracked.any and tracked.rows is not None and tracked.rows.size == 0  # reset
 
 
+@pytest.mark.parametrize("effects", [(0.3, 0.2), (0.3, 0.0), (0.0, 0.0)])
+def test_factor_gains_one_share_per_name_as_one_call_per_name(effects):
+    """``FactorGains.add`` with a share per name gives the values, gains and rows holding
+    gains of one call per name (a share of 0 adds nothing, as its own call would)."""
+    from sanisim.strategies.common import FactorGains
+
+    def households():
+        return SanitationModel(default_scenario(), seed=3, households=2000,
+                               household_agents=False).households
+
+    together_hh, apart_hh = households(), households()
+    together = FactorGains(together_hh.n, ("norm", "self_regulation"), 6.0, 12.0)
+    apart = FactorGains(apart_hh.n, ("norm", "self_regulation"), 6.0, 12.0)
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        rows = np.sort(rng.choice(together_hh.n, 150, replace=False))
+        together.add(together_hh, rows, ("norm", "self_regulation"), effects)
+        apart.add(apart_hh, rows, ("norm",), effects[0])
+        apart.add(apart_hh, rows, ("self_regulation",), effects[1])
+        for name in ("norm", "self_regulation"):
+            np.testing.assert_array_equal(getattr(together_hh, name), getattr(apart_hh, name))
+            np.testing.assert_array_equal(together.gain[name], apart.gain[name])
+        np.testing.assert_array_equal(together.rows, apart.rows)
+        assert together.any == apart.any == any(effects)
+        together.fade(together_hh)
+        apart.fade(apart_hh)
+
+
 def test_demand_creation_capacity_budget_and_costs_every_month():
     session_cost, media_cost = 2_000_000.0, 30_000_000.0
     budget = 100_000_000.0

@@ -114,14 +114,19 @@ class FactorGains:
         self.rows: np.ndarray | None = np.zeros(0, np.intp)
 
     def add(self, hh: Households, rows: np.ndarray, names: tuple[str, ...],
-            effect: float) -> None:
-        """Close a share ``effect`` of the gap to 1 for ``names`` of ``rows``; record it."""
-        if rows.size == 0 or effect == 0:
+            effect: float | tuple[float, ...]) -> None:
+        """Close a share ``effect`` of the gap to 1 for ``names`` of ``rows``; record it.
+        ``effect``: one share for every name, or one per name (what one call per name gives,
+        with the rows that hold gains merged once)."""
+        effects = effect if isinstance(effect, tuple) else (effect,) * len(names)
+        raised = [(name, e) for name, e in zip(names, effects, strict=True) if e != 0]
+        if rows.size == 0 or not raised:
             return
-        before = {name: getattr(hh, name)[rows] for name in names}
-        raise_factors(hh, rows, names, effect)
-        for name in names:
-            self.gain[name][rows] += getattr(hh, name)[rows] - before[name]
+        for name, e in raised:  # each factor by itself: its values, its gains
+            values = getattr(hh, name)
+            before = values[rows]
+            raise_factors(hh, rows, (name,), e)
+            self.gain[name][rows] += values[rows] - before
         self.any = True
         self.bound = 1.0
         if self.rows is not None:

@@ -187,9 +187,8 @@ class DemandCreation(Programme):
         in_session[chosen] = True
         members = self.within_reach(model.rows_of_rts(in_session))  # sorted
         present = members[self.rng.random(members.size) < self.attendance]
-        self.session_gains.add(hh, present, ("norm",), self.session_norm_effect)
-        self.session_gains.add(hh, present, ("self_regulation",),
-                               self.session_commitment_effect)
+        self.session_gains.add(hh, present, ("norm", "self_regulation"),
+                               (self.session_norm_effect, self.session_commitment_effect))
         deliver_to_waste(self, model, present, ("norm",), self.session_norm_effect)
         deliver_to_waste(self, model, present, ("self_regulation",),
                          self.session_commitment_effect)
