@@ -80,20 +80,20 @@ class ScheduledDesludging(Programme):
         # arrays are cheaper than gathering the due rows' state
         due = hh.last_emptied <= model.month - self.interval_months
         due &= hh.rung >= Rung.BASIC.value
-        due &= ~hh.connected
-        due &= ~hh.pit_toilet
+        np.greater(due, hh.connected, out=due)  # and not connected (a > b: a and not b)
+        np.greater(due, hh.pit_toilet, out=due)  # and not a pit toilet
         due &= hh.build_left < 0
-        rows = self.within_reach(np.flatnonzero(due))
+        rows = self.within_reach(due.nonzero()[0])
         self.due_this_month = rows.size
         share = self.fee * self.household_share
+        short = hh.savings[rows] < share if share > 0 else None
+        if short is not None and self.unable_to_pay == "skip":
+            self.skipped_this_month = int(np.count_nonzero(short))
+            rows = rows[~short]
+            short = None
         part = np.full(rows.size, share)
-        if share > 0:
-            short = hh.savings[rows] < share
-            if self.unable_to_pay == "skip":
-                rows, part = rows[~short], part[~short]
-                self.skipped_this_month = int(short.sum())
-            else:
-                part[short] = 0.0
+        if short is not None:  # waived: the funder pays their whole fee
+            part[short] = 0.0
         # longest since emptied first; the random part (< 1) orders tanks emptied the same month
         emptied, draws = hh.last_emptied[rows], self.rng.random(rows.size)
         if self.capacity < rows.size:
