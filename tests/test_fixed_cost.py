@@ -558,3 +558,25 @@ def test_who_a_programme_may_move_from_one_mask_is_the_rows_scanned_before(case,
     monkeypatch.setattr(kind, method, both)
     model.run(30)
     assert len(sizes) >= 6 and min(sizes) < max(sizes)
+
+
+@pytest.mark.parametrize("bundle", ["supply", "full_package"])
+def test_entrepreneurs_serving_everyone_quote_and_take_orders_as_through_masks(bundle):
+    """Entrepreneurs whose service areas hold every household (the default) quote and take
+    orders without a mask of the rows they serve: the prices, queues, state and outputs of
+    the masks, bit for bit."""
+    from sanisim.strategies.supply import Supply
+
+    def run(masks: bool):
+        model = SanitationModel(load("default"), seed=6, households=3000, bundle=bundle,
+                                household_agents=False)
+        supply = next(s for s in model.strategies if isinstance(s, Supply))
+        assert supply._serves_all
+        supply._serves_all = not masks
+        model.run(30)
+        state = _state(model)
+        for name in ("waiting", "key", "deposit", "discount_owed", "list_price", "droppable"):
+            state[f"supply.{name}"] = getattr(supply, name).copy()
+        return state, model.monthly_table()
+
+    _assert_same(run(masks=True), run(masks=False))

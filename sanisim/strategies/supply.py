@@ -227,6 +227,8 @@ class Supply(Programme):
         self.owner = owner_of_rw[hh.rw]
         if self.reach is not None:
             self.owner[~self.reach] = -1  # households out of reach build with local masons
+        #: Every household in a service area (the default): quotes and orders need no mask.
+        self._serves_all = bool((self.owner >= 0).all())
         p = model.params
         self.entrepreneur_agents = AgentSet(
             [SanitationEntrepreneur(model, e, np.flatnonzero(self.owner == e), self.capacity,
@@ -266,14 +268,23 @@ class Supply(Programme):
         repair = model.households.repair_due[rows]
         return self.price * np.where(repair, self._repair_share, 1.0)
 
+    def _served(self, rows: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Which of ``rows`` lie in a service area (``None``: all of them) and those rows
+        (a copy, as the mask's selection is: the quotes and queues keep them)."""
+        if self._serves_all:
+            return None, rows.copy()
+        mine = self.owner[rows] >= 0
+        return mine, rows[mine]
+
     def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
               ) -> np.ndarray:
         """Entrepreneur's price, less the discount, for rows of a service area."""
-        mine = self.owner[rows] >= 0
-        if not mine.any():
+        mine, served = self._served(rows)
+        if served.size == 0:
             return price
         price = np.array(price, dtype=float, copy=True)
-        served = rows[mine]
+        if mine is None:
+            mine = slice(None)
         list_price = self._list_price(model, served)
         if self.discount > 0:
             amounts = self.discount * list_price
@@ -286,17 +297,17 @@ class Supply(Programme):
     def order(self, model: SanitationModel, rows: np.ndarray, target: int,
               paid: np.ndarray) -> np.ndarray:
         """Take orders for toilets at basic or better from rows of a service area."""
-        taken = self.owner[rows] >= 0
-        if target < Rung.BASIC or not taken.any():
+        taken, new = self._served(rows)
+        if target < Rung.BASIC or new.size == 0:
             return np.zeros(rows.size, bool)
         hh = model.households
-        new = rows[taken]
+        paid = paid if taken is None else paid[taken]
         self.waiting[new] = True
         self._queue[2].append(new)
         self.key[new] = self._batches + self.rng.random(new.size)
         self._batches += 1
         self.ordered[new] = model.month
-        self.deposit[new] = paid[taken]
+        self.deposit[new] = paid
         # the quoted discounts are committed in order of arrival while the budget covers
         # them; when the last of the budget runs out within a batch, the entrepreneur
         # honours the price it quoted to the rest and earns that much less
@@ -306,8 +317,8 @@ class Supply(Programme):
         self.reserved += float(funded.sum())
         self.offer[new] = 0.0
         self.list_price[new] = self._list_price(model, new) - (quoted - funded)
-        self.droppable[new] = (paid[taken] > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
-        return taken
+        self.droppable[new] = (paid > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
+        return np.ones(rows.size, bool) if taken is None else taken
 
     def waiting_rows(self) -> np.ndarray:
         """``np.flatnonzero(self.waiting)``, from the rows listed at the last look and the
