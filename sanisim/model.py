@@ -370,7 +370,7 @@ class SanitationModel(mesa.Model):
         p, hh = self.params, self.households
         repair = hh.repair_due[rows]
         pit = repair & hh.pit_toilet[rows]
-        if not pit.any():  # (nearly always: every repair is of a septic toilet)
+        if not pit.any():  # (nearly always: no row is a failed pit toilet)
             price = np.where(repair, p["costs.repair_share"] * p["costs.toilet"],
                              p["costs.toilet"])  # each product as the array's would be
             return self._quoted(rows, price, None)
