@@ -580,3 +580,15 @@ def test_entrepreneurs_serving_everyone_quote_and_take_orders_as_through_masks(b
         return state, model.monthly_table()
 
     _assert_same(run(masks=True), run(masks=False))
+
+
+def test_and_not_narrows_a_mask_in_place_by_the_rows_without_a_flag():
+    """``and_not(mask, flag)`` is ``mask & ~flag``, written into ``mask`` itself."""
+    from sanisim.strategies.common import and_not
+
+    rng = np.random.default_rng(8)
+    mask, flag = rng.random(1000) < 0.5, rng.random(1000) < 0.3
+    expected = mask & ~flag
+    out = and_not(mask, flag)
+    assert out is mask
+    np.testing.assert_array_equal(mask, expected)

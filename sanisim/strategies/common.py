@@ -6,7 +6,8 @@
   after its last month (``lingers``) while acting only inside its window.
 * :class:`FactorGains` — factor gains that fade with the strategy's own half-life instead of
   the scenario's ``factors.half_life_months``.
-* :func:`open_below_basic` — the mask of the households a programme may still move.
+* :func:`open_below_basic` — the mask of the households a programme may still move;
+  :func:`and_not` narrows a mask by the households without a flag.
 """
 
 from __future__ import annotations
@@ -75,6 +76,12 @@ def open_below_basic(hh: Households, out: np.ndarray | None = None) -> np.ndarra
         out &= below
     out &= hh.build_left < 0
     return out
+
+
+def and_not(mask: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """``mask &= ~flag`` for boolean arrays, in place and without the negation's array: for
+    booleans ``a > b`` is ``a and not b``. Returns ``mask``."""
+    return np.greater(mask, flag, out=mask)
 
 
 #: Gains smaller than this are dropped (float32 factors resolve about 6e-8 near 1).

@@ -26,7 +26,7 @@ from sanisim.draws import stable_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme
+from sanisim.strategies.common import Programme, and_not
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -80,8 +80,8 @@ class ScheduledDesludging(Programme):
         # arrays are cheaper than gathering the due rows' state
         due = hh.last_emptied <= model.month - self.interval_months
         due &= hh.rung >= Rung.BASIC.value
-        np.greater(due, hh.connected, out=due)  # and not connected (a > b: a and not b)
-        np.greater(due, hh.pit_toilet, out=due)  # and not a pit toilet
+        and_not(due, hh.connected)
+        and_not(due, hh.pit_toilet)
         due &= hh.build_left < 0
         rows = self.within_reach(due.nonzero()[0])
         self.due_this_month = rows.size

@@ -44,7 +44,7 @@ from sanisim.behaviour import raise_factors
 from sanisim.draws import stable_order
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme, open_below_basic
+from sanisim.strategies.common import Programme, and_not, open_below_basic
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -217,8 +217,8 @@ class Microcredit(Programme):
         if self.channel == "referral":
             open_ &= hh.referred
         open_ &= hh.loan_coop < 0
-        np.greater(open_, hh.defaulted, out=open_)  # and not defaulted (a > b: a and not b)
-        np.greater(open_, hh.applying, out=open_)  # and not applying
+        and_not(open_, hh.defaulted)
+        and_not(open_, hh.applying)
         return self.within_reach(open_.nonzero()[0])
 
     def _divert(self, model: SanitationModel) -> None:

@@ -51,7 +51,7 @@ from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.products import Visit
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme, book_visits, open_below_basic
+from sanisim.strategies.common import Programme, and_not, book_visits, open_below_basic
 from sanisim.targeting import ALLOCATIONS, PLAN_UNITS, RULES, Plan, select
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -179,7 +179,7 @@ class Subsidy(Programme):
     def _eligible(self, model: SanitationModel) -> np.ndarray:
         hh = model.households
         open_ = open_below_basic(hh, out=self.enrolled_month == NOT_ENROLLED)
-        np.greater(open_, hh.subsidised, out=open_)  # and not subsidised (a > b: a and not b)
+        and_not(open_, hh.subsidised)
         if self.poor_only:
             open_ &= hh.poor
         return self.within_reach(open_.nonzero()[0])

@@ -29,7 +29,7 @@ from sanisim import purchase
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.strategies.base import register
-from sanisim.strategies.common import Programme, open_below_basic
+from sanisim.strategies.common import Programme, and_not, open_below_basic
 from sanisim.targeting import select
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,7 +136,7 @@ class Voucher(Programme):
         """Rows that may be given a voucher (sorted): below basic, not building, never
         given one, poor when ``poor_only``, within reach."""
         hh = model.households
-        open_ = np.greater(open_below_basic(hh), self.ever)  # and never held a voucher
+        open_ = and_not(open_below_basic(hh), self.ever)  # never given one
         if self.poor_only:
             open_ &= hh.poor
         return self.within_reach(open_.nonzero()[0])
