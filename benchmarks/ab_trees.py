@@ -3,7 +3,7 @@ speed change.
 
 On a machine whose speed drifts (other virtual machines on the host, its clock), runs in
 separate processes taking turns can differ by more than a change of a few percent: on the
-machine of the December 2026 AVX2 section of ``docs/performance.md``, five such rounds moved
+machine of the December 2026 AVX2 section of ``docs/performance-log.md``, five such rounds moved
 the medians of the same pair by -13% to +48%. Here each tree's ``sanisim`` is imported in turn
 into one process (the modules of the one before taken out of ``sys.modules`` first; each model
 keeps the modules it was built with), a model is built from each with the same scenario, seed

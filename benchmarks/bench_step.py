@@ -449,7 +449,7 @@ def machine() -> dict:
     return {"cpu": cpu, "cores": os.cpu_count(), "ram": ram,
             "python": platform.python_version(),
             # numpy and its vector code on this CPU: the ratios to the floor move with it
-            # (docs/performance.md, "On an AVX2 machine")
+            # (docs/performance-log.md, "On an AVX2 machine")
             **numeric_platform(),
             "scipy": scipy.__version__, "mesa": mesa.__version__,
             "networkx": networkx.__version__, "platform": platform.platform()}

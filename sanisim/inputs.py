@@ -135,7 +135,7 @@ def resolve_scenario(ref: Any, base: Path, source: str, key: str) -> Path:
 
 #: Peak bytes per household of a run apart from its ties: state arrays (106 B), the
 #: ``Household`` view agents (about 150 B) and building temporaries; measured peak minus
-#: interpreter baseline at 1,000,000 households is 666 B at mean degree 9 (docs/performance.md).
+#: interpreter baseline at 1,000,000 households is 666 B at mean degree 9 (docs/performance-log.md).
 BYTES_PER_HOUSEHOLD = 300
 
 #: Peak bytes per tie of a household while the network is built (int64 tie lists before they

@@ -4,7 +4,7 @@ the rows of consecutive ranges (:func:`ranges`).
 A chain of elementwise operations over a million rows (a float32 array of 4 MB each) reads
 and writes every array from memory once per operation. Run block by block, each operation
 after the first finds its block in the cache (measured at 1,000,000 rows: the relaxation of
-the five factors 7.2 against 5.4 ms a month, ``docs/performance.md``). :func:`blocks` gives the
+the five factors 7.2 against 5.4 ms a month, ``docs/performance-log.md``). :func:`blocks` gives the
 slices: one below :data:`BLOCKED_FROM` rows (an array then fits in the cache, and one call
 per operation is quicker), else blocks of :data:`BLOCK` rows.
 

@@ -1,4 +1,4 @@
-"""Running counts against recounts, every month of runs (docs/performance.md, "The core
+"""Running counts against recounts, every month of runs (docs/performance-log.md, "The core
 phases per household"): the per-RT, per-rung and per-group counts of ``community.Tally``, the
 ownership records ``_use`` updates from the changed rows only, the neighbour shares updated
 where the neighbour sums changed, the failure hazard by rung kept per row, and the community

@@ -157,7 +157,7 @@ def start_fork_server_early(argv: Sequence[str]) -> None:
     The fork server imports :data:`PRELOAD` (about 0.7 s) before it forks the first worker,
     and the driver imports about as much before it asks for one; started here, the two
     imports run side by side on two cores instead of one after the other (about 1 s sooner
-    to the first run of a batch, docs/performance.md). A command line that asks for no
+    to the first run of a batch, docs/performance-log.md). A command line that asks for no
     local workers (``--backend serial``, ``--scheduler``, ``--help``) starts nothing; with
     ``--backend dask`` the server imports ``distributed`` as well, as a local Dask
     cluster's workers need (:func:`_dask_fork_server`). The command line is only looked at
@@ -245,7 +245,7 @@ def open_executor(backend: str = "processes", workers: int | None = None,
 
 #: Runs per Dask task: a task's way through the scheduler costs the driver about 5 ms of CPU
 #: (on the machine its workers compute on, for a local cluster), a twentieth of a 10,000-household
-#: run of five years; several runs a task share it (docs/performance.md).
+#: run of five years; several runs a task share it (docs/performance-log.md).
 DASK_RUNS_PER_TASK = 4
 
 #: What a local Dask cluster's worker processes start from, for the process pool's reasons.
@@ -264,7 +264,7 @@ DASK_LOCAL_CONFIG = {
     # the servers' housekeeping at a batch's pace: each process checks its event loop's
     # health every 20 ms and samples system statistics for the dashboard every 0.5 s by
     # default, and each worker checks its memory every 0.1 s. Idle, a local cluster of two
-    # workers took 0.9 s of CPU in 10 s that way, 0.14 s with these (docs/performance.md),
+    # workers took 0.9 s of CPU in 10 s that way, 0.14 s with these (docs/performance-log.md),
     # on the cores its workers compute on
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
