@@ -110,7 +110,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
                           "of run.months)")
     run.add_argument("--households", type=parameter("population.households"), default=None,
                      help="override the number of households (bounds of "
-                          "population.households)")
+                          "population.households); the scenario's sanitarians, cooperatives "
+                          "and their funds stay as they are: scale them in the scenario for "
+                          "a larger district")
     run.add_argument("--strategy", default="baseline",
                      help="strategy bundle of the scenario (see 'sanisim strategies')")
     run.add_argument("--out", default=None,
