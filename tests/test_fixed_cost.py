@@ -21,7 +21,7 @@ from sanisim.population import Households
 from sanisim.scenario import SCENARIO_DIR, load
 from sanisim.strategies.bcc import BehaviourChange
 from sanisim.strategies.microcredit import Microcredit
-from sanisim.strategies.subsidy import Subsidy
+from sanisim.strategies.subsidy import NOT_ENROLLED, Subsidy
 from sanisim.strategies.voucher import Voucher
 from sanisim.targeting import ELEMENTWISE, RULES, first
 
@@ -497,7 +497,7 @@ def _scanned_subsidy_eligible(self, model):
     hh = model.households
     rows = np.flatnonzero(hh.rung < Rung.BASIC.value)
     rows = rows[(hh.build_left[rows] < 0) & ~hh.subsidised[rows]
-                & (self.enrolled_month[rows] == -10_000)]
+                & (self.enrolled_month[rows] == NOT_ENROLLED)]
     if self.poor_only:
         rows = rows[hh.poor[rows]]
     return self.within_reach(rows)

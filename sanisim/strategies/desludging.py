@@ -86,14 +86,14 @@ class ScheduledDesludging(Programme):
         rows = self.within_reach(due.nonzero()[0])
         self.due_this_month = rows.size
         share = self.fee * self.household_share
-        short = hh.savings[rows] < share if share > 0 else None
-        if short is not None and self.unable_to_pay == "skip":
+        skip = share > 0 and self.unable_to_pay == "skip"
+        if skip:  # those short of their share are not emptied this month
+            short = hh.savings[rows] < share
             self.skipped_this_month = int(np.count_nonzero(short))
             rows = rows[~short]
-            short = None
         part = np.full(rows.size, share)
-        if short is not None:  # waived: the funder pays their whole fee
-            part[short] = 0.0
+        if share > 0 and not skip:  # waived: the funder pays the whole fee of those short
+            part[hh.savings[rows] < share] = 0.0
         # longest since emptied first; the random part (< 1) orders tanks emptied the same month
         emptied, draws = hh.last_emptied[rows], self.rng.random(rows.size)
         if self.capacity < rows.size:

@@ -113,6 +113,11 @@ class SanitationEntrepreneur(mesa.Agent):
             self.expansions += 1
 
 
+#: Every row of a call (:meth:`Supply._served`, when the service areas hold every
+#: household).
+_ALL = slice(None)
+
+
 @register
 class Supply(Programme):
     """Sanitation entrepreneurs with capacity, price, discount and a first-come queue."""
@@ -268,11 +273,12 @@ class Supply(Programme):
         repair = model.households.repair_due[rows]
         return self.price * np.where(repair, self._repair_share, 1.0)
 
-    def _served(self, rows: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-        """Which of ``rows`` lie in a service area (``None``: all of them) and those rows
-        (a copy, as the mask's selection is: the quotes and queues keep them)."""
+    def _served(self, rows: np.ndarray) -> tuple[np.ndarray | slice, np.ndarray]:
+        """Which of ``rows`` lie in a service area (a mask, or ``slice(None)`` when all of
+        them do) and those rows (a copy, as the mask's selection is: the quotes and queues
+        keep them)."""
         if self._serves_all:
-            return None, rows.copy()
+            return _ALL, rows.copy()
         mine = self.owner[rows] >= 0
         return mine, rows[mine]
 
@@ -283,8 +289,6 @@ class Supply(Programme):
         if served.size == 0:
             return price
         price = np.array(price, dtype=float, copy=True)
-        if mine is None:
-            mine = slice(None)
         list_price = self._list_price(model, served)
         if self.discount > 0:
             amounts = self.discount * list_price
@@ -301,7 +305,7 @@ class Supply(Programme):
         if target < Rung.BASIC or new.size == 0:
             return np.zeros(rows.size, bool)
         hh = model.households
-        paid = paid if taken is None else paid[taken]
+        paid = paid[taken]
         self.waiting[new] = True
         self._queue[2].append(new)
         self.key[new] = self._batches + self.rng.random(new.size)
@@ -318,7 +322,7 @@ class Supply(Programme):
         self.offer[new] = 0.0
         self.list_price[new] = self._list_price(model, new) - (quoted - funded)
         self.droppable[new] = (paid > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
-        return np.ones(rows.size, bool) if taken is None else taken
+        return np.ones(rows.size, bool) if taken is _ALL else taken
 
     def waiting_rows(self) -> np.ndarray:
         """``np.flatnonzero(self.waiting)``, from the rows listed at the last look and the
