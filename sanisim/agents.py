@@ -519,12 +519,17 @@ class CreditCooperative(mesa.Agent):
     def approve(self) -> None:
         """Approve waiting applications, referred first, while capacity and cash last."""
         model = self.model
-        hh = model.households
         key = month_key(model.streams.monthly("credit_queue", model.month))  # every month
         applicants = model.waiting_applications  # listed once for every cooperative
         if applicants is None:  # stepped outside the model's phase
-            applicants = hh.applying.nonzero()[0]  # few rows: then this cooperative's
-        applicants = applicants[model.coop_of_row[applicants] == self.index]
+            applicants = model.households.applying.nonzero()[0]  # few rows: then its own
+        self.approve_from(key, applicants[model.coop_of_row[applicants] == self.index])
+
+    def approve_from(self, key: np.uint64, applicants: np.ndarray) -> None:
+        """:meth:`approve` with the month's key drawn and this cooperative's applicants
+        (ascending) found."""
+        model = self.model
+        hh = model.households
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number

@@ -45,6 +45,7 @@ from sanisim.ladder import N_RUNGS, RUNG_COLUMNS, Rung
 from sanisim.ladder import OD_CODE as _OD
 from sanisim.ladder import SAFELY_MANAGED_CODE as _SAFELY_MANAGED
 from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
+from sanisim.lending import lend_together
 from sanisim.phases import STEP_ORDER, Plan, plan_of
 from sanisim.population import Households, owned_facility, places, synthesise
 from sanisim.rowblocks import blocks, ranges
@@ -410,11 +411,17 @@ class SanitationModel(mesa.Model):
 
     def start_building(self, rows: np.ndarray, target: int,
                        paid_by_household: np.ndarray | float = 0.0,
-                       pit_toilet: np.ndarray | bool = False) -> None:
+                       pit_toilet: np.ndarray | bool = False,
+                       parts: list[int] | None = None) -> None:
         """Rows start building a facility of rung ``target``; households pay their part.
 
         ``pit_toilet``: whether a toilet built is a pour-flush toilet on a pit rather than one
         with a contained septic tank (``mechanisms.technology``).
+
+        ``parts``: ``rows`` are those of several calls made as one, the i-th call's rows
+        ``rows[parts[i]:parts[i + 1]]`` (none of them empty); each part's payment is booked
+        as its own call would book it. Only when no builder is open, where a call changes
+        nothing but its own rows (an open builder takes orders in the order they come).
 
         Without open builders the work starts at once (local masons, no capacity limit). An
         open builder may take rows as orders instead: they pay now, wait with
@@ -438,6 +445,12 @@ class SanitationModel(mesa.Model):
         hh.applying[rows] = False
         hh.referred[rows] = False  # a referral serves one decision to build
         builders = self.open_builders()
+        if parts is not None:
+            if builders:
+                raise ValueError("start_building: parts only when no builder is open")
+            for lo, hi in zip(parts[:-1], parts[1:], strict=True):
+                self.book("households", "construction", paid[lo:hi].sum())
+            return
         if builders:  # builders sell septic toilets; local masons build pits and pit toilets
             free = None  # (every row free, none of them a pit toilet: asked as they are)
             if pit_toilet is not False:
@@ -675,10 +688,12 @@ class SanitationModel(mesa.Model):
         # each cooperative draws for its own borrowers and applicants (streams "credit" and
         # "credit_queue"), in the cooperatives' fixed order. The waiting applications are
         # listed once for all of them: a cooperative approves or turns down only its own
-        # applicants, so the list stays what each would find by itself.
+        # applicants, so the list stays what each would find by itself. Many cooperatives
+        # lending alike do the month at once (sanisim.lending).
         self.waiting_applications = self.households.applying.nonzero()[0]
         try:
-            self.cooperatives.do("step")
+            if not lend_together(self):  # (the same numbers as each stepping in turn)
+                self.cooperatives.do("step")
         finally:
             self.waiting_applications = None
 
