@@ -1,0 +1,142 @@
+"""The cooperatives' month done at once (``sanisim.lending``) must give, bit for bit, what each
+cooperative stepping in turn gives: household state, every cooperative's books and counters
+each month, the ledger and the monthly table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sanisim import lending
+from sanisim.agents import CreditCooperative
+from sanisim.ladder import Rung
+from sanisim.model import SanitationModel
+from sanisim.population import Households
+from sanisim.scenario import load
+
+MONTHS = 36
+COOPS = 6
+COUNTERS = ("cash", "outstanding", "written_off", "interest_collected", "injected",
+            "loans_issued", "loans_written_off", "loans_repaid", "repaid_loans_this_month",
+            "issued_this_month", "written_off_this_month", "processed_this_month",
+            "repaid_this_month", "capacity")
+
+
+def _model(bundle: str, coops: int = COOPS, seed: int = 5) -> SanitationModel:
+    # villages of one RW (about 300 households), so that every cooperative has members;
+    # instalments missed often, so that loans are written off as well as repaid
+    scenario = load("default").with_params({"cooperatives.count": coops,
+                                            "population.rw_per_village": 1,
+                                            "cooperatives.miss_rate": 0.25,
+                                            "cooperatives.write_off_after": 2}, "coops")
+    model = SanitationModel(scenario, seed=seed, households=3000, bundle=bundle,
+                            household_agents=False)
+    # capacities of their own: one assesses nobody, one two a month, one everyone waiting
+    capacity = [c.capacity for c in model.cooperatives]
+    for c, room in zip(model.cooperatives, [0, 2, 10_000, *capacity[3:]], strict=True):
+        c.capacity = room
+    return model
+
+
+def _run(bundle: str, together: bool, monkeypatch) -> dict:
+    ways: list[str] = []
+    with monkeypatch.context() as patch:
+        if together:
+            original = lending.lend_together
+            approve, in_turn = lending._approve, CreditCooperative.approve_from
+
+            def spy(model):
+                done = original(model)
+                ways.append("together" if done else "in turn")
+                return done
+
+            patch.setattr(lending, "lend_together", spy)
+            patch.setattr("sanisim.model.lend_together", spy)
+            patch.setattr(lending, "_approve",
+                          lambda *a: ways.append("approved at once") or approve(*a))
+            patch.setattr(CreditCooperative, "approve_from",
+                          lambda self, *a: ways.append("approved in turn") or in_turn(self, *a))
+        else:
+            patch.setattr("sanisim.model.lend_together", lambda model: False)
+        model = _model(bundle)
+        books = []
+        for _ in range(MONTHS):
+            model.step()
+            books.append([[getattr(c, name) for name in COUNTERS]
+                          for c in model.cooperatives])
+    hh = model.households
+    return {"state": {name: getattr(hh, name).copy() for name in Households.__dataclass_fields__},
+            "borrowers": [c.borrowers().copy() for c in model.cooperatives],
+            "books": books, "ledger": dict(model.totals), "table": model.monthly_table(),
+            "ways": ways}
+
+
+@pytest.mark.parametrize("bundle", ["baseline", "microcredit", "full_package",
+                                    "top_down_subsidy"])
+def test_lending_together_gives_the_numbers_of_each_in_turn(bundle, monkeypatch):
+    together = _run(bundle, True, monkeypatch)
+    in_turn = _run(bundle, False, monkeypatch)
+    assert together["ways"].count("together") == MONTHS
+    # builders open (entrepreneurs, vouchers): each approves in turn, from the shared search
+    approved = "approved in turn" if bundle == "full_package" else "approved at once"
+    assert set(together["ways"]) == {"together", approved}
+    for name, value in in_turn["state"].items():
+        np.testing.assert_array_equal(together["state"][name], value, err_msg=name)
+    for a, b in zip(together["borrowers"], in_turn["borrowers"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert together["books"] == in_turn["books"]  # exact floats, every month
+    assert together["ledger"] == in_turn["ledger"]
+    assert together["table"].equals(in_turn["table"])
+    issued = sum(c[COUNTERS.index("issued_this_month")] for month in in_turn["books"]
+                 for c in month)
+    last = in_turn["books"][-1]
+    assert issued > 50  # the comparison covers lending
+    if bundle in ("baseline", "top_down_subsidy"):  # and closing loans (the programmes' loans
+        assert sum(c[COUNTERS.index("loans_repaid")] for c in last) > 0  # run longer)
+        assert sum(c[COUNTERS.index("loans_written_off")] for c in last) > 0
+
+
+def test_books_balance_and_kept_borrowers_hold_every_month_together():
+    model = _model("microcredit", coops=8, seed=2)
+    hh = model.households
+    for _ in range(48):
+        model.step()
+        for c in model.cooperatives:
+            assert abs(c.books_balance) < 1e-3 * c.starting_fund
+            assert np.array_equal(c.borrowers(), np.flatnonzero(hh.loan_coop == c.index))
+            assert c.cash >= 0
+    assert sum(c.loans_issued for c in model.cooperatives) > 50
+
+
+def test_cooperatives_not_alike_or_too_few_step_in_turn():
+    model = _model("baseline")
+    model.waiting_applications = model.households.applying.nonzero()[0]
+    coops = list(model.cooperatives)
+    assert lending.alike(tuple(coops))
+    coops[3].rate = coops[3].rate * 2  # a strategy's terms for some cooperatives
+    assert not lending.alike(tuple(coops)) and not lending.lend_together(model)
+    coops[3].rate = coops[0].rate
+    coops[1].approve = lambda: None  # a method of its own
+    assert not lending.lend_together(model)
+    del coops[1].approve
+    assert lending.lend_together(model)
+    model.waiting_applications = None  # stepped outside the model's phase
+    assert not lending.lend_together(model)
+    few = _model("baseline", coops=lending.LEND_TOGETHER_FROM - 1)
+    few.waiting_applications = few.households.applying.nonzero()[0]
+    assert not lending.lend_together(few)
+
+
+def test_start_building_in_parts_books_each_part_and_refuses_an_open_builder():
+    model = _model("full_package")
+    hh = model.households
+    rows = np.flatnonzero((hh.rung < Rung.BASIC) & (hh.build_left < 0))[:5]
+    paid = np.array([1.0e5, 2.0e5, 3.0e5, 4.0e5, 5.0e5])
+    before = model.totals[("households", "construction")]
+    model.start_building(rows, Rung.BASIC, paid_by_household=paid, parts=[0, 2, 5])
+    assert model.totals[("households", "construction")] == before + 3.0e5 + 1.2e6
+    assert (hh.build_left[rows] >= 0).all()
+    model.run(30)  # the entrepreneurs open
+    assert model.open_builders()
+    with pytest.raises(ValueError, match="parts only when no builder is open"):
+        model.start_building(rows, Rung.BASIC, paid_by_household=paid, parts=[0, 5])
