@@ -68,14 +68,31 @@ def imported(tree: Path):
         sys.modules.update(saved)
 
 
-def build(tree: Path, config: str, households: int, seed: int):
+#: The institutions scaled by ``--institutions in-proportion``.
+INSTITUTIONS = ("sanitarians.count", "cooperatives.count")
+
+
+def in_proportion(scenario, households: int):
+    """``scenario`` with its sanitarians and cooperatives scaled from its own district size
+    (``population.households``) to ``households``: the default scenario's 4 and 2 for
+    10,000 households become 40 and 20 for 100,000. ``--households`` alone leaves them as
+    they are, so a larger district has as many institutions as a small one."""
+    scale = households / scenario["population.households"]
+    return scenario.with_params({key: max(1, round(scenario[key] * scale))
+                                 for key in INSTITUTIONS}, "--institutions in-proportion")
+
+
+def build(tree: Path, config: str, households: int, seed: int, proportional: bool = False):
     """A model of ``config`` from ``tree``'s own package and scenarios (the scenario as
-    ``bench_step.py`` makes it, with the tree's ``sanisim.scenario``)."""
+    ``bench_step.py`` makes it, with the tree's ``sanisim.scenario``; ``proportional``: with
+    its institutions :func:`in_proportion` to ``households``)."""
     with imported(tree):
         model_module = importlib.import_module("sanisim.model")
         if not Path(model_module.__file__).is_relative_to(tree):  # pragma: no cover
             raise RuntimeError(f"sanisim came from {model_module.__file__}, not {tree}")
         scenario = bench_step._scenario(config, households, None, None)
+        if proportional:
+            scenario = in_proportion(scenario, households)
         return model_module.SanitationModel(scenario, seed=seed, households=households,
                                             household_agents=False,
                                             bundle=bench_step.BUNDLES[config])
@@ -120,16 +137,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=cli.at_least(1), default=2,
                         help="independent pairs of models (fresh builds), each reported")
     parser.add_argument("--seed", type=cli.seed, default=1)
+    parser.add_argument("--institutions", choices=("as-is", "in-proportion"), default="as-is",
+                        help="the scenario's sanitarians and cooperatives as they are, or "
+                             "scaled with --households from the scenario's own district size")
     args = parser.parse_args(argv)
     if len(args.trees) < 2:
         parser.error("trees: got one; allowed: two or more sanisim source trees")
+    if args.config == "bass" and args.institutions != "as-is":
+        parser.error("--institutions: the bass configuration has none; allowed: as-is")
 
     n, months = args.households, args.months
-    print(f"{args.config}, {n:,} households, {months} months, seed {args.seed}; CPU ns per "
-          "household-month, stepped in turn in one process")
+    proportional = args.institutions == "in-proportion"
+    print(f"{args.config}, {n:,} households, institutions {args.institutions}, {months} "
+          f"months, seed {args.seed}; CPU ns per household-month, stepped in turn in one "
+          "process")
     changes = []
     for run in range(1, args.runs + 1):
-        models = [build(tree, args.config, n, args.seed) for tree in args.trees]
+        models = [build(tree, args.config, n, args.seed, proportional) for tree in args.trees]
         spent = alternate(models, months)
         ns = [s / months / n * 1e9 for s in spent]
         prints = [fingerprint(m) for m in models]

@@ -122,6 +122,11 @@ def test_bench_step_leaves_starsim_out_when_it_is_not_installed(tmp_path, monkey
     ("ab_trees", [str(BENCH.parent)], "trees", "allowed: two or more"),
     ("ab_trees", [str(BENCH.parent)] * 2 + ["--months", "0"], "--months",
      "allowed: an integer in [1"),
+    ("ab_trees", [str(BENCH.parent)] * 2 + ["--config", "bass", "--institutions",
+                                            "in-proportion"], "--institutions",
+     "allowed: as-is"),
+    ("ab_trees", [str(BENCH.parent)] * 2 + ["--institutions", "all"], "--institutions",
+     "invalid choice"),
     ("bench_batch", ["--backends", "--posterior", "1000"], "experiment.posterior",
      "allowed: 1..200"),
     ("same_numbers", ["--only", "nowhere/*"], "--only", "allowed: a shell pattern"),
@@ -202,6 +207,22 @@ def test_ab_trees_steps_two_trees_in_one_process_and_says_whether_numbers_differ
     assert "median change against the first tree" in out
     assert sys.modules["sanisim.model"] is sanisim.model  # the test process's modules back
     assert str(same) not in sys.path and str(other) not in sys.path
+
+
+def test_institutions_in_proportion_scale_with_the_district():
+    """``--institutions in-proportion``: the default scenario's 4 sanitarians and 2
+    cooperatives for 10,000 households are 40 and 20 for 100,000, and at least one each."""
+    import ab_trees
+
+    from sanisim.scenario import load
+
+    base = load("default")
+    assert (base["sanitarians.count"], base["cooperatives.count"]) == (4, 2)
+    big = ab_trees.in_proportion(base, 100_000)
+    assert (big["sanitarians.count"], big["cooperatives.count"]) == (40, 20)
+    small = ab_trees.in_proportion(base, 1_000)
+    assert (small["sanitarians.count"], small["cooperatives.count"]) == (1, 1)
+    assert big["population.households"] == base["population.households"]
 
 
 def test_same_numbers_finds_the_pairs_a_change_moved(tmp_path, capsys):
