@@ -11,6 +11,7 @@ monthly step never reads them. Sanitarians and cooperatives are few: ordinary ag
 from __future__ import annotations
 
 from dataclasses import fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 import mesa
@@ -166,9 +167,19 @@ class Sanitarian(mesa.Agent):
         """Visit ``rows``; the sanitation message reaches ``delivered`` (default: all)."""
         product = self.product
         product.deliver(self.model.households, rows if delivered is None else delivered)
-        self.visits_this_month += rows.size
-        self.visits_total += rows.size
-        self.model.book("government", "sanitarian_visits", product.cost(rows.size))
+        self._count(rows.size, product)
+
+    def _count(self, visits: int, product: Visit) -> None:
+        """Count ``visits`` visits of ``product`` and book their cost."""
+        self.visits_this_month += visits
+        self.visits_total += visits
+        self.model.book("government", "sanitarian_visits", product.cost(visits))
+
+
+#: What makes a sanitarian's visit (:attr:`Sanitarian.product`), read without making one.
+_visit_terms = attrgetter("visit_effect", "visit_cost", "FACTORS_RAISED", "refer_to_credit")
+#: A sanitarian's methods that stepping in turn would call.
+_OWN = frozenset(("step", "visit", "_count", "_choose"))
 
 
 class _Team:
@@ -248,12 +259,13 @@ class _Team:
         its own."""
         members = tuple(getattr(model, "sanitarians", ()))
         # a subclass may step, choose or visit its own way: then each steps in turn
-        if (not members or any(type(m) is not Sanitarian or "step" in m.__dict__
+        if (not members or any(type(m) is not Sanitarian or not _OWN.isdisjoint(m.__dict__)
                                for m in members) or not _Team.alike(members)):
             return False
-        product = members[0].product
-        if any(m.product != product for m in members[1:]):
+        terms = _visit_terms(members[0])  # what makes a sanitarian's product (the Visit)
+        if any(_visit_terms(m) != terms for m in members[1:]):
             return False
+        product = members[0].product
         team = _Team.of(members)
         team.search(model)
         shares, team.shares = team.shares, {}  # taken here: a later step searches alone
@@ -266,7 +278,7 @@ class _Team:
                 m.last_visit[m.catchment.searchsorted(mine)] = model.month
         product.deliver(model.households, rows)
         for m, mine in zip(members, chosen, strict=True):  # delivered: counted and booked
-            m.visit(mine, delivered=mine[:0])
+            m._count(mine.size, product)
         return True
 
     @staticmethod
@@ -302,8 +314,9 @@ class _Team:
         candidates = self.rows[where] if self.span is None else where + self.span.start
         cut = where.searchsorted(self.bounds)
         # each sanitarian's key, drawn in the order they step, as each would draw its own
-        stream = model.streams.monthly("visits", model.month)
-        month_keys = [month_key(stream) for _ in self.members]
+        # (the raw 64-bit outputs in order: month_key's, one call for all)
+        month_keys = model.streams.monthly("visits", model.month).bit_generator.random_raw(
+            len(self.members))
         sizes = cut[1:] - cut[:-1]
         rule = first_.targeting
         spans = list(zip(cut[:-1], cut[1:], self.bounds[:-1], self.bounds[1:], strict=True))
@@ -316,7 +329,7 @@ class _Team:
                                                                strict=True)}
             return
         # small catchments: one set of uniforms (and priorities) for them all
-        keys = row_uniforms(np.array(month_keys, np.uint64).repeat(sizes), candidates)
+        keys = row_uniforms(month_keys.repeat(sizes), candidates)
         priority = RULES[rule](model, candidates, keys) if rule in ELEMENTWISE else None
         self.shares = {
             id(m): (candidates[lo:hi], keys[lo:hi],

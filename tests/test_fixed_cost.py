@@ -392,6 +392,13 @@ def test_sanitarians_of_a_subclass_or_with_their_own_step_step_in_turn():
     assert not agents.visit_together(model)
     del last.step
     assert agents.visit_together(model)
+    last.visit = lambda rows, delivered=None: None  # a visit of its own
+    assert not agents.visit_together(model)
+    del last.visit
+    last.visit_cost *= 2  # another product: each delivers and books its own
+    assert not agents.visit_together(model)
+    last.visit_cost /= 2
+    assert agents.visit_together(model)
     last.__class__ = type("OwnSanitarian", (agents.Sanitarian,), {})
     assert not agents.visit_together(model)
 
