@@ -68,31 +68,17 @@ def imported(tree: Path):
         sys.modules.update(saved)
 
 
-#: The institutions scaled by ``--institutions in-proportion``.
-INSTITUTIONS = ("sanitarians.count", "cooperatives.count")
-
-
-def in_proportion(scenario, households: int):
-    """``scenario`` with its sanitarians and cooperatives scaled from its own district size
-    (``population.households``) to ``households``: the default scenario's 4 and 2 for
-    10,000 households become 40 and 20 for 100,000. ``--households`` alone leaves them as
-    they are, so a larger district has as many institutions as a small one."""
-    scale = households / scenario["population.households"]
-    return scenario.with_params({key: max(1, round(scenario[key] * scale))
-                                 for key in INSTITUTIONS}, "--institutions in-proportion")
-
-
 def build(tree: Path, config: str, households: int, seed: int, proportional: bool = False):
     """A model of ``config`` from ``tree``'s own package and scenarios (the scenario as
     ``bench_step.py`` makes it, with the tree's ``sanisim.scenario``; ``proportional``: with
-    its institutions :func:`in_proportion` to ``households``)."""
+    its institutions ``bench_step.in_proportion`` to ``households``)."""
     with imported(tree):
         model_module = importlib.import_module("sanisim.model")
         if not Path(model_module.__file__).is_relative_to(tree):  # pragma: no cover
             raise RuntimeError(f"sanisim came from {model_module.__file__}, not {tree}")
         scenario = bench_step._scenario(config, households, None, None)
         if proportional:
-            scenario = in_proportion(scenario, households)
+            scenario = bench_step.in_proportion(scenario, households)
         return model_module.SanitationModel(scenario, seed=seed, households=households,
                                             household_agents=False,
                                             bundle=bench_step.BUNDLES[config])

@@ -61,6 +61,10 @@ HERE = Path(__file__).resolve().parent
 CONFIGS = ("floor", "bass", "default", "full")
 #: The bundle each sanisim configuration runs (scenarios/default.toml).
 BUNDLES = {"bass": "baseline", "default": "baseline", "full": "full_package"}
+#: The institutions scaled by ``--institutions in-proportion``.
+INSTITUTIONS = ("sanitarians.count", "cooperatives.count")
+#: ``--institutions`` of this process (the driver passes it to its workers).
+institutions = "as-is"
 
 
 # ------------------------------------------------------------------------------ worker side
@@ -80,15 +84,26 @@ def _rss_now_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def in_proportion(scenario, households: int):
+    """``scenario`` with its sanitarians and cooperatives scaled from its own district size
+    (``population.households``) to ``households``: the default scenario's 4 and 2 for
+    10,000 households become 40 and 20 for 100,000. ``--households`` alone leaves them as
+    they are, so a larger district has as many institutions as a small one."""
+    scale = households / scenario["population.households"]
+    return scenario.with_params({key: max(1, round(scenario[key] * scale))
+                                 for key in INSTITUTIONS}, "--institutions in-proportion")
+
+
 def _scenario(config: str, households: int, p: float | None, q: float | None):
     """The scenario of a configuration: ``scenarios/default.toml`` for "default" and "full"
-    (run with its baseline and full_package bundles), ``bass_only_scenario`` on the community
+    (run with its baseline and full_package bundles; with ``--institutions in-proportion``,
+    :func:`in_proportion` to ``households``), ``bass_only_scenario`` on the community
     network for "bass" and "floor" (the floor runs on the same network)."""
     from sanisim.scenario import bass_only_scenario, load
 
     base = load("default")
     if config in ("default", "full"):
-        return base
+        return in_proportion(base, households) if institutions == "in-proportion" else base
     return bass_only_scenario(base["behaviour.p_innovation"] if p is None else p,
                               base["behaviour.q_imitation"] if q is None else q,
                               households=households, network="community")
@@ -418,6 +433,7 @@ def spawn(kind: str, households: int, months: int, args: argparse.Namespace,
     for name in ("p", "q"):
         if getattr(args, name) is not None:
             cmd += [f"--{name}", str(getattr(args, name))]
+    cmd += ["--institutions", args.institutions]
     label = (f"{kind}{'-' + when if when else ''} n={households:,} months={months}"
              + (" (tracemalloc)" if tracemalloc else ""))
     print(f"  running {label} ...", file=sys.stderr, flush=True)
@@ -721,6 +737,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="10,000 and 100,000 households, 24 months, no end-to-end run")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
+    parser.add_argument("--institutions", choices=("as-is", "in-proportion"), default="as-is",
+                        help="the default scenario's sanitarians and cooperatives as they are "
+                             "(4 and 2) at every size, or scaled with the households (40 and "
+                             "20 at 100,000); the bass configuration and the floor have none")
     # worker mode (internal)
     parser.add_argument("--when", choices=("eager", "lazy"), help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "starsim", "setup",
@@ -733,6 +753,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--started", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     parser.output_file(args.json, "--json")
+    global institutions
+    institutions = args.institutions
 
     if args.worker:
         worker(args)
@@ -748,6 +770,7 @@ def main(argv: list[str] | None = None) -> None:
 
     info = machine()
     info["load_average_before"] = os.getloadavg()
+    info["institutions"] = args.institutions
 
     # interleaved rounds: every configuration and size once per round, so that other load on
     # the machine falls on all of them alike; the ratios come from the same rounds
@@ -811,7 +834,9 @@ def main(argv: list[str] | None = None) -> None:
         print("\n" + setup_table(setups))
     checks = targets(results, ends)
     if checks:
-        print("\nTargets (issue 16):\n")
+        print("\nTargets (issue 16"
+              + ("; institutions in proportion" if args.institutions != "as-is" else "")
+              + "):\n")
         print("\n".join(f"- {line}" for line in checks))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -212,15 +212,15 @@ def test_ab_trees_steps_two_trees_in_one_process_and_says_whether_numbers_differ
 def test_institutions_in_proportion_scale_with_the_district():
     """``--institutions in-proportion``: the default scenario's 4 sanitarians and 2
     cooperatives for 10,000 households are 40 and 20 for 100,000, and at least one each."""
-    import ab_trees
+    import bench_step
 
     from sanisim.scenario import load
 
     base = load("default")
     assert (base["sanitarians.count"], base["cooperatives.count"]) == (4, 2)
-    big = ab_trees.in_proportion(base, 100_000)
+    big = bench_step.in_proportion(base, 100_000)
     assert (big["sanitarians.count"], big["cooperatives.count"]) == (40, 20)
-    small = ab_trees.in_proportion(base, 1_000)
+    small = bench_step.in_proportion(base, 1_000)
     assert (small["sanitarians.count"], small["cooperatives.count"]) == (1, 1)
     assert big["population.households"] == base["population.households"]
 
