@@ -475,19 +475,7 @@ class CreditCooperative(mesa.Agent):
         if rows.size == 0:
             return
         u = row_uniforms(key, rows)  # each borrower's own number (draws.row_uniforms)
-        in_arrears = hh.loan_missed[rows] >= self.arrears_after
-        burden = hh.loan_installment[rows] / hh.income[rows]
-        p_miss = np.where(in_arrears, 1.0 - self.cure_rate,
-                          np.minimum(1.0, self.miss_rate * burden / 0.1))
-        pays = (u >= p_miss) & ~model.shocked[rows]
-
-        payers = rows[pays]
-        principal = hh.loan_principal[payers]
-        interest = principal * self.rate
-        amount = np.minimum(hh.loan_installment[payers], principal + interest)
-        principal_part = amount - interest
-        hh.loan_principal[payers] = principal - principal_part
-        hh.loan_missed[payers] = 0
+        pays, payers, interest, amount, principal_part = self.instalments(rows, u)
         self.interest_collected += interest.sum()
         self.outstanding -= principal_part.sum()
         self.repaid_this_month = amount.sum()
@@ -517,6 +505,28 @@ class CreditCooperative(mesa.Agent):
             self.loans_written_off += gone.size
             hh.defaulted[gone] = True
             self._clear(gone)
+
+    def instalments(self, rows: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
+        """This month's instalments of the borrowers ``rows`` (each with its own uniform
+        ``u``) on this cooperative's terms: whether each pays (``pays``), and the payers'
+        rows, interest, amounts paid and principal parts, their loans brought down and their
+        missed payments cleared. (:mod:`sanisim.lending` passes every cooperative's
+        borrowers at once when all lend on the same terms.)"""
+        model = self.model
+        hh = model.households
+        in_arrears = hh.loan_missed[rows] >= self.arrears_after
+        burden = hh.loan_installment[rows] / hh.income[rows]
+        p_miss = np.where(in_arrears, 1.0 - self.cure_rate,
+                          np.minimum(1.0, self.miss_rate * burden / 0.1))
+        pays = (u >= p_miss) & ~model.shocked[rows]
+        payers = rows[pays]
+        principal = hh.loan_principal[payers]
+        interest = principal * self.rate
+        amount = np.minimum(hh.loan_installment[payers], principal + interest)
+        principal_part = amount - interest
+        hh.loan_principal[payers] = principal - principal_part
+        hh.loan_missed[payers] = 0
+        return pays, payers, interest, amount, principal_part
 
     def _clear(self, rows: np.ndarray) -> None:
         hh = self.model.households

@@ -52,7 +52,7 @@ LEND_TOGETHER_FROM = 4
 _terms = attrgetter("max_loan", "min_income", "rate", "tenor", "max_installment_share",
                     "miss_rate", "cure_rate", "arrears_after", "write_off_after")
 #: A cooperative's methods that stepping in turn would call.
-_OWN = frozenset(("step", "collect", "approve", "approve_from"))
+_OWN = frozenset(("step", "collect", "approve", "approve_from", "instalments"))
 
 
 def alike(coops: tuple[CreditCooperative, ...]) -> bool:
@@ -114,19 +114,7 @@ def _collect(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     rows = np.concatenate(held)
     cuts = _cuts(sizes)
     u = row_uniforms(keys.repeat(sizes), rows)
-    in_arrears = hh.loan_missed[rows] >= first.arrears_after
-    burden = hh.loan_installment[rows] / hh.income[rows]
-    p_miss = np.where(in_arrears, 1.0 - first.cure_rate,
-                      np.minimum(1.0, first.miss_rate * burden / 0.1))
-    pays = (u >= p_miss) & ~model.shocked[rows]
-
-    payers = rows[pays]
-    principal = hh.loan_principal[payers]
-    interest = principal * first.rate
-    amount = np.minimum(hh.loan_installment[payers], principal + interest)
-    principal_part = amount - interest
-    hh.loan_principal[payers] = principal - principal_part
-    hh.loan_missed[payers] = 0
+    pays, payers, interest, amount, principal_part = first.instalments(rows, u)  # (alike)
     shut = hh.loan_principal[payers] <= 0.5
     closed = payers[shut]
     residue = hh.loan_principal[closed]
