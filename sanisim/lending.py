@@ -26,7 +26,11 @@ It applies when every cooperative is a plain :class:`~sanisim.agents.CreditCoope
 same terms (a strategy may change some cooperatives' terms: then each steps in turn) and there
 are at least :data:`LEND_TOGETHER_FROM` of them. While a builder is open (an entrepreneur or
 a voucher), an approval quotes and orders through it, and the builder answers calls in the
-order they come: then each cooperative approves in turn, from its applicants found at once.
+order they come. The approvals are still made at once when one builder is open that takes
+orders in parts, each cooperative's a batch of its own (``orders_in_parts``), and whose quotes
+and orders of this month's rows do not depend on their order (``orders_commute``: the
+entrepreneurs' discount budget covers every row's discount, or not even the smallest);
+otherwise each cooperative approves in turn, from its applicants found at once.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import numpy as np
 from sanisim.agents import CreditCooperative
 from sanisim.draws import row_uniforms, stable_order
 from sanisim.ladder import Rung
+from sanisim.rowblocks import bounds_within
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -75,12 +80,7 @@ def lend_together(model: SanitationModel) -> bool:
         c.repaid_loans_this_month = 0
         c.repaid_this_month = 0.0
     _collect(model, coops)
-    if model.open_builders():
-        keys, applicants, cuts = _applicants(model, coops)
-        for c, key, lo, hi in zip(coops, keys, cuts[:-1], cuts[1:], strict=True):
-            c.approve_from(key, applicants[lo:hi])
-    else:
-        _approve(model, coops)
+    _approve(model, coops)
     return True
 
 
@@ -93,13 +93,6 @@ def _keys(model: SanitationModel, stream: str, count: int) -> np.ndarray:
 def _cuts(counts: np.ndarray) -> list[int]:
     """Block bounds of consecutive blocks of ``counts`` rows."""
     return [0, *np.cumsum(counts).tolist()]
-
-
-def _split(mask: np.ndarray, cuts: list[int]) -> list[int]:
-    """Bounds, in the rows ``mask`` selects, of the blocks bounded by ``cuts``."""
-    before = np.zeros(mask.size + 1, np.intp)
-    np.cumsum(mask, out=before[1:])
-    return before[cuts].tolist()
 
 
 def _collect(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> None:
@@ -125,10 +118,10 @@ def _collect(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     gone = missers[lost]
     lost_principal = hh.loan_principal[gone]
 
-    pay_cuts = _split(pays, cuts)
-    closed_cuts = _split(shut, pay_cuts)
+    pay_cuts = bounds_within(pays, cuts)
+    closed_cuts = bounds_within(shut, pay_cuts)
     miss_cuts = [a - b for a, b in zip(cuts, pay_cuts, strict=True)]
-    gone_cuts = _split(lost, miss_cuts)
+    gone_cuts = bounds_within(lost, miss_cuts)
     changed = False
     for i, c in enumerate(coops):
         if sizes[i] == 0:  # (in turn: nothing collected, nothing booked)
@@ -169,7 +162,7 @@ def _collect(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     at = (~pays).nonzero()[0]
     stay[at[lost]] = False
     kept = rows[stay]
-    stay_cuts = _split(stay, cuts)
+    stay_cuts = bounds_within(stay, cuts)
     for i, c in enumerate(coops):
         if stay_cuts[i + 1] - stay_cuts[i] != sizes[i]:
             c._keep_borrowers(kept[stay_cuts[i]:stay_cuts[i + 1]])
@@ -188,8 +181,24 @@ def _applicants(model: SanitationModel, coops: tuple[CreditCooperative, ...]
     return keys, applicants[by], _cuts(counts)
 
 
+def _in_parts(model: SanitationModel, queue: np.ndarray) -> bool:
+    """Whether the cooperatives' queues can be priced and ordered as one (else each
+    cooperative approves in turn): no builder open, or one that takes orders in parts and
+    whose quotes and orders of these rows do not depend on each other's order
+    (``orders_commute``; an entrepreneur's discount budget may run out between two
+    cooperatives' orders)."""
+    builders = model.open_builders()
+    if not builders:
+        return True
+    if len(builders) > 1:
+        return False
+    builder = builders[0]
+    return (getattr(builder, "orders_in_parts", False)
+            and builder.orders_commute(model, queue))
+
+
 def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> None:
-    """:meth:`CreditCooperative.approve` of every cooperative, no builder being open."""
+    """:meth:`CreditCooperative.approve` of every cooperative."""
     hh = model.households
     first = coops[0]
     keys, applicants, cuts = _applicants(model, coops)
@@ -208,6 +217,10 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     take = rank < capacity[owner]
     queue = applicants[order[take]]
     owner = owner[take]  # blocks keep their places in the order
+    if not _in_parts(model, queue):  # each in turn, from its applicants found here
+        for c, key, lo, hi in zip(coops, keys, cuts[:-1], cuts[1:], strict=True):
+            c.approve_from(key, applicants[lo:hi])
+        return
     processed = np.minimum(counts, capacity).tolist()
     for c, n in zip(coops, processed, strict=True):
         c.processed_this_month = n
@@ -230,7 +243,7 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
                                 owner[affordable])
     if queue.size == 0:
         return
-    cuts = _split(affordable, cuts)
+    cuts = bounds_within(affordable, cuts)
     parts = [0]
     for i, c in enumerate(coops):
         lo, hi = cuts[i], cuts[i + 1]

@@ -420,8 +420,9 @@ class SanitationModel(mesa.Model):
 
         ``parts``: ``rows`` are those of several calls made as one, the i-th call's rows
         ``rows[parts[i]:parts[i + 1]]`` (none of them empty); each part's payment is booked
-        as its own call would book it. Only when no builder is open, where a call changes
-        nothing but its own rows (an open builder takes orders in the order they come).
+        as its own call would book it. Only where the calls would not depend on each other:
+        no builder open, or one that takes orders in parts (``orders_in_parts``: each part a
+        batch of its own, as the calls in turn would be) and toilets with septic tanks.
 
         Without open builders the work starts at once (local masons, no capacity limit). An
         open builder may take rows as orders instead: they pay now, wait with
@@ -446,10 +447,17 @@ class SanitationModel(mesa.Model):
         hh.referred[rows] = False  # a referral serves one decision to build
         builders = self.open_builders()
         if parts is not None:
+            free = None
             if builders:
-                raise ValueError("start_building: parts only when no builder is open")
+                if (len(builders) > 1 or pit_toilet is not False
+                        or not getattr(builders[0], "orders_in_parts", False)):
+                    raise ValueError("start_building: parts only with no builder open or one "
+                                     "taking orders in parts, for toilets with septic tanks")
+                free = ~builders[0].order(self, rows, target, paid, parts=parts)
+                hh.queued[rows[~free]] = True
             for lo, hi in zip(parts[:-1], parts[1:], strict=True):
-                self.book("households", "construction", paid[lo:hi].sum())
+                part = paid[lo:hi] if free is None else paid[lo:hi][free[lo:hi]]
+                self.book("households", "construction", part.sum())
             return
         if builders:  # builders sell septic toilets; local masons build pits and pit toilets
             free = None  # (every row free, none of them a pit toilet: asked as they are)

@@ -1,5 +1,6 @@
-"""Blocks of rows: cache-sized blocks for the month's elementwise chains at large sizes, and
-the rows of consecutive ranges (:func:`ranges`).
+"""Blocks of rows: cache-sized blocks for the month's elementwise chains at large sizes, the
+rows of consecutive ranges (:func:`ranges`), and consecutive parts of a selection
+(:func:`bounds_within`).
 
 A chain of elementwise operations over a million rows (a float32 array of 4 MB each) reads
 and writes every array from memory once per operation. Run block by block, each operation
@@ -44,3 +45,12 @@ def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     before = sizes.cumsum() - sizes  # positions of the output before each range
     return np.arange(int(sizes.sum()), dtype=np.intp) + np.repeat(
         np.asarray(starts, np.intp) - before, sizes)
+
+
+def bounds_within(mask: np.ndarray, bounds: list[int]) -> list[int]:
+    """Bounds, in the rows ``mask`` selects, of consecutive parts bounded by ``bounds`` (a
+    list of positions from 0 to ``mask.size``): part i of ``rows[mask]`` is
+    ``[result[i], result[i + 1])`` when part i of ``rows`` is ``[bounds[i], bounds[i + 1])``."""
+    before = np.zeros(mask.size + 1, np.intp)
+    np.cumsum(mask, out=before[1:])
+    return before[bounds].tolist()

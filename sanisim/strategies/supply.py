@@ -49,6 +49,7 @@ from sanisim.behaviour import raise_factors
 from sanisim.draws import distinct, lex_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
+from sanisim.rowblocks import bounds_within
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme
 
@@ -116,6 +117,7 @@ class SanitationEntrepreneur(mesa.Agent):
 #: Every row of a call (:meth:`Supply._served`, when the service areas hold every
 #: household).
 _ALL = slice(None)
+
 
 
 @register
@@ -298,9 +300,34 @@ class Supply(Programme):
         price[mine] = list_price - self.offer[served]
         return price
 
+    #: :meth:`order` takes ``parts`` (:meth:`SanitationModel.start_building`).
+    orders_in_parts = True
+
+    def orders_commute(self, model: SanitationModel, rows: np.ndarray) -> bool:
+        """Whether quoting ``rows`` at once and then taking orders from them in consecutive
+        parts gives what quoting and ordering part by part does (:mod:`sanisim.lending`).
+
+        A part's quote offers a discount only within the budget not yet promised, and its
+        orders promise some: the parts are independent when no discount is offered, when the
+        discounts of every row fit in what is left (with a rupiah to spare for rounding), or
+        when not even the smallest fits (promises only grow within a month)."""
+        if self.discount <= 0:
+            return True
+        served = self._served(rows)[1]
+        if served.size == 0:
+            return True
+        amounts = self.discount * self._list_price(model, served)
+        left = self.budget_left - self.reserved
+        return bool(amounts.sum() + 1.0 <= left or amounts.min() > left)
+
     def order(self, model: SanitationModel, rows: np.ndarray, target: int,
-              paid: np.ndarray) -> np.ndarray:
-        """Take orders for toilets at basic or better from rows of a service area."""
+              paid: np.ndarray, parts: list[int] | None = None) -> np.ndarray:
+        """Take orders for toilets at basic or better from rows of a service area.
+
+        ``parts``: ``rows`` are those of several calls made as one (bounds, as
+        :meth:`SanitationModel.start_building` takes them); each part is a batch of its own,
+        its discounts promised after the part before it, as separate calls would (only where
+        :meth:`orders_commute`)."""
         taken, new = self._served(rows)
         if target < Rung.BASIC or new.size == 0:
             return np.zeros(rows.size, bool)
@@ -308,17 +335,30 @@ class Supply(Programme):
         paid = paid[taken]
         self.waiting[new] = True
         self._queue[2].append(new)
-        self.key[new] = self._batches + self.rng.random(new.size)
-        self._batches += 1
+        if parts is None:
+            self.key[new] = self._batches + self.rng.random(new.size)
+            self._batches += 1
+            bounds = [0, new.size]
+        else:  # each part served a batch number of its own, in order (the same draws)
+            bounds = parts if taken is _ALL else bounds_within(taken, parts)
+            sizes = np.diff(bounds)
+            batch = np.cumsum(sizes > 0) - 1 + self._batches
+            self.key[new] = batch.repeat(sizes) + self.rng.random(new.size)
+            self._batches += int(np.count_nonzero(sizes))
         self.ordered[new] = model.month
         self.deposit[new] = paid
         # the quoted discounts are committed in order of arrival while the budget covers
         # them; when the last of the budget runs out within a batch, the entrepreneur
         # honours the price it quoted to the rest and earns that much less
         quoted = self.offer[new]
-        funded = np.where(quoted.cumsum() <= self.budget_left - self.reserved, quoted, 0.0)
+        funded = np.zeros(new.size)
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if hi > lo:
+                part = quoted[lo:hi]
+                funded[lo:hi] = np.where(part.cumsum() <= self.budget_left - self.reserved,
+                                         part, 0.0)
+                self.reserved += float(funded[lo:hi].sum())
         self.discount_owed[new] = funded
-        self.reserved += float(funded.sum())
         self.offer[new] = 0.0
         self.list_price[new] = self._list_price(model, new) - (quoted - funded)
         self.droppable[new] = (paid > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
