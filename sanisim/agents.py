@@ -18,7 +18,7 @@ import mesa
 import numpy as np
 
 from sanisim.behaviour import VISIT_FACTORS
-from sanisim.draws import lex_order, month_key, row_uniforms
+from sanisim.draws import lex_order, month_key, month_keys, row_uniforms
 from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import Rung
 from sanisim.population import Households
@@ -176,6 +176,14 @@ class Sanitarian(mesa.Agent):
         self.model.book("government", "sanitarian_visits", product.cost(visits))
 
 
+def acting_as_written(members: tuple[mesa.Agent, ...], cls: type,
+                      methods: frozenset[str]) -> bool:
+    """Whether every one of ``members`` is a plain ``cls`` (no subclass) with none of
+    ``methods`` of its own: so that doing their month at once does what each of their own
+    steps would (:class:`_Team`, :mod:`sanisim.lending`)."""
+    return all(type(m) is cls and methods.isdisjoint(m.__dict__) for m in members)
+
+
 #: What makes a sanitarian's visit (:attr:`Sanitarian.product`), read without making one.
 _visit_terms = attrgetter("visit_effect", "visit_cost", "FACTORS_RAISED", "refer_to_credit")
 #: A sanitarian's methods that stepping in turn would call.
@@ -259,8 +267,8 @@ class _Team:
         its own."""
         members = tuple(getattr(model, "sanitarians", ()))
         # a subclass may step, choose or visit its own way: then each steps in turn
-        if (not members or any(type(m) is not Sanitarian or not _OWN.isdisjoint(m.__dict__)
-                               for m in members) or not _Team.alike(members)):
+        if (not members or not acting_as_written(members, Sanitarian, _OWN)
+                or not _Team.alike(members)):
             return False
         terms = _visit_terms(members[0])  # what makes a sanitarian's product (the Visit)
         if any(_visit_terms(m) != terms for m in members[1:]):
@@ -314,9 +322,7 @@ class _Team:
         candidates = self.rows[where] if self.span is None else where + self.span.start
         cut = where.searchsorted(self.bounds)
         # each sanitarian's key, drawn in the order they step, as each would draw its own
-        # (the raw 64-bit outputs in order: month_key's, one call for all)
-        month_keys = model.streams.monthly("visits", model.month).bit_generator.random_raw(
-            len(self.members))
+        keys_of = month_keys(model.streams.monthly("visits", model.month), len(self.members))
         sizes = cut[1:] - cut[:-1]
         rule = first_.targeting
         spans = list(zip(cut[:-1], cut[1:], self.bounds[:-1], self.bounds[1:], strict=True))
@@ -325,11 +331,11 @@ class _Team:
                                                                    strict=True)):
             # each makes uniforms for the candidates it can choose (targeting.select_keyed)
             self.shares = {id(m): (candidates[lo:hi], key, None, sanitation[b0:b1], None)
-                           for m, key, (lo, hi, b0, b1) in zip(self.members, month_keys, spans,
+                           for m, key, (lo, hi, b0, b1) in zip(self.members, keys_of, spans,
                                                                strict=True)}
             return
         # small catchments: one set of uniforms (and priorities) for them all
-        keys = row_uniforms(month_keys.repeat(sizes), candidates)
+        keys = row_uniforms(keys_of.repeat(sizes), candidates)
         priority = RULES[rule](model, candidates, keys) if rule in ELEMENTWISE else None
         self.shares = {
             id(m): (candidates[lo:hi], keys[lo:hi],
@@ -551,13 +557,18 @@ class CreditCooperative(mesa.Agent):
     def approve_from(self, key: np.uint64, applicants: np.ndarray) -> None:
         """:meth:`approve` with the month's key drawn and this cooperative's applicants
         (ascending) found."""
-        model = self.model
-        hh = model.households
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number
-        order = lex_order(keys, ~hh.referred[applicants])
-        queue = applicants[order][: self.capacity]
+        order = lex_order(keys, ~self.model.households.referred[applicants])
+        self.lend_to(applicants[order][: self.capacity])
+
+    def lend_to(self, queue: np.ndarray) -> None:
+        """Assess the month's ``queue`` of applicants in its order (at most the capacity):
+        lend to those still eligible and needing a loan while the cash lasts, and start their
+        building."""
+        model = self.model
+        hh = model.households
         self.processed_this_month = queue.size
         price = model.price_to_basic(queue)
         down = np.minimum(hh.savings[queue], price)

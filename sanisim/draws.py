@@ -140,6 +140,13 @@ def month_key(rng: np.random.Generator) -> np.uint64:
     return np.uint64(rng.bit_generator.random_raw())
 
 
+def month_keys(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` keys for :func:`row_uniforms` (uint64): the ones ``count`` calls of
+    :func:`month_key` would draw in turn, in one call (agents of a kind that each draw their
+    own key, drawn at once)."""
+    return rng.bit_generator.random_raw(count)
+
+
 def row_uniforms(key: np.uint64, rows: np.ndarray) -> np.ndarray:
     """A uniform on ``[0, 1)`` for each of ``rows`` that depends only on ``key`` and the row
     (SplitMix64: see the module docs); the same row and key always give the same number."""

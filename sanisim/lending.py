@@ -30,7 +30,7 @@ order they come. The approvals are still made at once when one builder is open t
 orders in parts, each cooperative's a batch of its own (``orders_in_parts``), and whose quotes
 and orders of this month's rows do not depend on their order (``orders_commute``: the
 entrepreneurs' discount budget covers every row's discount, or not even the smallest);
-otherwise each cooperative approves in turn, from its applicants found at once.
+otherwise each cooperative assesses in turn its queue, found with the others'.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.agents import CreditCooperative
-from sanisim.draws import row_uniforms, stable_order
+from sanisim.agents import CreditCooperative, acting_as_written
+from sanisim.draws import month_keys, row_uniforms, stable_order
 from sanisim.ladder import Rung
 from sanisim.rowblocks import bounds_within
 
@@ -57,15 +57,15 @@ LEND_TOGETHER_FROM = 4
 _terms = attrgetter("max_loan", "min_income", "rate", "tenor", "max_installment_share",
                     "miss_rate", "cure_rate", "arrears_after", "write_off_after")
 #: A cooperative's methods that stepping in turn would call.
-_OWN = frozenset(("step", "collect", "approve", "approve_from", "instalments"))
+_OWN = frozenset(("step", "collect", "approve", "approve_from", "lend_to", "instalments"))
 
 
 def alike(coops: tuple[CreditCooperative, ...]) -> bool:
     """Whether ``coops`` lend alike: plain cooperatives (no subclass, no method of their own)
     on the same terms."""
     terms = _terms(coops[0])
-    return all(type(c) is CreditCooperative and _OWN.isdisjoint(c.__dict__)
-               and _terms(c) == terms for c in coops)
+    return (acting_as_written(coops, CreditCooperative, _OWN)
+            and all(_terms(c) == terms for c in coops))
 
 
 def lend_together(model: SanitationModel) -> bool:
@@ -86,8 +86,8 @@ def lend_together(model: SanitationModel) -> bool:
 
 def _keys(model: SanitationModel, stream: str, count: int) -> np.ndarray:
     """The month's first ``count`` keys of a monthly stream: the one each cooperative draws
-    in turn (:func:`~sanisim.draws.month_key`, the raw 64-bit outputs)."""
-    return model.streams.monthly(stream, model.month).bit_generator.random_raw(count)
+    in turn."""
+    return month_keys(model.streams.monthly(stream, model.month), count)
 
 
 def _cuts(counts: np.ndarray) -> list[int]:
@@ -217,12 +217,14 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     take = rank < capacity[owner]
     queue = applicants[order[take]]
     owner = owner[take]  # blocks keep their places in the order
-    if not _in_parts(model, queue):  # each in turn, from its applicants found here
-        for c, key, lo, hi in zip(coops, keys, cuts[:-1], cuts[1:], strict=True):
-            c.approve_from(key, applicants[lo:hi])
+    processed = np.minimum(counts, capacity)  # each block's queue, in the blocks' order
+    if not _in_parts(model, queue):  # each assesses its own queue in turn
+        queue_cuts = _cuts(processed)
+        for c, lo, hi in zip(coops, queue_cuts[:-1], queue_cuts[1:], strict=True):
+            if hi > lo:  # (in turn: no applicant or no capacity, nothing assessed)
+                c.lend_to(queue[lo:hi])
         return
-    processed = np.minimum(counts, capacity).tolist()
-    for c, n in zip(coops, processed, strict=True):
+    for c, n in zip(coops, processed.tolist(), strict=True):
         c.processed_this_month = n
     if queue.size == 0:
         return

@@ -446,33 +446,29 @@ class SanitationModel(mesa.Model):
         hh.applying[rows] = False
         hh.referred[rows] = False  # a referral serves one decision to build
         builders = self.open_builders()
-        if parts is not None:
-            free = None
-            if builders:
-                if (len(builders) > 1 or pit_toilet is not False
-                        or not getattr(builders[0], "orders_in_parts", False)):
-                    raise ValueError("start_building: parts only with no builder open or one "
-                                     "taking orders in parts, for toilets with septic tanks")
-                free = ~builders[0].order(self, rows, target, paid, parts=parts)
-                hh.queued[rows[~free]] = True
-            for lo, hi in zip(parts[:-1], parts[1:], strict=True):
-                part = paid[lo:hi] if free is None else paid[lo:hi][free[lo:hi]]
-                self.book("households", "construction", part.sum())
-            return
+        in_parts = {}  # (a builder that takes orders in parts is told them)
+        if parts is not None and builders:
+            if (len(builders) > 1 or pit_toilet is not False
+                    or not getattr(builders[0], "orders_in_parts", False)):
+                raise ValueError("start_building: parts only with no builder open or one "
+                                 "taking orders in parts, for toilets with septic tanks")
+            in_parts = {"parts": parts}
+        free = None  # (every row free, none of them a pit toilet: asked as they are)
         if builders:  # builders sell septic toilets; local masons build pits and pit toilets
-            free = None  # (every row free, none of them a pit toilet: asked as they are)
             if pit_toilet is not False:
                 free = np.ones(rows.size, bool)
             for builder in builders:
                 if free is None:
-                    free = ~builder.order(self, rows, target, paid)
+                    free = ~builder.order(self, rows, target, paid, **in_parts)
                     continue
                 ask = free if getattr(builder, "any_technology", False) else (
                     free & ~hh.build_pit[rows])
                 free[ask] = ~builder.order(self, rows[ask], target, paid[ask])
             hh.queued[rows[~free]] = True
-            paid = paid[free]
-        self.book("households", "construction", paid.sum())
+        bounds = [0, rows.size] if parts is None else parts
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):  # each call's payment
+            part = paid[lo:hi] if free is None else paid[lo:hi][free[lo:hi]]
+            self.book("households", "construction", part.sum())
 
     def active_strategies(self) -> list[Strategy]:
         return [s for s in self.strategies if s.active(self.month)]

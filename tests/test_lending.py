@@ -49,7 +49,7 @@ def _run(bundle: str, together: bool, monkeypatch, supply_budget: float | None =
     with monkeypatch.context() as patch:
         if together:
             original = lending.lend_together
-            approve, in_turn = lending._approve, CreditCooperative.approve_from
+            approve, in_turn = lending._approve, CreditCooperative.lend_to
 
             def spy(model):
                 done = original(model)
@@ -60,7 +60,7 @@ def _run(bundle: str, together: bool, monkeypatch, supply_budget: float | None =
             patch.setattr("sanisim.model.lend_together", spy)
             patch.setattr(lending, "_approve",
                           lambda *a: ways.append("approved at once") or approve(*a))
-            patch.setattr(CreditCooperative, "approve_from",
+            patch.setattr(CreditCooperative, "lend_to",
                           lambda self, *a: ways.append("approved in turn") or in_turn(self, *a))
         else:
             patch.setattr("sanisim.model.lend_together", lambda model: False)
@@ -144,15 +144,20 @@ def test_start_building_in_parts_books_each_part_and_asks_a_builder_in_parts(mon
     hh = model.households
     rows = np.flatnonzero((hh.rung < Rung.BASIC) & (hh.build_left < 0))[:5]
     paid = np.array([1.0e5, 2.0e5, 3.0e5, 4.0e5, 5.0e5])
-    before = model.totals[("households", "construction")]
+    booked = []
+    book = model.book
+    monkeypatch.setattr(model, "book", lambda funder, item, amount: (
+        booked.append((item, float(amount))), book(funder, item, amount)))
     model.start_building(rows, Rung.BASIC, paid_by_household=paid, parts=[0, 2, 5])
-    assert model.totals[("households", "construction")] == before + 3.0e5 + 1.2e6
+    assert booked == [("construction", 3.0e5), ("construction", 1.2e6)]  # as two calls
     assert (hh.build_left[rows] >= 0).all()
     model.run(30)  # the entrepreneurs open
     (supply,) = model.open_builders()
     rows = np.flatnonzero((hh.rung < Rung.BASIC) & (hh.build_left < 0))[:5]
     batches = supply._batches
+    booked.clear()
     model.start_building(rows, Rung.BASIC, paid_by_household=paid, parts=[0, 2, 5])
+    assert booked == [("construction", 0.0), ("construction", 0.0)]  # deposits, held
     assert supply._batches == batches + 2  # each part a batch of its own
     assert (np.floor(supply.key[rows]) == batches + np.array([0, 0, 1, 1, 1])).all()
     assert hh.queued[rows].all()
