@@ -61,8 +61,6 @@ HERE = Path(__file__).resolve().parent
 CONFIGS = ("floor", "bass", "default", "full")
 #: The bundle each sanisim configuration runs (scenarios/default.toml).
 BUNDLES = {"bass": "baseline", "default": "baseline", "full": "full_package"}
-#: The institutions scaled by ``--institutions in-proportion``.
-INSTITUTIONS = ("sanitarians.count", "cooperatives.count")
 #: ``--institutions`` of this process (the driver passes it to its workers).
 institutions = "as-is"
 
@@ -85,13 +83,16 @@ def _rss_now_mib() -> float:
 
 
 def in_proportion(scenario, households: int):
-    """``scenario`` with its sanitarians and cooperatives scaled from its own district size
-    (``population.households``) to ``households``: the default scenario's 4 and 2 for
-    10,000 households become 40 and 20 for 100,000. ``--households`` alone leaves them as
-    they are, so a larger district has as many institutions as a small one."""
-    scale = households / scenario["population.households"]
-    return scenario.with_params({key: max(1, round(scenario[key] * scale))
-                                 for key in INSTITUTIONS}, "--institutions in-proportion")
+    """``scenario`` scaled from its own district size (``population.households``) to
+    ``households`` with its institutions in proportion (``Scenario.scaled``: the default
+    scenario's 4 sanitarians, 2 cooperatives, 4 entrepreneurs, 20 cadres and its budgets for
+    10,000 households become 40, 20, 40, 200 and ten times the budgets for 100,000).
+    ``--households`` alone leaves them as they are, so a larger district has as many
+    institutions as a small one."""
+    if not hasattr(scenario, "scaled"):
+        raise SystemExit("--institutions in-proportion: this source tree's Scenario has no "
+                         "scaled(); compare trees that both have it")
+    return scenario.scaled(households)
 
 
 def _scenario(config: str, households: int, p: float | None, q: float | None):

@@ -18,7 +18,7 @@ from sanisim.runs import run as runner
 from sanisim.runs.cli_options import parameter, port, seed
 from sanisim.runs.experiment import is_experiment_file
 from sanisim.runs.experiment import load as load_experiment
-from sanisim.scenario import SCENARIO_DIR, load, shipped_folder
+from sanisim.scenario import INSTITUTIONS, SCENARIO_DIR, load, shipped_folder
 from sanisim.strategies import build_bundle
 
 
@@ -28,6 +28,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         build_bundle(scenario, args.strategy)  # raises the one-line error
     if args.households is not None:
         scenario.with_params({"population.households": args.households}, "--households")
+        if args.institutions == "in-proportion":
+            scenario = scenario.scaled(args.households)
     check_size(scenario, args.households, "--households" if args.households else str(
         scenario.path or scenario.name), None if args.households else "population.households")
     out = output_folder(Path(args.out) if args.out else default_folder(scenario.name,
@@ -110,9 +112,13 @@ def register(verbs: argparse._SubParsersAction) -> None:
                           "of run.months)")
     run.add_argument("--households", type=parameter("population.households"), default=None,
                      help="override the number of households (bounds of "
-                          "population.households); the scenario's sanitarians, cooperatives "
-                          "and their funds stay as they are: scale them in the scenario for "
-                          "a larger district")
+                          "population.households); the scenario's institutions stay as they "
+                          "are unless --institutions in-proportion")
+    run.add_argument("--institutions", choices=INSTITUTIONS, default="as-is",
+                     help="with --households: 'as-is' keeps the scenario's sanitarians, "
+                          "cooperatives, budgets and programme agents (a larger population "
+                          "served by the same institutions); 'in-proportion' scales them with "
+                          "the households, the same district larger (docs/model.md)")
     run.add_argument("--strategy", default="baseline",
                      help="strategy bundle of the scenario (see 'sanisim strategies')")
     run.add_argument("--out", default=None,

@@ -32,6 +32,10 @@ class Param:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+    #: The quantity grows with the district: a count of institutions or agents, a total
+    #: budget or a pace of delivery (not a rate per household or per agent).
+    #: :meth:`sanisim.scenario.Scenario.scaled` scales it with the households.
+    scales: bool = False
 
     @property
     def kind(self) -> type:
@@ -100,8 +104,25 @@ class Param:
         return value
 
 
-def _p(key, default, unit, meaning, source, low=None, high=None, choices=None) -> Param:
-    return Param(key, default, unit, meaning, source, low, high, choices)
+def scaled_value(param: Param, value: Any, scale: float, source: str) -> Any:
+    """``value`` of a record that :attr:`~Param.scales`, for a district ``scale`` times as
+    large, checked by the record: a count rounded to the nearest whole (at least 1 when it was
+    at least 1, so that a district keeps every kind of institution it had), an amount
+    multiplied (an unlimited budget stays unlimited)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if isinstance(value, int):
+        value = max(1, round(value * scale)) if value >= 1 else value
+    elif math.isfinite(value):
+        value = value * scale
+    else:
+        return value
+    return param.check(value, source)
+
+
+def _p(key, default, unit, meaning, source, low=None, high=None, choices=None, *,
+       scales=False) -> Param:
+    return Param(key, default, unit, meaning, source, low, high, choices, scales)
 
 
 _CJ = "Cameron, Olivia & Shah 2019"
@@ -374,21 +395,22 @@ PARAMETERS: tuple[Param, ...] = (
        "Yearly allocation to sanitation from the district budget at commitment 0.5 (staff "
        "pay included); unspent money lapses at year end.",
        "assumption: the order of a district's sanitation and STBM lines; follows "
-       "commitment", 0.0, 1e14),
+       "commitment", 0.0, 1e14, scales=True),
     _p("government.allocation.DAK", 1_000_000_000.0, "rupiah per year",
        "Yearly special allocation transfer (DAK fisik sanitasi and BOK) to the district; "
        "unspent money lapses.",
        "assumption: a few hundred individual septic tanks a year at Rp 8-12 M; set by the "
-       "centre, not by commitment", 0.0, 1e14),
+       "centre, not by commitment", 0.0, 1e14, scales=True),
     _p("government.allocation.DanaDesa", 500_000_000.0, "rupiah per year",
        "Village funds spent on sanitation in a year at commitment 0.5; unspent money is "
        "carried into the next year.",
        "assumption: a small share of the district's villages' funds; follows commitment",
-       0.0, 1e14),
+       0.0, 1e14, scales=True),
     _p("government.allocation.BAZNAS", 300_000_000.0, "rupiah per year",
        "Zakat funds the zakat agency gives to sanitation for the poor in a year; unspent "
        "money is carried.",
-       "assumption: a district BAZNAS programme; not set by commitment", 0.0, 1e14),
+       "assumption: a district BAZNAS programme; not set by commitment", 0.0, 1e14,
+       scales=True),
     # --- household solid waste, the second ladder (mechanisms.solid_waste) --------
     _p("waste.start_shares.untreated", 0.35, "share of households",
        "Households whose solid waste is burned or dumped at the start.",
@@ -675,7 +697,8 @@ PARAMETERS: tuple[Param, ...] = (
     # --- sanitarians -----------------------------------------------------------
     _p("sanitarians.count", 4, "sanitarians",
        "Number of sanitarians (health workers) in the district.",
-       "assumption: about one per Puskesmas area; no national ratio found", 0, 10_000),
+       "assumption: about one per Puskesmas area; no national ratio found", 0, 10_000,
+       scales=True),
     _p("sanitarians.visits_per_month", 40, "visits per sanitarian-month",
        "Household visits one sanitarian can make in a month.", "assumption", 0, 10_000),
     _p("sanitarians.targeting", "lowest_coverage", "",
@@ -699,7 +722,7 @@ PARAMETERS: tuple[Param, ...] = (
        "STBM guidance)"),
     # --- credit cooperatives ---------------------------------------------------
     _p("cooperatives.count", 2, "cooperatives", "Number of credit cooperatives.",
-       "assumption", 0, 1_000),
+       "assumption", 0, 1_000, scales=True),
     _p("cooperatives.fund", 250_000_000.0, "rupiah per cooperative",
        "Starting loan fund of each cooperative.",
        "assumption: about 100 toilet loans per cooperative", 0.0, 1e13),
@@ -746,6 +769,10 @@ def defaults() -> dict[str, Any]:
     return {p.key: p.default for p in PARAMETERS}
 
 
+#: How the tables mark a record that :attr:`Param.scales`.
+SCALES_NOTE = "Scaled with the households by `--institutions in-proportion`."
+
+
 def markdown_table(params: tuple[Param, ...] = PARAMETERS) -> str:
     """The parameter table of ``docs/model.md``, generated from the records."""
     rows = ["| key | default | unit | range | meaning | source |", "|---|---|---|---|---|---|"]
@@ -754,8 +781,9 @@ def markdown_table(params: tuple[Param, ...] = PARAMETERS) -> str:
             p.default, bool) else repr(p.default).lower() if isinstance(p.default, bool) else (
             "[" + ", ".join(f'"{v}"' for v in p.default) + "]"
             if isinstance(p.default, tuple) else f'"{p.default}"')
+        meaning = f"{p.meaning} {SCALES_NOTE}" if p.scales else p.meaning
         rows.append(
-            f"| `{p.key}` | {default} | {p.unit} | {p.allowed()} | {p.meaning} | {p.source} |"
+            f"| `{p.key}` | {default} | {p.unit} | {p.allowed()} | {meaning} | {p.source} |"
         )
     return "\n".join(rows)
 

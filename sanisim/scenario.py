@@ -29,8 +29,8 @@ import tomli_w
 from sanisim import mechanisms
 from sanisim.errors import InputError, check_name, is_name
 from sanisim.network import from_edgelist
-from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE
-from sanisim.strategies import check_requirements, parse_strategy_tables
+from sanisim.parameters import BY_KEY, PARAMETERS, SHARE_GROUPS, SHARE_TOLERANCE, scaled_value
+from sanisim.strategies import check_requirements, parse_strategy_tables, scaled_configs
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,10 @@ def shipped_folder(folder: str) -> Path:
 
 
 SCENARIO_DIR = shipped_folder("scenarios")
+
+#: How a run at another number of households treats the district's institutions
+#: (:meth:`Scenario.scaled`): kept as they are, or scaled with the households.
+INSTITUTIONS: tuple[str, ...] = ("as-is", "in-proportion")
 
 #: The longest chain of ``extends`` (a scenario extending one that extends another ...).
 MAX_EXTENDS = 16
@@ -90,6 +94,24 @@ class Scenario:
         check_shares(params, source)
         return Scenario(self.name, MappingProxyType(params), self.description,
                         self.strategies, self.bundles, self.path, self.names)
+
+    def scaled(self, households: int, source: str = "--institutions in-proportion"
+               ) -> Scenario:
+        """The same district at ``households`` households with its institutions in
+        proportion: every record that :attr:`~sanisim.parameters.Param.scales` (the
+        sanitarians, cooperatives and government allocations, and each strategy's budget,
+        agents and pace of delivery) multiplied by ``households / population.households``;
+        rates per household and per agent as they are. Setting ``population.households``
+        alone (``--households``) keeps the institutions of the district the scenario
+        describes, so that a larger population is served by as many of them."""
+        households = check_value("population.households", households, source)
+        scale = households / self["population.households"]
+        params = {key: scaled_value(BY_KEY[key].renamed(key), value, scale, source)
+                  if BY_KEY[key].scales else value for key, value in self.params.items()}
+        params["population.households"] = households
+        return Scenario(self.name, MappingProxyType(params), self.description,
+                        scaled_configs(self.strategies, scale, source), self.bundles,
+                        self.path, self.names)
 
     def display_name(self, kind: str, key: str, lang: str) -> str | None:
         """The name ``[names.<kind>]`` gives ``key`` in ``lang`` (None when not declared)."""

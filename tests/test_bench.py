@@ -210,8 +210,9 @@ def test_ab_trees_steps_two_trees_in_one_process_and_says_whether_numbers_differ
 
 
 def test_institutions_in_proportion_scale_with_the_district():
-    """``--institutions in-proportion``: the default scenario's 4 sanitarians and 2
-    cooperatives for 10,000 households are 40 and 20 for 100,000, and at least one each."""
+    """``--institutions in-proportion`` is ``Scenario.scaled``: the default scenario's 4
+    sanitarians, 2 cooperatives and 4 entrepreneurs for 10,000 households are 40, 20 and 40
+    for 100,000, and at least one each."""
     import bench_step
 
     from sanisim.scenario import load
@@ -220,9 +221,10 @@ def test_institutions_in_proportion_scale_with_the_district():
     assert (base["sanitarians.count"], base["cooperatives.count"]) == (4, 2)
     big = bench_step.in_proportion(base, 100_000)
     assert (big["sanitarians.count"], big["cooperatives.count"]) == (40, 20)
+    assert big.strategies["supply"]["entrepreneurs"] == 40
+    assert big.config_hash == base.scaled(100_000).config_hash
     small = bench_step.in_proportion(base, 1_000)
     assert (small["sanitarians.count"], small["cooperatives.count"]) == (1, 1)
-    assert big["population.households"] == base["population.households"]
 
 
 def test_same_numbers_finds_the_pairs_a_change_moved(tmp_path, capsys):

@@ -55,7 +55,7 @@ from sanisim.runs.store import (
     load_results,
     now,
 )
-from sanisim.scenario import Scenario
+from sanisim.scenario import INSTITUTIONS, Scenario
 
 log = logging.getLogger(__name__)
 
@@ -479,6 +479,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
     batch.add_argument("--households", type=parameter("population.households"), default=None,
                        help="households of every run (default: the file's "
                             "experiment.households; bounds of population.households)")
+    batch.add_argument("--institutions", choices=INSTITUTIONS, default=None,
+                       help="the scenarios' sanitarians, cooperatives, budgets and programme "
+                            "agents: as they are, or scaled with each run's households "
+                            "(default: the file's experiment.institutions, else as-is)")
     batch.add_argument("--posterior", type=at_least(1, MAX_RUNS), default=None, metavar="N",
                        help="posterior draws (default: the file's experiment.posterior)")
     batch.add_argument("--out", default=None, metavar="DIR",

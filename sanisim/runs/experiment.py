@@ -8,6 +8,7 @@ An experiment file is TOML (format in ``docs/experiments.md``)::
     replicates = 10
     months = 60                 # optional: default each scenario's run.months
     households = 2000           # optional: default each scenario's population.households
+    institutions = "as-is"      # optional: or "in-proportion", scaled with the households
     scenarios = ["default"]     # shipped names, or paths relative to this file
     bundles = ["baseline", "bcc"]
 
@@ -69,6 +70,7 @@ from sanisim.runs.posterior import (
 from sanisim.runs.results import PARAM_PREFIX
 from sanisim.runs.store import load_results as load_results
 from sanisim.scenario import (
+    INSTITUTIONS,
     Scenario,
     check_references,
     check_value,
@@ -83,7 +85,7 @@ __all__ = ["Experiment", "RunSpec", "is_experiment_file", "load", "load_results"
 
 TOP_KEYS = ("experiment", "grid", "lhs")
 EXPERIMENT_KEYS = ("name", "description", "seed", "replicates", "months", "households",
-                   "scenarios", "bundles", "posterior", "posterior_file")
+                   "institutions", "scenarios", "bundles", "posterior", "posterior_file")
 LHS_KEYS = ("samples", "ranges")
 
 #: The most runs one experiment may hold. The run table is built in memory before anything
@@ -152,12 +154,13 @@ class RunSpec:
 
 def run_key(scenario: str, bundle: str, params: Mapping[str, Any], replicate: int, seed: int,
             months: int, households: int, posterior_draw: int | None = None,
-            posterior_params: Mapping[str, Any] | None = None) -> str:
+            posterior_params: Mapping[str, Any] | None = None,
+            institutions: str = "as-is") -> str:
     """A stable 12-hex-digit key of a run: the same design point always gets the same key.
 
     A run without a posterior draw hashes exactly the fields it always did, so stores of
     designs without ``posterior`` keep their keys; a run of a draw adds the draw id and its
-    parameter values.
+    parameter values, and a run with its institutions in proportion the word.
     """
     fields: dict[str, Any] = {"scenario": scenario, "bundle": bundle, "params": dict(params),
                               "replicate": replicate, "seed": seed, "months": months,
@@ -165,6 +168,8 @@ def run_key(scenario: str, bundle: str, params: Mapping[str, Any], replicate: in
     if posterior_draw is not None:
         fields["posterior_draw"] = posterior_draw
         fields["posterior_params"] = dict(posterior_params or {})
+    if institutions != "as-is":
+        fields["institutions"] = institutions
     return short_hash(fields, 12)
 
 
@@ -187,6 +192,9 @@ class Experiment:
     description: str = ""
     posterior: Posterior | None = None
     posterior_count: int = 0
+    #: "in-proportion": every run's scenario :meth:`~sanisim.scenario.Scenario.scaled` to
+    #: its households (the design's values of scaled records taken as given)
+    institutions: str = "as-is"
 
     @cached_property
     def draws(self) -> tuple[tuple[int | None, dict[str, Any]], ...]:
@@ -226,14 +234,16 @@ class Experiment:
                     configured = _configured(scenario, applied) if applied else scenario
                     months = self.months or int(configured["run.months"])
                     households = self.households or int(configured["population.households"])
+                    config = scenario if self.institutions == "as-is" else scenario.scaled(
+                        households, f"{self.path}: experiment.institutions")
                     for replicate in range(self.replicates):
                         seed = run_seed(self.seed, replicate)
                         for bundle in self.bundles:
                             key = run_key(scenario.name, bundle, point, replicate, seed,
-                                          months, households, draw, drawn)
+                                          months, households, draw, drawn, self.institutions)
                             specs.append(RunSpec(key, scenario.name, bundle, replicate, seed,
                                                  months, households, tuple(point.items()),
-                                                 scenario, draw, tuple(drawn.items())))
+                                                 config, draw, tuple(drawn.items())))
         keys = [s.run_key for s in specs]
         if len(set(keys)) != len(keys):  # pragma: no cover - 48-bit keys; would be a bug
             raise RuntimeError("run keys collide; the design repeats a point")
@@ -355,7 +365,7 @@ def resolve(ref: str | Path) -> Path:
 
 
 #: What the command line may set in ``[experiment]`` (``sanisim batch --months 12 ...``).
-OVERRIDABLE = ("replicates", "months", "households", "posterior")
+OVERRIDABLE = ("replicates", "months", "households", "institutions", "posterior")
 
 
 def load(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Experiment:
@@ -440,6 +450,10 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
     months = recorded(table.get("months"), source, "experiment.months", "run.months")
     households = recorded(table.get("households"), source, "experiment.households",
                           "population.households")
+    institutions = table.get("institutions", "as-is")
+    if institutions not in INSTITUTIONS:
+        raise InputError(source, "experiment.institutions", f"got {institutions!r}; allowed: "
+                         + ", ".join(repr(choice) for choice in INSTITUTIONS))
 
     base = path.parent if path is not None else Path(".")
     refs = name_list(table["scenarios"], source, "experiment.scenarios")
@@ -489,7 +503,7 @@ def from_dict(raw: Mapping[str, Any], source: str = "<experiment>", path: Path |
 
     experiment = Experiment(name, source, text, seed, replicates, months, households,
                             scenarios, bundles, grid, samples, ranges, description,
-                            posterior, count)
+                            posterior, count, institutions)
     _check_points(experiment, source)
     _check_sizes(experiment, source)
     return experiment

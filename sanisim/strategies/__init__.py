@@ -22,6 +22,7 @@ from sanisim.strategies.base import (
     check_requirements,
     parse_strategy_tables,
     register,
+    scaled_configs,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "check_requirements",
     "parse_strategy_tables",
     "register",
+    "scaled_configs",
 ]

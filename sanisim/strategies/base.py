@@ -33,7 +33,7 @@ import numpy as np
 
 from sanisim.errors import InputError, did_you_mean
 from sanisim.government import SOURCES
-from sanisim.parameters import Param
+from sanisim.parameters import Param, scaled_value
 from sanisim.phases import check_hooks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,7 +47,8 @@ COMMON_PARAMS: tuple[Param, ...] = (
     Param("start", 1, "month", "First month the strategy acts.", "scenario", 1, 600),
     Param("end", 600, "month", "Last month the strategy acts (inclusive).", "scenario", 1, 600),
     Param("budget", math.inf, "rupiah",
-          "Most the strategy may spend over the run (inf: unlimited).", "scenario", 0.0, None),
+          "Most the strategy may spend over the run (inf: unlimited).", "scenario", 0.0, None,
+          scales=True),
     Param("funder", "government", "", "Who pays the strategy's costs.", "scenario",
           choices=("government", "donors", "households", "cooperatives")),
 )
@@ -257,6 +258,24 @@ def parse_strategy_tables(tables: Any, bundles: Any, source: str
                                  f"unknown strategy {member!r}{hint} (defined: {allowed})")
         parsed[bundle] = tuple(members)
     return MappingProxyType(configs), MappingProxyType(parsed)
+
+
+def scaled_configs(configs: Mapping[str, Any], scale: float, source: str
+                   ) -> Mapping[str, Any]:
+    """Strategy configurations (as :func:`parse_strategy_tables` returns them) for a district
+    ``scale`` times as large: every record that :attr:`~sanisim.parameters.Param.scales`
+    (budgets, agents, paces of delivery) scaled by :func:`~sanisim.parameters.scaled_value`,
+    the rest as they are."""
+    scaled: dict[str, Any] = {}
+    for name, config in configs.items():
+        config = dict(config)
+        for param in (*COMMON_PARAMS, *STRATEGY_TYPES[config["type"]].PARAMS):
+            if param.scales:
+                key = f"strategies.{name}.{param.key}"
+                config[param.key] = scaled_value(param.renamed(key), config[param.key], scale,
+                                                 source)
+        scaled[name] = MappingProxyType(config)
+    return MappingProxyType(scaled)
 
 
 def check_requirements(configs: Mapping[str, Any], params: Mapping[str, Any],

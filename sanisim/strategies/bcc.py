@@ -141,7 +141,7 @@ class BehaviourChange(Programme):
               "Community cadres (kader) making BCC visits; RTs are split among them in "
               "contiguous blocks.",
               "assumption: about one cadre per RW, as STBM cadres are recruited locally",
-              0, 1_000_000),
+              0, 1_000_000, scales=True),
         Param("deployment", "catchments", "",
               "How the cadres work: each in its own contiguous block of RTs ('catchments'), or "
               "as one team going down a single district-wide list in targeting order "

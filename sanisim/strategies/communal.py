@@ -143,7 +143,7 @@ class Communal(Programme):
               "Smallest RT that gets a plant.", "assumption", 1, 10_000),
         Param("plants_per_month", 1, "plants per month",
               "Most plants built in a month (programme's construction pace).", "assumption",
-              0, 10_000),
+              0, 10_000, scales=True),
         Param("cost_per_connection", 8_000_000.0, "rupiah per household",
               "Capital cost of a plant per household of the RT it is built for.",
               "assumption: near the government's individual septic tank, Rp 8-12 M "

@@ -57,7 +57,8 @@ class DemandCreation(Programme):
         Param("sessions_per_month", 8, "sessions per month",
               "Triggering sessions the facilitators can hold in a month (one RT each).",
               "assumption: a few facilitator teams, two sessions a week each; "
-              "Patil et al. 2014 found delivery capacity limiting", 0, 100_000),
+              "Patil et al. 2014 found delivery capacity limiting", 0, 100_000,
+              scales=True),
         Param("attendance", 0.7, "share of households",
               "Chance that a household of a triggered RT attends the session.",
               "assumption", 0.0, 1.0),

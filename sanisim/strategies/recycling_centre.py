@@ -39,7 +39,7 @@ class RecyclingCentre(AreaProgramme):
     ITEM: ClassVar[str] = "recycling_centres"
     PARAMS: ClassVar[tuple[Param, ...]] = (
         Param("centres", 2, "centres", "TPS3R built, one per village (fewest at reduced first).",
-              "scenario (programme design)", 0, 100_000),
+              "scenario (programme design)", 0, 100_000, scales=True),
         Param("capacity", 400, "households per centre",
               "Most households one centre serves (sorting and composting throughput).",
               "assumption: a TPS3R serving a few hundred households", 0, 10_000_000),

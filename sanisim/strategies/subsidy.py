@@ -76,7 +76,7 @@ class Subsidy(Programme):
               0.0, 1e10),
         Param("grants_per_month", 40, "grants per month",
               "Toilets the programme's contractors can build in a month.", "assumption",
-              0, 1_000_000),
+              0, 1_000_000, scales=True),
         Param("targeting", "poorest_first", "",
               "Who is enrolled first: poorest_first (lowest income), lottery (random), "
               "whole_community (every eligible household of an RT, RTs already served first, "

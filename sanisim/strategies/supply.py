@@ -132,7 +132,8 @@ class Supply(Programme):
     PARAMS: ClassVar[tuple[Param, ...]] = (
         Param("entrepreneurs", 4, "entrepreneurs",
               "Sanitation entrepreneurs (KWS); each serves a contiguous block of the covered RWs.",
-              "assumption: a few KWS per district sub-area of about 10,000 households", 1, 10_000),
+              "assumption: a few KWS per district sub-area of about 10,000 households", 1, 10_000,
+              scales=True),
         Param("coverage", 1.0, "share of RWs",
               "Share of RWs inside a service area (drawn at random); elsewhere households build "
               "with local masons as in the baseline.", "assumption: programme reach", 0.0, 1.0),

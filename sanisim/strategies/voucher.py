@@ -46,7 +46,8 @@ class Voucher(Programme):
     OUTPUTS: ClassVar[tuple[str, ...]] = ("issued", "redeemed", "lapsed", "holders", "spent")
     PARAMS: ClassVar[tuple[Param, ...]] = (
         Param("vouchers_per_month", 100, "vouchers per month",
-              "Vouchers the programme can hand out in a month.", "assumption", 0, 10_000_000),
+              "Vouchers the programme can hand out in a month.", "assumption", 0, 10_000_000,
+              scales=True),
         Param("value_share", 0.5, "share of price",
               "Share of the quoted price of a toilet that the voucher pays.",
               "assumption; Guiteras, Levinsohn & Mobarak 2015: vouchers for about 75% of the "

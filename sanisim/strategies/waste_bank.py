@@ -38,7 +38,7 @@ class WasteBank(AreaProgramme):
     ITEM: ClassVar[str] = "waste_banks"
     PARAMS: ClassVar[tuple[Param, ...]] = (
         Param("banks", 10, "banks", "Waste banks set up, one per RW (fewest at reduced first).",
-              "scenario (programme design)", 0, 100_000),
+              "scenario (programme design)", 0, 100_000, scales=True),
         Param("capacity", 60, "members per bank",
               "Most households one bank serves (weighing days, storage).",
               "assumption: an RW-level bank sampah of some tens of active savers", 0, 100_000),
