@@ -127,24 +127,35 @@ def _assert_same(a, b) -> None:
     assert table_a.equals(table_b)
 
 
-@pytest.mark.parametrize("targeting", ["lowest_coverage", "random", "most_connected"])
-def test_a_round_with_room_for_all_plans_as_each_promoter_in_turn(targeting, monkeypatch):
-    """``BehaviourChange._room_for_all`` (the round's plans found at once when every
-    promoter has room for all its rows) gives the visits, state and outputs of the promoters
-    planning in turn, bit for bit; and it was taken in most rounds, and not in all."""
-    taken = []
-    original = BehaviourChange._room_for_all
+@pytest.mark.parametrize(("targeting", "households", "scaled"), [
+    ("lowest_coverage", 3000, False), ("random", 3000, False), ("most_connected", 3000, False),
+    ("lowest_coverage", 30_000, True), ("poorest_first", 30_000, True)])
+def test_a_round_planned_together_plans_as_each_promoter_in_turn(targeting, households, scaled,
+                                                                  monkeypatch):
+    """``BehaviourChange._plans_together`` (the round's plans found at once, each promoter's
+    room from the budget left after those before it) gives the visits, state and outputs of
+    the promoters planning in turn, bit for bit; and it was taken in most rounds. At 30,000
+    households with the institutions in proportion (60 cadres) most cadres have more
+    candidates than room."""
+    taken, partial = [], []
+    original = BehaviourChange._plans_together
 
-    def counted(self, *args):
-        result = original(self, *args)
+    def counted(self, model, promoters, due_at, mine, left):
+        result = original(self, model, promoters, due_at, mine, left)
         taken.append(result is not None)
+        if result is not None:
+            partial.append(sum(p.visits_this_month for p in promoters)
+                           < sum(s.stop - s.start for s in mine))
         return result
 
     def run(in_turn: bool):
         with monkeypatch.context() as patch:
-            patch.setattr(BehaviourChange, "_room_for_all",
+            patch.setattr(BehaviourChange, "_plans_together",
                           (lambda self, *args: None) if in_turn else counted)
-            model = SanitationModel(load("default"), seed=4, households=3000,
+            scenario = load("default")
+            if scaled:
+                scenario = scenario.scaled(households)
+            model = SanitationModel(scenario, seed=4, households=households,
                                     bundle="full_package", household_agents=False)
             for s in model.strategies:
                 if isinstance(s, BehaviourChange):
@@ -153,32 +164,68 @@ def test_a_round_with_room_for_all_plans_as_each_promoter_in_turn(targeting, mon
         return _state(model), model.monthly_table()
 
     _assert_same(run(False), run(True))
-    assert 0 < sum(taken) < len(taken)
+    assert sum(taken) > 0.9 * len(taken)
+    assert any(partial)  # rounds where a promoter had less room than candidates
 
 
-def test_room_for_all_orders_each_block_by_priority_then_position(monkeypatch):
-    """Equal priorities (a rule's ties) keep the order the candidates are listed in, within
-    each promoter's block, as ``first``'s stable sort does."""
+def _round_with_priorities(monkeypatch, priorities):
     model = SanitationModel(load("default"), seed=4, households=3000, bundle="full_package",
                             household_agents=False)
     model.run(1)
     bcc = next(s for s in model.strategies if isinstance(s, BehaviourChange))
-    promoters = bcc.rounds[0]
     bcc.candidates = np.flatnonzero(model.households.rung < 3)
     bcc.keys = np.zeros(bcc.candidates.size)
     bcc.due = bcc.candidates[:0]
-    ties = np.repeat(np.arange(4.0), -(-bcc.candidates.size // 4))[:bcc.candidates.size]
+    values = priorities(bcc.candidates.size)
+    monkeypatch.setattr(BehaviourChange, "round_priority", lambda self, m: values)
+    return model, bcc, bcc.rounds[0], values
+
+
+def test_plans_together_keep_each_blocks_lowest_priorities_and_leave_boundary_ties(monkeypatch):
+    """With room for all, every promoter visits all its candidates, block after block; with
+    room for some and equal priorities where the room ends (a rule's ties), which of them a
+    promoter keeps would depend on the order, so the round is left to the promoters in
+    turn."""
     rng = np.random.default_rng(1)
-    rng.shuffle(ties)
-    monkeypatch.setattr(BehaviourChange, "round_priority", lambda self, m: ties)
+
+    def tied(n):
+        values = np.repeat(np.arange(4.0), -(-n // 4))[:n]
+        rng.shuffle(values)
+        return values
+
+    model, bcc, promoters, ties = _round_with_priorities(monkeypatch, tied)
     for p in promoters:
         p.capacity = 10_000
     due_at, mine = bcc._shares(promoters)
-    due, chosen = bcc._room_for_all(model, promoters, due_at, mine, 10**9)
-    expected = np.concatenate([first(ties[m], bcc.candidates[m], 10_000) for m in mine])
+    due, chosen = bcc._plans_together(model, promoters, due_at, mine, 10**9)
     assert due.size == 0 and chosen.size > 100
-    np.testing.assert_array_equal(chosen, expected)
-    assert bcc._room_for_all(model, promoters, due_at, mine, chosen.size - 1) is None
+    at = 0
+    for m in mine:  # each block's rows, in order of priority
+        block = chosen[at:at + m.stop - m.start]
+        at += block.size
+        np.testing.assert_array_equal(np.sort(block), bcc.candidates[m])
+        assert (np.diff(ties[np.searchsorted(bcc.candidates, block)]) >= 0).all()
+    for p in promoters:
+        p.capacity = 3
+    assert bcc._plans_together(model, promoters, due_at, mine, 10**9) is None
+
+
+def test_plans_together_share_a_short_budget_as_in_turn(monkeypatch):
+    """Each promoter's room is its capacity until the budget runs short, the rest at the
+    promoter where it runs out, then none; the chosen rows are ``first``'s in each block."""
+    model, bcc, promoters, values = _round_with_priorities(
+        monkeypatch, lambda n: np.random.default_rng(2).random(n))
+    due_at, mine = bcc._shares(promoters)
+    capacity = [p.capacity for p in promoters]
+    left = capacity[0] + capacity[1] + 4
+    due, chosen = bcc._plans_together(model, promoters, due_at, mine, left)
+    expected, budget = [], left
+    for p, m in zip(promoters, mine, strict=True):
+        expected.append(first(values[m], bcc.candidates[m], min(p.capacity, budget)))
+        budget -= expected[-1].size
+    np.testing.assert_array_equal(chosen, np.concatenate(expected))  # no ties: also in order
+    assert [p.visits_this_month for p in promoters][:3] == [capacity[0], capacity[1], 4]
+    assert sum(p.visits_this_month for p in promoters) == left
 
 
 @pytest.mark.parametrize("same_terms", [True, False])
