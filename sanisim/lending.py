@@ -181,7 +181,7 @@ def _applicants(model: SanitationModel, coops: tuple[CreditCooperative, ...]
     return keys, applicants[by], _cuts(counts)
 
 
-def _in_parts(model: SanitationModel, queue: np.ndarray) -> bool:
+def in_parts(model: SanitationModel, queue: np.ndarray) -> bool:
     """Whether the cooperatives' queues can be priced and ordered as one (else each
     cooperative approves in turn): no builder open, or one that takes orders in parts and
     whose quotes and orders of these rows do not depend on each other's order
@@ -218,7 +218,7 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     queue = applicants[order[take]]
     owner = owner[take]  # blocks keep their places in the order
     processed = np.minimum(counts, capacity)  # each block's queue, in the blocks' order
-    if not _in_parts(model, queue):  # each assesses its own queue in turn
+    if not in_parts(model, queue):  # each assesses its own queue in turn
         queue_cuts = _cuts(processed)
         for c, lo, hi in zip(coops, queue_cuts[:-1], queue_cuts[1:], strict=True):
             if hi > lo:  # (in turn: no applicant or no capacity, nothing assessed)

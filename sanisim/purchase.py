@@ -57,6 +57,7 @@ from sanisim.draws import lex_order, run_starts
 from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import LIMITED_CODE as _LIMITED
 from sanisim.ladder import Rung
+from sanisim.rowblocks import bounds_within
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -89,7 +90,7 @@ def willing(model: SanitationModel, rows: np.ndarray, price: np.ndarray) -> np.n
 
 
 def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
-          any_technology: bool = False) -> np.ndarray:
+          any_technology: bool = False, parts: list[int] | None = None) -> np.ndarray:
     """A sales offer in person to ``rows``: who decides on the spot (rows returned).
 
     The price is the one the row would be quoted now (:meth:`price_to_basic`). With ``loan``
@@ -98,17 +99,31 @@ def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
     an entrepreneur's septic toilet) a household that cannot take the septic toilet may take
     the cheaper pit toilet at its reduced price on the spot (``mechanisms.technology``). Does
     nothing when the point-of-sale mechanism is off.
+
+    ``parts``: ``rows`` are those of several offers made as one, the i-th offer's rows
+    ``rows[parts[i]:parts[i + 1]]``: the same draws (one after the other from the same
+    stream), and each offer's purchases started as its own call would start them
+    (:meth:`SanitationModel.start_building` with ``parts``; its conditions hold).
     """
     p, hh = model.params, model.households
     if not p["mechanisms.point_of_sale"] or rows.size == 0:
         return rows[:0]
+    if parts is not None and any_technology:
+        raise ValueError("offer: parts only for offers of septic toilets")
     draws = model.streams["purchase:offer"].random(rows.size)
-    rows = rows[(draws < p["purchase.pos_conversion"]) & (hh.rung[rows] < _BASIC)
-                & (hh.build_left[rows] < 0) & ~hh.applying[rows]]
+    took = ((draws < p["purchase.pos_conversion"]) & (hh.rung[rows] < _BASIC)
+            & (hh.build_left[rows] < 0) & ~hh.applying[rows])
+    rows = rows[took]
     price = model.price_to_basic(rows)
     keep = willing(model, rows, price)
     cash = keep & (hh.savings[rows] >= price) if p["behaviour.money_constraint"] else keep
-    model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash])
+    if parts is None:
+        model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash])
+    else:  # the offers that started any purchase, each its own part
+        cuts = bounds_within(cash, bounds_within(took, parts))
+        cuts = [0, *(hi for lo, hi in zip(cuts[:-1], cuts[1:], strict=True) if hi > lo)]
+        model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash],
+                             parts=cuts if len(cuts) > 1 else None)
     decided = cash.copy()
     if any_technology:  # the cheaper toilet the offer also pays for, when within reach
         decided[~cash] = model.bought_pit_toilet(rows[~cash])

@@ -167,3 +167,58 @@ def test_start_building_in_parts_books_each_part_and_asks_a_builder_in_parts(mon
     monkeypatch.setattr(supply, "orders_in_parts", False)
     with pytest.raises(ValueError, match="parts only with no builder open or one"):
         model.start_building(rows, Rung.BASIC, paid_by_household=paid, parts=[0, 5])
+
+
+# --------------------------------------------------------------------------- loan offers
+
+
+def _offers(bundle: str, together: bool, monkeypatch, supply_budget: float | None = None,
+            credit_budget: float | None = None) -> dict:
+    from sanisim.strategies.microcredit import Microcredit
+
+    ways: list[bool] = []
+    original = Microcredit._offer_together
+    with monkeypatch.context() as patch:
+        patch.setattr(Microcredit, "_offer_together",
+                      (lambda self, *a: ways.append(original(self, *a)) or ways[-1])
+                      if together else (lambda self, *a: False))
+        model = _model(bundle, supply_budget=supply_budget)
+        credit = next(s for s in model.strategies if isinstance(s, Microcredit))
+        if credit_budget is not None:
+            credit.budget = credit_budget
+        spent = []
+        for _ in range(MONTHS):
+            model.step()
+            spent.append((credit.spent, credit.offers_this_month))
+    hh = model.households
+    return {"state": {name: getattr(hh, name).copy() for name in Households.__dataclass_fields__},
+            "ledger": dict(model.totals), "table": model.monthly_table(), "spent": spent,
+            "ways": ways, "offers": sum(n for _, n in spent)}
+
+
+@pytest.mark.parametrize(("bundle", "supply_budget", "credit_budget"), [
+    ("microcredit", None, None), ("full_package", None, None),
+    # the entrepreneurs' discounts run short: in the months the offers' quotes would depend
+    # on the order of the cooperatives, they offer in turn
+    ("full_package", 3e7, None),
+    # the offers' budget runs out at a cooperative part of the way through a month
+    ("microcredit", None, 1e9 + 4.05e5)])
+def test_loan_offers_together_give_the_numbers_of_each_cooperative_in_turn(
+        bundle, supply_budget, credit_budget, monkeypatch):
+    """``Microcredit._offer_together``: every cooperative's loan offers and the sales on the
+    spot as one call in parts give, bit for bit, the household state, ledger, monthly table
+    and spending of the cooperatives offering in turn."""
+    together = _offers(bundle, True, monkeypatch, supply_budget, credit_budget)
+    in_turn = _offers(bundle, False, monkeypatch, supply_budget, credit_budget)
+    for name, value in in_turn["state"].items():
+        np.testing.assert_array_equal(together["state"][name], value, err_msg=name)
+    assert together["ledger"] == in_turn["ledger"]
+    assert together["table"].equals(in_turn["table"])
+    assert together["spent"] == in_turn["spent"]
+    assert any(together["ways"])
+    if supply_budget is not None:
+        assert not all(together["ways"])
+    if credit_budget is None:
+        assert in_turn["offers"] > 100  # the comparison covers offers
+    else:  # after the fund injections (Rp 1 billion) the budget pays for 40 offers
+        assert in_turn["offers"] == 40 and in_turn["spent"][-1][0] == 1e9 + 4e5

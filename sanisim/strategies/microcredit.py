@@ -42,7 +42,9 @@ from sanisim import purchase
 from sanisim.agents import eligible_for_credit
 from sanisim.behaviour import raise_factors
 from sanisim.draws import stable_order
+from sanisim.lending import LEND_TOGETHER_FROM, in_parts
 from sanisim.parameters import Param
+from sanisim.rowblocks import ranges
 from sanisim.strategies.base import register
 from sanisim.strategies.common import Programme, and_not, open_below_basic
 
@@ -189,6 +191,8 @@ class Microcredit(Programme):
         # an offer changes only its own rows, none of another cooperative's: who is eligible
         # is known for every cooperative at the start
         able[able] = eligible_for_credit(model, rows[able], need[able], coop_of[able])
+        if self._offer_together(model, rows, keys, coop_of, able, per_offer):
+            return
         for c in range(len(model.cooperatives)):
             mine = (coop_of == c) & able
             room = self.affordable(per_offer, self.offers_per_month)
@@ -203,6 +207,56 @@ class Microcredit(Programme):
             self.offers_this_month += picked.size
             if per_offer:
                 self.spend(model, picked.size * per_offer, "loan_offers")
+
+    def _offer_together(self, model: SanitationModel, rows: np.ndarray, keys: np.ndarray,
+                        coop_of: np.ndarray, able: np.ndarray, per_offer: float) -> bool:
+        """Every cooperative's offers of the month at once, as :meth:`_offer` makes them in
+        turn; whether they were made (else nothing was done). From
+        :data:`sanisim.lending.LEND_TOGETHER_FROM` cooperatives on, when the strategy pays
+        from its own budget.
+
+        In turn, cooperative ``c`` offers to its ``room`` eligible rows of lowest key, its
+        room what the budget left after those before it pays for (a scalar loop, the same
+        sums as the spending in turn), and each offer is a sale on the spot
+        (:func:`sanisim.purchase.offer`). The rows picked are one block per cooperative,
+        the offers one call in parts: the same draws, and each offer's purchases started as
+        its own call, where the open builder's quotes and orders of these rows do not
+        depend on their order (:func:`sanisim.lending.in_parts`, asked of every row picked:
+        the purchases are among them)."""
+        coops = model.cooperatives
+        if len(coops) < LEND_TOGETHER_FROM or self.government is not None:
+            return False
+        hh = model.households
+        eligible = able.nonzero()[0]
+        owner = coop_of[eligible]
+        order = stable_order(keys[eligible])
+        order = order[owner[order].astype(np.int32).argsort(kind="stable")]
+        counts = np.bincount(owner, minlength=len(coops)).tolist()
+        picked_n, spent = [], self.spent
+        for count in counts:  # each cooperative's room, as affordable gives it in turn
+            left = self.budget - spent
+            room = (self.offers_per_month if per_offer <= 0 else
+                    int(min(self.offers_per_month, max(0.0, left) // per_offer)))
+            picked_n.append(min(count, room))
+            if per_offer and picked_n[-1]:
+                spent += picked_n[-1] * per_offer
+        starts = np.cumsum(counts) - counts
+        picked = rows[eligible[order[ranges(starts, picked_n)]]]
+        if picked.size and not in_parts(model, picked):
+            return False
+        if picked.size == 0:
+            return True
+        parts = np.cumsum([0, *(n for n in picked_n if n)]).tolist()
+        raise_factors(hh, picked, ("ability",), self.offer_effect)
+        purchase.offer(model, picked, loan=True, parts=parts)
+        hh.referred[picked] = True
+        self.offered_month[picked] = model.month
+        self.offers_this_month += picked.size
+        if per_offer:
+            for n in picked_n:
+                if n:
+                    self.spend(model, n * per_offer, "loan_offers")
+        return True
 
     def _open_to_offers(self, model: SanitationModel) -> np.ndarray:
         """Rows a loan officer may make an offer to this month (sorted): below basic (and
