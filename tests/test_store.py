@@ -87,6 +87,10 @@ def test_store_layout_and_results_contract(tmp_path, tiny):
     assert results.manifest["experiment"] == "tiny"
     csv = pd.read_csv(out / "summary.csv")
     assert len(csv) == 4 and "status" in csv and "basic_or_better_end" in csv
+    # the columns both tables hold appear once, with the run table's values
+    assert not [c for c in csv.columns if c.endswith(("_x", "_y"))]
+    assert csv["households"].tolist() == results.summary["households"].tolist()
+    assert csv["months"].tolist() == results.runs["months"].tolist()
 
 
 def test_stored_run_equals_a_direct_run(tmp_path, tiny):

@@ -400,9 +400,13 @@ def _drive(handle: ExecutorHandle, todo: list[RunSpec], attempts: dict[str, int]
 
 
 def _write_summary_csv(root: Path) -> None:
-    """``summary.csv``: every run of the table with its status and summary, for spreadsheets."""
+    """``summary.csv``: every run of the table with its status and summary, for spreadsheets
+    (a column both hold, ``months`` and ``households``, once: the run table's)."""
     results = load_results(root, monthly=False)
-    table = results.runs.merge(results.summary, on="run_key", how="left")
+    summary = results.summary
+    summary = summary.drop(columns=[c for c in summary.columns
+                                    if c != "run_key" and c in results.runs.columns])
+    table = results.runs.merge(summary, on="run_key", how="left")
     atomic_write(root / "summary.csv", table.to_csv(index=False).encode())
 
 
