@@ -89,9 +89,10 @@ def in_proportion(scenario, households: int):
     10,000 households become 40, 20, 40, 200 and ten times the budgets for 100,000).
     ``--households`` alone leaves them as they are, so a larger district has as many
     institutions as a small one."""
-    if not hasattr(scenario, "scaled"):
-        raise SystemExit("--institutions in-proportion: this source tree's Scenario has no "
-                         "scaled(); compare trees that both have it")
+    if not hasattr(scenario, "scaled"):  # a source tree from before Scenario.scaled
+        print("--institutions: in-proportion needs Scenario.scaled, which a source tree "
+              "does not have; allowed: as-is, or trees that both have it", file=sys.stderr)
+        raise SystemExit(2)
     return scenario.scaled(households)
 
 

@@ -251,12 +251,17 @@ def stable_order(values: np.ndarray) -> np.ndarray:
 def lex_order(minor: np.ndarray, major: np.ndarray) -> np.ndarray:
     """``np.lexsort((minor, major))``: by ``major``, then ``minor``, then position. The minor
     keys ordered by :func:`stable_order`, then a stable sort by the major key (a radix sort
-    for bools and small integers)."""
+    for bools and small integers: integer keys below 2**15, such as the block numbers of a
+    few thousand agents, are sorted as int16)."""
     minor, major = np.asarray(minor), np.asarray(major)
     if minor.size < SORT_CHECKED_FROM:
         return np.lexsort((minor, major))
     first = stable_order(minor)
-    return first[major[first].argsort(kind="stable")]
+    major = major[first]
+    if major.dtype.kind in "iu" and major.dtype.itemsize > 2 and (
+            0 <= major.min() and major.max() < 2**15):
+        major = major.astype(np.int16)
+    return first[major.argsort(kind="stable")]
 
 
 def run_starts(values: np.ndarray) -> np.ndarray:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sanisim.agents import CreditCooperative, acting_as_written
-from sanisim.draws import month_keys, row_uniforms, stable_order
+from sanisim.draws import lex_order, month_keys, row_uniforms
 from sanisim.ladder import Rung
 from sanisim.rowblocks import bounds_within
 
@@ -210,9 +210,7 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     # each block's queue: referred first, then by the applicant's own number, then by
     # position (lex_order within the block), cut to the cooperative's capacity
     u = row_uniforms(keys.repeat(counts), applicants)
-    order = stable_order(u)
-    major = owner * 2 + ~hh.referred[applicants]
-    order = order[major[order].argsort(kind="stable")]
+    order = lex_order(u, owner * 2 + ~hh.referred[applicants])
     rank = np.arange(applicants.size) - np.asarray(cuts[:-1], np.intp).repeat(counts)
     take = rank < capacity[owner]
     queue = applicants[order[take]]

@@ -109,8 +109,6 @@ def scaled_value(param: Param, value: Any, scale: float, source: str) -> Any:
     large, checked by the record: a count rounded to the nearest whole (at least 1 when it was
     at least 1, so that a district keeps every kind of institution it had), an amount
     multiplied (an unlimited budget stays unlimited)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return value
     if isinstance(value, int):
         value = max(1, round(value * scale)) if value >= 1 else value
     elif math.isfinite(value):

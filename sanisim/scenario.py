@@ -106,7 +106,7 @@ class Scenario:
         describes, so that a larger population is served by as many of them."""
         households = check_value("population.households", households, source)
         scale = households / self["population.households"]
-        params = {key: scaled_value(BY_KEY[key].renamed(key), value, scale, source)
+        params = {key: scaled_value(BY_KEY[key], value, scale, source)
                   if BY_KEY[key].scales else value for key, value in self.params.items()}
         params["population.households"] = households
         return Scenario(self.name, MappingProxyType(params), self.description,

@@ -170,11 +170,13 @@ class Strategy:
         (an unlimited own budget then means none: the sources pay)."""
         return max(0.0, self.budget - self.own_spent) if math.isfinite(self.budget) else 0.0
 
-    def affordable(self, unit_cost: float, wanted: int) -> int:
-        """How many units of ``unit_cost`` rupiah the remaining budget pays for (<= wanted)."""
+    def affordable(self, unit_cost: float, wanted: int, left: float | None = None) -> int:
+        """How many units of ``unit_cost`` rupiah the remaining budget (or ``left``) pays
+        for (<= wanted)."""
         if unit_cost <= 0:
             return wanted
-        return int(min(wanted, max(0.0, self.budget_left) // unit_cost))
+        left = self.budget_left if left is None else left
+        return int(min(wanted, max(0.0, left) // unit_cost))
 
     def spend(self, model: SanitationModel, amount: float, item: str) -> None:
         """Book ``amount`` rupiah against the budget and the funder's account; with a

@@ -50,7 +50,7 @@ from mesa.agentset import AgentSet
 
 from sanisim import purchase
 from sanisim.behaviour import VISIT_FACTORS
-from sanisim.draws import distinct
+from sanisim.draws import distinct, lex_order
 from sanisim.ladder import Rung
 from sanisim.parameters import Param
 from sanisim.products import Visit
@@ -442,13 +442,11 @@ class BehaviourChange(Programme):
         visits to its candidates of lowest priority (:func:`sanisim.targeting.first`). With
         each promoter's rows a block, one sort by block, then due month or priority, orders
         every block so, and each block's first rows are the promoter's
-        (:meth:`_first_of_blocks`). The visits are the same in any order within the round,
-        so the candidates chosen are each block's in order of priority, equal priorities in
-        any order; where a promoter's room ends between two equal priorities the round is
-        planned in turn (``first`` keeps them as ``argpartition`` finds them). It applies
-        when ``choose`` serves by the round's priorities (no plan, no register, perfect
-        information, a rule of ``targeting.ELEMENTWISE``) and every catchment is contiguous
-        (``_shares``)."""
+        (:meth:`_first_of_blocks`); where a promoter's room ends between two equal
+        priorities the round is planned in turn (``first`` keeps them as ``argpartition``
+        finds them). It applies when ``choose`` serves by the round's priorities (no plan,
+        no register, perfect information, a rule of ``targeting.ELEMENTWISE``) and every
+        catchment is contiguous (``_shares``)."""
         if (due_at[0] is None or self.allocation != "none" or self.information != "perfect"
                 or self.database is not None):
             return None
@@ -481,25 +479,20 @@ class BehaviourChange(Programme):
                          taken: np.ndarray, values_of, listed: bool) -> np.ndarray | None:
         """The first ``taken[b]`` rows of each block ``b`` of ``rows`` (``sizes[b]`` rows
         from ``starts[b]``) by ``values_of(positions, over)`` (``over``: whether the
-        position's block keeps only some of its rows), block after block.
+        position's block keeps only some of its rows), equal values in the order listed,
+        block after block (:func:`sanisim.draws.lex_order`).
 
-        ``listed``: equal values in the order listed (a stable sort). Otherwise in any order
-        (a visit does the same whatever the order of the rows visited), by a faster sort,
-        and ``None`` when a block keeping some but not all of its rows has its last kept
-        value equal to the first left out (which of them is kept would depend on the order,
-        and ``first``'s ``argpartition`` keeps them as it finds them)."""
+        ``listed``: the promoters in turn keep equal values in the order listed too (a
+        stable sort). Otherwise ``None`` when a block keeping some but not all of its rows
+        has its last kept value equal to the first left out: ``first``'s ``argpartition``
+        keeps such ties as it finds them."""
         if not taken.any():
             return rows[:0]
         at = ranges(starts, sizes)
         block = np.repeat(np.arange(sizes.size), sizes)
         over = (taken < sizes)[block]
         values = values_of(at, over)
-        if listed:
-            ordered = np.lexsort((values, block))
-        else:  # by value, then by block keeping that order (int16: a radix sort)
-            ordered = values.argsort()
-            key = block[ordered].astype(np.int16 if sizes.size < 2**15 else np.int32)
-            ordered = ordered[key.argsort(kind="stable")]
+        ordered = lex_order(values, block)
         rank = np.arange(at.size) - np.repeat(sizes.cumsum() - sizes, sizes)
         kept = taken[block]
         if not listed:

@@ -41,7 +41,7 @@ import numpy as np
 from sanisim import purchase
 from sanisim.agents import eligible_for_credit
 from sanisim.behaviour import raise_factors
-from sanisim.draws import stable_order
+from sanisim.draws import lex_order, stable_order
 from sanisim.lending import LEND_TOGETHER_FROM, in_parts
 from sanisim.parameters import Param
 from sanisim.rowblocks import ranges
@@ -198,15 +198,23 @@ class Microcredit(Programme):
             room = self.affordable(per_offer, self.offers_per_month)
             picked = mine.nonzero()[0]
             picked = rows[picked[stable_order(keys[picked])[:room]]]
-            if picked.size == 0:
-                continue
-            raise_factors(hh, picked, ("ability",), self.offer_effect)
-            purchase.offer(model, picked, loan=True)
-            hh.referred[picked] = True
-            self.offered_month[picked] = model.month
-            self.offers_this_month += picked.size
-            if per_offer:
-                self.spend(model, picked.size * per_offer, "loan_offers")
+            if picked.size:
+                self._make_offers(model, picked, [0, picked.size], per_offer)
+
+    def _make_offers(self, model: SanitationModel, picked: np.ndarray, parts: list[int],
+                     per_offer: float) -> None:
+        """Loan offers to ``picked``: the offers of consecutive cooperatives, the i-th's
+        ``picked[parts[i]:parts[i + 1]]`` (none empty), each a sale on the spot and each
+        cooperative's spending booked as its own."""
+        hh = model.households
+        raise_factors(hh, picked, ("ability",), self.offer_effect)
+        purchase.offer(model, picked, loan=True, parts=parts if len(parts) > 2 else None)
+        hh.referred[picked] = True
+        self.offered_month[picked] = model.month
+        self.offers_this_month += picked.size
+        if per_offer:
+            for lo, hi in zip(parts[:-1], parts[1:], strict=True):
+                self.spend(model, (hi - lo) * per_offer, "loan_offers")
 
     def _offer_together(self, model: SanitationModel, rows: np.ndarray, keys: np.ndarray,
                         coop_of: np.ndarray, able: np.ndarray, per_offer: float) -> bool:
@@ -226,36 +234,23 @@ class Microcredit(Programme):
         coops = model.cooperatives
         if len(coops) < LEND_TOGETHER_FROM or self.government is not None:
             return False
-        hh = model.households
         eligible = able.nonzero()[0]
         owner = coop_of[eligible]
-        order = stable_order(keys[eligible])
-        order = order[owner[order].astype(np.int32).argsort(kind="stable")]
+        order = lex_order(keys[eligible], owner)
         counts = np.bincount(owner, minlength=len(coops)).tolist()
         picked_n, spent = [], self.spent
         for count in counts:  # each cooperative's room, as affordable gives it in turn
-            left = self.budget - spent
-            room = (self.offers_per_month if per_offer <= 0 else
-                    int(min(self.offers_per_month, max(0.0, left) // per_offer)))
-            picked_n.append(min(count, room))
-            if per_offer and picked_n[-1]:
-                spent += picked_n[-1] * per_offer
+            n = min(count, self.affordable(per_offer, self.offers_per_month, self.budget - spent))
+            picked_n.append(n)
+            if per_offer and n:
+                spent += n * per_offer
         starts = np.cumsum(counts) - counts
         picked = rows[eligible[order[ranges(starts, picked_n)]]]
         if picked.size and not in_parts(model, picked):
             return False
-        if picked.size == 0:
-            return True
-        parts = np.cumsum([0, *(n for n in picked_n if n)]).tolist()
-        raise_factors(hh, picked, ("ability",), self.offer_effect)
-        purchase.offer(model, picked, loan=True, parts=parts)
-        hh.referred[picked] = True
-        self.offered_month[picked] = model.month
-        self.offers_this_month += picked.size
-        if per_offer:
-            for n in picked_n:
-                if n:
-                    self.spend(model, n * per_offer, "loan_offers")
+        if picked.size:
+            parts = np.cumsum([0, *(n for n in picked_n if n)]).tolist()
+            self._make_offers(model, picked, parts, per_offer)
         return True
 
     def _open_to_offers(self, model: SanitationModel) -> np.ndarray:

@@ -119,7 +119,6 @@ class SanitationEntrepreneur(mesa.Agent):
 _ALL = slice(None)
 
 
-
 @register
 class Supply(Programme):
     """Sanitation entrepreneurs with capacity, price, discount and a first-come queue."""
