@@ -11,10 +11,18 @@ process is bounded: if Python's own shutdown (joining a process pool's threads a
 after an interrupted batch) has not finished ``SHUTDOWN_GRACE`` seconds after the command
 returned, the process ends with the command's exit code (the environment variable
 ``SANISIM_SHUTDOWN_GRACE`` sets another bound, in seconds).
+
+A Ctrl-C that lands while Python runs a weakref callback or a ``__del__`` (an import's module
+lock, a finalizer) cannot be raised there: Python prints "Exception ignored in ..." with a
+traceback and goes on, so the interrupt was lost and the batch ran to its end. The entry
+therefore installs :func:`_interrupt_again` as ``sys.unraisablehook``: such a
+``KeyboardInterrupt`` is delivered again, silently, ``REDELIVERY`` seconds later (by then the
+callback has long returned; should it land in another one, it is delivered again).
 """
 
 from __future__ import annotations
 
+import _thread
 import os
 import signal
 import sys
@@ -23,6 +31,7 @@ import time
 
 INTERRUPTED = 130  # the shell's code for a program ended by SIGINT (128 + 2)
 SHUTDOWN_GRACE = 20.0  # seconds Python may take to shut down once the command has returned
+REDELIVERY = 0.05  # seconds after a lost Ctrl-C (see _interrupt_again) it is delivered again
 
 
 def _interrupted() -> int:
@@ -56,6 +65,30 @@ def _exit_now(signum, frame) -> None:  # pragma: no cover - runs while Python sh
     os._exit(INTERRUPTED)
 
 
+def _interrupt_again(unraisable) -> None:
+    """``sys.unraisablehook``: a ``KeyboardInterrupt`` that Python could not raise (it came
+    during a weakref callback or a finalizer) is signalled again shortly, from a timer
+    thread (a signal raised here would be raised inside this hook, and lost again); anything
+    else goes to the hook that was there before."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        timer = threading.Timer(REDELIVERY, _thread.interrupt_main)
+        timer.daemon = True
+        timer.start()
+    else:
+        _previous_hook[0](unraisable)
+
+
+_previous_hook = [sys.__unraisablehook__]
+
+
+def catch_lost_interrupts() -> None:
+    """Install :func:`_interrupt_again`, keeping the hook that was there for the rest (once;
+    the entry calls it before any import)."""
+    if sys.unraisablehook is not _interrupt_again:
+        _previous_hook[0] = sys.unraisablehook
+        sys.unraisablehook = _interrupt_again
+
+
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -82,6 +115,7 @@ def _grace() -> float:
 def main() -> int:
     """Run the ``sanisim`` command on ``sys.argv``; return its exit code."""
     code = INTERRUPTED
+    catch_lost_interrupts()
     try:
         try:
             from sanisim.cli import main as command

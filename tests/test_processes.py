@@ -323,3 +323,50 @@ def test_an_import_cut_by_ctrl_c_is_an_interruption(monkeypatch, capsys):
     other = ValueError("other")
     looped.__context__, other.__context__ = other, looped  # a chain that loops: still ends
     assert not cut_by_ctrl_c(looped)
+
+
+#: A Ctrl-C that lands in a weakref callback (an import's module lock; seen at a random moment
+#: of a batch's imports): Python cannot raise it there, prints "Exception ignored in ..." with
+#: a traceback, and runs on.
+LOST_INTERRUPT = """
+import sys, time, weakref
+from sanisim.__main__ import catch_lost_interrupts
+if sys.argv[1] == "caught":
+    catch_lost_interrupts()
+class Thing:
+    pass
+def cut(ref):
+    raise KeyboardInterrupt
+def broken(ref):
+    raise ValueError("not an interrupt")
+thing = Thing(); other = Thing()
+refs = weakref.ref(thing, cut), weakref.ref(other, broken)
+del thing, other
+try:
+    for _ in range(200):
+        time.sleep(0.01)
+except KeyboardInterrupt:
+    print("interrupted")
+else:
+    print("ran on")
+"""
+
+
+@pytest.mark.parametrize("mode", ["caught", "plain"])
+def test_a_ctrl_c_lost_in_a_callback_is_delivered_again(mode, tmp_path):
+    """With the entry's hook the lost KeyboardInterrupt is raised again in the code that runs
+    next, silently; any other exception of a callback is reported as Python reports it.
+    Without the hook (the control) the interrupt is lost and the program runs on."""
+    script = tmp_path / "lost.py"
+    script.write_text(LOST_INTERRUPT)
+    done = subprocess.run([sys.executable, str(script), mode], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(
+                              Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0, done.stderr
+    assert "ValueError: not an interrupt" in done.stderr
+    if mode == "caught":
+        assert done.stdout.strip() == "interrupted"
+        assert "KeyboardInterrupt" not in done.stderr, done.stderr
+    else:
+        assert done.stdout.strip() == "ran on"
+        assert "KeyboardInterrupt" in done.stderr
