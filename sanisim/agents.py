@@ -552,11 +552,7 @@ class CreditCooperative(mesa.Agent):
         applicants = model.waiting_applications  # listed once for every cooperative
         if applicants is None:  # stepped outside the model's phase
             applicants = model.households.applying.nonzero()[0]  # few rows: then its own
-        self.approve_from(key, applicants[model.coop_of_row[applicants] == self.index])
-
-    def approve_from(self, key: np.uint64, applicants: np.ndarray) -> None:
-        """:meth:`approve` with the month's key drawn and this cooperative's applicants
-        (ascending) found."""
+        applicants = applicants[model.coop_of_row[applicants] == self.index]  # ascending
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number

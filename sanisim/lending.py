@@ -57,7 +57,7 @@ LEND_TOGETHER_FROM = 4
 _terms = attrgetter("max_loan", "min_income", "rate", "tenor", "max_installment_share",
                     "miss_rate", "cure_rate", "arrears_after", "write_off_after")
 #: A cooperative's methods that stepping in turn would call.
-_OWN = frozenset(("step", "collect", "approve", "approve_from", "lend_to", "instalments"))
+_OWN = frozenset(("step", "collect", "approve", "lend_to", "instalments"))
 
 
 def alike(coops: tuple[CreditCooperative, ...]) -> bool:
