@@ -19,6 +19,7 @@ from sanisim.ladder import Rung
 from sanisim.model import SanitationModel
 from sanisim.population import Households
 from sanisim.scenario import SCENARIO_DIR, load
+from sanisim.strategies import bcc as bcc_module
 from sanisim.strategies.bcc import BehaviourChange
 from sanisim.strategies.microcredit import Microcredit
 from sanisim.strategies.subsidy import NOT_ENROLLED, Subsidy
@@ -152,6 +153,8 @@ def test_a_round_planned_together_plans_as_each_promoter_in_turn(targeting, hous
         with monkeypatch.context() as patch:
             patch.setattr(BehaviourChange, "_plans_together",
                           (lambda self, *args: None) if in_turn else counted)
+            patch.setattr(bcc_module, "TOGETHER_FROM", 1)  # every round, whatever it costs
+            patch.setattr(bcc_module, "TOGETHER_ROWS_PER_PROMOTER", 10**9)
             scenario = load("default")
             if scaled:
                 scenario = scenario.scaled(households)
@@ -166,6 +169,23 @@ def test_a_round_planned_together_plans_as_each_promoter_in_turn(targeting, hous
     _assert_same(run(False), run(True))
     assert sum(taken) > 0.9 * len(taken)
     assert any(partial)  # rounds where a promoter had less room than candidates
+
+
+def test_a_round_is_planned_together_only_where_it_is_the_cheaper_way():
+    """``worth_planning_together``: from ``TOGETHER_FROM`` promoters with at most
+    ``TOGETHER_ROWS_PER_PROMOTER`` due follow-ups and candidates each on average; never
+    where the catchments are not contiguous (no shares)."""
+    many, rows = bcc_module.TOGETHER_FROM, bcc_module.TOGETHER_ROWS_PER_PROMOTER
+
+    def shares(promoters: int, each: int) -> list[slice]:
+        return [slice(i * each, (i + 1) * each) for i in range(promoters)]
+
+    none = shares(many, 0)
+    assert bcc_module.worth_planning_together(none, shares(many, rows))
+    assert not bcc_module.worth_planning_together(none, shares(many, rows + 1))
+    assert not bcc_module.worth_planning_together(shares(many, 1), shares(many, rows))
+    assert not bcc_module.worth_planning_together(shares(many - 1, 0), shares(many - 1, 1))
+    assert not bcc_module.worth_planning_together([None] * many, [None] * many)
 
 
 def _round_with_priorities(monkeypatch, priorities):
