@@ -209,6 +209,23 @@ def test_ab_trees_steps_two_trees_in_one_process_and_says_whether_numbers_differ
     assert str(same) not in sys.path and str(other) not in sys.path
 
 
+def test_ab_trees_measures_every_configuration_at_every_size(capsys):
+    """Several configurations and sizes: each pair in turn, then one table of the medians."""
+    import ab_trees
+
+    root = str(BENCH.parent)
+    ab_trees.main([root, root, "--config", "default", "full", "--households", "200", "300",
+                   "--months", "2", "--runs", "1"])
+    out = capsys.readouterr().out
+    heads = [line.split(";")[0] for line in out.splitlines() if "households, institutions" in line]
+    assert [h.split(",")[0] for h in heads] == ["default", "default", "full", "full"], out
+    assert [h.split(", ")[1] for h in heads] == ["200 households", "300 households"] * 2
+    table = out.split("median change against the first tree (CPU time):")[1].splitlines()[1:]
+    assert [row.split()[:2] for row in table] == [
+        ["default", "200"], ["default", "300"], ["full", "200"], ["full", "300"]], out
+    assert out.count("same numbers") == 4
+
+
 def test_institutions_in_proportion_scale_with_the_district():
     """``--institutions in-proportion`` is ``Scenario.scaled``: the default scenario's 4
     sanitarians, 2 cooperatives and 4 entrepreneurs for 10,000 households are 40, 20 and 40
