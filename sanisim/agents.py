@@ -482,35 +482,39 @@ class CreditCooperative(mesa.Agent):
             return
         u = row_uniforms(key, rows)  # each borrower's own number (draws.row_uniforms)
         pays, payers, interest, amount, principal_part = self.instalments(rows, u)
+        closed = payers[hh.loan_principal[payers] <= 0.5]
+        missers = rows[~pays]
+        hh.loan_missed[missers] += 1
+        gone = missers[hh.loan_missed[missers] >= self.arrears_after + self.write_off_after]
+        if self.book_collection(interest, principal_part, amount, hh.loan_principal[closed],
+                                hh.loan_principal[gone]):
+            hh.defaulted[gone] = True
+            self._clear(np.concatenate((closed, gone)))
+
+    def book_collection(self, interest: np.ndarray, principal_part: np.ndarray,
+                        amount: np.ndarray, residue: np.ndarray, lost: np.ndarray) -> bool:
+        """Book a month's collection: the instalments paid (their interest, principal parts
+        and amounts), the loans closed (``residue``: each one's rounding residue, at most 0.5)
+        and those written off (``lost``: each one's principal); whether any loan ended.
+        (:mod:`sanisim.lending` books each cooperative's block so.)"""
         self.interest_collected += interest.sum()
         self.outstanding -= principal_part.sum()
         self.repaid_this_month = amount.sum()
         self.cash += self.repaid_this_month
-        model.book("households", "loan_repayments", self.repaid_this_month)
-
-        closed = payers[hh.loan_principal[payers] <= 0.5]
-        self.repaid_loans_this_month = closed.size
-        if closed.size:  # (nothing to move or clear otherwise: a month of small calls saved)
-            residue = hh.loan_principal[closed].sum()  # rounding residue, at most 0.5 each
-            self.cash += residue
-            self.outstanding -= residue
-            self.loans_repaid += closed.size
-            self._clear(closed)
-
-        missers = rows[~pays]
-        self.written_off_this_month = 0
-        if missers.size == 0:
-            return
-        hh.loan_missed[missers] += 1
-        gone = missers[hh.loan_missed[missers] >= self.arrears_after + self.write_off_after]
-        self.written_off_this_month = gone.size
-        if gone.size:
-            lost = hh.loan_principal[gone].sum()
-            self.outstanding -= lost
-            self.written_off += lost
-            self.loans_written_off += gone.size
-            hh.defaulted[gone] = True
-            self._clear(gone)
+        self.model.book("households", "loan_repayments", self.repaid_this_month)
+        self.repaid_loans_this_month = residue.size
+        if residue.size:
+            left = residue.sum()
+            self.cash += left
+            self.outstanding -= left
+            self.loans_repaid += residue.size
+        self.written_off_this_month = lost.size
+        if lost.size:
+            written = lost.sum()
+            self.outstanding -= written
+            self.written_off += written
+            self.loans_written_off += lost.size
+        return bool(residue.size or lost.size)
 
     def instalments(self, rows: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, ...]:
         """This month's instalments of the borrowers ``rows`` (each with its own uniform
@@ -556,7 +560,7 @@ class CreditCooperative(mesa.Agent):
         if applicants.size == 0 or self.capacity == 0:
             return
         keys = row_uniforms(key, applicants)  # each applicant's own number
-        order = lex_order(keys, ~self.model.households.referred[applicants])
+        order = lex_order(keys, ~model.households.referred[applicants])
         self.lend_to(applicants[order][: self.capacity])
 
     def lend_to(self, queue: np.ndarray) -> None:
@@ -577,17 +581,23 @@ class CreditCooperative(mesa.Agent):
         queue, need, down = queue[affordable], need[affordable], down[affordable]
         if queue.size == 0:
             return
-        # new borrowers hold no loan yet (eligible): a sort of the two, no search for repeats
-        merged = np.concatenate([self.borrowers(), queue])
-        merged.sort()
-        self._keep_borrowers(merged)
         hh.loan_coop[queue] = self.index
         hh.loan_principal[queue] = need
         hh.loan_installment[queue] = self.installment(need)
         hh.loan_missed[queue] = 0
-        self.cash -= need.sum()
-        self.outstanding += need.sum()
+        self.book_loans(queue, need.sum())
+        model.start_building(queue, Rung.BASIC, paid_by_household=down)
+
+    def book_loans(self, queue: np.ndarray, lent: float) -> None:
+        """Book the month's new loans to ``queue`` (``lent`` rupiah in all): borrowers kept,
+        cash lent out, the ledger. (:mod:`sanisim.lending` books each cooperative's block
+        so.)"""
+        # new borrowers hold no loan yet (eligible): a sort of the two, no search for repeats
+        merged = np.concatenate([self.borrowers(), queue])
+        merged.sort()
+        self._keep_borrowers(merged)
+        self.cash -= lent
+        self.outstanding += lent
         self.loans_issued += queue.size
         self.issued_this_month = queue.size
-        model.book("cooperatives", "loans_disbursed", need.sum())
-        model.start_building(queue, Rung.BASIC, paid_by_household=down)
+        self.model.book("cooperatives", "loans_disbursed", lent)

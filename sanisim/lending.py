@@ -57,7 +57,8 @@ LEND_TOGETHER_FROM = 4
 _terms = attrgetter("max_loan", "min_income", "rate", "tenor", "max_installment_share",
                     "miss_rate", "cure_rate", "arrears_after", "write_off_after")
 #: A cooperative's methods that stepping in turn would call.
-_OWN = frozenset(("step", "collect", "approve", "lend_to", "instalments"))
+_OWN = frozenset(("step", "collect", "approve", "lend_to", "instalments", "book_collection",
+                  "book_loans"))
 
 
 def alike(coops: tuple[CreditCooperative, ...]) -> bool:
@@ -127,27 +128,9 @@ def _collect(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
         if sizes[i] == 0:  # (in turn: nothing collected, nothing booked)
             continue
         lo, hi = pay_cuts[i], pay_cuts[i + 1]
-        c.interest_collected += interest[lo:hi].sum()
-        c.outstanding -= principal_part[lo:hi].sum()
-        c.repaid_this_month = amount[lo:hi].sum()
-        c.cash += c.repaid_this_month
-        model.book("households", "loan_repayments", c.repaid_this_month)
-        lo, hi = closed_cuts[i], closed_cuts[i + 1]
-        c.repaid_loans_this_month = hi - lo
-        if hi > lo:
-            left = residue[lo:hi].sum()  # rounding residue, at most 0.5 each
-            c.cash += left
-            c.outstanding -= left
-            c.loans_repaid += hi - lo
-            changed = True
-        lo, hi = gone_cuts[i], gone_cuts[i + 1]
-        c.written_off_this_month = hi - lo
-        if hi > lo:
-            written = lost_principal[lo:hi].sum()
-            c.outstanding -= written
-            c.written_off += written
-            c.loans_written_off += hi - lo
-            changed = True
+        changed |= c.book_collection(interest[lo:hi], principal_part[lo:hi], amount[lo:hi],
+                                     residue[closed_cuts[i]:closed_cuts[i + 1]],
+                                     lost_principal[gone_cuts[i]:gone_cuts[i + 1]])
     if not changed:
         return
     hh.defaulted[gone] = True
@@ -249,16 +232,7 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
         lo, hi = cuts[i], cuts[i + 1]
         if hi == lo:
             continue
-        mine = queue[lo:hi]
-        lent = need[lo:hi].sum()
-        merged = np.concatenate([c.borrowers(), mine])
-        merged.sort()
-        c._keep_borrowers(merged)
-        c.cash -= lent
-        c.outstanding += lent
-        c.loans_issued += hi - lo
-        c.issued_this_month = hi - lo
-        model.book("cooperatives", "loans_disbursed", lent)
+        c.book_loans(queue[lo:hi], need[lo:hi].sum())
         parts.append(hi)
     hh.loan_coop[queue] = owner
     hh.loan_principal[queue] = need
