@@ -740,9 +740,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="10,000 and 100,000 households, 24 months, no end-to-end run")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
     parser.add_argument("--institutions", choices=("as-is", "in-proportion"), default="as-is",
-                        help="the default scenario's sanitarians and cooperatives as they are "
-                             "(4 and 2) at every size, or scaled with the households (40 and "
-                             "20 at 100,000); the bass configuration and the floor have none")
+                        help="the default scenario's institutions as they are at every size, "
+                             "or everything that grows with a district scaled with the "
+                             "households (Scenario.scaled: 40 sanitarians, 20 cooperatives, "
+                             "40 entrepreneurs, 200 cadres and ten times the budgets at "
+                             "100,000); the bass configuration and the floor have none")
     # worker mode (internal)
     parser.add_argument("--when", choices=("eager", "lazy"), help=argparse.SUPPRESS)
     parser.add_argument("--worker", choices=(*CONFIGS, "mesa", "starsim", "setup",
