@@ -90,7 +90,8 @@ def willing(model: SanitationModel, rows: np.ndarray, price: np.ndarray) -> np.n
 
 
 def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
-          any_technology: bool = False, parts: list[int] | None = None) -> np.ndarray:
+          any_technology: bool = False, parts: list[int] | None = None,
+          draws: np.ndarray | None = None) -> np.ndarray:
     """A sales offer in person to ``rows``: who decides on the spot (rows returned).
 
     The price is the one the row would be quoted now (:meth:`price_to_basic`). With ``loan``
@@ -104,13 +105,17 @@ def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
     ``rows[parts[i]:parts[i + 1]]``: the same draws (one after the other from the same
     stream), and each offer's purchases started as its own call would start them
     (:meth:`SanitationModel.start_building` with ``parts``; its conditions hold).
+
+    ``draws``: the offer's uniforms, one per row, when the caller has drawn them from the
+    ``purchase:offer`` stream (as this call would, at this point of the stream).
     """
     p, hh = model.params, model.households
     if not p["mechanisms.point_of_sale"] or rows.size == 0:
         return rows[:0]
     if parts is not None and any_technology:
         raise ValueError("offer: parts only for offers of septic toilets")
-    draws = model.streams["purchase:offer"].random(rows.size)
+    if draws is None:
+        draws = model.streams["purchase:offer"].random(rows.size)
     took = ((draws < p["purchase.pos_conversion"]) & (hh.rung[rows] < _BASIC)
             & (hh.build_left[rows] < 0) & ~hh.applying[rows])
     rows = rows[took]

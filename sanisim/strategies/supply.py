@@ -257,6 +257,7 @@ class Supply(Programme):
         self.offer = np.zeros(n)  # discount quoted this month, rupiah (committed on order)
         self._offered: list[np.ndarray] = []  # rows quoted this month
         self._batches = 0
+        self._keys_drawn: np.ndarray | None = None  # (:meth:`_key_draws`)
         self._repair_share = p["costs.repair_share"]
         self._money = p["behaviour.money_constraint"]
         model.builders.append(self)
@@ -336,14 +337,14 @@ class Supply(Programme):
         self.waiting[new] = True
         self._queue[2].append(new)
         if parts is None:
-            self.key[new] = self._batches + self.rng.random(new.size)
+            self.key[new] = self._batches + self._key_draws(new.size)
             self._batches += 1
             bounds = [0, new.size]
         else:  # each part served a batch number of its own, in order (the same draws)
             bounds = parts if taken is _ALL else bounds_within(taken, parts)
             sizes = np.diff(bounds)
             batch = np.cumsum(sizes > 0) - 1 + self._batches
-            self.key[new] = batch.repeat(sizes) + self.rng.random(new.size)
+            self.key[new] = batch.repeat(sizes) + self._key_draws(new.size)
             self._batches += int(np.count_nonzero(sizes))
         self.ordered[new] = model.month
         self.deposit[new] = paid
@@ -363,6 +364,17 @@ class Supply(Programme):
         self.list_price[new] = self._list_price(model, new) - (quoted - funded)
         self.droppable[new] = (paid > 0) & (hh.loan_coop[new] < 0) & ~hh.subsidised[new]
         return np.ones(rows.size, bool) if taken is _ALL else taken
+
+    def _key_draws(self, count: int) -> np.ndarray:
+        """The orders' uniforms of arrival: drawn now, or those :meth:`_sell_together` drew
+        for them in the order the rounds in turn would draw them."""
+        drawn = self._keys_drawn
+        if drawn is None:
+            return self.rng.random(count)
+        self._keys_drawn = None
+        if drawn.size != count:
+            raise RuntimeError(f"Supply: {drawn.size} keys drawn for {count} orders")
+        return drawn
 
     def waiting_rows(self) -> np.ndarray:
         """``np.flatnonzero(self.waiting)``, from the rows listed at the last look and the
@@ -498,6 +510,10 @@ class Supply(Programme):
                 self.trained_total += 1
 
     # -- marketing --------------------------------------------------------------------------
+    #: Entrepreneurs marketing in a month from which their rounds are made at once
+    #: (:meth:`_sell_together`); below it, each in turn.
+    SELL_TOGETHER_FROM: ClassVar[int] = 2
+
     def on_programmes(self, model: SanitationModel) -> None:
         """Evaluation and training (when on); entrepreneurs with idle capacity last month
         market to households below basic."""
@@ -506,18 +522,104 @@ class Supply(Programme):
         if self.sales_visits <= 0 or self.sales_effect <= 0:
             return
         hh = model.households
+        # a round changes only rows of its own service area: every round's prospects are
+        # known at the start
+        rounds, below = [], None
         for agent in self.entrepreneur_agents:
             visits = int(round(self.sales_visits * agent.idle))
             if visits <= 0 or agent.area.size == 0:
                 continue
-            area = agent.area
-            prospects = area[(hh.rung[area] < Rung.BASIC.value) & (hh.build_left[area] < 0)]
-            if prospects.size == 0:
-                continue
+            if below is None:
+                below = (hh.rung < Rung.BASIC) & (hh.build_left < 0)
+            prospects = agent.area[below[agent.area]]
+            if prospects.size:
+                rounds.append((visits, prospects))
+        if self._sell_together(model, rounds):
+            return
+        for visits, prospects in rounds:
             if visits < prospects.size:
                 prospects = self.rng.choice(prospects, visits, replace=False)
             raise_factors(hh, prospects, ("attitude", "ability"), self.sales_effect)
             purchase.offer(model, np.sort(prospects))
+
+    def _sell_together(self, model: SanitationModel,
+                       rounds: list[tuple[int, np.ndarray]]) -> bool:
+        """The month's sales rounds (visits, prospects) at once, as :meth:`on_programmes`
+        makes them in turn; whether they were made (else nothing was done).
+
+        In turn, each round draws its households from the strategy's generator and each of
+        its orders then draws a key from the same generator, before the next round draws.
+        Here a loop over the rounds keeps those draws in that order and does only what
+        their count needs: who of the visited takes the offer, at which price, and pays.
+        The visits' factor gains, the offers (one call in parts, the uniforms drawn here
+        from the same stream) and the orders (taking the keys drawn here) follow at once.
+        Only where this entrepreneur is the one builder open and its discount goes to every
+        quote of the month or to none, whatever their order (:meth:`_discount_for_all`)."""
+        p = model.params
+        if (len(rounds) < self.SELL_TOGETHER_FROM or not p["mechanisms.point_of_sale"]
+                or model.open_builders() != [self]):
+            return False
+        sizes = [min(visits, prospects.size) for visits, prospects in rounds]
+        discounted = self._discount_for_all(model, sum(sizes))
+        if discounted is None:
+            return False
+        hh = model.households
+        draws = model.streams["purchase:offer"].random(sum(sizes))
+        conversion = p["purchase.pos_conversion"]
+        visited, keys, at = [], [], 0
+        for (visits, prospects), size in zip(rounds, sizes, strict=True):
+            if visits < prospects.size:
+                prospects = np.sort(self.rng.choice(prospects, visits, replace=False))
+            visited.append(prospects)
+            # (below basic and not building: as at the start, no round has touched them)
+            took = prospects[(draws[at:at + size] < conversion) & ~hh.applying[prospects]]
+            at += size
+            if took.size:
+                price = self._sale_price(model, took, discounted)
+                pays = purchase.willing(model, took, price)
+                if p["behaviour.money_constraint"]:
+                    pays &= hh.savings[took] >= price
+                if pays.any():
+                    keys.append(self.rng.random(int(np.count_nonzero(pays))))
+        rows = np.concatenate(visited)
+        raise_factors(hh, rows, ("attitude", "ability"), self.sales_effect)
+        self._keys_drawn = np.concatenate(keys) if keys else None
+        try:
+            purchase.offer(model, rows, parts=np.cumsum([0, *sizes]).tolist(), draws=draws)
+            if self._keys_drawn is not None:
+                raise RuntimeError("Supply: keys drawn for orders that were not taken")
+        finally:
+            self._keys_drawn = None
+        return True
+
+    def _discount_for_all(self, model: SanitationModel, quotes: int) -> bool | None:
+        """Whether each of at most ``quotes`` quotes this month gets the discount (True) or
+        none does (False) whatever their order; None when the budget not yet promised may
+        run out among them (each order promises its discount). Bounded by the list price
+        with and without a repair."""
+        if self.discount <= 0:
+            return False
+        left = self.budget_left - self.reserved
+        amounts = self.discount * self.price * np.array([1.0, self._repair_share])
+        if quotes * amounts.max() + 1.0 <= left:  # (a rupiah to spare for rounding)
+            return True
+        if amounts.min() > left + 1.0:  # promises only grow within a month
+            return False
+        return None
+
+    def _sale_price(self, model: SanitationModel, rows: np.ndarray, discounted: bool
+                    ) -> np.ndarray:
+        """``model.price_to_basic(rows)`` for rows of the service areas, without the quote's
+        record, where this entrepreneur is the one builder open and :meth:`_discount_for_all`
+        said ``discounted``: its quote (:meth:`quote`), and the local masons' repair of a
+        failed pit toilet (which it does not build)."""
+        hh, p = model.households, model.params
+        list_price = self._list_price(model, rows)
+        price = list_price - self.discount * list_price if discounted else list_price
+        pit = hh.repair_due[rows] & hh.pit_toilet[rows]
+        if pit.any():
+            price[pit] = p["costs.repair_share"] * p["costs.basic_pit"]
+        return price
 
     # -- outputs -----------------------------------------------------------------------------
     @property
