@@ -66,7 +66,9 @@ class Builder(Protocol):
 
     A strategy appends one to ``model.builders`` in its ``setup``; the model consults it only
     in months where ``active(month)`` is true, so the months before it opens are the baseline's.
-    ``quote`` may change the price of the rows it serves (:meth:`SanitationModel.price_to_basic`),
+    ``quote`` may change the price of the rows it serves (:meth:`SanitationModel.price_to_basic`)
+    and keeps what it offered for an order this month, unless ``record`` is false (a price
+    looked up, not offered: who needs how large a loan),
     ``order`` takes rows as orders and returns a bool mask of the rows taken
     (:meth:`SanitationModel.start_building`), and ``build`` starts queued orders within
     capacity at the start of the construction phase (clearing ``households.queued``).
@@ -77,8 +79,8 @@ class Builder(Protocol):
 
     def active(self, month: int) -> bool: ...
 
-    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
-              ) -> np.ndarray: ...
+    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray,
+              record: bool = True) -> np.ndarray: ...
 
     def order(self, model: SanitationModel, rows: np.ndarray, target: int,
               paid: np.ndarray) -> np.ndarray: ...
@@ -362,8 +364,11 @@ class SanitationModel(mesa.Model):
         self.ledger[(funder, item)] += float(amount)
         self.totals[(funder, item)] += float(amount)
 
-    def price_to_basic(self, rows: np.ndarray) -> np.ndarray:
+    def price_to_basic(self, rows: np.ndarray, record: bool = True) -> np.ndarray:
         """Price (rupiah) for each row to reach basic: a new toilet, or a repair.
+
+        ``record`` false: the price looked up, not offered (the builders keep no quote for
+        an order: :class:`Builder`).
 
         An open builder (see :class:`Builder`) may quote its own price for the rows it serves;
         builders sell septic toilets, so a failed pit toilet keeps the local masons' price.
@@ -374,10 +379,10 @@ class SanitationModel(mesa.Model):
         if not pit.any():  # (nearly always: no row is a failed pit toilet)
             price = np.where(repair, p["costs.repair_share"] * p["costs.toilet"],
                              p["costs.toilet"])  # each product as the array's would be
-            return self._quoted(rows, price, None)
+            return self._quoted(rows, price, None, record)
         price = np.where(repair, p["costs.repair_share"] * self.toilet_price(pit),
                          p["costs.toilet"])
-        return self._quoted(rows, price, pit)
+        return self._quoted(rows, price, pit, record)
 
     def price_of_pit_toilet(self, rows: np.ndarray) -> np.ndarray:
         """Price (rupiah) for each row of a new pour-flush pit toilet: the local masons'
@@ -385,19 +390,19 @@ class SanitationModel(mesa.Model):
         price = np.full(rows.size, self.params["costs.basic_pit"])
         return self._quoted(rows, price, np.ones(rows.size, bool))
 
-    def _quoted(self, rows: np.ndarray, price: np.ndarray, pit: np.ndarray | None
-                ) -> np.ndarray:
+    def _quoted(self, rows: np.ndarray, price: np.ndarray, pit: np.ndarray | None,
+                record: bool = True) -> np.ndarray:
         """``price`` as the open builders quote it: septic toilets (``~pit``) by every
         builder, pit toilets only by those serving any technology (:class:`Builder`).
         ``pit`` None: no row is a pit toilet."""
         for builder in self.open_builders():
             if pit is None or getattr(builder, "any_technology", False):
                 if rows.size:  # every row served: all of them quoted, on a copy of the prices
-                    price[:] = builder.quote(self, rows, price.copy())
+                    price[:] = builder.quote(self, rows, price.copy(), record)
                 continue
             served = ~pit
             if served.any():
-                price[served] = builder.quote(self, rows[served], price[served])
+                price[served] = builder.quote(self, rows[served], price[served], record)
         return price
 
     def toilet_price(self, pit_toilet: np.ndarray) -> np.ndarray:

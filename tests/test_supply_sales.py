@@ -10,7 +10,7 @@ import pytest
 from sanisim.ladder import Rung
 from sanisim.model import SanitationModel
 from sanisim.population import Households
-from sanisim.scenario import load
+from sanisim.scenario import SCENARIO_DIR, load
 from sanisim.strategies.base import STRATEGY_TYPES
 from sanisim.strategies.supply import Supply
 
@@ -167,3 +167,30 @@ def test_keys_drawn_ahead_must_be_as_many_as_the_orders():
     supply._keys_drawn = np.full(2, 0.25)
     np.testing.assert_array_equal(supply._key_draws(2), [0.25, 0.25])
     assert supply._keys_drawn is None  # used once
+
+
+@pytest.mark.parametrize(("preset", "bundle"), [
+    ("default", "full_package"),
+    (str(SCENARIO_DIR / "settings" / "madhya_pradesh.toml"), "tsc"),  # a voucher
+])
+def test_a_price_looked_up_is_the_price_offered_and_keeps_no_quote(preset, bundle):
+    """``price_to_basic(rows, record=False)`` (micro-credit finding who needs a loan) gives
+    the price a quote gives, and no builder keeps anything of it: no entrepreneur's discount
+    offered, no voucher holder quoted this month."""
+    model = SanitationModel(load(preset), seed=2, households=3000, bundle=bundle,
+                            household_agents=False)
+    model.run(3)
+    builders = model.open_builders()
+    assert builders
+    kept = {(id(b), name): getattr(b, name).copy() for b in builders
+            for name in ("offer", "full_price", "quoted") if hasattr(b, name)}
+    assert kept
+    rows = np.flatnonzero(model.households.rung < Rung.BASIC)
+    looked_up = model.price_to_basic(rows, record=False)
+    for (b, name), before in kept.items():
+        builder = next(x for x in builders if id(x) == b)
+        np.testing.assert_array_equal(getattr(builder, name), before, err_msg=name)
+    offered = model.price_to_basic(rows)
+    np.testing.assert_array_equal(looked_up, offered)
+    assert any(not np.array_equal(getattr(next(x for x in builders if id(x) == b), name),
+                                  before) for (b, name), before in kept.items())

@@ -185,7 +185,7 @@ class Microcredit(Programme):
         hh = model.households
         rows = self._open_to_offers(model)
         keys = self.rng.random(rows.size)
-        need = model.price_to_basic(rows) - hh.savings[rows]
+        need = model.price_to_basic(rows, record=False) - hh.savings[rows]
         per_offer = max(self.offer_cost, 0.0)
         coop_of, able = model.coop_of_row[rows], need > 0  # (once for every cooperative)
         # an offer changes only its own rows, none of another cooperative's: who is eligible

@@ -285,9 +285,10 @@ class Supply(Programme):
         mine = self.owner[rows] >= 0
         return mine, rows[mine]
 
-    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
-              ) -> np.ndarray:
-        """Entrepreneur's price, less the discount, for rows of a service area."""
+    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray,
+              record: bool = True) -> np.ndarray:
+        """Entrepreneur's price, less the discount, for rows of a service area; with
+        ``record``, the discount offered is kept for an order this month."""
         mine, served = self._served(rows)
         if served.size == 0:
             return price
@@ -296,8 +297,12 @@ class Supply(Programme):
         if self.discount > 0:
             amounts = self.discount * list_price
             within = amounts <= self.budget_left - self.reserved  # committed only on order
-            self.offer[served] = np.where(within, amounts, 0.0)
-            self._offered.append(served)
+            offered = np.where(within, amounts, 0.0)
+            if record:
+                self.offer[served] = offered
+                self._offered.append(served)
+            price[mine] = list_price - offered
+            return price
         price[mine] = list_price - self.offer[served]
         return price
 

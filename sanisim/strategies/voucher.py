@@ -92,11 +92,12 @@ class Voucher(Programme):
     def holding(self, model: SanitationModel, rows: np.ndarray) -> np.ndarray:
         return self.valid_until[rows] >= model.month
 
-    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray
-              ) -> np.ndarray:
+    def quote(self, model: SanitationModel, rows: np.ndarray, price: np.ndarray,
+              record: bool = True) -> np.ndarray:
         holding = self.holding(model, rows)
-        self.full_price[rows[holding]] = price[holding]
-        self.quoted[rows[holding]] = model.month
+        if record:
+            self.full_price[rows[holding]] = price[holding]
+            self.quoted[rows[holding]] = model.month
         return np.where(holding, price * (1 - self.value_share), price)
 
     def order(self, model: SanitationModel, rows: np.ndarray, target: int,
