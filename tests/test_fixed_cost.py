@@ -485,7 +485,7 @@ def test_ranges_are_each_start_and_its_offsets_in_order():
 # ------------------------------------------------- prices and orders when no row is a pit toilet
 
 
-def _general_price_to_basic(self, rows):
+def _general_price_to_basic(self, rows, record=True):
     """``price_to_basic`` as it was: the technology of every row looked up, and each builder
     quoting the rows it serves through a mask, whether or not any row is a pit toilet."""
     p, hh = self.params, self.households
@@ -493,7 +493,7 @@ def _general_price_to_basic(self, rows):
     pit = repair & hh.pit_toilet[rows]
     price = np.where(repair, p["costs.repair_share"] * self.toilet_price(pit),
                      p["costs.toilet"])
-    return self._quoted(rows, price, pit)
+    return self._quoted(rows, price, pit, record)
 
 
 def _run_builders(preset: str, bundle: str, general: bool, monkeypatch, counts=None):
@@ -505,9 +505,9 @@ def _run_builders(preset: str, bundle: str, general: bool, monkeypatch, counts=N
             pit_toilet = np.zeros(rows.size, bool)
         return start_building(self, rows, target, paid_by_household, pit_toilet)
 
-    def counted(self, rows, price, pit):
+    def counted(self, rows, price, pit, record=True):
         counts[pit is None] += bool(self.open_builders()) and rows.size > 0
-        return quoted(self, rows, price, pit)
+        return quoted(self, rows, price, pit, record)
 
     with monkeypatch.context() as patch:
         if general:
