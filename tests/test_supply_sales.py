@@ -194,3 +194,25 @@ def test_a_price_looked_up_is_the_price_offered_and_keeps_no_quote(preset, bundl
     np.testing.assert_array_equal(looked_up, offered)
     assert any(not np.array_equal(getattr(next(x for x in builders if id(x) == b), name),
                                   before) for (b, name), before in kept.items())
+
+
+def test_sales_rounds_go_in_turn_with_another_builder_open_and_draw_nothing():
+    """With a second builder open (its quotes and orders could depend on the rounds' order)
+    or a single round, ``_sell_together`` declines before drawing anything."""
+    model, supply = _supply_model()
+    rows = np.flatnonzero(model.households.rung < Rung.BASIC)
+    rounds = [(3, rows[:10]), (3, rows[10:20])]
+    drawn = (supply.rng.bit_generator.state,
+             model.streams["purchase:offer"].bit_generator.state)
+
+    class Other:
+        def active(self, month: int) -> bool:
+            return True
+
+    assert not supply._sell_together(model, rounds[:1])
+    model.builders.append(Other())
+    assert not supply._sell_together(model, rounds)
+    assert (supply.rng.bit_generator.state,
+            model.streams["purchase:offer"].bit_generator.state) == drawn
+    model.builders.pop()
+    assert supply._sell_together(model, rounds)  # the same rounds, with the one builder

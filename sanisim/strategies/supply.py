@@ -561,8 +561,10 @@ class Supply(Programme):
         Only where this entrepreneur is the one builder open and its discount goes to every
         quote of the month or to none, whatever their order (:meth:`_discount_for_all`)."""
         p = model.params
-        if (len(rounds) < self.SELL_TOGETHER_FROM or not p["mechanisms.point_of_sale"]
-                or model.open_builders() != [self]):
+        if len(rounds) < self.SELL_TOGETHER_FROM or not p["mechanisms.point_of_sale"]:
+            return False
+        builders = model.open_builders()
+        if len(builders) != 1 or builders[0] is not self:
             return False
         sizes = [min(visits, prospects.size) for visits, prospects in rounds]
         discounted = self._discount_for_all(model, sum(sizes))
