@@ -373,6 +373,14 @@ def visit_together(model: SanitationModel) -> bool:
     return _Team.visit_together(model)
 
 
+def close_loans(hh: Households, rows: np.ndarray) -> None:
+    """The households' loan records cleared: the loans of ``rows`` repaid or written off."""
+    hh.loan_coop[rows] = -1
+    hh.loan_principal[rows] = 0.0
+    hh.loan_installment[rows] = 0.0
+    hh.loan_missed[rows] = 0
+
+
 class CreditCooperative(mesa.Agent):
     """A koperasi lending for toilets from a revolving fund.
 
@@ -539,15 +547,11 @@ class CreditCooperative(mesa.Agent):
         return pays, payers, interest, amount, principal_part
 
     def _clear(self, rows: np.ndarray) -> None:
-        hh = self.model.households
         kept = self.borrowers()  # ascending, and holding every row of ``rows``
         stay = np.ones(kept.size, bool)
         stay[kept.searchsorted(rows)] = False
         self._keep_borrowers(kept[stay])
-        hh.loan_coop[rows] = -1
-        hh.loan_principal[rows] = 0.0
-        hh.loan_installment[rows] = 0.0
-        hh.loan_missed[rows] = 0
+        close_loans(self.model.households, rows)
 
     def approve(self) -> None:
         """Approve waiting applications, referred first, while capacity and cash last."""
@@ -567,26 +571,39 @@ class CreditCooperative(mesa.Agent):
         """Assess the month's ``queue`` of applicants in its order (at most the capacity):
         lend to those still eligible and needing a loan while the cash lasts, and start their
         building."""
+        self.processed_this_month = queue.size
+        ok, need, down = self.assess(queue)
+        queue, need, down = queue[ok], need[ok], down[ok]
+        affordable = need.cumsum() <= self.cash
+        queue, need, down = queue[affordable], need[affordable], down[affordable]
+        if queue.size == 0:
+            return
+        self.open_loans(queue, need, self.index)
+        self.book_loans(queue, need.sum())
+        self.model.start_building(queue, Rung.BASIC, paid_by_household=down)
+
+    def assess(self, queue: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The applicants of ``queue`` priced now: whether each is still eligible on these
+        terms and needs a loan (the others' applications end), each one's loan and down
+        payment (its savings, up to the price)."""
         model = self.model
         hh = model.households
-        self.processed_this_month = queue.size
         price = model.price_to_basic(queue)
         down = np.minimum(hh.savings[queue], price)
         need = price - down
         # terms may have changed since they applied; nothing to lend if savings now suffice
         ok = self.eligible(queue, need) & (need > 0)
         hh.applying[queue[~ok]] = False
-        queue, need, down = queue[ok], need[ok], down[ok]
-        affordable = need.cumsum() <= self.cash
-        queue, need, down = queue[affordable], need[affordable], down[affordable]
-        if queue.size == 0:
-            return
-        hh.loan_coop[queue] = self.index
-        hh.loan_principal[queue] = need
-        hh.loan_installment[queue] = self.installment(need)
-        hh.loan_missed[queue] = 0
-        self.book_loans(queue, need.sum())
-        model.start_building(queue, Rung.BASIC, paid_by_household=down)
+        return ok, need, down
+
+    def open_loans(self, rows: np.ndarray, need: np.ndarray, coop: int | np.ndarray) -> None:
+        """The households' records of new loans of ``need`` rupiah on these terms, held
+        with cooperative ``coop`` (one index, or one per row)."""
+        hh = self.model.households
+        hh.loan_coop[rows] = coop
+        hh.loan_principal[rows] = need
+        hh.loan_installment[rows] = self.installment(need)
+        hh.loan_missed[rows] = 0
 
     def book_loans(self, queue: np.ndarray, lent: float) -> None:
         """Book the month's new loans to ``queue`` (``lent`` rupiah in all): borrowers kept,

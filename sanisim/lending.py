@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.agents import CreditCooperative, acting_as_written
+from sanisim.agents import CreditCooperative, acting_as_written, close_loans
 from sanisim.draws import lex_order, month_keys, row_uniforms
 from sanisim.ladder import Rung
 from sanisim.rowblocks import bounds_within
@@ -57,8 +57,8 @@ LEND_TOGETHER_FROM = 4
 _terms = attrgetter("max_loan", "min_income", "rate", "tenor", "max_installment_share",
                     "miss_rate", "cure_rate", "arrears_after", "write_off_after")
 #: A cooperative's methods that stepping in turn would call.
-_OWN = frozenset(("step", "collect", "approve", "lend_to", "instalments", "book_collection",
-                  "book_loans"))
+_OWN = frozenset(("step", "collect", "approve", "lend_to", "assess", "open_loans",
+                  "instalments", "book_collection", "book_loans"))
 
 
 def alike(coops: tuple[CreditCooperative, ...]) -> bool:
@@ -134,11 +134,7 @@ def _collect(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
     if not changed:
         return
     hh.defaulted[gone] = True
-    ended = np.concatenate((closed, gone))
-    hh.loan_coop[ended] = -1
-    hh.loan_principal[ended] = 0.0
-    hh.loan_installment[ended] = 0.0
-    hh.loan_missed[ended] = 0
+    close_loans(hh, np.concatenate((closed, gone)))
     stay = np.ones(rows.size, bool)  # the borrowers kept: each block less its ended loans
     at = pays.nonzero()[0]
     stay[at[shut]] = False
@@ -209,12 +205,7 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
         c.processed_this_month = n
     if queue.size == 0:
         return
-    price = model.price_to_basic(queue)
-    down = np.minimum(hh.savings[queue], price)
-    need = price - down
-    # terms may have changed since they applied; nothing to lend if savings now suffice
-    ok = first.eligible(queue, need) & (need > 0)
-    hh.applying[queue[~ok]] = False
+    ok, need, down = first.assess(queue)  # (alike: the same terms)
     queue, need, down, owner = queue[ok], need[ok], down[ok], owner[ok]
     cuts = _cuts(np.bincount(owner, minlength=len(coops)))
     affordable = np.zeros(queue.size, bool)
@@ -234,8 +225,5 @@ def _approve(model: SanitationModel, coops: tuple[CreditCooperative, ...]) -> No
             continue
         c.book_loans(queue[lo:hi], need[lo:hi].sum())
         parts.append(hi)
-    hh.loan_coop[queue] = owner
-    hh.loan_principal[queue] = need
-    hh.loan_installment[queue] = first.installment(need)
-    hh.loan_missed[queue] = 0
+    first.open_loans(queue, need, owner)
     model.start_building(queue, Rung.BASIC, paid_by_household=down, parts=parts)

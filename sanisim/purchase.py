@@ -89,6 +89,24 @@ def willing(model: SanitationModel, rows: np.ndarray, price: np.ndarray) -> np.n
     return model.households.wtp[rows] >= price
 
 
+def takes_up(model: SanitationModel, rows: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Who of ``rows`` takes up an offer made in person (each with its uniform ``draws``):
+    below basic, not building or applying for a loan, and drawn below the conversion."""
+    hh = model.households
+    return ((draws < model.params["purchase.pos_conversion"]) & (hh.rung[rows] < _BASIC)
+            & (hh.build_left[rows] < 0) & ~hh.applying[rows])
+
+
+def pays_now(model: SanitationModel, rows: np.ndarray, price: np.ndarray,
+             keep: np.ndarray | None = None) -> np.ndarray:
+    """Who of ``rows`` pays ``price`` on the spot: willing to (``keep``, else
+    :func:`willing`) and, with the money constraint, holding the savings."""
+    keep = willing(model, rows, price) if keep is None else keep
+    if not model.params["behaviour.money_constraint"]:
+        return keep
+    return keep & (model.households.savings[rows] >= price)
+
+
 def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
           any_technology: bool = False, parts: list[int] | None = None,
           draws: np.ndarray | None = None) -> np.ndarray:
@@ -116,12 +134,11 @@ def offer(model: SanitationModel, rows: np.ndarray, loan: bool = False,
         raise ValueError("offer: parts only for offers of septic toilets")
     if draws is None:
         draws = model.streams["purchase:offer"].random(rows.size)
-    took = ((draws < p["purchase.pos_conversion"]) & (hh.rung[rows] < _BASIC)
-            & (hh.build_left[rows] < 0) & ~hh.applying[rows])
+    took = takes_up(model, rows, draws)
     rows = rows[took]
     price = model.price_to_basic(rows)
     keep = willing(model, rows, price)
-    cash = keep & (hh.savings[rows] >= price) if p["behaviour.money_constraint"] else keep
+    cash = pays_now(model, rows, price, keep)
     if parts is None:
         model.start_building(rows[cash], Rung.BASIC, paid_by_household=price[cash])
     else:  # the offers that started any purchase, each its own part

@@ -47,28 +47,23 @@ def _state(model: SanitationModel) -> dict[str, np.ndarray]:
 
 
 def _run(monkeypatch, together: bool, *args, **kwargs):
-    """The state and monthly table after ``MONTHS``; and, with ``together``, what each
-    month's rounds were: made at once or not, and the discount's answer."""
-    seen: list[tuple[int, bool]] = []
-    answers: list[bool | None] = []
-    sell, discount = Supply._sell_together, Supply._discount_for_all
+    """The state and monthly table after ``MONTHS``; and each month's rounds: how many,
+    whether made at once, and the discount budget not yet promised when they began."""
+    seen: list[tuple[int, bool, float]] = []
+    sell = Supply._sell_together
 
     def counted_sell(self, model, rounds):
+        left = self.budget_left - self.reserved
         made = sell(self, model, rounds)
-        seen.append((len(rounds), made))
+        seen.append((len(rounds), made, left))
         return made
-
-    def counted_discount(self, model, quotes):
-        answers.append(discount(self, model, quotes))
-        return answers[-1]
 
     with monkeypatch.context() as patch:
         patch.setattr(Supply, "SELL_TOGETHER_FROM", 2 if together else 10**9)
         patch.setattr(Supply, "_sell_together", counted_sell)
-        patch.setattr(Supply, "_discount_for_all", counted_discount)
         model = _model(*args, **kwargs)
         model.run(MONTHS)
-    return _state(model), model.monthly_table(), seen, answers
+    return _state(model), model.monthly_table(), seen
 
 
 def _assert_same(a, b) -> None:
@@ -99,13 +94,18 @@ def test_sales_rounds_made_together_give_the_rounds_in_turn(bundle, households, 
     together = _run(monkeypatch, True, scenario, bundle, households, 5, supply)
     in_turn = _run(monkeypatch, False, scenario, bundle, households, 5, supply)
     _assert_same(together, in_turn)
-    seen, answers = together[2], together[3]
-    made = [m for n, m in seen if n >= 2]
+    seen = together[2]
+    made = [m for n, m, _ in seen if n >= 2]
     assert made and sum(made) >= 0.5 * len(made)  # most months of several rounds at once
-    assert not any(m for n, m in seen if n < 2)
-    assert all(not m for n, m in in_turn[2])
-    if supply and "budget" in supply:  # the budget's every answer met
-        assert {True, None, False} <= set(answers)
+    assert not any(m for n, m, _ in seen if n < 2)
+    assert all(not m for _, m, _ in in_turn[2])
+    if supply and "budget" in supply:  # at once with every quote discounted and with none,
+        config = scenario.strategies["supply"]  # and in turn while the budget ran out
+        smallest = config["discount"] * config["price"] * min(
+            1.0, scenario["costs.repair_share"])
+        assert any(m and left > smallest for n, m, left in seen if n >= 2)
+        assert any(m and left < smallest for n, m, left in seen if n >= 2)
+        assert any(not m for n, m, _ in seen if n >= 2)
 
 
 def test_sales_rounds_together_without_money_or_willingness_constraints(monkeypatch):
@@ -115,7 +115,7 @@ def test_sales_rounds_together_without_money_or_willingness_constraints(monkeypa
                                             "behaviour.money_constraint": False})
     together = _run(monkeypatch, True, scenario, "supply", 3000, 8)
     _assert_same(together, _run(monkeypatch, False, scenario, "supply", 3000, 8))
-    assert any(m for _, m in together[2])
+    assert any(m for _, m, _ in together[2])
 
 
 def _supply_model(**supply):
@@ -124,39 +124,18 @@ def _supply_model(**supply):
     return model, next(s for s in model.strategies if isinstance(s, Supply))
 
 
-def test_discount_for_all_answers_only_what_no_order_can_change():
+def test_discounts_commute_only_where_no_order_can_change_them():
+    """Every discount fits in what is not yet promised (a rupiah to spare), or not even the
+    smallest does; anything between depends on the order of the quotes."""
     model, supply = _supply_model()
-    smallest = supply.discount * supply.price * min(1.0, supply._repair_share)
-    largest = supply.discount * supply.price * max(1.0, supply._repair_share)
     left = supply.budget_left - supply.reserved
-    assert supply._discount_for_all(model, int((left - 1.0) // largest)) is True
-    assert supply._discount_for_all(model, int((left - 1.0) // largest) + 1) is None
-    supply.reserved = supply.budget_left - smallest + 0.5  # the smallest still fits
-    assert supply._discount_for_all(model, 1) is None
-    supply.reserved = supply.budget_left - smallest + 2.0  # not even the smallest fits
-    assert supply._discount_for_all(model, 1) is False
-    supply.discount = 0.0
-    assert supply._discount_for_all(model, 10**6) is False
-
-
-@pytest.mark.parametrize("discounted", [True, False])
-def test_sale_price_is_the_price_to_basic_of_a_quote(discounted):
-    """``_sale_price`` gives ``model.price_to_basic`` of the rows, repairs and failed pit
-    toilets among them, without the quote's record of the discounts offered."""
-    model, supply = _supply_model()
-    hh = model.households
-    rows = np.flatnonzero(hh.rung < Rung.BASIC)[:200]
-    hh.repair_due[rows[::3]] = True
-    hh.pit_toilet[rows[::6]] = True  # half of the repairs are of pit toilets
-    if not discounted:
-        supply.reserved = supply.budget_left  # no discount fits
-    assert supply._discount_for_all(model, rows.size) is discounted
-    offer = supply.offer.copy()
-    price = supply._sale_price(model, rows, discounted)
-    np.testing.assert_array_equal(supply.offer, offer)  # nothing recorded
-    np.testing.assert_array_equal(price, model.price_to_basic(rows))
-    assert (price[::6] == model.params["costs.repair_share"]
-            * model.params["costs.basic_pit"]).all()
+    assert left > 10.0
+    assert supply._discounts_commute(left - 1.0, 1.0)
+    assert not supply._discounts_commute(left - 0.5, 1.0)
+    assert supply._discounts_commute(10 * left, left + 0.5)
+    assert not supply._discounts_commute(10 * left, left)  # the smallest still fits
+    supply.reserved = supply.budget_left  # nothing left: no discount fits
+    assert supply._discounts_commute(10 * left, 1.0)
 
 
 def test_keys_drawn_ahead_must_be_as_many_as_the_orders():
@@ -169,31 +148,55 @@ def test_keys_drawn_ahead_must_be_as_many_as_the_orders():
     assert supply._keys_drawn is None  # used once
 
 
-@pytest.mark.parametrize(("preset", "bundle"), [
-    ("default", "full_package"),
-    (str(SCENARIO_DIR / "settings" / "madhya_pradesh.toml"), "tsc"),  # a voucher
+def _quotes_kept(builders) -> list[np.ndarray]:
+    """What the open builders keep of their quotes: an entrepreneur's discounts offered and
+    rows quoted, a voucher's full prices and months quoted."""
+    kept = []
+    for b in builders:
+        if isinstance(b, Supply):
+            kept += [b.offer.copy(), np.array([len(b._offered)])]
+        else:
+            kept += [b.full_price.copy(), b.quoted.copy()]
+    return kept
+
+
+@pytest.mark.parametrize(("preset", "bundle", "exhausted"), [
+    ("default", "full_package", False),
+    ("default", "full_package", True),  # no discount left to offer
+    (str(SCENARIO_DIR / "settings" / "madhya_pradesh.toml"), "tsc", False),  # a voucher
 ])
-def test_a_price_looked_up_is_the_price_offered_and_keeps_no_quote(preset, bundle):
-    """``price_to_basic(rows, record=False)`` (micro-credit finding who needs a loan) gives
-    the price a quote gives, and no builder keeps anything of it: no entrepreneur's discount
-    offered, no voucher holder quoted this month."""
+def test_a_price_looked_up_is_the_price_offered_and_keeps_no_quote(preset, bundle, exhausted):
+    """``price_to_basic(rows, record=False)`` (micro-credit finding who needs a loan, the
+    entrepreneurs' sales rounds at once counting who pays) gives the price a quote gives,
+    repairs and failed pit toilets among the rows, and no builder keeps anything of it: no
+    entrepreneur's discount offered, no voucher holder quoted this month."""
     model = SanitationModel(load(preset), seed=2, households=3000, bundle=bundle,
                             household_agents=False)
     model.run(3)
+    hh = model.households
+    rows = np.flatnonzero(hh.rung < Rung.BASIC)[:600]
+    hh.repair_due[rows] = False
+    hh.repair_due[rows[::3]] = True
+    hh.pit_toilet[rows[::6]] = True  # half of the repairs are of pit toilets
     builders = model.open_builders()
     assert builders
-    kept = {(id(b), name): getattr(b, name).copy() for b in builders
-            for name in ("offer", "full_price", "quoted") if hasattr(b, name)}
-    assert kept
-    rows = np.flatnonzero(model.households.rung < Rung.BASIC)
+    if exhausted:
+        for b in builders:
+            b.reserved = b.budget_left
+    kept = _quotes_kept(builders)
     looked_up = model.price_to_basic(rows, record=False)
-    for (b, name), before in kept.items():
-        builder = next(x for x in builders if id(x) == b)
-        np.testing.assert_array_equal(getattr(builder, name), before, err_msg=name)
+    for now, before in zip(_quotes_kept(builders), kept, strict=True):
+        np.testing.assert_array_equal(now, before)
     offered = model.price_to_basic(rows)
     np.testing.assert_array_equal(looked_up, offered)
-    assert any(not np.array_equal(getattr(next(x for x in builders if id(x) == b), name),
-                                  before) for (b, name), before in kept.items())
+    assert any(not np.array_equal(now, before)
+               for now, before in zip(_quotes_kept(builders), kept, strict=True))
+    if bundle == "full_package":  # a failed pit toilet keeps the local masons' price
+        assert (looked_up[::6] == model.params["costs.repair_share"]
+                * model.params["costs.basic_pit"]).all()
+        supply = next(b for b in builders if isinstance(b, Supply))
+        discounted = looked_up[1::3] < supply.price  # (no repair among them)
+        assert discounted.all() if not exhausted else not discounted.any()
 
 
 def test_sales_rounds_go_in_turn_with_another_builder_open_and_draw_nothing():

@@ -323,8 +323,15 @@ class Supply(Programme):
         if served.size == 0:
             return True
         amounts = self.discount * self._list_price(model, served)
+        return self._discounts_commute(float(amounts.sum()), float(amounts.min()))
+
+    def _discounts_commute(self, total: float, smallest: float) -> bool:
+        """Whether quotes whose discounts sum to at most ``total``, none below ``smallest``,
+        are each discounted alike whatever their order: all of them fit in the budget not
+        yet promised (with a rupiah to spare for rounding), or not even the smallest does
+        (promises only grow within a month)."""
         left = self.budget_left - self.reserved
-        return bool(amounts.sum() + 1.0 <= left or amounts.min() > left)
+        return total + 1.0 <= left or smallest > left
 
     def order(self, model: SanitationModel, rows: np.ndarray, target: int,
               paid: np.ndarray, parts: list[int] | None = None) -> np.ndarray:
@@ -555,37 +562,34 @@ class Supply(Programme):
         In turn, each round draws its households from the strategy's generator and each of
         its orders then draws a key from the same generator, before the next round draws.
         Here a loop over the rounds keeps those draws in that order and does only what
-        their count needs: who of the visited takes the offer, at which price, and pays.
-        The visits' factor gains, the offers (one call in parts, the uniforms drawn here
-        from the same stream) and the orders (taking the keys drawn here) follow at once.
-        Only where this entrepreneur is the one builder open and its discount goes to every
-        quote of the month or to none, whatever their order (:meth:`_discount_for_all`)."""
-        p = model.params
-        if len(rounds) < self.SELL_TOGETHER_FROM or not p["mechanisms.point_of_sale"]:
+        their count needs: who of the visited takes up the offer, and who pays its price
+        (looked up, not quoted). The visits' factor gains, the offers (one call in parts,
+        the uniforms drawn here from the same stream) and the orders (taking the keys drawn
+        here) follow at once. Only where this entrepreneur is the one builder open and its
+        discount goes to every quote of the month or to none, whatever their order
+        (:meth:`_discounts_commute`, bounded by the discount with and without a repair)."""
+        if len(rounds) < self.SELL_TOGETHER_FROM or not model.params["mechanisms.point_of_sale"]:
             return False
         builders = model.open_builders()
         if len(builders) != 1 or builders[0] is not self:
             return False
         sizes = [min(visits, prospects.size) for visits, prospects in rounds]
-        discounted = self._discount_for_all(model, sum(sizes))
-        if discounted is None:
-            return False
+        if self.discount > 0:  # (the amounts as a quote computes them)
+            amounts = self.discount * (self.price * np.array([1.0, self._repair_share]))
+            if not self._discounts_commute(sum(sizes) * float(amounts.max()),
+                                           float(amounts.min())):
+                return False
         hh = model.households
         draws = model.streams["purchase:offer"].random(sum(sizes))
-        conversion = p["purchase.pos_conversion"]
         visited, keys, at = [], [], 0
         for (visits, prospects), size in zip(rounds, sizes, strict=True):
             if visits < prospects.size:
                 prospects = np.sort(self.rng.choice(prospects, visits, replace=False))
             visited.append(prospects)
-            # (below basic and not building: as at the start, no round has touched them)
-            took = prospects[(draws[at:at + size] < conversion) & ~hh.applying[prospects]]
+            took = prospects[purchase.takes_up(model, prospects, draws[at:at + size])]
             at += size
             if took.size:
-                price = self._sale_price(model, took, discounted)
-                pays = purchase.willing(model, took, price)
-                if p["behaviour.money_constraint"]:
-                    pays &= hh.savings[took] >= price
+                pays = purchase.pays_now(model, took, model.price_to_basic(took, record=False))
                 if pays.any():
                     keys.append(self.rng.random(int(np.count_nonzero(pays))))
         rows = np.concatenate(visited)
@@ -598,35 +602,6 @@ class Supply(Programme):
         finally:
             self._keys_drawn = None
         return True
-
-    def _discount_for_all(self, model: SanitationModel, quotes: int) -> bool | None:
-        """Whether each of at most ``quotes`` quotes this month gets the discount (True) or
-        none does (False) whatever their order; None when the budget not yet promised may
-        run out among them (each order promises its discount). Bounded by the list price
-        with and without a repair."""
-        if self.discount <= 0:
-            return False
-        left = self.budget_left - self.reserved
-        amounts = self.discount * self.price * np.array([1.0, self._repair_share])
-        if quotes * amounts.max() + 1.0 <= left:  # (a rupiah to spare for rounding)
-            return True
-        if amounts.min() > left + 1.0:  # promises only grow within a month
-            return False
-        return None
-
-    def _sale_price(self, model: SanitationModel, rows: np.ndarray, discounted: bool
-                    ) -> np.ndarray:
-        """``model.price_to_basic(rows)`` for rows of the service areas, without the quote's
-        record, where this entrepreneur is the one builder open and :meth:`_discount_for_all`
-        said ``discounted``: its quote (:meth:`quote`), and the local masons' repair of a
-        failed pit toilet (which it does not build)."""
-        hh, p = model.households, model.params
-        list_price = self._list_price(model, rows)
-        price = list_price - self.discount * list_price if discounted else list_price
-        pit = hh.repair_due[rows] & hh.pit_toilet[rows]
-        if pit.any():
-            price[pit] = p["costs.repair_share"] * p["costs.basic_pit"]
-        return price
 
     # -- outputs -----------------------------------------------------------------------------
     @property
