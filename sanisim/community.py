@@ -97,18 +97,26 @@ class Communities:
         table = np.empty((plan.size, 2), np.float32)  # [RT, practising OD]
         table[:, 0] = plan + pull * 0.0  # as plan[rt] + pull[rt] * False
         table[:, 1] = plan + pull
-        index = self._index(rt)
-        np.add(index[0], practising_od, out=index[1])
         # mode "clip" (every index is in range): with ``out``, "raise" gathers into a
         # buffer and copies it over, twice the time at a million rows
-        return table.ravel().take(index[1], out=out, mode="clip")
+        return table.ravel().take(self._index(rt, practising_od), out=out, mode="clip")
 
-    def _index(self, rt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``2 x rt`` (made once per RT array) and a work array for the table's index."""
+    def _index(self, rt: np.ndarray, practising_od: np.ndarray) -> np.ndarray:
+        """Each household's place in the table, ``2 x rt + practising_od``: made once per RT
+        array and then brought up to date at the rows whose ``practising_od`` changed (few a
+        month; a full pass of 64-bit sums costs several times the scan for them)."""
         cached = self.__dict__.get("_rt_index")
-        if cached is None or cached[0] is not rt:
-            cached = self._rt_index = (rt, 2 * rt.astype(np.intp), np.empty(rt.size, np.intp))
-        return cached[1], cached[2]
+        if cached is None or cached[0] is not rt or cached[1].size != practising_od.size:
+            twice = 2 * rt.astype(np.intp)
+            self._rt_index = (rt, practising_od.copy(), twice, twice + practising_od)
+            return self._rt_index[3]
+        _, state, twice, index = cached
+        changed = (practising_od != state).nonzero()[0]
+        if changed.size:
+            now = practising_od[changed]
+            index[changed] = twice[changed] + now
+            state[changed] = now
+        return index
 
     def planning(self, month: int) -> int:
         """RTs whose plan is running."""
