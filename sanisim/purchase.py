@@ -183,8 +183,7 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     hosts = np.full(rows.size, -1, np.int32)
     if rows.size == 0:
         return hosts
-    n_rt = model.n_rt
-    wanted = np.zeros(n_rt, bool)
+    wanted = np.zeros(model.n_rt, bool)
     wanted[hh.rt[rows]] = True  # only the seekers' RTs matter: few rows to sort
     block = model.rows_of_rts(wanted)  # sorted
     host_of = hh.host[block]
@@ -201,16 +200,18 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     want_rt = hh.rt[rows]
     want_order = lex_order(rng.random(rows.size), want_rt)
     # k-th seeker of an RT takes the k-th free place of that RT
-    slot_start = slot_rt.searchsorted(np.arange(n_rt + 1, dtype=slot_rt.dtype))
     sorted_rt = want_rt[want_order]
+    # the free places of each seeker's RT: searched for the seekers' RTs only, not for every
+    # RT of the district (the seekers are a handful a month, the RTs thousands)
+    slot_start = slot_rt.searchsorted(sorted_rt)
+    available = slot_rt.searchsorted(sorted_rt, side="right") - slot_start
     # start of each seeker's RT group (what searchsorted of the sorted RTs in themselves gives,
     # in one pass instead of a search per seeker)
     starts = run_starts(sorted_rt).nonzero()[0]
     first = starts.repeat(np.diff(np.append(starts, sorted_rt.size)))
     rank = np.arange(rows.size) - first
-    available = slot_start[sorted_rt + 1] - slot_start[sorted_rt]
     ok = rank < available
-    hosts[want_order[ok]] = slots[slot_start[sorted_rt[ok]] + rank[ok]]
+    hosts[want_order[ok]] = slots[slot_start[ok] + rank[ok]]
     # a host counted once per slot; a seeker never hosts itself (it is below basic)
     return hosts
 

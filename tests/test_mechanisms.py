@@ -267,6 +267,39 @@ def test_guests_among_hosts_equal_the_count_over_every_household():
             assert np.array_equal(_guests_among(hosts, host[host >= 0]), every[hosts])
 
 
+def test_find_hosts_gives_each_rt_its_own_free_places_in_order(default):
+    """Seekers in many RTs, some without a free place: every host found is in its seeker's
+    RT, at basic, in use and no guest itself; no host takes more guests than it has room for;
+    each RT matches as many seekers as it has seekers or free places, whichever is fewer."""
+    from sanisim.purchase import _guests_among, find_hosts
+
+    model = SanitationModel(default, seed=3, households=3000, household_agents=False)
+    model.run(6)
+    hh, rng = model.households, np.random.default_rng(8)
+    od = np.flatnonzero(hh.rung == Rung.OPEN_DEFECATION)
+    full_rt = hh.rt[od[0]]  # an RT whose possible hosts are all taken
+    takers = np.flatnonzero((hh.rt == full_rt) & (hh.rung >= Rung.BASIC))
+    hh.in_use[takers] = False
+    for _ in range(5):
+        rows = np.sort(np.unique(np.append(rng.choice(od, 40, replace=False), od[0])))
+        host_of = hh.host
+        candidate = (hh.rung >= Rung.BASIC) & hh.in_use & (host_of < 0)
+        hosts_now = np.flatnonzero(candidate)
+        room = default["sharing.max_guests"] - _guests_among(hosts_now, host_of[host_of >= 0])
+        free = np.bincount(hh.rt[hosts_now], weights=np.maximum(room, 0), minlength=model.n_rt)
+        found = find_hosts(model, rows)
+        got = found >= 0
+        assert not got[rows == od[0]].any()  # its RT has no free place
+        assert (hh.rt[found[got]] == hh.rt[rows[got]]).all()
+        assert candidate[found[got]].all()
+        taken = np.bincount(found[got], minlength=hh.n)
+        assert (taken[hosts_now] <= np.maximum(room, 0)).all()
+        seekers = np.bincount(hh.rt[rows], minlength=model.n_rt)
+        matched = np.bincount(hh.rt[rows[got]], minlength=model.n_rt)
+        np.testing.assert_array_equal(matched, np.minimum(seekers, free).astype(int))
+        assert matched.sum() > 0
+
+
 def test_owning_is_not_using(default):
     def practising_od(s, seed):
         return run(s, seed, 24).monthly_table()["practising_od"].iloc[-1]
