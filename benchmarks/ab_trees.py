@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=cli.at_least(1), default=2,
                         help="independent pairs of models (fresh builds), each reported")
     parser.add_argument("--seed", type=cli.seed, default=1)
-    parser.add_argument("--institutions", choices=("as-is", "in-proportion"), default="as-is",
+    parser.add_argument("--institutions", choices=bench_step.INSTITUTIONS, default="as-is",
                         help="the scenario's institutions as they are, or everything that "
                              "grows with a district scaled to --households "
                              "(Scenario.scaled)")

@@ -61,6 +61,9 @@ HERE = Path(__file__).resolve().parent
 CONFIGS = ("floor", "bass", "default", "full")
 #: The bundle each sanisim configuration runs (scenarios/default.toml).
 BUNDLES = {"bass": "baseline", "default": "baseline", "full": "full_package"}
+#: The values of ``--institutions`` (``sanisim.scenario.INSTITUTIONS``, written out: the
+#: driver imports no source tree).
+INSTITUTIONS = ("as-is", "in-proportion")
 #: ``--institutions`` of this process (the driver passes it to its workers).
 institutions = "as-is"
 
@@ -739,7 +742,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true",
                         help="10,000 and 100,000 households, 24 months, no end-to-end run")
     parser.add_argument("--json", type=Path, default=None, help="also write results as JSON")
-    parser.add_argument("--institutions", choices=("as-is", "in-proportion"), default="as-is",
+    parser.add_argument("--institutions", choices=INSTITUTIONS, default="as-is",
                         help="the default scenario's institutions as they are at every size, "
                              "or everything that grows with a district scaled with the "
                              "households (Scenario.scaled: 40 sanitarians, 20 cooperatives, "

@@ -232,8 +232,9 @@ def test_institutions_in_proportion_scale_with_the_district():
     for 100,000, and at least one each."""
     import bench_step
 
-    from sanisim.scenario import load
+    from sanisim.scenario import INSTITUTIONS, load
 
+    assert bench_step.INSTITUTIONS == INSTITUTIONS  # the benchmarks' --institutions choices
     base = load("default")
     assert (base["sanitarians.count"], base["cooperatives.count"]) == (4, 2)
     big = bench_step.in_proportion(base, 100_000)
