@@ -37,6 +37,8 @@ from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
 
+_NONE = np.zeros(0, np.intp)
+
 
 def norm_coverage(model: SanitationModel) -> np.ndarray:
     """C_r of the module docs, one per RT (``use.coverage_norm``)."""
@@ -168,11 +170,16 @@ def abandon(model: SanitationModel) -> np.ndarray:
     """Failed toilets left unrepaired for ``failure.abandon_months`` are abandoned; returns
     their rows."""
     hh = model.households
-    waiting = hh.repair_due.nonzero()[0]  # few rows: one pass over one byte a row
-    waiting = waiting[hh.failed_month[waiting] >= 0]
-    old = waiting[model.month - hh.failed_month[waiting] >= model.params[
-        "failure.abandon_months"]]
-    old = old[hh.build_left[old] < 0]
+    # failed in month ``last`` or before (``month - failed >= abandon_months``): the rows of
+    # one mask (failed that long ago and still due), few set, rather than the rows of every
+    # toilet waiting for repair (a few per cent of all)
+    last = model.month - model.params["failure.abandon_months"]
+    if last < 0:  # no failure is that old yet
+        return _NONE
+    old = np.less_equal(hh.failed_month, last, out=model._scratch("abandoning", bool))
+    old &= hh.repair_due
+    old = old.nonzero()[0]
+    old = old[(hh.failed_month[old] >= 0) & (hh.build_left[old] < 0)]  # -1: never failed
     hh.repair_due[old] = False
     hh.failed_month[old] = -1
     hh.owned[old] = np.where(hh.rung[old] == _UNIMPROVED, 1, 0)

@@ -635,8 +635,11 @@ class SanitationModel(mesa.Model):
         # still waiting are among those intending at its start
         waiting = intending[(hh.intent[intending] > 0) & (hh.build_left[intending] < 0)]
         hh.intent[waiting] -= 1
-        flagged = (hh.applying | hh.pressed).nonzero()[0]  # few rows: clear where done
-        done = flagged[hh.intent[flagged] == 0]
+        # flags cleared where the intention is over: the rows of one mask, few set, rather
+        # than those of every flag (the queues' applications, a few per cent of all)
+        done = np.logical_or(hh.applying, hh.pressed, out=self._scratch("flag_done", bool))
+        done &= np.equal(hh.intent, 0, out=self._scratch("no_intent", bool))
+        done = done.nonzero()[0]
         hh.applying[done] = False
         hh.pressed[done] = False
 

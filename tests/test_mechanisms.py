@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sanisim import facilities
 from sanisim.ladder import Rung
 from sanisim.mechanisms import MECHANISMS, all_off, key, without
 from sanisim.model import SanitationModel
@@ -394,6 +395,28 @@ def test_repair_at_once_keeps_toilets_working(default):
 
     mean, se = paired(only("repair", fragile), all_off(fragile), basic)
     assert mean > 3 * se, (mean, se)
+
+
+@pytest.mark.parametrize("months", [24, 7, 40])
+def test_abandonment_takes_the_toilets_failed_that_long_ago_and_not_building(default, months):
+    model = run(default.with_params({"failure.abandon_months": months}), 3, 30)
+    hh, rng = model.households, np.random.default_rng(months * 2)
+    # every case on random rows: never failed yet due (a subsidy's unused toilet), failed
+    # at any month up to now, due or repaired, building or not
+    hh.failed_month[:] = rng.integers(-1, model.month + 1, hh.n)
+    hh.repair_due[:] = rng.random(hh.n) < 0.5
+    hh.build_left[:] = np.where(rng.random(hh.n) < 0.2, 2, -1)
+    before = {k: getattr(hh, k).copy() for k in ("failed_month", "repair_due", "owned")}
+    expected = [r for r in range(hh.n) if before["repair_due"][r] and before["failed_month"][r]
+                >= 0 and model.month - before["failed_month"][r] >= months
+                and hh.build_left[r] < 0]
+    old = facilities.abandon(model)
+    assert old.tolist() == expected
+    assert (months > model.month) == (old.size == 0)
+    kept = np.setdiff1d(np.arange(hh.n), old)
+    assert not hh.repair_due[old].any() and (hh.failed_month[old] == -1).all()
+    for k, was in before.items():
+        assert np.array_equal(getattr(hh, k)[kept], was[kept]), k
 
 
 def test_household_records_hold_every_month(low):
