@@ -178,7 +178,7 @@ def dyadic(bound: float) -> float:
 
 def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = None,
             rows: np.ndarray | None = None,
-            row_bounds: Callable[[], np.ndarray] | None = None
+            row_bounds: Callable[[np.ndarray | None], np.ndarray] | None = None
             ) -> tuple[np.ndarray, np.ndarray]:
     """Events of probabilities ``rates`` (one per row, independent): ``(picked, u)``.
 
@@ -189,11 +189,12 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
     ``rates`` a callable, ``rows`` (the number of rows) is required: ``rates(candidates)``
     gives the rates of the candidates only, so rates need not exist for every row.
 
-    ``row_bounds`` (optional) gives an upper bound of each row's rate, for every row: where
-    ``bound`` is above :data:`SPARSE_UP_TO` (a uniform per row), the rates are then computed
-    only at the rows whose uniform is below their own bound. The events are the same (a row
-    with ``u >= row_bound >= rate`` has none) and so are the draws; it saves the rates of
-    most rows when a few rows set the common bound (one RT with little coverage, say).
+    ``row_bounds`` (optional) gives an upper bound of the rate of each of the rows it is
+    given (``row_bounds(rows)``; ``row_bounds(None)``: of every row): the rates are then
+    computed only at the rows whose uniform is below their own bound, the candidates' on
+    either path. The events are the same (a row with ``u >= row_bound >= rate`` has none) and
+    so are the draws; it saves the rates of most rows when a few rows set the common bound
+    (one RT with little coverage, say).
     """
     if callable(rates):
         if bound is None or rows is None:
@@ -209,7 +210,7 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
     if bound > SPARSE_UP_TO:  # common events: a uniform per row is cheaper
         u = uniform32(rng, n)
         if row_bounds is not None:
-            candidates = (u < row_bounds()).nonzero()[0]
+            candidates = (u < row_bounds(None)).nonzero()[0]
             rate = rates(candidates) if callable(rates) else rates[candidates]
             picked = candidates[u[candidates] < rate]
             return picked, u[picked]
@@ -218,6 +219,9 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
         return picked, u[picked]
     candidates = bernoulli_rows(rng, n, bound)
     u = rng.random(candidates.size) * bound
+    if row_bounds is not None and candidates.size:
+        below = u < row_bounds(candidates)
+        candidates, u = candidates[below], u[below]
     rate = rates(candidates) if callable(rates) else rates[candidates]
     keep = u < rate
     return candidates[keep], u[keep]

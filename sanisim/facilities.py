@@ -87,14 +87,16 @@ _BOUND_ROOM = 1e-5
 
 
 def disuse_bounds(model: SanitationModel,
-                  terms: tuple[np.ndarray, float, float] | None = None) -> np.ndarray:
+                  terms: tuple[np.ndarray, float, float] | None = None,
+                  rows: np.ndarray | None = None) -> np.ndarray:
     """An upper bound of each row's stopping hazard ``use.disuse x m_i`` (float32, one per
-    row): the highest m_i of the row's RT, from its coverage term and the highest
-    self-regulation term, with :data:`_BOUND_ROOM` to spare. ``terms``: what
-    :func:`_log_terms` gives now, when the caller has it."""
+    row of ``rows``, else of every row): the highest m_i of the row's RT, from its coverage
+    term and the highest self-regulation term, with :data:`_BOUND_ROOM` to spare.
+    ``terms``: what :func:`_log_terms` gives now, when the caller has it."""
     coverage, _, high = _log_terms(model) if terms is None else terms
     by_rt = model.params["use.disuse"] * np.exp(coverage + high) * (1 + _BOUND_ROOM)
-    return model.rt_to_rows(by_rt.astype(np.float32))
+    by_rt = by_rt.astype(np.float32)
+    return model.rt_to_rows(by_rt) if rows is None else by_rt[model.households.rt[rows]]
 
 
 def update_use(model: SanitationModel) -> None:
@@ -118,7 +120,7 @@ def update_use(model: SanitationModel) -> None:
 
     # the bound with a hair of room for rounding (any bound at least the largest rate is exact)
     stopping, _ = thinned(rng, stop_rate, disuse * high * (1 + 1e-9), hh.n,
-                          row_bounds=lambda: disuse_bounds(model, terms))
+                          row_bounds=lambda rows: disuse_bounds(model, terms, rows))
     # non-users with a facility: one mask in a kept array (bool in_use < has a facility), few
     # rows set, instead of the rows of every non-user (households at open defecation too)
     idle = np.greater_equal(hh.rung, _UNIMPROVED, out=model._scratch("idle", bool))

@@ -111,29 +111,38 @@ def test_thinned_with_a_rate_function_evaluates_candidates_only():
         draws.thinned(rng, rate)
 
 
-@pytest.mark.parametrize("size", [5_000, 40_000])  # below and above draws.RAW_FROM
-def test_thinned_with_row_bounds_gives_the_same_events_and_draws(size):
+@pytest.mark.parametrize(("size", "top"), [(5_000, 0.3), (40_000, 0.3),  # dense path,
+                                            (40_000, 0.05)])  # below/above RAW_FROM; sparse
+def test_thinned_with_row_bounds_gives_the_same_events_and_draws(size, top):
     """Row bounds only spare rates: the events, their uniforms and the generator's state
-    after are those of the plain dense path, and rates are asked of the rows whose uniform
-    is below their bound only."""
-    rates = np.random.default_rng(8).random(size) ** 6 * 0.3  # a few rows set the bound
+    after are those of the plain path (a uniform per row, or candidates at the common
+    bound), and rates are asked of the rows whose uniform is below their bound only."""
+    rates = np.random.default_rng(8).random(size) ** 6 * top  # a few rows set the bound
     bounds = (rates * 1.5).astype(np.float32)
-    asked = []
+    asked, bounded_rows = [], []
 
     def rate(rows):
         asked.append(rows.size)
         return rates[rows]
 
+    def row_bounds(rows):
+        bounded_rows.append(size if rows is None else rows.size)
+        return bounds if rows is None else bounds[rows]
+
     for seed in range(5):
         plain, bounded = np.random.default_rng(seed), np.random.default_rng(seed)
-        picked, u = draws.thinned(plain, rate, 0.3, size)
-        picked_b, u_b = draws.thinned(bounded, rate, 0.3, size, row_bounds=lambda: bounds)
+        picked, u = draws.thinned(plain, rate, top, size)
+        picked_b, u_b = draws.thinned(bounded, rate, top, size, row_bounds=row_bounds)
         np.testing.assert_array_equal(picked_b, picked)
         np.testing.assert_array_equal(u_b, u)
         assert bounded.bit_generator.state == plain.bit_generator.state
         assert picked.size > 0
-    assert max(asked[1::2]) < 0.2 * size  # with bounds: candidates only
-    assert min(asked[::2]) == size
+    plain_asked, bounded_asked = asked[::2], asked[1::2]
+    if top > draws.SPARSE_UP_TO:  # a uniform per row: rates of every row without bounds
+        assert min(plain_asked) == size and max(bounded_rows) == size
+    else:  # candidates at the bound, then those below their own bound
+        assert max(plain_asked) < 0.1 * size and max(bounded_rows) < 0.1 * size
+    assert max(bounded_asked) < 0.2 * min(plain_asked)
 
 
 def test_dyadic_bound():
@@ -236,6 +245,8 @@ def test_use_switches_at_each_households_hazard():
     every = np.arange(hh.n)
     bound = facilities.disuse_bounds(model)
     assert bound.dtype == np.float32 and bound.shape == (hh.n,)
+    some = np.flatnonzero(start)[::7]
+    np.testing.assert_array_equal(facilities.disuse_bounds(model, rows=some), bound[some])
     assert np.all(p["use.disuse"] * facilities.use_multiplier(model, every) <= bound)
     assert np.mean(bound) < 0.5 * p["use.disuse"] * high  # below the common bound
     reps = 400
