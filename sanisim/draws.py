@@ -52,7 +52,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-_EMPTY = np.zeros(0, np.intp)
+#: No rows (an empty row list, shared: what a draw or a phase gives when nothing happens).
+NO_ROWS = np.zeros(0, np.intp)
 
 #: Largest (rounded) bound drawn by sampling positions; above it, a uniform per row.
 SPARSE_UP_TO = 1 / 16
@@ -112,14 +113,14 @@ def bernoulli_rows(rng: np.random.Generator, n: int, rate: float) -> np.ndarray:
     uniform per row above :data:`SPARSE_UP_TO`).
     """
     if n <= 0 or rate <= 0:
-        return _EMPTY
+        return NO_ROWS
     if rate >= 1:
         return np.arange(n, dtype=np.intp)
     if rate > SPARSE_UP_TO:
         return (uniform32(rng, n) < np.float32(rate)).nonzero()[0]
     count = int(rng.binomial(n, rate))
     if count == 0:
-        return _EMPTY
+        return NO_ROWS
     rows = rng.choice(n, count, replace=False, shuffle=False).astype(np.intp, copy=False)
     rows.sort()
     return rows
@@ -205,7 +206,7 @@ def thinned(rng: np.random.Generator, rates: np.ndarray, bound: float | None = N
         if bound is None:
             bound = float(rates.max()) if n else 0.0
     if n == 0 or bound <= 0:
-        return _EMPTY, np.zeros(0)
+        return NO_ROWS, np.zeros(0)
     bound = dyadic(float(bound))
     if bound > SPARSE_UP_TO:  # common events: a uniform per row is cheaper
         u = uniform32(rng, n)

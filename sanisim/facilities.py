@@ -31,13 +31,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.draws import month_key, row_uniforms, thinned
+from sanisim.draws import NO_ROWS, month_key, row_uniforms, thinned
 from sanisim.ladder import UNIMPROVED_CODE as _UNIMPROVED
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
-
-_NONE = np.zeros(0, np.intp)
 
 
 def norm_coverage(model: SanitationModel) -> np.ndarray:
@@ -177,7 +175,7 @@ def abandon(model: SanitationModel) -> np.ndarray:
     # toilet waiting for repair (a few per cent of all)
     last = model.month - model.params["failure.abandon_months"]
     if last < 0:  # no failure is that old yet
-        return _NONE
+        return NO_ROWS
     old = np.less_equal(hh.failed_month, last, out=model._scratch("abandoning", bool))
     old &= hh.repair_due
     old = old.nonzero()[0]

@@ -36,7 +36,7 @@ from sanisim.behaviour import (
     relax_factors,
 )
 from sanisim.community import Communities, Tally
-from sanisim.draws import bernoulli_rows, month_key, row_uniforms, run_starts, thinned
+from sanisim.draws import NO_ROWS, bernoulli_rows, month_key, row_uniforms, run_starts, thinned
 from sanisim.government import Government
 from sanisim.government import columns as government_columns
 from sanisim.ladder import BASIC_CODE as _BASIC
@@ -58,7 +58,6 @@ from sanisim.waste import WASTE_COLUMNS, Waste
 FUNDERS: tuple[str, ...] = ("households", "government", "cooperatives", "donors")
 #: :func:`~sanisim.population.owned_facility` of each rung, as a table (indexed by rung).
 _OWNED_BY_RUNG = owned_facility(np.arange(N_RUNGS))
-_NO_ROWS = np.zeros(0, np.intp)
 
 
 class Builder(Protocol):
@@ -836,7 +835,7 @@ class SanitationModel(mesa.Model):
             owned = np.maximum(hh.owned[rows], _OWNED_BY_RUNG[hh.rung[rows]])
             hh.owned[rows] = owned
             hh.ever_owned[rows] |= owned > 0
-        abandoned = _NO_ROWS
+        abandoned = NO_ROWS
         if p["mechanisms.repair"]:
             abandoned = facilities.abandon(self)
         self._owned_recheck = (hh.owned, abandoned)
