@@ -278,6 +278,16 @@ def run_starts(values: np.ndarray) -> np.ndarray:
     return starts
 
 
+def run_ranks(values: np.ndarray) -> np.ndarray:
+    """Each value's place in its run of equal values (0 at the run's start): of each group,
+    when ``values`` are sorted (the k-th applicant of a unit, the k-th seeker of an RT)."""
+    at = np.arange(np.asarray(values).size, dtype=np.intp)
+    if at.size == 0:
+        return at
+    first = np.where(run_starts(values), at, 0)  # each run's start, carried over the run
+    return at - np.maximum.accumulate(first, out=first)
+
+
 def distinct(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` of integers: the distinct values, ascending. A sort and
     :func:`run_starts`: numpy 2.5's ``unique`` takes about 180 µs for 3,000 integers, this

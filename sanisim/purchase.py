@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.draws import lex_order, run_starts
+from sanisim.draws import lex_order, run_ranks
 from sanisim.ladder import BASIC_CODE as _BASIC
 from sanisim.ladder import LIMITED_CODE as _LIMITED
 from sanisim.ladder import Rung
@@ -205,11 +205,7 @@ def find_hosts(model: SanitationModel, rows: np.ndarray) -> np.ndarray:
     # RT of the district (the seekers are a handful a month, the RTs thousands)
     slot_start = slot_rt.searchsorted(sorted_rt)
     available = slot_rt.searchsorted(sorted_rt, side="right") - slot_start
-    # start of each seeker's RT group (what searchsorted of the sorted RTs in themselves gives,
-    # in one pass instead of a search per seeker)
-    starts = run_starts(sorted_rt).nonzero()[0]
-    first = starts.repeat(np.diff(np.append(starts, sorted_rt.size)))
-    rank = np.arange(rows.size) - first
+    rank = run_ranks(sorted_rt)  # each seeker's place among its RT's seekers
     ok = rank < available
     hosts[want_order[ok]] = slots[slot_start[ok] + rank[ok]]
     # a host counted once per slot; a seeker never hosts itself (it is below basic)

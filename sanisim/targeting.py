@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sanisim.draws import row_uniforms
+from sanisim.draws import row_uniforms, run_ranks
 
 if TYPE_CHECKING:  # pragma: no cover
     from sanisim.model import SanitationModel
@@ -387,8 +387,7 @@ def allocate(room: int, units: np.ndarray, weights: np.ndarray, priority: np.nda
     quota_of[present] = quota
     order = np.lexsort((priority, units))
     sorted_units = units[order]
-    first = np.searchsorted(sorted_units, sorted_units)  # first position of each unit
-    rank = np.arange(order.size) - first
+    rank = run_ranks(sorted_units)  # each row's place in its unit
     taken = order[rank < quota_of[sorted_units]]
     extra = room - taken.size
     if extra > 0:

@@ -37,7 +37,7 @@ from sanisim.behaviour import (
     raise_factors,
     relax_factors,
 )
-from sanisim.draws import uniform32
+from sanisim.draws import run_ranks, uniform32
 from sanisim.population import FACTORS, Households
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,10 +109,8 @@ class Route:
         rows, unit = rows[unit >= 0], unit[unit >= 0]
         # the k-th applicant of a unit gets in when k < room
         order = np.argsort(unit, kind="stable")
-        sorted_unit = unit[order]
-        first = np.searchsorted(sorted_unit, sorted_unit, side="left")
         rank = np.empty(rows.size, np.int64)
-        rank[order] = np.arange(rows.size) - first
+        rank[order] = run_ranks(unit[order])
         taken = rank < self.room()[unit]
         self.member[rows[taken]] = unit[taken]
         return rows[taken]

@@ -374,6 +374,22 @@ def test_distinct_is_numpys_unique_of_integers_and_run_starts_marks_changes():
         np.testing.assert_array_equal(draws.run_starts(values), want)
 
 
+def test_run_ranks_count_each_value_before_it_in_its_run():
+    """Each value's place in its run: how many equal values stand before it since the last
+    different one (a Python count, value by value)."""
+    rng = np.random.default_rng(9)
+    for values in (np.zeros(0, np.intp), np.array([7]), np.array([2, 2, 2, 2]),
+                   np.sort(rng.integers(0, 30, 500)), rng.integers(0, 3, 200),
+                   np.sort(rng.random(40)), np.sort(rng.integers(0, 5, 100)).astype(np.int16)):
+        want, run = [], 0
+        for i, value in enumerate(values.tolist()):
+            run = run + 1 if i and value == values[i - 1] else 0
+            want.append(run)
+        got = draws.run_ranks(values)
+        assert got.dtype == np.intp
+        np.testing.assert_array_equal(got, want)
+
+
 @pytest.mark.parametrize("n", [0, 5, draws.RAW_FROM - 1, draws.RAW_FROM, draws.RAW_FROM + 1,
                                50_001])
 @pytest.mark.parametrize("waiting", [False, True])

@@ -71,6 +71,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sanisim.draws import run_ranks
 from sanisim.errors import InputError, check_keys, did_you_mean, main_table
 from sanisim.inputs import (
     MAX_REPLICATES,
@@ -362,9 +363,8 @@ def _rank_within(cluster: np.ndarray, keys: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows sorted by cluster then key, each row's rank in its cluster, and cluster sizes."""
     order = np.lexsort((keys, cluster))
-    first = np.r_[0, np.flatnonzero(np.diff(cluster[order])) + 1]
-    sizes = np.diff(np.r_[first, order.size])
-    rank = np.arange(order.size) - np.repeat(first, sizes)
+    rank = run_ranks(cluster[order])
+    sizes = np.diff(np.r_[(rank == 0).nonzero()[0], order.size])
     return order, rank, sizes
 
 
