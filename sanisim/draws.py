@@ -73,8 +73,9 @@ def uniform32(rng: np.random.Generator, n: int) -> np.ndarray:
     gives 32 bits as the low, then the high half of its next 64-bit output (the high half
     waits in the generator's state for the next call). For many values this takes the 64-bit
     outputs in one ``random_raw`` call and converts them with three array operations, about
-    half the time of numpy's value-by-value loop at 100,000 values; a waiting half is used
-    first and a half left over is put back to wait, as numpy does. Other bit generators, and
+    60-65% of the time of numpy's value-by-value loop at 100,000 values when the memory is
+    reused, as in a run (docs/performance.md); a waiting half is used first and a half left
+    over is put back to wait, as numpy does. Other bit generators, and
     fewer than :data:`RAW_FROM` values, go to ``rng.random``. ``tests/test_draws.py``
     compares the two, values and state after, for odd and even counts and waiting halves.
     """
