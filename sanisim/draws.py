@@ -75,9 +75,9 @@ def uniform32(rng: np.random.Generator, n: int) -> np.ndarray:
     outputs in one ``random_raw`` call and converts them with three array operations, about
     60-65% of the time of numpy's value-by-value loop at 100,000 values when the memory is
     reused, as in a run (docs/performance.md); a waiting half is used first and a half left
-    over is put back to wait, as numpy does. Other bit generators, and
-    fewer than :data:`RAW_FROM` values, go to ``rng.random``. ``tests/test_draws.py``
-    compares the two, values and state after, for odd and even counts and waiting halves.
+    over is put back to wait, as numpy does. Other bit generators, and fewer than
+    :data:`RAW_FROM` values, go to ``rng.random``. ``tests/test_draws.py`` compares the two,
+    values and state after, for odd and even counts and waiting halves.
     """
     bits = rng.bit_generator
     if n < RAW_FROM or type(bits) is not np.random.PCG64 or not _LITTLE_ENDIAN:

@@ -310,7 +310,6 @@ def test_kept_supply_queue_is_the_scan_of_every_household_each_month():
     """The entrepreneurs' waiting rows, kept from the orders taken (``Supply.waiting_rows``),
     equal a scan of ``waiting`` at every month's end, past the programme's end too; a
     ``waiting`` array replaced from outside is scanned afresh."""
-
     model = SanitationModel(load("default"), seed=6, households=4000, bundle="full_package",
                             household_agents=False)
     supply = next(s for s in model.strategies if isinstance(s, Supply))
@@ -641,7 +640,6 @@ def test_entrepreneurs_serving_everyone_quote_and_take_orders_as_through_masks(b
     """Entrepreneurs whose service areas hold every household (the default) quote and take
     orders without a mask of the rows they serve: the prices, queues, state and outputs of
     the masks, bit for bit."""
-
     def run(masks: bool):
         model = SanitationModel(load("default"), seed=6, households=3000, bundle=bundle,
                                 household_agents=False)
