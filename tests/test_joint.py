@@ -3,6 +3,8 @@ reproducibility, and one-line errors for bad files."""
 
 from __future__ import annotations
 
+import importlib.util
+
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -222,9 +224,14 @@ def test_a_stopped_fit_resumes_to_more_generations(tmp_path, capsys):
     generations = resumed.generations
     assert list(generations["generation"]) == [0, 1, 2]
     assert generations["epsilon"].iloc[2] <= generations["epsilon"].iloc[1]
-    # the first two generations are the ones of the stopped fit, untouched
+    # the first two generations are the ones of the stopped fit, untouched, and the third
+    # is the one a fit never stopped draws: the same particles, weights and epsilon
     pd.testing.assert_frame_equal(generations.iloc[:2].drop(columns="walltime_s"),
                                   first.generations.drop(columns="walltime_s"))
+    whole = joint.fit(longer, tmp_path / "whole", workers=1)
+    pd.testing.assert_frame_equal(resumed.generations.drop(columns="walltime_s"),
+                                  whole.generations.drop(columns="walltime_s"))
+    pd.testing.assert_frame_equal(resumed.posterior, whole.posterior)
     # nothing to resume: as many generations as asked for, or no database: one line, exit 2
     assert main(["joint", str(path), "--out", str(out), "--resume", "--generations", "3",
                  "--step", "fit"]) == 2
@@ -235,13 +242,22 @@ def test_a_stopped_fit_resumes_to_more_generations(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_same_seed_gives_the_same_posterior_single_core(tmp_path):
+def test_same_seed_gives_the_same_posterior_on_any_executor(tmp_path):
+    """One process, two local processes and a local Dask cluster: the same bytes (each
+    particle slot draws from its own seed, and the slots come back in order)."""
     text = bass_joint_text({6: 0.1, 12: 0.3}, population=12, generations=2)
     spec = joint.load(write_joint(tmp_path, text))
     joint.fit(spec, tmp_path / "a", workers=1)
-    joint.fit(spec, tmp_path / "b", workers=1)
+    joint.fit(spec, tmp_path / "b", workers=2)
     first = (tmp_path / "a" / "posterior.csv").read_bytes()
     assert first == (tmp_path / "b" / "posterior.csv").read_bytes()
+    if importlib.util.find_spec("distributed") is not None:
+        from distributed import LocalCluster  # noqa: PLC0415
+
+        with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                          dashboard_address=":0") as cluster:
+            joint.fit(spec, tmp_path / "d", workers=2, scheduler=cluster.scheduler_address)
+        assert first == (tmp_path / "d" / "posterior.csv").read_bytes()
     other = joint.load(write_joint(tmp_path, text.replace("seed = 7", "seed = 8")))
     joint.fit(other, tmp_path / "c", workers=1)
     assert first != (tmp_path / "c" / "posterior.csv").read_bytes()

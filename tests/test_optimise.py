@@ -142,6 +142,34 @@ def test_a_tiny_run_of_the_model_resumes_and_writes_runnable_mixes(tmp_path, cap
     assert_one_line(capsys.readouterr().err, "another optimise file")
 
 
+def test_a_continued_search_proposes_what_an_uninterrupted_one_does(tmp_path):
+    """Stopped after a generation, and cut short in the next one (a trial asked, its mix
+    suggested, never told: what an interrupted process leaves in the journal), the search
+    continued to the end gives the mixes, their numbers and the Pareto set of one run."""
+    import optuna  # noqa: PLC0415
+    from optuna.storages import JournalStorage  # noqa: PLC0415
+    from optuna.storages.journal import JournalFileBackend  # noqa: PLC0415
+
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY.replace("trials = 4", "trials = 6"))
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert main(["optimise", str(path), "--out", str(whole), "--backend", "serial"]) == 0
+    assert main(["optimise", str(path), "--out", str(cut), "--backend", "serial",
+                 "--trials", "2"]) == 0
+    problem = opt.load(path)
+    study = optuna.load_study(study_name=problem.name, storage=JournalStorage(
+        JournalFileBackend(str(cut / "study.log"))), sampler=opt._sampler(optuna, problem, 2))
+    stale = study.ask()
+    for lever in problem.levers:
+        opt._suggest(stale, lever)
+    assert main(["optimise", str(path), "--out", str(cut), "--backend", "serial"]) == 0
+    for name in ("trials.csv", "pareto.csv", "runs.csv", "pareto_runs.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(cut / name), pd.read_csv(whole / name))
+    assert pd.read_csv(whole / "trials.csv")["trial"].tolist() == list(range(6))
+    assert sorted(p.name for p in (cut / "pareto").iterdir()) == sorted(
+        p.name for p in (whole / "pareto").iterdir())
+
+
 def test_the_same_search_on_any_executor(tmp_path):
     path = tmp_path / "tiny.toml"
     path.write_text(TINY)

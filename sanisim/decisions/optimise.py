@@ -24,7 +24,8 @@ feasible candidates first (Optuna's trial constraints).
 
 **Resuming.** The study is kept in an Optuna journal file (``study.log``) in the output folder;
 running the same file again continues it (a generation cut short is evaluated again), and
-``trials`` may be raised to search further. A changed file is refused.
+``trials`` may be raised to search further; either way the search proposes the mixes of one
+never stopped (:func:`_sampler`). A changed file is refused.
 
 **Outputs.** ``pareto.csv`` (the Pareto set: variables and robust objectives),
 ``pareto_runs.csv`` (every run of each Pareto mix: the outcome distributions),
@@ -269,10 +270,9 @@ def optimise(problem: Problem, out: Path, executor=None, runner: Runner = run_ta
         raise InputError(problem.path, None, f"{out} holds the search of another optimise "
                          "file; allowed: the same file, or another --out")
     stamp.write_text(json.dumps({"digest": problem.digest, "file": problem.path}) + "\n")
-    seed = int(seed_stream(problem.setting.seed, "sanisim.optimise.search").integers(2**31))
-    sampler = optuna.samplers.NSGAIISampler(population_size=problem.population, seed=seed)
     storage = JournalStorage(JournalFileBackend(str(out / "study.log")))
-    study = optuna.create_study(study_name=problem.name, storage=storage, sampler=sampler,
+    study = optuna.create_study(study_name=problem.name, storage=storage,
+                                sampler=_sampler(optuna, problem, 0),
                                 directions=["maximize" if OUTCOMES[o] else "minimize"
                                             for o in problem.objectives],
                                 load_if_exists=True)
@@ -281,6 +281,7 @@ def optimise(problem: Problem, out: Path, executor=None, runner: Runner = run_ta
     runs_path = out / "runs.csv"
     total = trials or problem.trials
     while (done := len(study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)))) < total:
+        study.sampler = _sampler(optuna, problem, done)
         batch = [study.ask() for _ in range(min(problem.population, total - done))]
         tasks, owner = [], []
         for trial in batch:
@@ -291,28 +292,47 @@ def optimise(problem: Problem, out: Path, executor=None, runner: Runner = run_ta
             tasks += mine
             owner += [trial.number] * len(mine)
         evaluation = evaluate(tasks, executor, runner)
-        evaluation.outcomes["trial"] = owner
-        trial_of_task = dict(enumerate(owner))
-        of_trial = evaluation.yearly["task"].map(trial_of_task)
-        for trial in batch:
-            rows = evaluation.outcomes[evaluation.outcomes["trial"] == trial.number]
-            excess = budget_excess(problem, evaluation.yearly[of_trial == trial.number])
-            trial.set_user_attr("budget_excess", excess)
-            trial.set_constraint("budget_excess", max(excess))  # one write: the worst year
-            study.tell(trial, robust_objectives(problem, rows))
+        mix = {trial.number: done + i for i, trial in enumerate(batch)}
+        evaluation.outcomes["trial"] = [mix[number] for number in owner]
+        of_trial = evaluation.yearly["task"].map(dict(enumerate(owner)))
+        # the runs first: a generation cut short between the two is run again, and the same
+        # rows appended twice are dropped when the outputs are written
         evaluation.outcomes.to_csv(runs_path, mode="a", header=not runs_path.exists(),
                                    index=False)
+        for trial in batch:
+            rows = evaluation.outcomes[evaluation.outcomes["trial"] == mix[trial.number]]
+            excess = budget_excess(problem, evaluation.yearly[of_trial == trial.number])
+            trial.set_user_attr("budget_excess", excess)
+            trial.set_user_attr("mix", mix[trial.number])
+            trial.set_constraint("budget_excess", max(excess))  # one write: the worst year
+            study.tell(trial, robust_objectives(problem, rows))
         log.info("%s: %d of %d mixes evaluated", problem.name, done + len(batch), total)
     return write_outputs(problem, study, out)
 
 
+def _sampler(optuna, problem: Problem, done: int):
+    """NSGA-II for the generation after the first ``done`` mixes, seeded by ``done``.
+
+    A sampler draws from one generator for the whole of its life, so a search continued in a
+    new process with the file's seed would restart that sequence and propose other mixes than
+    an uninterrupted search. Seeding each generation by the number of mixes evaluated before
+    it makes the proposals a function of the file and the study, whatever the interruptions.
+    """
+    seeds = seed_stream(problem.setting.seed, "sanisim.optimise.search").integers(
+        2**31, size=done + 1)
+    return optuna.samplers.NSGAIISampler(population_size=problem.population,
+                                         seed=int(seeds[done]))
+
+
 def _trials_table(problem: Problem, study) -> pd.DataFrame:
+    """Every evaluated mix, numbered in the order evaluated (0, 1, ...): Optuna's own trial
+    numbers also count the trials of a generation cut short, the mix numbers do not."""
     import optuna  # noqa: PLC0415
 
     rows = []
     for trial in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
         excess = trial.user_attrs["budget_excess"]
-        rows.append({"trial": trial.number, **trial.params,
+        rows.append({"trial": trial.user_attrs["mix"], **trial.params,
                      **dict(zip(problem.objectives, trial.values, strict=True)),
                      "feasible": max(excess) <= 0,
                      "budget_excess_bn": max(excess)})
@@ -348,6 +368,9 @@ def write_outputs(problem: Problem, study, out: Path) -> pd.DataFrame:
                         or "(nothing)" for _, row in front.iterrows()]
     front.to_csv(out / "pareto.csv", index=False)
     runs = pd.read_csv(out / "runs.csv")
+    if runs.duplicated(["trial", "task"]).any():  # a generation run again after a cut
+        runs = runs.drop_duplicates(["trial", "task"], keep="last")
+        runs.to_csv(out / "runs.csv", index=False)
     runs[runs["trial"].isin(front["trial"])].to_csv(out / "pareto_runs.csv", index=False)
     folder = out / "pareto"
     folder.mkdir(exist_ok=True)

@@ -636,27 +636,10 @@ class FitResult:
     samples: int
 
 
-def _sampler(workers: int, scheduler: str | None):
-    import pyabc
-
-    if scheduler:
-        try:
-            from distributed import Client
-        except ImportError:
-            raise InputError("--scheduler", None, "needs the 'cluster' extra: pip install "
-                             "'sanisim[cluster]'") from None
-        try:
-            client = Client(scheduler, timeout="30s")
-        except (OSError, TimeoutError, ValueError) as err:
-            raise InputError("--scheduler", None, f"cannot reach Dask scheduler "
-                             f"{scheduler!r} ({str(err).splitlines()[0] if str(err) else err})"
-                             ) from None
-        sampler = pyabc.sampler.DaskDistributedSampler(dask_client=client)
-        sampler.sanisim_client = client  # closed by fit() when the run ends
-        return sampler
-    if workers <= 1:
-        return pyabc.sampler.SingleCoreSampler()
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+def executor_backend(workers: int, scheduler: str | None) -> str:
+    """The executor a fit and its predictive check run on: Dask with a scheduler address,
+    else this process for one worker, else local processes."""
+    return "dask" if scheduler else ("serial" if workers <= 1 else "processes")
 
 
 def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None = None,
@@ -664,11 +647,16 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
     """Run ABC-SMC and write ``posterior.csv``, ``generations.csv`` and ``abc.db``.
 
     With ``resume``, a fit stopped early continues from the last complete generation in
-    ``out/abc.db`` up to ``spec.generations`` generations in all (pyabc's ``ABCSMC.load``;
-    the particles of the continued generations come from new draws, so a resumed fit is not
-    draw for draw the fit that was never stopped)."""
+    ``out/abc.db`` up to ``spec.generations`` generations in all (pyabc's ``ABCSMC.load``).
+
+    ``workers`` local processes (1: this process) or the Dask cluster at ``scheduler`` run
+    the particles; each particle slot draws from a seed of its own
+    (:class:`sanisim.evidence.abc_sampler.SeededSampler`), so the posterior is the same for
+    any of them."""
     try:
         import pyabc
+
+        from sanisim.evidence.abc_sampler import SeededSampler
     except ImportError:
         raise InputError("sanisim joint", None, "needs the 'calibration' extra: pip install "
                          "'sanisim[calibration]'") from None
@@ -694,8 +682,17 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
                          f"{len(spec.parameters)} parameters (raise either)")
     prior = pyabc.Distribution(**{p.key: _prior_rv(p, spec.parameter_space)
                                   for p in spec.parameters})
-    np.random.seed(spec.seed + done)  # noqa: NPY002 - pyabc draws from numpy's global RNG
-    sampler = _sampler(workers, scheduler)
+    np.random.seed(spec.seed + done)  # noqa: NPY002 - pyabc's driver draws from it, if at all
+    started = time.perf_counter()
+    with open_executor(executor_backend(workers, scheduler), workers, scheduler) as handle:
+        history = _run(pyabc, spec, db, done, prior,
+                       SeededSampler(handle.executor.map, spec.seed), resume)
+    return FitResult(*export(spec, out, history), time.perf_counter() - started,
+                     int(history.get_all_populations()["samples"].sum()))
+
+
+def _run(pyabc, spec: JointSpec, db: Path, done: int, prior, sampler, resume: bool):
+    """ABC-SMC from generation ``done`` to ``spec.generations`` into ``db``."""
     transition = (pyabc.LocalTransition(k_fraction=spec.transition_k_fraction,
                                         scaling=spec.transition_scaling)
                   if spec.transition == "local" else
@@ -704,35 +701,26 @@ def fit(spec: JointSpec, out: Path, *, workers: int = 1, scheduler: str | None =
                        population_size=spec.population_size, sampler=sampler,
                        transitions=transition,
                        eps=pyabc.QuantileEpsilon(alpha=spec.epsilon_quantile))
-    started = time.perf_counter()
     if resume:
-        history = abc.load(f"sqlite:///{db.resolve()}", 1)
+        abc.load(f"sqlite:///{db.resolve()}", 1)
     else:
-        history = abc.new(f"sqlite:///{db.resolve()}", observed(spec))
+        abc.new(f"sqlite:///{db.resolve()}", observed(spec))
     try:
-        history = abc.run(minimum_epsilon=spec.min_epsilon,
-                          max_nr_populations=spec.generations - done)
+        return abc.run(minimum_epsilon=spec.min_epsilon,
+                       max_nr_populations=spec.generations - done)
     except AssertionError as error:  # pyabc's check of the importance weights
         if "weight" not in str(error):
             raise
         complete = _complete_generations(db)
         if complete:  # posterior.csv of the last complete one, not copied to posterior_out
-            export(replace(spec, posterior_out=None), out)
+            export(replace(spec, posterior_out=None), db.parent)
         raise FitStopped(
             f"{db}: the importance weights of generation {complete} could not be normalised "
             f"(pyabc: {error}); generations 0-{complete - 1} are kept and the last of them "
-            f"exported to {out / 'posterior.csv'}, not to posterior_out (--step export "
+            f"exported to {db.parent / 'posterior.csv'}, not to posterior_out (--step export "
             f"--generation T for another)"
             if complete else f"{db}: the importance weights of generation 0 could not be "
             f"normalised (pyabc: {error})") from error
-    finally:
-        client = getattr(sampler, "sanisim_client", None)
-        if client is not None:
-            client.close()
-    seconds = time.perf_counter() - started
-    posterior, generations = export(spec, out, history)
-    return FitResult(posterior, generations, seconds,
-                     int(history.get_all_populations()["samples"].sum()))
 
 
 class FitStopped(Exception):
@@ -1016,9 +1004,9 @@ def cmd_joint(args: argparse.Namespace) -> int:
     posterior = read_posterior(out / "posterior.csv", spec)
     posterior_figure(posterior, spec, out / "posterior.png")
     if args.step in ("predictive", "all"):
-        backend = "dask" if args.scheduler else ("serial" if workers <= 1 else "processes")
         started = time.perf_counter()
-        with open_executor(backend, workers, args.scheduler) as handle:
+        with open_executor(executor_backend(workers, args.scheduler), workers,
+                           args.scheduler) as handle:
             table = predictive(spec, posterior, handle.executor)
         table.to_csv(out / "predictive.csv", index=False)
         predictive_figure(table, out / "predictive.png")
