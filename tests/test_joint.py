@@ -4,7 +4,6 @@ reproducibility, and one-line errors for bad files."""
 from __future__ import annotations
 
 import importlib.util
-
 import math
 from dataclasses import replace
 from pathlib import Path
